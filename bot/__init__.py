@@ -1,0 +1,1 @@
+"""Lotse's conversational side: domain, content, NLU components, channels and actions."""

@@ -1,0 +1,1 @@
+"""Lotse's Rasa input channels."""

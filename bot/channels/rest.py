@@ -1,0 +1,66 @@
+"""Rasa's REST channel with Lotse's input hygiene (`/webhooks/rest/webhook`).
+
+The request shape is Rasa's own (`{"sender", "message", "metadata"}`), so scripts,
+load tests and the website widget speak plain Rasa REST. Before Rasa sees a message:
+the text is cleaned and bounded (`bot.text_input`), an empty or unreadable text
+becomes the `empty_message` intent, the sender id is bounded to safe characters, and
+only known metadata keys with short string values pass.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.core.channels.rest import RestInput
+from sanic.request import Request
+
+from bot.text_input import to_rasa_text
+
+METADATA_KEYS = ("language", "page", "visitor_id")
+MAX_METADATA_CHARS = 128
+MAX_SENDER_CHARS = 128
+_UNSAFE_SENDER = re.compile(r"[^A-Za-z0-9._:@-]")
+
+
+def _body(request: Request) -> dict[str, Any]:
+    body = request.json
+    return body if isinstance(body, dict) else {}
+
+
+def clean_sender(raw: object) -> str | None:
+    if not isinstance(raw, (str, int)):
+        return None
+    sender = _UNSAFE_SENDER.sub("", str(raw))[:MAX_SENDER_CHARS]
+    return sender or None
+
+
+def clean_metadata(raw: object) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        key: raw[key][:MAX_METADATA_CHARS]
+        for key in METADATA_KEYS
+        if isinstance(raw.get(key), str) and raw[key].strip()
+    }
+
+
+class LotseRestInput(RestInput):
+    """Drop-in replacement for Rasa's `rest` channel; see the module docstring."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        return clean_sender(_body(req).get("sender"))
+
+    def _extract_message(self, req: Request) -> str:
+        return to_rasa_text(_body(req).get("message"))
+
+    def _extract_input_channel(self, req: Request) -> str:
+        channel = _body(req).get("input_channel")
+        return channel[:32] if isinstance(channel, str) and channel.isidentifier() else self.name()
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        return clean_metadata(_body(request).get("metadata")) or None

@@ -1,0 +1,1 @@
+"""The lead store, scoring and CRM connectors (the CRM port and its adapters)."""

@@ -1,0 +1,1 @@
+"""Operator tooling for Lotse: settings, the build/train pipeline and the `lotse` command."""

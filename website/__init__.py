@@ -1,0 +1,1 @@
+"""The demo website of Nordwerk with the Lotse chat widget."""
