@@ -54,7 +54,7 @@ class Content:
     def topic_for_intent(self, intent: str | None) -> Topic | None:
         if not intent or not intent.startswith(FAQ_INTENT_PREFIX):
             return None
-        return self.topics.get(intent[len(FAQ_INTENT_PREFIX):])
+        return self.topics.get(intent[len(FAQ_INTENT_PREFIX) :])
 
     @property
     def intents(self) -> list[str]:
@@ -110,8 +110,9 @@ def parse_content(data: object) -> Content:
         unknown = [s for s in topic.suggestions if s not in topics]
         if unknown:
             raise ContentError(f"topics.{topic.key}.suggestions: unknown topic(s) {unknown}")
-    pages = {str(key): _page(str(key), raw, topics)
-             for key, raw in (data.get("pages") or {}).items()}
+    pages = {
+        str(key): _page(str(key), raw, topics) for key, raw in (data.get("pages") or {}).items()
+    }
     return Content(topics=topics, pages=pages)
 
 

@@ -40,8 +40,10 @@ class Lexicon:
 
     @classmethod
     def from_examples(cls, examples: dict[str, list[str]]) -> Lexicon:
-        words = {lang: {w.lower() for t in texts for w in _WORD.findall(t)}
-                 for lang, texts in examples.items()}
+        words = {
+            lang: {w.lower() for t in texts for w in _WORD.findall(t)}
+            for lang, texts in examples.items()
+        }
         de, en = words.get("de", set()), words.get("en", set())
         return cls(de=frozenset(de - en), en=frozenset(en - de))
 

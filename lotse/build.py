@@ -30,7 +30,9 @@ SPACY_STAMP = "build-inputs.json"
 
 def nlu_examples(nlu_dir: Path = NLU_DIR) -> list[tuple[str, str]]:
     """(intent, text) for every training example under `nlu_dir`."""
-    return [example for path in sorted(nlu_dir.glob("*.yml")) for example in nlu_examples_of_file(path)]
+    return [
+        example for path in sorted(nlu_dir.glob("*.yml")) for example in nlu_examples_of_file(path)
+    ]
 
 
 def examples_by_language(nlu_dir: Path = NLU_DIR) -> dict[str, list[str]]:

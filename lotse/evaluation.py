@@ -116,9 +116,11 @@ def report(predictions: list[Prediction], threshold: float) -> Report:
 
 def best_threshold(predictions: list[Prediction], candidates: list[float]) -> float:
     """The threshold with the best sum of FAQ accuracy and off-topic recall."""
+
     def score(t: float) -> float:
         r = report(predictions, t)
         return r.faq_accuracy.get("all", 0) + r.off_topic_recall.get("all", 0)
+
     return max(candidates, key=lambda t: (score(t), -t))
 
 

@@ -42,9 +42,7 @@ class Settings:
 
 def load_settings() -> Settings:
     return Settings(
-        database_url=os.environ.get(
-            "LOTSE_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'lotse.db'}"
-        ),
+        database_url=os.environ.get("LOTSE_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'lotse.db'}"),
         rasa_port=_port("LOTSE_RASA_PORT", 5005),
         action_port=_port("LOTSE_ACTION_PORT", 5055),
         web_port=_port("LOTSE_WEB_PORT", 8080),

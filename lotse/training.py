@@ -34,7 +34,9 @@ HASHED_INPUTS = (
 def _files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".py"))
+    return sorted(
+        p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".py")
+    )
 
 
 def inputs_hash(root: Path = ROOT) -> str:
@@ -53,12 +55,21 @@ def model_path(digest: str | None = None) -> Path:
 
 def train_command(name: str) -> list[str]:
     return [
-        sys.executable, "-m", "rasa", "train",
-        "--config", str(CONFIG),
-        "--domain", str(GENERATED_DOMAIN),
-        "--data", str(DATA), str(GENERATED_DATA),
-        "--out", str(MODELS),
-        "--fixed-model-name", name,
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        str(CONFIG),
+        "--domain",
+        str(GENERATED_DOMAIN),
+        "--data",
+        str(DATA),
+        str(GENERATED_DATA),
+        "--out",
+        str(MODELS),
+        "--fixed-model-name",
+        name,
     ]
 
 

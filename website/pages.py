@@ -37,10 +37,20 @@ ROUTES = [
 ]
 ROUTES_BY_PATH = {route.path: route for route in ROUTES}
 NAV_LABELS = {
-    "de": {"home": "Start", "presses": "Pressen", "conveyors": "Förderanlagen",
-           "software": "Software", "service": "Service"},
-    "en": {"home": "Home", "presses": "Presses", "conveyors": "Conveyors",
-           "software": "Software", "service": "Service"},
+    "de": {
+        "home": "Start",
+        "presses": "Pressen",
+        "conveyors": "Förderanlagen",
+        "software": "Software",
+        "service": "Service",
+    },
+    "en": {
+        "home": "Home",
+        "presses": "Presses",
+        "conveyors": "Conveyors",
+        "software": "Software",
+        "service": "Service",
+    },
 }
 
 

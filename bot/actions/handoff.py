@@ -38,9 +38,12 @@ def offer_reason(tracker: Tracker) -> str | None:
         elif offered and event.get("event") == "user":
             intent = (event.get("parse_data") or {}).get("intent") or {}
             return OFFER_REASONS.get(intent.get("name"), "not_understood")
-        elif event.get("event") == "action" and event.get("name") not in (
-            "action_listen", "action_request_handoff", "action_extract_slots"
-        ) and not offered:
+        elif (
+            event.get("event") == "action"
+            and event.get("name")
+            not in ("action_listen", "action_request_handoff", "action_extract_slots")
+            and not offered
+        ):
             return None
     return None
 
@@ -76,7 +79,7 @@ class ActionRequestHandoff(Action):
         )
         try:
             handoff_store().record(request)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError):
             log.exception("could not record a handoff request (reason %s)", request.reason)
             dispatcher.utter_message(response=f"utter_handoff_failed_{language}")
             return []

@@ -1,1 +1,1 @@
-"""Custom Rasa NLU components (the only place in `bot/` besides actions/channels that imports Rasa)."""
+"""Custom Rasa NLU components: the bilingual spaCy tokenizer and the rule entity extractor."""

@@ -66,13 +66,17 @@ class BilingualSpacyTokenizer(Tokenizer):
             return self._convert_words_to_tokens(text.split(), text)
         detected = detect_language(text, self._lexicon)
         metadata = message.get("metadata") or {}
-        hinted = normalise_language(metadata.get("language")) if isinstance(metadata, dict) else None
+        hinted = (
+            normalise_language(metadata.get("language")) if isinstance(metadata, dict) else None
+        )
         doc = self._pipelines[detected or hinted or DEFAULT_LANGUAGE](text)
         message.set(LANGUAGE_KEY, detected)
         message.set(
             SPACY_ENTITIES_KEY,
-            [(ent.label_, ent.ent_id_ or ent.text, ent.start_char, ent.end_char, ent.text)
-             for ent in doc.ents],
+            [
+                (ent.label_, ent.ent_id_ or ent.text, ent.start_char, ent.end_char, ent.text)
+                for ent in doc.ents
+            ],
         )
         tokens = [Token(t.text, t.idx, lemma=t.lemma_.lower()) for t in doc if t.text.strip()]
         return self._apply_token_pattern(tokens)

@@ -1,0 +1,59 @@
+# Lotse: `make run` starts everything, `make test` runs the whole suite.
+# Both set up the virtual environment (.venv) and train the model when needed.
+PYTHON_VERSION := $(shell cat .python-version)
+PY_BOOT := $(shell command -v python3.10 2>/dev/null || echo $(HOME)/.pyenv/versions/$(PYTHON_VERSION)/bin/python3.10)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore::DeprecationWarning
+
+.PHONY: install build train run test test-unit lint validate conversation-tests eval bench browser-deps clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<25" "setuptools<71" wheel
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+build: install
+	$(VENV)/bin/lotse build
+
+train: install
+	$(VENV)/bin/lotse train
+
+run: install
+	$(VENV)/bin/lotse run
+
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+lint: install
+	$(VENV)/bin/ruff check bot handoff crm_adapter lotse website tests bench
+
+validate: train
+	$(PY) -m rasa data validate --config config.yml --domain build/rasa/domain.yml \
+	  --data bot/data build/rasa/data --fail-on-warnings
+
+conversation-tests: train
+	$(PY) -m rasa test core --model $$($(PY) -c "from lotse.training import model_path; print(model_path())") \
+	  --stories tests/stories --endpoints endpoints.yml --fail-on-prediction-errors --out results/conversation-tests
+
+test: install browser-deps lint train validate conversation-tests
+	$(PY) -m pytest -q
+
+test-unit: install
+	$(PY) -m pytest -q -m "not model and not browser"
+
+eval: train
+	$(VENV)/bin/lotse eval
+
+bench: train
+	$(PY) bench/latency.py
+
+clean:
+	rm -rf build models results var

@@ -1,0 +1,122 @@
+"""`lotse`: the operators' command line."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable
+
+from bot.content import ContentError
+from lotse.settings import SettingsError, load_settings
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from lotse.build import build
+
+    content = build()
+    print(
+        f"content valid: {len(content.topics)} topics, {len(content.pages)} pages; "
+        "derived files written to build/"
+    )
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lotse.training import ensure_model
+
+    print(ensure_model(force=args.force))
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops `lotse run` the same way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from lotse.runner import Stack
+    from lotse.training import ensure_model
+
+    settings = load_settings()
+    stack = Stack(settings, ensure_model())
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        stack.start()
+        print("starting action server, Rasa server and demo website...", flush=True)
+        stack.wait_ready()
+        print(
+            f"\nLotse is running.\n"
+            f"  Demo website with chat: http://{settings.host}:{settings.web_port}/\n"
+            f"  Rasa REST channel:      {settings.rasa_url}/webhooks/rest/webhook\n"
+            f"Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        stopped = stack.watch()
+        print(f"{stopped} stopped unexpectedly; shutting down.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    finally:
+        stack.stop()
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from lotse.eval_command import run_eval
+
+    return run_eval(cross_validation=not args.no_cross_validation, folds=args.folds)
+
+
+def cmd_handoffs(args: argparse.Namespace) -> int:
+    from handoff.requests import HandoffRequests, make_engine
+
+    for request in HandoffRequests(make_engine(load_settings().database_url)).all(args.limit):
+        stamp = request.requested_at.isoformat(timespec="seconds") if request.requested_at else "-"
+        print(
+            f"{stamp}  {request.reason:<15} {request.language}  "
+            f"{request.channel or '-':<8} {request.page or '-':<10} {request.conversation_id}"
+        )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="lotse", description="Lotse, the B2B sales assistant: operator commands."
+    )
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands: list[tuple[str, str, Callable[[argparse.Namespace], int]]] = [
+        (
+            "build",
+            "validate content and write the derived files (spaCy pipelines, domain)",
+            cmd_build,
+        ),
+        ("train", "train the model if its inputs changed", cmd_train),
+        ("run", "start the bot, action server and demo website (Ctrl-C stops)", cmd_run),
+        ("eval", "evaluate the NLU on held-out data (and cross-validation)", cmd_eval),
+        ("handoffs", "list recorded requests for a human expert", cmd_handoffs),
+    ]
+    for name, help_text, handler in commands:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        if name == "train":
+            command.add_argument("--force", action="store_true", help="train even if current")
+        if name == "eval":
+            command.add_argument("--no-cross-validation", action="store_true")
+            command.add_argument("--folds", type=int, default=3)
+        if name == "handoffs":
+            command.add_argument("--limit", type=int, default=50)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ContentError, SettingsError) as exc:
+        print(f"lotse: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Start and stop Lotse's processes: action server, Rasa server and the demo website.
+
+`Stack` is used by `lotse run` and by the test suite. Children inherit stdout and
+stderr; `stop()` sends SIGTERM to every child, waits, then kills what is left, so
+Ctrl-C never leaves a process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from lotse.settings import ROOT, Settings
+
+READY_TIMEOUT_SECONDS = 180
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    model: Path
+    data_dir: Path = ROOT / "var"
+    quiet: bool = False
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            LOTSE_ACTION_PORT=str(self.settings.action_port),
+            LOTSE_TRACKER_DB=str(self.data_dir / "tracker.db"),
+            LOTSE_DATABASE_URL=self.settings.database_url,
+            PYTHONUNBUFFERED="1",
+            TF_CPP_MIN_LOG_LEVEL="2",
+        )
+        return env
+
+    def commands(self) -> dict[str, list[str]]:
+        s = self.settings
+        return {
+            "actions": [
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "bot.actions",
+                "--port",
+                str(s.action_port),
+            ],
+            "rasa": [
+                sys.executable,
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(ROOT / "endpoints.yml"),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--interface",
+                s.host,
+                "--port",
+                str(s.rasa_port),
+            ],
+            "website": [
+                sys.executable,
+                "-m",
+                "website.server",
+                "--host",
+                s.host,
+                "--port",
+                str(s.web_port),
+                "--rasa-url",
+                s.rasa_url,
+            ],
+        }
+
+    def health_urls(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "actions": f"http://{s.host}:{s.action_port}/health",
+            "rasa": f"{s.rasa_url}/webhooks/rest/",
+            "website": f"http://{s.host}:{s.web_port}/",
+        }
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        output = subprocess.DEVNULL if self.quiet else None
+        for name, command in self.commands().items():
+            self.processes[name] = subprocess.Popen(
+                command, cwd=ROOT, env=self.environment(), stdout=output, stderr=output
+            )
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+        """Poll each health URL until it answers; raise if a process dies or time runs out."""
+        deadline = time.monotonic() + timeout
+        pending = dict(self.health_urls())
+        while pending:
+            for name, url in list(pending.items()):
+                process = self.processes[name]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {process.returncode}")
+                try:
+                    if requests.get(url, timeout=2).status_code == 200:
+                        del pending[name]
+                except requests.RequestException:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(pending)}")
+            if pending:
+                time.sleep(0.5)
+
+    def stop(self, grace: float = 15) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+    def watch(self) -> str:
+        """Block until a child exits; return its name."""
+        while True:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    return name
+            time.sleep(0.5)

@@ -1,0 +1,119 @@
+"""Custom actions against tracker fixtures (tests/fixtures/trackers/*.json); each test
+asserts the full list of events an action returns and what it says."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.faq import CONTENT, ActionAnswerFaq, ActionGreet
+from bot.actions.handoff import ActionOfferHuman, ActionRequestHandoff, handoff_store
+from bot.actions.language import ActionSwitchLanguage, requested_language
+from bot.actions.session import ActionSessionStart
+
+FIXTURES = Path(__file__).parent / "fixtures" / "trackers"
+
+
+def tracker(name: str, **changes: object) -> Tracker:
+    state = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        state["slots"][key] = value
+    return Tracker.from_dict(state)
+
+
+def run(action: object, tracker_: Tracker) -> tuple[list, CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker_, {}))  # type: ignore[attr-defined]
+    return events, dispatcher
+
+
+def test_faq_answer_in_english_with_suggestions_and_page():
+    events, dispatcher = run(ActionAnswerFaq(), tracker("faq_press_price_en_on_presses_page"))
+    topic = CONTENT.topics["press_price"]
+    assert events == [SlotSet("page", "presses"), SlotSet("last_topic", "press_price")]
+    assert [m["text"] for m in dispatcher.messages] == [topic.answer["en"]]
+    assert dispatcher.messages[0]["buttons"] == [
+        {"title": CONTENT.topics[key].title["en"], "payload": f"/faq_{key}"}
+        for key in topic.suggestions
+    ]
+
+
+def test_faq_answer_falls_back_to_the_channel_language_when_the_slot_is_empty():
+    events, dispatcher = run(
+        ActionAnswerFaq(), tracker("faq_press_price_en_on_presses_page", language=None)
+    )
+    assert events == [
+        SlotSet("language", "en"),
+        SlotSet("page", "presses"),
+        SlotSet("last_topic", "press_price"),
+    ]
+    assert dispatcher.messages[0]["text"] == CONTENT.topics["press_price"].answer["en"]
+
+
+def test_greeting_names_the_page_and_defaults_to_german():
+    events, dispatcher = run(ActionGreet(), tracker("greet_on_presses_page_no_language"))
+    assert events == [SlotSet("language", "de"), SlotSet("page", "presses")]
+    assert dispatcher.messages[0]["response"] == "utter_greet_de"
+    assert dispatcher.messages[1]["text"] == CONTENT.pages["presses"].intro["de"]
+    assert {"title": "Hydraulikpressen", "payload": "/faq_presses"} in dispatcher.messages[1][
+        "buttons"
+    ]
+
+
+def test_offer_of_an_expert_names_the_reason_in_the_visitor_language():
+    state = tracker("expert_offer_accepted_de")
+    state.latest_message["intent"] = {"name": "out_of_depth", "confidence": 0.9}
+    events, dispatcher = run(ActionOfferHuman(), state)
+    assert events == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_offer_human_out_of_depth_de"]
+
+
+def test_accepted_offer_records_a_handoff_request_with_its_reason():
+    events, dispatcher = run(ActionRequestHandoff(), tracker("expert_offer_accepted_de"))
+    assert events == [SlotSet("handoff_requested", True)]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_requested_de"]
+    [recorded] = handoff_store().for_conversation("web-test-2")
+    assert (recorded.reason, recorded.language, recorded.channel, recorded.page) == (
+        "out_of_depth",
+        "de",
+        "rest",
+        "software",
+    )
+
+
+def test_a_visitor_asking_for_a_person_is_recorded_as_such():
+    events, dispatcher = run(ActionRequestHandoff(), tracker("asks_for_person_en"))
+    assert events == [SlotSet("handoff_requested", True)]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_requested_en"]
+    assert [r.reason for r in handoff_store().for_conversation("web-test-3")] == ["visitor_asked"]
+
+
+def test_a_store_failure_is_told_honestly_and_nothing_claims_success(monkeypatch, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("a file where the database folder should be")
+    monkeypatch.setenv("LOTSE_DATABASE_URL", f"sqlite:///{blocked / 'lotse.db'}")
+    handoff_store.cache_clear()
+    events, dispatcher = run(ActionRequestHandoff(), tracker("asks_for_person_en"))
+    assert events == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_failed_en"]
+
+
+def test_switching_language_names_the_language_or_toggles():
+    events, dispatcher = run(ActionSwitchLanguage(), tracker("asks_for_person_en"))
+    assert events == [SlotSet("language", "de")]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_language_switched_de"]
+    assert requested_language("Können wir auf Englisch weitermachen?", "de") == "en"
+    assert requested_language("Can we speak German?", "en") == "de"
+
+
+def test_session_start_takes_language_and_page_from_metadata():
+    events, _ = run(ActionSessionStart(), tracker("greet_on_presses_page_no_language"))
+    assert events[0] == SessionStarted()
+    assert SlotSet("page", "presses") in events
+    assert SlotSet("handoff_requested", False) in events
+    assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"

@@ -1,0 +1,58 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.language import Lexicon, detect_language, normalise_language
+
+LEXICON = Lexicon.from_examples(
+    {
+        "de": ["Was kostet eine Presse?", "Lieferzeit bitte"],
+        "en": ["What does a press cost?", "price please"],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Was kostet eine P400 bei Ihnen?", "de"),
+        ("Wir sind ein Zulieferer aus Österreich", "de"),
+        ("How long does the delivery of a press take?", "en"),
+        ("Do you deliver to Austria?", "en"),
+        ("lieferzeit", "de"),
+        ("price p400", "en"),
+    ],
+)
+def test_clear_texts_are_detected(text, expected):
+    assert detect_language(text, LEXICON) == expected
+
+
+@pytest.mark.parametrize("text", ["ok", "hi", "P800", "ja", "no", "", "🙂", "12345"])
+def test_short_or_neutral_texts_decide_nothing(text):
+    assert detect_language(text, LEXICON) is None
+
+
+def test_lexicon_keeps_only_words_of_one_language():
+    lexicon = Lexicon.from_examples({"de": ["Presse P400 ok"], "en": ["press P400 ok"]})
+    assert lexicon.de == {"presse"}
+    assert lexicon.en == {"press"}
+
+
+def test_lexicon_round_trips_through_json(tmp_path):
+    path = tmp_path / "lexicon.json"
+    path.write_text(LEXICON.to_json(), encoding="utf-8")
+    assert Lexicon.load(path) == LEXICON
+    assert Lexicon.load(tmp_path / "missing.json") == Lexicon()
+
+
+@pytest.mark.parametrize(
+    ("hint", "expected"),
+    [("de-DE", "de"), ("en_GB", "en"), ("EN", "en"), ("fr", None), (None, None), (3, None)],
+)
+def test_channel_language_hints_are_normalised(hint, expected):
+    assert normalise_language(hint) == expected
+
+
+@given(st.text(max_size=2000))
+def test_detection_never_crashes(text):
+    assert detect_language(text, LEXICON) in ("de", "en", None)

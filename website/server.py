@@ -1,0 +1,119 @@
+"""The demo website: Nordwerk's product pages with the chat widget.
+
+Serves the pages of `website.pages`, the widget's static files, and `/api/chat`, a
+thin proxy to Rasa's REST channel so the browser talks to one origin only. Request
+bodies are bounded and never logged. Standard library HTTP server; one thread per
+request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+from functools import partial
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+
+from bot.content import Content, load_content
+from lotse.settings import load_settings
+from website.pages import find_route, render_page
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 16 * 1024
+RASA_TIMEOUT_SECONDS = 30
+
+
+class SiteHandler(BaseHTTPRequestHandler):
+    server_version = "LotseDemo"
+
+    def __init__(self, *args: object, content: Content, rasa_url: str, **kwargs: object) -> None:
+        self.content = content
+        self.rasa_url = rasa_url
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Requests are not logged: paths and bodies may carry visitor data."""
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: object) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = self.path.split("?", 1)[0]
+        if path.startswith("/static/"):
+            return self._static(path.removeprefix("/static/"))
+        route = find_route(path)
+        if route is None:
+            return self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain; charset=utf-8")
+        page = render_page(route, self.content).encode()
+        self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
+
+    def _static(self, name: str) -> None:
+        file = (STATIC / name).resolve()
+        if file.parent != STATIC.resolve() or not file.is_file():
+            return self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain; charset=utf-8")
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        self._send(HTTPStatus.OK, file.read_bytes(), kind)
+
+    def do_POST(self) -> None:  # noqa: N802
+        if self.path != "/api/chat":
+            return self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+        length = int(self.headers.get("Content-Length") or 0)
+        if length <= 0 or length > MAX_BODY_BYTES:
+            return self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "message too large"})
+        try:
+            body = json.loads(self.rfile.read(length))
+        except ValueError:
+            return self._json(HTTPStatus.BAD_REQUEST, {"error": "invalid JSON"})
+        if not isinstance(body, dict):
+            return self._json(HTTPStatus.BAD_REQUEST, {"error": "expected a JSON object"})
+        self._forward(body)
+
+    def _forward(self, body: dict) -> None:
+        try:
+            reply = requests.post(
+                f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=RASA_TIMEOUT_SECONDS
+            )
+            reply.raise_for_status()
+            self._json(HTTPStatus.OK, reply.json())
+        except (requests.RequestException, ValueError):
+            self._json(HTTPStatus.BAD_GATEWAY, {"error": "the assistant is not reachable"})
+
+
+def make_server(host: str, port: int, rasa_url: str) -> ThreadingHTTPServer:
+    handler = partial(SiteHandler, content=load_content(), rasa_url=rasa_url)
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def main() -> None:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(description="Serve the Nordwerk demo site with the chat.")
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.web_port)
+    parser.add_argument("--rasa-url", default=settings.rasa_url)
+    args = parser.parse_args()
+    server = make_server(args.host, args.port, args.rasa_url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
