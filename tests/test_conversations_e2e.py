@@ -1,0 +1,126 @@
+"""End to end over Rasa's REST channel: the running stack (Rasa, actions, store)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+from bot.content import load_content
+from handoff.requests import HandoffRequests, make_engine
+from tests.facts import FACTS, missing_facts
+from tests.rest_client import Visitor
+
+pytestmark = pytest.mark.model
+CONTENT = load_content()
+
+
+def visitor(stack, **metadata) -> Visitor:
+    return Visitor(stack.rasa_url, metadata=metadata)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_every_topic_is_answered_with_its_facts_in_both_languages(stack, language):
+    person = visitor(stack, language=language)
+    for topic in sorted(FACTS[language]):
+        answer = person.joined(f"/faq_{topic}")
+        assert missing_facts(answer, topic, language) == [], (topic, answer)
+        assert answer.startswith(CONTENT.topics[topic].answer[language][:20])
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "topic"),
+    [
+        ("de", "Was kostet bei Ihnen eine P800?", "press_price"),
+        ("de", "Wie lange ist die Garantie auf Ihre Maschinen?", "warranty"),
+        ("de", "Liefern Sie auch in die Schweiz?", "service_area"),
+        ("en", "How much is the NW-Connect software per month?", "software_price"),
+        ("en", "Do you offer training for our operators?", "training"),
+        ("en", "how fast can I get spare parts", "spare_parts"),
+    ],
+)
+def test_natural_questions_get_the_right_facts(stack, language, question, topic):
+    answer = visitor(stack).joined(question)
+    assert missing_facts(answer, topic, language) == [], answer
+
+
+def test_off_topic_is_recognised_and_an_accepted_offer_is_recorded(stack):
+    person = visitor(stack, language="de", page="software")
+    offer = person.say("Wie wird das Wetter morgen in Hamburg?")
+    assert "nur mit den Produkten" in offer[0]["text"]
+    assert [b["payload"] for b in offer[0]["buttons"]] == ["/affirm", "/deny"]
+    assert "+49 521 555 0100" in person.joined("ja, gerne")
+    store = HandoffRequests(make_engine(stack.database_url))
+    [request] = store.for_conversation(person.sender)
+    assert (request.reason, request.language, request.page) == ("out_of_scope", "de", "software")
+
+
+def test_technical_depth_is_not_answered_with_a_topic(stack):
+    person = visitor(stack, language="en")
+    reply = person.joined("Which hydraulic oil grade do I need for the P400?")
+    assert "beyond what I can answer reliably" in reply
+    assert "All right" in person.joined("no thanks")
+    assert HandoffRequests(make_engine(stack.database_url)).for_conversation(person.sender) == []
+
+
+def test_the_reply_language_follows_the_visitor_and_can_be_switched(stack):
+    person = visitor(stack, language="de")
+    assert "Garantie" in person.joined("/faq_warranty")
+    assert "24 months" in person.joined("How long is the warranty on a new press?")
+    assert "24 Monate" in person.joined("Und wie lange gilt die Garantie bei Ihnen?")
+    assert "English" in person.joined("Can we speak English please?")
+    assert "24 months" in person.joined("/faq_warranty")
+    assert "All right" in person.joined("ok")  # a bare "ok" keeps the language
+    assert "24 months" in person.joined("/faq_warranty")
+
+
+def test_the_page_the_visitor_is_on_shapes_the_greeting(stack):
+    greeting = visitor(stack, language="de", page="software").texts("/greet")
+    assert greeting[1] == CONTENT.pages["software"].intro["de"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "x" * 20_000,
+        "😀🎉👍",
+        "Was\x00 kostet\x07 die\x1b P400?",
+        "Привет! 東京 P400 Preis?",
+        None,
+        12345,
+        ["a", "list"],
+    ],
+    ids=["empty", "blank", "20k", "emoji", "control", "mixed-scripts", "null", "number", "list"],
+)
+def test_bad_input_gets_a_friendly_reply(stack, text):
+    replies = visitor(stack, language="de").texts(text)
+    assert replies and all(replies), replies
+
+
+def test_malformed_requests_are_refused_without_a_crash(stack):
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    assert requests.post(url, data=b"{not json", timeout=10).status_code == 400
+    listed = requests.post(url, json=["a"], timeout=30)
+    assert listed.status_code == 200 and listed.json()
+
+
+def test_a_burst_of_20_messages_in_one_second_is_answered_completely(stack):
+    person = visitor(stack, language="en")
+    results: dict[int, list[dict]] = {}
+
+    def send(number: int) -> None:
+        results[number] = person.say(f"what does a P{200 + number % 3 * 200} cost? ({number})")
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results) == list(range(20))
+    assert all("EUR" in results[n][0]["text"] for n in range(20))
+    assert "EUR" in person.joined("/faq_press_price")
