@@ -37,11 +37,11 @@ lint: install
 
 validate: train
 	$(PY) -m rasa data validate --config config.yml --domain build/rasa/domain.yml \
-	  --data bot/data build/rasa/data --fail-on-warnings
+	  --data bot/data build/rasa/data
 
 conversation-tests: train
 	$(PY) -m rasa test core --model $$($(PY) -c "from lotse.training import model_path; print(model_path())") \
-	  --stories tests/stories --endpoints endpoints.yml --fail-on-prediction-errors --out results/conversation-tests
+	  --stories tests/stories --fail-on-prediction-errors --out results/conversation-tests
 
 test: install browser-deps lint train validate conversation-tests
 	$(PY) -m pytest -q

@@ -45,8 +45,12 @@ def load_heldout(split: str, directory: Path = HELDOUT) -> list[tuple[str, str, 
 
 def parse_all(model: Path, rows: list[tuple[str, str, str]]) -> list[Prediction]:
     """Run the trained model's NLU on each text (the FallbackClassifier's verdict aside)."""
-    from rasa.core.agent import Agent
+    import logging
 
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa's debug log would print every text
     agent = Agent.load(str(model))
 
     async def parse(text: str) -> tuple[str, float]:

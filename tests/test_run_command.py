@@ -1,0 +1,70 @@
+"""`lotse run` (what `make run` starts): prints the URL, serves, and Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from lotse.training import ensure_model
+
+pytestmark = pytest.mark.model
+PORTS = {"LOTSE_RASA_PORT": 25005, "LOTSE_ACTION_PORT": 25055, "LOTSE_WEB_PORT": 28080}
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def read_until(process: subprocess.Popen, marker: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError(f"{marker!r} not printed in time; got:\n{''.join(seen)[-2000:]}")
+
+
+def test_run_prints_the_url_serves_the_chat_and_ctrl_c_stops_everything(tmp_path):
+    ensure_model()
+    env = dict(os.environ, **{k: str(v) for k, v in PORTS.items()})
+    env["LOTSE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'lotse.db'}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lotse.cli", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        output = read_until(process, "Press Ctrl-C to stop", timeout=240)
+        assert "http://127.0.0.1:28080/" in output
+        assert "http://127.0.0.1:25005/webhooks/rest/webhook" in output
+        reply = requests.post(
+            "http://127.0.0.1:28080/api/chat",
+            json={"sender": "run-test", "message": "/faq_warranty", "metadata": {"language": "de"}},
+            timeout=60,
+        )
+        assert "24 Monate" in reply.json()[0]["text"]
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        assert process.wait(timeout=60) == 0
+        deadline = time.monotonic() + 20
+        while any(port_open(p) for p in PORTS.values()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not [p for p in PORTS.values() if port_open(p)]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
