@@ -1,0 +1,125 @@
+"""Lotse against a bare `rasa init` bot under the same load, in the same run.
+
+Usage: .venv/bin/python bench/latency.py [--concurrency 10 50] [--messages 20]
+
+Trains a fresh `rasa init` bot (the baseline) in a temporary folder, then runs N
+concurrent simulated visitors over the REST channel against each bot in turn and
+prints p50/p95/p99 latency, messages per second, errors and the Rasa server's peak
+resident memory, with Lotse/baseline ratios. Targets (issue 2): Lotse's throughput
+>= 1.0x the bare bot's at 10 and 50 concurrent conversations, its p95 no worse, its
+Rasa server under 1.2 GB resident. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.load import LoadResult, run_load  # noqa: E402
+from lotse.runner import Stack  # noqa: E402
+from lotse.settings import Settings  # noqa: E402
+from lotse.training import ensure_model  # noqa: E402
+
+LOTSE_PORTS = (35005, 35055, 38080)
+BASELINE_PORT = 36005
+
+
+def wait_for(url: str, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(url)
+
+
+def bench_lotse(levels: list[int], messages: int, data_dir: Path) -> list[LoadResult]:
+    rasa, actions, web = LOTSE_PORTS
+    settings = Settings(f"sqlite:///{data_dir / 'lotse.db'}", rasa, actions, web, "127.0.0.1")
+    stack = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True)
+    stack.start()
+    try:
+        stack.wait_ready()
+        url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        run_load(url, 2, 3, stack.processes["rasa"].pid)  # warm-up
+        return [run_load(url, c, messages, stack.processes["rasa"].pid) for c in levels]
+    finally:
+        stack.stop()
+
+
+def bench_baseline(levels: list[int], messages: int, folder: Path) -> list[LoadResult]:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    print("training the bare `rasa init` baseline...", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(folder)],
+        check=True,
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "run",
+            "--model",
+            "models",
+            "--port",
+            str(BASELINE_PORT),
+            "--interface",
+            "127.0.0.1",
+        ],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{BASELINE_PORT}/webhooks/rest/")
+        url = f"http://127.0.0.1:{BASELINE_PORT}/webhooks/rest/webhook"
+        run_load(url, 2, 3, server.pid)
+        return [run_load(url, c, messages, server.pid) for c in levels]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--messages", type=int, default=20, help="messages per visitor")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lotse-bench-") as tmp:
+        base = Path(tmp)
+        (base / "lotse").mkdir()
+        (base / "baseline").mkdir()
+        baseline = bench_baseline(args.concurrency, args.messages, base / "baseline")
+        lotse = bench_lotse(args.concurrency, args.messages, base / "lotse")
+    print()
+    for ours, theirs in zip(lotse, baseline, strict=True):
+        print(ours.row("lotse"))
+        print(theirs.row("rasa-init"))
+        print(
+            f"{'ratio':<10} c={ours.concurrency:<3} "
+            f"throughput x{ours.throughput / theirs.throughput:.2f} "
+            f"(target >= 1.0), p95 x{ours.percentile(0.95) / theirs.percentile(0.95):.2f} "
+            f"(target <= 1.0), lotse rss {ours.peak_rss_mb:.0f} MB (target < 1229 MB)"
+        )
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Simulated visitors over Rasa's REST channel, and the figures a load run yields."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+QUESTIONS = [
+    ("de", "Hallo"),
+    ("de", "Was kostet eine P400?"),
+    ("de", "Wie lange dauert die Lieferung einer Presse?"),
+    ("en", "Do you offer leasing?"),
+    ("en", "How long is the warranty?"),
+    ("de", "Wie wird das Wetter morgen?"),
+    ("en", "What does NW-Connect cost per month?"),
+    ("de", "Ich möchte mit einem Menschen sprechen"),
+]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    concurrency: int
+    latencies: list[float]
+    errors: int
+    seconds: float
+    peak_rss_mb: float
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def row(self, name: str) -> str:
+        return (
+            f"{name:<10} c={self.concurrency:<3} msgs={len(self.latencies):<5} "
+            f"err={self.errors:<3} p50={self.percentile(0.50):7.1f}ms "
+            f"p95={self.percentile(0.95):7.1f}ms p99={self.percentile(0.99):7.1f}ms "
+            f"rate={self.throughput:6.1f}/s rss={self.peak_rss_mb:6.0f}MB"
+        )
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_load(url: str, concurrency: int, messages_each: int, pid: int) -> LoadResult:
+    """`concurrency` visitors each send `messages_each` messages, one after another."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    peak = [rss_mb(pid)]
+    done = threading.Event()
+
+    def visitor(number: int) -> None:
+        session = requests.Session()
+        sender = f"bench-{uuid.uuid4().hex[:10]}"
+        for i in range(messages_each):
+            language, text = QUESTIONS[(number + i) % len(QUESTIONS)]
+            start = time.perf_counter()
+            try:
+                reply = session.post(
+                    url,
+                    json={"sender": sender, "message": text, "metadata": {"language": language}},
+                    timeout=60,
+                )
+                ok = reply.status_code == 200 and bool(reply.json())
+            except requests.RequestException:
+                ok = False
+            elapsed = time.perf_counter() - start
+            with lock:
+                if ok:
+                    latencies.append(elapsed)
+                else:
+                    errors[0] += 1
+
+    def sample_memory() -> None:
+        while not done.wait(0.5):
+            peak[0] = max(peak[0], rss_mb(pid))
+
+    sampler = threading.Thread(target=sample_memory, daemon=True)
+    sampler.start()
+    threads = [threading.Thread(target=visitor, args=(n,)) for n in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    done.set()
+    return LoadResult(concurrency, latencies, errors[0], seconds, peak[0])
