@@ -116,15 +116,22 @@ def parse_content(data: object) -> Content:
     return Content(topics=topics, pages=pages)
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def load_content(path: Path = CONTENT_FILE) -> Content:
     """Read and validate the content file; raises ContentError with the reason."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ContentError(f"{path}: cannot be read ({exc.strerror})") from exc
+        raise ContentError(f"{_shown(path)}: cannot be read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
-        raise ContentError(f"{path}: not valid YAML: {exc}") from exc
+        raise ContentError(f"{_shown(path)}: not valid YAML: {exc}") from exc
     try:
         return parse_content(data)
     except ContentError as exc:
-        raise ContentError(f"{path}: {exc}") from exc
+        raise ContentError(f"{_shown(path)}: {exc}") from exc

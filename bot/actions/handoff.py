@@ -29,23 +29,33 @@ def handoff_store() -> HandoffRequests:
     return HandoffRequests(make_engine(load_settings().database_url))
 
 
+BOOKKEEPING_ACTIONS = ("action_listen", "action_extract_slots")
+
+
 def offer_reason(tracker: Tracker) -> str | None:
-    """Why the bot offered a human, if its last action before this turn was the offer."""
-    offered = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "action" and event.get("name") == "action_offer_human":
-            offered = True
-        elif offered and event.get("event") == "user":
-            intent = (event.get("parse_data") or {}).get("intent") or {}
-            return OFFER_REASONS.get(intent.get("name"), "not_understood")
-        elif (
-            event.get("event") == "action"
-            and event.get("name")
-            not in ("action_listen", "action_request_handoff", "action_extract_slots")
-            and not offered
-        ):
-            return None
-    return None
+    """Why the bot offered a human, when the visitor is answering that offer.
+
+    Looks at the bot's last real action before the visitor's latest message: if it was
+    the offer, the reason is the intent of the message that caused the offer.
+    """
+    earlier = list(reversed(tracker.events))
+    first_user = next((i for i, e in enumerate(earlier) if e.get("event") == "user"), None)
+    if first_user is None:
+        return None
+    before = earlier[first_user + 1 :]
+    last_action = next(
+        (
+            i
+            for i, e in enumerate(before)
+            if e.get("event") == "action" and e.get("name") not in BOOKKEEPING_ACTIONS
+        ),
+        None,
+    )
+    if last_action is None or before[last_action].get("name") != "action_offer_human":
+        return None
+    cause = next((e for e in before[last_action:] if e.get("event") == "user"), None)
+    intent = ((cause or {}).get("parse_data") or {}).get("intent") or {}
+    return OFFER_REASONS.get(intent.get("name"), "not_understood")
 
 
 class ActionOfferHuman(Action):
