@@ -3,8 +3,12 @@
 `build()` writes, below `build/`:
 - `spacy/de`, `spacy/en`: the blank spaCy pipelines with lookup lemmas and entity
   rules, plus `spacy/lexicon.json` (words seen in only one language's examples);
-- `rasa/domain.yml`: `bot/domain.yml` plus one intent per content topic;
-- `rasa/data/faq_rules.yml`: one rule per topic, `faq_<key>` -> `action_answer_faq`.
+- `rasa/domain.yml`: `bot/domain.yml` plus, per content topic, its intent and its
+  answer as a response `utter_faq_<key>` (German, and English when the `language`
+  slot says so) with the follow-up buttons;
+- `rasa/data/faq_rules.yml`: one rule per topic, `faq_<key>` -> `utter_faq_<key>`.
+Answers are responses rather than a custom action so that answering a question costs
+no call to the action server.
 Each file is rewritten only when its content changes, so timestamps stay stable.
 """
 
@@ -15,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.content import Content, load_content
-from bot.language import Lexicon, detect_language
+from bot.content import Content, Topic, load_content
+from bot.language import DEFAULT_LANGUAGE, Lexicon, detect_language
 from bot.nlu import spacy_pipelines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,9 +65,29 @@ def nlu_examples_from(data: dict) -> list[tuple[str, str]]:
     ]
 
 
+def answer_variations(content: Content, topic: Topic) -> list[dict]:
+    """The response of a topic: English under the slot condition, German as default."""
+    variations = []
+    for language in ("en", "de"):
+        variation: dict = {"text": topic.answer[language]}
+        buttons = content.buttons(topic.suggestions, language)
+        if buttons:
+            variation["buttons"] = buttons
+        if language != DEFAULT_LANGUAGE:
+            variation = {
+                "condition": [{"type": "slot", "name": "language", "value": language}],
+                **variation,
+            }
+        variations.append(variation)
+    return variations
+
+
 def generated_domain(content: Content, source: Path = DOMAIN_SOURCE) -> dict:
     domain = yaml.safe_load(source.read_text(encoding="utf-8"))
     domain["intents"] = list(domain.get("intents", [])) + content.intents
+    domain["responses"] = dict(domain.get("responses", {})) | {
+        topic.response: answer_variations(content, topic) for topic in content.topics.values()
+    }
     return domain
 
 
@@ -73,7 +97,7 @@ def generated_rules(content: Content) -> dict:
         "rules": [
             {
                 "rule": f"answer FAQ topic {topic.key}",
-                "steps": [{"intent": topic.intent}, {"action": "action_answer_faq"}],
+                "steps": [{"intent": topic.intent}, {"action": topic.response}],
             }
             for topic in content.topics.values()
         ],

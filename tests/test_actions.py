@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.faq import CONTENT, ActionAnswerFaq, ActionGreet
+from bot.actions.faq import CONTENT, ActionGreet
 from bot.actions.handoff import ActionOfferHuman, ActionRequestHandoff, handoff_store
 from bot.actions.language import ActionSwitchLanguage, requested_language
 from bot.actions.session import ActionSessionStart
@@ -30,29 +30,6 @@ def run(action: object, tracker_: Tracker) -> tuple[list, CollectingDispatcher]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker_, {}))  # type: ignore[attr-defined]
     return events, dispatcher
-
-
-def test_faq_answer_in_english_with_suggestions_and_page():
-    events, dispatcher = run(ActionAnswerFaq(), tracker("faq_press_price_en_on_presses_page"))
-    topic = CONTENT.topics["press_price"]
-    assert events == [SlotSet("page", "presses"), SlotSet("last_topic", "press_price")]
-    assert [m["text"] for m in dispatcher.messages] == [topic.answer["en"]]
-    assert dispatcher.messages[0]["buttons"] == [
-        {"title": CONTENT.topics[key].title["en"], "payload": f"/faq_{key}"}
-        for key in topic.suggestions
-    ]
-
-
-def test_faq_answer_falls_back_to_the_channel_language_when_the_slot_is_empty():
-    events, dispatcher = run(
-        ActionAnswerFaq(), tracker("faq_press_price_en_on_presses_page", language=None)
-    )
-    assert events == [
-        SlotSet("language", "en"),
-        SlotSet("page", "presses"),
-        SlotSet("last_topic", "press_price"),
-    ]
-    assert dispatcher.messages[0]["text"] == CONTENT.topics["press_price"].answer["en"]
 
 
 def test_greeting_names_the_page_and_defaults_to_german():

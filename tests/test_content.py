@@ -44,6 +44,17 @@ def test_generated_domain_and_rules_cover_every_topic():
     assert "greet" in domain["intents"]
 
 
+def test_answers_become_responses_in_both_languages_with_follow_up_buttons():
+    responses = generated_domain(CONTENT)["responses"]
+    for topic in CONTENT.topics.values():
+        english, german = responses[topic.response]
+        assert english["condition"] == [{"type": "slot", "name": "language", "value": "en"}]
+        assert english["text"] == topic.answer["en"]
+        assert "condition" not in german and german["text"] == topic.answer["de"]
+        assert german["buttons"] == CONTENT.buttons(topic.suggestions, "de")
+    assert "utter_greet_de" in responses
+
+
 def test_every_website_page_names_a_topic():
     assert set(CONTENT.pages) == {"home", "presses", "conveyors", "software", "service"}
 

@@ -57,6 +57,22 @@ def test_off_topic_is_recognised_and_an_accepted_offer_is_recorded(stack):
     assert (request.reason, request.language, request.page) == ("out_of_scope", "de", "software")
 
 
+def test_conversations_are_kept_in_the_sqlite_tracker_store(stack):
+    import sqlite3
+    from pathlib import Path
+
+    person = visitor(stack, language="en")
+    person.say("/faq_warranty")
+    tracker_db = Path(stack.database_url.removeprefix("sqlite:///")).parent / "tracker.db"
+    with sqlite3.connect(tracker_db) as db:
+        rows = db.execute(
+            "SELECT type_name FROM events WHERE sender_id = ?", (person.sender,)
+        ).fetchall()
+        journal = db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert ("user",) in rows and ("bot",) in rows
+    assert journal == "wal"
+
+
 def test_technical_depth_is_not_answered_with_a_topic(stack):
     person = visitor(stack, language="en")
     reply = person.joined("Which hydraulic oil grade do I need for the P400?")

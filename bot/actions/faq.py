@@ -1,4 +1,8 @@
-"""Answers to the FAQ topics, in the visitor's language, from the content file."""
+"""The greeting, which names the page the visitor is on, from the content file.
+
+FAQ answers themselves are domain responses generated from the same file
+(`lotse build`), so answering costs no call to this action server.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language, current_page
-from bot.content import Content, Topic, load_content
+from bot.content import Content, load_content
 
 CONTENT: Content = load_content()
-
-
-def suggestion_buttons(topic: Topic, content: Content, language: str) -> list[dict[str, str]]:
-    return [
-        {"title": content.topics[key].title[language], "payload": "/" + content.topics[key].intent}
-        for key in topic.suggestions
-    ]
 
 
 def context_events(tracker: Tracker, language: str) -> list[EventType]:
@@ -30,26 +27,6 @@ def context_events(tracker: Tracker, language: str) -> list[EventType]:
     if page and tracker.get_slot("page") != page:
         events.append(SlotSet("page", page))
     return events
-
-
-class ActionAnswerFaq(Action):
-    def name(self) -> str:
-        return "action_answer_faq"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        language = conversation_language(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        topic = CONTENT.topic_for_intent(intent)
-        if topic is None:
-            dispatcher.utter_message(response="utter_default")
-            return context_events(tracker, language)
-        dispatcher.utter_message(
-            text=topic.answer[language],
-            buttons=suggestion_buttons(topic, CONTENT, language),
-        )
-        return [*context_events(tracker, language), SlotSet("last_topic", topic.key)]
 
 
 class ActionGreet(Action):
@@ -68,7 +45,6 @@ class ActionGreet(Action):
             topic = CONTENT.topics[page.topic]
             dispatcher.utter_message(
                 text=page.intro[language],
-                buttons=suggestion_buttons(topic, CONTENT, language)
-                + [{"title": topic.title[language], "payload": "/" + topic.intent}],
+                buttons=CONTENT.buttons([*topic.suggestions, topic.key], language),
             )
         return context_events(tracker, language)

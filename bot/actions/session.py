@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.conversation import page_key, session_metadata
 from bot.language import normalise_language
 
-CARRIED_SLOTS = ("language", "page", "last_topic", "handoff_requested")
+CARRIED_SLOTS = ("language", "page", "handoff_requested")
 
 
 class ActionSessionStart(Action):
