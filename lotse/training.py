@@ -14,7 +14,7 @@ from pathlib import Path
 
 import rasa
 
-from lotse.build import BUILD, GENERATED_DATA, GENERATED_DOMAIN, build
+from lotse.build import GENERATED_DATA, GENERATED_DOMAIN, build
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
@@ -88,5 +88,3 @@ def ensure_model(force: bool = False) -> Path:
             old.unlink()
     return target
 
-
-__all__ = ["BUILD", "ensure_model", "inputs_hash", "model_path"]

@@ -56,10 +56,16 @@ def wait_for(condition: Callable[[], object], timeout: float = 60) -> object:
     raise AssertionError("condition not met in time")
 
 
-def bot_texts(driver) -> list[str]:
-    from selenium.webdriver.common.by import By
+def texts(driver, selector: str) -> list[str]:
+    """Read in one script call: the widget redraws its log, so element handles go stale."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText)",
+        selector,
+    )
 
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".lotse-bot")]
+
+def bot_texts(driver) -> list[str]:
+    return texts(driver, ".lotse-bot")
 
 
 def test_chat_in_the_browser_with_buttons_reload_and_page_context(stack, browser):
@@ -75,18 +81,14 @@ def test_chat_in_the_browser_with_buttons_reload_and_page_context(stack, browser
 
     # Quick-reply buttons: the greeting offers follow-ups; a click sends its payload
     # and shows its title as the visitor's message.
-    button = wait_for(
-        lambda: [
-            b
-            for b in driver.find_elements(By.CSS_SELECTOR, ".lotse-button")
-            if b.text == "Press prices"
-        ]
-    )[0]
-    button.click()
+    wait_for(lambda: not driver.find_elements(By.CSS_SELECTOR, ".lotse-busy"))
+    assert "Press prices" in texts(driver, ".lotse-button")
+    driver.execute_script(
+        "Array.from(document.querySelectorAll('.lotse-button'))"
+        ".find(b => b.innerText === 'Press prices').click()"
+    )
     wait_for(lambda: any("140,000 EUR" in t for t in bot_texts(driver)))
-    assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".lotse-visitor")] == [
-        "Press prices"
-    ]
+    assert texts(driver, ".lotse-visitor") == ["Press prices"]
 
     box = driver.find_element(By.CSS_SELECTOR, ".lotse-input")
     box.send_keys("How long is the warranty?")
@@ -96,7 +98,7 @@ def test_chat_in_the_browser_with_buttons_reload_and_page_context(stack, browser
     # A visitor text is shown as text, never run as HTML.
     box.send_keys('<img src=x onerror="window.pwned=1"> hello')
     box.submit()
-    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".lotse-visitor")) == 3)
+    wait_for(lambda: len(texts(driver, ".lotse-visitor")) == 3)
     wait_for(lambda: not driver.find_elements(By.CSS_SELECTOR, ".lotse-busy"))
     assert driver.execute_script("return window.pwned") is None
 
