@@ -27,6 +27,7 @@ class LoadResult:
     concurrency: int
     latencies: list[float]
     errors: int
+    empty: int
     seconds: float
     peak_rss_mb: float
 
@@ -43,7 +44,7 @@ class LoadResult:
     def row(self, name: str) -> str:
         return (
             f"{name:<10} c={self.concurrency:<3} msgs={len(self.latencies):<5} "
-            f"err={self.errors:<3} p50={self.percentile(0.50):7.1f}ms "
+            f"err={self.errors:<3} empty={self.empty:<4} p50={self.percentile(0.50):7.1f}ms "
             f"p95={self.percentile(0.95):7.1f}ms p99={self.percentile(0.99):7.1f}ms "
             f"rate={self.throughput:6.1f}/s rss={self.peak_rss_mb:6.0f}MB"
         )
@@ -60,6 +61,7 @@ def run_load(url: str, concurrency: int, messages_each: int, pid: int) -> LoadRe
     """`concurrency` visitors each send `messages_each` messages, one after another."""
     latencies: list[float] = []
     errors = [0]
+    empty = [0]
     lock = threading.Lock()
     peak = [rss_mb(pid)]
     done = threading.Event()
@@ -70,21 +72,24 @@ def run_load(url: str, concurrency: int, messages_each: int, pid: int) -> LoadRe
         for i in range(messages_each):
             language, text = QUESTIONS[(number + i) % len(QUESTIONS)]
             start = time.perf_counter()
+            replies = None
             try:
                 reply = session.post(
                     url,
                     json={"sender": sender, "message": text, "metadata": {"language": language}},
                     timeout=60,
                 )
-                ok = reply.status_code == 200 and bool(reply.json())
-            except requests.RequestException:
-                ok = False
+                if reply.status_code == 200:
+                    replies = reply.json()
+            except (requests.RequestException, ValueError):
+                pass
             elapsed = time.perf_counter() - start
             with lock:
-                if ok:
-                    latencies.append(elapsed)
-                else:
+                if replies is None:
                     errors[0] += 1
+                    continue
+                latencies.append(elapsed)
+                empty[0] += not replies  # a 200 without any message: the bot said nothing
 
     def sample_memory() -> None:
         while not done.wait(0.5):
@@ -100,4 +105,4 @@ def run_load(url: str, concurrency: int, messages_each: int, pid: int) -> LoadRe
         thread.join()
     seconds = time.perf_counter() - started
     done.set()
-    return LoadResult(concurrency, latencies, errors[0], seconds, peak[0])
+    return LoadResult(concurrency, latencies, errors[0], empty[0], seconds, peak[0])
