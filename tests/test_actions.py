@@ -12,7 +12,7 @@ from rasa_sdk.events import SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.faq import CONTENT, ActionGreet
-from bot.actions.handoff import ActionOfferHuman, ActionRequestHandoff, handoff_store
+from bot.actions.handoff import ActionRequestHandoff, handoff_store
 from bot.actions.language import ActionSwitchLanguage, requested_language
 from bot.actions.session import ActionSessionStart
 
@@ -40,14 +40,6 @@ def test_greeting_names_the_page_and_defaults_to_german():
     assert {"title": "Hydraulikpressen", "payload": "/faq_presses"} in dispatcher.messages[1][
         "buttons"
     ]
-
-
-def test_offer_of_an_expert_names_the_reason_in_the_visitor_language():
-    state = tracker("expert_offer_accepted_de")
-    state.latest_message["intent"] = {"name": "out_of_depth", "confidence": 0.9}
-    events, dispatcher = run(ActionOfferHuman(), state)
-    assert events == []
-    assert [m["response"] for m in dispatcher.messages] == ["utter_offer_human_out_of_depth_de"]
 
 
 def test_accepted_offer_records_a_handoff_request_with_its_reason():

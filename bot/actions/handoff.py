@@ -1,4 +1,4 @@
-"""Offering a human expert when the bot cannot answer, and recording the request."""
+"""Recording a visitor's request for a human expert (asked for, or an accepted offer)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.conversation import channel_name, conversation_language, current_page
-from handoff.requests import HandoffRequest, HandoffRequests, make_engine
+from handoff.requests import REASONS, HandoffRequest, HandoffRequests, make_engine
 from lotse.settings import load_settings
 
 log = logging.getLogger(__name__)
 
-OFFER_REASONS = {
-    "out_of_scope": "out_of_scope",
-    "out_of_depth": "out_of_depth",
-    "nlu_fallback": "not_understood",
-}
+OFFER_PREFIX = "utter_offer_human_"
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +32,7 @@ def offer_reason(tracker: Tracker) -> str | None:
     """Why the bot offered a human, when the visitor is answering that offer.
 
     Looks at the bot's last real action before the visitor's latest message: if it was
-    the offer, the reason is the intent of the message that caused the offer.
+    an offer (`utter_offer_human_<reason>`), its name carries the reason.
     """
     earlier = list(reversed(tracker.events))
     first_user = next((i for i, e in enumerate(earlier) if e.get("event") == "user"), None)
@@ -51,25 +47,9 @@ def offer_reason(tracker: Tracker) -> str | None:
         ),
         None,
     )
-    if last_action is None or before[last_action].get("name") != "action_offer_human":
-        return None
-    cause = next((e for e in before[last_action:] if e.get("event") == "user"), None)
-    intent = ((cause or {}).get("parse_data") or {}).get("intent") or {}
-    return OFFER_REASONS.get(intent.get("name"), "not_understood")
-
-
-class ActionOfferHuman(Action):
-    def name(self) -> str:
-        return "action_offer_human"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        reason = OFFER_REASONS.get(intent, "not_understood")
-        language = conversation_language(tracker)
-        dispatcher.utter_message(response=f"utter_offer_human_{reason}_{language}")
-        return [SlotSet("language", language)] if tracker.get_slot("language") is None else []
+    name = before[last_action].get("name", "") if last_action is not None else ""
+    reason = name.removeprefix(OFFER_PREFIX) if name.startswith(OFFER_PREFIX) else None
+    return reason if reason in REASONS else None
 
 
 class ActionRequestHandoff(Action):
