@@ -8,9 +8,11 @@ propagate as SQLAlchemy errors; callers tell the visitor honestly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -49,6 +51,9 @@ class HandoffRequest:
     channel: str | None = None
     page: str | None = None
     requested_at: datetime | None = None
+
+
+FIELDS = tuple(field.name for field in fields(HandoffRequest))
 
 
 def make_engine(url: str) -> Engine:
@@ -93,12 +98,5 @@ class HandoffRequests:
             return [self._from_row(row) for row in connection.execute(query).mappings()]
 
     @staticmethod
-    def _from_row(row: object) -> HandoffRequest:
-        return HandoffRequest(
-            conversation_id=row["conversation_id"],  # type: ignore[index]
-            reason=row["reason"],  # type: ignore[index]
-            language=row["language"],  # type: ignore[index]
-            channel=row["channel"],  # type: ignore[index]
-            page=row["page"],  # type: ignore[index]
-            requested_at=row["requested_at"],  # type: ignore[index]
-        )
+    def _from_row(row: Mapping[str, Any]) -> HandoffRequest:
+        return HandoffRequest(**{name: row[name] for name in FIELDS})

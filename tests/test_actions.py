@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.faq import CONTENT, ActionGreet
+from bot.actions.greeting import CONTENT, ActionGreet
 from bot.actions.handoff import ActionRequestHandoff, handoff_store
 from bot.actions.language import ActionSwitchLanguage, requested_language
 from bot.actions.session import ActionSessionStart

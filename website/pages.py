@@ -13,7 +13,7 @@ from string import Template
 
 from bot.content import Content
 
-TEMPLATE = Path(__file__).parent / "templates" / "page.html"
+TEMPLATE = Template((Path(__file__).parent / "templates" / "page.html").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _nav(language: str, current: str) -> str:
 def render_page(route: Route, content: Content) -> str:
     page = content.pages[route.page]
     topic = content.topics[page.topic]
-    return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
+    return TEMPLATE.substitute(
         lang=escape(route.language),
         page=escape(route.page),
         title=escape(topic.title[route.language]),
