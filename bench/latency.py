@@ -111,7 +111,9 @@ def main() -> None:
     print()
     for ours, theirs in zip(lotse, baseline, strict=True):
         print(ours.row("lotse"))
+        print(ours.kinds())
         print(theirs.row("rasa-init"))
+        print(theirs.kinds())
         print(
             f"{'ratio':<10} c={ours.concurrency:<3} "
             f"throughput x{ours.throughput / theirs.throughput:.2f} "

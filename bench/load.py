@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -30,12 +30,21 @@ class LoadResult:
     empty: int
     seconds: float
     peak_rss_mb: float
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
 
     def percentile(self, q: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return percentile_ms(self.latencies, q)
+
+    def kinds(self) -> str:
+        """p50/p95 per kind of message, slowest first: where the tail comes from."""
+        rows = sorted(
+            self.by_kind.items(), key=lambda item: percentile_ms(item[1], 0.95), reverse=True
+        )
+        return "\n".join(
+            f"    {kind:<48} n={len(values):<4} p50={percentile_ms(values, 0.5):7.1f}ms "
+            f"p95={percentile_ms(values, 0.95):7.1f}ms"
+            for kind, values in rows
+        )
 
     @property
     def throughput(self) -> float:
@@ -50,6 +59,13 @@ class LoadResult:
         )
 
 
+def percentile_ms(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -60,6 +76,7 @@ def rss_mb(pid: int) -> float:
 def run_load(url: str, concurrency: int, messages_each: int, pid: int) -> LoadResult:
     """`concurrency` visitors each send `messages_each` messages, one after another."""
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     errors = [0]
     empty = [0]
     lock = threading.Lock()
@@ -89,6 +106,8 @@ def run_load(url: str, concurrency: int, messages_each: int, pid: int) -> LoadRe
                     errors[0] += 1
                     continue
                 latencies.append(elapsed)
+                kind = "first message" if i == 0 else text
+                by_kind.setdefault(kind, []).append(elapsed)
                 empty[0] += not replies  # a 200 without any message: the bot said nothing
 
     def sample_memory() -> None:
@@ -105,4 +124,4 @@ def run_load(url: str, concurrency: int, messages_each: int, pid: int) -> LoadRe
         thread.join()
     seconds = time.perf_counter() - started
     done.set()
-    return LoadResult(concurrency, latencies, errors[0], empty[0], seconds, peak[0])
+    return LoadResult(concurrency, latencies, errors[0], empty[0], seconds, peak[0], by_kind)

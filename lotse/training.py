@@ -23,7 +23,14 @@ DATA = ROOT / "bot" / "data"
 HASHED_INPUTS = (
     "config.yml",
     "bot/domain.yml",
-    "bot/data",
+    # Only the data that shapes the model: the scoring model and the parsers' tables
+    # under bot/data/ are read at run time and do not call for a new model.
+    "bot/data/nlu",
+    "bot/data/rules",
+    "bot/data/stories",
+    "bot/data/qualification.yml",
+    "bot/data/content/faq.yml",
+    "bot/data/content/entity_patterns.yml",
     "bot/nlu",
     "bot/language.py",
     "bot/content.py",

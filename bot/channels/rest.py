@@ -10,11 +10,15 @@ only known metadata keys with short string values pass.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
 from sanic.request import Request
 
+from bot.channels.turn_gate import TurnGate, configured_limit
 from bot.text_input import to_rasa_text
 
 METADATA_KEYS = ("language", "page", "visitor_id")
@@ -48,9 +52,20 @@ def clean_metadata(raw: object) -> dict[str, str]:
 class LotseRestInput(RestInput):
     """Drop-in replacement for Rasa's `rest` channel; see the module docstring."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = TurnGate(configured_limit())
+
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        async def through_gate(message: UserMessage) -> Any:
+            async with self.gate.turn(message.sender_id or ""):
+                return await on_new_message(message)
+
+        return super().blueprint(through_gate)
 
     async def _extract_sender(self, req: Request) -> str | None:
         return clean_sender(_body(req).get("sender"))
