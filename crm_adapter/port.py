@@ -1,0 +1,181 @@
+"""The CRM port: what the bot and the `lotse leads` commands write to and read from.
+
+`CrmPort` is the interface; `crm_adapter.store.LocalCrm` (SQLAlchemy, SQLite or
+PostgreSQL) is its default implementation, and external CRMs come as further ones.
+The records below are plain values. Personal data: `Lead.email`, `Lead.name`,
+`Lead.phone` and the answers to PERSONAL_ATTRIBUTES; a store keeps them only while a
+consent is on record, and erases them when it is withdrawn.
+
+Errors: a store raises `CrmError` (or a subclass) for anything it cannot do; the
+caller decides whether the visitor hears about it. Every method is one transaction:
+it commits completely or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from crm_adapter.scoring import InterestEvent
+
+PERSONAL_ATTRIBUTES = frozenset({"name", "email", "phone"})
+ANSWERED, DECLINED, UNKNOWN = "answered", "declined", "unknown"
+STATUSES = (ANSWERED, DECLINED, UNKNOWN)
+BOT, HUMAN = "bot", "human"
+
+
+class CrmError(Exception):
+    """The CRM could not do what was asked."""
+
+
+class ConsentRequired(CrmError):
+    """Personal data offered for a lead without a consent on record."""
+
+
+class UnknownLead(CrmError):
+    """No lead with that id or email."""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Where an answer comes from: a conversation on a channel, maybe a known visitor."""
+
+    conversation_id: str
+    channel: str
+    visitor_id: str | None = None
+    language: str = "de"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer to a qualification question; `value` is JSON-able, None unless answered."""
+
+    attribute: str
+    value: dict[str, Any] | None
+    status: str
+    at: datetime
+    source: str = BOT
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Consent:
+    purpose: str
+    text_version: str
+    wording: str
+    language: str
+    channel: str
+    given_at: datetime
+    withdrawn_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScoringEvent:
+    """One change of a score, with its cause ("company size 60 -> fit 100")."""
+
+    axis: str  # "fit" or "interest"
+    cause: str
+    change: float
+    value_after: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    old: str | None
+    new: str
+    cause: str
+    at: datetime
+    actor: str = BOT
+
+
+@dataclass(frozen=True)
+class SalesTask:
+    kind: str  # "callback", "follow_up"
+    note: str
+    due_at: datetime | None
+    created_at: datetime
+    status: str = "open"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Sales' verdict on a lead, kept with the scores it had, to judge the model."""
+
+    decision: str  # "accept" or "reject"
+    reason: str
+    fit: int | None
+    interest: int
+    actor: str
+    at: datetime
+
+
+@dataclass
+class Lead:
+    """A contact with everything the bot learnt: current answers and the history."""
+
+    lead_id: int
+    email: str | None = None
+    freemail: bool = False
+    name: str | None = None
+    phone: str | None = None
+    stage: str | None = None
+    rejected: bool = False
+    accepted: bool = False
+    visitor_ids: list[str] = field(default_factory=list)
+    conversation_ids: list[str] = field(default_factory=list)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    answer_history: list[Answer] = field(default_factory=list)
+    interest_events: list[InterestEvent] = field(default_factory=list)
+    scoring_events: list[ScoringEvent] = field(default_factory=list)
+    stages: list[StageRecord] = field(default_factory=list)
+    consents: list[Consent] = field(default_factory=list)
+    tasks: list[SalesTask] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+    created_at: datetime | None = None
+
+    @property
+    def consent(self) -> Consent | None:
+        """The consent in force, if any."""
+        current = [c for c in self.consents if c.withdrawn_at is None]
+        return current[-1] if current else None
+
+
+class CrmPort(Protocol):
+    def lead_for(self, visit: Visit) -> Lead:
+        """The lead of this conversation (or of this known visitor); created if new."""
+
+    def lead(self, lead_id: int) -> Lead:
+        """Raises UnknownLead."""
+
+    def find_by_email(self, email: str) -> Lead | None:
+        """Case-insensitive."""
+
+    def save_answer(self, lead_id: int, answer: Answer) -> None:
+        """Records the answer; it supersedes the earlier one for its attribute, which is
+        kept in the history. Personal attributes need a consent (ConsentRequired)."""
+
+    def record_consent(self, lead_id: int, consent: Consent) -> None: ...
+
+    def withdraw_consent(self, lead_id: int, at: datetime) -> None:
+        """Marks the consent withdrawn and erases the lead's personal data (email, name,
+        phone and their answers, also in the history); anonymous answers stay."""
+
+    def identify(self, lead_id: int, email: str, freemail: bool) -> int:
+        """Gives the lead its email (needs a consent). If another lead has that email
+        (case-insensitive), this lead's records merge into it and its id is returned."""
+
+    def add_interest_event(self, lead_id: int, event: InterestEvent) -> None: ...
+
+    def add_scoring_events(self, lead_id: int, events: list[ScoringEvent]) -> None: ...
+
+    def change_stage(self, lead_id: int, change: StageRecord) -> None: ...
+
+    def add_task(self, lead_id: int, task: SalesTask) -> None: ...
+
+    def record_feedback(self, lead_id: int, feedback: Feedback) -> None:
+        """Also sets `accepted` / `rejected` on the lead (the latest verdict wins)."""
+
+    def leads(self, stage: str | None = None) -> list[Lead]:
+        """All leads with an email, or those at `stage`."""

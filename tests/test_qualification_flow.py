@@ -1,0 +1,204 @@
+"""The qualification state machine (bot/qualification/flow.py) with a scripted reader.
+
+The reader below understands a tiny fixed vocabulary, so these tests pin the dialogue
+rules alone: order, skipping what is known, consent before personal data, "why?",
+declining, corrections, product questions in between, two misses, stop, summary.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.qualification.flow import CONSENT, GO_ON, SUMMARY, Reading, State, Turn, step
+from bot.qualification.questions import Question, load_questionnaire
+
+Q = load_questionnaire()
+TODAY = date(2026, 11, 25)
+
+ANSWERS = {
+    "need": {"pressen": "presses", "presses": "presses"},
+    "company": {"müller metallbau gmbh": "Müller Metallbau GmbH"},
+    "employees": {"60": 60, "80": 80, "wir sind 80": 80},
+    "industry": {"metallbau": "metalworking"},
+    "role": {"geschäftsführer": "owner_md"},
+    "location": {"33602": "DE 33602"},
+    "timeline": {"in zwei monaten": 2},
+    "budget": {"150k": 150000},
+    "name": {"anna muster": "Anna Muster"},
+    "email": {"anna@mueller-metall.example": "anna@mueller-metall.example"},
+    "phone": {"0521 1234567": "+495211234567"},
+}
+
+
+class ScriptedReader:
+    def read(self, question: Question, text: str, language: str, today: date) -> Reading | None:
+        value = ANSWERS[question.key].get(text.lower())
+        return None if value is None else Reading(question.key, {"v": value}, str(value))
+
+    def volunteered(self, text: str, language: str, today: date) -> list[Reading]:
+        if text.lower() == "wir sind 80":
+            return [Reading("employees", {"v": 80}, "80")]
+        if text.lower() == "60 leute metallbau in bielefeld":
+            return [Reading("employees", {"v": 60}, "60"),
+                    Reading("industry", {"v": "metalworking"}, "metalworking"),
+                    Reading("location", {"v": "DE 33602"}, "DE 33602")]  # fmt: skip
+        return []
+
+
+READER = ScriptedReader()
+
+
+def talk(state: State, text: str, **turn: object):
+    values = {"language": "de", "today": TODAY, **turn}
+    return step(Q, state, Turn(text=text, **values), READER)  # type: ignore[arg-type]
+
+
+def start(text: str = "Ja", **turn: object):
+    return talk(State(), text, starting=True, **turn)
+
+
+def test_starts_with_an_intro_and_the_first_question() -> None:
+    outcome = start()
+    assert outcome.state.asking == "need"
+    assert outcome.prompt == Q.question("need").ask["de"]
+    assert "ein paar kurze Fragen" in outcome.say[0]
+
+
+def test_the_straight_path_asks_consent_before_the_first_personal_question() -> None:
+    outcome = start()
+    asked = [outcome.state.asking]
+    for text in ["Pressen", "Müller Metallbau GmbH", "60", "Metallbau", "Geschäftsführer",
+                 "33602", "in zwei Monaten"]:  # fmt: skip
+        outcome = talk(outcome.state, text)
+        asked.append(outcome.state.asking)
+    # Budget is optional: scoring and routing are decided, so it is skipped.
+    assert asked == ["need", "company", "employees", "industry", "role", "location",
+                     "timeline", CONSENT]  # fmt: skip
+    assert outcome.yes_no and "einverstanden" in outcome.prompt
+    outcome = talk(outcome.state, "ja", intent="affirm")
+    assert outcome.consent_given and outcome.state.asking == "name"
+    outcome = talk(outcome.state, "Anna Muster")
+    outcome = talk(outcome.state, "anna@mueller-metall.example")
+    assert outcome.state.asking == SUMMARY  # phone is optional too
+    assert "- E-Mail: anna@mueller-metall.example" in outcome.prompt
+    assert "- Mitarbeiter: 60" in outcome.prompt
+    outcome = talk(outcome.state, "Passt so")
+    assert outcome.submitted and outcome.finished
+
+
+def test_what_is_known_is_never_asked() -> None:
+    outcome = start(known=frozenset({"need", "company", "employees"}))
+    assert outcome.state.asking == "industry"
+
+
+def test_volunteered_answers_fill_several_questions_at_once() -> None:
+    outcome = start("60 Leute Metallbau in Bielefeld")
+    assert {r.key for r in outcome.readings} == {"employees", "industry", "location"}
+    outcome = talk(outcome.state, "Pressen")
+    outcome = talk(outcome.state, "Müller Metallbau GmbH")
+    assert outcome.state.asking == "role"
+
+
+def test_why_gets_the_honest_reason_and_the_same_question() -> None:
+    outcome = talk(start().state, "Warum wollen Sie das wissen?")
+    assert outcome.say == [Q.question("need").why["de"]]
+    assert outcome.state.asking == "need"
+
+
+def test_a_declined_question_is_recorded_and_not_asked_again() -> None:
+    state = talk(start().state, "Pressen").state
+    outcome = talk(state, "Das möchte ich nicht sagen")
+    assert outcome.declined == ["company"] and outcome.state.asking == "employees"
+    assert "company" in outcome.state.declined
+    assert talk(outcome.state, "60").state.asking == "industry"
+
+
+def test_a_required_question_cannot_be_skipped_but_the_visitor_may_stop() -> None:
+    outcome = talk(start().state, "überspringen")
+    assert outcome.state.asking == GO_ON and outcome.declined == []
+    assert talk(outcome.state, "nein", intent="deny").finished
+
+
+def test_a_correction_of_an_earlier_answer_is_taken_and_the_question_repeated() -> None:
+    state = start().state
+    for text in ["Pressen", "Müller Metallbau GmbH", "60"]:
+        state = talk(state, text).state
+    outcome = talk(state, "wir sind 80")
+    assert [r.value for r in outcome.readings] == [{"v": 80}]
+    assert outcome.say == ["Notiert: Mitarbeiter 80."]
+    assert outcome.state.asking == "industry"
+
+
+def test_a_product_question_in_between_is_answered_then_back_to_the_question() -> None:
+    outcome = talk(start().state, "Wie lange ist die Garantie?", intent="faq_warranty",
+                   confidence=0.9)  # fmt: skip
+    assert outcome.responses == ["utter_faq_warranty"]
+    assert outcome.state.asking == "need" and outcome.prompt == Q.question("need").ask["de"]
+
+
+def test_two_unusable_answers_explain_and_ask_to_go_on_never_looping() -> None:
+    state = talk(start().state, "Pressen").state
+    first = talk(state, "???")
+    assert first.state.asking == "company" and first.say == [
+        "Das habe ich leider nicht verstanden."
+    ]
+    second = talk(first.state, "!!!")
+    assert second.state.asking == GO_ON and second.yes_no
+    assert Q.question("company").why["de"] in second.say[0]
+    again = talk(second.state, "ja", intent="affirm")
+    assert again.state.asking == "company"
+    # One more miss and the bot moves on instead of asking again.
+    moved = talk(again.state, "???")
+    assert moved.state.asking == GO_ON
+
+
+def test_stop_ends_and_keeps_what_was_said() -> None:
+    state = talk(start().state, "Pressen").state
+    outcome = talk(state, "Lass uns aufhören")
+    assert outcome.finished and not outcome.submitted
+    assert "bleibt notiert" in outcome.prompt
+
+
+def test_consent_refused_skips_every_personal_question() -> None:
+    known = frozenset({"need", "company", "employees", "industry", "role", "location", "timeline"})
+    state = start(known=known).state
+    assert state.asking == CONSENT
+    outcome = talk(state, "nein", intent="deny", known=known)
+    assert outcome.state.consent is False and not outcome.consent_given
+    assert outcome.state.asking is None and outcome.finished  # nothing noted this time
+
+
+def test_personal_data_is_not_taken_without_consent() -> None:
+    class Volunteering(ScriptedReader):
+        def volunteered(self, text, language, today):  # noqa: ANN001, ANN202
+            return [Reading("email", {"v": text}, text)]
+
+    outcome = step(Q, State(), Turn("a@b.example", "de", TODAY, starting=True), Volunteering())
+    assert outcome.readings == []
+
+
+def test_withdrawal_is_understood_in_the_middle() -> None:
+    state = talk(start().state, "Pressen").state
+    outcome = talk(state, "Ich widerrufe meine Einwilligung")
+    assert outcome.withdraw and outcome.finished and outcome.state.consent is False
+
+
+def test_a_summary_can_be_corrected() -> None:
+    state = State(asking=SUMMARY, consent=True, noted={"employees": "60"})
+    outcome = talk(state, "wir sind 80")
+    assert outcome.state.asking == SUMMARY and "- Mitarbeiter: 80" in outcome.prompt
+    outcome = talk(outcome.state, "nein", intent="deny")
+    assert outcome.say == ["Was soll ich korrigieren?"]
+
+
+@pytest.mark.parametrize("raw", [None, "x", {"asking": 3, "bogus": 1}, {"failures": "x"}])
+def test_a_damaged_state_slot_starts_clean(raw: object) -> None:
+    state = State.from_slot(raw)
+    assert isinstance(state, State)
+
+
+def test_english() -> None:
+    outcome = start(language="en")
+    assert outcome.prompt == Q.question("need").ask["en"]
