@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install build train run test test-unit lint validate conversation-tests eval bench browser-deps clean
+.PHONY: install build train run test test-unit lint validate conversation-tests eval bench bench-qualification browser-deps clean
 
 install: $(STAMP)
 
@@ -54,6 +54,9 @@ eval: train
 
 bench: train
 	$(PY) bench/latency.py
+
+bench-qualification: train
+	$(PY) bench/qualification.py
 
 clean:
 	rm -rf build models results var

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,7 +74,17 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_load(url: str, concurrency: int, messages_each: int, pid: int) -> LoadResult:
+Script = Callable[[int, int], tuple[str, str]]
+
+
+def faq_script(number: int, i: int) -> tuple[str, str]:
+    """Visitor `number`'s message `i`: the product-question mix, each visitor shifted."""
+    return QUESTIONS[(number + i) % len(QUESTIONS)]
+
+
+def run_load(
+    url: str, concurrency: int, messages_each: int, pid: int, script: Script = faq_script
+) -> LoadResult:
     """`concurrency` visitors each send `messages_each` messages, one after another."""
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
@@ -87,7 +98,7 @@ def run_load(url: str, concurrency: int, messages_each: int, pid: int) -> LoadRe
         session = requests.Session()
         sender = f"bench-{uuid.uuid4().hex[:10]}"
         for i in range(messages_each):
-            language, text = QUESTIONS[(number + i) % len(QUESTIONS)]
+            language, text = script(number, i)
             start = time.perf_counter()
             replies = None
             try:

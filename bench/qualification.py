@@ -1,0 +1,97 @@
+"""Throughput and p95 with the qualification running, against issue 2's figures.
+
+Usage: .venv/bin/python bench/qualification.py [--concurrency 10 50] [--messages 20]
+
+In one run: the bare `rasa init` baseline and Lotse with the product-question mix (the
+figures of bench/latency.py), then Lotse with every visitor going through a whole
+German qualification (offer accepted, eleven answers, consent, summary: each turn
+reads and writes the CRM store) and starting again. Prints p50/p95/p99, messages per
+second and the ratios to both. Target (issue 3): with qualification, throughput still
+>= 1.0x the bare bot's. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.latency import LOTSE_PORTS, bench_baseline  # noqa: E402
+from bench.load import LoadResult, faq_script, run_load  # noqa: E402
+from lotse.runner import Stack  # noqa: E402
+from lotse.settings import Settings  # noqa: E402
+from lotse.training import ensure_model  # noqa: E402
+
+QUALIFICATION = [
+    "Was kostet eine P400?",
+    "Ja",
+    "Pressen für unsere Fertigung",
+    "Müller Metallbau GmbH",
+    "rund 60 Leute",
+    "Metallbau",
+    "Geschäftsführer",
+    "33602 Bielefeld",
+    "in zwei Monaten",
+    "Ja",
+    "Anna Muster",
+    "{email}",
+    "Ja, passt",
+]
+
+
+def qualification_script(number: int, i: int) -> tuple[str, str]:
+    text = QUALIFICATION[i % len(QUALIFICATION)]
+    return "de", text.format(email=f"bench.{number}.{i // len(QUALIFICATION)}@metall.example")
+
+
+def bench_lotse_both(
+    levels: list[int], messages: int, data_dir: Path
+) -> dict[str, list[LoadResult]]:
+    rasa, actions, web = LOTSE_PORTS
+    settings = Settings(f"sqlite:///{data_dir / 'lotse.db'}", rasa, actions, web, "127.0.0.1")
+    stack = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True)
+    stack.start()
+    try:
+        stack.wait_ready()
+        url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        pid = stack.processes["rasa"].pid
+        run_load(url, 2, 3, pid)  # warm-up
+        return {
+            name: [run_load(url, c, messages, pid, script) for c in levels]
+            for name, script in (("faq", faq_script), ("qualify", qualification_script))
+        }
+    finally:
+        stack.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--messages", type=int, default=20, help="messages per visitor")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lotse-bench-") as tmp:
+        base = Path(tmp)
+        (base / "lotse").mkdir()
+        (base / "baseline").mkdir()
+        baseline = bench_baseline(args.concurrency, args.messages, base / "baseline")
+        lotse = bench_lotse_both(args.concurrency, args.messages, base / "lotse")
+    print()
+    for bare, faq, qualify in zip(baseline, lotse["faq"], lotse["qualify"], strict=True):
+        print(bare.row("rasa-init"))
+        print(faq.row("lotse-faq"))
+        print(qualify.row("qualify"))
+        print(qualify.kinds())
+        print(
+            f"{'ratio':<10} c={qualify.concurrency:<3} qualification throughput "
+            f"x{qualify.throughput / bare.throughput:.2f} the bare bot's (target >= 1.0), "
+            f"x{qualify.throughput / faq.throughput:.2f} Lotse's FAQ load; p95 "
+            f"x{qualify.percentile(0.95) / bare.percentile(0.95):.2f} the bare bot's"
+        )
+        print()
+
+
+if __name__ == "__main__":
+    main()
