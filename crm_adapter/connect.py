@@ -1,0 +1,21 @@
+"""The composition root of the CRM: which `CrmPort` implementation a URL means.
+
+So far every URL names the local SQL store (SQLite or PostgreSQL); its schema is
+brought up to date (Alembic) when it is opened. External CRMs plug in here, not in
+the code that uses the port.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from crm_adapter.port import CrmPort
+
+
+@lru_cache(maxsize=4)
+def open_crm(url: str) -> CrmPort:
+    from crm_adapter.store import LocalCrm, make_crm_engine, migrate
+
+    engine = make_crm_engine(url)
+    migrate(engine)
+    return LocalCrm(engine)

@@ -1,0 +1,1 @@
+"""The CRM store's schema versions, oldest first (Alembic ignores this file)."""

@@ -1,0 +1,158 @@
+"""Writing what a conversation taught us about a lead to the CRM, scores included.
+
+`record()` is the one place where answers, consent, interest events, scoring events
+and stage changes reach a `CrmPort`: it saves the new facts, recomputes fit and
+interest with the scoring model, writes one scoring event per change with its cause
+("company size 60 (50-70): 100 -> fit 100") and moves the stage forward when the scores
+earn it. Pure Python over the port; it touches personal data only by passing the
+email/name/phone answers through to the store, which refuses them without consent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crm_adapter import lifecycle
+from crm_adapter.port import (
+    ANSWERED,
+    Answer,
+    Consent,
+    CrmPort,
+    Lead,
+    SalesTask,
+    ScoringEvent,
+    StageRecord,
+)
+from crm_adapter.scoring import (
+    FitFacts,
+    FitScore,
+    InterestEvent,
+    InterestScore,
+    fit_score,
+    interest_score,
+)
+from crm_adapter.scoring_model import ScoringModel
+
+
+@dataclass
+class Learnt:
+    """New facts from one turn of a conversation."""
+
+    conversation_id: str
+    answers: list[Answer] = field(default_factory=list)
+    consent: Consent | None = None
+    interest: list[str] = field(default_factory=list)  # event kinds
+    withdraw: bool = False
+    task: SalesTask | None = None
+
+
+def fit_facts(lead: Lead) -> FitFacts:
+    def value(attribute: str, key: str) -> object:
+        answer = lead.answers.get(attribute)
+        if answer is None or answer.status != ANSWERED or not answer.value:
+            return None
+        return answer.value.get(key)
+
+    employees = value("employees", "count")
+    return FitFacts(
+        employees=employees if isinstance(employees, int) else None,
+        industry=_text(value("industry", "key")),
+        role=_text(value("role", "key")),
+        country=_text(value("location", "country")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class Scores:
+    fit: FitScore
+    interest: InterestScore
+
+    @classmethod
+    def of(cls, lead: Lead, model: ScoringModel, now: datetime) -> Scores:
+        return cls(
+            fit_score(model, fit_facts(lead)), interest_score(model, lead.interest_events, now)
+        )
+
+
+def standing(lead: Lead, scores: Scores) -> lifecycle.LeadStanding:
+    return lifecycle.LeadStanding(
+        identified=bool(lead.email) and lead.consent is not None,
+        fit=scores.fit.value,
+        interest=scores.interest.value,
+        accepted=lead.accepted,
+        rejected=lead.rejected,
+    )
+
+
+def record(crm: CrmPort, lead_id: int, learnt: Learnt, model: ScoringModel, now: datetime) -> int:
+    """Stores `learnt` for the lead and returns its id (another one after a merge)."""
+    lead = crm.lead(lead_id)
+    before = Scores.of(lead, model, now)
+    if learnt.withdraw:
+        crm.withdraw_consent(lead_id, now)
+    if learnt.consent is not None:
+        crm.record_consent(lead_id, learnt.consent)
+    for answer in learnt.answers:
+        if answer.attribute == "email" and answer.value:
+            lead_id = crm.identify(
+                lead_id, str(answer.value["address"]), bool(answer.value.get("freemail"))
+            )
+        crm.save_answer(lead_id, answer)
+    known = {(e.kind, e.conversation_id) for e in crm.lead(lead_id).interest_events}
+    for kind in dict.fromkeys(learnt.interest):
+        if kind in model.interest.events and (kind, learnt.conversation_id) not in known:
+            crm.add_interest_event(lead_id, InterestEvent(kind, now, learnt.conversation_id))
+    if learnt.task is not None:
+        crm.add_task(lead_id, learnt.task)
+    lead = crm.lead(lead_id)
+    after = Scores.of(lead, model, now)
+    crm.add_scoring_events(lead_id, scoring_events(model, before, after, now))
+    change = lifecycle.advance(lead.stage, model, standing(lead, after))
+    if change is not None:
+        crm.change_stage(lead_id, _stage_record(change, now))
+    return lead_id
+
+
+def _stage_record(change: lifecycle.StageChange, now: datetime) -> StageRecord:
+    return StageRecord(change.old, change.new, change.cause, now)
+
+
+def scoring_events(
+    model: ScoringModel, before: Scores, after: Scores, now: datetime
+) -> list[ScoringEvent]:
+    """One event per new fit line and per new interest line, each with its cause."""
+    events = []
+    old_fit = set(before.fit.lines)
+    for line in after.fit.lines:
+        if line not in old_fit:
+            label = model.fit.labels[line.attribute]["en"]
+            change = (after.fit.value or 0) - (before.fit.value or 0)
+            events.append(
+                ScoringEvent(
+                    "fit",
+                    f"{line.text(label)} -> fit {after.fit.value}",
+                    change,
+                    after.fit.value,
+                    now,
+                )  # fmt: skip
+            )
+    old_interest = {(line.kind, line.at) for line in before.interest.lines}
+    for line in after.interest.lines:
+        if line.kind is None or (line.kind, line.at) in old_interest:
+            continue
+        cause = f"{model.interest.events[line.kind].label['en']} +{round(line.change)}"
+        events.append(
+            ScoringEvent(
+                "interest",
+                f"{cause} -> interest {after.interest.value}",
+                line.change,
+                after.interest.value,
+                now,
+            )  # fmt: skip
+        )
+    return events

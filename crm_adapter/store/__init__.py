@@ -1,0 +1,14 @@
+"""The local CRM store: the CRM port on SQLite or PostgreSQL, through SQLAlchemy.
+
+Wiring, in the composition root: `engine = make_crm_engine(settings.database_url)`,
+then `migrate(engine)` (idempotent: creates or upgrades the `crm_` tables), then
+`LocalCrm(engine)`, which implements `crm_adapter.port.CrmPort`.
+"""
+
+from __future__ import annotations
+
+from crm_adapter.store.engine import make_crm_engine
+from crm_adapter.store.local import LocalCrm
+from crm_adapter.store.migrate import migrate
+
+__all__ = ["LocalCrm", "make_crm_engine", "migrate"]

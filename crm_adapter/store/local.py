@@ -1,0 +1,281 @@
+"""`LocalCrm`: the CRM port on the local SQL store (SQLite or PostgreSQL).
+
+Every method is one transaction and binds every value (no SQL is built from text).
+Errors: `UnknownLead` for an id that was never stored; `ConsentRequired` when personal
+data (an answered PERSONAL_ATTRIBUTE, or an email via `identify`) is offered without a
+consent in force; ValueError, before any SQL, for a record the port does not allow
+(naive datetime, unknown status/source/decision/stage, a text longer than its column);
+`CrmError` for any database failure, with a message that names the operation and the
+error class but no personal data (the driver's message, which may quote values, is
+dropped). A transaction that lost a race (unique index, deadlock, serialization
+failure) is retried, up to RETRIES times in all.
+
+Semantics beyond the port's docstrings:
+- An id of a contact that was merged away stands for the contact it was merged into:
+  reads return that lead (with its own `lead_id`), writes go to it.
+- `Lead.answer_history` holds every stored answer in time order, the current ones too;
+  `Lead.answers` holds the current ones (see `answers.py` for the human-wins rule).
+- `Lead.name` and `Lead.phone` are the current answers to "name" and "phone"; the
+  email is set by `identify` only (an answer to "email" is kept as an answer).
+- Declined and unknown answers carry no value, so they need no consent, even for
+  personal attributes.
+- `identify` is safe under concurrency: on PostgreSQL the unique index on the
+  normalised email makes the slower of two transactions fail, and, retried, it finds
+  the first one's contact and merges into it; SQLite lets one writer in at a time.
+
+Personal data touched: `identify` (email), `save_answer` (answers to "name", "phone",
+"email"), `withdraw_consent` (erases them all, in the history too), and every read
+returning a `Lead`. Nothing here logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from crm_adapter import lifecycle
+from crm_adapter.port import (
+    PERSONAL_ATTRIBUTES,
+    Answer,
+    Consent,
+    ConsentRequired,
+    CrmError,
+    Feedback,
+    Lead,
+    SalesTask,
+    ScoringEvent,
+    StageRecord,
+    Visit,
+)
+from crm_adapter.scoring import InterestEvent
+from crm_adapter.store import mapping
+from crm_adapter.store.answers import record_answer, refresh_views
+from crm_adapter.store.contacts import consent_in_force, contact, contact_for_visit
+from crm_adapter.store.engine import writer
+from crm_adapter.store.merge import merge_into, refresh_verdict
+from crm_adapter.store.models import (
+    AnswerRow,
+    ConsentRow,
+    Contact,
+    FeedbackRow,
+    InterestEventRow,
+    SalesTaskRow,
+    ScoringEventRow,
+    StageRow,
+    as_utc,
+)
+
+T = TypeVar("T")
+RETRIES = 4
+EMAIL_LENGTH = 254
+RETRYABLE_PGCODES = ("40001", "40P01")  # serialization failure, deadlock detected
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _describe(err: SQLAlchemyError) -> str:
+    """The error's classes, never its message (which may quote personal data)."""
+    if isinstance(err, DBAPIError) and err.orig is not None:
+        return f"{type(err).__name__}: {type(err.orig).__name__}"
+    return type(err).__name__
+
+
+def _retryable(err: SQLAlchemyError) -> bool:
+    if isinstance(err, IntegrityError):
+        return True
+    return isinstance(err, DBAPIError) and getattr(err.orig, "pgcode", None) in RETRYABLE_PGCODES
+
+
+def normalised_email(email: str) -> tuple[str, str]:
+    """(the address as given, stripped; its normalised form); ValueError if unusable."""
+    address = email.strip()
+    if not 3 <= len(address) <= EMAIL_LENGTH or "@" not in address[1:-1]:
+        raise ValueError(f"an email address has an @ and at most {EMAIL_LENGTH} characters")
+    return address, address.lower()
+
+
+class LocalCrm:
+    """The CRM port on an engine made by `make_crm_engine`, migrated by `migrate`."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        return as_utc(self._clock())
+
+    def _run(self, operation: str, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """`work` in one transaction; retried when a concurrent one got in its way."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                bind = self._writer if write else self._engine
+                with Session(bind, future=True) as s, s.begin():
+                    return work(s)
+            except SQLAlchemyError as err:
+                if attempt < RETRIES and _retryable(err):
+                    continue
+                raise CrmError(f"CRM store: {operation} failed ({_describe(err)})") from None
+        raise AssertionError("unreachable")
+
+    def _write(
+        self, operation: str, lead_id: int, change: Callable[[Session, Contact], Any]
+    ) -> None:
+        def work(s: Session) -> None:
+            change(s, contact(s, lead_id))
+
+        self._run(operation, work)
+
+    # Reads
+
+    def lead(self, lead_id: int) -> Lead:
+        def work(s: Session) -> Lead:
+            return mapping.load_leads(s, [contact(s, lead_id, lock=False)])[0]
+
+        return self._run("reading a lead", work, write=False)
+
+    def find_by_email(self, email: str) -> Lead | None:
+        def work(s: Session) -> Lead | None:
+            query = select(Contact).where(
+                Contact.email_normalised == email.strip().lower(),
+                Contact.merged_into_id.is_(None),
+            )
+            found = s.execute(query).scalar_one_or_none()
+            return None if found is None else mapping.load_leads(s, [found])[0]
+
+        return self._run("finding a lead by email", work, write=False)
+
+    def leads(self, stage: str | None = None) -> list[Lead]:
+        def work(s: Session) -> list[Lead]:
+            query = select(Contact).where(
+                Contact.email_normalised.is_not(None), Contact.merged_into_id.is_(None)
+            )
+            if stage is not None:
+                query = query.where(Contact.stage == stage)
+            return mapping.load_leads(s, list(s.execute(query.order_by(Contact.id)).scalars()))
+
+        return self._run("listing leads", work, write=False)
+
+    # Writes
+
+    def lead_for(self, visit: Visit) -> Lead:
+        mapping.checked_id(visit.conversation_id, "conversation id")
+        mapping.checked_id(visit.visitor_id, "visitor id")
+
+        def work(s: Session) -> Lead:
+            return mapping.load_leads(s, [contact_for_visit(s, visit, self._now())])[0]
+
+        return self._run("finding the lead of a conversation", work)
+
+    def save_answer(self, lead_id: int, answer: Answer) -> None:
+        values = mapping.answer_values(answer)
+        personal = answer.attribute in PERSONAL_ATTRIBUTES and answer.value is not None
+
+        def change(s: Session, lead: Contact) -> None:
+            if personal and not consent_in_force(s, lead.id):
+                raise ConsentRequired(f"lead {lead.id}: {answer.attribute} needs a consent")
+            record_answer(s, AnswerRow(contact_id=lead.id, **values))
+            refresh_views(s, lead, self._now())
+
+        self._write("saving an answer", lead_id, change)
+
+    def record_consent(self, lead_id: int, consent: Consent) -> None:
+        values = mapping.consent_values(consent)
+        self._write("recording a consent", lead_id, _adding(ConsentRow, values))
+
+    def withdraw_consent(self, lead_id: int, at: datetime) -> None:
+        withdrawn_at = as_utc(at)
+
+        def change(s: Session, lead: Contact) -> None:
+            in_force = select(ConsentRow).where(
+                ConsentRow.contact_id == lead.id, ConsentRow.withdrawn_at.is_(None)
+            )
+            for consent in s.execute(in_force).scalars():
+                consent.withdrawn_at = withdrawn_at
+            personal = delete(AnswerRow).where(
+                AnswerRow.contact_id == lead.id,
+                AnswerRow.attribute.in_(sorted(PERSONAL_ATTRIBUTES)),
+            )
+            s.execute(personal.execution_options(synchronize_session=False))
+            lead.email = lead.email_normalised = None
+            lead.freemail = False
+            refresh_views(s, lead, self._now())  # name and phone: no answers left
+
+        self._write("withdrawing a consent", lead_id, change)
+
+    def identify(self, lead_id: int, email: str, freemail: bool) -> int:
+        address, normalised = normalised_email(email)
+
+        def work(s: Session) -> int:
+            lead = contact(s, lead_id)
+            if not consent_in_force(s, lead.id):
+                raise ConsentRequired(f"lead {lead.id}: an email needs a consent")
+            holder = select(Contact).where(
+                Contact.email_normalised == normalised,
+                Contact.merged_into_id.is_(None),
+                Contact.id != lead.id,
+            )
+            other = s.execute(
+                holder.with_for_update().execution_options(populate_existing=True)
+            ).scalar_one_or_none()
+            if other is not None:
+                merge_into(s, lead, other, self._now())
+                return other.id
+            lead.email, lead.email_normalised, lead.freemail = address, normalised, freemail
+            lead.updated_at = self._now()
+            s.flush()  # a concurrent identify of the same email fails here, and is retried
+            return lead.id
+
+        return self._run("identifying a lead", work)
+
+    def add_interest_event(self, lead_id: int, event: InterestEvent) -> None:
+        values = mapping.interest_values(event)
+        self._write("adding an interest event", lead_id, _adding(InterestEventRow, values))
+
+    def add_scoring_events(self, lead_id: int, events: list[ScoringEvent]) -> None:
+        values = [mapping.scoring_values(event) for event in events]
+        self._write("adding scoring events", lead_id, _adding(ScoringEventRow, *values))
+
+    def change_stage(self, lead_id: int, change: StageRecord) -> None:
+        if change.new not in lifecycle.STAGES:
+            raise ValueError(f"unknown lifecycle stage {change.new!r}")
+        add = _adding(StageRow, mapping.stage_values(change))
+
+        def work(s: Session, lead: Contact) -> None:
+            add(s, lead)
+            lead.stage = change.new
+            lead.updated_at = self._now()
+
+        self._write("changing a stage", lead_id, work)
+
+    def add_task(self, lead_id: int, task: SalesTask) -> None:
+        values = mapping.task_values(task)
+        self._write("adding a task", lead_id, _adding(SalesTaskRow, values))
+
+    def record_feedback(self, lead_id: int, feedback: Feedback) -> None:
+        add = _adding(FeedbackRow, mapping.feedback_values(feedback))
+
+        def work(s: Session, lead: Contact) -> None:
+            add(s, lead)
+            s.flush()
+            refresh_verdict(s, lead)
+            lead.updated_at = self._now()
+
+        self._write("recording feedback", lead_id, work)
+
+
+def _adding(model: Any, *values: dict[str, Any]) -> Callable[[Session, Contact], None]:
+    """A change that adds rows of `model` with `values` to the contact."""
+
+    def change(s: Session, lead: Contact) -> None:
+        s.add_all([model(contact_id=lead.id, **row) for row in values])
+
+    return change

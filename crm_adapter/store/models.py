@@ -1,0 +1,241 @@
+"""The local CRM store's tables (all prefixed `crm_`), as SQLAlchemy declarative models.
+
+The schema itself is created by the Alembic migrations in `crm_adapter/migrations/`
+(never by `metadata.create_all`); a test checks that the migrated schema matches these
+models. Personal data lives in `crm_contacts.email`, `.email_normalised`, `.name`,
+`.phone` and in the `crm_answers` rows of PERSONAL_ATTRIBUTES; everything else is
+anonymous (ids, firmographics, events, stages).
+
+Datetimes go in and come out timezone-aware in UTC (`UtcDateTime`): a naive datetime
+is refused with ValueError, and SQLite's naive values are read back as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "pk": "pk_%(table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+}
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` in UTC; ValueError for a naive datetime (its zone would be a guess)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("the CRM store takes timezone-aware datetimes only")
+    return value.astimezone(timezone.utc)
+
+
+class UtcDateTime(TypeDecorator):
+    """`DateTime(timezone=True)` that stores UTC and always returns aware UTC values."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _contact_id() -> Column:
+    return Column(Integer, ForeignKey("crm_contacts.id"), nullable=False, index=True)
+
+
+class Company(Base):
+    """The firmographic view of a contact's company, derived from its current answers."""
+
+    __tablename__ = "crm_companies"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200))
+    legal_form = Column(String(64))
+    employees = Column(Integer)
+    industry = Column(String(100))
+    nace = Column(String(16))
+    country = Column(String(64))
+    postal_code = Column(String(16))
+    updated_at = Column(UtcDateTime, nullable=False)
+
+
+class Contact(Base):
+    """A lead: anonymous until identified; `merged_into_id` set once merged away."""
+
+    __tablename__ = "crm_contacts"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254))
+    email_normalised = Column(String(254))
+    freemail = Column(Boolean, nullable=False, default=False)
+    name = Column(String(200))
+    phone = Column(String(64))
+    stage = Column(String(32), index=True)
+    accepted = Column(Boolean, nullable=False, default=False)
+    rejected = Column(Boolean, nullable=False, default=False)
+    company_id = Column(Integer, ForeignKey("crm_companies.id"))
+    merged_into_id = Column(Integer, ForeignKey("crm_contacts.id"), index=True)
+    created_at = Column(UtcDateTime, nullable=False)
+    updated_at = Column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("uq_crm_contacts_email_normalised", "email_normalised", unique=True),)
+
+
+class Visitor(Base):
+    """A browser (widget visitor id) seen before, and the contact it belongs to."""
+
+    __tablename__ = "crm_visitors"
+    id = Column(Integer, primary_key=True)
+    visitor_id = Column(String(128), nullable=False)
+    contact_id = _contact_id()
+    first_seen_at = Column(UtcDateTime, nullable=False)
+    last_seen_at = Column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("uq_crm_visitors_visitor_id", "visitor_id", unique=True),)
+
+
+class Conversation(Base):
+    __tablename__ = "crm_conversations"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False)
+    channel = Column(String(32), nullable=False)
+    language = Column(String(8), nullable=False)
+    contact_id = _contact_id()
+    started_at = Column(UtcDateTime, nullable=False)
+    last_seen_at = Column(UtcDateTime, nullable=False)
+
+    __table_args__ = (
+        Index("uq_crm_conversations_conversation_id", "conversation_id", unique=True),
+    )
+
+
+class AnswerRow(Base):
+    """One answer; the current one of an attribute has `superseded_at` NULL."""
+
+    __tablename__ = "crm_answers"
+    id = Column(Integer, primary_key=True)
+    contact_id = _contact_id()
+    conversation_id = Column(String(128))
+    attribute = Column(String(64), nullable=False)
+    value = Column(JSON(none_as_null=True))
+    status = Column(String(16), nullable=False)
+    source = Column(String(16), nullable=False)
+    created_at = Column(UtcDateTime, nullable=False)
+    superseded_at = Column(UtcDateTime)
+
+    __table_args__ = (
+        # At most one current answer per contact and attribute, whatever the race.
+        Index(
+            "uq_crm_answers_current",
+            "contact_id",
+            "attribute",
+            unique=True,
+            sqlite_where=text("superseded_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )
+
+
+class ConsentRow(Base):
+    __tablename__ = "crm_consents"
+    id = Column(Integer, primary_key=True)
+    contact_id = _contact_id()
+    purpose = Column(String(64), nullable=False)
+    text_version = Column(String(32), nullable=False)
+    wording = Column(Text, nullable=False)
+    language = Column(String(8), nullable=False)
+    channel = Column(String(32), nullable=False)
+    given_at = Column(UtcDateTime, nullable=False)
+    withdrawn_at = Column(UtcDateTime)
+
+
+class InterestEventRow(Base):
+    __tablename__ = "crm_interest_events"
+    id = Column(Integer, primary_key=True)
+    contact_id = _contact_id()
+    kind = Column(String(64), nullable=False)
+    at = Column(UtcDateTime, nullable=False)
+    conversation_id = Column(String(128))
+
+
+class ScoringEventRow(Base):
+    __tablename__ = "crm_scoring_events"
+    id = Column(Integer, primary_key=True)
+    contact_id = _contact_id()
+    axis = Column(String(16), nullable=False)
+    cause = Column(Text, nullable=False)
+    change = Column(Float, nullable=False)
+    value_after = Column(Integer)
+    at = Column(UtcDateTime, nullable=False)
+
+
+class StageRow(Base):
+    __tablename__ = "crm_lifecycle_history"
+    id = Column(Integer, primary_key=True)
+    contact_id = _contact_id()
+    old_stage = Column(String(32))
+    new_stage = Column(String(32), nullable=False)
+    cause = Column(Text, nullable=False)
+    actor = Column(String(64), nullable=False)
+    at = Column(UtcDateTime, nullable=False)
+
+
+class SalesTaskRow(Base):
+    __tablename__ = "crm_sales_tasks"
+    id = Column(Integer, primary_key=True)
+    contact_id = _contact_id()
+    kind = Column(String(32), nullable=False)
+    note = Column(Text, nullable=False)
+    due_at = Column(UtcDateTime)
+    status = Column(String(16), nullable=False)
+    created_at = Column(UtcDateTime, nullable=False)
+
+
+class FeedbackRow(Base):
+    __tablename__ = "crm_feedback"
+    id = Column(Integer, primary_key=True)
+    contact_id = _contact_id()
+    decision = Column(String(16), nullable=False)
+    reason = Column(Text, nullable=False)
+    fit = Column(Integer)
+    interest = Column(Integer, nullable=False)
+    actor = Column(String(64), nullable=False)
+    at = Column(UtcDateTime, nullable=False)
+
+
+# Everything that belongs to a contact and moves with it when contacts merge.
+OWNED_BY_CONTACT = (
+    AnswerRow,
+    Conversation,
+    Visitor,
+    ConsentRow,
+    InterestEventRow,
+    ScoringEventRow,
+    StageRow,
+    SalesTaskRow,
+    FeedbackRow,
+)
