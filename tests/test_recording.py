@@ -1,0 +1,105 @@
+"""Recording a qualification in the local CRM store: scores, their causes, stages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from crm_adapter.connect import open_crm
+from crm_adapter.explanation import lead_report, report_lines
+from crm_adapter.port import ANSWERED, Answer, Consent, CrmPort, Visit
+from crm_adapter.recording import Learnt, record
+from crm_adapter.scoring_model import load_scoring_model
+
+MODEL = load_scoring_model()
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+CONVERSATION = "conv-1"
+
+
+@pytest.fixture()
+def crm(tmp_path: Path) -> CrmPort:
+    return open_crm(f"sqlite:///{tmp_path / 'crm.db'}")
+
+
+def answer(attribute: str, value: dict) -> Answer:
+    return Answer(attribute, value, ANSWERED, NOW, conversation_id=CONVERSATION)
+
+
+def consent() -> Consent:
+    return Consent("lead_contact", "2026-11-01", "Sind Sie einverstanden?", "de", "rest", NOW)
+
+
+def qualify(crm: CrmPort) -> int:
+    lead = crm.lead_for(Visit(CONVERSATION, "rest", "visitor-1", "de"))
+    lead_id = record(crm, lead.lead_id, Learnt(CONVERSATION, interest=["asked_price"]), MODEL, NOW)
+    firmographics = [
+        answer("need", {"product_line": "presses"}),
+        answer("company", {"name": "Müller Metallbau GmbH", "legal_form": "GmbH"}),
+        answer("employees", {"count": 60, "low": 60, "high": 60, "band": "medium"}),
+        answer("industry", {"key": "metalworking", "nace_section": "C", "nace_division": "25"}),
+        answer("role", {"key": "owner_md"}),
+        answer("location", {"country": "DE", "postal_code": "33602"}),
+        answer("timeline", {"months": 2}),
+    ]
+    for item in firmographics:
+        interest = ["short_timeline"] if item.attribute == "timeline" else []
+        lead_id = record(crm, lead_id, Learnt(CONVERSATION, [item], interest=interest), MODEL, NOW)
+    lead_id = record(crm, lead_id, Learnt(CONVERSATION, consent=consent()), MODEL, NOW)
+    email = {"address": "Anna@Mueller-Metall.example", "freemail": False}
+    personal = [answer("name", {"full": "Anna Muster"}), answer("email", email)]
+    return record(crm, lead_id, Learnt(CONVERSATION, personal), MODEL, NOW)
+
+
+def test_bielefeld_metalworking_md_is_fit_100_and_an_mql_with_the_reasons(crm: CrmPort) -> None:
+    qualify(crm)
+    lead = crm.find_by_email("anna@mueller-metall.example")
+    assert lead is not None
+    report = lead_report(lead, MODEL, NOW)
+    assert (report["fit"], report["interest"], report["stage"]) == (
+        100, 35, "marketing_qualified_lead")  # fmt: skip
+    assert report["explanation"]["fit"] == [
+        "company size 60 (50-70): 100",
+        "industry metalworking (listed): 100",
+        "role owner_md (listed): 100",
+        "region DE (service area): 100",
+        "fit = average of 4 known attribute(s) = 100",
+    ]
+    assert report["explanation"]["interest"][-1] == "interest = 35 (cap 100)"
+    causes = [event.cause for event in lead.scoring_events]
+    assert "company size 60 (50-70): 100 -> fit 100" in causes
+    assert "asked for a price +15 -> interest 15" in causes
+    assert "gave a timeline under 3 months +20 -> interest 35" in causes
+    assert [(s.old, s.new) for s in lead.stages] == [
+        (None, "marketing_qualified_lead")]  # fmt: skip
+    assert lead.stages[0].cause == "fit 100 >= 60 and interest 35 >= 30"
+    text = "\n".join(report_lines(report))
+    assert "stage marketing_qualified_lead   fit 100   interest 35" in text
+
+
+def test_nothing_personal_without_consent_and_a_lead_needs_an_email(crm: CrmPort) -> None:
+    lead = crm.lead_for(Visit("anon", "rest"))
+    record(crm, lead.lead_id, Learnt("anon", [answer("employees", {"count": 60})]), MODEL, NOW)
+    stored = crm.lead(lead.lead_id)
+    assert stored.stage is None and stored.email is None
+    assert crm.leads() == []
+
+
+def test_interest_counts_once_per_conversation_and_decays(crm: CrmPort) -> None:
+    lead = crm.lead_for(Visit("c", "rest"))
+    for _ in range(3):
+        record(crm, lead.lead_id, Learnt("c", interest=["requested_demo"]), MODEL, NOW)
+    stored = crm.lead(lead.lead_id)
+    assert len(stored.interest_events) == 1
+    later = lead_report(stored, MODEL, NOW + timedelta(days=31))
+    assert later["interest"] == 15
+
+
+def test_withdrawal_erases_the_email_and_keeps_the_firmographics(crm: CrmPort) -> None:
+    lead_id = qualify(crm)
+    record(crm, lead_id, Learnt(CONVERSATION, withdraw=True), MODEL, NOW)
+    lead = crm.lead(lead_id)
+    assert lead.email is None and lead.name is None and lead.consent is None
+    assert lead.answers["employees"].value["count"] == 60
+    assert crm.find_by_email("anna@mueller-metall.example") is None
