@@ -22,6 +22,7 @@ import yaml
 from bot.content import Content, Topic, load_content
 from bot.language import DEFAULT_LANGUAGE, Lexicon, detect_language
 from bot.nlu import spacy_pipelines
+from bot.qualification.replies import reply_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -85,22 +86,66 @@ def answer_variations(content: Content, topic: Topic) -> list[dict]:
 def generated_domain(content: Content, source: Path = DOMAIN_SOURCE) -> dict:
     domain = yaml.safe_load(source.read_text(encoding="utf-8"))
     domain["intents"] = list(domain.get("intents", [])) + content.intents
-    domain["responses"] = dict(domain.get("responses", {})) | {
-        topic.response: answer_variations(content, topic) for topic in content.topics.values()
-    }
+    domain["responses"] = (
+        dict(domain.get("responses", {}))
+        | {topic.response: answer_variations(content, topic) for topic in content.topics.values()}
+        | qualification_responses()
+    )
     return domain
 
 
 def generated_rules(content: Content) -> dict:
-    return {
-        "version": "3.1",
-        "rules": [
-            {
-                "rule": f"answer FAQ topic {topic.key}",
-                "steps": [{"intent": topic.intent}, {"action": topic.response}],
+    rules = []
+    for topic in content.topics.values():
+        steps = [{"intent": topic.intent}, {"action": topic.response}]
+        if topic.offer_enquiry:
+            steps.append({"action": OFFER_RESPONSE})
+        rules.append({"rule": f"answer FAQ topic {topic.key}", "steps": steps})
+    return {"version": "3.1", "rules": rules}
+
+
+OFFER_RESPONSE = "utter_offer_enquiry"
+YES_NO = {"de": ("Ja", "Nein"), "en": ("Yes", "No")}
+
+
+def _language_variations(texts: dict[str, str], extra: dict | None = None) -> list[dict]:
+    variations = []
+    for language in ("en", "de"):
+        variation = {"text": texts[language], **(extra or {}).get(language, {})}
+        if language != DEFAULT_LANGUAGE:
+            variation = {
+                "condition": [{"type": "slot", "name": "language", "value": language}],
+                **variation,
             }
-            for topic in content.topics.values()
-        ],
+        variations.append(variation)
+    return variations
+
+
+def _yes_no_buttons(language: str) -> list[dict[str, str]]:
+    yes, no = YES_NO[language]
+    return [{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}]
+
+
+def qualification_responses() -> dict[str, list[dict]]:
+    """The offer of an enquiry, and the form's question, whose text is a slot."""
+    offer = reply_texts()["offer"]
+    buttons = {lang: {"buttons": _yes_no_buttons(lang)} for lang in ("de", "en")}
+    prompt = "{qualification_prompt}"
+    ask = [
+        {
+            "condition": [
+                {"type": "slot", "name": "qualification_yes_no", "value": True},
+                {"type": "slot", "name": "language", "value": lang},
+            ],
+            "text": prompt,
+            "buttons": _yes_no_buttons(lang),
+        }
+        for lang in ("en", "de")
+    ]
+    return {
+        OFFER_RESPONSE: _language_variations(offer, buttons),
+        "utter_ask_qualification_answer": [*ask, {"text": prompt}],
+        "utter_qualification_closing": [{"text": prompt}],
     }
 
 

@@ -80,6 +80,12 @@ def cmd_handoffs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_leads(args: argparse.Namespace) -> int:
+    from lotse.leads_command import run
+
+    return run(args)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="lotse", description="Lotse, the B2B sales assistant: operator commands."
@@ -95,6 +101,7 @@ def parser() -> argparse.ArgumentParser:
         ("run", "start the bot, action server and demo website (Ctrl-C stops)", cmd_run),
         ("eval", "evaluate the NLU on held-out data (and cross-validation)", cmd_eval),
         ("handoffs", "list recorded requests for a human expert", cmd_handoffs),
+        ("leads", "list, show, accept or reject leads in the CRM store", cmd_leads),
     ]
     for name, help_text, handler in commands:
         command = sub.add_parser(name, help=help_text, description=help_text)
@@ -106,6 +113,10 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--folds", type=int, default=3)
         if name == "handoffs":
             command.add_argument("--limit", type=int, default=50)
+        if name == "leads":
+            from lotse.leads_command import add_arguments
+
+            add_arguments(command)
     return root
 
 

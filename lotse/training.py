@@ -94,4 +94,3 @@ def ensure_model(force: bool = False) -> Path:
         if old != target:
             old.unlink()
     return target
-
