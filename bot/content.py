@@ -33,6 +33,7 @@ class Topic:
     title: dict[str, str]
     answer: dict[str, str]
     suggestions: tuple[str, ...] = ()
+    offer_enquiry: bool = False  # after the answer, offer to prepare an enquiry to sales
 
     @property
     def intent(self) -> str:
@@ -101,7 +102,14 @@ def _topic(key: str, raw: object) -> Topic:
         title=_texts(f"{where}.title", raw.get("title"), MAX_TITLE_CHARS),
         answer=_texts(f"{where}.answer", raw.get("answer")),
         suggestions=tuple(str(s) for s in suggestions),
+        offer_enquiry=_offer(where, raw.get("offer_enquiry", False)),
     )
+
+
+def _offer(where: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ContentError(f"{where}.offer_enquiry: expected true or false")
+    return value
 
 
 def _page(key: str, raw: object, topics: dict[str, Topic]) -> Page:

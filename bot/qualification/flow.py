@@ -176,6 +176,8 @@ class _Flow:
             self.state.failures = 0
             self.note([reading, *extras])
             return self.ask_next()
+        if not extras and self.control("correct"):
+            extras = self.corrections(question)
         if extras:  # a correction or more information, but not this answer
             self.note(extras)
             self.out.say.append(self.replies.noted(self.shown(extras)))
@@ -185,6 +187,19 @@ class _Flow:
             self.out.say.append(self.replies.back_to_question())
             return self.ask(question)
         return self.not_understood(question)
+
+    def corrections(self, current: Question) -> list[Reading]:
+        """ "Actually we are 80": the text read as an answer to an earlier question."""
+        for key in reversed(list(self.state.noted)):
+            if key == current.key:
+                continue
+            question = self.q.question(key)
+            reading = self.interpreter.read(
+                question, self.turn.text, self.turn.language, self.turn.today
+            )
+            if reading is not None:
+                return [reading]
+        return []
 
     def declined(self, question: Question) -> Outcome:
         if not question.skippable:
@@ -247,6 +262,8 @@ class _Flow:
 
     def on_summary(self) -> Outcome:
         extras = self.interpreter.volunteered(self.turn.text, self.turn.language, self.turn.today)
+        if not extras and self.control("correct"):
+            extras = self.corrections(self.q.question(self.q.keys[0]))
         if extras:
             self.note(extras)
             return self.ask_summary()
@@ -264,7 +281,7 @@ class _Flow:
     def ask_summary(self) -> Outcome:
         self.state.asking = SUMMARY
         lines = [
-            f"{self.replies.label(key)}: {shown}"
+            f"{self.replies.label(key)}: {self.replies.value(shown)}"
             for key in self.q.keys
             if (shown := self.state.noted.get(key))
         ]
@@ -331,4 +348,6 @@ class _Flow:
         return intent.startswith("faq_") and self.turn.confidence >= FAQ_CONFIDENCE
 
     def shown(self, readings: list[Reading]) -> str:
-        return ", ".join(f"{self.replies.label(r.key)} {r.shown}" for r in readings)
+        return ", ".join(
+            f"{self.replies.label(r.key)} {self.replies.value(r.shown)}" for r in readings
+        )

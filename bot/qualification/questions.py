@@ -81,7 +81,7 @@ def _words(text: str) -> str:
     return " ".join(cleaned.split())
 
 
-CONTROLS = ("withdraw", "stop", "why", "decline", "yes", "no")
+CONTROLS = ("withdraw", "stop", "why", "correct", "decline", "yes", "no")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,11 @@ class Replies:
         template = self.texts[key][self.language]
         return template.format(**values) if values else template
 
+    def value(self, shown: str) -> str:
+        """A stored value as the visitor reads it ("owner_md" -> "Inhaber/Geschäftsführung")."""
+        texts = (self.texts.get("values") or {}).get(shown) or {}
+        return texts.get(self.language, shown)
+
     def label(self, key: str) -> str:
         labels = self.texts["labels"].get(key) or {}
         return labels.get(self.language, key)

@@ -1,0 +1,160 @@
+"""The qualification form's validation action and the withdrawal of consent.
+
+Thin: reads the turn from the tracker, runs the state machine (`bot.qualification.flow`)
+and hands what it learnt to `crm_adapter.recording.record`, which writes the CRM
+store. If the store fails, the visitor is told that nothing could be saved (never
+"we'll be in touch" when nothing was stored); the log names no personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.conversation import channel_name, conversation_language, message_metadata
+from bot.qualification.flow import Outcome, State, Turn, step
+from bot.qualification.interpret import AnswerInterpreter
+from bot.qualification.learning import learnt_from
+from bot.qualification.questions import load_questionnaire
+from bot.qualification.replies import Replies
+from crm_adapter.connect import open_crm
+from crm_adapter.port import CrmError, CrmPort, Visit
+from crm_adapter.recording import Learnt, record
+from crm_adapter.scoring_model import load_scoring_model
+from lotse.settings import load_settings
+
+log = logging.getLogger(__name__)
+INTERPRETER = AnswerInterpreter()
+MAX_VISITOR_ID_CHARS = 64
+
+
+@lru_cache(maxsize=1)
+def crm() -> CrmPort:
+    return open_crm(load_settings().database_url)
+
+
+def visit_of(tracker: Tracker, language: str) -> Visit:
+    visitor = message_metadata(tracker).get("visitor_id")
+    visitor_id = visitor[:MAX_VISITOR_ID_CHARS] if isinstance(visitor, str) and visitor else None
+    return Visit(tracker.sender_id, channel_name(tracker) or "unknown", visitor_id, language)
+
+
+def history(tracker: Tracker) -> list[tuple[str, str]]:
+    """(intent, text) of every visitor message so far."""
+    return [
+        (
+            (event.get("parse_data") or {}).get("intent", {}).get("name") or "",
+            event.get("text") or "",
+        )
+        for event in tracker.events
+        if event.get("event") == "user"
+    ]
+
+
+def turn_of(tracker: Tracker, state: State, language: str, known: frozenset[str],
+            consent: bool) -> Turn:  # fmt: skip
+    intent = tracker.latest_message.get("intent") or {}
+    return Turn(
+        text=tracker.latest_message.get("text") or "",
+        language=language,
+        today=datetime.now(timezone.utc).date(),
+        intent=intent.get("name"),
+        confidence=float(intent.get("confidence") or 0.0),
+        known=known,
+        consent_on_record=consent,
+        starting=state.asking is None,
+    )
+
+
+def say(dispatcher: CollectingDispatcher, outcome: Outcome) -> None:
+    for response in outcome.responses:
+        dispatcher.utter_message(response=response)
+    for text in outcome.say:
+        dispatcher.utter_message(text=text)
+
+
+class ValidateQualificationForm(Action):
+    def name(self) -> str:
+        return "validate_qualification_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        language = conversation_language(tracker)
+        questionnaire = load_questionnaire()
+        state = State.from_slot(tracker.get_slot("qualification"))
+        now = datetime.now(timezone.utc)
+        try:
+            store = crm()
+            lead = store.lead_for(visit_of(tracker, language))
+            known = frozenset(lead.answers)
+            turn = turn_of(tracker, state, language, known, lead.consent is not None)
+            outcome = step(questionnaire, state, turn, INTERPRETER)
+            model = load_scoring_model()
+            learnt = learnt_from(
+                questionnaire, outcome, turn, tracker.sender_id, history(tracker),
+                returning=len(lead.conversation_ids) > 1,
+                short_timeline_months=model.interest.short_timeline_months,
+                channel=visit_of(tracker, language).channel, now=now,
+            )  # fmt: skip
+            record(store, lead.lead_id, learnt, model, now)
+        except CrmError:
+            log.exception("qualification: the CRM store failed; nothing was saved")
+            return _finished_events(State(), Replies(language).text("save_failed"))
+        say(dispatcher, outcome)
+        if outcome.finished:
+            return _finished_events(outcome.state, outcome.prompt)
+        return [
+            SlotSet("qualification", outcome.state.to_slot()),
+            SlotSet("qualification_prompt", outcome.prompt),
+            SlotSet("qualification_yes_no", outcome.yes_no),
+            SlotSet("qualification_answer", None),
+        ]
+
+
+def _finished_events(state: State, closing: str) -> list[EventType]:
+    state.asking = None
+    return [
+        SlotSet("qualification", state.to_slot()),
+        SlotSet("qualification_prompt", closing),
+        SlotSet("qualification_yes_no", False),
+        SlotSet("qualification_answer", "done"),
+        SlotSet("requested_slot", None),
+    ]
+
+
+class ActionWithdrawConsent(Action):
+    """'Delete my data': withdraws the consent and erases personal data, any time."""
+
+    def name(self) -> str:
+        return "action_withdraw_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        language = conversation_language(tracker)
+        now = datetime.now(timezone.utc)
+        try:
+            store = crm()
+            lead = store.lead_for(visit_of(tracker, language))
+            record(store, lead.lead_id, Learnt(tracker.sender_id, withdraw=True),
+                   load_scoring_model(), now)  # fmt: skip
+        except CrmError:
+            log.exception("withdrawal: the CRM store failed")
+            dispatcher.utter_message(text=Replies(language).text("withdraw_failed"))
+            return []
+        dispatcher.utter_message(text=Replies(language).withdrawn())
+        state = State.from_slot(tracker.get_slot("qualification"))
+        state.consent = False
+        state.noted = {
+            key: shown
+            for key, shown in state.noted.items()
+            if not load_questionnaire().question(key).personal
+        }
+        return [SlotSet("qualification", state.to_slot())]

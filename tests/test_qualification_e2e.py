@@ -1,0 +1,179 @@
+"""Qualification conversations end to end (REST -> Rasa -> actions -> CRM store).
+
+Each test talks to the running stack like a visitor and then checks what ended up in
+the CRM store (the same SQLite file the action server writes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from crm_adapter.connect import open_crm
+from crm_adapter.explanation import lead_report
+from crm_adapter.port import ANSWERED, DECLINED, Lead, Visit
+from crm_adapter.scoring_model import load_scoring_model
+from tests.rest_client import Visitor
+
+pytestmark = pytest.mark.model
+
+
+def person(stack, language: str = "de", visitor_id: str | None = None) -> Visitor:
+    metadata = {"language": language, "visitor_id": visitor_id or uuid.uuid4().hex}
+    return Visitor(stack.rasa_url, metadata=metadata)
+
+
+def lead_of(stack, email: str) -> Lead:
+    lead = open_crm(stack.database_url).find_by_email(email)
+    assert lead is not None, email
+    return lead
+
+
+def lead_of_conversation(stack, visitor: Visitor) -> Lead:
+    return open_crm(stack.database_url).lead_for(Visit(visitor.sender, "rest"))
+
+
+def run(visitor: Visitor, lines: list[str]) -> list[str]:
+    return [visitor.joined(line) for line in lines]
+
+
+def test_german_straight_path_metalworking_company_in_bielefeld_is_an_mql(stack) -> None:
+    email = f"anna.muster.{uuid.uuid4().hex[:6]}@mueller-metallbau.example"
+    visitor = person(stack)
+    price = visitor.joined("Was kostet eine P400?")
+    assert "140.000" in price and "Anfrage an unseren Vertrieb" in price
+    replies = run(visitor, [
+        "Ja", "Pressen für unsere neue Fertigungslinie", "Müller Metallbau GmbH",
+        "rund 60 Leute", "Metallbau", "Ich bin Geschäftsführer", "33602 Bielefeld",
+        "in zwei Monaten",
+    ])  # fmt: skip
+    assert "einverstanden" in replies[-1] and "datenschutz" in replies[-1]
+    replies = run(visitor, ["Ja", "Anna Muster", email])
+    assert "Mitarbeiter: 60" in replies[-1] and email in replies[-1]
+    assert "Vertrieb" in visitor.joined("Ja, passt so")
+    lead = lead_of(stack, email)
+    report = lead_report(lead, load_scoring_model(), lead.created_at)
+    assert report["fit"] == 100
+    assert report["stage"] in ("marketing_qualified_lead", "sales_qualified_lead")
+    assert "company size 60 (50-70): 100" in report["explanation"]["fit"]
+    assert "fit = average of 4 known attribute(s) = 100" in report["explanation"]["fit"]
+    assert report["answers"]["location"]["value"] == {"country": "DE", "postal_code": "33602"}
+    assert report["answers"]["company"]["value"]["legal_form"] == "GmbH"
+    assert report["consent"]["version"] == "2026-11-01"
+    assert report["consent"]["channel"] == "rest"
+    assert any("fit 60 >= 60" in e["event"] or "fit 100 >= 60" in e["event"]
+               for e in report["timeline"])  # fmt: skip
+    assert lead.tasks and lead.tasks[0].kind == "follow_up"
+
+
+def test_leads_command_shows_the_lead_as_json(stack) -> None:
+    email = f"max.{uuid.uuid4().hex[:6]}@stahlbau-nord.example"
+    visitor = person(stack)
+    visitor.joined("Was kostet eine P200?")
+    run(
+        visitor,
+        [
+            "Ja",
+            "Pressen",
+            "Stahlbau Nord GmbH & Co. KG",
+            "55",
+            "Metallbau",
+            "Produktionsleiter",
+            "33602",
+            "in 2 Monaten",
+            "ja",
+            "Max Stahl",
+            email,
+            "ja",
+        ],
+    )
+    env = dict(os.environ, LOTSE_DATABASE_URL=stack.database_url)
+    shown = subprocess.run(
+        [sys.executable, "-m", "lotse.cli", "leads", "show", email.upper(), "--json"],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    data = json.loads(shown.stdout)
+    assert (data["fit"], data["stage"]) == (100, "marketing_qualified_lead")
+    assert data["answers"]["employees"]["value"]["count"] == 55
+    listed = subprocess.run(
+        [sys.executable, "-m", "lotse.cli", "leads", "list", "--json"],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert email in [row["email"] for row in json.loads(listed.stdout)]
+
+
+def test_english_everything_volunteered_at_once(stack) -> None:
+    visitor = person(stack, "en")
+    assert "enquiry" in visitor.joined("How much is the NW-Connect software per month?")
+    visitor.joined("yes")
+    reply = visitor.joined(
+        "NW-Connect for our machines; we are a 60-person metal shop in Bielefeld"
+    )
+    assert "company" in reply.lower()
+    lead = lead_of_conversation(stack, visitor)
+    assert lead.answers["need"].value == {"product_line": "software"}
+    assert lead.answers["employees"].value["count"] == 60
+    assert lead.answers["industry"].value["key"] == "metalworking"
+    assert lead.answers["location"].value["postal_code"] == "33602"
+
+
+def test_why_decline_digression_correction_and_stop(stack) -> None:
+    visitor = person(stack)
+    visitor.joined("Was kostet eine P800?")
+    visitor.joined("Ja")
+    visitor.joined("Pressen")
+    assert "richtigen Unternehmen" in visitor.joined("Wozu brauchen Sie das?")
+    assert "Mitarbeiter" in visitor.joined("Das möchte ich nicht sagen")
+    visitor.joined("60")
+    warranty = visitor.joined("Wie lange ist die Garantie?")
+    assert "24 Monate" in warranty and "Branche" in warranty
+    assert "Notiert" in visitor.joined("Ach, eigentlich sind wir 80")
+    assert "bleibt notiert" in visitor.joined("stopp")
+    lead = lead_of_conversation(stack, visitor)
+    assert lead.answers["company"].status == DECLINED
+    assert lead.answers["employees"].value["count"] == 80
+    assert [a.value["count"] for a in lead.answer_history if a.attribute == "employees"] == [60, 80]
+    assert "Fragen zu" not in visitor.joined("Was kostet eine P200?")  # helping goes on
+
+
+def test_consent_refused_stores_nothing_personal(stack) -> None:
+    visitor = person(stack)
+    visitor.joined("Was kostet eine P400?")
+    run(visitor, ["Ja", "Pressen", "Kunststoff Meyer KG", "40", "Kunststoffverarbeitung",
+                  "Einkaufsleiter", "Österreich 1010", "im Frühjahr"])  # fmt: skip
+    assert "keine persönlichen Daten" in visitor.joined("Nein, lieber nicht")
+    lead = lead_of_conversation(stack, visitor)
+    assert lead.email is None and lead.consent is None
+    assert "email" not in lead.answers and "name" not in lead.answers
+    assert lead.answers["employees"].status == ANSWERED
+
+
+def test_consent_withdrawn_erases_personal_data(stack) -> None:
+    email = f"eva.{uuid.uuid4().hex[:6]}@walzwerk.example"
+    visitor = person(stack)
+    visitor.joined("Was kostet eine P400?")
+    run(visitor, ["Ja", "Pressen", "Walzwerk Süd AG", "120", "Maschinenbau", "Ingenieurin",
+                  "70173", "in einem halben Jahr", "Ja", "Eva Berg", email])  # fmt: skip
+    assert lead_of(stack, email).name == "Eva Berg"
+    assert "widerrufen" in visitor.joined("Ich widerrufe meine Einwilligung")
+    lead = lead_of_conversation(stack, visitor)
+    assert lead.email is None and lead.name is None and lead.consent is None
+    assert open_crm(stack.database_url).find_by_email(email) is None
+    assert lead.answers["employees"].value["count"] == 120  # anonymous answers stay
+
+
+def test_a_returning_visitor_is_not_asked_again(stack) -> None:
+    visitor_id = uuid.uuid4().hex
+    first = person(stack, visitor_id=visitor_id)
+    first.joined("Was kostet eine P400?")
+    run(first, ["Ja", "Pressen", "Müller Metallbau GmbH", "stopp"])
+    later = person(stack, visitor_id=visitor_id)
+    later.joined("Was kostet eine P200?")
+    assert "Mitarbeiter" in later.joined("Ja")  # need and company are known
+    lead = lead_of_conversation(stack, later)
+    assert "returning_visitor" in [e.kind for e in lead.interest_events]
