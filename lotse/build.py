@@ -22,7 +22,9 @@ import yaml
 from bot.content import Content, Topic, load_content
 from bot.language import DEFAULT_LANGUAGE, Lexicon, detect_language
 from bot.nlu import spacy_pipelines
+from bot.qualification.questions import load_questionnaire
 from bot.qualification.replies import reply_texts
+from crm_adapter.scoring_model import load_scoring_model
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -175,8 +177,18 @@ def build_spacy(target: Path = BUILD / "spacy") -> None:
 
 
 def build() -> Content:
-    """Validate the content and write all derived files; returns the content."""
+    """Validate the content and write all derived files; returns the content.
+
+    Also checks the files read at run time (scoring model, qualification questions),
+    so a typo stops `lotse run` at the start with the file and place named.
+    """
     content = load_content()
+    load_scoring_model.cache_clear()
+    load_scoring_model()
+    load_questionnaire.cache_clear()
+    load_questionnaire()
+    reply_texts.cache_clear()
+    reply_texts()
     _write_if_changed(GENERATED_DOMAIN, _yaml(generated_domain(content)))
     _write_if_changed(GENERATED_DATA / "faq_rules.yml", _yaml(generated_rules(content)))
     build_spacy()

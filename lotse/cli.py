@@ -8,7 +8,13 @@ import sys
 from collections.abc import Callable
 
 from bot.content import ContentError
+from bot.qualification.questions import QuestionnaireError
+from bot.qualification.replies import RepliesError
+from crm_adapter.port import CrmError
+from crm_adapter.scoring_model import ScoringModelError
 from lotse.settings import SettingsError, load_settings
+
+CONFIG_ERRORS = (ContentError, SettingsError, ScoringModelError, QuestionnaireError, RepliesError)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -35,11 +41,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from crm_adapter.connect import open_crm
     from lotse.runner import Stack
     from lotse.training import ensure_model
 
     settings = load_settings()
-    stack = Stack(settings, ensure_model())
+    model = ensure_model()
+    open_crm(settings.database_url)  # brings the CRM schema up to date before anyone writes
+    stack = Stack(settings, model)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
@@ -124,9 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ContentError, SettingsError) as exc:
+    except CONFIG_ERRORS as exc:
         print(f"lotse: {exc}", file=sys.stderr)
         return 2
+    except CrmError as exc:
+        print(f"lotse: the CRM store failed: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
