@@ -177,3 +177,68 @@ def test_a_returning_visitor_is_not_asked_again(stack) -> None:
     assert "Mitarbeiter" in later.joined("Ja")  # need and company are known
     lead = lead_of_conversation(stack, later)
     assert "returning_visitor" in [e.kind for e in lead.interest_events]
+
+
+def test_english_straight_path_is_an_mql(stack) -> None:
+    email = f"anna.miller.{uuid.uuid4().hex[:6]}@miller-metalworks.example"
+    visitor = person(stack, "en")
+    assert "enquiry" in visitor.joined("How much does a P400 cost?")
+    replies = run(visitor, [
+        "yes", "Presses for our new production line", "Miller Metalworks GmbH",
+        "about sixty people", "metalworking", "I'm the managing director",
+        "33602 Bielefeld, Germany", "in two months",
+    ])  # fmt: skip
+    assert "Do you agree?" in replies[-1]
+    replies = run(visitor, ["yes", "Anna Miller", email])
+    assert "Employees: 60" in replies[-1] and "Role: owner / managing director" in replies[-1]
+    assert "sales team" in visitor.joined("yes, that's right")
+    report = lead_report(
+        lead_of(stack, email), load_scoring_model(), lead_of(stack, email).created_at
+    )
+    assert (report["fit"], report["stage"]) == (100, "marketing_qualified_lead")
+    assert report["consent"]["language"] == "en"
+
+
+def test_english_why_decline_digression_correction_and_stop(stack) -> None:
+    visitor = person(stack, "en")
+    visitor.joined("What does NW-Connect cost per month?")
+    visitor.joined("yes")
+    visitor.joined("the software")
+    assert "right company" in visitor.joined("why do you need that?")
+    assert "employees" in visitor.joined("I'd rather not say")
+    visitor.joined("60")
+    warranty = visitor.joined("How long is the warranty?")
+    assert "24 months" in warranty and "industry" in warranty
+    assert "Noted" in visitor.joined("actually we are 80 people")
+    assert "stays noted" in visitor.joined("let's stop")
+    lead = lead_of_conversation(stack, visitor)
+    assert lead.answers["company"].status == DECLINED
+    assert lead.answers["employees"].value["count"] == 80
+
+
+def test_english_consent_refused_and_withdrawn(stack) -> None:
+    refused = person(stack, "en")
+    refused.joined("How much does a P200 cost?")
+    run(refused, ["yes", "presses", "Nordic Tools AB", "40", "automotive supplier",
+                  "I am head of purchasing", "Sweden 11122", "next spring"])  # fmt: skip
+    assert "not store any personal data" in refused.joined("no")
+    assert lead_of_conversation(stack, refused).email is None
+    email = f"lars.{uuid.uuid4().hex[:6]}@nordic-tools.example"
+    withdrawn = person(stack, "en")
+    withdrawn.joined("How much does a P200 cost?")
+    run(withdrawn, ["yes", "presses", "Nordic Tools AB", "40", "automotive supplier",
+                    "I am head of purchasing", "Sweden 11122", "next spring", "yes",
+                    "Lars Berg", email])  # fmt: skip
+    assert lead_of(stack, email).name == "Lars Berg"
+    assert "withdrawn" in withdrawn.joined("Please delete my data")
+    assert open_crm(stack.database_url).find_by_email(email) is None
+
+
+def test_english_returning_visitor(stack) -> None:
+    visitor_id = uuid.uuid4().hex
+    first = person(stack, "en", visitor_id)
+    first.joined("How much does a P400 cost?")
+    run(first, ["yes", "presses", "Miller Metalworks GmbH", "stop"])
+    later = person(stack, "en", visitor_id)
+    later.joined("How much does a P800 cost?")
+    assert "employees" in later.joined("yes")
