@@ -66,3 +66,19 @@ def test_unknown_email_and_empty_reason(seeded: None, capsys: pytest.CaptureFixt
 
 def test_an_empty_store_lists_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_json(capsys, "list") == []
+
+
+def test_the_commands_work_against_postgresql(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_crm_store import postgres_database
+
+    with postgres_database() as url:
+        monkeypatch.setenv("LOTSE_DATABASE_URL", url)
+        qualify(open_crm(url))
+        [row] = run_json(capsys, "list")
+        assert (row["fit"], row["stage"]) == (100, "marketing_qualified_lead")
+        assert run_json(capsys, "accept", EMAIL, "--reason", "met them")["stage"] == (
+            "sales_qualified_lead"
+        )
+        open_crm.cache_clear()
