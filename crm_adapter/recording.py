@@ -89,9 +89,21 @@ def standing(lead: Lead, scores: Scores) -> lifecycle.LeadStanding:
     )
 
 
-def record(crm: CrmPort, lead_id: int, learnt: Learnt, model: ScoringModel, now: datetime) -> int:
-    """Stores `learnt` for the lead and returns its id (another one after a merge)."""
-    lead = crm.lead(lead_id)
+def is_empty(learnt: Learnt) -> bool:
+    return not (learnt.answers or learnt.consent or learnt.interest or learnt.withdraw
+                or learnt.task)  # fmt: skip
+
+
+def record(crm: CrmPort, lead: Lead, learnt: Learnt, model: ScoringModel, now: datetime) -> int:
+    """Stores `learnt` for `lead` (as just read from `crm`) and returns the lead's id,
+    another one if giving the email merged it into an existing lead.
+
+    Reads the lead once more after writing, to score it; writes nothing when `learnt`
+    holds nothing new.
+    """
+    lead_id = lead.lead_id
+    if is_empty(learnt):
+        return lead_id
     before = Scores.of(lead, model, now)
     if learnt.withdraw:
         crm.withdraw_consent(lead_id, now)
@@ -103,7 +115,7 @@ def record(crm: CrmPort, lead_id: int, learnt: Learnt, model: ScoringModel, now:
                 lead_id, str(answer.value["address"]), bool(answer.value.get("freemail"))
             )
         crm.save_answer(lead_id, answer)
-    known = {(e.kind, e.conversation_id) for e in crm.lead(lead_id).interest_events}
+    known = {(e.kind, e.conversation_id) for e in lead.interest_events}
     for kind in dict.fromkeys(learnt.interest):
         if kind in model.interest.events and (kind, learnt.conversation_id) not in known:
             crm.add_interest_event(lead_id, InterestEvent(kind, now, learnt.conversation_id))
@@ -111,7 +123,9 @@ def record(crm: CrmPort, lead_id: int, learnt: Learnt, model: ScoringModel, now:
         crm.add_task(lead_id, learnt.task)
     lead = crm.lead(lead_id)
     after = Scores.of(lead, model, now)
-    crm.add_scoring_events(lead_id, scoring_events(model, before, after, now))
+    events = scoring_events(model, before, after, now)
+    if events:
+        crm.add_scoring_events(lead_id, events)
     change = lifecycle.advance(lead.stage, model, standing(lead, after))
     if change is not None:
         crm.change_stage(lead_id, _stage_record(change, now))

@@ -56,7 +56,7 @@ class Stack:
             "rasa": [
                 sys.executable,
                 "-m",
-                "rasa",
+                "lotse.rasa_server",
                 "run",
                 "--model",
                 str(self.model),

@@ -33,7 +33,7 @@ def consent() -> Consent:
 
 def qualify(crm: CrmPort) -> int:
     lead = crm.lead_for(Visit(CONVERSATION, "rest", "visitor-1", "de"))
-    lead_id = record(crm, lead.lead_id, Learnt(CONVERSATION, interest=["asked_price"]), MODEL, NOW)
+    lead_id = record(crm, lead, Learnt(CONVERSATION, interest=["asked_price"]), MODEL, NOW)
     firmographics = [
         answer("need", {"product_line": "presses"}),
         answer("company", {"name": "Müller Metallbau GmbH", "legal_form": "GmbH"}),
@@ -45,11 +45,12 @@ def qualify(crm: CrmPort) -> int:
     ]
     for item in firmographics:
         interest = ["short_timeline"] if item.attribute == "timeline" else []
-        lead_id = record(crm, lead_id, Learnt(CONVERSATION, [item], interest=interest), MODEL, NOW)
-    lead_id = record(crm, lead_id, Learnt(CONVERSATION, consent=consent()), MODEL, NOW)
+        learnt = Learnt(CONVERSATION, [item], interest=interest)
+        lead_id = record(crm, crm.lead(lead_id), learnt, MODEL, NOW)
+    lead_id = record(crm, crm.lead(lead_id), Learnt(CONVERSATION, consent=consent()), MODEL, NOW)
     email = {"address": "Anna@Mueller-Metall.example", "freemail": False}
     personal = [answer("name", {"full": "Anna Muster"}), answer("email", email)]
-    return record(crm, lead_id, Learnt(CONVERSATION, personal), MODEL, NOW)
+    return record(crm, crm.lead(lead_id), Learnt(CONVERSATION, personal), MODEL, NOW)
 
 
 def test_bielefeld_metalworking_md_is_fit_100_and_an_mql_with_the_reasons(crm: CrmPort) -> None:
@@ -80,7 +81,7 @@ def test_bielefeld_metalworking_md_is_fit_100_and_an_mql_with_the_reasons(crm: C
 
 def test_nothing_personal_without_consent_and_a_lead_needs_an_email(crm: CrmPort) -> None:
     lead = crm.lead_for(Visit("anon", "rest"))
-    record(crm, lead.lead_id, Learnt("anon", [answer("employees", {"count": 60})]), MODEL, NOW)
+    record(crm, lead, Learnt("anon", [answer("employees", {"count": 60})]), MODEL, NOW)
     stored = crm.lead(lead.lead_id)
     assert stored.stage is None and stored.email is None
     assert crm.leads() == []
@@ -89,7 +90,7 @@ def test_nothing_personal_without_consent_and_a_lead_needs_an_email(crm: CrmPort
 def test_interest_counts_once_per_conversation_and_decays(crm: CrmPort) -> None:
     lead = crm.lead_for(Visit("c", "rest"))
     for _ in range(3):
-        record(crm, lead.lead_id, Learnt("c", interest=["requested_demo"]), MODEL, NOW)
+        record(crm, crm.lead(lead.lead_id), Learnt("c", interest=["requested_demo"]), MODEL, NOW)
     stored = crm.lead(lead.lead_id)
     assert len(stored.interest_events) == 1
     later = lead_report(stored, MODEL, NOW + timedelta(days=31))
@@ -98,7 +99,7 @@ def test_interest_counts_once_per_conversation_and_decays(crm: CrmPort) -> None:
 
 def test_withdrawal_erases_the_email_and_keeps_the_firmographics(crm: CrmPort) -> None:
     lead_id = qualify(crm)
-    record(crm, lead_id, Learnt(CONVERSATION, withdraw=True), MODEL, NOW)
+    record(crm, crm.lead(lead_id), Learnt(CONVERSATION, withdraw=True), MODEL, NOW)
     lead = crm.lead(lead_id)
     assert lead.email is None and lead.name is None and lead.consent is None
     assert lead.answers["employees"].value["count"] == 60

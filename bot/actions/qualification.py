@@ -34,6 +34,22 @@ INTERPRETER = AnswerInterpreter()
 MAX_VISITOR_ID_CHARS = 64
 
 
+def warm_up() -> None:
+    """Loads the questions, the scoring model, the spaCy pipelines and word tables now.
+
+    Done when the action server imports this module: otherwise the first visitor's
+    first answer pays about two seconds for it, and every other turn waits behind.
+    """
+    load_questionnaire()
+    load_scoring_model()
+    today = datetime.now(timezone.utc).date()
+    for language, text in (("de", "Wir sind 60 Leute in Bielefeld"), ("en", "We are 60 people")):
+        INTERPRETER.volunteered(text, language, today)
+
+
+warm_up()
+
+
 @lru_cache(maxsize=1)
 def crm() -> CrmPort:
     return open_crm(load_settings().database_url)
@@ -103,7 +119,7 @@ class ValidateQualificationForm(Action):
                 short_timeline_months=model.interest.short_timeline_months,
                 channel=visit_of(tracker, language).channel, now=now,
             )  # fmt: skip
-            record(store, lead.lead_id, learnt, model, now)
+            record(store, lead, learnt, model, now)
         except CrmError:
             log.exception("qualification: the CRM store failed; nothing was saved")
             return _finished_events(State(), Replies(language).text("save_failed"))
@@ -143,7 +159,7 @@ class ActionWithdrawConsent(Action):
         try:
             store = crm()
             lead = store.lead_for(visit_of(tracker, language))
-            record(store, lead.lead_id, Learnt(tracker.sender_id, withdraw=True),
+            record(store, lead, Learnt(tracker.sender_id, withdraw=True),
                    load_scoring_model(), now)  # fmt: skip
         except CrmError:
             log.exception("withdrawal: the CRM store failed")
