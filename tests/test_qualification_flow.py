@@ -202,3 +202,11 @@ def test_a_damaged_state_slot_starts_clean(raw: object) -> None:
 def test_english() -> None:
     outcome = start(language="en")
     assert outcome.prompt == Q.question("need").ask["en"]
+
+
+def test_stop_in_words_is_not_taken_for_a_withdrawal_even_if_nlu_thinks_so() -> None:
+    state = talk(start().state, "Pressen").state
+    outcome = talk(state, "let's stop", intent="withdraw_consent", confidence=0.9)
+    assert outcome.finished and not outcome.withdraw
+    unsure = talk(state, "hmm", intent="withdraw_consent", confidence=0.4)
+    assert not unsure.withdraw

@@ -23,6 +23,7 @@ from bot.qualification.replies import Replies
 CONSENT, GO_ON, SUMMARY = "@consent", "@go_on", "@summary"
 MAX_FAILURES = 2
 FAQ_CONFIDENCE = 0.6
+CONTROL_CONFIDENCE = 0.7
 
 
 @dataclass(frozen=True)
@@ -116,12 +117,23 @@ class _Flow:
         return self.out.state
 
     def control(self, name: str) -> bool:
-        return self.q.controls[name].matches(self.turn.text, self.turn.intent)
+        """The visitor's words say `name`, or NLU is confident they do."""
+        confident = self.turn.confidence >= CONTROL_CONFIDENCE
+        return self.q.controls[name].matches(
+            self.turn.text, self.turn.intent if confident else None
+        )
+
+    def withdraws(self) -> bool:
+        """Withdrawal in words, or by NLU unless the words say "stop" (not the same)."""
+        signal = self.q.controls["withdraw"]
+        return signal.said(self.turn.text) or (
+            self.control("withdraw") and not self.q.controls["stop"].said(self.turn.text)
+        )
 
     def run(self) -> Outcome:
         if self.turn.starting:
             return self.start()
-        if self.control("withdraw"):
+        if self.withdraws():
             return self.withdraw()
         if self.control("stop") and self.state.asking not in (SUMMARY,):
             return self.finish(self.replies.stopped())

@@ -70,8 +70,9 @@ class Signal:
     intents: tuple[str, ...] = ()
 
     def matches(self, text: str, intent: str | None = None) -> bool:
-        if intent is not None and intent in self.intents:
-            return True
+        return (intent is not None and intent in self.intents) or self.said(text)
+
+    def said(self, text: str) -> bool:
         padded = f" {_words(text)} "
         return any(f" {phrase} " in padded for phrase in self.phrases)
 
