@@ -103,7 +103,22 @@ def generated_rules(content: Content) -> dict:
         if topic.offer_enquiry:
             steps.append({"action": OFFER_RESPONSE})
         rules.append({"rule": f"answer FAQ topic {topic.key}", "steps": steps})
+        if topic.offer_enquiry:
+            rules.append(_request_rule(topic))
     return {"version": "3.1", "rules": rules}
+
+
+def _request_rule(topic: Topic) -> dict:
+    """Asking for a quote (demo, callback...) on the topic: answer, then qualify at once."""
+    return {
+        "rule": f"a request on {topic.key} starts the qualification",
+        "steps": [
+            {"intent": topic.intent, "entities": [{"request": "yes"}]},
+            {"action": topic.response},
+            {"action": "qualification_form"},
+            {"active_loop": "qualification_form"},
+        ],
+    }
 
 
 OFFER_RESPONSE = "utter_offer_enquiry"

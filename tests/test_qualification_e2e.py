@@ -242,3 +242,22 @@ def test_english_returning_visitor(stack) -> None:
     later = person(stack, "en", visitor_id)
     later.joined("How much does a P800 cost?")
     assert "employees" in later.joined("yes")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "facts", "next_question"),
+    [
+        ("de", "Ich hätte gern ein Angebot für eine P400", "140.000", "Für welches Unternehmen"),
+        ("en", "Could you send me a quote for the NW-Connect software?", "490", "Which company"),
+    ],
+)
+def test_asking_for_a_quote_starts_the_qualification_at_once(
+    stack, language: str, text: str, facts: str, next_question: str
+) -> None:
+    visitor = person(stack, language)
+    reply = visitor.joined(text)
+    # The facts first, then straight into the questions; the need is already known.
+    assert facts in reply and next_question in reply
+    lead = lead_of_conversation(stack, visitor)
+    assert "asked_price" in [e.kind for e in lead.interest_events]
+    assert lead.answers["need"].status == ANSWERED

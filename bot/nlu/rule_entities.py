@@ -1,8 +1,10 @@
 """A Rasa entity extractor that reports what the bilingual tokenizer found.
 
 Entities: `language` (only when the text's language was detected with confidence, so
-a short "ok" never switches the conversation's language) and every label of the
-spaCy entity ruler (products, product lines).
+a short "ok" never switches the conversation's language), every label of the spaCy
+entity ruler (products, product lines), and `request` when the visitor asks for a
+quote, demo, callback or to buy (the words of `controls.request` in
+`bot/data/qualification.yml`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.bilingual_tokenizer import LANGUAGE_KEY, SPACY_ENTITIES_KEY, BilingualSpacyTokenizer
+from bot.qualification.questions import load_questionnaire
 
 EXTRACTOR_NAME = "SpacyRuleEntityExtractor"
+REQUEST = load_questionnaire().controls["request"]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -52,10 +56,12 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
             self._entity(label, value, start, end, text)
             for label, value, start, end, text in message.get(SPACY_ENTITIES_KEY) or []
         ]
+        text = message.get(TEXT) or ""
         language = message.get(LANGUAGE_KEY)
         if language:
-            text = message.get(TEXT) or ""
             entities.append(self._entity("language", language, 0, len(text), text))
+        if REQUEST.said(text):
+            entities.append(self._entity("request", "yes", 0, len(text), text))
         return entities
 
     @staticmethod

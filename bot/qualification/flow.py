@@ -145,7 +145,10 @@ class _Flow:
 
     def start(self) -> Outcome:
         self.out.state = State(consent=True if self.turn.consent_on_record else None)
-        self.note(self.interpreter.volunteered(self.turn.text, self.turn.language, self.turn.today))
+        first = self.q.questions[0]
+        reading = self.interpreter.read(first, self.turn.text, self.turn.language, self.turn.today)
+        found = self.interpreter.volunteered(self.turn.text, self.turn.language, self.turn.today)
+        self.note([reading, *found] if reading is not None else found)
         self.out.say.append(self.replies.intro())
         return self.ask_next()
 

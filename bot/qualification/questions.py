@@ -82,7 +82,7 @@ def _words(text: str) -> str:
     return " ".join(cleaned.split())
 
 
-CONTROLS = ("withdraw", "stop", "why", "correct", "decline", "yes", "no")
+CONTROLS = ("withdraw", "stop", "why", "correct", "decline", "yes", "no", "request")
 
 
 @dataclass(frozen=True)
