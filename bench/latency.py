@@ -24,7 +24,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.load import LoadResult, run_load  # noqa: E402
+from bench.load import LoadResult, Script, faq_script, run_load  # noqa: E402
 from lotse.runner import Stack  # noqa: E402
 from lotse.settings import Settings  # noqa: E402
 from lotse.training import ensure_model  # noqa: E402
@@ -45,7 +45,10 @@ def wait_for(url: str, timeout: float = 240) -> None:
     raise TimeoutError(url)
 
 
-def bench_lotse(levels: list[int], messages: int, data_dir: Path) -> list[LoadResult]:
+def bench_stack(
+    levels: list[int], messages: int, data_dir: Path, scripts: dict[str, Script]
+) -> dict[str, list[LoadResult]]:
+    """Starts Lotse as `lotse run` does and runs each script at each concurrency."""
     rasa, actions, web = LOTSE_PORTS
     settings = Settings(f"sqlite:///{data_dir / 'lotse.db'}", rasa, actions, web, "127.0.0.1")
     stack = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True)
@@ -53,10 +56,18 @@ def bench_lotse(levels: list[int], messages: int, data_dir: Path) -> list[LoadRe
     try:
         stack.wait_ready()
         url = f"{settings.rasa_url}/webhooks/rest/webhook"
-        run_load(url, 2, 3, stack.processes["rasa"].pid)  # warm-up
-        return [run_load(url, c, messages, stack.processes["rasa"].pid) for c in levels]
+        pid = stack.processes["rasa"].pid
+        run_load(url, 2, 3, pid)  # warm-up
+        return {
+            name: [run_load(url, c, messages, pid, script) for c in levels]
+            for name, script in scripts.items()
+        }
     finally:
         stack.stop()
+
+
+def bench_lotse(levels: list[int], messages: int, data_dir: Path) -> list[LoadResult]:
+    return bench_stack(levels, messages, data_dir, {"faq": faq_script})["faq"]
 
 
 def bench_baseline(levels: list[int], messages: int, folder: Path) -> list[LoadResult]:

@@ -19,11 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.latency import LOTSE_PORTS, bench_baseline  # noqa: E402
-from bench.load import LoadResult, faq_script, run_load  # noqa: E402
-from lotse.runner import Stack  # noqa: E402
-from lotse.settings import Settings  # noqa: E402
-from lotse.training import ensure_model  # noqa: E402
+from bench.latency import bench_baseline, bench_stack  # noqa: E402
+from bench.load import faq_script  # noqa: E402
 
 QUALIFICATION = [
     "Was kostet eine P400?",
@@ -47,26 +44,6 @@ def qualification_script(number: int, i: int) -> tuple[str, str]:
     return "de", text.format(email=f"bench.{number}.{i // len(QUALIFICATION)}@metall.example")
 
 
-def bench_lotse_both(
-    levels: list[int], messages: int, data_dir: Path
-) -> dict[str, list[LoadResult]]:
-    rasa, actions, web = LOTSE_PORTS
-    settings = Settings(f"sqlite:///{data_dir / 'lotse.db'}", rasa, actions, web, "127.0.0.1")
-    stack = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True)
-    stack.start()
-    try:
-        stack.wait_ready()
-        url = f"{settings.rasa_url}/webhooks/rest/webhook"
-        pid = stack.processes["rasa"].pid
-        run_load(url, 2, 3, pid)  # warm-up
-        return {
-            name: [run_load(url, c, messages, pid, script) for c in levels]
-            for name, script in (("faq", faq_script), ("qualify", qualification_script))
-        }
-    finally:
-        stack.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
@@ -77,7 +54,8 @@ def main() -> None:
         (base / "lotse").mkdir()
         (base / "baseline").mkdir()
         baseline = bench_baseline(args.concurrency, args.messages, base / "baseline")
-        lotse = bench_lotse_both(args.concurrency, args.messages, base / "lotse")
+        scripts = {"faq": faq_script, "qualify": qualification_script}
+        lotse = bench_stack(args.concurrency, args.messages, base / "lotse", scripts)
     print()
     for bare, faq, qualify in zip(baseline, lotse["faq"], lotse["qualify"], strict=True):
         print(bare.row("rasa-init"))
