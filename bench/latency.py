@@ -66,10 +66,6 @@ def bench_stack(
         stack.stop()
 
 
-def bench_lotse(levels: list[int], messages: int, data_dir: Path) -> list[LoadResult]:
-    return bench_stack(levels, messages, data_dir, {"faq": faq_script})["faq"]
-
-
 def bench_baseline(levels: list[int], messages: int, folder: Path) -> list[LoadResult]:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     print("training the bare `rasa init` baseline...", flush=True)
@@ -108,17 +104,29 @@ def bench_baseline(levels: list[int], messages: int, folder: Path) -> list[LoadR
         server.wait(timeout=30)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--messages", type=int, default=20, help="messages per visitor")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def measure(
+    levels: list[int], messages: int, scripts: dict[str, Script]
+) -> tuple[list[LoadResult], dict[str, list[LoadResult]]]:
+    """The bare baseline, then Lotse with each script, in one run (temporary folders)."""
     with tempfile.TemporaryDirectory(prefix="lotse-bench-") as tmp:
         base = Path(tmp)
         (base / "lotse").mkdir()
         (base / "baseline").mkdir()
-        baseline = bench_baseline(args.concurrency, args.messages, base / "baseline")
-        lotse = bench_lotse(args.concurrency, args.messages, base / "lotse")
+        baseline = bench_baseline(levels, messages, base / "baseline")
+        return baseline, bench_stack(levels, messages, base / "lotse", scripts)
+
+
+def main() -> None:
+    args = parse_args(__doc__.splitlines()[0])
+    baseline, results = measure(args.concurrency, args.messages, {"faq": faq_script})
+    lotse = results["faq"]
     print()
     for ours, theirs in zip(lotse, baseline, strict=True):
         print(ours.row("lotse"))

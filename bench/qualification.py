@@ -12,14 +12,12 @@ second and the ratios to both. Target (issue 3): with qualification, throughput 
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.latency import bench_baseline, bench_stack  # noqa: E402
+from bench.latency import measure, parse_args  # noqa: E402
 from bench.load import faq_script  # noqa: E402
 
 QUALIFICATION = [
@@ -45,17 +43,9 @@ def qualification_script(number: int, i: int) -> tuple[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
-    parser.add_argument("--messages", type=int, default=20, help="messages per visitor")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="lotse-bench-") as tmp:
-        base = Path(tmp)
-        (base / "lotse").mkdir()
-        (base / "baseline").mkdir()
-        baseline = bench_baseline(args.concurrency, args.messages, base / "baseline")
-        scripts = {"faq": faq_script, "qualify": qualification_script}
-        lotse = bench_stack(args.concurrency, args.messages, base / "lotse", scripts)
+    args = parse_args(__doc__.splitlines()[0])
+    scripts = {"faq": faq_script, "qualify": qualification_script}
+    baseline, lotse = measure(args.concurrency, args.messages, scripts)
     print()
     for bare, faq, qualify in zip(baseline, lotse["faq"], lotse["qualify"], strict=True):
         print(bare.row("rasa-init"))
