@@ -21,8 +21,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("LOTSE_DATABASE_URL", f"sqlite:///{tmp_path / 'lotse.db'}")
     from bot.actions.handoff import handoff_store
+    from bot.actions.qualification import crm
+    from crm_adapter.connect import open_crm
 
     handoff_store.cache_clear()
+    crm.cache_clear()
+    open_crm.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -106,9 +106,10 @@ class ValidateQualificationForm(Action):
         questionnaire = load_questionnaire()
         state = State.from_slot(tracker.get_slot("qualification"))
         now = datetime.now(timezone.utc)
+        visit = visit_of(tracker, language)
         try:
             store = crm()
-            lead = store.lead_for(visit_of(tracker, language))
+            lead = store.lead_for(visit)
             known = frozenset(lead.answers)
             turn = turn_of(tracker, state, language, known, lead.consent is not None)
             outcome = step(questionnaire, state, turn, INTERPRETER)
@@ -117,7 +118,7 @@ class ValidateQualificationForm(Action):
                 questionnaire, outcome, turn, tracker.sender_id, history(tracker),
                 returning=len(lead.conversation_ids) > 1,
                 short_timeline_months=model.interest.short_timeline_months,
-                channel=visit_of(tracker, language).channel, now=now,
+                channel=visit.channel, now=now,
             )  # fmt: skip
             record(store, lead, learnt, model, now)
         except CrmError:

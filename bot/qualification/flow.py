@@ -278,7 +278,7 @@ class _Flow:
     def on_summary(self) -> Outcome:
         extras = self.interpreter.volunteered(self.turn.text, self.turn.language, self.turn.today)
         if not extras and self.control("correct"):
-            extras = self.corrections(self.q.question(self.q.keys[0]))
+            extras = self.corrections()
         if extras:
             self.note(extras)
             return self.ask_summary()

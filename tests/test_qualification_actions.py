@@ -1,0 +1,74 @@
+"""The qualification form's validation action and the withdrawal action, against tracker
+fixtures (tests/fixtures/trackers/) and the local CRM store of the test's own folder."""
+
+from __future__ import annotations
+
+import os
+
+from rasa_sdk.events import SlotSet
+
+from bot.actions import qualification
+from bot.actions.qualification import ActionWithdrawConsent, ValidateQualificationForm
+from bot.qualification.questions import load_questionnaire
+from crm_adapter.connect import open_crm
+from crm_adapter.port import CrmError, Visit
+from tests.test_actions import run, tracker
+
+Q = load_questionnaire()
+
+
+def stored(conversation: str):  # noqa: ANN201
+    return open_crm(os.environ["LOTSE_DATABASE_URL"]).lead_for(Visit(conversation, "rest"))
+
+
+def test_accepting_the_offer_starts_with_the_intro_and_the_first_question() -> None:
+    events, dispatcher = run(ValidateQualificationForm(), tracker("enquiry_offer_accepted_de"))
+    state = {"asking": "need", "go_on_question": None, "failures": 0, "declined": [],
+             "consent": None, "noted": {}}  # fmt: skip
+    assert events == [
+        SlotSet("qualification", state),
+        SlotSet("qualification_prompt", Q.question("need").ask["de"]),
+        SlotSet("qualification_yes_no", False),
+        SlotSet("qualification_answer", None),
+    ]
+    assert "ein paar kurze Fragen" in dispatcher.messages[0]["text"]
+    lead = stored("web-test-q1")
+    assert [e.kind for e in lead.interest_events] == ["asked_price"]
+    assert lead.visitor_ids == ["visitor-q1"]
+
+
+def test_an_answer_is_stored_scored_and_the_next_question_asked() -> None:
+    events, dispatcher = run(
+        ValidateQualificationForm(), tracker("qualification_answers_employees_de")
+    )
+    assert events[1] == SlotSet("qualification_prompt", Q.question("industry").ask["de"])
+    assert events[0].get("value")["noted"]["employees"] == "60"
+    assert dispatcher.messages == []
+    lead = stored("web-test-q2")
+    assert lead.answers["employees"].value["count"] == 60
+    assert [e.cause for e in lead.scoring_events] == ["company size 60 (50-70): 100 -> fit 100"]
+
+
+def test_a_failing_store_is_told_honestly_and_ends_the_qualification(monkeypatch) -> None:  # noqa: ANN001
+    def broken() -> None:
+        raise CrmError("the store is down")
+
+    monkeypatch.setattr(qualification, "crm", broken)
+    events, dispatcher = run(
+        ValidateQualificationForm(), tracker("qualification_answers_employees_de")
+    )
+    prompt = next(e["value"] for e in events if e["name"] == "qualification_prompt")
+    assert "nicht speichern" in prompt
+    assert SlotSet("qualification_answer", "done") in events
+    assert SlotSet("requested_slot", None) in events
+    assert dispatcher.messages == []
+
+
+def test_withdrawal_erases_and_confirms() -> None:
+    run(ValidateQualificationForm(), tracker("enquiry_offer_accepted_de"))
+    events, dispatcher = run(ActionWithdrawConsent(), tracker("enquiry_offer_accepted_de"))
+    assert "widerrufen" in dispatcher.messages[0]["text"]
+    assert events == [SlotSet("qualification", {"asking": None, "go_on_question": None,
+                                                "failures": 0, "declined": [],
+                                                "consent": False, "noted": {}})]  # fmt: skip
+    assert stored("web-test-q1").consent is None
