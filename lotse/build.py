@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content import Content, Topic, load_content
+from bot.content import Content, Page, Topic, load_content
 from bot.language import DEFAULT_LANGUAGE, Lexicon, detect_language
 from bot.nlu import spacy_pipelines
 from bot.qualification.questions import load_questionnaire
@@ -92,6 +92,7 @@ def generated_domain(content: Content, source: Path = DOMAIN_SOURCE) -> dict:
         dict(domain.get("responses", {}))
         | {topic.response: answer_variations(content, topic) for topic in content.topics.values()}
         | qualification_responses()
+        | {"utter_page_intro": page_intro_variations(content)}
     )
     return domain
 
@@ -141,6 +142,35 @@ def _language_variations(texts: dict[str, str], extra: dict | None = None) -> li
 def _yes_no_buttons(language: str) -> list[dict[str, str]]:
     yes, no = YES_NO[language]
     return [{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}]
+
+
+def _slot_is(name: str, value: str | None) -> dict:
+    return {"type": "slot", "name": name, "value": value}
+
+
+def page_intro_variations(content: Content) -> list[dict]:
+    """The line after the greeting: what the page the visitor is on is about.
+
+    One variation per page and language (the `page` slot, set at session start from
+    the widget's metadata), one per language for no page (the home page's line), and
+    German for a conversation whose language is not known yet.
+    """
+    generic = content.pages.get("home") or next(iter(content.pages.values()))
+
+    def variation(page: Page, language: str) -> dict:
+        topic = content.topics[page.topic]
+        buttons = content.buttons([*topic.suggestions, topic.key], language)
+        return {"text": page.intro[language], "buttons": buttons}
+
+    variations = []
+    for language in ("en", "de"):
+        for key, page in content.pages.items():
+            condition = [_slot_is("language", language), _slot_is("page", key)]
+            variations.append({"condition": condition, **variation(page, language)})
+        condition = [_slot_is("language", language), _slot_is("page", None)]
+        variations.append({"condition": condition, **variation(generic, language)})
+    variations.append(variation(generic, DEFAULT_LANGUAGE))
+    return variations
 
 
 def qualification_responses() -> dict[str, list[dict]]:

@@ -11,7 +11,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.greeting import CONTENT, ActionGreet
 from bot.actions.handoff import ActionRequestHandoff, handoff_store
 from bot.actions.language import ActionSwitchLanguage, requested_language
 from bot.actions.session import ActionSessionStart
@@ -30,16 +29,6 @@ def run(action: object, tracker_: Tracker) -> tuple[list, CollectingDispatcher]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker_, {}))  # type: ignore[attr-defined]
     return events, dispatcher
-
-
-def test_greeting_names_the_page_and_defaults_to_german():
-    events, dispatcher = run(ActionGreet(), tracker("greet_on_presses_page_no_language"))
-    assert events == [SlotSet("language", "de"), SlotSet("page", "presses")]
-    assert dispatcher.messages[0]["response"] == "utter_greet_de"
-    assert dispatcher.messages[1]["text"] == CONTENT.pages["presses"].intro["de"]
-    assert {"title": "Hydraulikpressen", "payload": "/faq_presses"} in dispatcher.messages[1][
-        "buttons"
-    ]
 
 
 def test_accepted_offer_records_a_handoff_request_with_its_reason():
@@ -84,5 +73,7 @@ def test_session_start_takes_language_and_page_from_metadata():
     events, _ = run(ActionSessionStart(), tracker("greet_on_presses_page_no_language"))
     assert events[0] == SessionStarted()
     assert SlotSet("page", "presses") in events
+    unknown = tracker("greet_on_presses_page_no_language", session_started_metadata={"page": "x"})
+    assert not [e for e in run(ActionSessionStart(), unknown)[0] if e.get("name") == "page"]
     assert SlotSet("handoff_requested", False) in events
     assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"

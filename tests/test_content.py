@@ -52,7 +52,7 @@ def test_answers_become_responses_in_both_languages_with_follow_up_buttons():
         assert english["text"] == topic.answer["en"]
         assert "condition" not in german and german["text"] == topic.answer["de"]
         assert german["buttons"] == CONTENT.buttons(topic.suggestions, "de")
-    assert "utter_greet_de" in responses
+    assert {"utter_greet", "utter_page_intro"} <= set(responses)
 
 
 def test_every_website_page_names_a_topic():
@@ -97,3 +97,25 @@ def test_unreadable_file_gives_a_content_error(tmp_path):
         load_content(broken)
     with pytest.raises(ContentError, match="cannot be read"):
         load_content(tmp_path / "missing.yml")
+
+
+def test_the_greeting_line_follows_page_and_language() -> None:
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+
+    from lotse.build import page_intro_variations
+
+    content = load_content()
+    nlg = TemplatedNaturalLanguageGenerator({"utter_page_intro": page_intro_variations(content)})
+
+    def line(**slots: object) -> dict:
+        filled = {"language": None, "page": None, **slots}
+        return nlg.generate_from_slots("utter_page_intro", filled, "rest")
+
+    presses = line(language="de", page="presses")
+    assert presses["text"] == content.pages["presses"].intro["de"]
+    assert {"title": "Hydraulikpressen", "payload": "/faq_presses"} in presses["buttons"]
+    assert line(language="en", page="software")["text"] == content.pages["software"].intro["en"]
+    assert line(language="en")["text"] == content.pages["home"].intro["en"]
+    assert line()["text"] == content.pages["home"].intro["de"]  # language not known yet
+    # Every call gives exactly the one variation its slots select, never a random other.
+    assert all(line(language="de", page="presses") == presses for _ in range(20))

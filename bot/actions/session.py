@@ -9,7 +9,10 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import page_key, session_metadata
+from bot.content import Content, load_content
 from bot.language import normalise_language
+
+CONTENT: Content = load_content()
 
 CARRIED_SLOTS = ("language", "page", "handoff_requested")
 
@@ -32,7 +35,7 @@ class ActionSessionStart(Action):
         if language and tracker.get_slot("language") is None:
             events.append(SlotSet("language", language))
         page = page_key(metadata)
-        if page:
+        if page in CONTENT.pages:  # the greeting's line is chosen by this slot
             events.append(SlotSet("page", page))
         events.append(ActionExecuted("action_listen"))
         return events
