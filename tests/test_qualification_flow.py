@@ -210,3 +210,15 @@ def test_stop_in_words_is_not_taken_for_a_withdrawal_even_if_nlu_thinks_so() -> 
     assert outcome.finished and not outcome.withdraw
     unsure = talk(state, "hmm", intent="withdraw_consent", confidence=0.4)
     assert not unsure.withdraw
+
+
+def test_the_need_keeps_what_for_without_contact_details() -> None:
+    from bot.qualification.interpret import read_need
+
+    reading = read_need(
+        "Pressen für die neue Linie, Rückruf an 0521 1234567 oder a@b.de", "de", TODAY
+    )
+    assert reading is not None and reading.value["product_line"] == "presses"
+    assert reading.value["purpose"] == "Pressen für die neue Linie, Rückruf an … oder …"
+    long = read_need("Pressen " + "x" * 500, "de", TODAY)
+    assert long is not None and len(long.value["purpose"]) == 200

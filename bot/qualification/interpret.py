@@ -8,6 +8,7 @@ spaCy; personal data (name, email, phone) passes through without being logged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
@@ -40,12 +41,22 @@ def need_words(path: Path = QUESTIONS_FILE) -> dict[str, tuple[str, ...]]:
     return {str(line): tuple(str(w).lower() for w in words) for line, words in raw.items()}
 
 
+MAX_PURPOSE_CHARS = 200
+_CONTACT_DETAILS = re.compile(r"\S+@\S+|\+?\d[\d /().-]{5,}\d")
+
+
+def purpose_of(text: str) -> str:
+    """What the visitor wants it for, in their words: bounded, contact details removed
+    (the need is stored without consent, so it must not carry personal data)."""
+    return " ".join(_CONTACT_DETAILS.sub("…", text).split())[:MAX_PURPOSE_CHARS]
+
+
 def read_need(text: str, language: str, today: date) -> Reading | None:
     words = text.lower().replace(",", " ").split()
     for line, starts in need_words().items():
         if any(word.startswith(start) or f" {start}" in f" {text.lower()}" for word in words
                for start in starts):  # fmt: skip
-            return Reading("need", {"product_line": line}, line)
+            return Reading("need", {"product_line": line, "purpose": purpose_of(text)}, line)
     return None
 
 
