@@ -1,31 +1,77 @@
-"""The embedded default tracker store: Rasa's SQL tracker store on SQLite, in WAL mode.
+"""The embedded default tracker store: each conversation as one row in SQLite.
 
-SQLite's default journal syncs the disk several times per commit, and Rasa commits
-every turn; with `journal_mode=WAL` and `synchronous=NORMAL` a commit survives a
-crash of the process (not necessarily a power cut) and costs no disk sync, which
-keeps the turn fast. For scale-out, configure Rasa's own `type: SQL` on PostgreSQL.
+Rasa's own SQL tracker store keeps one row per event and, on every turn, queries and
+rebuilds the conversation from its events and counts what is new; measured here it
+took a third of the bot's throughput (41 against 64 messages per second at 50
+visitors with the in-memory store). This store keeps Rasa's in-memory behaviour (the
+whole conversation serialised as one JSON text, read and written once a turn) but
+puts the texts in a SQLite table, so conversations survive a restart. WAL mode with
+`synchronous=NORMAL`: a commit survives a crash of the process (not necessarily a
+power cut) and costs no disk sync. One Rasa process per file; for several replicas,
+configure Rasa's `type: SQL` on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from sqlalchemy import event
 
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000")
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS conversations (sender_id TEXT PRIMARY KEY, dialogue TEXT NOT NULL)"
+)
 
 
-def _set_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    for pragma in PRAGMAS:
-        cursor.execute(pragma)
-    cursor.close()
+class SQLiteTexts(MutableMapping[str, str]):
+    """A dict of sender id -> serialised conversation, kept in a SQLite file."""
+
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Rasa calls the store from its event loop's thread only.
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in PRAGMAS:
+            self.db.execute(pragma)
+        self.db.execute(SCHEMA)
+
+    def __getitem__(self, sender_id: str) -> str:
+        row = self.db.execute(
+            "SELECT dialogue FROM conversations WHERE sender_id = ?", (sender_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(sender_id)
+        return row[0]
+
+    def __setitem__(self, sender_id: str, dialogue: str) -> None:
+        self.db.execute(
+            "INSERT INTO conversations (sender_id, dialogue) VALUES (?, ?) "
+            "ON CONFLICT(sender_id) DO UPDATE SET dialogue = excluded.dialogue",
+            (sender_id, dialogue),
+        )
+
+    def __delitem__(self, sender_id: str) -> None:
+        self.db.execute("DELETE FROM conversations WHERE sender_id = ?", (sender_id,))
+
+    def __contains__(self, sender_id: object) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM conversations WHERE sender_id = ?", (sender_id,)
+        ).fetchone()
+        return row is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([row[0] for row in self.db.execute("SELECT sender_id FROM conversations")])
+
+    def __len__(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
 
 
-class SQLiteTrackerStore(SQLTrackerStore):
+class SQLiteTrackerStore(InMemoryTrackerStore):
     """`tracker_store: {type: bot.tracker_store.SQLiteTrackerStore, db: PATH}`."""
 
     def __init__(
@@ -35,9 +81,5 @@ class SQLiteTrackerStore(SQLTrackerStore):
         event_broker: EventBroker | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.pop("dialect", None)
-        super().__init__(
-            domain=domain, dialect="sqlite", db=db, event_broker=event_broker, **kwargs
-        )
-        event.listen(self.engine, "connect", _set_pragmas)
-        self.engine.dispose()  # connections opened before the listener are dropped
+        super().__init__(domain=domain, event_broker=event_broker, **kwargs)
+        self.store = SQLiteTexts(db)  # type: ignore[assignment]

@@ -58,6 +58,7 @@ def test_off_topic_is_recognised_and_an_accepted_offer_is_recorded(stack):
 
 
 def test_conversations_are_kept_in_the_sqlite_tracker_store(stack):
+    import json
     import sqlite3
     from pathlib import Path
 
@@ -65,11 +66,12 @@ def test_conversations_are_kept_in_the_sqlite_tracker_store(stack):
     person.say("/faq_warranty")
     tracker_db = Path(stack.database_url.removeprefix("sqlite:///")).parent / "tracker.db"
     with sqlite3.connect(tracker_db) as db:
-        rows = db.execute(
-            "SELECT type_name FROM events WHERE sender_id = ?", (person.sender,)
+        [(dialogue,)] = db.execute(
+            "SELECT dialogue FROM conversations WHERE sender_id = ?", (person.sender,)
         ).fetchall()
         journal = db.execute("PRAGMA journal_mode").fetchone()[0]
-    assert ("user",) in rows and ("bot",) in rows
+    kinds = {event["event"] for event in json.loads(dialogue)["events"]}
+    assert {"user", "bot"} <= kinds
     assert journal == "wal"
 
 

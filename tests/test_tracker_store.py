@@ -1,0 +1,58 @@
+"""The SQLite tracker store: one row per conversation, kept across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_store import SQLiteTrackerStore
+
+
+def conversation(sender: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender, [])
+    for event in (
+        ActionExecuted("action_listen"),
+        UserUttered("Grüß Gott, was kostet die P400? 🙂", {"name": "faq_press_price"}),
+        BotUttered("ab 140.000 EUR"),
+        SlotSet("qualification", {"asking": "need", "noted": {"need": "presses"}}),
+    ):
+        tracker.update(event)
+    return tracker
+
+
+def test_a_conversation_survives_a_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "var" / "tracker.db")
+
+    async def scenario() -> DialogueStateTracker | None:
+        await SQLiteTrackerStore(Domain.empty(), db=db).save(conversation("visitor-1"))
+        restarted = SQLiteTrackerStore(Domain.empty(), db=db)
+        assert list(await restarted.keys()) == ["visitor-1"]
+        assert await restarted.retrieve("nobody") is None
+        return await restarted.retrieve("visitor-1")
+
+    tracker = asyncio.run(scenario())
+    assert tracker is not None
+    assert tracker.latest_message.text == "Grüß Gott, was kostet die P400? 🙂"
+    assert [e.as_dict()["event"] for e in tracker.events] == ["action", "user", "bot", "slot"]
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_saving_again_replaces_the_row(tmp_path: Path) -> None:
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"))
+    tracker = conversation("v")
+
+    async def scenario() -> int:
+        await store.save(tracker)
+        tracker.update(BotUttered("noch etwas?"))
+        await store.save(tracker)
+        again = await store.retrieve("v")
+        return len(again.events) if again else 0
+
+    assert asyncio.run(scenario()) == 5
+    assert len(store.store) == 1
