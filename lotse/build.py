@@ -68,14 +68,11 @@ def nlu_examples_from(data: dict) -> list[tuple[str, str]]:
     ]
 
 
-def answer_variations(content: Content, topic: Topic) -> list[dict]:
-    """The response of a topic: English under the slot condition, German as default."""
+def language_variations(texts: dict[str, str], extra: dict | None = None) -> list[dict]:
+    """English under the `language` slot condition, German as the default variation."""
     variations = []
     for language in ("en", "de"):
-        variation: dict = {"text": topic.answer[language]}
-        buttons = content.buttons(topic.suggestions, language)
-        if buttons:
-            variation["buttons"] = buttons
+        variation = {"text": texts[language], **(extra or {}).get(language, {})}
         if language != DEFAULT_LANGUAGE:
             variation = {
                 "condition": [{"type": "slot", "name": "language", "value": language}],
@@ -83,6 +80,16 @@ def answer_variations(content: Content, topic: Topic) -> list[dict]:
             }
         variations.append(variation)
     return variations
+
+
+def answer_variations(content: Content, topic: Topic) -> list[dict]:
+    """The response of a topic, with its follow-up buttons."""
+    extra = {
+        language: {"buttons": buttons}
+        for language in ("en", "de")
+        if (buttons := content.buttons(topic.suggestions, language))
+    }
+    return language_variations(topic.answer, extra)
 
 
 def generated_domain(content: Content, source: Path = DOMAIN_SOURCE) -> dict:
@@ -124,19 +131,6 @@ def _request_rule(topic: Topic) -> dict:
 
 OFFER_RESPONSE = "utter_offer_enquiry"
 YES_NO = {"de": ("Ja", "Nein"), "en": ("Yes", "No")}
-
-
-def _language_variations(texts: dict[str, str], extra: dict | None = None) -> list[dict]:
-    variations = []
-    for language in ("en", "de"):
-        variation = {"text": texts[language], **(extra or {}).get(language, {})}
-        if language != DEFAULT_LANGUAGE:
-            variation = {
-                "condition": [{"type": "slot", "name": "language", "value": language}],
-                **variation,
-            }
-        variations.append(variation)
-    return variations
 
 
 def _yes_no_buttons(language: str) -> list[dict[str, str]]:
@@ -190,7 +184,7 @@ def qualification_responses() -> dict[str, list[dict]]:
         for lang in ("en", "de")
     ]
     return {
-        OFFER_RESPONSE: _language_variations(offer, buttons),
+        OFFER_RESPONSE: language_variations(offer, buttons),
         "utter_ask_qualification_answer": [*ask, {"text": prompt}],
         "utter_qualification_closing": [{"text": prompt}],
     }
