@@ -22,7 +22,7 @@ import yaml
 from bot.content import Content, Page, Topic, load_content
 from bot.language import DEFAULT_LANGUAGE, Lexicon, detect_language
 from bot.nlu import spacy_pipelines
-from bot.qualification.questions import load_questionnaire
+from bot.qualification.questions import load_questionnaire, questionnaire_file
 from bot.qualification.replies import reply_texts
 from crm_adapter.scoring_model import load_scoring_model
 
@@ -224,6 +224,7 @@ def build() -> Content:
     content = load_content()
     load_scoring_model.cache_clear()
     load_scoring_model()
+    questionnaire_file.cache_clear()
     load_questionnaire.cache_clear()
     load_questionnaire()
     reply_texts.cache_clear()

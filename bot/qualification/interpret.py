@@ -15,8 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from bot.answers.company import Company, parse_company
 from bot.answers.contact import Email, Phone, parse_email, parse_phone
 from bot.answers.country import parse_country
@@ -29,7 +27,7 @@ from bot.answers.role import Role, parse_role
 from bot.answers.timeline import Timeline, parse_timeline
 from bot.answers.volunteered import extract_all
 from bot.qualification.flow import Reading
-from bot.qualification.questions import QUESTIONS_FILE, Question
+from bot.qualification.questions import QUESTIONS_FILE, Question, questionnaire_file
 
 Reader = Callable[[str, str, date], "Reading | None"]
 T = TypeVar("T")
@@ -37,7 +35,7 @@ T = TypeVar("T")
 
 @lru_cache(maxsize=1)
 def need_words(path: Path = QUESTIONS_FILE) -> dict[str, tuple[str, ...]]:
-    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("needs") or {}
+    raw = questionnaire_file(path).get("needs") or {}
     return {str(line): tuple(str(w).lower() for w in words) for line, words in raw.items()}
 
 
@@ -52,11 +50,13 @@ def purpose_of(text: str) -> str:
 
 
 def read_need(text: str, language: str, today: date) -> Reading | None:
-    words = text.lower().replace(",", " ").split()
+    lowered = text.lower()
+    words = lowered.replace(",", " ").split()
     for line, starts in need_words().items():
-        if any(word.startswith(start) or f" {start}" in f" {text.lower()}" for word in words
-               for start in starts):  # fmt: skip
-            return Reading("need", {"product_line": line, "purpose": purpose_of(text)}, line)
+        for start in starts:
+            # One word: a word that begins with it (German compounds); more: the phrase.
+            if (" " in start and start in lowered) or any(w.startswith(start) for w in words):
+                return Reading("need", {"product_line": line, "purpose": purpose_of(text)}, line)
     return None
 
 

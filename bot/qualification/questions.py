@@ -228,12 +228,18 @@ def parse_questionnaire(data: Any) -> Questionnaire:
 
 
 @lru_cache(maxsize=4)
-def load_questionnaire(path: Path = QUESTIONS_FILE) -> Questionnaire:
+def questionnaire_file(path: Path = QUESTIONS_FILE) -> dict[str, Any]:
+    """The file's contents, read once; every section's reader starts here."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise QuestionnaireError(f"cannot read {path}: {error}") from error
+    return data if isinstance(data, dict) else {}
+
+
+@lru_cache(maxsize=4)
+def load_questionnaire(path: Path = QUESTIONS_FILE) -> Questionnaire:
     try:
-        return parse_questionnaire(data)
+        return parse_questionnaire(questionnaire_file(path))
     except QuestionnaireError as error:
         raise QuestionnaireError(f"{path}: {error}") from error

@@ -10,11 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.language import SUPPORTED
+from bot.qualification.questions import QUESTIONS_FILE, questionnaire_file
 
-REPLIES_FILE = Path(__file__).resolve().parents[1] / "data" / "qualification.yml"
 REPLY_KEYS = (
     "intro", "not_understood", "explain", "needed", "go_on", "skipped", "noted",
     "back_to_question", "consent_why", "consent_thanks", "consent_refused", "summary",
@@ -29,19 +27,19 @@ class RepliesError(ValueError):
 
 def _check(section: Any) -> dict[str, Any]:
     if not isinstance(section, dict):
-        raise RepliesError(f"{REPLIES_FILE}: needs a 'replies' section")
+        raise RepliesError(f"{QUESTIONS_FILE}: needs a 'replies' section")
     for key in (*REPLY_KEYS, "labels"):
         texts = section.get(key)
         if not isinstance(texts, dict):
-            raise RepliesError(f"{REPLIES_FILE}: replies need '{key}'")
+            raise RepliesError(f"{QUESTIONS_FILE}: replies need '{key}'")
         if key != "labels" and any(not isinstance(texts.get(lang), str) for lang in SUPPORTED):
-            raise RepliesError(f"{REPLIES_FILE}: reply '{key}' needs a text per language")
+            raise RepliesError(f"{QUESTIONS_FILE}: reply '{key}' needs a text per language")
     return section
 
 
 @lru_cache(maxsize=1)
-def reply_texts(path: Path = REPLIES_FILE) -> dict[str, Any]:
-    return _check((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("replies"))
+def reply_texts(path: Path = QUESTIONS_FILE) -> dict[str, Any]:
+    return _check(questionnaire_file(path).get("replies"))
 
 
 class Replies:
