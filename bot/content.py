@@ -57,11 +57,6 @@ class Content:
     topics: dict[str, Topic]
     pages: dict[str, Page] = field(default_factory=dict)
 
-    def topic_for_intent(self, intent: str | None) -> Topic | None:
-        if not intent or not intent.startswith(FAQ_INTENT_PREFIX):
-            return None
-        return self.topics.get(intent[len(FAQ_INTENT_PREFIX) :])
-
     @property
     def intents(self) -> list[str]:
         return [topic.intent for topic in self.topics.values()]

@@ -17,7 +17,6 @@ LEAD = "lead"
 MQL = "marketing_qualified_lead"
 SQL = "sales_qualified_lead"
 STAGES = (SUBSCRIBER, LEAD, MQL, SQL, "opportunity", "customer", "evangelist")
-SHORT_NAMES = {MQL: "MQL", SQL: "SQL"}
 
 
 def rank(stage: str | None) -> int:

@@ -150,7 +150,3 @@ def _decay_step(
     if decayed != total:
         lines.append(InterestLine(until, None, decayed - total, decayed))
     return decayed
-
-
-def is_short_timeline(model: ScoringModel, months: int | None) -> bool:
-    return months is not None and months < model.interest.short_timeline_months
