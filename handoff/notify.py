@@ -1,0 +1,384 @@
+"""Telling the sales team: email over SMTP (optionally with a meeting invitation) and
+messages to a Slack or Microsoft Teams incoming webhook.
+
+Errors::
+
+    NotificationError                  base class; nothing else escapes `send`
+    ├── RetryableNotificationError     timeout, connection refused or dropped, SMTP 4xx
+    │                                  reply, HTTP 5xx, 408 or 429; `retry_after` holds
+    │                                  the server's Retry-After in seconds, if it gave one
+    └── PermanentNotificationError     HTTP 4xx (other than 408/429) or 3xx, SMTP 5xx
+                                       reply, refused recipients, a bad address, CR/LF in a
+                                       header (header injection), STARTTLS/AUTH unsupported
+
+Neither sender is idempotent: a retry after a timeout may deliver a message twice (the
+server may have accepted it before the connection broke). Callers retry with `backoff`.
+
+Personal data: emails carry names, addresses and whatever the caller wrote; webhook
+messages carry the caller's text. None of it is logged or put into error messages, and
+neither is a webhook URL (it is a secret) nor an SMTP server's reply text (it may echo
+an address). Errors from smtplib and requests are not chained for the same reason, and
+a filter on urllib3's pool logger blanks webhook paths from its DEBUG request lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_KINDS = ("slack", "teams")
+DEFAULT_SENDER = "lotse@nordwerk.example"
+
+
+class NotificationError(Exception):
+    """A notification could not be delivered."""
+
+
+class RetryableNotificationError(NotificationError):
+    """Worth trying again later; wait at least `retry_after` seconds if it is set."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentNotificationError(NotificationError):
+    """Trying again with the same input and configuration will fail again."""
+
+
+@dataclass(frozen=True)
+class Email:
+    """A plain-text email; `ics` (iCalendar text) is attached as invite.ics."""
+
+    to: tuple[str, ...]
+    subject: str
+    body: str
+    ics: str | None = None
+
+
+class SmtpSender:
+    """Sends `Email`s through one SMTP server. `timeout` bounds every socket operation."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 10,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._sender = sender
+        self._username = username
+        self._password = password
+        self._starttls = starttls
+        self._timeout = timeout
+
+    def send(self, email: Email) -> None:
+        """Deliver `email` to all its recipients. Not idempotent.
+
+        Raises PermanentNotificationError before connecting if a header would carry CR/LF
+        or an address is not a plain `local@domain`. If the server refuses some but not
+        all recipients, the others get the message and PermanentNotificationError says
+        how many were refused (retrying would send duplicates).
+        """
+        message = self._message(email)
+        try:
+            with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
+                if self._starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self._username:
+                    smtp.login(self._username, self._password or "")
+                refused = smtp.send_message(
+                    message, from_addr=self._sender, to_addrs=list(email.to)
+                )
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _reply in exc.recipients.values()]
+            if codes and all(400 <= code < 500 for code in codes):
+                raise RetryableNotificationError(
+                    f"SMTP server deferred all recipients ({codes[0]})"
+                ) from None
+            raise PermanentNotificationError(
+                f"SMTP server refused all recipients ({max(codes, default=0)})"
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            raise _from_reply(type(exc).__name__, exc.smtp_code) from None
+        except smtplib.SMTPServerDisconnected:
+            raise RetryableNotificationError("SMTP server closed the connection") from None
+        except smtplib.SMTPNotSupportedError:
+            raise PermanentNotificationError(
+                "SMTP server does not support a required extension (STARTTLS, AUTH, SMTPUTF8)"
+            ) from None
+        except smtplib.SMTPException as exc:
+            raise PermanentNotificationError(f"SMTP failed ({type(exc).__name__})") from None
+        except ssl.SSLCertVerificationError:
+            raise PermanentNotificationError("SMTP server certificate not trusted") from None
+        except OSError as exc:  # refused, unreachable, timed out, TLS handshake broken
+            raise RetryableNotificationError(
+                f"SMTP connection failed ({type(exc).__name__})"
+            ) from None
+        if refused:
+            raise PermanentNotificationError(
+                f"SMTP server refused {len(refused)} of {len(email.to)} recipients; "
+                "the others got the message"
+            )
+        log.info("email sent (%d recipients, invitation: %s)", len(email.to), bool(email.ics))
+
+    def _message(self, email: Email) -> EmailMessage:
+        if not email.to:
+            raise PermanentNotificationError("email has no recipients")
+        for address in (self._sender, *email.to):
+            _check_address(address)
+        if "\r" in email.subject or "\n" in email.subject:
+            raise PermanentNotificationError("CR or LF in the subject refused")
+        # The SMTP policy writes CRLF everywhere, which keeps the ICS lines intact.
+        message = EmailMessage(policy=SMTP_POLICY)
+        message["From"] = self._sender
+        message["To"] = ", ".join(email.to)
+        message["Subject"] = email.subject
+        message["Date"] = format_datetime(datetime.now(timezone.utc))
+        message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2])
+        message.set_content(email.body, charset="utf-8", cte="quoted-printable")
+        if email.ics is not None:
+            message.add_attachment(
+                email.ics,
+                subtype="calendar",
+                charset="utf-8",
+                cte="base64",
+                filename="invite.ics",
+                params={"method": "REQUEST"},
+            )
+        return message
+
+
+def _check_address(address: str) -> None:
+    if "\r" in address or "\n" in address:
+        raise PermanentNotificationError("CR or LF in an address refused")
+    local, at, domain = address.partition("@")
+    unsafe = any(c.isspace() or not c.isprintable() or c in '<>",;' for c in address)
+    if not at or not local or not domain or "@" in domain or unsafe:
+        raise PermanentNotificationError("not a plain email address")
+
+
+def _from_reply(kind: str, code: int) -> NotificationError:
+    if 400 <= code < 500:
+        return RetryableNotificationError(f"SMTP server deferred ({kind} {code})")
+    return PermanentNotificationError(f"SMTP server refused ({kind} {code})")
+
+
+class _RedactWebhookPaths(logging.Filter):
+    """urllib3 logs each request's path and query at DEBUG; for webhooks they are the
+    secret. Installed once on urllib3's pool logger, it blanks the paths of webhook URLs
+    that senders were built with and changes nothing else."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            record.msg = self._redact(record.msg)
+            if isinstance(record.args, tuple):
+                record.args = tuple(self._redact(arg) for arg in record.args)
+        return True
+
+    def _redact(self, value: object) -> object:
+        if isinstance(value, str):
+            for secret in self.secrets:
+                value = value.replace(secret, "/[webhook path redacted]")
+        return value
+
+
+_REDACT_WEBHOOK_PATHS = _RedactWebhookPaths()
+logging.getLogger("urllib3.connectionpool").addFilter(_REDACT_WEBHOOK_PATHS)
+
+
+class WebhookSender:
+    """Posts short texts to a Slack or Teams incoming webhook.
+
+    `session` is the transport (tests and callers may pass their own); `timeout` bounds
+    connecting and each read. Redirects are not followed: a webhook that redirects is
+    misconfigured, and following would turn the POST into a GET.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        kind: str,
+        session: requests.Session | None = None,
+        timeout: float = 5,
+    ) -> None:
+        if kind not in WEBHOOK_KINDS:
+            raise ValueError(f"webhook kind must be one of {WEBHOOK_KINDS}, not {kind!r}")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("webhook url must be an http(s) URL")  # the URL is a secret
+        secret = parts.path + (f"?{parts.query}" if parts.query else "")
+        if secret.strip("/"):
+            _REDACT_WEBHOOK_PATHS.secrets.add(secret)
+        self._url = url
+        self._kind = kind
+        self._session = session or requests.Session()
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"WebhookSender(kind={self._kind!r})"
+
+    def send(self, text: str) -> None:
+        """Post `text`. Not idempotent: a retry after a timeout may post it twice."""
+        if self._kind == "slack":
+            payload: dict[str, str] = {"text": text}
+        else:
+            payload = {
+                "@type": "MessageCard",
+                "@context": "https://schema.org/extensions",
+                "text": text,
+            }
+        try:
+            response = self._session.post(
+                self._url, json=payload, timeout=self._timeout, allow_redirects=False
+            )
+        except requests.Timeout:
+            raise RetryableNotificationError(f"{self._kind} webhook timed out") from None
+        except requests.ConnectionError:
+            raise RetryableNotificationError(f"{self._kind} webhook unreachable") from None
+        except requests.RequestException as exc:
+            raise PermanentNotificationError(
+                f"{self._kind} webhook request failed ({type(exc).__name__})"
+            ) from None
+        status = response.status_code
+        response.close()
+        if 200 <= status < 300:
+            log.info("%s webhook message sent", self._kind)
+            return
+        if status in (408, 429) or status >= 500:
+            raise RetryableNotificationError(
+                f"{self._kind} webhook answered {status}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        raise PermanentNotificationError(f"{self._kind} webhook answered {status}")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def backoff(
+    attempt: int,
+    retry_after: float | None,
+    base: float = 2.0,
+    cap: float = 300.0,
+    rng=random.random,
+) -> float:
+    """Seconds to wait before retry number `attempt` (0 for the first retry).
+
+    A server's Retry-After wins (clamped to [0, cap]); otherwise "full jitter":
+    uniform in [0, min(cap, base * 2**attempt)).
+    """
+    if attempt < 0:
+        raise ValueError("attempt must not be negative")
+    if retry_after is not None and math.isfinite(retry_after):
+        return min(max(retry_after, 0.0), cap)
+    ceiling = cap if attempt >= 64 else min(cap, base * 2.0**attempt)
+    return rng() * ceiling
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Where notifications go. Secrets are left out of repr."""
+
+    smtp_host: str | None
+    smtp_port: int
+    smtp_sender: str
+    smtp_username: str | None
+    smtp_password: str | None = field(repr=False)
+    smtp_starttls: bool
+    slack_webhook_url: str | None = field(repr=False)
+    teams_webhook_url: str | None = field(repr=False)
+
+
+def notify_settings_from_env(env: Mapping[str, str] = os.environ) -> NotifySettings:
+    """Read and check the LOTSE_SMTP_* and LOTSE_*_WEBHOOK_URL variables.
+
+    Raises ValueError naming the variable (never its value) when one is malformed, or
+    when a username is given without a password.
+    """
+
+    def optional(name: str) -> str | None:
+        return env.get(name, "").strip() or None
+
+    port_text = env.get("LOTSE_SMTP_PORT", "").strip() or "25"
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ValueError("LOTSE_SMTP_PORT must be a whole number") from None
+    if not 0 < port < 65536:
+        raise ValueError("LOTSE_SMTP_PORT must be between 1 and 65535")
+
+    starttls = env.get("LOTSE_SMTP_STARTTLS", "").strip() or "0"
+    if starttls not in ("0", "1"):
+        raise ValueError("LOTSE_SMTP_STARTTLS must be 0 or 1")
+
+    sender = optional("LOTSE_SMTP_SENDER") or DEFAULT_SENDER
+    try:
+        _check_address(sender)
+    except PermanentNotificationError:
+        raise ValueError("LOTSE_SMTP_SENDER must be a plain email address") from None
+
+    username = optional("LOTSE_SMTP_USERNAME")
+    password = env.get("LOTSE_SMTP_PASSWORD") or None
+    if username and not password:
+        raise ValueError("LOTSE_SMTP_PASSWORD is required when LOTSE_SMTP_USERNAME is set")
+
+    urls = {}
+    for name in ("LOTSE_SLACK_WEBHOOK_URL", "LOTSE_TEAMS_WEBHOOK_URL"):
+        url = optional(name)
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"{name} must be an http(s) URL")
+        urls[name] = url
+
+    return NotifySettings(
+        smtp_host=optional("LOTSE_SMTP_HOST"),
+        smtp_port=port,
+        smtp_sender=sender,
+        smtp_username=username,
+        smtp_password=password,
+        smtp_starttls=starttls == "1",
+        slack_webhook_url=urls["LOTSE_SLACK_WEBHOOK_URL"],
+        teams_webhook_url=urls["LOTSE_TEAMS_WEBHOOK_URL"],
+    )
