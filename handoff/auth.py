@@ -1,0 +1,468 @@
+"""Staff logins for the handoff console: users, password hashes, sessions, login limits.
+
+The framework-free core of the console's authentication: SQLAlchemy Core on SQLite or
+PostgreSQL, tables `handoff_users`, `handoff_sessions` and `handoff_login_attempts`
+(created by `StaffAuth` with `metadata.create_all`). Build the engine with
+`crm_adapter.store.make_crm_engine`: on SQLite its `BEGIN IMMEDIATE` for writers is what
+makes the login limit hold under parallel attempts (on PostgreSQL, transaction-level
+advisory locks per username and per client do).
+
+Errors:
+    AuthError                  the base of everything below
+      BadCredentials           wrong username, wrong password or inactive user (one message)
+      TooManyAttempts          too many failed logins; `.retry_after` in seconds
+      UnknownUser              user management named a login that does not exist
+      InvalidSession           unknown, expired or logged-out token, or an inactive user
+    ValueError                 invalid input to user management (username, password, role)
+Database errors propagate as SQLAlchemy errors.
+
+Personal data: usernames and display names of staff, and the client address (IP) and
+username of each failed login, kept for `attempt_window` (pruned at the next login).
+Passwords are stored only as scrypt hashes, session tokens only as SHA-256 hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from crm_adapter.store.engine import writer
+from crm_adapter.store.models import UtcDateTime, as_utc
+
+ROLES = ("agent", "admin")
+USERNAME = re.compile(r"[a-z0-9._-]{3,64}")
+STAFF_ID = re.compile(r"[a-z0-9._-]{1,64}")
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024
+MAX_NAME_CHARS = 100
+MAX_CLIENT_CHARS = 128
+MAX_TOKEN_CHARS = 128
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SALT_BYTES, HASH_BYTES = 16, 32
+SCRYPT_MAXMEM = 64 * 1024 * 1024
+BAD_CREDENTIALS = "wrong username or password"
+INVALID_NAME = "(invalid)"  # what a login attempt under an impossible username is counted as
+
+metadata = MetaData()
+
+users_table = Table(
+    "handoff_users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("staff_id", String(64), nullable=True),
+    Column("display_name", String(MAX_NAME_CHARS), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+sessions_table = Table(
+    "handoff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "username",
+        String(64),
+        ForeignKey("handoff_users.username", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+attempts_table = Table(
+    "handoff_login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("client", String(MAX_CLIENT_CHARS), nullable=False),
+    Column("attempted_at", UtcDateTime, nullable=False, index=True),
+    Index("ix_handoff_login_attempts_username_at", "username", "attempted_at"),
+    Index("ix_handoff_login_attempts_client_at", "client", "attempted_at"),
+)
+
+
+class AuthError(Exception):
+    """Base of the authentication errors."""
+
+
+class BadCredentials(AuthError):
+    """Wrong username or password, or an inactive user: deliberately one message."""
+
+
+class TooManyAttempts(AuthError):
+    """Too many failed logins for the username or the client; try after `retry_after` s."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many failed logins; try again in {math.ceil(retry_after)} s")
+        self.retry_after = retry_after
+
+
+class UnknownUser(AuthError):
+    """No staff login of that name."""
+
+
+class InvalidSession(AuthError):
+    """The token names no live session of an active user."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    username: str
+    staff_id: str | None
+    role: str
+    display_name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in staff member. `token` is the raw cookie value, set only by `login`."""
+
+    token: str = field(repr=False)
+    username: str
+    role: str
+    staff_id: str | None
+    csrf_token: str = field(repr=False)
+    expires_at: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
+    secret = password.encode("utf-8", "surrogatepass")
+    return hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, dklen=length, maxmem=SCRYPT_MAXMEM)
+
+
+def hash_password(password: str) -> str:
+    """`scrypt$n$r$p$salt_b64$hash_b64` with a fresh 16-byte salt."""
+    salt = secrets.token_bytes(SALT_BYTES)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES)
+    return "$".join(
+        ("scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest))
+    )
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """Whether `password` matches; False for any malformed or implausible `encoded`."""
+    try:
+        scheme, n_text, r_text, p_text, salt_text, digest_text = encoded.split("$")
+        n, r, p = int(n_text), int(r_text), int(p_text)
+        salt = base64.b64decode(salt_text, validate=True)
+        expected = base64.b64decode(digest_text, validate=True)
+    except ValueError:  # binascii.Error is one
+        return False
+    plausible = (
+        scheme == "scrypt"
+        and 2 <= n <= 2**16
+        and n & (n - 1) == 0  # a power of two
+        and 1 <= r <= 16
+        and 1 <= p <= 4
+        and 128 * n * r <= SCRYPT_MAXMEM // 2  # a tampered row must not cost unbounded work
+        and salt
+        and 16 <= len(expected) <= 64
+    )
+    if not plausible:
+        return False
+    return hmac.compare_digest(_scrypt(password, salt, n, r, p, len(expected)), expected)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so the work done is the same."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def normalise_username(username: str) -> str:
+    """The stored form of a username (lowercased); ValueError if it cannot be one."""
+    name = username.strip().lower()
+    if not USERNAME.fullmatch(name):
+        raise ValueError("a username has 3 to 64 characters out of a-z, 0-9, '.', '_' and '-'")
+    return name
+
+
+def _known_name(username: str) -> str:
+    """The stored form of a username to look up; UnknownUser if it cannot exist."""
+    name = username.strip().lower()
+    if not USERNAME.fullmatch(name):
+        raise UnknownUser(f"no staff login named {username[:64]!r}")
+    return name
+
+
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise ValueError(f"a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")
+
+
+def _display_name(display_name: str | None, username: str) -> str:
+    printable = "".join(ch for ch in display_name or "" if ch.isprintable())
+    return " ".join(printable.split())[:MAX_NAME_CHARS] or username
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _lock_key(kind: str, value: str) -> int:
+    digest = hashlib.sha256(f"lotse.handoff.login:{kind}:{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _user(row: Mapping[str, Any]) -> StaffUser:
+    return StaffUser(
+        row["username"], row["staff_id"], row["role"], row["display_name"], bool(row["active"])
+    )
+
+
+class StaffAuth:
+    """Staff logins and their sessions on one database (see the module docstring)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        session_lifetime: timedelta = timedelta(hours=12),
+        max_attempts: int = 5,
+        attempt_window: timedelta = timedelta(minutes=15),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        if session_lifetime <= timedelta(0) or attempt_window <= timedelta(0):
+            raise ValueError("session_lifetime and attempt_window must be positive")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._engine = engine
+        self._writer = writer(engine)
+        self._lifetime = session_lifetime
+        self._max_attempts = max_attempts
+        self._window = attempt_window
+        self._clock = clock
+        metadata.create_all(engine)
+        _dummy_hash()  # made now, so the first unknown username costs no extra hashing
+
+    def _now(self) -> datetime:
+        return as_utc(self._clock())
+
+    # -- user management (not rate limited: for operators and admins) --
+
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        staff_id: str | None = None,
+        display_name: str | None = None,
+    ) -> StaffUser:
+        name = normalise_username(username)
+        _check_password(password)
+        if role not in ROLES:
+            raise ValueError(f"the role is one of {', '.join(ROLES)}, not {role!r}")
+        if staff_id is not None and not STAFF_ID.fullmatch(staff_id):
+            raise ValueError("a staff id has 1 to 64 characters out of a-z, 0-9, '.', '_' and '-'")
+        user = StaffUser(name, staff_id, role, _display_name(display_name, name), True)
+        row = {**asdict(user), "password_hash": hash_password(password), "created_at": self._now()}
+        try:
+            with self._writer.begin() as connection:
+                connection.execute(insert(users_table).values(**row))
+        except IntegrityError:
+            raise ValueError(f"a staff login named {name!r} exists already") from None
+        return user
+
+    def set_password(self, username: str, password: str) -> None:
+        """Changes the password and ends the user's sessions."""
+        _check_password(password)
+        self._change(username, password_hash=hash_password(password))
+
+    def set_active(self, username: str, active: bool) -> None:
+        """Deactivating also ends the user's sessions."""
+        self._change(username, active=active)
+
+    def _change(self, username: str, **values: Any) -> None:
+        name = _known_name(username)
+        with self._writer.begin() as connection:
+            changed = connection.execute(
+                update(users_table).where(users_table.c.username == name).values(**values)
+            ).rowcount
+            if changed and values.get("active") is not True:  # a new password or deactivation
+                self._end_sessions(connection, name)
+        if not changed:
+            raise UnknownUser(f"no staff login named {name!r}")
+
+    @staticmethod
+    def _end_sessions(connection: Connection, username: str) -> None:
+        connection.execute(delete(sessions_table).where(sessions_table.c.username == username))
+
+    def remove_user(self, username: str) -> None:
+        name = _known_name(username)
+        with self._writer.begin() as connection:
+            self._end_sessions(connection, name)
+            removed = connection.execute(
+                delete(users_table).where(users_table.c.username == name)
+            ).rowcount
+        if not removed:
+            raise UnknownUser(f"no staff login named {name!r}")
+
+    def users(self) -> list[StaffUser]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(users_table).order_by(users_table.c.username))
+            return [_user(row) for row in rows.mappings()]
+
+    def user(self, username: str) -> StaffUser:
+        name = _known_name(username)
+        query = select(users_table).where(users_table.c.username == name)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        if row is None:
+            raise UnknownUser(f"no staff login named {name!r}")
+        return _user(row)
+
+    # -- logging in and sessions --
+
+    def login(self, username: str, password: str, client: str) -> Session:
+        """A new session, or BadCredentials / TooManyAttempts (checked before the password).
+
+        The attempt is recorded as a failure before the password is checked, and a success
+        deletes the username's recorded failures; an attempt refused as too many is not
+        recorded, so waiting `retry_after` is enough."""
+        name = username.strip().lower()
+        name = name if USERNAME.fullmatch(name) else INVALID_NAME
+        client = "".join(ch for ch in (client or "")[:MAX_CLIENT_CHARS] if ch.isprintable()) or "-"
+        now = self._now()
+        with self._writer.begin() as connection:
+            retry_after = self._reserve_attempt(connection, name, client, now)
+            row = (
+                connection.execute(select(users_table).where(users_table.c.username == name))
+                .mappings()
+                .first()
+            )
+        if retry_after is not None:
+            raise TooManyAttempts(retry_after)
+        matches = verify_password(password, row["password_hash"] if row else _dummy_hash())
+        if not (matches and row is not None and row["active"]):
+            raise BadCredentials(BAD_CREDENTIALS)
+        return self._start_session(row, now)
+
+    def _start_session(self, user: Mapping[str, Any], now: datetime) -> Session:
+        name = user["username"]
+        token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        session = Session(
+            token, name, user["role"], user["staff_id"], csrf_token, now + self._lifetime
+        )
+        row = {"token_hash": _token_hash(token), "username": name, "csrf_token": csrf_token}
+        with self._writer.begin() as connection:
+            still_active = connection.execute(
+                select(users_table.c.active).where(users_table.c.username == name)
+            ).scalar()
+            if still_active:
+                attempts, sessions = attempts_table.c, sessions_table.c
+                connection.execute(delete(attempts_table).where(attempts.username == name))
+                connection.execute(delete(sessions_table).where(sessions.expires_at <= now))
+                connection.execute(
+                    insert(sessions_table).values(
+                        **row, created_at=now, expires_at=session.expires_at
+                    )
+                )
+        if not still_active:  # deactivated or removed while the password was checked
+            raise BadCredentials(BAD_CREDENTIALS)
+        return session
+
+    def _reserve_attempt(
+        self, connection: Connection, name: str, client: str, now: datetime
+    ) -> float | None:
+        """Seconds to wait if the limit is reached; otherwise records the attempt."""
+        if connection.dialect.name == "postgresql":
+            for key in sorted({_lock_key("user", name), _lock_key("client", client)}):
+                connection.execute(select(func.pg_advisory_xact_lock(key)))
+        attempts = attempts_table.c
+        cutoff = now - self._window
+        connection.execute(delete(attempts_table).where(attempts.attempted_at <= cutoff))
+        waits = []
+        for column, value in ((attempts.username, name), (attempts.client, client)):
+            recent = (
+                connection.execute(
+                    select(attempts.attempted_at)
+                    .where(column == value, attempts.attempted_at > cutoff)
+                    .order_by(attempts.attempted_at.desc())
+                    .limit(self._max_attempts)
+                )
+                .scalars()
+                .all()
+            )
+            if len(recent) >= self._max_attempts:  # free again when the oldest of these expires
+                waits.append((recent[-1] + self._window - now).total_seconds())
+        if waits:
+            return max(waits)
+        connection.execute(
+            insert(attempts_table).values(username=name, client=client, attempted_at=now)
+        )
+        return None
+
+    def session(self, token: str) -> Session:
+        """The live session of `token` (with `token=""`), or InvalidSession."""
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            raise InvalidSession("no valid session")
+        now = self._now()
+        users, sessions = users_table.c, sessions_table.c
+        query = (
+            select(sessions.csrf_token, sessions.expires_at, users.username, users.role)
+            .add_columns(users.staff_id, users.active)
+            .join_from(sessions_table, users_table, sessions.username == users.username)
+            .where(sessions.token_hash == _token_hash(token))
+        )
+        with self._engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        if row is None or not row["active"] or row["expires_at"] <= now:
+            raise InvalidSession("no valid session")
+        return Session(
+            "", row["username"], row["role"], row["staff_id"], row["csrf_token"], row["expires_at"]
+        )
+
+    def logout(self, token: str) -> None:
+        """Ends the session of `token`; idempotent."""
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            return
+        with self._writer.begin() as connection:
+            connection.execute(
+                delete(sessions_table).where(sessions_table.c.token_hash == _token_hash(token))
+            )
+
+    def check_csrf(self, session: Session, presented: str | None) -> bool:
+        """Whether `presented` is the session's CSRF token (compared in constant time)."""
+        if not presented or not session.csrf_token:
+            return False
+        expected = session.csrf_token.encode("utf-8", "surrogatepass")
+        return hmac.compare_digest(presented.encode("utf-8", "surrogatepass"), expected)
