@@ -9,10 +9,17 @@ consent is on record, and erases them when it is withdrawn.
 Errors: a store raises `CrmError` (or a subclass) for anything it cannot do; the
 caller decides whether the visitor hears about it. Every method is one transaction:
 it commits completely or not at all.
+
+Notifications (`Notification`) are not sent by the store: `add_task` and
+`book_meeting` keep them in an outbox, in the same transaction as the task or the
+meeting (no HTTP or SMTP call inside a chat turn); a dispatcher (`handoff.dispatch`)
+sends them later, with retries. Their recipients, subjects, bodies and invitations
+may hold personal data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,6 +30,10 @@ PERSONAL_ATTRIBUTES = frozenset({"name", "email", "phone"})
 ANSWERED, DECLINED, UNKNOWN = "answered", "declined", "unknown"
 STATUSES = (ANSWERED, DECLINED, UNKNOWN)
 BOT, HUMAN = "bot", "human"
+BOOKED, CANCELLED = "booked", "cancelled"
+MEETING_STATUSES = (BOOKED, CANCELLED)
+EMAIL, SLACK, TEAMS = "email", "slack", "teams"
+CHANNELS = (EMAIL, SLACK, TEAMS)
 
 
 class CrmError(Exception):
@@ -35,6 +46,10 @@ class ConsentRequired(CrmError):
 
 class UnknownLead(CrmError):
     """No lead with that id or email."""
+
+
+class SlotTaken(CrmError):
+    """The person already has a booked meeting overlapping that time."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,36 @@ class SalesTask:
     due_at: datetime | None
     created_at: datetime
     status: str = "open"
+    assignee: str | None = None  # staff id from bot/data/routing.yml, or None: the team
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A message to the sales side, sent later by the dispatcher.
+
+    `to` (email addresses) and `ics` (an invitation to attach) are for email only;
+    a Slack or Teams message is `subject` and `body` posted to the configured webhook.
+    """
+
+    channel: str  # "email" | "slack" | "teams"
+    subject: str
+    body: str
+    to: tuple[str, ...] = ()
+    ics: str | None = None
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting of a staff member with a lead, over [start, end) (aware datetimes)."""
+
+    staff_id: str
+    start: datetime
+    end: datetime
+    title: str
+    created_at: datetime
+    meeting_id: int | None = None
+    lead_id: int | None = None
+    status: str = BOOKED  # or CANCELLED
 
 
 @dataclass(frozen=True)
@@ -132,6 +177,7 @@ class Lead:
     stages: list[StageRecord] = field(default_factory=list)
     consents: list[Consent] = field(default_factory=list)
     tasks: list[SalesTask] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
     feedback: list[Feedback] = field(default_factory=list)
     created_at: datetime | None = None
 
@@ -172,7 +218,18 @@ class CrmPort(Protocol):
 
     def change_stage(self, lead_id: int, change: StageRecord) -> None: ...
 
-    def add_task(self, lead_id: int, task: SalesTask) -> None: ...
+    def add_task(self, lead_id: int, task: SalesTask, notify: Sequence[Notification] = ()) -> None:
+        """The task and its notifications (outbox rows) in one transaction."""
+
+    def book_meeting(
+        self, lead_id: int, meeting: Meeting, notify: Sequence[Notification] = ()
+    ) -> Meeting:
+        """Books it (returns it with `meeting_id` and `lead_id`) with its notifications,
+        in one transaction. SlotTaken if `staff_id` has a booked meeting overlapping
+        [start, end) (back to back is fine), also when two bookings race: one wins."""
+
+    def meetings(self, staff_id: str, start: datetime, end: datetime) -> list[Meeting]:
+        """Booked meetings of that person overlapping [start, end), by start."""
 
     def record_feedback(self, lead_id: int, feedback: Feedback) -> None:
         """Also sets `accepted` / `rejected` on the lead (the latest verdict wins)."""

@@ -13,16 +13,19 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from crm_adapter.port import (
     ANSWERED,
@@ -35,15 +38,20 @@ from crm_adapter.port import (
     ConsentRequired,
     CrmError,
     Feedback,
+    Meeting,
+    Notification,
     SalesTask,
     ScoringEvent,
+    SlotTaken,
     StageRecord,
     UnknownLead,
     Visit,
 )
 from crm_adapter.scoring import InterestEvent
 from crm_adapter.store import LocalCrm, make_crm_engine, migrate
-from crm_adapter.store.models import Base, Company, Contact
+from crm_adapter.store.engine import writer
+from crm_adapter.store.migrate import alembic_config
+from crm_adapter.store.models import Base, Company, Contact, OutboxRow, SalesTaskRow
 
 ADMIN_URL = os.environ.get("LOTSE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -424,7 +432,7 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
     try:
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM crm_alembic_version"))
-            assert versions.scalars().all() == ["0001"]
+            assert versions.scalars().all() == ["0002"]
             assert set(inspect(connection).get_table_names()) == {
                 *Base.metadata.tables,
                 "crm_alembic_version",
@@ -443,5 +451,220 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+# Tasks, meetings and their notifications (the outbox)
+
+ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+
+
+def notifications(address: str = "anna@nordwerk.example") -> list[Notification]:
+    return [
+        Notification("email", "Callback request", "Phone: +49 521 1234", (address,), ICS),
+        Notification("slack", "New callback request for Anna", ""),
+    ]
+
+
+def outbox(engine: Engine) -> list[tuple[str, list[str], str, int | None]]:
+    query = select(
+        OutboxRow.channel, OutboxRow.recipients, OutboxRow.body, OutboxRow.contact_id
+    ).order_by(OutboxRow.id)
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(query)]
+
+
+def meeting(staff_id: str, start: int, end: int) -> Meeting:
+    return Meeting(staff_id, at(start), at(end), "Meeting with Nordwerk (Anna)", at(0))
+
+
+def test_a_task_keeps_its_assignee_and_its_notifications(crm: LocalCrm, engine: Engine) -> None:
+    lead_id = consenting(crm, "c1")
+    task = SalesTask("callback", "after 3 pm", at(60), at(2), assignee="anna")
+    crm.add_task(lead_id, task, notifications())
+    crm.add_task(lead_id, SalesTask("follow_up", "send the offer", None, at(3)))
+    assert crm.lead(lead_id).tasks == [
+        SalesTask("callback", "after 3 pm", at(60), at(2), "open", "anna"),
+        SalesTask("follow_up", "send the offer", None, at(3), "open", None),
+    ]
+    assert outbox(engine) == [
+        ("email", ["anna@nordwerk.example"], "Phone: +49 521 1234", lead_id),
+        ("slack", [], "", lead_id),
+    ]
+
+
+def test_a_task_and_its_notifications_are_stored_together_or_not_at_all(
+    crm: LocalCrm, engine: Engine
+) -> None:
+    lead_id = consenting(crm, "c1")
+    task = SalesTask("callback", "after 3 pm", at(60), at(2), assignee="anna")
+    with pytest.raises(UnknownLead):
+        crm.add_task(999, task, notifications())
+    bad = [
+        [Notification("fax", "Callback", "")],
+        [Notification("email", "Callback", "no recipient")],
+        [Notification("slack", "Callback", "", ("anna@nordwerk.example",))],
+    ]
+    for notify in bad:  # refused before any SQL
+        with pytest.raises(ValueError):
+            crm.add_task(lead_id, task, notify)
+    with pytest.raises(ValueError):
+        crm.add_task(lead_id, replace(task, assignee="x" * 65), notifications())
+
+    def fail(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO crm_outbox"):
+            raise OperationalError(statement, {}, RuntimeError("disk full"))
+
+    event.listen(engine, "before_cursor_execute", fail)
+    with pytest.raises(CrmError, match="adding a task"):
+        crm.add_task(lead_id, task, notifications())
+    event.remove(engine, "before_cursor_execute", fail)
+    with engine.connect() as connection:
+        assert connection.execute(select(SalesTaskRow.id)).all() == []
+    assert crm.lead(lead_id).tasks == [] and outbox(engine) == []
+
+
+def test_meetings_of_a_person_never_overlap_but_may_meet_end_to_start(
+    crm: LocalCrm, engine: Engine
+) -> None:
+    lead_id = consenting(crm, "c1")
+    berlin = timezone(timedelta(hours=1))
+    wanted = replace(meeting("anna", 60, 90), start=at(60).astimezone(berlin))
+    booked = crm.book_meeting(lead_id, wanted, notifications())
+    assert booked.meeting_id is not None
+    assert booked == replace(meeting("anna", 60, 90), meeting_id=booked.meeting_id, lead_id=lead_id)
+    for start, end in [(60, 90), (45, 75), (75, 105), (30, 120), (70, 80)]:
+        with pytest.raises(SlotTaken):
+            crm.book_meeting(lead_id, meeting("anna", start, end), notifications("x@y.example"))
+    crm.book_meeting(lead_id, meeting("anna", 90, 120))  # back to back, both sides
+    crm.book_meeting(lead_id, meeting("anna", 30, 60))
+    crm.book_meeting(lead_id, meeting("ben", 60, 90))  # someone else's calendar
+    spans = [(m.start, m.end) for m in crm.meetings("anna", at(0), at(600))]
+    assert spans == [(at(30), at(60)), (at(60), at(90)), (at(90), at(120))]
+    assert [m.start for m in crm.meetings("anna", at(90), at(91))] == [at(90)]  # [start, end)
+    assert crm.meetings("anna", at(0), at(30)) == [] == crm.meetings("anna", at(120), at(200))
+    lead = crm.lead(lead_id)
+    assert [(m.staff_id, m.start) for m in lead.meetings] == [
+        ("anna", at(30)),
+        ("anna", at(60)),
+        ("ben", at(60)),
+        ("anna", at(90)),
+    ]
+    assert all(m.start.tzinfo == timezone.utc and m.lead_id == lead_id for m in lead.meetings)
+    # Only the first booking's notifications: a refused booking leaves none.
+    assert [row[0] for row in outbox(engine)] == ["email", "slack"]
+    for wrong in (
+        meeting("anna", 200, 200),
+        meeting("anna", 220, 210),
+        replace(meeting("anna", 300, 330), status="cancelled"),
+        replace(meeting("anna", 300, 330), start=datetime(2025, 3, 3, 14)),
+        replace(meeting("anna", 300, 330), title="x" * 201),
+    ):
+        with pytest.raises(ValueError):
+            crm.book_meeting(lead_id, wrong)
+    with pytest.raises(UnknownLead):
+        crm.book_meeting(999, meeting("anna", 300, 330), notifications())
+    assert len(outbox(engine)) == 2
+
+
+def test_meetings_and_notifications_move_when_leads_merge(crm: LocalCrm, engine: Engine) -> None:
+    first = consenting(crm, "c1")
+    crm.identify(first, "jonas@kunde.example", freemail=False)
+    second = consenting(crm, "c2")
+    crm.book_meeting(second, meeting("anna", 60, 90), notifications())
+    assert crm.identify(second, "jonas@kunde.example", freemail=False) == first
+    assert [(m.start, m.lead_id) for m in crm.lead(first).meetings] == [(at(60), first)]
+    assert [row[3] for row in outbox(engine)] == [first, first]
+    assert crm.meetings("anna", at(0), at(600))[0].lead_id == first
+
+
+def test_withdrawing_consent_deletes_the_leads_notifications(crm: LocalCrm, engine: Engine) -> None:
+    lead_id = consenting(crm, "c1")
+    other = consenting(crm, "c2")
+    crm.book_meeting(lead_id, meeting("anna", 60, 90), notifications("erika@kunde.example"))
+    crm.add_task(other, SalesTask("callback", "", None, at(1)), notifications())
+    crm.withdraw_consent(lead_id, at(10))
+    assert [row[3] for row in outbox(engine)] == [other, other]
+    assert [m.start for m in crm.lead(lead_id).meetings] == [at(60)]  # no personal data
+
+
+def _meet_before_locking_the_calendar(engine: Engine, parties: int) -> threading.Barrier:
+    """Makes every thread wait, before it takes the lock on the person's calendar, until
+    all have got that far: each would find the time free if nothing made them queue."""
+    barrier = threading.Barrier(parties, timeout=DEADLINE / 2)
+    waited = threading.local()
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("SELECT pg_advisory_xact_lock") and not hasattr(waited, "x"):
+            waited.x = True
+            barrier.wait()
+
+    event.listen(engine, "before_cursor_execute", before)
+    return barrier
+
+
+def test_concurrent_bookings_of_one_time_have_exactly_one_winner(
+    crm: LocalCrm, engine: Engine
+) -> None:
+    parties = 4
+    ids = [consenting(crm, f"race{n}") for n in range(parties)]
+    if engine.dialect.name == "postgresql":  # SQLite writers queue: no race to force
+        _meet_before_locking_the_calendar(engine, parties)
+    booked: list[Meeting] = []
+    taken: list[int] = []
+    errors: list[BaseException] = []
+
+    def book(n: int) -> None:
+        try:  # 60-90, 65-95, 70-100, 75-105: every two overlap
+            wanted = meeting("anna", 60 + 5 * n, 90 + 5 * n)
+            booked.append(crm.book_meeting(ids[n], wanted, notifications()))
+        except SlotTaken:
+            taken.append(n)
+        except BaseException as err:  # reported by the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=book, args=(n,)) for n in range(parties)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + DEADLINE
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert len(booked) == 1 and len(taken) == parties - 1
+    assert crm.meetings("anna", at(0), at(600)) == booked
+    assert [row[3] for row in outbox(engine)] == [booked[0].lead_id] * 2
+
+
+def test_migrating_from_0001_keeps_existing_tasks(empty_url: str) -> None:
+    engine = make_crm_engine(empty_url)
+    config = alembic_config(empty_url)
+    try:
+        with writer(engine).begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+            connection.execute(
+                text(
+                    "INSERT INTO crm_contacts (id, freemail, accepted, rejected, created_at,"
+                    " updated_at) VALUES (1, false, false, false, :t, :t)"
+                ),
+                {"t": T0},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO crm_sales_tasks (contact_id, kind, note, status, created_at)"
+                    " VALUES (1, 'callback', 'old', 'open', :t)"
+                ),
+                {"t": T0},
+            )
+        migrate(engine)
+        assert LocalCrm(engine).lead(1).tasks == [SalesTask("callback", "old", None, T0)]
+        with writer(engine).begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        with Session(engine) as s:
+            assert "crm_outbox" not in inspect(s.connection()).get_table_names()
+        migrate(engine)
     finally:
         engine.dispose()

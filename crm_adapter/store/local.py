@@ -3,7 +3,8 @@
 Every method is one transaction and binds every value (no SQL is built from text).
 Errors: `UnknownLead` for an id that was never stored; `ConsentRequired` when personal
 data (an answered PERSONAL_ATTRIBUTE, or an email via `identify`) is offered without a
-consent in force; ValueError, before any SQL, for a record the port does not allow
+consent in force; `SlotTaken` when a meeting would overlap one the person has;
+ValueError, before any SQL, for a record the port does not allow
 (naive datetime, unknown status/source/decision/stage, a text longer than its column);
 `CrmError` for any database failure, with a message that names the operation and the
 error class but no personal data (the driver's message, which may quote values, is
@@ -22,25 +23,36 @@ Semantics beyond the port's docstrings:
 - `identify` is safe under concurrency: on PostgreSQL the unique index on the
   normalised email makes the slower of two transactions fail, and, retried, it finds
   the first one's contact and merges into it; SQLite lets one writer in at a time.
+- `add_task` and `book_meeting` write their notifications to `crm_outbox` in the same
+  transaction (sent later by `handoff.dispatch`; see `crm_adapter.outbox`).
+- `book_meeting` is safe under concurrency: on PostgreSQL it takes a transaction-level
+  advisory lock on the staff id before looking for overlapping meetings, so of two
+  bookings of one person's time the second waits, then sees the first and raises
+  `SlotTaken`; SQLite lets one writer in at a time. Meetings touch only [start, end):
+  one may start when another ends.
+- `withdraw_consent` also deletes the lead's notifications from the outbox (they carry
+  its contact details), sent or not; its meetings stay (they hold no personal data).
 
 Personal data touched: `identify` (email), `save_answer` (answers to "name", "phone",
-"email"), `withdraw_consent` (erases them all, in the history too), and every read
+"email"), `add_task` and `book_meeting` (whatever their notifications carry),
+`withdraw_consent` (erases them all, in the history and the outbox too), and every read
 returning a `Lead`. Nothing here logs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crm_adapter import lifecycle
 from crm_adapter.port import (
+    BOOKED,
     PERSONAL_ATTRIBUTES,
     Answer,
     Consent,
@@ -48,8 +60,11 @@ from crm_adapter.port import (
     CrmError,
     Feedback,
     Lead,
+    Meeting,
+    Notification,
     SalesTask,
     ScoringEvent,
+    SlotTaken,
     StageRecord,
     Visit,
 )
@@ -65,6 +80,8 @@ from crm_adapter.store.models import (
     Contact,
     FeedbackRow,
     InterestEventRow,
+    MeetingRow,
+    OutboxRow,
     SalesTaskRow,
     ScoringEventRow,
     StageRow,
@@ -75,6 +92,9 @@ T = TypeVar("T")
 RETRIES = 4
 EMAIL_LENGTH = 254
 RETRYABLE_PGCODES = ("40001", "40P01")  # serialization failure, deadlock detected
+# First key of the advisory locks on a person's calendar (the second is the staff id's
+# hash), apart from the migrations' single-key lock.
+MEETING_LOCKS = 0x4D656574  # "Meet"
 
 
 def _utc_now() -> datetime:
@@ -153,6 +173,16 @@ class LocalCrm:
 
         return self._run("finding a lead by email", work, write=False)
 
+    def meetings(self, staff_id: str, start: datetime, end: datetime) -> list[Meeting]:
+        query = _overlapping(staff_id, as_utc(start), as_utc(end)).order_by(
+            MeetingRow.start_at, MeetingRow.id
+        )
+
+        def work(s: Session) -> list[Meeting]:
+            return [mapping.meeting_of(row) for row in s.execute(query).scalars()]
+
+        return self._run("reading meetings", work, write=False)
+
     def leads(self, stage: str | None = None) -> list[Lead]:
         def work(s: Session) -> list[Lead]:
             query = select(Contact).where(
@@ -205,6 +235,8 @@ class LocalCrm:
                 AnswerRow.attribute.in_(sorted(PERSONAL_ATTRIBUTES)),
             )
             s.execute(personal.execution_options(synchronize_session=False))
+            notifications = delete(OutboxRow).where(OutboxRow.contact_id == lead.id)
+            s.execute(notifications.execution_options(synchronize_session=False))
             lead.email = lead.email_normalised = None
             lead.freemail = False
             refresh_views(s, lead, self._now())  # name and phone: no answers left
@@ -256,9 +288,40 @@ class LocalCrm:
 
         self._write("changing a stage", lead_id, work)
 
-    def add_task(self, lead_id: int, task: SalesTask) -> None:
-        values = mapping.task_values(task)
-        self._write("adding a task", lead_id, _adding(SalesTaskRow, values))
+    def add_task(self, lead_id: int, task: SalesTask, notify: Sequence[Notification] = ()) -> None:
+        add_task = _adding(SalesTaskRow, mapping.task_values(task))
+        add_notifications = self._notifying(notify)
+
+        def change(s: Session, lead: Contact) -> None:
+            add_task(s, lead)
+            add_notifications(s, lead)
+
+        self._write("adding a task", lead_id, change)
+
+    def book_meeting(
+        self, lead_id: int, meeting: Meeting, notify: Sequence[Notification] = ()
+    ) -> Meeting:
+        values = mapping.meeting_values(meeting)
+        add_notifications = self._notifying(notify)
+        overlapping = _overlapping(values["staff_id"], values["start_at"], values["end_at"])
+
+        def work(s: Session) -> Meeting:
+            lead = contact(s, lead_id)
+            _lock_calendar(s, meeting.staff_id)
+            if s.execute(overlapping.limit(1)).first() is not None:
+                raise SlotTaken(f"{meeting.staff_id} has a meeting overlapping that time")
+            row = MeetingRow(contact_id=lead.id, **values)
+            s.add(row)
+            add_notifications(s, lead)
+            s.flush()
+            return mapping.meeting_of(row)
+
+        return self._run("booking a meeting", work)
+
+    def _notifying(self, notify: Sequence[Notification]) -> Callable[[Session, Contact], None]:
+        """A change adding `notify` to the outbox, due now; checked here, before any SQL."""
+        now = self._now()
+        return _adding(OutboxRow, *[mapping.outbox_values(n, now) for n in notify])
 
     def record_feedback(self, lead_id: int, feedback: Feedback) -> None:
         add = _adding(FeedbackRow, mapping.feedback_values(feedback))
@@ -270,6 +333,29 @@ class LocalCrm:
             lead.updated_at = self._now()
 
         self._write("recording feedback", lead_id, work)
+
+
+def _overlapping(staff_id: str, start: datetime, end: datetime) -> Any:
+    """The booked meetings of `staff_id` that share time with [start, end)."""
+    return select(MeetingRow).where(
+        MeetingRow.staff_id == staff_id,
+        MeetingRow.status == BOOKED,
+        MeetingRow.start_at < end,
+        MeetingRow.end_at > start,
+    )
+
+
+def _lock_calendar(s: Session, staff_id: str) -> None:
+    """Makes bookings for one person take turns until the end of the transaction.
+
+    PostgreSQL: an advisory lock (two persons whose ids hash alike merely wait for each
+    other). SQLite: nothing to do, BEGIN IMMEDIATE already lets one writer in at a time.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:staff_id))"),
+            {"space": MEETING_LOCKS, "staff_id": staff_id},
+        )
 
 
 def _adding(model: Any, *values: dict[str, Any]) -> Callable[[Session, Contact], None]:

@@ -1,8 +1,10 @@
 """Rows of the CRM store <-> the port's records, and loading whole `Lead`s.
 
 Records going in become column values here (`*_values`), checked on the way
-(datetimes timezone-aware, statuses, sources and decisions known, ids within their
-column's length): a caller's mistake raises ValueError before any SQL runs.
+(datetimes timezone-aware, statuses, sources, decisions and channels known, ids within
+their column's length, a meeting ending after it starts): a caller's mistake raises
+ValueError before any SQL runs. `outbox_values` takes a notification's personal data
+(recipients, texts) into an outbox row.
 `load_leads` reads the personal data of the contacts it is given (email, name, phone,
 personal answers) into the returned `Lead`s; it issues one query per table for all
 contacts together, whatever their number.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,13 +22,18 @@ from sqlalchemy.orm import Session
 
 from crm_adapter.port import (
     ANSWERED,
+    BOOKED,
     BOT,
+    CHANNELS,
+    EMAIL,
     HUMAN,
     STATUSES,
     Answer,
     Consent,
     Feedback,
     Lead,
+    Meeting,
+    Notification,
     SalesTask,
     ScoringEvent,
     StageRecord,
@@ -38,6 +46,8 @@ from crm_adapter.store.models import (
     Conversation,
     FeedbackRow,
     InterestEventRow,
+    MeetingRow,
+    OutboxRow,
     SalesTaskRow,
     ScoringEventRow,
     StageRow,
@@ -47,6 +57,8 @@ from crm_adapter.store.models import (
 
 DECISIONS = ("accept", "reject")
 ID_LENGTH = 128
+STAFF_ID_LENGTH = 64
+ADDRESS_LENGTH = 254
 CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 
 
@@ -147,8 +159,76 @@ def task_values(task: SalesTask) -> dict[str, Any]:
             due_at=None if task.due_at is None else as_utc(task.due_at),
             status=task.status,
             created_at=as_utc(task.created_at),
+            assignee=_staff_id(task.assignee),
         ),
     )
+
+
+def _staff_id(value: str | None) -> str | None:
+    if value is not None and not 0 < len(value) <= STAFF_ID_LENGTH:
+        raise ValueError(f"a staff id must be 1 to {STAFF_ID_LENGTH} characters long")
+    return value
+
+
+def meeting_values(meeting: Meeting) -> dict[str, Any]:
+    """A meeting to book: status "booked", a staff id, and start before end."""
+    if meeting.status != BOOKED:
+        raise ValueError(f"a meeting is booked with status {BOOKED!r}, not {meeting.status!r}")
+    _staff_id(meeting.staff_id)
+    start, end = as_utc(meeting.start), as_utc(meeting.end)
+    if not start < end:
+        raise ValueError("a meeting ends after it starts")
+    return _fitting(
+        MeetingRow,
+        dict(
+            staff_id=meeting.staff_id,
+            start_at=start,
+            end_at=end,
+            title=meeting.title,
+            status=meeting.status,
+            created_at=as_utc(meeting.created_at),
+        ),
+    )
+
+
+def outbox_values(notification: Notification, now: datetime) -> dict[str, Any]:
+    """A new outbox row for `notification`, due at once (`now`)."""
+    channel, to = notification.channel, notification.to
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown notification channel {channel!r}")
+    if channel == EMAIL and not to:
+        raise ValueError("an email notification needs at least one recipient")
+    if channel != EMAIL and (to or notification.ics is not None):
+        raise ValueError(f"a {channel} notification has no recipients and no invitation")
+    if any(not isinstance(a, str) or not 0 < len(a) <= ADDRESS_LENGTH for a in to):
+        raise ValueError(f"an email address has 1 to {ADDRESS_LENGTH} characters")
+    return dict(
+        channel=channel,
+        recipients=list(to),
+        subject=notification.subject,
+        body=notification.body,
+        ics=notification.ics,
+        created_at=as_utc(now),
+        attempts=0,
+        next_attempt_at=as_utc(now),
+    )
+
+
+def meeting_of(row: MeetingRow) -> Meeting:
+    return Meeting(
+        staff_id=row.staff_id,
+        start=row.start_at,
+        end=row.end_at,
+        title=row.title,
+        created_at=row.created_at,
+        meeting_id=row.id,
+        lead_id=row.contact_id,
+        status=row.status,
+    )
+
+
+def notification_of(row: OutboxRow) -> Notification:
+    return Notification(row.channel, row.subject, row.body, tuple(row.recipients), row.ics)
 
 
 def feedback_values(feedback: Feedback) -> dict[str, Any]:
@@ -199,7 +279,9 @@ def _records(row: Any) -> Any:
     if isinstance(row, StageRow):
         return StageRecord(row.old_stage, row.new_stage, row.cause, row.at, row.actor)
     if isinstance(row, SalesTaskRow):
-        return SalesTask(row.kind, row.note, row.due_at, row.created_at, row.status)
+        return SalesTask(row.kind, row.note, row.due_at, row.created_at, row.status, row.assignee)
+    if isinstance(row, MeetingRow):
+        return meeting_of(row)
     if isinstance(row, FeedbackRow):
         return Feedback(row.decision, row.reason, row.fit, row.interest, row.actor, row.at)
     raise TypeError(type(row).__name__)
@@ -213,6 +295,7 @@ _LOADED: tuple[tuple[Any, Any, str], ...] = (
     (StageRow, StageRow.at, "stages"),
     (ConsentRow, ConsentRow.given_at, "consents"),
     (SalesTaskRow, SalesTaskRow.created_at, "tasks"),
+    (MeetingRow, MeetingRow.start_at, "meetings"),
     (FeedbackRow, FeedbackRow.at, "feedback"),
     (Visitor, Visitor.first_seen_at, "visitor_ids"),
     (Conversation, Conversation.started_at, "conversation_ids"),

@@ -3,8 +3,9 @@
 The schema itself is created by the Alembic migrations in `crm_adapter/migrations/`
 (never by `metadata.create_all`); a test checks that the migrated schema matches these
 models. Personal data lives in `crm_contacts.email`, `.email_normalised`, `.name`,
-`.phone` and in the `crm_answers` rows of PERSONAL_ATTRIBUTES; everything else is
-anonymous (ids, firmographics, events, stages).
+`.phone`, in the `crm_answers` rows of PERSONAL_ATTRIBUTES and in the `crm_outbox`
+(notifications waiting to be sent: recipients, subject, body, invitation); everything
+else is anonymous (ids, firmographics, events, stages, tasks, meetings).
 
 Datetimes go in and come out timezone-aware in UTC (`UtcDateTime`): a naive datetime
 is refused with ValueError, and SQLite's naive values are read back as UTC.
@@ -213,6 +214,53 @@ class SalesTaskRow(Base):
     due_at = Column(UtcDateTime)
     status = Column(String(16), nullable=False)
     created_at = Column(UtcDateTime, nullable=False)
+    assignee = Column(String(64))  # a staff id; NULL: the team
+
+
+class MeetingRow(Base):
+    """A meeting booked with a staff member; their booked ones never overlap."""
+
+    __tablename__ = "crm_meetings"
+    id = Column(Integer, primary_key=True)
+    contact_id = _contact_id()
+    staff_id = Column(String(64), nullable=False)
+    start_at = Column(UtcDateTime, nullable=False)
+    end_at = Column(UtcDateTime, nullable=False)
+    title = Column(String(200), nullable=False)
+    status = Column(String(16), nullable=False)
+    created_at = Column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_crm_meetings_staff_id_start_at", "staff_id", "start_at"),)
+
+
+class OutboxRow(Base):
+    """A notification to send (transactional outbox); done once `sent_at` or `failed_at`
+    is set. `locked_until` is a dispatcher's lease; `last_error` an error kind only."""
+
+    __tablename__ = "crm_outbox"
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(16), nullable=False)
+    recipients = Column(JSON, nullable=False)
+    subject = Column(Text, nullable=False)
+    body = Column(Text, nullable=False)
+    ics = Column(Text)
+    created_at = Column(UtcDateTime, nullable=False)
+    attempts = Column(Integer, nullable=False)
+    next_attempt_at = Column(UtcDateTime, nullable=False)
+    locked_until = Column(UtcDateTime)
+    sent_at = Column(UtcDateTime)
+    failed_at = Column(UtcDateTime)
+    last_error = Column(String(200))
+    contact_id = Column(Integer, ForeignKey("crm_contacts.id"), index=True)
+
+    __table_args__ = (
+        Index(
+            "ix_crm_outbox_pending",
+            "next_attempt_at",
+            sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
 
 
 class FeedbackRow(Base):
@@ -237,5 +285,7 @@ OWNED_BY_CONTACT = (
     ScoringEventRow,
     StageRow,
     SalesTaskRow,
+    MeetingRow,
+    OutboxRow,
     FeedbackRow,
 )
