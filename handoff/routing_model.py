@@ -402,7 +402,7 @@ def parse_routing_model(text: str, path: Path) -> RoutingModel:
         raise RoutingModelError(f"{path}{line}: not valid YAML ({error})") from error
     if root is None:
         raise RoutingModelError(f"{path}: the file is empty")
-    keys = {"version", "teams", "staff", "rules", "fallback_team"}
+    keys = {"version", "teams", "staff", "routing_rules", "fallback_team"}
     items = reader.mapping(root, "the routing file", keys)
     if "version" in items and reader.integer(items["version"], "version") != 1:
         raise reader.fail(items["version"], "only version 1 is known")
@@ -416,7 +416,7 @@ def parse_routing_model(text: str, path: Path) -> RoutingModel:
         key: _staff_member(reader, key, value, teams)
         for key, (_, value) in reader.keyed(staff_node, "staff").items()
     }
-    rules_node = reader.require(root, items, "rules", "the routing file")
+    rules_node = reader.require(root, items, "routing_rules", "the routing file")
     if not isinstance(rules_node, SequenceNode):
         raise reader.fail(rules_node, "rules must be a list (first match wins)")
     rules: list[Rule] = []

@@ -167,6 +167,24 @@ def page_intro_variations(content: Content) -> list[dict]:
     return variations
 
 
+CALLBACK_QUESTION = {
+    "de": "Möchten Sie einen Rückruf oder einen Termin?",
+    "en": "Would you like a callback or a meeting?",
+}
+CALLBACK_BUTTONS = {
+    "de": [
+        {"title": "Rückruf", "payload": "/request_callback"},
+        {"title": "Termin", "payload": "/request_meeting"},
+        {"title": "Nein, danke", "payload": "/deny"},
+    ],
+    "en": [
+        {"title": "Callback", "payload": "/request_callback"},
+        {"title": "Meeting", "payload": "/request_meeting"},
+        {"title": "No, thanks", "payload": "/deny"},
+    ],
+}
+
+
 def qualification_responses() -> dict[str, list[dict]]:
     """The offer of an enquiry, and the form's question, whose text is a slot."""
     offer = reply_texts()["offer"]
@@ -185,8 +203,28 @@ def qualification_responses() -> dict[str, list[dict]]:
     ]
     return {
         OFFER_RESPONSE: language_variations(offer, buttons),
+        # After "nobody can take it now": callback, meeting or neither (the text comes first).
+        **{
+            f"utter_offer_callback_{lang}": [
+                {"text": CALLBACK_QUESTION[lang], "buttons": CALLBACK_BUTTONS[lang]}
+            ]
+            for lang in ("de", "en")
+        },
         "utter_ask_qualification_answer": [*ask, {"text": prompt}],
-        "utter_qualification_closing": [{"text": prompt}],
+        "utter_qualification_closing": [
+            *(
+                {
+                    "condition": [
+                        {"type": "slot", "name": "handoff_offer", "value": True},
+                        {"type": "slot", "name": "language", "value": lang},
+                    ],
+                    "text": prompt,
+                    "buttons": CALLBACK_BUTTONS[lang],
+                }
+                for lang in ("en", "de")
+            ),
+            {"text": prompt},
+        ],
     }
 
 

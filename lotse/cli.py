@@ -40,6 +40,15 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def demo_logins(database_url: str) -> list[tuple[str, str]]:
+    """On the very first start, logins for the demo company's staff (else none)."""
+    from crm_adapter.store.engine import make_crm_engine
+    from handoff.auth import StaffAuth
+    from handoff.staff_command import ensure_demo_staff
+
+    return ensure_demo_staff(StaffAuth(make_crm_engine(database_url)))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from crm_adapter.connect import open_crm
     from lotse.runner import Stack
@@ -48,6 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     model = ensure_model()
     open_crm(settings.database_url)  # brings the CRM schema up to date before anyone writes
+    logins = demo_logins(settings.database_url)
     stack = Stack(settings, model)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -58,9 +68,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"\nLotse is running.\n"
             f"  Demo website with chat: http://{settings.host}:{settings.web_port}/\n"
             f"  Rasa REST channel:      {settings.rasa_url}/webhooks/rest/webhook\n"
+            f"  Staff console:          http://{settings.host}:{settings.console_port}/console/\n"
             f"Press Ctrl-C to stop.\n",
             flush=True,
         )
+        if logins:
+            print("First start: demo staff logins (shown once; `lotse staff` manages them):")
+            for username, password in logins:
+                print(f"  {username:<8} {password}")
+            print(flush=True)
         stopped = stack.watch()
         print(f"{stopped} stopped unexpectedly; shutting down.", file=sys.stderr)
         return 1
@@ -78,19 +94,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_handoffs(args: argparse.Namespace) -> int:
-    from handoff.requests import HandoffRequests, make_engine
+    from handoff.wiring import handoff_store
 
-    for request in HandoffRequests(make_engine(load_settings().database_url)).all(args.limit):
-        stamp = request.requested_at.isoformat(timespec="seconds") if request.requested_at else "-"
+    store = handoff_store(load_settings().database_url)
+    rows = store.open_handoffs() + store.recent_closed(args.limit)
+    for h in sorted(rows, key=lambda h: h.id, reverse=True)[: args.limit]:
+        stamp = h.requested_at.isoformat(timespec="seconds")
         print(
-            f"{stamp}  {request.reason:<15} {request.language}  "
-            f"{request.channel or '-':<8} {request.page or '-':<10} {request.conversation_id}"
+            f"{stamp}  {h.state:<8} {h.reason:<15} {h.language}  {h.team:<8} "
+            f"{h.assignee or '-':<8} {h.rule or '-':<22} {h.channel or '-':<8} {h.conversation_id}"
         )
     return 0
 
 
 def cmd_leads(args: argparse.Namespace) -> int:
     from lotse.leads_command import run
+
+    return run(args)
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    from handoff.staff_command import run
 
     return run(args)
 
@@ -111,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
         ("eval", "evaluate the NLU on held-out data (and cross-validation)", cmd_eval),
         ("handoffs", "list recorded requests for a human expert", cmd_handoffs),
         ("leads", "list, show, accept or reject leads in the CRM store", cmd_leads),
+        ("staff", "add, list, disable or remove logins of the staff console", cmd_staff),
     ]
     for name, help_text, handler in commands:
         command = sub.add_parser(name, help=help_text, description=help_text)
@@ -126,6 +151,10 @@ def parser() -> argparse.ArgumentParser:
             from lotse.leads_command import add_arguments
 
             add_arguments(command)
+        if name == "staff":
+            from handoff.staff_command import add_arguments as add_staff_arguments
+
+            add_staff_arguments(command)
     return root
 
 

@@ -16,12 +16,10 @@ from datetime import datetime, timezone
 from crm_adapter import lifecycle
 from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report, report_lines
-from crm_adapter.port import CrmPort, Feedback, Lead, StageRecord
-from crm_adapter.recording import Scores
+from crm_adapter.port import CrmPort, Lead
 from crm_adapter.scoring_model import load_scoring_model
+from crm_adapter.verdict import give_verdict
 from lotse.settings import load_settings
-
-MAX_REASON_CHARS = 500
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
@@ -83,29 +81,16 @@ def _show(lead: Lead, args: argparse.Namespace, now: datetime) -> int:
 
 
 def _verdict(crm: CrmPort, lead: Lead, args: argparse.Namespace, now: datetime) -> int:
-    reason = " ".join(args.reason.split())[:MAX_REASON_CHARS]
-    if not reason:
+    if not " ".join(args.reason.split()):
         print("lotse: --reason must not be empty", file=sys.stderr)
         return 2
-    scores = Scores.of(lead, load_scoring_model(), now)
     try:
-        change = (lifecycle.accept if args.leads_command == "accept" else lifecycle.reject)(
-            lead.stage, reason
+        updated = give_verdict(
+            crm, lead, args.leads_command, args.reason, args.by, load_scoring_model(), now
         )
     except ValueError as error:
         print(f"lotse: {error}", file=sys.stderr)
         return 1
-    crm.record_feedback(
-        lead.lead_id,
-        Feedback(
-            args.leads_command, reason, scores.fit.value, scores.interest.value, args.by[:80], now
-        ),
-    )
-    if change is not None:
-        crm.change_stage(
-            lead.lead_id, StageRecord(change.old, change.new, change.cause, now, args.by[:80])
-        )
-    updated = crm.lead(lead.lead_id)
     result = _summary(updated, now)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

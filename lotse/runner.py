@@ -8,6 +8,7 @@ Ctrl-C never leaves a process behind.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -29,6 +30,17 @@ class Stack:
     data_dir: Path = ROOT / "var"
     quiet: bool = False
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Rasa's HTTP API token, shared with the console (hand-back, timeouts); made up per
+    # run unless LOTSE_RASA_TOKEN sets one. A secret: never printed.
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+
+    # Off only where the console is reached over plain HTTP (tests on 127.0.0.1).
+    secure_cookies: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. a test clock
+
+    def __post_init__(self) -> None:
+        if self.settings.rasa_token:
+            self.rasa_token = self.settings.rasa_token
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -36,6 +48,10 @@ class Stack:
             LOTSE_ACTION_PORT=str(self.settings.action_port),
             LOTSE_TRACKER_DB=str(self.data_dir / "tracker.db"),
             LOTSE_DATABASE_URL=self.settings.database_url,
+            LOTSE_RASA_PORT=str(self.settings.rasa_port),
+            LOTSE_HOST=self.settings.host,
+            LOTSE_RASA_TOKEN=self.rasa_token,
+            LOTSE_CONSOLE_INSECURE_COOKIES="0" if self.secure_cookies else "1",
             PYTHONUNBUFFERED="1",
             TF_CPP_MIN_LOG_LEVEL="2",
         )
@@ -68,6 +84,9 @@ class Stack:
                 s.host,
                 "--port",
                 str(s.rasa_port),
+                "--enable-api",
+                "--auth-token",
+                self.rasa_token,
             ],
             "website": [
                 sys.executable,
@@ -80,6 +99,15 @@ class Stack:
                 "--rasa-url",
                 s.rasa_url,
             ],
+            "console": [
+                sys.executable,
+                "-m",
+                "handoff.console.server",
+                "--host",
+                s.host,
+                "--port",
+                str(s.console_port),
+            ],
         }
 
     def health_urls(self) -> dict[str, str]:
@@ -88,6 +116,7 @@ class Stack:
             "actions": f"http://{s.host}:{s.action_port}/health",
             "rasa": f"{s.rasa_url}/webhooks/rest/",
             "website": f"http://{s.host}:{s.web_port}/",
+            "console": f"http://{s.host}:{s.console_port}/console/",
         }
 
     def start(self) -> None:

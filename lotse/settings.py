@@ -1,12 +1,13 @@
 """Lotse's settings, read once from the environment and validated.
 
 Only the embedded defaults exist so far: SQLite under `var/` and the local ports.
+`rasa_token` (LOTSE_RASA_TOKEN) is a secret: it is never printed or logged.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +31,9 @@ class Settings:
     action_port: int
     web_port: int
     host: str
+    console_port: int = 8090
+    # For Rasa's HTTP API (hand-back, timeouts); a secret.
+    rasa_token: str = field(default="", repr=False)
 
     @property
     def rasa_url(self) -> str:
@@ -47,4 +51,6 @@ def load_settings() -> Settings:
         action_port=_port("LOTSE_ACTION_PORT", 5055),
         web_port=_port("LOTSE_WEB_PORT", 8080),
         host=os.environ.get("LOTSE_HOST", "127.0.0.1"),
+        console_port=_port("LOTSE_CONSOLE_PORT", 8090),
+        rasa_token=os.environ.get("LOTSE_RASA_TOKEN", ""),
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,13 +22,21 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("LOTSE_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("LOTSE_DATABASE_URL", f"sqlite:///{tmp_path / 'lotse.db'}")
-    from bot.actions.handoff import handoff_store
-    from bot.actions.qualification import crm
+    from bot.actions.leads import crm
+    from bot.channels.ownership_gate import ownership_gate
     from crm_adapter.connect import open_crm
+    from handoff.wiring import desk, handoff_store
 
-    handoff_store.cache_clear()
-    crm.cache_clear()
-    open_crm.cache_clear()
+    for cache in (crm, open_crm, desk, handoff_store, ownership_gate):
+        cache.cache_clear()
+
+
+IN_OFFICE_HOURS = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # a Tuesday
+
+
+def set_clock(path: Path, moment: datetime) -> None:
+    """Sets the running stack's clock (office hours, claim deadlines) to `moment`."""
+    path.write_text(moment.isoformat(), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +52,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         action_port=int(os.environ.get("LOTSE_TEST_ACTION_PORT", "15055")),
         web_port=int(os.environ.get("LOTSE_TEST_WEB_PORT", "18080")),
         host="127.0.0.1",
+        console_port=int(os.environ.get("LOTSE_TEST_CONSOLE_PORT", "18090")),
     )
-    running = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True)
+    clock = data_dir / "clock"
+    set_clock(clock, IN_OFFICE_HOURS)
+    running = Stack(
+        settings, ensure_model(), data_dir=data_dir, quiet=True,
+        extra_env={"LOTSE_TEST_CLOCK_FILE": str(clock)},
+    )  # fmt: skip
     running.start()
     try:
         running.wait_ready()
         yield settings
     finally:
         running.stop()
+
+
+@pytest.fixture
+def stack_clock(stack: Settings) -> Iterator[Path]:
+    """The running stack's clock file; put back to office hours after the test."""
+    path = Path(stack.database_url.removeprefix("sqlite:///")).parent / "clock"
+    yield path
+    set_clock(path, IN_OFFICE_HOURS)

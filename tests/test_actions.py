@@ -11,7 +11,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.handoff import ActionRequestHandoff, handoff_store
 from bot.actions.language import ActionSwitchLanguage, requested_language
 from bot.actions.session import ActionSessionStart
 
@@ -29,36 +28,6 @@ def run(action: object, tracker_: Tracker) -> tuple[list, CollectingDispatcher]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker_, {}))  # type: ignore[attr-defined]
     return events, dispatcher
-
-
-def test_accepted_offer_records_a_handoff_request_with_its_reason():
-    events, dispatcher = run(ActionRequestHandoff(), tracker("expert_offer_accepted_de"))
-    assert events == [SlotSet("handoff_requested", True)]
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_requested_de"]
-    [recorded] = handoff_store().for_conversation("web-test-2")
-    assert (recorded.reason, recorded.language, recorded.channel, recorded.page) == (
-        "out_of_depth",
-        "de",
-        "rest",
-        "software",
-    )
-
-
-def test_a_visitor_asking_for_a_person_is_recorded_as_such():
-    events, dispatcher = run(ActionRequestHandoff(), tracker("asks_for_person_en"))
-    assert events == [SlotSet("handoff_requested", True)]
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_requested_en"]
-    assert [r.reason for r in handoff_store().for_conversation("web-test-3")] == ["visitor_asked"]
-
-
-def test_a_store_failure_is_told_honestly_and_nothing_claims_success(monkeypatch, tmp_path):
-    blocked = tmp_path / "a-file"
-    blocked.write_text("a file where the database folder should be")
-    monkeypatch.setenv("LOTSE_DATABASE_URL", f"sqlite:///{blocked / 'lotse.db'}")
-    handoff_store.cache_clear()
-    events, dispatcher = run(ActionRequestHandoff(), tracker("asks_for_person_en"))
-    assert events == []
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_failed_en"]
 
 
 def test_switching_language_names_the_language_or_toggles():

@@ -36,15 +36,22 @@ def test_broken_content_is_reported_not_raised(monkeypatch, capsys, tmp_path):
     assert "topics.warranty.title: the 'en' text is missing" in capsys.readouterr().err
 
 
-def test_handoffs_lists_recorded_requests(capsys):
-    from handoff.requests import HandoffRequest, HandoffRequests, make_engine
+def test_handoffs_lists_open_and_recent_handoffs(capsys):
+    from datetime import timedelta
+
+    from handoff.store import NewHandoff
+    from handoff.wiring import handoff_store
     from lotse.settings import load_settings
 
-    store = HandoffRequests(make_engine(load_settings().database_url))
-    store.record(HandoffRequest("web-abc", "out_of_depth", "en", "rest", "presses"))
+    store = handoff_store(load_settings().database_url)
+    store.request(
+        NewHandoff("web-abc", "out_of_depth", "en", "service", "service", timedelta(minutes=2),
+                   "rest", "presses", rule="technical_service")
+    )  # fmt: skip
     assert cli.main(["handoffs"]) == 0
     line = capsys.readouterr().out.strip()
-    assert "out_of_depth" in line and "web-abc" in line and "presses" in line
+    for shown in ("waiting", "out_of_depth", "service", "technical_service", "web-abc"):
+        assert shown in line
 
 
 def test_unknown_command_is_a_usage_error():

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from bot.content import load_content
-from handoff.requests import HandoffRequests, make_engine
+from handoff.wiring import handoff_store
 from tests.facts import FACTS, missing_facts
 from tests.rest_client import Visitor
 
@@ -46,15 +46,35 @@ def test_natural_questions_get_the_right_facts(stack, language, question, topic)
     assert missing_facts(answer, topic, language) == [], answer
 
 
-def test_off_topic_is_recognised_and_an_accepted_offer_is_recorded(stack):
+def test_off_topic_is_recognised_and_an_accepted_offer_queues_for_a_person(stack):
     person = visitor(stack, language="de", page="software")
     offer = person.say("Wie wird das Wetter morgen in Hamburg?")
     assert "nur mit den Produkten" in offer[0]["text"]
     assert [b["payload"] for b in offer[0]["buttons"]] == ["/affirm", "/deny"]
-    assert "+49 521 555 0100" in person.joined("ja, gerne")
-    store = HandoffRequests(make_engine(stack.database_url))
-    [request] = store.for_conversation(person.sender)
-    assert (request.reason, request.language, request.page) == ("out_of_scope", "de", "software")
+    queued = person.say("ja, gerne")
+    assert "Position" in queued[0]["text"] and queued[1]["custom"]["handoff"]["state"] == "waiting"
+    store = handoff_store(stack.database_url)
+    [handoff] = store.for_conversation(person.sender)
+    assert (handoff.reason, handoff.language, handoff.page, handoff.state) == (
+        "out_of_scope", "de", "software", "waiting",
+    )  # fmt: skip
+    assert person.say("Was kostet eine P400?") == []  # kept for the person: the bot is silent
+    assert [m.text for m in store.messages(person.sender, senders=("visitor",))] == [
+        "Was kostet eine P400?"
+    ]
+    assert "wieder bei mir" in person.joined("abbrechen")
+    assert store.get(handoff.id).state == "bot"
+    assert "140.000" in person.joined("Was kostet eine P400?")  # the bot answers again
+
+
+def test_not_understood_twice_in_a_row_hands_over(stack):
+    person = visitor(stack, language="en")
+    assert "put it differently" in person.joined("blorp fnargle wibble")
+    handed = person.joined("zzkx qwv plimf")
+    assert "connecting you" in handed
+    [handoff] = handoff_store(stack.database_url).for_conversation(person.sender)
+    assert handoff.reason == "not_understood"
+    person.say("/cancel_handoff")
 
 
 def test_conversations_are_kept_in_the_sqlite_tracker_store(stack):
@@ -80,7 +100,7 @@ def test_technical_depth_is_not_answered_with_a_topic(stack):
     reply = person.joined("Which hydraulic oil grade do I need for the P400?")
     assert "beyond what I can answer reliably" in reply
     assert "All right" in person.joined("no thanks")
-    assert HandoffRequests(make_engine(stack.database_url)).for_conversation(person.sender) == []
+    assert handoff_store(stack.database_url).for_conversation(person.sender) == []
 
 
 def test_the_reply_language_follows_the_visitor_and_can_be_switched(stack):

@@ -13,6 +13,7 @@ import pytest
 
 from bot.qualification.flow import CONSENT, GO_ON, SUMMARY, Reading, State, Turn, step
 from bot.qualification.questions import Question, load_questionnaire
+from bot.qualification.replies import Replies
 
 Q = load_questionnaire()
 TODAY = date(2026, 11, 25)
@@ -222,3 +223,21 @@ def test_the_need_keeps_what_for_without_contact_details() -> None:
     assert reading.value["purpose"] == "Pressen für die neue Linie, Rückruf an … oder …"
     long = read_need("Pressen " + "x" * 500, "de", TODAY)
     assert long is not None and len(long.value["purpose"]) == 200
+
+
+def test_a_wish_for_a_person_pauses_the_questions_and_a_hand_back_resumes_them() -> None:
+    state = start("Pressen").state  # need answered: company is asked now
+    paused = talk(state, "Kann ich mit einem Menschen sprechen?", intent="request_human",
+                  confidence=0.95)  # fmt: skip
+    assert paused.handoff and not paused.finished
+    assert paused.state.asking == "company" and paused.say == [] and paused.readings == []
+    # The agent learnt the company and the size meanwhile (now known to the CRM).
+    resumed = talk(paused.state, "/handed_back", intent="handed_back",
+                   known=frozenset({"need", "company", "employees"}))  # fmt: skip
+    assert resumed.say == [Replies("de").text("resumed")]
+    assert resumed.state.asking == "industry" and not resumed.finished
+
+
+def test_the_words_alone_also_ask_for_a_person_in_the_middle() -> None:
+    state = start("Pressen").state
+    assert talk(state, "ich möchte mit einem Menschen sprechen").handoff

@@ -412,7 +412,7 @@ def test_defaults_for_capacity_timeout_products_and_working_hours(tmp_path: Path
         "    languages: [en]\n"
         "    email: ada@example.com\n"
         "    working_hours: {sat: '10:00-12:00'}\n"
-        "rules:\n"
+        "routing_rules:\n"
         "  - name: everyone\n"
         "    description: Every lead.\n"
         "    to: {staff: [ada]}\n"

@@ -1,7 +1,8 @@
 """The demo website: Nordwerk's product pages with the chat widget.
 
-Serves the pages of `website.pages`, the widget's static files, and `/api/chat`, a
-thin proxy to Rasa's REST channel so the browser talks to one origin only. Request
+Serves the pages of `website.pages`, the widget's static files, `/api/chat`, a
+thin proxy to Rasa's REST channel so the browser talks to one origin only, and
+`/api/chat/updates`, what a person in the staff console says (`website.updates`). Request
 bodies are bounded and never logged. Standard library HTTP server; one thread per
 request.
 """
@@ -15,12 +16,17 @@ from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import requests
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.rest import clean_sender
 from bot.content import Content, load_content
+from handoff.wiring import desk
 from lotse.settings import load_settings
 from website.pages import find_route, render_page
+from website.updates import FeedWatcher
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024
@@ -30,9 +36,12 @@ RASA_TIMEOUT_SECONDS = 30
 class SiteHandler(BaseHTTPRequestHandler):
     server_version = "LotseDemo"
 
-    def __init__(self, *args: object, content: Content, rasa_url: str, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, content: Content, rasa_url: str, feed: FeedWatcher, **kwargs: object
+    ) -> None:
         self.content = content
         self.rasa_url = rasa_url
+        self.feed = feed
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
@@ -51,7 +60,9 @@ class SiteHandler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload).encode(), "application/json")
 
     def do_GET(self) -> None:  # noqa: N802
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
+        if path == "/api/chat/updates":
+            return self._updates(parse_qs(query))
         if path.startswith("/static/"):
             return self._static(path.removeprefix("/static/"))
         route = find_route(path)
@@ -59,6 +70,16 @@ class SiteHandler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain; charset=utf-8")
         page = render_page(route, self.content).encode()
         self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
+
+    def _updates(self, query: dict[str, list[str]]) -> None:
+        sender = clean_sender((query.get("sender") or [""])[0])
+        after = (query.get("after") or ["0"])[0]
+        if sender is None or not after.isdigit():
+            return self._json(HTTPStatus.BAD_REQUEST, {"error": "sender and after are required"})
+        try:
+            self._json(HTTPStatus.OK, self.feed.updates(sender, int(after)))
+        except SQLAlchemyError:
+            self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "updates are not available"})
 
     def _static(self, name: str) -> None:
         file = (STATIC / name).resolve()
@@ -93,7 +114,8 @@ class SiteHandler(BaseHTTPRequestHandler):
 
 
 def make_server(host: str, port: int, rasa_url: str) -> ThreadingHTTPServer:
-    handler = partial(SiteHandler, content=load_content(), rasa_url=rasa_url)
+    feed = FeedWatcher(desk())
+    handler = partial(SiteHandler, content=load_content(), rasa_url=rasa_url, feed=feed)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

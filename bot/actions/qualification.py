@@ -10,28 +10,28 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.conversation import channel_name, conversation_language, message_metadata
+from bot.actions.conversation import conversation_language
+from bot.actions.handoff import pause_for_person
+from bot.actions.leads import crm, visit_of
 from bot.qualification.flow import Outcome, State, Turn, step
 from bot.qualification.interpret import AnswerInterpreter
 from bot.qualification.learning import learnt_from
 from bot.qualification.questions import load_questionnaire
 from bot.qualification.replies import Replies
-from crm_adapter.connect import open_crm
-from crm_adapter.port import CrmError, CrmPort, Visit
-from crm_adapter.recording import Learnt, record
-from crm_adapter.scoring_model import load_scoring_model
-from lotse.settings import load_settings
+from crm_adapter.port import CrmError, CrmPort
+from crm_adapter.recording import Learnt, Scores, record
+from crm_adapter.scoring_model import ScoringModel, load_scoring_model
+from handoff.texts import load_handoff_texts
+from handoff.triggers import first_holding
 
 log = logging.getLogger(__name__)
 INTERPRETER = AnswerInterpreter()
-MAX_VISITOR_ID_CHARS = 64
 
 
 def warm_up() -> None:
@@ -48,17 +48,6 @@ def warm_up() -> None:
 
 
 warm_up()
-
-
-@lru_cache(maxsize=1)
-def crm() -> CrmPort:
-    return open_crm(load_settings().database_url)
-
-
-def visit_of(tracker: Tracker, language: str) -> Visit:
-    visitor = message_metadata(tracker).get("visitor_id")
-    visitor_id = visitor[:MAX_VISITOR_ID_CHARS] if isinstance(visitor, str) and visitor else None
-    return Visit(tracker.sender_id, channel_name(tracker) or "unknown", visitor_id, language)
 
 
 def history(tracker: Tracker) -> list[tuple[str, str]]:
@@ -120,11 +109,18 @@ class ValidateQualificationForm(Action):
                 short_timeline_months=model.interest.short_timeline_months,
                 channel=visit.channel, now=now,
             )  # fmt: skip
-            record(store, lead, learnt, model, now)
+            lead_id = record(store, lead, learnt, model, now)
+            rule = sales_ready(store, lead_id, model, now) if outcome.submitted else None
         except CrmError:
             log.exception("qualification: the CRM store failed; nothing was saved")
             return _finished_events(State(), Replies(language).text("save_failed"))
         say(dispatcher, outcome)
+        if outcome.handoff:
+            return pause_for_person(dispatcher, tracker, outcome.state.to_slot())
+        if rule is not None:  # e.g. a sales qualified lead who asked for a demo
+            outcome.state.asking = None
+            return pause_for_person(dispatcher, tracker, outcome.state.to_slot(),
+                                    reason="sales_ready", lead_in=outcome.prompt)  # fmt: skip
         if outcome.finished:
             return _finished_events(outcome.state, outcome.prompt)
         return [
@@ -135,6 +131,15 @@ class ValidateQualificationForm(Action):
         ]
 
 
+def sales_ready(store: CrmPort, lead_id: int, model: ScoringModel, now: datetime) -> str | None:
+    """The name of the first handoff rule (handoff.yml) the lead now meets, if any."""
+    lead = store.lead(lead_id)
+    scores = Scores.of(lead, model, now)
+    rule = first_holding(load_handoff_texts().rules, lead.stage, scores.fit.value,
+                         scores.interest.value, [e.kind for e in lead.interest_events])  # fmt: skip
+    return rule.name if rule else None
+
+
 def _finished_events(state: State, closing: str) -> list[EventType]:
     state.asking = None
     return [
@@ -143,6 +148,7 @@ def _finished_events(state: State, closing: str) -> list[EventType]:
         SlotSet("qualification_yes_no", False),
         SlotSet("qualification_answer", "done"),
         SlotSet("requested_slot", None),
+        SlotSet("handoff_offer", False),
     ]
 
 

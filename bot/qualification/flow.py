@@ -21,6 +21,7 @@ from bot.qualification.questions import Question, Questionnaire
 from bot.qualification.replies import Replies
 
 CONSENT, GO_ON, SUMMARY = "@consent", "@go_on", "@summary"
+HANDED_BACK = "handed_back"  # the intent Lotse sends when a person hands the visitor back
 MAX_FAILURES = 2
 FAQ_CONFIDENCE = 0.6
 CONTROL_CONFIDENCE = 0.7
@@ -92,6 +93,7 @@ class Outcome:
     withdraw: bool = False
     finished: bool = False
     submitted: bool = False
+    handoff: bool = False  # the visitor wants a person now; the questions wait
 
 
 def step(
@@ -131,8 +133,13 @@ class _Flow:
         )
 
     def run(self) -> Outcome:
+        if self.turn.intent == HANDED_BACK:
+            return self.resume()
         if self.turn.starting:
             return self.start()
+        if self.control("human"):
+            self.out.handoff = True  # the question stays open for after the hand-back
+            return self.out
         if self.withdraws():
             return self.withdraw()
         if self.control("stop") and self.state.asking not in (SUMMARY,):
@@ -150,6 +157,14 @@ class _Flow:
         found = self.interpreter.volunteered(self.turn.text, self.turn.language, self.turn.today)
         self.note([reading, *found] if reading is not None else found)
         self.out.say.append(self.replies.intro())
+        return self.ask_next()
+
+    def resume(self) -> Outcome:
+        """Back from a person: what they learnt is known now; ask what is still missing."""
+        self.state.failures = 0
+        self.out.say.append(self.replies.text("resumed"))
+        if self.state.asking in (CONSENT, GO_ON):
+            self.state.asking = None
         return self.ask_next()
 
     def withdraw(self) -> Outcome:

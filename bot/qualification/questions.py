@@ -82,7 +82,7 @@ def _words(text: str) -> str:
     return " ".join(cleaned.split())
 
 
-CONTROLS = ("withdraw", "stop", "why", "correct", "decline", "yes", "no", "request")
+CONTROLS = ("withdraw", "stop", "why", "correct", "decline", "yes", "no", "request", "human")
 
 
 @dataclass(frozen=True)

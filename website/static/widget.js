@@ -1,7 +1,9 @@
 // Lotse chat widget: a small, dependency-free client of Rasa's REST channel
 // (through the demo site's /api/chat proxy). Visitor texts are only ever inserted
 // with textContent, never as HTML. The conversation id and transcript live in
-// localStorage (first-party), so a page reload keeps the conversation.
+// localStorage (first-party), so a page reload keeps the conversation. While a person
+// from the staff console has (or is about to take) the conversation, the widget long-polls
+// /api/chat/updates for their messages and shows the queue status with a cancel button.
 (function () {
   "use strict";
   var STORE = "lotse.chat.v1";
@@ -10,8 +12,10 @@
   var language = (doc.lang || "de").slice(0, 2);
   var page = doc.getAttribute("data-page") || "";
   var labels = {
-    de: { open: "Fragen? Chatten Sie mit uns", title: "Nordwerk-Assistent", placeholder: "Ihre Frage…", send: "Senden", error: "Die Verbindung ist gerade gestört. Bitte versuchen Sie es gleich noch einmal." },
-    en: { open: "Questions? Chat with us", title: "Nordwerk assistant", placeholder: "Your question…", send: "Send", error: "The connection is disturbed right now. Please try again in a moment." }
+    de: { open: "Fragen? Chatten Sie mit uns", title: "Nordwerk-Assistent", placeholder: "Ihre Frage…", send: "Senden", error: "Die Verbindung ist gerade gestört. Bitte versuchen Sie es gleich noch einmal.",
+          waiting: "Warteschlange: Position {position}, etwa {minutes} Min.", chatting: "Im Gespräch mit {person}", cancel: "Abbrechen" },
+    en: { open: "Questions? Chat with us", title: "Nordwerk assistant", placeholder: "Your question…", send: "Send", error: "The connection is disturbed right now. Please try again in a moment.",
+          waiting: "Queue: number {position}, about {minutes} min", chatting: "Talking to {person}", cancel: "Cancel" }
   }[language === "en" ? "en" : "de"];
 
   function load() {
@@ -43,6 +47,12 @@
   head.appendChild(close);
   var log = el("div", "lotse-log");
   log.setAttribute("role", "log"); log.setAttribute("aria-live", "polite");
+  var status = el("div", "lotse-status");
+  status.setAttribute("aria-live", "polite");
+  var statusText = el("span", "lotse-status-text");
+  var cancel = el("button", "lotse-cancel", labels.cancel);
+  cancel.type = "button";
+  status.appendChild(statusText); status.appendChild(cancel);
   var form = el("form", "lotse-form");
   var input = el("input", "lotse-input");
   input.type = "text"; input.maxLength = MAX_CHARS; input.placeholder = labels.placeholder;
@@ -50,12 +60,14 @@
   var send = el("button", "lotse-send", labels.send);
   send.type = "submit";
   form.appendChild(input); form.appendChild(send);
-  panel.appendChild(head); panel.appendChild(log); panel.appendChild(form);
+  panel.appendChild(head); panel.appendChild(log); panel.appendChild(status); panel.appendChild(form);
   root.appendChild(launcher); root.appendChild(panel);
   document.body.appendChild(root);
 
   function render(entry, index) {
-    var item = el("div", "lotse-msg lotse-" + entry.from, entry.text || "");
+    var item = el("div", "lotse-msg lotse-" + entry.from);
+    if (entry.author) item.appendChild(el("div", "lotse-author", entry.author));
+    item.appendChild(document.createTextNode(entry.text || ""));
     if (entry.buttons && entry.buttons.length && index === state.transcript.length - 1) {
       var row = el("div", "lotse-buttons");
       entry.buttons.forEach(function (b) {
@@ -73,6 +85,18 @@
     state.transcript.forEach(function (entry, i) { log.appendChild(render(entry, i)); });
     log.scrollTop = log.scrollHeight;
     root.classList.toggle("lotse-is-open", !!state.open);
+    drawStatus();
+  }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key] == null ? "" : String(values[key]); });
+  }
+  function drawStatus() {
+    var s = state.handoff && state.handoff.status;
+    var shown = !!(s && (s.state === "waiting" || s.state === "human"));
+    status.classList.toggle("lotse-status-shown", shown);
+    if (!shown) return;
+    statusText.textContent = s.state === "waiting" ? fill(labels.waiting, s) : fill(labels.chatting, { person: s.person || s.team || "" });
+    cancel.style.display = s.state === "waiting" ? "" : "none";
   }
   function add(entry) { state.transcript.push(entry); save(); redraw(); }
 
@@ -93,12 +117,41 @@
       return post(payload || shown).then(function (replies) {
         (replies || []).forEach(function (m) {
           if (m.text || m.buttons) add({ from: "bot", text: m.text || "", buttons: m.buttons || [] });
+          if (m.custom && m.custom.handoff) follow({ state: m.custom.handoff.state, position: m.custom.handoff.position, minutes: m.custom.handoff.minutes });
         });
       }).catch(function () { add({ from: "bot", text: labels.error }); })
         .then(function () { root.classList.remove("lotse-busy"); });
     });
     return queue;
   }
+
+  // The person's side: poll the feed while a handoff is open (and a little after).
+  var polling = false;
+  function follow(initial) {
+    state.handoff = state.handoff && state.handoff.active ? state.handoff : { active: true, after: state.feedAfter || 0 };
+    state.handoff.active = true;
+    if (initial) state.handoff.status = initial;
+    save(); drawStatus();
+    if (!polling) poll();
+  }
+  function poll() {
+    polling = true;
+    fetch("/api/chat/updates?sender=" + encodeURIComponent(state.sender) + "&after=" + (state.feedAfter || 0))
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+      .then(function (update) {
+        (update.messages || []).forEach(function (m) {
+          add({ from: m.from === "agent" ? "agent" : (m.from === "system" ? "system" : "bot"),
+                author: m.from === "agent" ? m.author : null, text: m.text || "", buttons: m.buttons || [] });
+        });
+        state.feedAfter = update.last_id || state.feedAfter || 0;
+        state.handoff.status = update.status;
+        state.handoff.active = !!(update.status && update.status.feed_open);
+        save(); drawStatus();
+        if (state.handoff.active) poll(); else polling = false;
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  cancel.addEventListener("click", function () { say(labels.cancel, "/cancel_handoff"); });
 
   launcher.addEventListener("click", function () {
     state.open = true; save(); redraw();
@@ -114,4 +167,5 @@
   });
   window.lotseWidget = { say: say, state: function () { return state; }, idle: function () { return queue; } };
   redraw();
+  if (state.handoff && state.handoff.active) follow();
 })();

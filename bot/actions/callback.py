@@ -1,0 +1,277 @@
+"""The callback-or-meeting form: its validation action and the question it asks.
+
+Thin: reads the turn, runs `handoff.callback_flow`, and once the visitor has given
+everything, stores it through the CRM port in one go: the consent, the phone or
+email, a callback task for the routed person or a booked meeting, and their
+notifications (emails, with an ICS invitation for meetings; Slack/Teams where
+configured), which the console's dispatcher sends later. Nothing personal is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.conversation import conversation_language
+from bot.actions.handoff import ask_of
+from bot.actions.leads import crm, visit_of
+from bot.answers.contact import is_freemail, parse_email, parse_phone
+from bot.qualification.questions import load_questionnaire
+from crm_adapter.port import (
+    ANSWERED,
+    Answer,
+    Consent,
+    CrmError,
+    Lead,
+    Meeting,
+    Notification,
+    SalesTask,
+    SlotTaken,
+)
+from crm_adapter.recording import Learnt, record
+from crm_adapter.scoring_model import load_scoring_model
+from handoff.callback_flow import (
+    MEETING,
+    CallbackOutcome,
+    CallbackReaders,
+    CallbackState,
+    CallbackTexts,
+    CallbackTurn,
+    step,
+)
+from handoff.desk import moment
+from handoff.ics import meeting_invitation
+from handoff.meetings import HORIZON_DAYS, meeting_person, offered_slots
+from handoff.texts import load_handoff_texts
+from handoff.wiring import desk
+
+log = logging.getLogger(__name__)
+COMPANY = ("Nordwerk Anlagenbau GmbH", "vertrieb@nordwerk.example")
+
+
+def _phone(text: str, language: str) -> str | None:
+    found = parse_phone(text, language)
+    return found.number if found else None
+
+
+def _email(text: str, language: str) -> str | None:
+    found = parse_email(text, language)
+    return found.address if found else None
+
+
+READERS = CallbackReaders(phone=_phone, email=_email)
+
+
+def callback_texts() -> CallbackTexts:
+    return CallbackTexts(load_handoff_texts().texts, load_questionnaire().consent.text)
+
+
+class ValidateCallbackForm(Action):
+    def name(self) -> str:
+        return "validate_callback_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        language = conversation_language(tracker)
+        state = CallbackState.from_slot(tracker.get_slot("callback"))
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        now = datetime.now(timezone.utc)
+        person = self.person(tracker, language)
+        try:
+            store = crm()
+            lead = store.lead_for(visit_of(tracker, language))
+            starting = state.asking is None
+            kind = MEETING if intent == "request_meeting" else "callback"
+            offered = self.offer(person, now, language) if starting and kind == MEETING else ()
+            turn = CallbackTurn(
+                text=tracker.latest_message.get("text") or "", language=language, intent=intent,
+                starting=starting, kind=kind, consent_on_record=lead.consent is not None,
+                known_phone=lead.phone, known_email=lead.email, offered=tuple(offered),
+            )  # fmt: skip
+            outcome = step(state, turn, callback_texts(), load_questionnaire().controls, READERS)
+            if outcome.consent_given:
+                self.record_consent(lead, tracker, language, now)
+            if outcome.done:
+                return self.store(dispatcher, tracker, outcome, person, language, now)
+        except CrmError:
+            log.exception("callback: the CRM store failed; nothing was saved")
+            return finished(CallbackState(), load_handoff_texts().text("save_failed", language))
+        for text in outcome.say:
+            dispatcher.utter_message(text=text)
+        if outcome.finished:
+            return finished(outcome.state, outcome.prompt)
+        return asking(outcome)
+
+    @staticmethod
+    def person(tracker: Tracker, language: str) -> str | None:
+        the_desk = desk()
+        team = tracker.get_slot("handoff_team") or the_desk.model.fallback_team
+        return meeting_person(the_desk.model, tracker.get_slot("handoff_person"), team, language)
+
+    @staticmethod
+    def offer(person: str | None, now: datetime, language: str) -> list[tuple[str, str, str]]:
+        if person is None:
+            return []
+        booked = crm().meetings(person, now, now + timedelta(days=HORIZON_DAYS))
+        busy = [(m.start, m.end) for m in booked]
+        return offered_slots(desk().model, person, busy, now, language)
+
+    @staticmethod
+    def record_consent(lead: Lead, tracker: Tracker, language: str, now: datetime) -> None:
+        text = load_questionnaire().consent
+        consent = Consent(text.purpose, text.version, text.text[language], language,
+                          visit_of(tracker, language).channel, now)  # fmt: skip
+        record(crm(), lead, Learnt(tracker.sender_id, consent=consent), load_scoring_model(), now)
+
+    def store(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, outcome: CallbackOutcome,
+        person: str | None, language: str, now: datetime,
+    ) -> list[EventType]:  # fmt: skip
+        state = outcome.state
+        if state.kind == MEETING:
+            try:
+                text = book(tracker, state, person, language, now)
+            except SlotTaken:
+                dispatcher.utter_message(text=load_handoff_texts().text("slot_taken", language))
+                state.slot = None
+                state.offered = [list(o) for o in self.offer(person, now, language)]
+                return asking(retry_slot(outcome, language))
+        else:
+            text = arrange_callback(tracker, state, language, now)
+        return finished(CallbackState(), text)
+
+
+def retry_slot(outcome: CallbackOutcome, language: str) -> CallbackOutcome:
+    outcome.state.asking = "slot"
+    outcome.finished = False
+    outcome.prompt = load_handoff_texts().text("ask_slot", language)
+    outcome.buttons = [{"title": o[0], "payload": o[0]} for o in outcome.state.offered]
+    return outcome
+
+
+def arrange_callback(tracker: Tracker, state: CallbackState, language: str, now: datetime) -> str:
+    texts = load_handoff_texts()
+    the_desk = desk()
+    ask = ask_of(tracker, "visitor_asked")
+    decision = the_desk.route(ask.routing, now)
+    person = (
+        tracker.get_slot("handoff_person")
+        or decision.assignee
+        or (decision.responsible[0] if decision.responsible else None)
+    )
+    team = the_desk.model.teams[decision.team]
+    hours = the_desk.hours(decision.team)
+    opening = hours.next_opening(now)
+    when = moment(opening.astimezone(hours.zone), language)
+    store = crm()
+    lead = store.lead_for(visit_of(tracker, language))
+    phone = Answer(
+        "phone", {"number": state.phone}, ANSWERED, now, conversation_id=tracker.sender_id
+    )
+    lead_id = record(store, lead, Learnt(tracker.sender_id, answers=[phone],
+                                         interest=["requested_callback"]),
+                     load_scoring_model(), now)  # fmt: skip
+    stage = store.lead(lead_id).stage or "-"
+    values = {"phone": state.phone or "", "window": state.window or "", "lead": str(lead_id),
+              "stage": stage, "conversation": tracker.sender_id}  # fmt: skip
+    staff = the_desk.model.staff.get(person or "")
+    recipient = staff.email if staff else team.email
+    label = the_desk.person_label(person, language) or the_desk.team_label(team.key, language)
+    notify = [
+        Notification("email", texts.text("callback_email_subject", "de", **values),
+                     texts.text("callback_email_body", "de", **values), (recipient,)),
+        *chat_notifications(texts.text("callback_chat", "de", person=label, lead=str(lead_id),
+                                       next=moment(opening.astimezone(hours.zone), "de"))),
+    ]  # fmt: skip
+    task = SalesTask("callback", state.window or "", opening, now, assignee=person)
+    store.add_task(lead_id, task, notify)
+    return texts.text("callback_confirmed", language, person=label, phone=state.phone or "",
+                      window=state.window or "", next=when)  # fmt: skip
+
+
+def book(
+    tracker: Tracker, state: CallbackState, person: str | None, language: str, now: datetime
+) -> str:
+    texts = load_handoff_texts()
+    the_desk = desk()
+    if person is None or state.slot is None or state.email is None:
+        raise CrmError("a meeting needs a person, a time and an email")
+    staff = the_desk.model.staff[person]
+    start = datetime.fromisoformat(state.slot)
+    end = next(datetime.fromisoformat(o[2]) for o in state.offered if o[1] == state.slot)
+    label = the_desk.person_label(person, language) or staff.name
+    when = moment(start.astimezone(staff.working_hours.zone), language)
+    store = crm()
+    lead = store.lead_for(visit_of(tracker, language))
+    domain = state.email.rsplit("@", 1)[-1]
+    email = Answer("email", {"address": state.email, "freemail": is_freemail(domain)}, ANSWERED,
+                   now, conversation_id=tracker.sender_id)  # fmt: skip
+    lead_id = record(store, lead, Learnt(tracker.sender_id, answers=[email],
+                                         interest=["requested_demo"]),
+                     load_scoring_model(), now)  # fmt: skip
+    title = texts.text("meeting_title", language, person=staff.name)
+    invitation = meeting_invitation(
+        uid=f"{uuid.uuid4()}@lotse", start=start, end=end, summary=title,
+        description=texts.text("meeting_email_body", language, person=staff.name, slot=when),
+        organizer=(staff.name, staff.email), attendees=[(state.email, state.email)], now=now,
+    )  # fmt: skip
+    staff_when = moment(start.astimezone(staff.working_hours.zone), "de")
+    values = {"slot": staff_when, "lead": str(lead_id), "email": state.email,
+              "conversation": tracker.sender_id}  # fmt: skip
+    notify = [
+        Notification("email", title, texts.text("meeting_email_body", language,
+                     person=staff.name, slot=when), (state.email,), invitation),
+        Notification("email", title, texts.text("meeting_staff_body", "de", **values),
+                     (staff.email,), invitation),
+        *chat_notifications(texts.text("meeting_chat", "de", person=staff.name, slot=staff_when,
+                                       lead=str(lead_id))),
+    ]  # fmt: skip
+    store.book_meeting(lead_id, Meeting(person, start, end, title, now), notify)
+    return texts.text("meeting_confirmed", language, slot=when, person=label, email=state.email)
+
+
+def chat_notifications(text: str) -> list[Notification]:
+    """A line for the team chat (Slack and Teams; the dispatcher skips what is not set up)."""
+    return [Notification("slack", text, ""), Notification("teams", text, "")]
+
+
+def asking(outcome: CallbackOutcome) -> list[EventType]:
+    return [
+        SlotSet("callback", outcome.state.to_slot()),
+        SlotSet("callback_prompt", outcome.prompt),
+        SlotSet("callback_buttons", outcome.buttons),
+        SlotSet("callback_answer", None),
+    ]
+
+
+def finished(state: CallbackState, closing: str) -> list[EventType]:
+    state.asking = None
+    return [
+        SlotSet("callback", state.to_slot()),
+        SlotSet("callback_prompt", closing),
+        SlotSet("callback_buttons", []),
+        SlotSet("callback_answer", "done"),
+        SlotSet("requested_slot", None),
+        SlotSet("handoff_offer", False),
+    ]
+
+
+class ActionAskCallbackAnswer(Action):
+    """The form's question, with its buttons (yes/no, or the offered meeting times)."""
+
+    def name(self) -> str:
+        return "action_ask_callback_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        buttons = tracker.get_slot("callback_buttons") or []
+        dispatcher.utter_message(text=tracker.get_slot("callback_prompt") or "", buttons=buttons)
+        return []

@@ -1,0 +1,51 @@
+"""The change feed: wakes every waiting console stream when the handoff store changes.
+
+One poller per process reads the newest `handoff_events` id (a cheap indexed MAX) every
+POLL_SECONDS and wakes all waiters; so with any number of open consoles the database
+sees one query per interval, and a change made by any replica reaches every console
+within about one interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+POLL_SECONDS = 0.1
+log = logging.getLogger(__name__)
+
+
+class ChangeFeed:
+    def __init__(self, latest: Callable[[], int], poll_seconds: float = POLL_SECONDS) -> None:
+        self._latest = latest
+        self._poll = poll_seconds
+        self.current = 0
+        self._changed = asyncio.Condition()
+
+    async def run(self) -> None:
+        """Polls until cancelled; a database error is logged and retried."""
+        while True:
+            try:
+                latest = await asyncio.to_thread(self._latest)
+            except Exception:
+                log.exception("change feed: could not read the handoff events")
+                latest = self.current
+            if latest != self.current:
+                self.current = latest
+                async with self._changed:
+                    self._changed.notify_all()
+            await asyncio.sleep(self._poll)
+
+    async def wait(self, after: int, timeout: float) -> int:
+        """The newest event id once it is past `after`, or the current one after `timeout`."""
+        if self.current > after:
+            return self.current
+        try:
+            async with self._changed:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self.current > after), timeout
+                )
+        except asyncio.TimeoutError:
+            pass
+        return self.current

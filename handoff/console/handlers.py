@@ -1,0 +1,323 @@
+"""The console's JSON API routes (see openapi.yaml); thin over the desk and the auth.
+
+Blocking work (database, Rasa, CRM) runs in threads so one slow call never stalls the
+event streams of other agents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.qualification.interpret import AnswerInterpreter
+from crm_adapter.scoring_model import load_scoring_model
+from crm_adapter.verdict import give_verdict
+from handoff.auth import BadCredentials, InvalidSession, TooManyAttempts
+from handoff.bot_port import BotUnavailable
+from handoff.console.lead_card import change_answer, lead_card
+from handoff.console.views import handoff_summary, message_view, note_view, transcript
+from handoff.console.web import COOKIE, actor_of, body_of, error, text_of
+from handoff.desk import ONLINE_WITHIN, NotAllowed
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+OUTCOMES = ("resolved", "lead_accepted", "lead_rejected", "no_answer", "spam", "other")
+STATUSES = ("available", "away")
+HEARTBEAT = 10.0
+
+
+async def blocking(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.to_thread(function, *args)
+
+
+@lru_cache(maxsize=1)
+def interpreter() -> AnswerInterpreter:
+    return AnswerInterpreter()
+
+
+def _user_view(session: Any) -> dict[str, Any]:
+    return {"username": session.username, "role": session.role, "staff_id": session.staff_id}
+
+
+def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
+    def ctx() -> Any:
+        return app.ctx.console
+
+    def now() -> datetime:
+        return ctx().desk.clock()
+
+    def route(path: str, methods: list[str], name: str) -> Callable:
+        def add(handler: Callable) -> Callable:
+            app.add_route(handler, path, methods=methods, name=name)
+            return handler
+
+        return add
+
+    @route("/console/api/login", ["POST"], "login")
+    async def login(request: Request) -> HTTPResponse:
+        body = body_of(request)
+        username = str(body.get("username") or "")[:64]
+        password = str(body.get("password") or "")[:256]
+        client = request.remote_addr or request.ip or "unknown"
+        try:
+            session = await blocking(ctx().auth.login, username, password, client)
+        except TooManyAttempts as refused:
+            wait = max(1, int(refused.retry_after))
+            reply = error(429, f"too many attempts; try again in {wait} s")
+            reply.headers["Retry-After"] = str(wait)
+            return reply
+        except BadCredentials:
+            return error(401, "wrong username or password")
+        reply = response.json({"user": _user_view(session), "csrf_token": session.csrf_token})
+        reply.cookies[COOKIE] = session.token
+        cookie = reply.cookies[COOKIE]
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        cookie["path"] = "/console"
+        cookie["max-age"] = int(ctx().session_lifetime.total_seconds())
+        if ctx().secure_cookies:
+            cookie["secure"] = True
+        return reply
+
+    @route("/console/api/logout", ["POST"], "logout")
+    async def logout(request: Request) -> HTTPResponse:
+        await blocking(ctx().auth.logout, request.cookies.get(COOKIE) or "")
+        reply = response.json({"ok": True})
+        reply.cookies[COOKIE] = ""
+        reply.cookies[COOKIE]["path"] = "/console"
+        reply.cookies[COOKIE]["max-age"] = 0
+        return reply
+
+    @route("/console/api/me", ["GET"], "me")
+    async def me(request: Request) -> HTTPResponse:
+        session = request.ctx.session
+        member = ctx().desk.model.staff.get(session.staff_id or "")
+        return response.json({
+            **_user_view(session),
+            "name": member.name if member else session.username,
+            "csrf_token": session.csrf_token,
+        })  # fmt: skip
+
+    @route("/console/api/queue", ["GET"], "queue")
+    async def queue(request: Request) -> HTTPResponse:
+        desk = ctx().desk
+        actor = actor_of(request)
+        moment = now()
+        visible = await blocking(desk.visible, actor)
+        stages = await blocking(_stages, [h.lead_id for h in visible])
+        statuses = await blocking(desk.store.statuses)
+        online = await blocking(desk.store.online, moment, ONLINE_WITHIN)
+        return response.json({
+            "handoffs": [handoff_summary(h, desk.model, moment, stages.get(h.lead_id))
+                         for h in visible],
+            "staff": [
+                {"id": sid, "name": m.name, "team": m.team, "languages": list(m.languages),
+                 "online": sid in online}
+                for sid, m in desk.model.staff.items()
+            ],
+            "teams": [{"key": k, "label": t.label.get("en") or k}
+                      for k, t in desk.model.teams.items()],
+            "status": statuses.get(actor.staff_id or "", ("away", None))[0],
+        })  # fmt: skip
+
+    def _stages(lead_ids: list[int | None]) -> dict[int, str | None]:
+        crm = ctx().crm
+        stages: dict[int, str | None] = {}
+        for lead_id in {i for i in lead_ids if i is not None}:
+            try:
+                stages[lead_id] = crm.lead(lead_id).stage if crm else None
+            except Exception:  # noqa: BLE001 - a missing lead shows no stage
+                stages[lead_id] = None
+        return stages
+
+    @route("/console/api/presence", ["PUT"], "presence")
+    async def presence(request: Request) -> HTTPResponse:
+        status = body_of(request).get("status")
+        if status not in STATUSES:
+            raise ValueError("status is available or away")
+        actor = actor_of(request)
+        if actor.staff_id is None:
+            raise NotAllowed("this login is not a staff member")
+        await blocking(ctx().desk.store.touch_presence, actor.staff_id, status)
+        return response.json({"status": status})
+
+    @route("/console/api/events", ["GET"], "events")
+    async def events(request: Request) -> HTTPResponse | None:
+        feed = app.ctx.feed
+        actor = actor_of(request)
+        token = request.cookies.get(COOKIE) or ""
+        stream = await request.respond(
+            content_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+        last = feed.current
+        await stream.send(f"event: change\ndata: {last}\n\n")
+        while True:
+            if actor.staff_id:
+                await blocking(ctx().desk.store.heartbeat, actor.staff_id)
+            changed = await feed.wait(last, timeout=HEARTBEAT)
+            try:
+                await blocking(ctx().auth.session, token)
+            except InvalidSession:
+                await stream.send("event: logout\ndata: {}\n\n")
+                break
+            if changed > last:
+                last = changed
+                await stream.send(f"event: change\ndata: {last}\n\n")
+            else:
+                await stream.send(": still here\n\n")
+        await stream.eof()
+        return None
+
+    @route("/console/api/handoffs/<handoff_id:int>", ["GET"], "handoff")
+    async def handoff_detail(request: Request, handoff_id: int) -> HTTPResponse:
+        desk = ctx().desk
+        actor = actor_of(request)
+        handoff = await blocking(desk.store.get, handoff_id)
+        if not desk.may_see(actor, handoff):
+            raise NotAllowed("not your conversation")
+        feed = await blocking(desk.store.messages, handoff.conversation_id)
+        tracker_events, bot_note = [], None
+        if ctx().bot is not None:
+            try:
+                tracker_events = await blocking(ctx().bot.tracker_events, handoff.conversation_id)
+            except BotUnavailable:
+                bot_note = "the bot's part of the conversation is not available right now"
+        card = None
+        if handoff.lead_id is not None and ctx().crm is not None:
+            card = await blocking(lead_card, ctx().crm, handoff.lead_id, now())
+        notes = await blocking(desk.store.notes, handoff.id)
+        history = await blocking(desk.store.events, handoff.id)
+        return response.json({
+            "handoff": handoff_summary(handoff, desk.model, now(), (card or {}).get("stage")),
+            "transcript": transcript(tracker_events, feed),
+            "transcript_note": bot_note,
+            "notes": [note_view(n) for n in notes],
+            "lead": card,
+            "events": [{"kind": e.kind, "actor": e.actor, "at": e.at.isoformat()} for e in history],
+        })  # fmt: skip
+
+    @route("/console/api/handoffs/<handoff_id:int>/claim", ["POST"], "claim")
+    async def claim(request: Request, handoff_id: int) -> HTTPResponse:
+        desk = ctx().desk
+        claimed = await blocking(desk.claim, handoff_id, actor_of(request))
+        return response.json(handoff_summary(claimed, desk.model, now()))
+
+    @route("/console/api/handoffs/<handoff_id:int>/messages", ["POST"], "reply")
+    async def reply(request: Request, handoff_id: int) -> HTTPResponse:
+        text = text_of(body_of(request), "text")
+        message = await blocking(ctx().desk.reply, handoff_id, actor_of(request), text)
+        return response.json(message_view(message), status=201)
+
+    @route("/console/api/handoffs/<handoff_id:int>/notes", ["POST"], "note")
+    async def note(request: Request, handoff_id: int) -> HTTPResponse:
+        text = text_of(body_of(request), "text")
+        await blocking(ctx().desk.note, handoff_id, actor_of(request), text)
+        return response.json({"ok": True}, status=201)
+
+    @route("/console/api/handoffs/<handoff_id:int>/transfer", ["POST"], "transfer")
+    async def transfer(request: Request, handoff_id: int) -> HTTPResponse:
+        body = body_of(request)
+        desk = ctx().desk
+        moved = await blocking(
+            desk.transfer, handoff_id, actor_of(request), body.get("staff_id"), body.get("team")
+        )
+        return response.json(handoff_summary(moved, desk.model, now()))
+
+    @route("/console/api/handoffs/<handoff_id:int>/hand-back", ["POST"], "hand_back")
+    async def hand_back(request: Request, handoff_id: int) -> HTTPResponse:
+        desk = ctx().desk
+        back = await blocking(desk.hand_back, handoff_id, actor_of(request))
+        return response.json(handoff_summary(back, desk.model, now()))
+
+    @route("/console/api/handoffs/<handoff_id:int>/close", ["POST"], "close")
+    async def close(request: Request, handoff_id: int) -> HTTPResponse:
+        body = body_of(request)
+        outcome = body.get("outcome")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome is one of {', '.join(OUTCOMES)}")
+        reason = str(body.get("reason") or "")[:500]
+        verdict = body.get("lead_verdict")
+        desk = ctx().desk
+        actor = actor_of(request)
+        handoff = await blocking(desk.store.get, handoff_id)
+        if verdict is not None:
+            if verdict not in ("accept", "reject") or not reason.strip():
+                raise ValueError("a lead verdict is accept or reject, with a reason")
+            if handoff.lead_id is None or ctx().crm is None:
+                raise ValueError("this conversation has no lead to accept or reject")
+        closed = await blocking(desk.close, handoff_id, actor, outcome, reason)
+        if verdict is not None:  # only once the close went through: a retry adds nothing twice
+            await blocking(_verdict, handoff.lead_id, verdict, reason, actor.username)
+        return response.json(handoff_summary(closed, desk.model, now()))
+
+    def _verdict(lead_id: int, decision: str, reason: str, by: str) -> None:
+        crm = ctx().crm
+        give_verdict(crm, crm.lead(lead_id), decision, reason, by, load_scoring_model(), now())
+
+    @route("/console/api/handoffs/<handoff_id:int>/answers", ["POST"], "answer")
+    async def answer(request: Request, handoff_id: int) -> HTTPResponse:
+        body = body_of(request)
+        attribute = text_of(body, "attribute", 64)
+        text = text_of(body, "text", 300)
+        desk = ctx().desk
+        handoff = await blocking(desk.store.get, handoff_id)
+        if not desk.may_see(actor_of(request), handoff):
+            raise NotAllowed("not your conversation")
+        if handoff.lead_id is None or ctx().crm is None:
+            raise ValueError("this conversation has no lead")
+        card = await blocking(
+            change_answer, ctx().crm, interpreter(), handoff.lead_id, attribute, text,
+            handoff.language, handoff.conversation_id, now(),
+        )  # fmt: skip
+        return response.json(card)
+
+    @route("/console/api/users", ["GET"], "users")
+    async def users(request: Request) -> HTTPResponse:
+        _admin(request)
+        listed = await blocking(ctx().auth.users)
+        return response.json({"users": [
+            {"username": u.username, "role": u.role, "staff_id": u.staff_id,
+             "display_name": u.display_name, "active": u.active}
+            for u in listed
+        ]})  # fmt: skip
+
+    @route("/console/api/users", ["POST"], "add_user")
+    async def add_user(request: Request) -> HTTPResponse:
+        _admin(request)
+        body = body_of(request)
+        staff_id = body.get("staff_id") or None
+        display_name = body.get("display_name") or None
+        if staff_id is not None and (
+            not isinstance(staff_id, str) or staff_id not in ctx().desk.model.staff
+        ):
+            raise ValueError("unknown staff id")
+        if display_name is not None and not isinstance(display_name, str):
+            raise ValueError("`display_name` must be a text")
+        user = await blocking(
+            ctx().auth.add_user, text_of(body, "username", 64), text_of(body, "password", 256),
+            text_of(body, "role", 16), staff_id, display_name,
+        )  # fmt: skip
+        return response.json({"username": user.username, "role": user.role}, status=201)
+
+    @route("/console/api/users/<username:str>/active", ["POST"], "user_active")
+    async def user_active(request: Request, username: str) -> HTTPResponse:
+        _admin(request)
+        active = body_of(request).get("active")
+        if not isinstance(active, bool):
+            raise ValueError("`active` must be true or false")
+        await blocking(ctx().auth.set_active, username, active)
+        return response.json({"username": username, "active": active})
+
+
+def _admin(request: Request) -> None:
+    if request.ctx.session.role != "admin":
+        raise NotAllowed("only an admin may manage users")

@@ -1,0 +1,50 @@
+"""Run the staff console: `python -m handoff.console.server [--host H] [--port P]`.
+
+Wires the console from settings (the composition root): the handoff desk, the staff
+logins, the CRM store, the bot's HTTP API and the notification dispatcher (SMTP and
+Slack/Teams webhooks from LOTSE_SMTP_* / LOTSE_*_WEBHOOK_URL, see handoff/notify.py).
+`lotse run` starts it next to Rasa.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from crm_adapter.connect import open_crm
+from crm_adapter.store.engine import make_crm_engine
+from handoff.auth import StaffAuth
+from handoff.console.app import ConsoleContext, make_app
+from handoff.dispatch import dispatcher_from_settings
+from handoff.notify import notify_settings_from_env
+from handoff.wiring import desk, rasa_bot
+from lotse.settings import load_settings
+
+
+def context() -> ConsoleContext:
+    settings = load_settings()
+    engine = make_crm_engine(settings.database_url)
+    return ConsoleContext(
+        desk=desk(),
+        auth=StaffAuth(engine),
+        crm=open_crm(settings.database_url),
+        bot=rasa_bot(),
+        secure_cookies=os.environ.get("LOTSE_CONSOLE_INSECURE_COOKIES") != "1",
+        dispatcher=dispatcher_from_settings(engine, notify_settings_from_env()),
+    )
+
+
+def main() -> None:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(description="Serve Lotse's staff console.")
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.console_port)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    app = make_app(context())
+    app.run(host=args.host, port=args.port, access_log=False, motd=False, workers=1)
+
+
+if __name__ == "__main__":
+    main()

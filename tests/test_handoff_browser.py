@@ -1,0 +1,138 @@
+"""Handoff end to end in a real browser (Playwright driving Debian's Chromium).
+
+A visitor in the website widget asks for a person; an agent logged into the console
+in a second browser context claims the conversation; they write to each other; the
+agent hands back and the bot answers the next question. Then the same visitor path
+outside office hours, which ends in a callback request. Visitor text with HTML and
+script shows inert in the console.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crm_adapter.connect import open_crm
+from crm_adapter.outbox import Outbox
+from crm_adapter.port import Visit
+from crm_adapter.store.engine import make_crm_engine
+from lotse.settings import Settings
+from tests.conftest import set_clock
+from tests.console_client import PASSWORD, add_users
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+CHROMIUM = shutil.which("chromium")
+SATURDAY_10 = datetime(2026, 11, 28, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+TIMEOUT_MS = 30_000
+HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>Danke!'
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM:
+        pytest.skip("chromium is not installed (make browser-deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def staff(stack: Settings) -> Settings:
+    add_users(stack.database_url)
+    return stack
+
+
+def open_widget(browser: object, stack: Settings) -> object:
+    page = browser.new_context().new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"http://{stack.host}:{stack.web_port}/")
+    page.click(".lotse-launcher")
+    page.wait_for_selector(".lotse-bot")
+    return page
+
+
+def visitor_says(page: object, text: str) -> None:
+    page.fill(".lotse-input", text)  # type: ignore[attr-defined]
+    page.press(".lotse-input", "Enter")  # type: ignore[attr-defined]
+
+
+def wait_for_text(page: object, selector: str, text: str) -> None:
+    page.locator(selector, has_text=text).first.wait_for()  # type: ignore[attr-defined]
+
+
+def console_login(browser: object, stack: Settings, username: str) -> object:
+    page = browser.new_context().new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"http://{stack.host}:{stack.console_port}/console/")
+    page.fill("#login-username", username)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#queue")
+    return page
+
+
+def test_a_visitor_and_an_agent_talk_and_the_bot_takes_over_again(browser, staff):
+    visitor = open_widget(browser, staff)
+    visitor_says(visitor, "Ich möchte bitte mit einem Menschen sprechen")
+    wait_for_text(visitor, ".lotse-bot", "Position 1")
+    wait_for_text(visitor, ".lotse-status", "Position 1")
+
+    agent = console_login(browser, staff, "anna")
+    agent.locator(".queue-item").first.click()  # the queue shows it without a reload
+    agent.click("#claim")
+    wait_for_text(visitor, ".lotse-system", "Anna, Vertrieb hat das Gespräch übernommen")
+
+    agent.fill("#reply-text", "Guten Tag, hier ist Anna. Wie kann ich helfen?")
+    agent.click("#reply-send")
+    wait_for_text(visitor, ".lotse-agent", "Wie kann ich helfen?")
+    assert "Anna, Vertrieb" in visitor.locator(".lotse-agent .lotse-author").first.inner_text()
+
+    visitor_says(visitor, HOSTILE)
+    wait_for_text(agent, "#transcript .from-visitor", "Danke!")
+    shown = agent.locator("#transcript .from-visitor", has_text="Danke!").first.inner_text()
+    assert "<img" in shown and "<script>" in shown  # shown as text, not run
+    assert agent.locator("#transcript img").count() == 0
+    assert agent.evaluate("window.__xss") is None
+    assert visitor.locator(".lotse-bot", has_text=HOSTILE).count() == 0  # the bot stayed silent
+
+    agent.click("#hand-back")
+    wait_for_text(visitor, ".lotse-bot", "Anna, Vertrieb hat Sie an mich zurückgegeben")
+    visitor_says(visitor, "Wie lange dauert die Lieferung einer Presse?")
+    wait_for_text(visitor, ".lotse-bot", "8 bis 14 Wochen")
+
+
+def test_outside_office_hours_the_visitor_leaves_a_callback_request(browser, staff, stack_clock):
+    set_clock(stack_clock, SATURDAY_10)
+    visitor = open_widget(browser, staff)
+    visitor_says(visitor, "Can I talk to someone from sales?")
+    wait_for_text(visitor, ".lotse-bot", "not available right now")
+    visitor.locator(".lotse-button", has_text="Callback").click()
+    wait_for_text(visitor, ".lotse-bot", "Do you agree?")
+    visitor.locator(".lotse-button", has_text="Yes").last.click()
+    wait_for_text(visitor, ".lotse-bot", "Which phone number")
+    visitor_says(visitor, "0521 1234567")
+    wait_for_text(visitor, ".lotse-bot", "When suits you best?")
+    visitor_says(visitor, "Monday morning")
+    wait_for_text(visitor, ".lotse-bot", "will call you back on +495211234567")
+
+    sender = visitor.evaluate("window.lotseWidget.state().sender")
+    crm = open_crm(staff.database_url)
+    lead = crm.lead_for(Visit(sender, "rest", None, "en"))
+    [task] = lead.tasks
+    assert (task.kind, task.note, task.assignee) == ("callback", "Monday morning", None)
+    assert task.due_at == datetime(2026, 11, 30, 8, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert lead.phone == "+495211234567" and lead.consent is not None
+    assert Outbox(make_crm_engine(staff.database_url)).pending_count() >= 1
