@@ -55,6 +55,7 @@ class Stack:
             PYTHONUNBUFFERED="1",
             TF_CPP_MIN_LOG_LEVEL="2",
         )
+        env.update(self.extra_env)
         return env
 
     def commands(self) -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -82,7 +82,7 @@ class ValidateCallbackForm(Action):
         language = conversation_language(tracker)
         state = CallbackState.from_slot(tracker.get_slot("callback"))
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        now = datetime.now(timezone.utc)
+        now = desk().clock()  # office hours and meeting slots follow the desk's clock
         person = self.person(tracker, language)
         try:
             store = crm()
