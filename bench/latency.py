@@ -50,7 +50,9 @@ def bench_stack(
 ) -> dict[str, list[LoadResult]]:
     """Starts Lotse as `lotse run` does and runs each script at each concurrency."""
     rasa, actions, web = LOTSE_PORTS
-    settings = Settings(f"sqlite:///{data_dir / 'lotse.db'}", rasa, actions, web, "127.0.0.1")
+    settings = Settings(
+        f"sqlite:///{data_dir / 'lotse.db'}", rasa, actions, web, "127.0.0.1", console_port=38090
+    )
     stack = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True)
     stack.start()
     try:
