@@ -20,6 +20,8 @@ handoffs. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -55,6 +57,10 @@ class QueueWatcher:
         threading.Thread(target=self._follow, daemon=True).start()
 
     def _follow(self) -> None:
+        with contextlib.suppress(requests.RequestException):  # the stack stopped
+            self._stream()
+
+    def _stream(self) -> None:
         with requests.get(
             f"{self.admin.base}/console/api/events", headers=self.admin.headers(False),
             stream=True, timeout=(5, 120),
@@ -99,13 +105,18 @@ def listen(web: str, sender: str, after: int, text: str) -> float:
         after = update["last_id"]
 
 
-def round_of(web: str, watcher: QueueWatcher, agents: list[Staff], n: int, tag: str) -> dict:
+def round_of(
+    web: str, watcher: QueueWatcher, agents: list[Staff], n: int, tag: str,
+    pids: dict[str, int] | None = None,
+) -> dict:  # fmt: skip
     senders = [f"bench-{tag}-{i}" for i in range(n)]
+    before = {name: cpu_seconds(pid) for name, pid in (pids or {}).items()}
     with ThreadPoolExecutor(max_workers=n) as pool:
         starts = dict(
             zip(senders, pool.map(lambda s: ask_for_person(web, s), senders), strict=True)
         )
     watcher.wait_for(senders)
+    queue_cpu = {name: cpu_seconds(pid) - before[name] for name, pid in (pids or {}).items()}
     queue_ms = [(watcher.seen[s] - starts[s]) * 1000 for s in senders if s in watcher.seen]
     ids = {
         h["conversation_id"]: h["id"]
@@ -134,7 +145,13 @@ def round_of(web: str, watcher: QueueWatcher, agents: list[Staff], n: int, tag: 
             reply_ms.append((listening[sender].result(timeout=60) - sent[sender]) * 1000)
     for sender in senders:
         owner[sender].post(f"/console/api/handoffs/{ids[sender]}/close", {"outcome": "other"})
-    return {"queue": queue_ms, "reply": reply_ms, "lost": n - len(queue_ms)}
+    return {"queue": queue_ms, "reply": reply_ms, "lost": n - len(queue_ms), "cpu": queue_cpu}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def p(values: list[float], q: float) -> float:
@@ -178,7 +195,8 @@ def main() -> None:
             for _ in range(4):
                 more = round_of(web, watcher, agents, 1, f"idle{_}")
                 idle = {k: idle[k] + more[k] for k in ("queue", "reply")}
-            loaded = round_of(web, watcher, agents, args.handoffs, "load")
+            pids = {name: process.pid for name, process in stack.processes.items()}
+            loaded = round_of(web, watcher, agents, args.handoffs, "load", pids)
         finally:
             stack.stop()
     print(f"\nhandoff latency, {args.handoffs} concurrent handoffs (idle: 5 single handoffs):")
@@ -187,6 +205,8 @@ def main() -> None:
     idle_queue, idle_reply = p(idle["queue"], 0.95), p(idle["reply"], 0.95)
     print(f"  idle   queue p95 {idle_queue:.0f} ms, reply p95 {idle_reply:.0f} ms;"
           f" lost requests under load: {loaded['lost']}")  # fmt: skip
+    print("  CPU seconds per process while the 50 requests were queued: "
+          + ", ".join(f"{name} {s:.2f}" for name, s in loaded["cpu"].items()))  # fmt: skip
 
 
 if __name__ == "__main__":

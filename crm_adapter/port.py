@@ -19,7 +19,7 @@ may hold personal data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -192,6 +192,10 @@ class CrmPort(Protocol):
     def lead_for(self, visit: Visit) -> Lead:
         """The lead of this conversation (or of this known visitor); created if new."""
 
+    def find_lead(self, visit: Visit) -> Lead | None:
+        """The lead of this conversation or known visitor, if there is one; creates
+        nothing (an anonymous visitor leaves no record just by asking)."""
+
     def lead(self, lead_id: int) -> Lead:
         """Raises UnknownLead."""
 
@@ -236,3 +240,6 @@ class CrmPort(Protocol):
 
     def leads(self, stage: str | None = None) -> list[Lead]:
         """All leads with an email, or those at `stage`."""
+
+    def stages(self, lead_ids: Iterable[int]) -> dict[int, str | None]:
+        """The lifecycle stage of each of these leads (unknown ids left out); one query."""

@@ -492,6 +492,17 @@ class HandoffStore:
         with self._engine.connect() as c:
             return int(c.execute(select(func.max(events.c.id))).scalar() or 0)
 
+    def changed_since(self, after_id: int, limit: int = 1000) -> list[tuple[int, str]]:
+        """(event id, conversation id) of the events after `after_id`, oldest first."""
+        query = (
+            select(events.c.id, events.c.conversation_id)
+            .where(events.c.id > after_id)
+            .order_by(events.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as c:
+            return [(int(i), str(conversation)) for i, conversation in c.execute(query)]
+
     def conversation_event_id(self, conversation_id: str) -> int:
         query = select(func.max(events.c.id)).where(
             events.c.conversation_id == conversation_id[:128]

@@ -668,3 +668,20 @@ def test_migrating_from_0001_keeps_existing_tasks(empty_url: str) -> None:
         migrate(engine)
     finally:
         engine.dispose()
+
+
+def test_stages_of_many_leads_in_one_read(crm: LocalCrm) -> None:
+    first = crm.lead_for(Visit("web-stage-1", "web")).lead_id
+    second = crm.lead_for(Visit("web-stage-2", "web")).lead_id
+    crm.change_stage(second, StageRecord(None, "lead", "business email", at(1)))
+    assert crm.stages([first, second, 99999]) == {first: None, second: "lead"}
+    assert crm.stages([]) == {}
+
+
+def test_finding_a_lead_creates_nothing(crm: LocalCrm) -> None:
+    assert crm.find_lead(Visit("web-nobody", "web")) is None
+    assert crm.find_lead(Visit("web-nobody", "web")) is None
+    known = crm.lead_for(Visit("web-known", "web", "visitor-7")).lead_id
+    assert crm.find_lead(Visit("web-known", "web")).lead_id == known
+    assert crm.find_lead(Visit("web-later", "web", "visitor-7")).lead_id == known  # returning
+    assert crm.find_lead(Visit("web-later", "web")) is None  # that visit was not recorded

@@ -97,6 +97,7 @@ def test_a_visitor_asking_for_a_person_without_details_waits_in_the_sales_queue(
         "visitor_asked", "sales", None, "en",
     )  # fmt: skip
     assert "our Sales team" in dispatcher.messages[0]["text"]
+    assert waiting.lead_id is None  # asking for a person leaves no CRM record by itself
 
 
 def test_outside_office_hours_the_bot_says_so_and_offers_a_callback_or_meeting(at):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
+import threading
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,21 @@ from website.updates import FeedWatcher
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024
 RASA_TIMEOUT_SECONDS = 30
+
+
+_session_lock = threading.Lock()
+_sessions: list[requests.Session] = []
+
+
+def rasa_session() -> requests.Session:
+    """One keep-alive connection pool to Rasa for all request threads (Rasa sets no
+    cookies, so the shared session holds no per-visitor state)."""
+    with _session_lock:
+        if not _sessions:
+            session = requests.Session()
+            session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=64))
+            _sessions.append(session)
+        return _sessions[0]
 
 
 class SiteHandler(BaseHTTPRequestHandler):
@@ -104,7 +120,7 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def _forward(self, body: dict) -> None:
         try:
-            reply = requests.post(
+            reply = rasa_session().post(
                 f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=RASA_TIMEOUT_SECONDS
             )
             reply.raise_for_status()
@@ -113,10 +129,16 @@ class SiteHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.BAD_GATEWAY, {"error": "the assistant is not reachable"})
 
 
+class SiteServer(ThreadingHTTPServer):
+    # The standard library's backlog of 5 resets connections when dozens of visitors
+    # (and their long polls) connect at the same moment.
+    request_queue_size = 128
+
+
 def make_server(host: str, port: int, rasa_url: str) -> ThreadingHTTPServer:
     feed = FeedWatcher(desk())
     handler = partial(SiteHandler, content=load_content(), rasa_url=rasa_url, feed=feed)
-    server = ThreadingHTTPServer((host, port), handler)
+    server = SiteServer((host, port), handler)
     server.daemon_threads = True
     return server
 

@@ -112,7 +112,7 @@ def ask_of(tracker: Tracker, reason: str) -> Ask:
     language = conversation_language(tracker)
     lead = None
     try:
-        lead = crm().lead_for(visit_of(tracker, language))
+        lead = crm().find_lead(visit_of(tracker, language))
     except CrmError:
         log.exception("handoff: the CRM store failed; routing without the lead's answers")
     return Ask(

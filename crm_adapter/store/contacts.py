@@ -51,6 +51,19 @@ def _new_contact(s: Session, now: datetime) -> int:
     return row.id
 
 
+def known_contact_id(s: Session, visit: Visit) -> int | None:
+    """The contact of the conversation, else of the returning visitor; None if neither
+    is known. Reads only."""
+    conversation = s.execute(
+        select(Conversation.contact_id).where(Conversation.conversation_id == visit.conversation_id)
+    ).scalar_one_or_none()
+    if conversation is not None or visit.visitor_id is None:
+        return conversation
+    return s.execute(
+        select(Visitor.contact_id).where(Visitor.visitor_id == visit.visitor_id)
+    ).scalar_one_or_none()
+
+
 def contact_for_visit(s: Session, visit: Visit, now: datetime) -> Contact:
     """The contact of the conversation, else of the returning visitor, else a new
     anonymous one; the conversation and the visitor are recorded for it either way.

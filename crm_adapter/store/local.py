@@ -41,7 +41,7 @@ returning a `Lead`. Nothing here logs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -71,7 +71,12 @@ from crm_adapter.port import (
 from crm_adapter.scoring import InterestEvent
 from crm_adapter.store import mapping
 from crm_adapter.store.answers import record_answer, refresh_views
-from crm_adapter.store.contacts import consent_in_force, contact, contact_for_visit
+from crm_adapter.store.contacts import (
+    consent_in_force,
+    contact,
+    contact_for_visit,
+    known_contact_id,
+)
 from crm_adapter.store.engine import writer
 from crm_adapter.store.merge import merge_into, refresh_verdict
 from crm_adapter.store.models import (
@@ -193,6 +198,29 @@ class LocalCrm:
             return mapping.load_leads(s, list(s.execute(query.order_by(Contact.id)).scalars()))
 
         return self._run("listing leads", work, write=False)
+
+    def find_lead(self, visit: Visit) -> Lead | None:
+        mapping.checked_id(visit.conversation_id, "conversation id")
+        mapping.checked_id(visit.visitor_id, "visitor id")
+
+        def work(s: Session) -> Lead | None:
+            found = known_contact_id(s, visit)
+            if found is None:
+                return None
+            return mapping.load_leads(s, [contact(s, found, lock=False)])[0]
+
+        return self._run("looking up the lead of a conversation", work, write=False)
+
+    def stages(self, lead_ids: Iterable[int]) -> dict[int, str | None]:
+        wanted = sorted(set(lead_ids))
+
+        def work(s: Session) -> dict[int, str | None]:
+            if not wanted:
+                return {}
+            rows = s.execute(select(Contact.id, Contact.stage).where(Contact.id.in_(wanted)))
+            return {contact_id: stage for contact_id, stage in rows}
+
+        return self._run("reading lead stages", work, write=False)
 
     # Writes
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.05
 log = logging.getLogger(__name__)
 
 

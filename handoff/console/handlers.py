@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -18,6 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.qualification.interpret import AnswerInterpreter
+from crm_adapter.port import Visit
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.verdict import give_verdict
 from handoff.auth import BadCredentials, InvalidSession, TooManyAttempts
@@ -26,6 +28,7 @@ from handoff.console.lead_card import change_answer, lead_card
 from handoff.console.views import handoff_summary, message_view, note_view, transcript
 from handoff.console.web import COOKIE, actor_of, body_of, error, text_of
 from handoff.desk import ONLINE_WITHIN, NotAllowed
+from handoff.store import Handoff
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -130,13 +133,7 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
 
     def _stages(lead_ids: list[int | None]) -> dict[int, str | None]:
         crm = ctx().crm
-        stages: dict[int, str | None] = {}
-        for lead_id in {i for i in lead_ids if i is not None}:
-            try:
-                stages[lead_id] = crm.lead(lead_id).stage if crm else None
-            except Exception:  # noqa: BLE001 - a missing lead shows no stage
-                stages[lead_id] = None
-        return stages
+        return crm.stages(i for i in lead_ids if i is not None) if crm else {}
 
     @route("/console/api/presence", ["PUT"], "presence")
     async def presence(request: Request) -> HTTPResponse:
@@ -160,15 +157,18 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
         )
         last = feed.current
         await stream.send(f"event: change\ndata: {last}\n\n")
+        checked = -HEARTBEAT
         while True:
-            if actor.staff_id:
-                await blocking(ctx().desk.store.heartbeat, actor.staff_id)
+            if time.monotonic() - checked >= HEARTBEAT:  # presence and session, not per change
+                checked = time.monotonic()
+                if actor.staff_id:
+                    await blocking(ctx().desk.store.heartbeat, actor.staff_id)
+                try:
+                    await blocking(ctx().auth.session, token)
+                except InvalidSession:
+                    await stream.send("event: logout\ndata: {}\n\n")
+                    break
             changed = await feed.wait(last, timeout=HEARTBEAT)
-            try:
-                await blocking(ctx().auth.session, token)
-            except InvalidSession:
-                await stream.send("event: logout\ndata: {}\n\n")
-                break
             if changed > last:
                 last = changed
                 await stream.send(f"event: change\ndata: {last}\n\n")
@@ -192,8 +192,9 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
             except BotUnavailable:
                 bot_note = "the bot's part of the conversation is not available right now"
         card = None
-        if handoff.lead_id is not None and ctx().crm is not None:
-            card = await blocking(lead_card, ctx().crm, handoff.lead_id, now())
+        lead_id = await blocking(_lead_id, handoff, False)
+        if lead_id is not None:
+            card = await blocking(lead_card, ctx().crm, lead_id, now())
         notes = await blocking(desk.store.notes, handoff.id)
         history = await blocking(desk.store.events, handoff.id)
         return response.json({
@@ -252,12 +253,25 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
         if verdict is not None:
             if verdict not in ("accept", "reject") or not reason.strip():
                 raise ValueError("a lead verdict is accept or reject, with a reason")
-            if handoff.lead_id is None or ctx().crm is None:
+            lead_id = await blocking(_lead_id, handoff, False)
+            if lead_id is None:
                 raise ValueError("this conversation has no lead to accept or reject")
         closed = await blocking(desk.close, handoff_id, actor, outcome, reason)
         if verdict is not None:  # only once the close went through: a retry adds nothing twice
-            await blocking(_verdict, handoff.lead_id, verdict, reason, actor.username)
+            await blocking(_verdict, lead_id, verdict, reason, actor.username)
         return response.json(handoff_summary(closed, desk.model, now()))
+
+    def _lead_id(handoff: Handoff, create: bool) -> int | None:
+        """The lead of the handoff's conversation (it may have been made after the
+        request, e.g. by the qualification); with `create`, made if there is none."""
+        crm = ctx().crm
+        if crm is None:
+            return None
+        if handoff.lead_id is not None:
+            return handoff.lead_id
+        visit = Visit(handoff.conversation_id, handoff.channel or "unknown", None, handoff.language)
+        lead = crm.lead_for(visit) if create else crm.find_lead(visit)
+        return lead.lead_id if lead is not None else None
 
     def _verdict(lead_id: int, decision: str, reason: str, by: str) -> None:
         crm = ctx().crm
@@ -272,10 +286,11 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
         handoff = await blocking(desk.store.get, handoff_id)
         if not desk.may_see(actor_of(request), handoff):
             raise NotAllowed("not your conversation")
-        if handoff.lead_id is None or ctx().crm is None:
-            raise ValueError("this conversation has no lead")
+        lead_id = await blocking(_lead_id, handoff, True)  # the agent's answer makes one
+        if lead_id is None:
+            raise ValueError("no CRM store is configured")
         card = await blocking(
-            change_answer, ctx().crm, interpreter(), handoff.lead_id, attribute, text,
+            change_answer, ctx().crm, interpreter(), lead_id, attribute, text,
             handoff.language, handoff.conversation_id, now(),
         )  # fmt: skip
         return response.json(card)
