@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from handoff.office_hours import OfficeHours
-from handoff.ownership import HUMAN, WAITING
+from handoff.ownership import HUMAN, WAITING, IllegalTransition
 from handoff.routing import RoutingDecision, RoutingRequest, StaffStatus, route
 from handoff.routing_model import RoutingModel
 from handoff.store import Conflict, Handoff, HandoffStore, Message, NewHandoff, utc_now
@@ -209,7 +209,7 @@ class Desk:
             try:
                 done = self.store.transition(handoff, "timeout", None, now, closed_at=now,
                                              outcome="timed_out")  # fmt: skip
-            except Exception:  # Conflict: claimed or expired by someone else meanwhile
+            except (Conflict, IllegalTransition):  # claimed or expired by someone else meanwhile
                 continue
             expired.append(done)
             self.speak(done, "handoff_timed_out")

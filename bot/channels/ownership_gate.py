@@ -12,8 +12,11 @@ message. Message texts are personal data and never logged.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from handoff.ownership import WAITING
 from handoff.store import HandoffStore, utc_now
@@ -22,6 +25,7 @@ from handoff.wiring import handoff_store
 from lotse.settings import load_settings
 
 CANCEL_INTENT = "/cancel_handoff"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,13 @@ class OwnershipGate:
         return Admission(False, text)
 
     async def admit(self, conversation_id: str, text: str) -> Admission:
-        return await asyncio.to_thread(self.decide, conversation_id, text)
+        """As `decide`; if the handoff store cannot be read, the bot answers (and the
+        failure is logged without the text): a visitor is never left without a reply."""
+        try:
+            return await asyncio.to_thread(self.decide, conversation_id, text)
+        except SQLAlchemyError:
+            log.exception("ownership gate: the handoff store failed; the bot answers")
+            return Admission(True, text)
 
 
 @lru_cache(maxsize=1)
