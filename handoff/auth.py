@@ -2,7 +2,8 @@
 
 The framework-free core of the console's authentication: SQLAlchemy Core on SQLite or
 PostgreSQL, tables `handoff_users`, `handoff_sessions` and `handoff_login_attempts`
-(created by `StaffAuth` with `metadata.create_all`). Build the engine with
+(created by the Alembic migrations of the shared schema, `crm_adapter/migrations/`,
+brought up to date when `StaffAuth` is made). Build the engine with
 `crm_adapter.store.make_crm_engine`: on SQLite its `BEGIN IMMEDIATE` for writers is what
 makes the login limit hold under parallel attempts (on PostgreSQL, transaction-level
 advisory locks per username and per client do).
@@ -54,6 +55,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from crm_adapter.store.engine import writer
+from crm_adapter.store.migrate import migrate
 from crm_adapter.store.models import UtcDateTime, as_utc
 
 ROLES = ("agent", "admin")
@@ -271,7 +273,7 @@ class StaffAuth:
         self._max_attempts = max_attempts
         self._window = attempt_window
         self._clock = clock
-        metadata.create_all(engine)
+        migrate(engine)  # the shared schema, CRM and handoff tables, up to date
         _dummy_hash()  # made now, so the first unknown username costs no extra hashing
 
     def _now(self) -> datetime:

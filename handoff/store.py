@@ -9,7 +9,9 @@ increasing id is the change feed the console and the widget wait on.
 
 Personal data: message texts (what visitor and staff wrote) and notes. They are
 bounded (MAX_TEXT) and never logged. Errors from the database propagate as
-SQLAlchemy errors.
+SQLAlchemy errors. The tables are made by the Alembic migrations of the shared schema
+(`crm_adapter/migrations/versions/0003_handoff_and_staff.py`); the definitions below
+must match them (a test compares).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from crm_adapter.store.engine import writer
+from crm_adapter.store.migrate import migrate
 from crm_adapter.store.models import UtcDateTime
 from handoff.ownership import OPEN_STATES, WAITING, next_state
 
@@ -109,7 +112,7 @@ events = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("conversation_id", String(128), nullable=False),
-    Column("handoff_id", Integer),
+    Column("handoff_id", Integer, index=True),
     Column("kind", String(32), nullable=False),
     Column("actor", String(64)),
     Column("detail", JSON),
@@ -234,7 +237,7 @@ class HandoffStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._writer = writer(engine)
-        metadata.create_all(engine)
+        migrate(engine)  # the shared schema (crm_adapter/migrations/), up to date
 
     # -- handoffs ----------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from crm_adapter.store import make_crm_engine
+from crm_adapter.store.migrate import migrate
 from handoff import auth as auth_module
 from handoff.auth import (
     BadCredentials,
@@ -64,7 +65,10 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         engine = make_crm_engine(f"sqlite:///{tmp_path / 'auth.db'}")
     else:
         engine = make_crm_engine(request.getfixturevalue("postgres_url"))
-        metadata.drop_all(engine)  # each test starts without logins
+        migrate(engine)
+        with engine.begin() as connection:  # each test starts without logins
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
     yield engine
     engine.dispose()
 
