@@ -13,7 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
+
+from lotse.yaml_model import NodeReader, shown
 
 SCORING_FILE = Path(__file__).resolve().parents[1] / "bot" / "data" / "scoring.yml"
 FIT_ATTRIBUTES = ("company_size", "industry", "role", "region")
@@ -85,64 +87,18 @@ class ScoringModel:
     sql: Threshold
 
 
-class _Reader:
-    """Walks the YAML node tree so every error can name its line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, node: Node | None, message: str) -> ScoringModelError:
-        line = f":{node.start_mark.line + 1}" if node is not None else ""
-        return ScoringModelError(f"{self.path}{line}: {message}")
-
-    def mapping(self, node: Node, what: str, keys: set[str] | None = None) -> dict[str, Node]:
-        if not isinstance(node, MappingNode):
-            raise self.fail(node, f"{what} must be a mapping of keys to values")
-        result: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if keys is not None and key not in keys:
-                allowed = ", ".join(sorted(keys))
-                raise self.fail(key_node, f"unknown key '{key}' in {what} (allowed: {allowed})")
-            if key in result:
-                raise self.fail(key_node, f"'{key}' appears twice in {what}")
-            result[key] = value_node
-        return result
-
-    def require(self, parent: Node, items: dict[str, Node], key: str, what: str) -> Node:
-        if key not in items:
-            raise self.fail(parent, f"{what} needs '{key}'")
-        return items[key]
-
-    def integer(self, node: Node, what: str, low: int = 0, high: int | None = None) -> int:
-        value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, ScalarNode) else None
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self.fail(node, f"{what} must be a whole number, not {_shown(node)}")
-        if value < low or (high is not None and value > high):
-            limit = f"{low}-{high}" if high is not None else f">= {low}"
-            raise self.fail(node, f"{what} must be {limit}, not {value}")
-        return value
+class _Reader(NodeReader):
+    error = ScoringModelError
 
     def number(self, node: Node, what: str) -> float:
         value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, ScalarNode) else None
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1:
-            raise self.fail(node, f"{what} must be a number between 0 and 1, not {_shown(node)}")
+            raise self.fail(node, f"{what} must be a number between 0 and 1, not {shown(node)}")
         return float(value)
-
-    def labels(self, node: Node, what: str) -> dict[str, str]:
-        items = self.mapping(node, what, set(LANGUAGES))
-        missing = [lang for lang in LANGUAGES if lang not in items]
-        if missing:
-            raise self.fail(node, f"{what} needs a text for {', '.join(missing)}")
-        return {lang: str(items[lang].value) for lang in LANGUAGES}
 
     def points_table(self, node: Node, what: str) -> dict[str, int]:
         items = self.mapping(node, what)
         return {key: self.integer(value, f"{what}.{key}", 0, 100) for key, value in items.items()}
-
-
-def _shown(node: Node) -> str:
-    return repr(node.value) if isinstance(node, ScalarNode) else f"a {node.tag.split(':')[-1]}"
 
 
 def _size_bands(reader: _Reader, node: Node) -> tuple[SizeBand, ...]:

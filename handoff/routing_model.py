@@ -20,9 +20,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from handoff.office_hours import HOLIDAY_COUNTRIES, WEEKDAYS, Holidays, OfficeHours
+from lotse.yaml_model import NodeReader
 
 ROUTING_FILE = Path(__file__).resolve().parents[1] / "bot" / "data" / "routing.yml"
 LANGUAGES = ("de", "en")
@@ -105,29 +106,8 @@ class RoutingModel:
         return f"{member.first_name}, {label.get(language, label['en'])}"
 
 
-class _Reader:
-    """Walks the YAML node tree so every error can name its line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, node: Node | None, message: str) -> RoutingModelError:
-        line = f":{node.start_mark.line + 1}" if node is not None else ""
-        return RoutingModelError(f"{self.path}{line}: {message}")
-
-    def mapping(self, node: Node, what: str, keys: set[str] | None = None) -> dict[str, Node]:
-        if not isinstance(node, MappingNode):
-            raise self.fail(node, f"{what} must be a mapping of keys to values")
-        result: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if keys is not None and key not in keys:
-                allowed = ", ".join(sorted(keys))
-                raise self.fail(key_node, f"unknown key '{key}' in {what} (allowed: {allowed})")
-            if key in result:
-                raise self.fail(key_node, f"'{key}' appears twice in {what}")
-            result[key] = value_node
-        return result
+class _Reader(NodeReader):
+    error = RoutingModelError
 
     def keyed(self, node: Node, what: str) -> dict[str, tuple[Node, Node]]:
         """A mapping whose keys are names the file chooses (team keys, staff ids)."""
@@ -143,25 +123,6 @@ class _Reader:
                 )
             result[str(key_node.value)] = (key_node, value_node)
         return result
-
-    def require(self, parent: Node, items: dict[str, Node], key: str, what: str) -> Node:
-        if key not in items:
-            raise self.fail(parent, f"{what} needs '{key}'")
-        return items[key]
-
-    def text(self, node: Node, what: str) -> str:
-        if not isinstance(node, ScalarNode) or not str(node.value).strip():
-            raise self.fail(node, f"{what} must be a text, not {_shown(node)}")
-        return str(node.value).strip()
-
-    def integer(self, node: Node, what: str, low: int = 0, high: int | None = None) -> int:
-        value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, ScalarNode) else None
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self.fail(node, f"{what} must be a whole number, not {_shown(node)}")
-        if value < low or (high is not None and value > high):
-            limit = f"{low}-{high}" if high is not None else f">= {low}"
-            raise self.fail(node, f"{what} must be {limit}, not {value}")
-        return value
 
     def texts(self, node: Node, what: str) -> list[tuple[Node, str]]:
         """A list of texts; a single text is read as a list of one."""
@@ -191,17 +152,6 @@ class _Reader:
         if not _EMAIL.match(value):
             raise self.fail(node, f"{what} '{value}' is not an email address")
         return value
-
-    def labels(self, node: Node, what: str) -> dict[str, str]:
-        items = self.mapping(node, what, set(LANGUAGES))
-        missing = [lang for lang in LANGUAGES if lang not in items]
-        if missing:
-            raise self.fail(node, f"{what} needs a text for {', '.join(missing)}")
-        return {lang: self.text(items[lang], f"{what}.{lang}") for lang in LANGUAGES}
-
-
-def _shown(node: Node) -> str:
-    return repr(node.value) if isinstance(node, ScalarNode) else f"a {node.tag.split(':')[-1]}"
 
 
 def _days(reader: _Reader, node: Node, what: str) -> dict[int, tuple[time, time]]:
