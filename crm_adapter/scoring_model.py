@@ -236,14 +236,7 @@ def _threshold(reader: _Reader, node: Node, what: str) -> Threshold:
 def parse_scoring_model(text: str, path: Path) -> ScoringModel:
     """The model in `text` (the contents of `path`, which names it in errors)."""
     reader = _Reader(path)
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ScoringModelError(f"{path}{line}: not valid YAML ({error})") from error
-    if root is None:
-        raise ScoringModelError(f"{path}: the file is empty")
+    root = reader.root(text)
     keys = {"version", "fit", "interest", "lifecycle"}
     items = reader.mapping(root, "the scoring file", keys)
     if reader.integer(reader.require(root, items, "version", "the scoring file"), "version") != 1:

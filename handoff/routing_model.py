@@ -19,7 +19,6 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from handoff.office_hours import HOLIDAY_COUNTRIES, WEEKDAYS, Holidays, OfficeHours
@@ -344,14 +343,7 @@ def _rule(
 def parse_routing_model(text: str, path: Path) -> RoutingModel:
     """The model in `text` (the contents of `path`, which names it in errors)."""
     reader = _Reader(path)
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise RoutingModelError(f"{path}{line}: not valid YAML ({error})") from error
-    if root is None:
-        raise RoutingModelError(f"{path}: the file is empty")
+    root = reader.root(text)
     keys = {"version", "teams", "staff", "routing_rules", "fallback_team"}
     items = reader.mapping(root, "the routing file", keys)
     if "version" in items and reader.integer(items["version"], "version") != 1:

@@ -28,6 +28,18 @@ class NodeReader:
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    def root(self, text: str) -> Node:
+        """The file's top node; an error naming the line for invalid YAML or an empty file."""
+        try:
+            root = yaml.compose(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark is not None else ""
+            raise self.error(f"{self.path}{line}: not valid YAML ({error})") from error
+        if root is None:
+            raise self.error(f"{self.path}: the file is empty")
+        return root
+
     def fail(self, node: Node | None, message: str) -> ValueError:
         line = f":{node.start_mark.line + 1}" if node is not None else ""
         return self.error(f"{self.path}{line}: {message}")
