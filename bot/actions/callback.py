@@ -166,8 +166,9 @@ def arrange_callback(tracker: Tracker, state: CallbackState, language: str, now:
         or decision.assignee
         or (decision.responsible[0] if decision.responsible else None)
     )
-    team = the_desk.model.teams[decision.team]
-    hours = the_desk.hours(decision.team)
+    team_key = tracker.get_slot("handoff_team") or decision.team  # as routed when offered
+    team = the_desk.model.teams.get(team_key) or the_desk.model.teams[decision.team]
+    hours = the_desk.hours(team.key)
     opening = hours.next_opening(now)
     when = moment(opening.astimezone(hours.zone), language)
     store = crm()
