@@ -108,10 +108,45 @@ def test_a_visitor_and_an_agent_talk_and_the_bot_takes_over_again(browser, staff
     assert agent.evaluate("window.__xss") is None
     assert visitor.locator(".lotse-bot", has_text=HOSTILE).count() == 0  # the bot stayed silent
 
+    agent.fill("#note-text", "Interessiert an P400, Rückruf nächste Woche")
+    agent.click("#note-add")
+    wait_for_text(agent, "#notes", "Interessiert an P400")
+    agent.fill(".answer-input[data-attribute=employees]", "80 Mitarbeiter")
+    agent.click(".answer-edit[data-attribute=employees]")
+    wait_for_text(agent, ".answer-row[data-attribute=employees]", "80")
+    sender = visitor.evaluate("window.lotseWidget.state().sender")
+    lead = open_crm(staff.database_url).find_lead(Visit(sender, "rest"))
+    assert lead is not None and lead.answers["employees"].value["count"] == 80
+    assert lead.answers["employees"].source == "human"
+    assert visitor.locator(".lotse-msg", has_text="Interessiert an P400").count() == 0  # internal
+
     agent.click("#hand-back")
     wait_for_text(visitor, ".lotse-bot", "Anna, Vertrieb hat Sie an mich zurückgegeben")
     visitor_says(visitor, "Wie lange dauert die Lieferung einer Presse?")
     wait_for_text(visitor, ".lotse-bot", "8 bis 14 Wochen")
+
+
+def test_an_agent_closes_with_a_rejected_lead_and_the_visitor_is_told(browser, staff):
+    visitor = open_widget(browser, staff)
+    visitor_says(visitor, "Ich möchte bitte mit einem Menschen sprechen")
+    wait_for_text(visitor, ".lotse-status", "Position")
+    agent = console_login(browser, staff, "jonas")
+    agent.locator(".queue-item").first.click()
+    agent.click("#claim")
+    wait_for_text(visitor, ".lotse-system", "Jonas, Vertrieb")
+    agent.fill(".answer-input[data-attribute=role]", "Student")
+    agent.click(".answer-edit[data-attribute=role]")
+    wait_for_text(agent, ".answer-row[data-attribute=role]", "student")
+    agent.select_option("#close-outcome", "lead_rejected")
+    agent.fill("#close-reason", "Studentisches Projekt, kein Bedarf")
+    agent.click("#close")
+    wait_for_text(visitor, ".lotse-system", "Jonas, Vertrieb hat das Gespräch beendet")
+    sender = visitor.evaluate("window.lotseWidget.state().sender")
+    lead = open_crm(staff.database_url).find_lead(Visit(sender, "rest"))
+    assert lead is not None and lead.rejected
+    assert (lead.feedback[-1].decision, lead.feedback[-1].reason, lead.feedback[-1].actor) == (
+        "reject", "Studentisches Projekt, kein Bedarf", "jonas",
+    )  # fmt: skip
 
 
 def test_outside_office_hours_the_visitor_leaves_a_callback_request(browser, staff, stack_clock):

@@ -24,7 +24,7 @@ from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.verdict import give_verdict
 from handoff.auth import BadCredentials, InvalidSession, TooManyAttempts
 from handoff.bot_port import BotUnavailable
-from handoff.console.lead_card import change_answer, lead_card
+from handoff.console.lead_card import change_answer, empty_card, lead_card
 from handoff.console.views import handoff_summary, message_view, note_view, transcript
 from handoff.console.web import COOKIE, actor_of, body_of, error, text_of
 from handoff.desk import ONLINE_WITHIN, NotAllowed
@@ -195,6 +195,8 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
         lead_id = await blocking(_lead_id, handoff, False)
         if lead_id is not None:
             card = await blocking(lead_card, ctx().crm, lead_id, now())
+        elif ctx().crm is not None:
+            card = empty_card()
         notes = await blocking(desk.store.notes, handoff.id)
         history = await blocking(desk.store.events, handoff.id)
         return response.json({

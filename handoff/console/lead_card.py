@@ -34,6 +34,28 @@ def lead_card(crm: CrmPort, lead_id: int, now: datetime) -> dict[str, Any]:
     return report
 
 
+def empty_card() -> dict[str, Any]:
+    """The card of a visitor the CRM knows nothing about yet: no answers, but the
+    questions, so the agent can record what they learn (the first answer makes the lead)."""
+    return {
+        "lead_id": None,
+        "email": None,
+        "freemail": False,
+        "name": None,
+        "phone": None,
+        "stage": None,
+        "fit": None,
+        "interest": 0,
+        "answers": {},
+        "explanation": {"fit": ["nothing known yet"], "interest": []},
+        "consent": None,
+        "timeline": [],
+        "tasks": [],
+        "feedback": [],
+        "questions": [q.key for q in load_questionnaire().questions],
+    }
+
+
 def change_answer(
     crm: CrmPort,
     interpreter: AnswerInterpreter,
