@@ -40,6 +40,7 @@ from crm_adapter.outbox import Outbox, OutboxItem
 from crm_adapter.port import EMAIL, SLACK, TEAMS, Notification
 from handoff.notify import (
     Email,
+    MailFolderSender,
     NotifySettings,
     RetryableNotificationError,
     SmtpSender,
@@ -62,7 +63,7 @@ class Dispatcher:
     def __init__(
         self,
         outbox: Outbox,
-        smtp: SmtpSender | None,
+        smtp: SmtpSender | MailFolderSender | None,
         slack: WebhookSender | None,
         teams: WebhookSender | None,
         clock: Callable[[], datetime] = utc_now,
@@ -148,9 +149,12 @@ class _NotConfigured(Exception):
 
 def dispatcher_from_settings(engine: Engine, settings: NotifySettings) -> Dispatcher:
     """A dispatcher on the CRM store at `engine`, with the senders `settings` configure
-    (SMTP if a host is set, each webhook if its URL is set)."""
-    smtp = None
-    if settings.smtp_host:
+    (SMTP if a host is set, else the mail folder if one is set; each webhook if its
+    URL is set)."""
+    smtp: SmtpSender | MailFolderSender | None = None
+    if settings.smtp_host is None and settings.mail_dir is not None:
+        smtp = MailFolderSender(settings.mail_dir, settings.smtp_sender)
+    elif settings.smtp_host:
         smtp = SmtpSender(
             settings.smtp_host,
             settings.smtp_port,

@@ -29,12 +29,14 @@ import os
 import random
 import smtplib
 import ssl
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid, parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
@@ -143,30 +145,61 @@ class SmtpSender:
         log.info("email sent (%d recipients, invitation: %s)", len(email.to), bool(email.ics))
 
     def _message(self, email: Email) -> EmailMessage:
-        if not email.to:
-            raise PermanentNotificationError("email has no recipients")
-        for address in (self._sender, *email.to):
-            _check_address(address)
-        if "\r" in email.subject or "\n" in email.subject:
-            raise PermanentNotificationError("CR or LF in the subject refused")
-        # The SMTP policy writes CRLF everywhere, which keeps the ICS lines intact.
-        message = EmailMessage(policy=SMTP_POLICY)
-        message["From"] = self._sender
-        message["To"] = ", ".join(email.to)
-        message["Subject"] = email.subject
-        message["Date"] = format_datetime(datetime.now(timezone.utc))
-        message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2])
-        message.set_content(email.body, charset="utf-8", cte="quoted-printable")
-        if email.ics is not None:
-            message.add_attachment(
-                email.ics,
-                subtype="calendar",
-                charset="utf-8",
-                cte="base64",
-                filename="invite.ics",
-                params={"method": "REQUEST"},
-            )
-        return message
+        return build_message(email, self._sender)
+
+
+class MailFolderSender:
+    """The embedded default without an SMTP server: each email is written as an `.eml`
+    file (readable by any mail program) into `folder`, owner-only, so nothing is lost
+    and a demo shows what would have been sent. Personal data: the files hold it."""
+
+    def __init__(self, folder: Path, sender: str) -> None:
+        self._folder = folder
+        self._sender = sender
+
+    def send(self, email: Email) -> None:
+        message = build_message(email, self._sender)
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+            name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
+            partial = self._folder / f".{name}.tmp"
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(message.as_bytes())
+            partial.replace(self._folder / name)
+        except OSError as exc:
+            raise RetryableNotificationError(
+                f"mail folder not writable ({type(exc).__name__})"
+            ) from None
+        log.info("email written to the mail folder (%d recipients)", len(email.to))
+
+
+def build_message(email: Email, sender: str) -> EmailMessage:
+    """The MIME message of `email`; PermanentNotificationError for an unsafe header."""
+    if not email.to:
+        raise PermanentNotificationError("email has no recipients")
+    for address in (sender, *email.to):
+        _check_address(address)
+    if "\r" in email.subject or "\n" in email.subject:
+        raise PermanentNotificationError("CR or LF in the subject refused")
+    # The SMTP policy writes CRLF everywhere, which keeps the ICS lines intact.
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["From"] = sender
+    message["To"] = ", ".join(email.to)
+    message["Subject"] = email.subject
+    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
+    message.set_content(email.body, charset="utf-8", cte="quoted-printable")
+    if email.ics is not None:
+        message.add_attachment(
+            email.ics,
+            subtype="calendar",
+            charset="utf-8",
+            cte="base64",
+            filename="invite.ics",
+            params={"method": "REQUEST"},
+        )
+    return message
 
 
 def _check_address(address: str) -> None:
@@ -328,6 +361,7 @@ class NotifySettings:
     smtp_starttls: bool
     slack_webhook_url: str | None = field(repr=False)
     teams_webhook_url: str | None = field(repr=False)
+    mail_dir: Path | None = None  # without an SMTP host, emails are written here
 
 
 def notify_settings_from_env(env: Mapping[str, str] = os.environ) -> NotifySettings:
@@ -381,4 +415,5 @@ def notify_settings_from_env(env: Mapping[str, str] = os.environ) -> NotifySetti
         smtp_starttls=starttls == "1",
         slack_webhook_url=urls["LOTSE_SLACK_WEBHOOK_URL"],
         teams_webhook_url=urls["LOTSE_TEAMS_WEBHOOK_URL"],
+        mail_dir=Path(mail_dir) if (mail_dir := optional("LOTSE_MAIL_DIR")) else None,
     )

@@ -51,6 +51,8 @@ class Stack:
             LOTSE_RASA_PORT=str(self.settings.rasa_port),
             LOTSE_HOST=self.settings.host,
             LOTSE_RASA_TOKEN=self.rasa_token,
+            # Without an SMTP server, notification emails are written here as .eml files.
+            LOTSE_MAIL_DIR=os.environ.get("LOTSE_MAIL_DIR") or str(self.data_dir / "mail"),
             LOTSE_CONSOLE_INSECURE_COOKIES="0" if self.secure_cookies else "1",
             PYTHONUNBUFFERED="1",
             TF_CPP_MIN_LOG_LEVEL="2",

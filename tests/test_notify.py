@@ -421,3 +421,20 @@ def test_bad_settings_name_the_variable_not_the_value(variable: str, value: str)
     message = str(caught.value)
     assert variable in message or "LOTSE_SMTP_PASSWORD" in message
     assert value not in message
+
+
+def test_without_smtp_emails_land_in_the_mail_folder_owner_only(tmp_path):
+    from handoff.notify import MailFolderSender
+
+    folder = tmp_path / "mail"
+    sender = MailFolderSender(folder, "lotse@nordwerk.example")
+    sender.send(
+        Email(("anna.becker@nordwerk.example",), "Rückruf", "Bitte zurückrufen", "BEGIN:VCALENDAR")
+    )
+    [written] = list(folder.glob("*.eml"))
+    assert oct(written.stat().st_mode & 0o777) == "0o600"
+    message = message_from_bytes(written.read_bytes(), policy=default_policy)
+    assert message["To"] == "anna.becker@nordwerk.example" and message["Subject"] == "Rückruf"
+    assert [part.get_content_type() for part in message.iter_attachments()] == ["text/calendar"]
+    with pytest.raises(PermanentNotificationError):
+        sender.send(Email(("x@y.example",), "a\nBcc: evil@example.com", "b"))
