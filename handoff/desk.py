@@ -170,7 +170,7 @@ class Desk:
 
     def queued(self, handoff: Handoff) -> Queued:
         position = self.store.position(handoff)
-        minutes = max(1, position * self.texts.default_minutes)
+        minutes = self.expected_minutes(handoff.team, position)
         language = handoff.language
         person = self.person_label(handoff.assignee, language)
         values = {"position": position, "minutes": minutes}
@@ -182,6 +182,13 @@ class Desk:
             )
         )
         return Queued(handoff, position, minutes, text)
+
+    def expected_minutes(self, team: str, position: int) -> int:
+        """Position times the team's recent average wait for a claim (the configured
+        default per conversation until there are claims on record); at least 1."""
+        waits = self.store.recent_waits(team)
+        per_conversation = sum(waits) / len(waits) / 60 if waits else self.texts.default_minutes
+        return max(1, round(position * per_conversation))
 
     def unavailable(
         self, decision: RoutingDecision, language: str, now: datetime, why: str

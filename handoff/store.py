@@ -381,6 +381,19 @@ class HandoffStore:
         with self._engine.connect() as c:
             return int(c.execute(query).scalar_one()) + 1
 
+    def recent_waits(self, team: str, limit: int = 20) -> list[float]:
+        """Seconds from request to claim of the team's latest claimed handoffs."""
+        query = (
+            select(handoffs.c.requested_at, handoffs.c.claimed_at)
+            .where(handoffs.c.team == team, handoffs.c.claimed_at.is_not(None))
+            .order_by(handoffs.c.id.desc())
+            .limit(limit)
+        )
+        with self._engine.connect() as c:
+            return [
+                (claimed - requested).total_seconds() for requested, claimed in c.execute(query)
+            ]
+
     def loads(self) -> dict[str, int]:
         """Open handoffs per staff member they are assigned to."""
         query = (

@@ -247,3 +247,12 @@ def test_texts_are_bounded_and_kept_verbatim(desk: Desk):
     hostile = "<script>alert(1)</script>" + "x" * 5000
     message = desk.reply(handoff.id, ANNA, hostile)
     assert message.text.startswith("<script>") and len(message.text) == 2000
+
+
+def test_the_expected_wait_learns_from_recent_claims(desk: Desk, clock: Clock):
+    assert queued(desk, "web-a").minutes == 2  # nothing on record: the configured default
+    first = desk.store.open_handoff("web-a")
+    clock.now = TUESDAY_10 + timedelta(minutes=6)
+    desk.claim(first.id, JONAS)  # claimed after six minutes
+    assert queued(desk, "web-b").minutes == 6
+    assert queued(desk, "web-c").minutes == 12  # second in the queue
