@@ -32,7 +32,7 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     # Rasa's HTTP API token, shared with the console (hand-back, timeouts); made up per
     # run unless LOTSE_RASA_TOKEN sets one. A secret: never printed.
-    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    rasa_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     # Off only where the console is reached over plain HTTP (tests on 127.0.0.1).
     secure_cookies: bool = True
@@ -88,8 +88,7 @@ class Stack:
                 "--port",
                 str(s.rasa_port),
                 "--enable-api",
-                "--auth-token",
-                self.rasa_token,
+                f"--auth-token={self.rasa_token}",  # one argument: a token may start with "-"
             ],
             "website": [
                 sys.executable,

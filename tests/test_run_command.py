@@ -68,3 +68,15 @@ def test_run_prints_the_url_serves_the_chat_and_ctrl_c_stops_everything(tmp_path
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_the_rasa_api_token_is_one_argument_even_when_it_starts_with_a_dash(tmp_path):
+    from lotse.runner import Stack
+    from lotse.settings import Settings
+
+    settings = Settings(f"sqlite:///{tmp_path / 'x.db'}", 1, 2, 3, "127.0.0.1")
+    stack = Stack(settings, tmp_path / "model.tar.gz", data_dir=tmp_path, rasa_token="-abc")
+    rasa = stack.commands()["rasa"]
+    assert "--auth-token=-abc" in rasa and "-abc" not in rasa
+    assert stack.environment()["LOTSE_RASA_TOKEN"] == "-abc"
+    assert "abc" not in repr(stack)
