@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
+import socket
 import threading
 from functools import partial
 from http import HTTPStatus
@@ -59,6 +60,12 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.rasa_url = rasa_url
         self.feed = feed
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as two writes: without this, Nagle's algorithm holds
+        # the body until the client's delayed ACK (up to 40 ms per response).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Requests are not logged: paths and bodies may carry visitor data."""
