@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import QueuePool
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -27,6 +28,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA secure_delete=ON",
 )
 CONNECT_TIMEOUT = 10
+SQLITE_POOL_SIZE = 5
+SQLITE_POOL_OVERFLOW = 20
 WRITE_OPTION = "lotse_crm_write"
 
 
@@ -49,7 +52,20 @@ def make_crm_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, future=True)
+        # SQLAlchemy 1.4 gives file databases a NullPool: a new connection, and the
+        # pragmas above, for every statement block. A small pool keeps them open.
+        in_memory = not parsed.database or parsed.database == ":memory:"
+        pooling = (
+            {}
+            if in_memory
+            else {  # an in-memory database lives in one connection
+                "poolclass": QueuePool,
+                "pool_size": SQLITE_POOL_SIZE,
+                "max_overflow": SQLITE_POOL_OVERFLOW,
+                "connect_args": {"check_same_thread": False},  # a pooled connection moves threads
+            }
+        )
+        engine = create_engine(parsed, future=True, **pooling)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
