@@ -1,0 +1,164 @@
+"""The generic webhook connector: CRM events as signed JSON POSTs (Zapier, n8n, own code).
+
+Each event is POSTed as JSON to the configured URL with these headers:
+
+- `X-Lotse-Event-Id`: the event's stable id. A retry sends the same id, so a receiver
+  that remembers ids it has processed never applies an event twice.
+- `X-Lotse-Timestamp`: seconds since the epoch when this attempt was signed.
+- `X-Lotse-Signature`: `v1=` + hex HMAC-SHA256, keyed with the shared secret, over
+  `"{timestamp}.{raw body}"` (the body bytes exactly as received).
+
+A receiver verifies by recomputing the HMAC over the timestamp header, a dot and the raw
+body, comparing in constant time, and rejecting timestamps older than a few minutes
+(replays); `verify_signature` below does exactly that and is the reference.
+
+Errors (a `CrmError` hierarchy, so the delivery worker decides by type):
+`CrmDeliveryError` -> `RetryableDeliveryError` (timeout, connection refused, 5xx, 408,
+429; carries `retry_after` from a Retry-After header) / `PermanentDeliveryError`
+(other 4xx, a redirect) / `DeliveryAuthError` (401, 403: the secret or URL is wrong).
+The URL and the secret are never logged or put into an error message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from crm_adapter.port import CrmError
+
+SIGNATURE_VERSION = "v1"
+DEFAULT_TOLERANCE_SECONDS = 300
+TIMEOUT_SECONDS = 10
+MAX_RETRY_AFTER = 3600.0
+
+
+class CrmDeliveryError(CrmError):
+    """An event could not be delivered to the external CRM."""
+
+
+class RetryableDeliveryError(CrmDeliveryError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(CrmDeliveryError):
+    """Retrying the same event cannot succeed (it goes to the dead letters)."""
+
+
+class DeliveryAuthError(PermanentDeliveryError):
+    """The CRM refused our credentials; nothing will get through until they are fixed."""
+
+
+@dataclass(frozen=True)
+class CrmEvent:
+    """One change for the external CRM. `event_id` is stable across retries."""
+
+    event_id: str
+    kind: str  # e.g. "contact.updated", "stage.changed", "handoff.closed"
+    lead_id: int
+    payload: Mapping[str, Any]
+    occurred_at: str  # ISO 8601
+
+
+def body_of(event: CrmEvent) -> bytes:
+    document = {
+        "id": event.event_id,
+        "type": event.kind,
+        "lead_id": event.lead_id,
+        "occurred_at": event.occurred_at,
+        "data": dict(event.payload),
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def signature(secret: bytes, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_VERSION}={digest}"
+
+
+def verify_signature(
+    secret: bytes,
+    body: bytes,
+    timestamp_header: str | None,
+    signature_header: str | None,
+    now: float | None = None,
+    tolerance: float = DEFAULT_TOLERANCE_SECONDS,
+) -> bool:
+    """What a receiver does: the signature matches and the timestamp is recent."""
+    if not timestamp_header or not signature_header or not timestamp_header.isdigit():
+        return False
+    timestamp = int(timestamp_header)
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance:
+        return False
+    expected = signature(secret, timestamp, body)
+    return hmac.compare_digest(expected, signature_header.strip())
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    return min(float(value.strip()), MAX_RETRY_AFTER)
+
+
+@dataclass
+class WebhookConnector:
+    """Delivers `CrmEvent`s to one URL, signed with one secret. Thread-safe as far as the
+    `requests.Session` is (one per worker thread is the safe use)."""
+
+    url: str = field(repr=False)
+    secret: bytes = field(repr=False)
+    session: requests.Session = field(default_factory=requests.Session, repr=False)
+    timeout: float = TIMEOUT_SECONDS
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError("the webhook URL must be an http(s) URL")
+        if len(self.secret) < 16:
+            raise ValueError("the webhook secret must be at least 16 bytes")
+
+    def deliver(self, event: CrmEvent) -> None:
+        """Sends `event` once; raises a `CrmDeliveryError` subclass when it did not land.
+        Idempotent for a receiver that honours `X-Lotse-Event-Id`."""
+        body = body_of(event)
+        timestamp = int(self.clock())
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Lotse-Event-Id": event.event_id,
+            "X-Lotse-Timestamp": str(timestamp),
+            "X-Lotse-Signature": signature(self.secret, timestamp, body),
+            "User-Agent": "Lotse-Webhook/1",
+        }
+        try:
+            reply = self.session.post(
+                self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
+            )
+        except requests.Timeout:
+            raise RetryableDeliveryError("the webhook timed out") from None
+        except requests.RequestException as error:
+            raise RetryableDeliveryError(
+                f"the webhook is not reachable ({type(error).__name__})"
+            ) from None
+        self._check(reply)
+
+    @staticmethod
+    def _check(reply: requests.Response) -> None:
+        status = reply.status_code
+        if 200 <= status < 300:
+            return
+        if status in (401, 403):
+            raise DeliveryAuthError(f"the webhook refused the request ({status})")
+        if status in (408, 429) or status >= 500:
+            raise RetryableDeliveryError(
+                f"the webhook answered {status}", _retry_after(reply.headers.get("Retry-After"))
+            )
+        raise PermanentDeliveryError(f"the webhook answered {status}")
