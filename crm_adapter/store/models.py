@@ -289,3 +289,26 @@ OWNED_BY_CONTACT = (
     OutboxRow,
     FeedbackRow,
 )
+
+
+class CrmEventRow(Base):
+    """A change for the external CRM (delivery outbox, issue 5): pending until
+    `delivered_at` or `dead_at`; delivered one at a time per contact, oldest first.
+    `event_id` is the stable idempotency key the connectors send; `last_error` an error
+    kind only. Personal data: `payload` may carry the contact's answers."""
+
+    __tablename__ = "crm_events"
+    id = Column(Integer, primary_key=True)
+    event_id = Column(String(64), nullable=False)
+    contact_id = Column(Integer, nullable=False, index=True)
+    kind = Column(String(64), nullable=False)
+    payload = Column(JSON, nullable=False)
+    occurred_at = Column(UtcDateTime, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UtcDateTime, nullable=False)
+    locked_until = Column(UtcDateTime)
+    delivered_at = Column(UtcDateTime)
+    dead_at = Column(UtcDateTime)
+    last_error = Column(String(200))
+
+    __table_args__ = (Index("uq_crm_events_event_id", "event_id", unique=True),)

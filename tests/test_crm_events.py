@@ -1,0 +1,187 @@
+"""The delivery outbox for external CRMs and its worker (crm_adapter/events.py), on
+SQLite and PostgreSQL: order per contact, exactly-once claims across workers, retries
+honouring Retry-After, dead letters that hold the contact's later events back, and the
+webhook connector delivering a backlog once the receiver is back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from crm_adapter.events import DeliveryWorker, EventOutbox
+from crm_adapter.store.engine import make_crm_engine
+from crm_adapter.store.migrate import migrate
+from crm_adapter.webhook import (
+    CrmEvent,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+    WebhookConnector,
+)
+from tests.fake_servers import FakeWebhookServer, Reply
+from tests.test_crm_store import postgres_database
+
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class FakeConnector:
+    """Records what it was given; fails with the errors queued for it first."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.delivered: list[CrmEvent] = []
+        self.lock = threading.Lock()
+
+    def deliver(self, event: CrmEvent) -> None:
+        with self.lock:
+            if self.errors:
+                raise self.errors.pop(0)
+            self.delivered.append(event)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventOutbox]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'events.db'}"
+        migrate(url)
+        yield EventOutbox(make_crm_engine(url))
+    else:
+        with postgres_database() as url:
+            migrate(url)
+            engine = make_crm_engine(url)
+            yield EventOutbox(engine)
+            engine.dispose()
+
+
+def add(outbox: EventOutbox, lead_id: int, kind: str, n: int = 0) -> str:
+    return outbox.add(lead_id, kind, {"n": n}, T0)
+
+
+def test_events_of_one_contact_go_in_order_others_in_parallel(outbox: EventOutbox):
+    add(outbox, 1, "contact.created")
+    add(outbox, 1, "stage.changed")
+    add(outbox, 2, "contact.created")
+    first = outbox.claim(T0)
+    assert [(c.event.lead_id, c.event.kind) for c in first] == [
+        (1, "contact.created"), (2, "contact.created"),
+    ]  # fmt: skip
+    assert outbox.claim(T0) == []  # contact 1's next waits for its head; the heads are leased
+    outbox.delivered(first[0].row_id, T0)
+    [second] = outbox.claim(T0)
+    assert (second.event.lead_id, second.event.kind) == (1, "stage.changed")
+
+
+def test_a_lease_that_runs_out_makes_the_event_due_again_with_the_same_id(outbox: EventOutbox):
+    event_id = add(outbox, 1, "contact.created")
+    [taken] = outbox.claim(T0)
+    assert outbox.claim(T0 + timedelta(seconds=10)) == []
+    [again] = outbox.claim(T0 + outbox.lease + timedelta(seconds=1))
+    assert again.row_id == taken.row_id and again.event.event_id == event_id
+
+
+def test_concurrent_workers_claim_every_event_exactly_once(outbox: EventOutbox):
+    for lead_id in range(40):
+        add(outbox, lead_id, "contact.created")
+    barrier = threading.Barrier(4)
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        barrier.wait()
+        while batch := outbox.claim(T0, limit=3):
+            with lock:
+                taken.extend(c.row_id for c in batch)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(taken) == sorted(set(taken)) and len(taken) == 40
+
+
+def test_the_worker_retries_honouring_retry_after_then_delivers(outbox: EventOutbox):
+    clock = Clock()
+    connector = FakeConnector(RetryableDeliveryError("429", retry_after=30))
+    worker = DeliveryWorker(outbox, connector, clock, rng=lambda: 0.5)
+    add(outbox, 1, "contact.created")
+    assert worker.run_once() == 0
+    clock.now = T0 + timedelta(seconds=29)
+    assert worker.run_once() == 0 and connector.delivered == []
+    clock.now = T0 + timedelta(seconds=31)
+    assert worker.run_once() == 1
+    assert [e.kind for e in connector.delivered] == ["contact.created"]
+    assert outbox.pending_count() == 0
+
+
+def test_a_dead_letter_holds_back_the_contacts_later_events_until_revived_or_discarded(
+    outbox: EventOutbox,
+):
+    clock = Clock()
+    connector = FakeConnector(PermanentDeliveryError("400"))
+    worker = DeliveryWorker(outbox, connector, clock)
+    add(outbox, 1, "contact.created")
+    add(outbox, 1, "stage.changed")
+    add(outbox, 2, "contact.created")
+    assert worker.run_once() == 1  # contact 2 went through; contact 1's head is dead
+    [dead] = outbox.dead_letters()
+    assert (dead["contact_id"], dead["kind"], dead["last_error"]) == (
+        1, "contact.created", "PermanentDeliveryError",
+    )  # fmt: skip
+    assert worker.run_once() == 0  # "stage.changed" waits behind the dead letter
+    assert outbox.revive(dead["id"], clock.now)
+    assert worker.run_once() == 1 and worker.run_once() == 1
+    assert [(e.lead_id, e.kind) for e in connector.delivered] == [
+        (2, "contact.created"), (1, "contact.created"), (1, "stage.changed"),
+    ]  # fmt: skip
+    assert not outbox.revive(dead["id"], clock.now)  # delivered now: nothing to revive
+
+
+def test_max_attempts_make_a_dead_letter_which_can_be_discarded(outbox: EventOutbox):
+    clock = Clock()
+    connector = FakeConnector(*(RetryableDeliveryError("503") for _ in range(3)))
+    worker = DeliveryWorker(outbox, connector, clock, max_attempts=3, rng=lambda: 0.0)
+    add(outbox, 1, "contact.created")
+    add(outbox, 1, "stage.changed")
+    for minute in range(3):
+        clock.now = T0 + timedelta(minutes=minute)
+        worker.run_once()
+    [dead] = outbox.dead_letters()
+    assert dead["attempts"] == 3
+    assert outbox.discard(dead["id"], clock.now)
+    assert worker.run_once() == 1 and connector.delivered[0].kind == "stage.changed"
+
+
+def test_a_backlog_reaches_a_webhook_that_was_down_once_each_in_order(outbox: EventOutbox):
+    clock = Clock()
+    for n in range(3):
+        outbox.add(7, "answer.saved", {"n": n}, T0)
+    outbox.add(8, "answer.saved", {"n": 0}, T0)
+    down = [Reply(503, {"Retry-After": "1"}) for _ in range(2)]
+    with FakeWebhookServer(*down) as server:
+        worker = DeliveryWorker(
+            outbox, WebhookConnector(server.url, b"a shared secret of 32 bytes....."), clock
+        )
+        for second in range(0, 60, 2):
+            clock.now = T0 + timedelta(seconds=second)
+            worker.run_once()
+        received = [r for r in server.received]
+    ids = [r.headers["X-Lotse-Event-Id"] for r in received]
+    delivered = ids[2:]  # the first two answers were 503s
+    assert len(delivered) == 4 and len(set(delivered)) == 4  # each once
+    by_contact = [r.body for r in received[2:] if b'"lead_id":7' in r.body]
+    assert [b'"n":0' in by_contact[0], b'"n":1' in by_contact[1], b'"n":2' in by_contact[2]] == [
+        True, True, True,
+    ]  # fmt: skip
+    assert outbox.pending_count() == 0
