@@ -113,6 +113,12 @@ def cmd_leads(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    from lotse.deliveries_command import run
+
+    return run(args)
+
+
 def cmd_staff(args: argparse.Namespace) -> int:
     from handoff.staff_command import run
 
@@ -133,9 +139,14 @@ def parser() -> argparse.ArgumentParser:
         ("train", "train the model if its inputs changed", cmd_train),
         ("run", "start the bot, action server and demo website (Ctrl-C stops)", cmd_run),
         ("eval", "evaluate the NLU on held-out data (and cross-validation)", cmd_eval),
-        ("handoffs", "list recorded requests for a human expert", cmd_handoffs),
+        ("handoffs", "list open and recent handoffs to people", cmd_handoffs),
         ("leads", "list, show, accept or reject leads in the CRM store", cmd_leads),
         ("staff", "add, list, disable or remove logins of the staff console", cmd_staff),
+        (
+            "deliveries",
+            "list, retry or discard CRM events that could not be delivered",
+            cmd_deliveries,
+        ),
     ]
     for name, help_text, handler in commands:
         command = sub.add_parser(name, help=help_text, description=help_text)
@@ -155,6 +166,10 @@ def parser() -> argparse.ArgumentParser:
             from handoff.staff_command import add_arguments as add_staff_arguments
 
             add_staff_arguments(command)
+        if name == "deliveries":
+            from lotse.deliveries_command import add_arguments as add_delivery_arguments
+
+            add_delivery_arguments(command)
     return root
 
 

@@ -185,3 +185,29 @@ def test_a_backlog_reaches_a_webhook_that_was_down_once_each_in_order(outbox: Ev
         True, True, True,
     ]  # fmt: skip
     assert outbox.pending_count() == 0
+
+
+def test_the_deliveries_command_lists_retries_and_discards_dead_letters(capsys):
+    from lotse import cli
+    from lotse.settings import load_settings
+
+    url = load_settings().database_url  # the test's own SQLite (conftest)
+    migrate(url)
+    outbox = EventOutbox(make_crm_engine(url))
+    add(outbox, 3, "contact.created")
+    add(outbox, 3, "stage.changed")
+    [head] = outbox.claim(T0)
+    outbox.dead(head.row_id, T0, "PermanentDeliveryError")
+    assert cli.main(["deliveries", "dead"]) == 0
+    listed = capsys.readouterr().out
+    assert "contact.created" in listed and "PermanentDeliveryError" in listed
+    assert cli.main(["deliveries", "retry", str(head.row_id)]) == 0
+    assert outbox.dead_letters() == []
+    later = datetime.now(timezone.utc) + timedelta(minutes=1)  # the command revives it "now"
+    [again] = outbox.claim(later)
+    outbox.dead(again.row_id, T0, "PermanentDeliveryError")
+    assert cli.main(["deliveries", "discard", str(head.row_id)]) == 0
+    [following] = outbox.claim(later)
+    assert following.event.kind == "stage.changed"
+    assert cli.main(["deliveries", "retry", "99999"]) == 1
+    assert "not a dead letter" in capsys.readouterr().err
