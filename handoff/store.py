@@ -491,14 +491,6 @@ class HandoffStore:
         with self._engine.connect() as c:
             return [_record(Note, r) for r in c.execute(query).mappings()]
 
-    def record_event(
-        self, handoff: Handoff, kind: str, actor: str | None, detail: Mapping[str, Any]
-    ) -> None:
-        with self._writer.begin() as c:
-            self._event(
-                c, handoff.conversation_id, handoff.id, kind, actor, utc_now(), dict(detail)
-            )
-
     def events(self, handoff_id: int) -> list[Event]:
         query = select(events).where(events.c.handoff_id == handoff_id).order_by(events.c.id)
         with self._engine.connect() as c:
@@ -518,13 +510,6 @@ class HandoffStore:
         )
         with self._engine.connect() as c:
             return [(int(i), str(conversation)) for i, conversation in c.execute(query)]
-
-    def conversation_event_id(self, conversation_id: str) -> int:
-        query = select(func.max(events.c.id)).where(
-            events.c.conversation_id == conversation_id[:128]
-        )
-        with self._engine.connect() as c:
-            return int(c.execute(query).scalar() or 0)
 
     @staticmethod
     def _event(

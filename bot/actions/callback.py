@@ -48,6 +48,7 @@ from handoff.callback_flow import (
 from handoff.desk import moment
 from handoff.ics import meeting_invitation
 from handoff.meetings import HORIZON_DAYS, meeting_person, offered_slots
+from handoff.routing_model import Team
 from handoff.texts import load_handoff_texts
 from handoff.wiring import desk
 
@@ -156,18 +157,22 @@ def retry_slot(outcome: CallbackOutcome, language: str) -> CallbackOutcome:
     return outcome
 
 
+def routed(tracker: Tracker, now: datetime) -> tuple[str | None, Team]:
+    """Who the callback is for: as routed when the bot offered it (the slots), routed
+    again only when the conversation carries no such decision."""
+    the_desk = desk()
+    team_key = tracker.get_slot("handoff_team")
+    if team_key in the_desk.model.teams:
+        return tracker.get_slot("handoff_person"), the_desk.model.teams[team_key]
+    decision = the_desk.route(ask_of(tracker, "visitor_asked").routing, now)
+    person = decision.assignee or (decision.responsible[0] if decision.responsible else None)
+    return person, the_desk.model.teams[decision.team]
+
+
 def arrange_callback(tracker: Tracker, state: CallbackState, language: str, now: datetime) -> str:
     texts = load_handoff_texts()
     the_desk = desk()
-    ask = ask_of(tracker, "visitor_asked")
-    decision = the_desk.route(ask.routing, now)
-    person = (
-        tracker.get_slot("handoff_person")
-        or decision.assignee
-        or (decision.responsible[0] if decision.responsible else None)
-    )
-    team_key = tracker.get_slot("handoff_team") or decision.team  # as routed when offered
-    team = the_desk.model.teams.get(team_key) or the_desk.model.teams[decision.team]
+    person, team = routed(tracker, now)
     hours = the_desk.hours(team.key)
     opening = hours.next_opening(now)
     when = moment(opening.astimezone(hours.zone), language)
