@@ -31,10 +31,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from crm_adapter.port import CrmError
+from crm_adapter.retry import backoff
 from crm_adapter.store.engine import writer
 from crm_adapter.store.models import CrmEventRow, as_utc
 from crm_adapter.webhook import CrmEvent, PermanentDeliveryError, RetryableDeliveryError
-from handoff.notify import backoff
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -155,6 +155,7 @@ class EventOutbox:
                        EVENTS.c.attempts, EVENTS.c.dead_at, EVENTS.c.last_error).where(
             EVENTS.c.dead_at.is_not(None), EVENTS.c.delivered_at.is_(None)
         ).order_by(EVENTS.c.id)  # fmt: skip
+
         def work(c: Connection) -> list[dict[str, Any]]:
             return [dict(row._mapping) for row in c.execute(query)]
 

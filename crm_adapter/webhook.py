@@ -12,10 +12,8 @@ A receiver verifies by recomputing the HMAC over the timestamp header, a dot and
 body, comparing in constant time, and rejecting timestamps older than a few minutes
 (replays); `verify_signature` below does exactly that and is the reference.
 
-Errors (a `CrmError` hierarchy, so the delivery worker decides by type):
-`CrmDeliveryError` -> `RetryableDeliveryError` (timeout, connection refused, 5xx, 408,
-429; carries `retry_after` from a Retry-After header) / `PermanentDeliveryError`
-(other 4xx, a redirect) / `DeliveryAuthError` (401, 403: the secret or URL is wrong).
+Errors: those of `crm_adapter.delivery` (retryable: timeout, refused connection, 5xx,
+408, 429 with its Retry-After; permanent: another 4xx or a redirect; auth: 401, 403).
 The URL and the secret are never logged or put into an error message.
 """
 
@@ -25,47 +23,16 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import requests
 
-from crm_adapter.port import CrmError
+from crm_adapter.delivery import CrmEvent, Link, call, raise_for
 
 SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
-TIMEOUT_SECONDS = 10
-MAX_RETRY_AFTER = 3600.0
-
-
-class CrmDeliveryError(CrmError):
-    """An event could not be delivered to the external CRM."""
-
-
-class RetryableDeliveryError(CrmDeliveryError):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentDeliveryError(CrmDeliveryError):
-    """Retrying the same event cannot succeed (it goes to the dead letters)."""
-
-
-class DeliveryAuthError(PermanentDeliveryError):
-    """The CRM refused our credentials; nothing will get through until they are fixed."""
-
-
-@dataclass(frozen=True)
-class CrmEvent:
-    """One change for the external CRM. `event_id` is stable across retries."""
-
-    event_id: str
-    kind: str  # e.g. "contact.updated", "stage.changed", "handoff.closed"
-    lead_id: int
-    payload: Mapping[str, Any]
-    occurred_at: str  # ISO 8601
+TIMEOUT_SECONDS = 10.0
 
 
 def body_of(event: CrmEvent) -> bytes:
@@ -103,12 +70,6 @@ def verify_signature(
     return hmac.compare_digest(expected, signature_header.strip())
 
 
-def _retry_after(value: str | None) -> float | None:
-    if value is None or not value.strip().isdigit():
-        return None
-    return min(float(value.strip()), MAX_RETRY_AFTER)
-
-
 @dataclass
 class WebhookConnector:
     """Delivers `CrmEvent`s to one URL, signed with one secret. Thread-safe as far as the
@@ -119,6 +80,7 @@ class WebhookConnector:
     session: requests.Session = field(default_factory=requests.Session, repr=False)
     timeout: float = TIMEOUT_SECONDS
     clock: Callable[[], float] = time.time
+    name: str = "webhook"
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -126,7 +88,7 @@ class WebhookConnector:
         if len(self.secret) < 16:
             raise ValueError("the webhook secret must be at least 16 bytes")
 
-    def deliver(self, event: CrmEvent) -> None:
+    def deliver(self, event: CrmEvent, link: Link | None = None) -> Link:
         """Sends `event` once; raises a `CrmDeliveryError` subclass when it did not land.
         Idempotent for a receiver that honours `X-Lotse-Event-Id`."""
         body = body_of(event)
@@ -138,27 +100,8 @@ class WebhookConnector:
             "X-Lotse-Signature": signature(self.secret, timestamp, body),
             "User-Agent": "Lotse-Webhook/1",
         }
-        try:
-            reply = self.session.post(
-                self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
-            )
-        except requests.Timeout:
-            raise RetryableDeliveryError("the webhook timed out") from None
-        except requests.RequestException as error:
-            raise RetryableDeliveryError(
-                f"the webhook is not reachable ({type(error).__name__})"
-            ) from None
-        self._check(reply)
-
-    @staticmethod
-    def _check(reply: requests.Response) -> None:
-        status = reply.status_code
-        if 200 <= status < 300:
-            return
-        if status in (401, 403):
-            raise DeliveryAuthError(f"the webhook refused the request ({status})")
-        if status in (408, 429) or status >= 500:
-            raise RetryableDeliveryError(
-                f"the webhook answered {status}", _retry_after(reply.headers.get("Retry-After"))
-            )
-        raise PermanentDeliveryError(f"the webhook answered {status}")
+        reply = call(self.session, "POST", self.url, "Webhook: posting an event",
+                     self.timeout, data=body, headers=headers)  # fmt: skip
+        reply.close()
+        raise_for(reply, "Webhook: posting an event")
+        return link or Link()

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 
 from crm_adapter.outbox import Outbox, OutboxItem
 from crm_adapter.port import EMAIL, SLACK, TEAMS, Notification
+from crm_adapter.retry import backoff
 from handoff.notify import (
     Email,
     MailFolderSender,
@@ -45,7 +46,6 @@ from handoff.notify import (
     RetryableNotificationError,
     SmtpSender,
     WebhookSender,
-    backoff,
 )
 from handoff.store import utc_now
 

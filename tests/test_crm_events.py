@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from crm_adapter.events import DeliveryWorker, EventOutbox
-from crm_adapter.store.engine import make_crm_engine
-from crm_adapter.store.migrate import migrate
-from crm_adapter.webhook import (
+from crm_adapter.delivery import (
     CrmEvent,
     PermanentDeliveryError,
     RetryableDeliveryError,
-    WebhookConnector,
 )
+from crm_adapter.events import DeliveryWorker, EventOutbox
+from crm_adapter.store.engine import make_crm_engine
+from crm_adapter.store.migrate import migrate
+from crm_adapter.webhook import WebhookConnector
 from tests.fake_servers import FakeWebhookServer, Reply
 from tests.test_crm_store import postgres_database
 

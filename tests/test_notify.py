@@ -14,6 +14,7 @@ from email.utils import format_datetime
 import pytest
 import requests
 
+from crm_adapter.retry import backoff, parse_retry_after
 from handoff.ics import meeting_invitation
 from handoff.notify import (
     Email,
@@ -23,9 +24,7 @@ from handoff.notify import (
     RetryableNotificationError,
     SmtpSender,
     WebhookSender,
-    backoff,
     notify_settings_from_env,
-    parse_retry_after,
 )
 from tests.fake_servers import FakeSmtpServer, FakeWebhookServer, Reply, unused_port
 

@@ -9,11 +9,13 @@ import time
 
 import pytest
 
-from crm_adapter.webhook import (
+from crm_adapter.delivery import (
     CrmEvent,
     DeliveryAuthError,
     PermanentDeliveryError,
     RetryableDeliveryError,
+)
+from crm_adapter.webhook import (
     WebhookConnector,
     body_of,
     signature,
