@@ -34,7 +34,7 @@ from crm_adapter.port import CrmError
 from crm_adapter.retry import backoff
 from crm_adapter.store.engine import writer
 from crm_adapter.store.models import CrmEventRow, as_utc
-from crm_adapter.webhook import CrmEvent, PermanentDeliveryError, RetryableDeliveryError
+from crm_adapter.delivery import CrmEvent, PermanentDeliveryError, RetryableDeliveryError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
