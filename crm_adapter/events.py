@@ -1,18 +1,27 @@
-"""The delivery outbox for external CRMs (`crm_events`) and its worker (issue 5, in progress).
+"""The delivery outbox for external CRMs (`crm_events`) and its worker (issue 5).
 
-`enqueue` adds an event inside the caller's transaction (so a local write and its
-event commit together; the store's writes do not call it yet). `EventOutbox.claim`
-hands out, per contact, only the oldest pending event, and only if no other event of
-that contact is leased: events of one contact arrive in order, different contacts in
-parallel. Claiming leases the rows in the same transaction (PostgreSQL: FOR UPDATE SKIP
-LOCKED; SQLite: BEGIN IMMEDIATE), so several workers never send an event twice while
-its lease runs. A worker that dies loses its lease when it runs out; the event is then
-sent again with the same `event_id`, the idempotency key receivers deduplicate on.
+`enqueue` adds an event, one row per configured connector, inside the caller's
+transaction (so a local write and its events commit together: `LocalCrm` and
+`HandoffStore` call it). `EventOutbox.claim` hands out, per contact and connector, only
+the oldest pending event, and only if no other event of that contact is leased: events
+of one contact arrive in order, different contacts in parallel. Claiming leases the
+rows in the same transaction (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN
+IMMEDIATE), so several workers never send an event twice while its lease runs. A worker
+that dies loses its lease when it runs out; the event is then sent again with the same
+`event_id`, on which the connectors are idempotent.
 
 After `max_attempts` failed tries, or at once on a permanent error, an event is dead:
 the contact's later events wait behind it until it is revived (`revive`) or discarded
-(`discard`), so order is never broken silently. Errors: `CrmError` naming the
-operation and the error class only. Personal data: payloads; nothing here logs them.
+(`discard`), so order is never broken silently. An auth error (the CRM refuses the
+credentials) is retried no sooner than AUTH_RETRY later, since every event would fail.
+
+`delivered` stores the contact's `Link` (its id at the CRM and the values written) in
+the transaction that marks the event. `erase` (consent withdrawn) replaces the payloads
+of a contact's events with ERASED and forgets the written values; an erased event still
+pending is marked delivered when its turn comes, without being sent.
+
+Errors: `CrmError` naming the operation and the error class only. Personal data:
+payloads and `crm_links.sent`; nothing here logs them.
 """
 
 from __future__ import annotations
@@ -20,26 +29,39 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
+from crm_adapter.delivery import (
+    Connector,
+    CrmDeliveryError,
+    CrmEvent,
+    DeliveryAuthError,
+    Link,
+    PermanentDeliveryError,
+)
 from crm_adapter.port import CrmError
 from crm_adapter.retry import backoff
 from crm_adapter.store.engine import writer
-from crm_adapter.store.models import CrmEventRow, as_utc
-from crm_adapter.delivery import CrmEvent, PermanentDeliveryError, RetryableDeliveryError
+from crm_adapter.store.models import CrmEventRow, CrmLinkRow, as_utc
+from crm_adapter.sync_event import CONSENT_WITHDRAWN
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ERROR_LENGTH = 200
 EVENTS = CrmEventRow.__table__
+LINKS = CrmLinkRow.__table__
+DEFAULT = "default"
+ERASED: dict[str, Any] = {"erased": True}
+AUTH_RETRY = timedelta(minutes=5)
 _PENDING = (EVENTS.c.delivered_at.is_(None), EVENTS.c.dead_at.is_(None))
 
 
@@ -48,23 +70,32 @@ def utc_now() -> datetime:
 
 
 def enqueue(
-    connection: Connection, lead_id: int, kind: str, payload: Mapping[str, Any], now: datetime
-) -> str:
-    """Adds one event in the caller's transaction; returns its stable id."""
-    event_id = uuid.uuid4().hex
-    connection.execute(
-        insert(EVENTS),
+    connection: Connection, lead_id: int, kind: str, payload: Mapping[str, Any], now: datetime,
+    connectors: Sequence[str] = (DEFAULT,),
+) -> list[str]:  # fmt: skip
+    """Adds the event for each connector in the caller's transaction; returns their ids."""
+    rows = [
         {
-            "event_id": event_id,
+            "event_id": uuid.uuid4().hex,
             "contact_id": lead_id,
+            "connector": connector[:32],
             "kind": kind[:64],
             "payload": dict(payload),
             "occurred_at": as_utc(now),
             "attempts": 0,
             "next_attempt_at": as_utc(now),
-        },
-    )
-    return event_id
+        }
+        for connector in connectors
+    ]
+    if rows:
+        connection.execute(insert(EVENTS), rows)
+    return [row["event_id"] for row in rows]
+
+
+def erase(connection: Connection, lead_id: int) -> None:
+    """Consent withdrawn: the contact's event payloads and written values are erased."""
+    connection.execute(update(EVENTS).where(EVENTS.c.contact_id == lead_id).values(payload=ERASED))
+    connection.execute(update(LINKS).where(LINKS.c.contact_id == lead_id).values(sent={}))
 
 
 @dataclass(frozen=True)
@@ -75,10 +106,15 @@ class ClaimedEvent:
 
 
 class EventOutbox:
-    def __init__(self, engine: Engine, lease: timedelta = timedelta(minutes=2)) -> None:
+    """The events of one connector (`connector`); the dead-letter methods see all."""
+
+    def __init__(
+        self, engine: Engine, lease: timedelta = timedelta(minutes=2), connector: str = DEFAULT
+    ) -> None:
         self._engine = engine
         self._writer = writer(engine)
         self.lease = lease
+        self.connector = connector
 
     def _run(self, operation: str, work: Callable[[Connection], T], write: bool = True) -> T:
         try:
@@ -88,7 +124,10 @@ class EventOutbox:
             raise CrmError(f"CRM events: {operation} failed ({type(err).__name__})") from None
 
     def add(self, lead_id: int, kind: str, payload: Mapping[str, Any], now: datetime) -> str:
-        return self._run("adding an event", lambda c: enqueue(c, lead_id, kind, payload, now))
+        def work(c: Connection) -> str:
+            return enqueue(c, lead_id, kind, payload, now, (self.connector,))[0]
+
+        return self._run("adding an event", work)
 
     def claim(self, now: datetime, limit: int = 20) -> list[ClaimedEvent]:
         """The head event of up to `limit` contacts, due and not leased, leased now."""
@@ -96,12 +135,14 @@ class EventOutbox:
         earlier = aliased(CrmEventRow)
         blocked = exists().where(
             earlier.contact_id == EVENTS.c.contact_id,
+            earlier.connector == EVENTS.c.connector,
             earlier.id < EVENTS.c.id,
             earlier.delivered_at.is_(None),  # pending or dead: both hold the later ones back
         )
         query = (
             select(EVENTS)
             .where(
+                EVENTS.c.connector == self.connector,
                 *_PENDING,
                 ~blocked,
                 EVENTS.c.next_attempt_at <= now,
@@ -135,8 +176,37 @@ class EventOutbox:
 
         return self._run("claiming events", work)
 
-    def delivered(self, row_id: int, now: datetime) -> None:
-        self._finish(row_id, "marking an event delivered", delivered_at=as_utc(now))
+    def delivered(self, claimed: ClaimedEvent, now: datetime, link: Link | None = None) -> None:
+        """Marks the event delivered and keeps the contact's `link`, in one transaction
+        (a withdrawal's payload, holding the email, is erased on the way)."""
+        done = {"delivered_at": as_utc(now), "locked_until": None}
+        if claimed.event.kind == CONSENT_WITHDRAWN:
+            done["payload"] = ERASED
+        mark = update(EVENTS).where(EVENTS.c.id == claimed.row_id, *_PENDING).values(**done)
+
+        def work(c: Connection) -> None:
+            if c.execute(mark).rowcount == 1 and link is not None:
+                self._keep_link(c, claimed.event.lead_id, link, now)
+
+        self._run("marking an event delivered", work)
+
+    def _keep_link(self, c: Connection, lead_id: int, link: Link, now: datetime) -> None:
+        values = {"remote_id": link.remote_id, "sent": dict(link.sent), "updated_at": as_utc(now)}
+        key = (LINKS.c.contact_id == lead_id, LINKS.c.connector == self.connector)
+        if c.execute(update(LINKS).where(*key).values(**values)).rowcount == 0:
+            c.execute(insert(LINKS), {"contact_id": lead_id, "connector": self.connector,
+                                      **values})  # fmt: skip
+
+    def link(self, lead_id: int) -> Link:
+        query = select(LINKS.c.remote_id, LINKS.c.sent).where(
+            LINKS.c.contact_id == lead_id, LINKS.c.connector == self.connector
+        )
+
+        def work(c: Connection) -> Link:
+            row = c.execute(query).first()
+            return Link() if row is None else Link(row.remote_id, row.sent or {})
+
+        return self._run("reading a link", work, write=False)
 
     def retry(self, row_id: int, at: datetime, error: str) -> None:
         self._finish(row_id, "scheduling a retry", attempts=EVENTS.c.attempts + 1,
@@ -151,7 +221,8 @@ class EventOutbox:
         self._run(operation, lambda c: c.execute(statement.values(locked_until=None, **values)))
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        query = select(EVENTS.c.id, EVENTS.c.event_id, EVENTS.c.contact_id, EVENTS.c.kind,
+        query = select(EVENTS.c.id, EVENTS.c.event_id, EVENTS.c.contact_id, EVENTS.c.connector,
+                       EVENTS.c.kind,
                        EVENTS.c.attempts, EVENTS.c.dead_at, EVENTS.c.last_error).where(
             EVENTS.c.dead_at.is_not(None), EVENTS.c.delivered_at.is_(None)
         ).order_by(EVENTS.c.id)  # fmt: skip
@@ -189,51 +260,64 @@ class EventOutbox:
         return self._run("discarding an event", lambda c: c.execute(statement).rowcount == 1)
 
     def pending_count(self) -> int:
-        query = select(func.count()).select_from(EVENTS).where(*_PENDING)
+        query = (
+            select(func.count())
+            .select_from(EVENTS)
+            .where(EVENTS.c.connector == self.connector, *_PENDING)
+        )
         return self._run("counting events", lambda c: c.execute(query).scalar_one(), write=False)
 
 
-class Connector(Protocol):
-    def deliver(self, event: CrmEvent) -> None:
-        """Raises RetryableDeliveryError / PermanentDeliveryError (CrmDeliveryError)."""
-
-
 class DeliveryWorker:
-    """Takes due events and delivers them through `connector`, one batch per call."""
+    """Takes due events and delivers them through `connector`, one batch per call, the
+    events of different contacts on up to `threads` threads at once."""
 
     def __init__(
         self, outbox: EventOutbox, connector: Connector, clock: Callable[[], datetime] = utc_now,
-        max_attempts: int = 10, rng: Callable[[], float] = random.random,
+        max_attempts: int = 10, rng: Callable[[], float] = random.random, threads: int = 1,
+        prepare: Callable[[CrmEvent], CrmEvent] = lambda event: event,
     ) -> None:  # fmt: skip
         self.outbox = outbox
         self.connector = connector
         self.clock = clock
         self.max_attempts = max_attempts
         self.rng = rng
+        self.prepare = prepare
+        self._pool = ThreadPoolExecutor(threads, "crm-delivery") if threads > 1 else None
 
     def run_once(self, limit: int = 20) -> int:
         """Delivers what is due; returns how many events were delivered."""
-        delivered = 0
-        for claimed in self.outbox.claim(self.clock(), limit):
-            delivered += self._deliver(claimed)
-        return delivered
+        batch = self.outbox.claim(self.clock(), limit)
+        if self._pool is None or len(batch) < 2:
+            return sum(self._deliver(claimed) for claimed in batch)
+        return sum(self._pool.map(self._deliver, batch))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def _deliver(self, claimed: ClaimedEvent) -> int:
+        link = None
         try:
-            self.connector.deliver(claimed.event)
-        except RetryableDeliveryError as error:
-            tries = claimed.attempts + 1
-            if tries >= self.max_attempts:
-                self.outbox.dead(claimed.row_id, self.clock(), type(error).__name__)
-            else:
-                wait = backoff(claimed.attempts, error.retry_after, rng=self.rng)
-                at = self.clock() + timedelta(seconds=max(1.0, wait))
-                self.outbox.retry(claimed.row_id, at, type(error).__name__)
-            log.info("CRM event %s not delivered (%s)", claimed.row_id, type(error).__name__)
+            if claimed.event.payload != ERASED:
+                event = self.prepare(claimed.event)
+                link = self.connector.deliver(event, self.outbox.link(event.lead_id))
+        except CrmDeliveryError as error:
+            self._failed(claimed, error)
             return 0
-        except PermanentDeliveryError as error:
-            self.outbox.dead(claimed.row_id, self.clock(), type(error).__name__)
-            log.warning("CRM event %s is a dead letter (%s)", claimed.row_id, type(error).__name__)
-            return 0
-        self.outbox.delivered(claimed.row_id, self.clock())
+        self.outbox.delivered(claimed, self.clock(), link)
         return 1
+
+    def _failed(self, claimed: ClaimedEvent, error: CrmDeliveryError) -> None:
+        kind = type(error).__name__
+        if isinstance(error, PermanentDeliveryError) or claimed.attempts + 1 >= self.max_attempts:
+            self.outbox.dead(claimed.row_id, self.clock(), kind)
+            log.warning("CRM event %s is a dead letter (%s)", claimed.row_id, kind)
+            return
+        wait = timedelta(seconds=max(1.0, backoff(
+            claimed.attempts, getattr(error, "retry_after", None), rng=self.rng)))  # fmt: skip
+        if isinstance(error, DeliveryAuthError):
+            wait = max(wait, AUTH_RETRY)
+            log.error("%s refused the credentials: check its config", self.connector.name)
+        self.outbox.retry(claimed.row_id, self.clock() + wait, kind)
+        log.info("CRM event %s not delivered (%s)", claimed.row_id, kind)

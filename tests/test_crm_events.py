@@ -14,6 +14,7 @@ import pytest
 
 from crm_adapter.delivery import (
     CrmEvent,
+    Link,
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
@@ -43,11 +44,14 @@ class FakeConnector:
         self.delivered: list[CrmEvent] = []
         self.lock = threading.Lock()
 
-    def deliver(self, event: CrmEvent) -> None:
+    name = "fake"
+
+    def deliver(self, event: CrmEvent, link: Link) -> Link:
         with self.lock:
             if self.errors:
                 raise self.errors.pop(0)
             self.delivered.append(event)
+            return Link(f"remote-{event.lead_id}", {"seen": len(self.delivered)})
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -77,7 +81,7 @@ def test_events_of_one_contact_go_in_order_others_in_parallel(outbox: EventOutbo
         (1, "contact.created"), (2, "contact.created"),
     ]  # fmt: skip
     assert outbox.claim(T0) == []  # contact 1's next waits for its head; the heads are leased
-    outbox.delivered(first[0].row_id, T0)
+    outbox.delivered(first[0], T0)
     [second] = outbox.claim(T0)
     assert (second.event.lead_id, second.event.kind) == (1, "stage.changed")
 

@@ -301,6 +301,8 @@ class CrmEventRow(Base):
     id = Column(Integer, primary_key=True)
     event_id = Column(String(64), nullable=False)
     contact_id = Column(Integer, nullable=False, index=True)
+    # Which configured connector (crm: in endpoints.yml) the event is for.
+    connector = Column(String(32), nullable=False, server_default="default")
     kind = Column(String(64), nullable=False)
     payload = Column(JSON, nullable=False)
     occurred_at = Column(UtcDateTime, nullable=False)
@@ -311,4 +313,20 @@ class CrmEventRow(Base):
     dead_at = Column(UtcDateTime)
     last_error = Column(String(200))
 
-    __table_args__ = (Index("uq_crm_events_event_id", "event_id", unique=True),)
+    __table_args__ = (
+        Index("uq_crm_events_event_id", "event_id", unique=True),
+        Index("ix_crm_events_pending", "connector", "contact_id", "delivered_at"),
+    )
+
+
+class CrmLinkRow(Base):
+    """What the delivery worker knows of a contact at one external CRM: the record's id
+    there and the values Lotse last wrote to it (so a person's edit there is told apart
+    from Lotse's). Personal data: `sent` holds the contact's values as written."""
+
+    __tablename__ = "crm_links"
+    contact_id = Column(Integer, primary_key=True)
+    connector = Column(String(32), primary_key=True)
+    remote_id = Column(String(64))
+    sent = Column(JSON, nullable=False)
+    updated_at = Column(UtcDateTime, nullable=False)
