@@ -1,8 +1,9 @@
 """The composition root of the CRM: which `CrmPort` implementation a URL means.
 
-So far every URL names the local SQL store (SQLite or PostgreSQL); its schema is
-brought up to date (Alembic) when it is opened. External CRMs plug in here, not in
-the code that uses the port.
+Every URL names the local SQL store (SQLite or PostgreSQL); its schema is brought up
+to date (Alembic) when it is opened. The external CRMs configured in the `crm:`
+section of endpoints.yml get its changes as events in the same transactions
+(`crm_adapter.events`), delivered by `lotse deliver`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from crm_adapter.port import CrmPort
 
 @lru_cache(maxsize=4)
 def open_crm(url: str) -> CrmPort:
+    from crm_adapter.crm_config import configured_names
     from crm_adapter.store import LocalCrm, make_crm_engine, migrate
 
     engine = make_crm_engine(url)
     migrate(engine)
-    return LocalCrm(engine)
+    return LocalCrm(engine, connectors=configured_names())

@@ -178,3 +178,20 @@ def transcript_lines(messages: Sequence[Mapping[str, Any]], limit: int = 50) -> 
         {"from": _text(m.get("from")), "text": _text(m.get("text")), "at": _text(m.get("at"))}
         for m in list(messages)[-limit:]
     ]
+
+
+def with_staff_emails(payload: Mapping[str, Any], emails: Mapping[str, str]) -> dict[str, Any]:
+    """The payload with the emails of the staff it names (owner, assignee, meeting) filled
+    in from `emails` (staff id -> address, from routing.yml), so a connector can find the
+    person's user in the CRM."""
+
+    def person(value: Any) -> Any:
+        if isinstance(value, Mapping) and value.get("staff_id") and not value.get("email"):
+            return {**value, "email": emails.get(value["staff_id"])}
+        return value
+
+    contact = dict(payload.get("contact") or {})
+    if "owner" in contact:
+        contact["owner"] = person(contact["owner"])
+    change = {key: person(value) for key, value in (payload.get("change") or {}).items()}
+    return {**payload, "contact": contact, "change": change}

@@ -23,12 +23,13 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
-from crm_adapter.delivery import CrmEvent, Link, call, raise_for
+from crm_adapter.delivery import ConnectorConfigError, CrmEvent, Link, call, raise_for
 
 SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -105,3 +106,32 @@ class WebhookConnector:
         reply.close()
         raise_for(reply, "Webhook: posting an event")
         return link or Link()
+
+
+WEBHOOK_KEYS = ("url", "secret_env", "timeout")
+
+
+def webhook_from_config(
+    config: Mapping[str, Any], env: Mapping[str, str], session: requests.Session | None = None
+) -> WebhookConnector:
+    """`url` (required), `secret_env` (the variable holding the shared secret, default
+    LOTSE_WEBHOOK_SECRET), `timeout` (seconds, default 10)."""
+    unknown = sorted(str(key) for key in config if key not in WEBHOOK_KEYS)
+    if unknown:
+        raise ConnectorConfigError(
+            f"webhook: unknown config keys: {', '.join(unknown)} (known: {', '.join(WEBHOOK_KEYS)})"
+        )
+    url = config.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConnectorConfigError("webhook: url must be an http(s) URL")
+    variable = str(config.get("secret_env") or "LOTSE_WEBHOOK_SECRET")
+    secret = env.get(variable, "")
+    if len(secret.encode()) < 16:
+        raise ConnectorConfigError(
+            f"webhook: the environment variable {variable} must hold the shared secret "
+            "(at least 16 bytes)"
+        )
+    timeout = config.get("timeout", TIMEOUT_SECONDS)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ConnectorConfigError("webhook: timeout must be a positive number of seconds")
+    return WebhookConnector(url, secret.encode(), session or requests.Session(), float(timeout))

@@ -42,10 +42,15 @@ from sqlalchemy.exc import IntegrityError
 from crm_adapter.store.engine import writer
 from crm_adapter.store.migrate import migrate
 from crm_adapter.store.models import UtcDateTime
-from handoff.ownership import OPEN_STATES, WAITING, next_state
+from crm_adapter.store.publish import publish_on
+from crm_adapter.sync_event import HANDOFF_CLOSED, transcript_lines
+from handoff.ownership import BOT, CLOSED, OPEN_STATES, WAITING, next_state
 
 MAX_TEXT = 2000
 SENDERS = ("visitor", "agent", "bot", "system")
+# How a handoff ended, for the CRM, when no outcome was chosen.
+OUTCOMES = {"cancel": "cancelled by the visitor", "timeout": "nobody was free in time",
+            "hand_back": "handed back to the bot"}  # fmt: skip
 metadata = MetaData()
 
 handoffs = Table(
@@ -234,9 +239,10 @@ def _record(cls: type, row: Mapping[str, Any]) -> Any:
 class HandoffStore:
     """See the module docstring. Thread-safe as far as the engine is."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, connectors: Sequence[str] = ()) -> None:
         self._engine = engine
         self._writer = writer(engine)
+        self.connectors = tuple(connectors)  # external CRMs that get handoff outcomes
         migrate(engine)  # the shared schema (crm_adapter/migrations/), up to date
 
     # -- handoffs ----------------------------------------------------------------
@@ -347,7 +353,31 @@ class HandoffStore:
             self._event(
                 c, handoff.conversation_id, handoff.id, event, actor, now, dict(detail or {})
             )
+            if target in (BOT, CLOSED) and handoff.lead_id is not None and self.connectors:
+                outcome = self._outcome(c, handoff, event, actor, now, changes)
+                publish_on(c, handoff.lead_id, HANDOFF_CLOSED, outcome, now, self.connectors)
         return self.get(handoff.id)
+
+    @staticmethod
+    def _outcome(
+        c: Connection, handoff: Handoff, event: str, actor: str | None, now: datetime,
+        changes: Mapping[str, Any],
+    ) -> dict[str, Any]:  # fmt: skip
+        """A handoff's end for the CRM: who, how, and the chat with the person."""
+        said = select(messages).where(messages.c.handoff_id == handoff.id).order_by(messages.c.id)
+        transcript = [
+            {"from": row.author_label or row.sender, "text": row.text, "at": row.at.isoformat()}
+            for row in c.execute(said)
+            if row.sender != "system"
+        ]
+        return {
+            "team": handoff.team, "agent": actor if event == "close" else handoff.assignee,
+            "outcome": changes.get("outcome") or OUTCOMES.get(event, event),
+            "reason": changes.get("outcome_reason") or handoff.reason,
+            "requested_at": handoff.requested_at.isoformat(), "closed_at": now.isoformat(),
+            "transcript": transcript_lines(transcript),
+        }  # fmt: skip
+
 
     def open_handoffs(self) -> list[Handoff]:
         query = select(handoffs).where(handoffs.c.state.in_(OPEN_STATES)).order_by(handoffs.c.id)

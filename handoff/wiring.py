@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from crm_adapter.crm_config import configured_names
 from crm_adapter.store.engine import make_crm_engine
 from handoff.bot_port import RasaBot
 from handoff.desk import Desk
@@ -20,7 +21,7 @@ from lotse.settings import load_settings
 
 @lru_cache(maxsize=4)
 def handoff_store(url: str) -> HandoffStore:
-    return HandoffStore(make_crm_engine(url))
+    return HandoffStore(make_crm_engine(url), configured_names())
 
 
 def rasa_bot() -> RasaBot | None:

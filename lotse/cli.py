@@ -10,11 +10,16 @@ from collections.abc import Callable
 from bot.content import ContentError
 from bot.qualification.questions import QuestionnaireError
 from bot.qualification.replies import RepliesError
+from crm_adapter.crm_config import build_connectors, load_crm_config
+from crm_adapter.delivery import ConnectorConfigError
 from crm_adapter.port import CrmError
 from crm_adapter.scoring_model import ScoringModelError
 from lotse.settings import SettingsError, load_settings
 
-CONFIG_ERRORS = (ContentError, SettingsError, ScoringModelError, QuestionnaireError, RepliesError)
+CONFIG_ERRORS = (
+    ContentError, SettingsError, ScoringModelError, QuestionnaireError, RepliesError,
+    ConnectorConfigError,
+)  # fmt: skip
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -55,6 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from lotse.training import ensure_model
 
     settings = load_settings()
+    crm_targets = [c.name for c in build_connectors(load_crm_config())]  # a mistake stops here
     model = ensure_model()
     open_crm(settings.database_url)  # brings the CRM schema up to date before anyone writes
     logins = demo_logins(settings.database_url)
@@ -69,6 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Demo website with chat: http://{settings.host}:{settings.web_port}/\n"
             f"  Rasa REST channel:      {settings.rasa_url}/webhooks/rest/webhook\n"
             f"  Staff console:          http://{settings.host}:{settings.console_port}/console/\n"
+            f"  CRM delivery:           {', '.join(crm_targets) or 'none configured'}\n"
             f"Press Ctrl-C to stop.\n",
             flush=True,
         )
@@ -119,6 +126,12 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_deliver(args: argparse.Namespace) -> int:
+    from lotse.deliver_command import run
+
+    return run(args)
+
+
 def cmd_staff(args: argparse.Namespace) -> int:
     from handoff.staff_command import run
 
@@ -147,6 +160,11 @@ def parser() -> argparse.ArgumentParser:
             "list, retry or discard CRM events that could not be delivered",
             cmd_deliveries,
         ),
+        (
+            "deliver",
+            "send queued events to the CRMs configured in crm: (runs until stopped)",
+            cmd_deliver,
+        ),  # fmt: skip
     ]
     for name, help_text, handler in commands:
         command = sub.add_parser(name, help=help_text, description=help_text)
@@ -170,6 +188,10 @@ def parser() -> argparse.ArgumentParser:
             from lotse.deliveries_command import add_arguments as add_delivery_arguments
 
             add_delivery_arguments(command)
+        if name == "deliver":
+            from lotse.deliver_command import add_arguments as add_deliver_arguments
+
+            add_deliver_arguments(command)
     return root
 
 

@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(letters, default=str, indent=2))
         for letter in [] if args.json else letters:
-            print(f"{letter['id']:>6}  lead {letter['contact_id']:<6} {letter['kind']:<20} "
+            print(f"{letter['id']:>6}  {letter['connector']:<10} lead {letter['contact_id']:<6} "
+                  f"{letter['kind']:<20} "
                   f"{letter['attempts']} tries  {letter['dead_at']:%Y-%m-%d %H:%M}  "
                   f"{letter['last_error']}")  # fmt: skip
         return 0

@@ -1,4 +1,5 @@
-"""Start and stop Lotse's processes: action server, Rasa server and the demo website.
+"""Start and stop Lotse's processes: action server, Rasa server, the demo website, the
+staff console, and the CRM delivery worker when a connector is configured.
 
 `Stack` is used by `lotse run` and by the test suite. Children inherit stdout and
 stderr; `stop()` sends SIGTERM to every child, waits, then kills what is left, so
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import requests
 
+from crm_adapter.crm_config import load_crm_config
 from lotse.settings import ROOT, Settings
 
 READY_TIMEOUT_SECONDS = 180
@@ -110,7 +112,15 @@ class Stack:
                 "--port",
                 str(s.console_port),
             ],
+            **self._delivery(),
         }
+
+    @staticmethod
+    def _delivery() -> dict[str, list[str]]:
+        """The CRM delivery worker, when a connector is configured (crm: in endpoints.yml)."""
+        if not load_crm_config().connectors:
+            return {}
+        return {"deliver": [sys.executable, "-m", "lotse.deliver_command"]}
 
     def health_urls(self) -> dict[str, str]:
         s = self.settings

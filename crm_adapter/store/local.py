@@ -50,7 +50,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from crm_adapter import lifecycle
+from crm_adapter import events, lifecycle, sync_event
+from crm_adapter.contact_snapshot import answer_text
 from crm_adapter.port import (
     BOOKED,
     PERSONAL_ATTRIBUTES,
@@ -92,6 +93,7 @@ from crm_adapter.store.models import (
     StageRow,
     as_utc,
 )
+from crm_adapter.store.publish import publish, stamp
 
 T = TypeVar("T")
 RETRIES = 4
@@ -130,10 +132,17 @@ def normalised_email(email: str) -> tuple[str, str]:
 class LocalCrm:
     """The CRM port on an engine made by `make_crm_engine`, migrated by `migrate`."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self, engine: Engine, clock: Callable[[], datetime] = _utc_now,
+        connectors: Sequence[str] = (),
+    ) -> None:  # fmt: skip
         self._engine = engine
         self._writer = writer(engine)
         self._clock = clock
+        self.connectors = tuple(connectors)  # external CRMs that get events (crm_events)
+
+    def _publish(self, s: Session, lead: Contact, kind: str, change: dict[str, Any]) -> None:
+        publish(s, lead, kind, change, self._now(), self.connectors)
 
     def _now(self) -> datetime:
         return as_utc(self._clock())
@@ -242,12 +251,24 @@ class LocalCrm:
                 raise ConsentRequired(f"lead {lead.id}: {answer.attribute} needs a consent")
             record_answer(s, AnswerRow(contact_id=lead.id, **values))
             refresh_views(s, lead, self._now())
+            self._publish(s, lead, sync_event.ANSWER_SAVED, {
+                "attribute": answer.attribute, "value": answer_text(answer.attribute, answer.value),
+                "status": answer.status, "source": answer.source,
+            })  # fmt: skip
 
         self._write("saving an answer", lead_id, change)
 
     def record_consent(self, lead_id: int, consent: Consent) -> None:
-        values = mapping.consent_values(consent)
-        self._write("recording a consent", lead_id, _adding(ConsentRow, values))
+        add = _adding(ConsentRow, mapping.consent_values(consent))
+
+        def change(s: Session, lead: Contact) -> None:
+            add(s, lead)
+            self._publish(s, lead, sync_event.CONSENT_RECORDED, {
+                "purpose": consent.purpose, "text_version": consent.text_version,
+                "given_at": stamp(consent.given_at), "legal_basis": sync_event.DEFAULT_LEGAL_BASIS,
+            })  # fmt: skip
+
+        self._write("recording a consent", lead_id, change)
 
     def withdraw_consent(self, lead_id: int, at: datetime) -> None:
         withdrawn_at = as_utc(at)
@@ -265,6 +286,12 @@ class LocalCrm:
             s.execute(personal.execution_options(synchronize_session=False))
             notifications = delete(OutboxRow).where(OutboxRow.contact_id == lead.id)
             s.execute(notifications.execution_options(synchronize_session=False))
+            if lead.email is not None and self.connectors:
+                events.erase(s.connection(), lead.id)
+                change = {"withdrawn_at": stamp(withdrawn_at)}
+                events.enqueue(s.connection(), lead.id, sync_event.CONSENT_WITHDRAWN, {
+                    "contact": {"email": lead.email}, "change": change}, self._now(),
+                    self.connectors)  # fmt: skip
             lead.email = lead.email_normalised = None
             lead.freemail = False
             refresh_views(s, lead, self._now())  # name and phone: no answers left
@@ -288,10 +315,12 @@ class LocalCrm:
             ).scalar_one_or_none()
             if other is not None:
                 merge_into(s, lead, other, self._now())
+                self._publish(s, other, sync_event.IDENTIFIED, {})
                 return other.id
             lead.email, lead.email_normalised, lead.freemail = address, normalised, freemail
             lead.updated_at = self._now()
             s.flush()  # a concurrent identify of the same email fails here, and is retried
+            self._publish(s, lead, sync_event.IDENTIFIED, {})
             return lead.id
 
         return self._run("identifying a lead", work)
@@ -301,8 +330,18 @@ class LocalCrm:
         self._write("adding an interest event", lead_id, _adding(InterestEventRow, values))
 
     def add_scoring_events(self, lead_id: int, events: list[ScoringEvent]) -> None:
-        values = [mapping.scoring_values(event) for event in events]
-        self._write("adding scoring events", lead_id, _adding(ScoringEventRow, *values))
+        add = _adding(ScoringEventRow, *[mapping.scoring_values(event) for event in events])
+        change = {"events": [
+            {"axis": e.axis, "cause": e.cause, "change": e.change, "value_after": e.value_after}
+            for e in events
+        ]}  # fmt: skip
+
+        def work(s: Session, lead: Contact) -> None:
+            add(s, lead)
+            if events:
+                self._publish(s, lead, sync_event.SCORE_CHANGED, change)
+
+        self._write("adding scoring events", lead_id, work)
 
     def change_stage(self, lead_id: int, change: StageRecord) -> None:
         if change.new not in lifecycle.STAGES:
@@ -313,6 +352,9 @@ class LocalCrm:
             add(s, lead)
             lead.stage = change.new
             lead.updated_at = self._now()
+            self._publish(s, lead, sync_event.STAGE_CHANGED, {
+                "old": change.old, "new": change.new, "cause": change.cause,
+                "actor": change.actor})  # fmt: skip
 
         self._write("changing a stage", lead_id, work)
 
@@ -323,6 +365,10 @@ class LocalCrm:
         def change(s: Session, lead: Contact) -> None:
             add_task(s, lead)
             add_notifications(s, lead)
+            self._publish(s, lead, sync_event.TASK_CREATED, {
+                "kind": task.kind, "note": task.note, "due_at": stamp(task.due_at),
+                "assignee": {"staff_id": task.assignee, "email": None} if task.assignee else None,
+            })  # fmt: skip
 
         self._write("adding a task", lead_id, change)
 
@@ -342,6 +388,10 @@ class LocalCrm:
             s.add(row)
             add_notifications(s, lead)
             s.flush()
+            self._publish(s, lead, sync_event.MEETING_BOOKED, {
+                "staff": {"staff_id": meeting.staff_id, "email": None},
+                "start": stamp(meeting.start), "end": stamp(meeting.end), "title": meeting.title,
+            })  # fmt: skip
             return mapping.meeting_of(row)
 
         return self._run("booking a meeting", work)
@@ -359,6 +409,9 @@ class LocalCrm:
             s.flush()
             refresh_verdict(s, lead)
             lead.updated_at = self._now()
+            self._publish(s, lead, sync_event.FEEDBACK_RECORDED, {
+                "decision": feedback.decision, "reason": feedback.reason,
+                "actor": feedback.actor})  # fmt: skip
 
         self._write("recording feedback", lead_id, work)
 

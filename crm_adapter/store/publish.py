@@ -1,0 +1,55 @@
+"""Events for the external CRMs, written in the store's own transaction.
+
+`publish` adds one event per configured connector to `crm_events` (see
+`crm_adapter.events`) with the contact as it stands after the change. Only contacts
+with an email get events: an email needs a consent, so nothing personal leaves for a
+CRM without one, and an anonymous visitor is nobody a CRM could file. Personal data:
+the payload (the contact's values and answers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from crm_adapter import events  # a module: events imports the store package
+from crm_adapter.contact_snapshot import snapshot
+from crm_adapter.port import UnknownLead
+from crm_adapter.store import mapping
+from crm_adapter.store.contacts import contact
+from crm_adapter.store.models import Contact
+
+
+def publish(
+    s: Session, lead: Contact, kind: str, change: Mapping[str, Any], now: datetime,
+    connectors: Sequence[str],
+) -> None:  # fmt: skip
+    if not connectors or lead.email is None:
+        return
+    s.flush()
+    contact = snapshot(mapping.load_leads(s, [lead])[0])
+    events.enqueue(s.connection(), lead.id, kind, {"contact": contact, "change": dict(change)}, now,
+            connectors)  # fmt: skip
+
+
+def publish_on(
+    connection: Connection, lead_id: int, kind: str, change: Mapping[str, Any], now: datetime,
+    connectors: Sequence[str],
+) -> None:  # fmt: skip
+    """`publish` inside a transaction of SQLAlchemy Core (the handoff store's)."""
+    if not connectors:
+        return
+    with Session(bind=connection, future=True) as s:
+        try:
+            lead = contact(s, lead_id, lock=False)
+        except UnknownLead:
+            return
+        publish(s, lead, kind, change, now, connectors)
+
+
+def stamp(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,118 @@
+"""`lotse deliver`: the delivery worker for the external CRMs configured in `crm:`.
+
+One `DeliveryWorker` per connector, all in this process, each round taking up to
+`delivery.batch` due events and sending those of different contacts on
+`delivery.threads` threads. It runs until SIGTERM or SIGINT, then finishes the round
+it is in (an event cut off mid-send is sent again after its lease: the connectors are
+idempotent). Several `lotse deliver` processes may run at once (PostgreSQL).
+
+The config and every connector's secrets are checked before anything is sent: a
+mistake ends the process at once with the message of `ConnectorConfigError`. Logs name
+connectors, event ids and error kinds, never payloads or secrets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from crm_adapter.crm_config import CrmConfig, build_connectors, load_crm_config
+from crm_adapter.delivery import Connector, ConnectorConfigError, CrmEvent
+from crm_adapter.events import DeliveryWorker, EventOutbox
+from crm_adapter.store.engine import make_crm_engine
+from crm_adapter.store.migrate import migrate
+from crm_adapter.sync_event import with_staff_emails
+from lotse.settings import load_settings
+
+log = logging.getLogger("lotse.deliver")
+
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--once", action="store_true", help="deliver what is due, then stop")
+
+
+def staff_emails() -> dict[str, str]:
+    from handoff.routing_model import load_routing_model
+
+    return {staff.id: staff.email for staff in load_routing_model().staff.values()}
+
+
+def workers(config: CrmConfig, connectors: list[Connector], url: str) -> list[DeliveryWorker]:
+    engine = make_crm_engine(url)
+    migrate(engine)
+    emails = staff_emails()
+
+    def prepare(event: CrmEvent) -> CrmEvent:
+        return replace(event, payload=with_staff_emails(event.payload, emails))
+
+    settings = config.delivery
+    return [
+        DeliveryWorker(
+            EventOutbox(engine, connector=c.name),
+            c,
+            max_attempts=settings.max_attempts,
+            threads=settings.threads,
+            prepare=prepare,
+        )  # fmt: skip
+        for c in connectors
+    ]
+
+
+def serve(
+    all_workers: list[DeliveryWorker], batch: int, pause: float, stopping: threading.Event,
+    rounds: Callable[[], bool] = lambda: True,
+) -> int:  # fmt: skip
+    """Delivers until `stopping` is set (or `rounds()` says no more); returns how many."""
+    delivered = 0
+    while not stopping.is_set() and rounds():
+        sent = 0
+        for worker in all_workers:
+            try:
+                sent += worker.run_once(batch)
+            except Exception as error:  # a database hiccup must not end the worker
+                log.warning("delivery round failed (%s); trying again", type(error).__name__)
+                stopping.wait(pause)
+        delivered += sent
+        if sent == 0:
+            stopping.wait(pause)
+    return delivered
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        config = load_crm_config()
+        connectors = build_connectors(config)
+    except ConnectorConfigError as error:
+        print(f"lotse deliver: {error}", file=sys.stderr)
+        return 2
+    if not connectors:
+        print("lotse deliver: no CRM connector is configured (crm: in endpoints.yml)")
+        return 0
+    all_workers = workers(config, connectors, load_settings().database_url)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    names = ", ".join(c.name for c in connectors)
+    log.info("delivering CRM events to %s", names)
+    settings = config.delivery
+    if args.once:
+        done = iter([True])
+        delivered = serve(all_workers, settings.batch, 0, stopping, lambda: next(done, False))
+    else:
+        delivered = serve(all_workers, settings.batch, settings.poll_seconds, stopping)
+    for worker in all_workers:
+        worker.close()
+    log.info("stopped after delivering %d events", delivered)
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="lotse deliver")
+    add_arguments(parser)
+    sys.exit(run(parser.parse_args()))
