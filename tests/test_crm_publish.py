@@ -1,0 +1,180 @@
+"""The store's writes queue CRM events in their own transaction (crm_adapter/store/
+publish.py), on SQLite and PostgreSQL: only for contacts with an email, one per
+configured connector, with the contact as it stands after the change; nothing when the
+write fails; erased when the consent is withdrawn; handoff outcomes with transcript."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from crm_adapter.delivery import CrmEvent, Link
+from crm_adapter.events import ERASED, DeliveryWorker, EventOutbox
+from crm_adapter.port import (
+    Answer,
+    ConsentRequired,
+    Feedback,
+    Meeting,
+    SalesTask,
+    ScoringEvent,
+    StageRecord,
+    Visit,
+)
+from crm_adapter.store import LocalCrm, make_crm_engine, migrate
+from crm_adapter.store.models import CrmEventRow
+from crm_adapter.sync_event import with_staff_emails
+from handoff.store import HandoffStore, NewHandoff
+from tests.test_crm_store import CONSENT, T0, answer, at, postgres_database
+
+TARGETS = ("hubspot", "hooks")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def crm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalCrm]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'crm.db'}"
+        migrate(url)
+        yield LocalCrm(make_crm_engine(url), clock=lambda: T0, connectors=TARGETS)
+    else:
+        with postgres_database() as url:
+            migrate(url)
+            engine = make_crm_engine(url)
+            yield LocalCrm(engine, clock=lambda: T0, connectors=TARGETS)
+            engine.dispose()
+
+
+def events(crm: LocalCrm, connector: str = "hubspot") -> list[CrmEventRow]:
+    with crm._engine.connect() as c:  # noqa: SLF001 - the test reads the table it checks
+        query = select(CrmEventRow.__table__).where(CrmEventRow.connector == connector)
+        return list(c.execute(query.order_by(CrmEventRow.id)))
+
+
+def known_lead(crm: LocalCrm, email: str = "anna@kunde.example") -> int:
+    lead = crm.lead_for(Visit("c1", "web"))
+    crm.save_answer(lead.lead_id, answer("employees", 60, 1))
+    crm.record_consent(lead.lead_id, CONSENT)
+    crm.save_answer(lead.lead_id, answer("name", "Anna Maria Schmidt", 2))
+    crm.save_answer(lead.lead_id, Answer("company", {"name": "Kunde GmbH"}, "answered", at(3)))
+    return crm.identify(lead.lead_id, email, freemail=False)
+
+
+def test_an_anonymous_contact_sends_nothing_and_identifying_sends_its_story(crm: LocalCrm):
+    lead_id = known_lead(crm)
+    rows = events(crm)
+    assert [r.kind for r in rows] == ["contact.identified"]  # nothing before the email
+    contact = rows[0].payload["contact"]
+    assert contact["email"] == "anna@kunde.example"
+    assert contact["name"] == "Anna Maria Schmidt" and contact["company"] == "Kunde GmbH"
+    assert contact["answers"]["employees"] == "60"
+    assert contact["consent"]["legal_basis"].startswith("consent, Art. 6(1)(a)")
+    assert contact["consent"]["text_version"] == "v1"
+    assert rows[0].contact_id == lead_id
+    assert [r.kind for r in events(crm, "hooks")] == ["contact.identified"]  # one per connector
+
+
+def test_every_later_change_is_an_event_with_the_contact_after_it(crm: LocalCrm):
+    lead_id = known_lead(crm)
+    crm.save_answer(lead_id, answer("timeline", 3, 4))
+    crm.add_scoring_events(lead_id, [ScoringEvent("fit", "60 employees", 100, 100, at(4))])
+    crm.change_stage(lead_id, StageRecord("lead", "marketing_qualified_lead", "fit 100", at(5)))
+    crm.add_task(lead_id, SalesTask("callback", "call at 3", at(60), at(5), assignee="anna"))
+    crm.book_meeting(lead_id, Meeting("jonas", at(120), at(150), "Demo", at(6)))
+    crm.record_feedback(lead_id, Feedback("accept", "fits", 100, 0, "anna", at(7)))
+    rows = events(crm)[1:]
+    assert [r.kind for r in rows] == [
+        "answer.saved", "score.changed", "stage.changed", "task.created", "meeting.booked",
+        "feedback.recorded",
+    ]  # fmt: skip
+    answer_saved, score, stage, task, meeting, feedback = (r.payload for r in rows)
+    assert answer_saved["change"] == {
+        "attribute": "timeline",
+        "value": "3 months",
+        "status": "answered",
+        "source": "bot",
+    }
+    assert score["change"]["events"] == [
+        {"axis": "fit", "cause": "60 employees", "change": 100, "value_after": 100}]  # fmt: skip
+    assert score["contact"]["fit"] == 100
+    assert stage["change"]["new"] == "marketing_qualified_lead"
+    assert stage["contact"]["stage"] == "marketing_qualified_lead"
+    assert task["change"]["assignee"] == {"staff_id": "anna", "email": None}
+    assert task["contact"]["owner"] == {"staff_id": "anna", "email": None}
+    assert meeting["change"]["staff"]["staff_id"] == "jonas"
+    assert feedback["change"] == {"decision": "accept", "reason": "fits", "actor": "anna"}
+
+
+def test_a_write_that_fails_queues_no_event(crm: LocalCrm):
+    lead = crm.lead_for(Visit("c2", "web"))
+    with pytest.raises(ConsentRequired):
+        crm.save_answer(lead.lead_id, answer("phone", "+49 30 1234", 1))
+    lead_id = known_lead(crm, "bert@kunde.example")
+    before = len(events(crm))
+    with pytest.raises(ValueError):
+        crm.change_stage(lead_id, StageRecord("lead", "no-such-stage", "x", at(5)))
+    assert len(events(crm)) == before
+
+
+def test_withdrawing_consent_erases_the_payloads_and_tells_the_crm(crm: LocalCrm):
+    lead_id = known_lead(crm)
+    crm.save_answer(lead_id, answer("timeline", 3, 4))
+    outbox = EventOutbox(crm._engine, connector="hubspot")  # noqa: SLF001
+    sent: list[CrmEvent] = []
+
+    class Recorder:
+        name = "hubspot"
+
+        def deliver(self, event: CrmEvent, link: Link) -> Link:
+            sent.append(event)
+            return Link("hs-1", {"firstname": "Anna Maria"})
+
+    worker = DeliveryWorker(outbox, Recorder(), clock=lambda: T0)
+    assert worker.run_once() == 1  # contact.identified; answer.saved waits behind it
+    crm.withdraw_consent(lead_id, at(10))
+    rows = events(crm)
+    assert [r.payload for r in rows[:2]] == [ERASED, ERASED]
+    assert rows[-1].kind == "consent.withdrawn"
+    assert rows[-1].payload["contact"] == {"email": "anna@kunde.example"}
+    assert outbox.link(lead_id) == Link("hs-1", {})  # the id stays, the values go
+    while worker.run_once():
+        pass
+    assert [e.kind for e in sent] == ["contact.identified", "consent.withdrawn"]  # erased: skipped
+    assert all(r.payload == ERASED for r in events(crm))  # the email too, once delivered
+    assert outbox.pending_count() == 0
+
+
+def test_a_closed_handoff_reaches_the_crm_with_its_outcome_and_transcript(crm: LocalCrm):
+    lead_id = known_lead(crm)
+    store = HandoffStore(crm._engine, connectors=TARGETS)  # noqa: SLF001
+    handoff = store.request(
+        NewHandoff(conversation_id="c1", reason="asked", language="en", need="sales",
+                   lead_id=lead_id, team="sales", rule="sales_ready", assignee="anna",
+                   responsible=("anna",), explanation=(), claim_timeout=timedelta(minutes=5)),
+        T0,
+    )  # fmt: skip
+    store.add_message("c1", "visitor", "Can someone call me?", handoff.id)
+    handoff = store.transition(handoff, "claim", "anna", at(1), assignee="anna")
+    store.add_message("c1", "agent", "Of course, tomorrow at 10.", handoff.id)
+    store.transition(handoff, "close", "anna", at(9), outcome="callback", closed_at=at(9))
+    closed = events(crm)[-1]
+    assert closed.kind == "handoff.closed"
+    change: dict[str, Any] = closed.payload["change"]
+    assert change["team"] == "sales" and change["agent"] == "anna"
+    assert change["outcome"] == "callback"
+    assert [m["text"] for m in change["transcript"]] == [
+        "Can someone call me?", "Of course, tomorrow at 10."]  # fmt: skip
+
+
+def test_the_worker_fills_in_staff_emails_from_routing():
+    payload = {
+        "contact": {"owner": {"staff_id": "anna", "email": None}},
+        "change": {"assignee": {"staff_id": "anna", "email": None}, "kind": "callback"},
+    }
+    filled = with_staff_emails(payload, {"anna": "anna.becker@nordwerk.example"})
+    assert filled["contact"]["owner"]["email"] == "anna.becker@nordwerk.example"
+    assert filled["change"]["assignee"]["email"] == "anna.becker@nordwerk.example"
+    assert filled["change"]["kind"] == "callback"
