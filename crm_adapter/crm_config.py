@@ -11,6 +11,7 @@
         batch: 50                  # events taken per round
         max_attempts: 10           # tries before an event becomes a dead letter
         poll_seconds: 1.0          # pause when nothing is due
+        lease_seconds: 120         # a worker that died gives its events up after this
 
 Without a `crm:` section (the default) no events are queued and no worker runs.
 LOTSE_CRM_CONFIG names another YAML file holding the section (tests, staging).
@@ -38,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = ROOT / "endpoints.yml"
 TYPES = ("hubspot", "dynamics", "webhook")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-DELIVERY_KEYS = {"threads": int, "batch": int, "max_attempts": int, "poll_seconds": float}
+DELIVERY_KEYS = {"threads": int, "batch": int, "max_attempts": int, "poll_seconds": float,
+                 "lease_seconds": float}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class DeliverySettings:
     batch: int = 50
     max_attempts: int = 10
     poll_seconds: float = 1.0
+    lease_seconds: float = 120.0
 
 
 @dataclass(frozen=True)

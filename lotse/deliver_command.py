@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 from crm_adapter.crm_config import CrmConfig, build_connectors, load_crm_config
 from crm_adapter.delivery import Connector, ConnectorConfigError, CrmEvent
@@ -53,7 +54,7 @@ def workers(config: CrmConfig, connectors: list[Connector], url: str) -> list[De
     settings = config.delivery
     return [
         DeliveryWorker(
-            EventOutbox(engine, connector=c.name),
+            EventOutbox(engine, timedelta(seconds=settings.lease_seconds), connector=c.name),
             c,
             max_attempts=settings.max_attempts,
             threads=settings.threads,

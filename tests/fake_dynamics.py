@@ -26,14 +26,22 @@ Scripting, for fault tests and benchmarks (all thread-safe):
     latency = 0.05                                   seconds added to every request
     expire_tokens()                                  every issued token gets 401 now
     expires_in = 3599                                lifetime of tokens issued from now on
+                                                     (honoured: an old token gets 401)
     add_user(email) / add_lead(**columns)            seed data
     edit_lead(lead_id, **columns)                    a person edits the lead in Dynamics
     create_before_next_post(**columns)               somebody else creates this lead just
                                                      before our next POST /leads (-> 412)
 
 `path` is a prefix of the request path; it defaults to the Dataverse API (`API`), so
-faults hit the token endpoint only with `path=fake.token_path`. Every request is recorded
-(`requests`, before it is answered) with its method, path, query, body and headers.
+faults hit the token endpoint only with `path=fake.token_path`. Faults are used in the
+order they were added, each for `times` matching requests; `clear_faults()` drops them.
+
+State, read as copies: `leads`, `annotations`, `tasks` (id -> columns), `requests` (every
+request, recorded before it is answered: method, path, query, raw_query, lower-case
+headers, body; `.json()`, `.form()`), `requests_to(method, path_prefix)`,
+`token_requests`. Addresses: `url` (the connector's base_url), `token_url`, `token_path`.
+The token endpoint accepts CLIENT_ID / CLIENT_SECRET (or those given) and the scope
+`{url}/.default`; anything else gets Entra's 400/401 error bodies.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -124,6 +133,7 @@ def error(status: int, code: str, message: str, **headers: str) -> Answer:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -188,13 +198,15 @@ class FakeDynamics:
         self._released = threading.Event()
         self._faults: list[Fault] = []
         self._requests: list[Recorded] = []
-        self._tokens: set[str] = set()
+        self._tokens: dict[str, float] = {}  # token -> when it expires (monotonic)
         self._token_requests = 0
         self._before_post: list[dict[str, Any]] = []
         self._tables = {
-            "leads": _Table("lead", "leadid"), "annotations": _Table("annotation", "annotationid"),
-            "tasks": _Table("task", "activityid"), "systemusers": _Table("systemuser", "systemuserid"),
-        }  # fmt: skip
+            "leads": _Table("lead", "leadid"),
+            "annotations": _Table("annotation", "annotationid"),
+            "tasks": _Table("task", "activityid"),
+            "systemusers": _Table("systemuser", "systemuserid"),
+        }
         self._server = _Server(self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -358,25 +370,21 @@ class FakeDynamics:
 
     def _token(self, form: dict[str, str]) -> Answer:
         if form.get("grant_type") != "client_credentials":
-            return Answer(400, {"error": "unsupported_grant_type",
-                                "error_description": "AADSTS70003: grant type not supported."})  # fmt: skip
+            return _entra(400, "unsupported_grant_type", "AADSTS70003: grant type not supported.")
         if form.get("client_id") != self.client_id:
-            return Answer(400, {"error": "unauthorized_client", "error_description":
-                                "AADSTS700016: Application was not found in the directory."})  # fmt: skip
+            return _entra(400, "unauthorized_client", "AADSTS700016: Application not found.")
         if form.get("client_secret") != self.client_secret:
-            return Answer(401, {"error": "invalid_client", "error_description":
-                                "AADSTS7000215: Invalid client secret provided."})  # fmt: skip
+            return _entra(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
         if form.get("scope") != f"{self.url}/.default":
-            return Answer(400, {"error": "invalid_scope", "error_description":
-                                "AADSTS70011: The provided value for scope is not valid."})  # fmt: skip
+            return _entra(400, "invalid_scope", "AADSTS70011: The scope is not valid.")
         token = f"fake-access-token-{uuid.uuid4().hex}"
-        self._tokens.add(token)
+        self._tokens[token] = time.monotonic() + self.expires_in
         return Answer(200, {"token_type": "Bearer", "expires_in": self.expires_in,
                             "ext_expires_in": self.expires_in, "access_token": token})  # fmt: skip
 
     def _authorized(self, header: str) -> bool:
         scheme, _, token = header.partition(" ")
-        return scheme == "Bearer" and token in self._tokens
+        return scheme == "Bearer" and self._tokens.get(token, 0.0) > time.monotonic()
 
     # ------------------------------------------------------------- Dataverse
 
@@ -427,8 +435,11 @@ class FakeDynamics:
         check = request.headers.get("mscrm.suppressduplicatedetection", "").lower() == "false"
         email = str(columns.get("emailaddress1") or "").lower()
         leads = self._tables["leads"].rows.values()
-        if check and self.duplicate_detection and email and any(
-            str(row.get("emailaddress1") or "").lower() == email for row in leads
+        if (
+            check
+            and self.duplicate_detection
+            and email
+            and any(str(row.get("emailaddress1") or "").lower() == email for row in leads)
         ):
             return error(412, DUPLICATE, "A record was not created or updated because a "
                          "duplicate of the current record already exists.")  # fmt: skip
@@ -462,7 +473,8 @@ class FakeDynamics:
         columns: dict[str, Any] = {}
         for name, value in body.items():
             if name.endswith("@odata.bind"):
-                columns[f"_{name.split('_')[0]}_value"] = self._bound(str(value))
+                lookup = name.removesuffix("@odata.bind").split("_")[0]
+                columns[f"_{lookup}_value"] = self._bound(str(value))
             else:
                 self._known(table, name)
                 columns[name] = value
@@ -486,15 +498,21 @@ class FakeDynamics:
         return columns
 
     def _known(self, table: _Table, column: str) -> None:
-        if table.logical == "lead" and column not in LEAD_COLUMNS and not (
-            column.startswith("lotse_")
+        if (
+            table.logical == "lead"
+            and column not in LEAD_COLUMNS
+            and not (column.startswith("lotse_"))
         ):
-            raise BadRequest(error(400, BAD_QUERY, f"Could not find a property named "
-                                   f"'{column}' on type 'Microsoft.Dynamics.CRM.lead'."))  # fmt: skip
+            message = f"Could not find a property named '{column}' on type '{table.logical}'."
+            raise BadRequest(error(400, BAD_QUERY, message))
 
     @staticmethod
     def _missing(table: _Table, key: str) -> Answer:
         return error(404, NOT_FOUND, f"{table.logical} With Id = {key} Does Not Exist")
+
+
+def _entra(status: int, code: str, description: str) -> Answer:
+    return Answer(status, {"error": code, "error_description": description})
 
 
 def _project(table: _Table, row: dict[str, Any], columns: list[str] | None) -> dict[str, Any]:

@@ -92,7 +92,10 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         url = urlsplit(self.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = json.loads(raw) if raw else None
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")  # answered 400 below
         query, headers = dict(parse_qsl(url.query)), dict(self.headers.items())
         request = Recorded(self.command, url.path, query, headers, body)
         fault = fake._record(request)
@@ -178,8 +181,8 @@ class FakeHubSpot:
         return fault
 
     def add_owner(self, owner_id: str, email: str, first: str = "", last: str = "") -> None:
-        self.owners.append({"id": owner_id, "email": email, "firstName": first, "lastName": last,
-                            "userId": int(owner_id), "archived": False})  # fmt: skip
+        owner = {"id": owner_id, "email": email, "firstName": first, "lastName": last}
+        self.owners.append({**owner, "archived": False})
 
     def add_contact(self, **properties: Any) -> str:
         with self._lock:
@@ -192,7 +195,8 @@ class FakeHubSpot:
 
     def race_create(self, **properties: Any) -> None:
         """Somebody else creates this contact right before our next contact create."""
-        self._race = properties
+        with self._lock:
+            self._race = properties
 
     # ------------------------------------------------------------------ reading
 
@@ -234,11 +238,16 @@ class FakeHubSpot:
             return error(401, "Authentication credentials not found. This API supports OAuth 2.0 "
                          "authentication and you can find more details at https://developers."
                          "hubspot.com/docs/methods/auth/oauth-overview")  # fmt: skip
+        if request.body is not None and not isinstance(request.body, dict):
+            return error(400, "Invalid input JSON")
         for method, pattern, handler in ROUTES:
             found = re.fullmatch(pattern, request.path)
             if method == request.method and found:
                 with self._lock:
-                    return handler(self, request, *map(unquote, found.groups()))
+                    try:
+                        return handler(self, request, *map(unquote, found.groups()))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        return error(400, "Invalid input JSON")
         return error(404, NOT_FOUND)
 
     def _create(self, kind: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -270,9 +279,7 @@ class FakeHubSpot:
         if self._race is not None:
             self._create("contacts", self._race)
             self._race = None
-        existing = (
-            self._by_email(str(properties.get("email") or "")) if properties.get("email") else None
-        )
+        existing = properties.get("email") and self._by_email(str(properties["email"]))
         if existing:
             return error(409, f"Contact already exists. Existing ID: {existing}")
         return 201, {}, self._create("contacts", properties)
@@ -298,9 +305,8 @@ class FakeHubSpot:
         for association in body.get("associations") or []:
             to_id = str(association["to"]["id"])
             type_ids = [t.get("associationTypeId") for t in association.get("types") or []]
-            if to_id not in self.objects["contacts"] or type_ids != [
-                ASSOCIATION_TYPES.get((kind, "contact"))
-            ]:
+            wanted = [ASSOCIATION_TYPES.get((kind, "contact"))]
+            if to_id not in self.objects["contacts"] or type_ids != wanted:
                 return error(400, "invalid association")
             links.append((SINGULAR[kind], "", "contact", to_id, type_ids[0]))
         record = self._create(kind, properties)
@@ -310,19 +316,16 @@ class FakeHubSpot:
     def _search(self, request: Recorded, kind: str) -> Answer:
         body = request.body or {}
         groups = body.get("filterGroups") or []
-        if any(
-            f.get("operator") not in ("EQ", "CONTAINS_TOKEN") for g in groups for f in g["filters"]
-        ):
+        operators = {f.get("operator") for g in groups for f in g["filters"]}
+        if not operators <= {"EQ", "CONTAINS_TOKEN"}:
             return error(400, "unsupported operator")
         found = [r for _, r in sorted(self.objects[kind].items()) if _matches(r, groups)]
         shown = [_shown(r, body.get("properties") or []) for r in found[: body.get("limit", 10)]]
         return 200, {}, {"total": len(found), "results": shown}
 
     def _associate(self, request: Recorded, contact_id: str, company_id: str) -> Answer:
-        if (
-            contact_id not in self.objects["contacts"]
-            or company_id not in self.objects["companies"]
-        ):
+        contacts, companies = self.objects["contacts"], self.objects["companies"]
+        if contact_id not in contacts or company_id not in companies:
             return error(404, NOT_FOUND)
         self.associations.add(("contact", contact_id, "company", company_id, 1))
         return 204, {}, None

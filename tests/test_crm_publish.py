@@ -54,8 +54,8 @@ def events(crm: LocalCrm, connector: str = "hubspot") -> list[CrmEventRow]:
         return list(c.execute(query.order_by(CrmEventRow.id)))
 
 
-def known_lead(crm: LocalCrm, email: str = "anna@kunde.example") -> int:
-    lead = crm.lead_for(Visit("c1", "web"))
+def known_lead(crm: LocalCrm, email: str = "anna@kunde.example", conversation: str = "c1") -> int:
+    lead = crm.lead_for(Visit(conversation, "web"))
     crm.save_answer(lead.lead_id, answer("employees", 60, 1))
     crm.record_consent(lead.lead_id, CONSENT)
     crm.save_answer(lead.lead_id, answer("name", "Anna Maria Schmidt", 2))

@@ -208,6 +208,22 @@ def test_a_value_lotse_wrote_stays_lotses_to_change(hubspot, session):
     assert properties["lotse_need"] == "ERP sync"
 
 
+def test_a_write_whose_answer_was_lost_still_counts_as_lotses(hubspot, session):
+    hub = connect(hubspot, session, timeout=0.3)
+    link = hub.deliver(event(), Link())
+    record_id = link.remote_id
+    hubspot.fail(hang=3, apply=True, method="PATCH")
+    erp = answer("need", "ERP sync", "e2", answers={"need": "ERP sync"})
+    with pytest.raises(RetryableDeliveryError):
+        hub.deliver(erp, link)
+    link = hub.deliver(erp, link)  # the retry finds the value already there
+    assert link.sent["lotse_need"] == "ERP sync"
+
+    both = answer("need", "ERP and CRM", "e3", answers={"need": "ERP and CRM"})
+    hub.deliver(both, link)
+    assert hubspot.contact(record_id)["lotse_need"] == "ERP and CRM"
+
+
 def test_the_lifecycle_stage_never_moves_backwards(hubspot, session):
     hub = connect(hubspot, session, precedence="lotse")
     link = hub.deliver(event(stage="marketing_qualified_lead"), Link())

@@ -236,10 +236,11 @@ class HubSpotConnector:
         self, key: str, properties: Iterable[str], by_email: bool = False
     ) -> Record | None:
         what = "reading a contact"
-        params = {"properties": ",".join(sorted(properties))}
+        names = ",".join(sorted(properties))
+        params = {"properties": names} if names else {}
         if by_email:
             params["idProperty"] = "email"
-        reply = self._request("GET", f"{CONTACTS}/{quote(str(key), safe='')}", what, params=params)
+        reply = self._request("GET", f"{CONTACTS}/{_segment(key)}", what, params=params)
         if reply.status_code == 404:
             return None
         return _record(self._checked(reply, what), what)
@@ -256,7 +257,7 @@ class HubSpotConnector:
         return _record(self._checked(reply, what), what)[0], True
 
     def _patch_contact(self, record_id: str, properties: Mapping[str, Any]) -> None:
-        self._expect("PATCH", f"{CONTACTS}/{record_id}", "updating a contact",
+        self._expect("PATCH", f"{CONTACTS}/{_segment(record_id)}", "updating a contact",
                      json={"properties": dict(properties)})  # fmt: skip
 
     def _gdpr_delete(self, email: str | None, record_id: str) -> None:
@@ -281,7 +282,8 @@ class HubSpotConnector:
         if not name or not wanted or link.sent.get(key):
             return {}
         company_id = self._find_company(name) or self._create_company(name)
-        path = f"/crm/v4/objects/contact/{contact_id}/associations/default/company/{company_id}"
+        path = (f"/crm/v4/objects/contact/{_segment(contact_id)}/associations/default/company/"
+                f"{_segment(company_id)}")  # fmt: skip
         self._expect("PUT", path, "associating a company")
         return {key: company_id}
 
@@ -399,6 +401,11 @@ def _json(reply: requests.Response, what: str) -> dict[str, Any]:
             f"HubSpot: {what}: the CRM answered {reply.status_code} without JSON"
         ) from None
     return document if isinstance(document, dict) else {}
+
+
+def _segment(value: str) -> str:
+    """An id or email as one URL path segment."""
+    return quote(str(value), safe="")
 
 
 def _record(document: Mapping[str, Any], what: str) -> Record:
