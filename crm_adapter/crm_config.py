@@ -7,8 +7,8 @@
           token_env: HUBSPOT_TOKEN # secrets come from environment variables, named here
           ...                      # the connector's own keys (README, "CRM connectors")
       delivery:
-        threads: 8                 # events of different contacts sent at once
-        batch: 50                  # events taken per round
+        threads: 16                # events of different contacts sent at once
+        batch: 100                 # events claimed at once, shared by the threads
         max_attempts: 10           # tries before an event becomes a dead letter
         poll_seconds: 1.0          # pause when nothing is due
         lease_seconds: 120         # a worker that died gives its events up after this
@@ -45,8 +45,8 @@ DELIVERY_KEYS = {"threads": int, "batch": int, "max_attempts": int, "poll_second
 
 @dataclass(frozen=True)
 class DeliverySettings:
-    threads: int = 8
-    batch: int = 50
+    threads: int = 16
+    batch: int = 100
     max_attempts: int = 10
     poll_seconds: float = 1.0
     lease_seconds: float = 120.0

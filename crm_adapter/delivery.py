@@ -60,6 +60,9 @@ class CrmEvent:
     lead_id: int
     payload: Mapping[str, Any]
     occurred_at: str  # ISO 8601
+    # True when no earlier attempt can have reached the CRM (the event was never handed
+    # out before): a connector may skip looking for what an earlier attempt created.
+    first_send: bool = False
 
 
 @dataclass(frozen=True)

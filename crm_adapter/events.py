@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +48,7 @@ from crm_adapter.delivery import (
     DeliveryAuthError,
     Link,
     PermanentDeliveryError,
+    RetryableDeliveryError,
 )
 from crm_adapter.port import CrmError
 from crm_adapter.retry import backoff
@@ -62,6 +64,9 @@ LINKS = CrmLinkRow.__table__
 DEFAULT = "default"
 ERASED: dict[str, Any] = {"erased": True}
 AUTH_RETRY = timedelta(minutes=5)
+# The shortest wait before a retry: gives a CRM's search index time to show what a try
+# whose answer was lost created (HubSpot's lags a few seconds).
+MIN_RETRY = 5.0
 _PENDING = (EVENTS.c.delivered_at.is_(None), EVENTS.c.dead_at.is_(None))
 
 
@@ -168,6 +173,8 @@ class EventOutbox:
                         row.contact_id,
                         row.payload,
                         row.occurred_at.isoformat(),
+                        # never leased, failed or revived before: no earlier try landed
+                        row.attempts == 0 and row.locked_until is None and not row.last_error,
                     ),
                     row.attempts,
                 )  # fmt: skip
@@ -269,8 +276,9 @@ class EventOutbox:
 
 
 class DeliveryWorker:
-    """Takes due events and delivers them through `connector`, one batch per call, the
-    events of different contacts on up to `threads` threads at once."""
+    """Takes due events and delivers them through `connector`, the events of different
+    contacts on up to `threads` threads at once: `run_once` one batch, `serve` until
+    told to stop."""
 
     def __init__(
         self, outbox: EventOutbox, connector: Connector, clock: Callable[[], datetime] = utc_now,
@@ -283,6 +291,7 @@ class DeliveryWorker:
         self.max_attempts = max_attempts
         self.rng = rng
         self.prepare = prepare
+        self.threads = threads
         self._pool = ThreadPoolExecutor(threads, "crm-delivery") if threads > 1 else None
 
     def run_once(self, limit: int = 20) -> int:
@@ -291,6 +300,35 @@ class DeliveryWorker:
         if self._pool is None or len(batch) < 2:
             return sum(self._deliver(claimed) for claimed in batch)
         return sum(self._pool.map(self._deliver, batch))
+
+    def serve(self, stopping: threading.Event, limit: int = 50, pause: float = 1.0) -> None:
+        """Delivers until `stopping` is set: every thread claims a few events, delivers
+        them and claims again (no thread waits for a whole batch to finish)."""
+        share = max(1, limit // self.threads)
+        runners = [
+            threading.Thread(
+                target=self._serve,
+                args=(stopping, share, pause),
+                name=f"crm-{self.connector.name}-{n}",
+            )  # fmt: skip
+            for n in range(self.threads)
+        ]
+        for runner in runners:
+            runner.start()
+        for runner in runners:
+            runner.join()
+
+    def _serve(self, stopping: threading.Event, limit: int, pause: float) -> None:
+        while not stopping.is_set():
+            try:
+                batch = self.outbox.claim(self.clock(), limit)
+                for claimed in batch:
+                    self._deliver(claimed)
+            except CrmError as error:  # the database is away: try again after a pause
+                log.warning("delivery to %s paused (%s)", self.connector.name, error)
+                batch = []
+            if not batch:
+                stopping.wait(pause)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -305,6 +343,13 @@ class DeliveryWorker:
         except CrmDeliveryError as error:
             self._failed(claimed, error)
             return 0
+        except (CrmError, SQLAlchemyError):
+            raise  # the outbox's database: the caller pauses
+        except Exception as error:  # a connector's bug must not stop the worker
+            log.error("connector %s failed on event %s (%s)", self.connector.name,
+                      claimed.row_id, type(error).__name__)  # fmt: skip
+            self._failed(claimed, RetryableDeliveryError(f"unexpected {type(error).__name__}"))
+            return 0
         self.outbox.delivered(claimed, self.clock(), link)
         return 1
 
@@ -314,7 +359,7 @@ class DeliveryWorker:
             self.outbox.dead(claimed.row_id, self.clock(), kind)
             log.warning("CRM event %s is a dead letter (%s)", claimed.row_id, kind)
             return
-        wait = timedelta(seconds=max(1.0, backoff(
+        wait = timedelta(seconds=max(MIN_RETRY, backoff(
             claimed.attempts, getattr(error, "retry_after", None), rng=self.rng)))  # fmt: skip
         if isinstance(error, DeliveryAuthError):
             wait = max(wait, AUTH_RETRY)

@@ -18,7 +18,6 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -64,24 +63,21 @@ def workers(config: CrmConfig, connectors: list[Connector], url: str) -> list[De
     ]
 
 
-def serve(
-    all_workers: list[DeliveryWorker], batch: int, pause: float, stopping: threading.Event,
-    rounds: Callable[[], bool] = lambda: True,
-) -> int:  # fmt: skip
-    """Delivers until `stopping` is set (or `rounds()` says no more); returns how many."""
-    delivered = 0
-    while not stopping.is_set() and rounds():
-        sent = 0
-        for worker in all_workers:
-            try:
-                sent += worker.run_once(batch)
-            except Exception as error:  # a database hiccup must not end the worker
-                log.warning("delivery round failed (%s); trying again", type(error).__name__)
-                stopping.wait(pause)
-        delivered += sent
-        if sent == 0:
-            stopping.wait(pause)
-    return delivered
+def serve(all_workers: list[DeliveryWorker], batch: int, pause: float,
+          stopping: threading.Event) -> None:  # fmt: skip
+    """Every worker delivers on its threads until `stopping` is set."""
+    runners = [threading.Thread(target=w.serve, args=(stopping, batch, pause))
+               for w in all_workers]  # fmt: skip
+    for runner in runners:
+        runner.start()
+    while any(runner.is_alive() for runner in runners):
+        for runner in runners:
+            runner.join(timeout=0.5)
+
+
+def deliver_due(all_workers: list[DeliveryWorker], batch: int) -> int:
+    """One round (`--once`): what is due now, then stop."""
+    return sum(worker.run_once(batch) for worker in all_workers)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,13 +99,12 @@ def run(args: argparse.Namespace) -> int:
     log.info("delivering CRM events to %s", names)
     settings = config.delivery
     if args.once:
-        done = iter([True])
-        delivered = serve(all_workers, settings.batch, 0, stopping, lambda: next(done, False))
+        log.info("delivered %d events", deliver_due(all_workers, settings.batch))
     else:
-        delivered = serve(all_workers, settings.batch, settings.poll_seconds, stopping)
+        serve(all_workers, settings.batch, settings.poll_seconds, stopping)
     for worker in all_workers:
         worker.close()
-    log.info("stopped after delivering %d events", delivered)
+    log.info("stopped")
     return 0
 
 

@@ -57,7 +57,7 @@ def test_without_a_crm_section_nothing_is_configured():
 def test_every_connector_type_is_built_from_config_and_the_environment(tmp_path: Path):
     config = load_crm_config(write(tmp_path, FULL))
     assert config.names == ("n8n", "hubspot", "dynamics")
-    assert config.delivery == DeliverySettings(threads=4, batch=50, max_attempts=6)
+    assert config.delivery == DeliverySettings(threads=4, batch=100, max_attempts=6)
     connectors = build_connectors(config, ENV)
     assert [c.name for c in connectors] == ["n8n", "hubspot", "dynamics"]
     assert isinstance(connectors[0], WebhookConnector)

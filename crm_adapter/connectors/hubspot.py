@@ -28,8 +28,10 @@ GDPR-deletes the contact (`delete`); it returns an empty `Link`.
 
 Idempotency: contact writes are upserts; notes and tasks carry the event's marker
 ("lotse-event-<id>") and are searched for before they are created, so a redelivered
-event adds nothing twice. Caveat: HubSpot's search index lags a few seconds behind
-writes, so a retry within seconds of a lost answer can still duplicate a note.
+event adds nothing twice (the search is skipped on an event's first send, when no
+earlier attempt can have created anything). Caveat: HubSpot's search index lags a few
+seconds behind writes; the worker waits at least MIN_RETRY (5 s) before a retry, but a
+lost answer followed by a very slow index can still duplicate a note.
 
 Default field mapping (`field_map.HUBSPOT_FIELDS`): email -> email, first_name ->
 firstname, last_name -> lastname, phone -> phone, company -> company, stage ->
@@ -324,7 +326,9 @@ class HubSpotConnector:
         entry = timeline_entry(event.event_id, event.kind, event.payload)
         if event.kind == IDENTIFIED and not entry.lines:
             return
-        if self._search(NOTES, "hs_note_body", "CONTAINS_TOKEN", entry.marker, "searching notes"):
+        if not event.first_send and self._search(
+            NOTES, "hs_note_body", "CONTAINS_TOKEN", entry.marker, "searching notes"
+        ):
             return
         properties = {"hs_timestamp": event.occurred_at, "hs_note_body": entry.html()}
         if owner_id:
@@ -337,7 +341,9 @@ class HubSpotConnector:
 
     def _task(self, event: CrmEvent, contact_id: str, owner_id: str | None) -> None:
         entry = timeline_entry(event.event_id, event.kind, event.payload)
-        if self._search(TASKS, "hs_task_body", "CONTAINS_TOKEN", entry.marker, "searching tasks"):
+        if not event.first_send and self._search(
+            TASKS, "hs_task_body", "CONTAINS_TOKEN", entry.marker, "searching tasks"
+        ):
             return
         change = event.payload.get("change") or {}
         kind = str(change.get("kind") or "task")

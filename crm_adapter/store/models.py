@@ -291,6 +291,9 @@ OWNED_BY_CONTACT = (
 )
 
 
+_DUE = text("delivered_at IS NULL AND dead_at IS NULL")
+
+
 class CrmEventRow(Base):
     """A change for the external CRM (delivery outbox, issue 5): pending until
     `delivered_at` or `dead_at`; delivered one at a time per contact, oldest first.
@@ -316,6 +319,8 @@ class CrmEventRow(Base):
     __table_args__ = (
         Index("uq_crm_events_event_id", "event_id", unique=True),
         Index("ix_crm_events_pending", "connector", "contact_id", "delivered_at"),
+        # The claim walks the pending events in id order; delivered ones stay out of it.
+        Index("ix_crm_events_due", "connector", "id", sqlite_where=_DUE, postgresql_where=_DUE),
     )
 
 

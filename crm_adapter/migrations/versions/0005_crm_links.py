@@ -29,6 +29,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_crm_events_pending", "crm_events", ["connector", "contact_id", "delivered_at"]
     )
+    due = sa.text("delivered_at IS NULL AND dead_at IS NULL")
+    op.create_index("ix_crm_events_due", "crm_events", ["connector", "id"],
+                    sqlite_where=due, postgresql_where=due)  # fmt: skip
     op.create_table(
         "crm_links",
         sa.Column("contact_id", sa.Integer(), nullable=False),
@@ -42,6 +45,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("crm_links")
+    op.drop_index("ix_crm_events_due", table_name="crm_events")
     op.drop_index("ix_crm_events_pending", table_name="crm_events")
     with op.batch_alter_table("crm_events") as batch:
         batch.drop_column("connector")
