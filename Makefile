@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install build train run test test-unit lint validate conversation-tests eval bench bench-qualification browser-deps clean
+.PHONY: install build train run test test-unit lint validate conversation-tests eval bench bench-qualification bench-handoff bench-crm browser-deps clean
 
 install: $(STAMP)
 
@@ -57,6 +57,12 @@ bench: train
 
 bench-qualification: train
 	$(PY) bench/qualification.py
+
+bench-handoff: train
+	$(PY) bench/handoff.py
+
+bench-crm: train
+	$(PY) bench/crm_delivery.py
 
 clean:
 	rm -rf build models results var

@@ -97,10 +97,27 @@ def enqueue(
     return [row["event_id"] for row in rows]
 
 
-def erase(connection: Connection, lead_id: int) -> None:
-    """Consent withdrawn: the contact's event payloads and written values are erased."""
-    connection.execute(update(EVENTS).where(EVENTS.c.contact_id == lead_id).values(payload=ERASED))
-    connection.execute(update(LINKS).where(LINKS.c.contact_id == lead_id).values(sent={}))
+def erase(connection: Connection, lead_ids: Sequence[int]) -> None:
+    """Consent withdrawn: the contacts' event payloads and written values are erased."""
+    ids = list(lead_ids)
+    connection.execute(update(EVENTS).where(EVENTS.c.contact_id.in_(ids)).values(payload=ERASED))
+    connection.execute(update(LINKS).where(LINKS.c.contact_id.in_(ids)).values(sent={}))
+
+
+def erase_pending(connection: Connection, lead_id: int) -> None:
+    """A contact merged into another: its events not yet delivered are not sent (the
+    contact it merged into gets everything with its next event)."""
+    connection.execute(
+        update(EVENTS).where(EVENTS.c.contact_id == lead_id, *_PENDING).values(payload=ERASED)
+    )
+
+
+def linked_records(connection: Connection, lead_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(contact, connector) of the contacts that have a record at a CRM."""
+    query = select(LINKS.c.contact_id, LINKS.c.connector).where(
+        LINKS.c.contact_id.in_(list(lead_ids)), LINKS.c.remote_id.is_not(None)
+    )
+    return [(row.contact_id, row.connector) for row in connection.execute(query)]
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,13 @@ class ClaimedEvent:
     row_id: int
     event: CrmEvent
     attempts: int
+    lease: str = ""  # this claim's token: only its holder may mark the event
+    leased_until: datetime | None = None
+
+
+def _held(claimed: ClaimedEvent) -> tuple[Any, ...]:
+    """The event is still pending and still leased by this claim."""
+    return (EVENTS.c.id == claimed.row_id, EVENTS.c.lease == claimed.lease, *_PENDING)
 
 
 class EventOutbox:
@@ -160,10 +184,11 @@ class EventOutbox:
 
         def work(c: Connection) -> list[ClaimedEvent]:
             rows = c.execute(query).all()
+            token, until = uuid.uuid4().hex, now + self.lease
             if rows:
                 ids = [row.id for row in rows]
                 c.execute(update(EVENTS).where(EVENTS.c.id.in_(ids)).values(
-                    locked_until=now + self.lease))  # fmt: skip
+                    locked_until=until, lease=token))  # fmt: skip
             return [
                 ClaimedEvent(
                     row.id,
@@ -177,6 +202,8 @@ class EventOutbox:
                         row.attempts == 0 and row.locked_until is None and not row.last_error,
                     ),
                     row.attempts,
+                    token,
+                    until,
                 )  # fmt: skip
                 for row in rows
             ]
@@ -189,11 +216,16 @@ class EventOutbox:
         done = {"delivered_at": as_utc(now), "locked_until": None}
         if claimed.event.kind == CONSENT_WITHDRAWN:
             done["payload"] = ERASED
-        mark = update(EVENTS).where(EVENTS.c.id == claimed.row_id, *_PENDING).values(**done)
+        mark = update(EVENTS).where(*_held(claimed)).values(**done)
+        erased = select(EVENTS.c.payload).where(EVENTS.c.id == claimed.row_id)
 
         def work(c: Connection) -> None:
-            if c.execute(mark).rowcount == 1 and link is not None:
-                self._keep_link(c, claimed.event.lead_id, link, now)
+            if c.execute(mark).rowcount != 1 or link is None:
+                return  # another worker holds it now (our lease ran out): it decides
+            kept = link
+            if c.execute(erased).scalar_one() == ERASED:  # consent withdrawn meanwhile
+                kept = Link(link.remote_id, {})
+            self._keep_link(c, claimed.event.lead_id, kept, now)
 
         self._run("marking an event delivered", work)
 
@@ -215,16 +247,22 @@ class EventOutbox:
 
         return self._run("reading a link", work, write=False)
 
-    def retry(self, row_id: int, at: datetime, error: str) -> None:
-        self._finish(row_id, "scheduling a retry", attempts=EVENTS.c.attempts + 1,
+    def retry(self, claimed: ClaimedEvent, at: datetime, error: str, count: bool = True) -> None:
+        """Due again at `at`; `count`: the try counts towards `max_attempts`."""
+        self._finish(claimed, "scheduling a retry",
+                     attempts=EVENTS.c.attempts + (1 if count else 0),
                      next_attempt_at=as_utc(at), last_error=error[:ERROR_LENGTH])  # fmt: skip
 
-    def dead(self, row_id: int, now: datetime, error: str) -> None:
-        self._finish(row_id, "marking an event dead", attempts=EVENTS.c.attempts + 1,
+    def dead(self, claimed: ClaimedEvent, now: datetime, error: str) -> None:
+        self._finish(claimed, "marking an event dead", attempts=EVENTS.c.attempts + 1,
                      dead_at=as_utc(now), last_error=error[:ERROR_LENGTH])  # fmt: skip
 
-    def _finish(self, row_id: int, operation: str, **values: object) -> None:
-        statement = update(EVENTS).where(EVENTS.c.id == row_id, *_PENDING)
+    def release(self, claimed: ClaimedEvent) -> None:
+        """Gives the lease up unsent: the event is due again at once."""
+        self._finish(claimed, "releasing an event")
+
+    def _finish(self, claimed: ClaimedEvent, operation: str, **values: object) -> None:
+        statement = update(EVENTS).where(*_held(claimed))
         self._run(operation, lambda c: c.execute(statement.values(locked_until=None, **values)))
 
     def dead_letters(self) -> list[dict[str, Any]]:
@@ -262,7 +300,7 @@ class EventOutbox:
                 EVENTS.c.dead_at.is_not(None),
                 EVENTS.c.delivered_at.is_(None),
             )
-            .values(delivered_at=as_utc(now), last_error="discarded")
+            .values(delivered_at=as_utc(now), last_error="discarded", payload=ERASED)
         )
         return self._run("discarding an event", lambda c: c.execute(statement).rowcount == 1)
 
@@ -336,6 +374,9 @@ class DeliveryWorker:
 
     def _deliver(self, claimed: ClaimedEvent) -> int:
         link = None
+        if not self._time_left(claimed):
+            self.outbox.release(claimed)  # too late to start: another round takes it
+            return 0
         try:
             if claimed.event.payload != ERASED:
                 event = self.prepare(claimed.event)
@@ -353,16 +394,24 @@ class DeliveryWorker:
         self.outbox.delivered(claimed, self.clock(), link)
         return 1
 
+    def _time_left(self, claimed: ClaimedEvent) -> bool:
+        """Enough of the lease is left to start sending (a quarter of it)."""
+        if claimed.leased_until is None:
+            return True
+        return claimed.leased_until - as_utc(self.clock()) > self.outbox.lease / 4
+
     def _failed(self, claimed: ClaimedEvent, error: CrmDeliveryError) -> None:
         kind = type(error).__name__
+        reason = f"{kind}: {error}"  # connectors' messages hold no personal data or secret
+        if isinstance(error, DeliveryAuthError):  # every event would fail: not its fault
+            log.error("%s refused the credentials: check its config", self.connector.name)
+            self.outbox.retry(claimed, self.clock() + AUTH_RETRY, reason, count=False)
+            return
         if isinstance(error, PermanentDeliveryError) or claimed.attempts + 1 >= self.max_attempts:
-            self.outbox.dead(claimed.row_id, self.clock(), kind)
+            self.outbox.dead(claimed, self.clock(), reason)
             log.warning("CRM event %s is a dead letter (%s)", claimed.row_id, kind)
             return
         wait = timedelta(seconds=max(MIN_RETRY, backoff(
             claimed.attempts, getattr(error, "retry_after", None), rng=self.rng)))  # fmt: skip
-        if isinstance(error, DeliveryAuthError):
-            wait = max(wait, AUTH_RETRY)
-            log.error("%s refused the credentials: check its config", self.connector.name)
-        self.outbox.retry(claimed.row_id, self.clock() + wait, kind)
+        self.outbox.retry(claimed, self.clock() + wait, reason)
         log.info("CRM event %s not delivered (%s)", claimed.row_id, kind)

@@ -21,8 +21,9 @@ Precedence (`precedence:` in the config):
   a field only when it is empty there, or still holds what Lotse last wrote (the
   `Link.sent` values); anything else is somebody else's edit.
 - `lotse`: Lotse's values always win.
-Lotse's own fields (the scores and the consent) are written under either rule; the
-email is the key and is written only when a record is created.
+Lotse's own fields (the scores and the consent) are written under either rule. The
+email, the key, follows the `crm` rule under either: a visitor's corrected address
+replaces the one Lotse wrote, never one a person entered.
 """
 
 from __future__ import annotations
@@ -140,9 +141,10 @@ class FieldMap:
         out: dict[str, Any] = {}
         for prop, value in desired.items():
             now = current.get(prop)
-            if prop == email or _same(now, value):
+            if _same(now, value):
                 continue
-            if self.precedence == CRM_WINS and prop not in owned and _edited(now, sent.get(prop)):
+            crm_rule = self.precedence == CRM_WINS or prop == email  # the key: never forced
+            if crm_rule and prop not in owned and _edited(now, sent.get(prop)):
                 continue  # somebody else's value: a person's edit wins
             out[prop] = value
         return out

@@ -218,7 +218,11 @@ class CrmPort(Protocol):
 
     def add_interest_event(self, lead_id: int, event: InterestEvent) -> None: ...
 
-    def add_scoring_events(self, lead_id: int, events: list[ScoringEvent]) -> None: ...
+    def add_scoring_events(
+        self, lead_id: int, events: list[ScoringEvent], explanation: Sequence[str] = ()
+    ) -> None:
+        """`explanation`: the scores explained line by line after the change (for the
+        external CRMs' timeline; the store derives its own reports from the events)."""
 
     def change_stage(self, lead_id: int, change: StageRecord) -> None: ...
 

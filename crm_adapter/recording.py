@@ -125,11 +125,18 @@ def record(crm: CrmPort, lead: Lead, learnt: Learnt, model: ScoringModel, now: d
     after = Scores.of(lead, model, now)
     events = scoring_events(model, before, after, now)
     if events:
-        crm.add_scoring_events(lead_id, events)
+        crm.add_scoring_events(lead_id, events, explained(model, after))
     change = lifecycle.advance(lead.stage, model, standing(lead, after))
     if change is not None:
         crm.change_stage(lead_id, _stage_record(change, now))
     return lead_id
+
+
+def explained(model: ScoringModel, scores: Scores) -> list[str]:
+    """Both scores explained line by line (what sales reads in `lotse leads show`)."""
+    from crm_adapter.explanation import fit_explanation, interest_explanation
+
+    return [*fit_explanation(model, scores), *interest_explanation(model, scores)]
 
 
 def _stage_record(change: lifecycle.StageChange, now: datetime) -> StageRecord:

@@ -16,11 +16,13 @@ any single event, and events of one contact are delivered in order):
 
 `change` depends on the kind:
 
-    contact.identified   {}                    (the first event of a contact)
+    contact.identified   {"scores": [as in score.changed's events]}  (the first event
+                          of a contact: the scoring so far, with its causes)
     answer.saved         {"attribute", "value", "status", "source"}
     consent.recorded     {"purpose", "text_version", "given_at", "legal_basis"}
     consent.withdrawn    {"withdrawn_at"}      (contact holds the email only)
-    score.changed        {"events": [{"axis", "cause", "change", "value_after"}]}
+    score.changed        {"events": [{"axis", "cause", "change", "value_after"}],
+                          "explanation": [the scores explained, line by line]}
     stage.changed        {"old", "new", "cause", "actor"}
     task.created         {"kind", "note", "due_at", "assignee": {"staff_id", "email"}|None}
     meeting.booked       {"staff": {"staff_id", "email"}, "start", "end", "title"}
@@ -104,11 +106,12 @@ def _lines(kind: str, change: Mapping[str, Any]) -> list[tuple[str, str]]:
     if kind == CONSENT_WITHDRAWN:
         return [("Withdrawn at", _text(change.get("withdrawn_at")))]
     if kind == SCORE_CHANGED:
-        return [
+        changes = [
             (f"{_text(e.get('axis')).capitalize()} {float(e.get('change') or 0):+g}",
              f"{_text(e.get('cause'))} (now {_text(e.get('value_after'))})")
             for e in change.get("events", [])
         ]  # fmt: skip
+        return changes + [("Explanation", _text(line)) for line in change.get("explanation", [])]
     if kind == STAGE_CHANGED:
         return [("From", _text(change.get("old") or "none")),
                 ("To", _text(change.get("new"))), ("Cause", _text(change.get("cause"))),
@@ -149,12 +152,14 @@ TITLES = {
 
 
 def timeline_entry(event_id: str, kind: str, payload: Mapping[str, Any]) -> TimelineEntry:
-    """The entry for an event; for `contact.identified` it lists the answers so far."""
+    """The entry for an event; for `contact.identified` it lists the answers and the
+    scoring so far."""
     change = payload.get("change") or {}
     lines = _lines(kind, change)
     if kind == IDENTIFIED:
         answers = (payload.get("contact") or {}).get("answers") or {}
         lines = [(_text(key), _text(value)) for key, value in answers.items()]
+        lines += _lines(SCORE_CHANGED, {"events": change.get("scores", [])})
     return TimelineEntry(TITLES.get(kind, f"Lotse: {kind}"), tuple(lines), marker(event_id))
 
 

@@ -21,6 +21,9 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 
+import requests
+from requests.adapters import HTTPAdapter
+
 from crm_adapter.crm_config import CrmConfig, build_connectors, load_crm_config
 from crm_adapter.delivery import Connector, ConnectorConfigError, CrmEvent
 from crm_adapter.events import DeliveryWorker, EventOutbox
@@ -42,6 +45,15 @@ def staff_emails() -> dict[str, str]:
     return {staff.id: staff.email for staff in load_routing_model().staff.values()}
 
 
+def size_pool(connector: Connector, threads: int) -> None:
+    """One kept-alive connection per delivery thread (requests' default pool holds 10)."""
+    session = getattr(connector, "session", None)
+    if isinstance(session, requests.Session):
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, threads))
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+
+
 def workers(config: CrmConfig, connectors: list[Connector], url: str) -> list[DeliveryWorker]:
     engine = make_crm_engine(url)
     migrate(engine)
@@ -51,6 +63,8 @@ def workers(config: CrmConfig, connectors: list[Connector], url: str) -> list[De
         return replace(event, payload=with_staff_emails(event.payload, emails))
 
     settings = config.delivery
+    for connector in connectors:
+        size_pool(connector, settings.threads)
     return [
         DeliveryWorker(
             EventOutbox(engine, timedelta(seconds=settings.lease_seconds), connector=c.name),

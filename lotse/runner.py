@@ -115,10 +115,11 @@ class Stack:
             **self._delivery(),
         }
 
-    @staticmethod
-    def _delivery() -> dict[str, list[str]]:
-        """The CRM delivery worker, when a connector is configured (crm: in endpoints.yml)."""
-        if not load_crm_config().connectors:
+    def _delivery(self) -> dict[str, list[str]]:
+        """The CRM delivery worker, when a connector is configured (crm: in endpoints.yml
+        or the file LOTSE_CRM_CONFIG names in the children's environment)."""
+        named = self.environment().get("LOTSE_CRM_CONFIG")
+        if not load_crm_config(Path(named) if named else None).connectors:
             return {}
         return {"deliver": [sys.executable, "-m", "lotse.deliver_command"]}
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lotse.settings import Settings
+from tests.fake_hubspot import FakeHubSpot
 
 
 @pytest.fixture(autouse=True)
@@ -25,9 +26,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from bot.actions.leads import crm
     from bot.channels.ownership_gate import ownership_gate
     from crm_adapter.connect import open_crm
+    from crm_adapter.crm_config import configured_names
     from handoff.wiring import desk, handoff_store
 
-    for cache in (crm, open_crm, desk, handoff_store, ownership_gate):
+    for cache in (crm, open_crm, desk, handoff_store, ownership_gate, configured_names):
         cache.cache_clear()
 
 
@@ -39,13 +41,33 @@ def set_clock(path: Path, moment: datetime) -> None:
     path.write_text(moment.isoformat(), encoding="utf-8")
 
 
+STACK_HUBSPOT_TOKEN = "pat-stack-token"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """The whole bot (Rasa, action server, website) on test ports, started once."""
+def stack_hubspot() -> Iterator[FakeHubSpot]:
+    """The fake HubSpot that the session's stack delivers its CRM events to."""
+    with FakeHubSpot(STACK_HUBSPOT_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, stack_hubspot: FakeHubSpot
+) -> Iterator[Settings]:
+    """The whole bot (Rasa, action server, website, console, and the CRM delivery worker
+    with a HubSpot connector to `stack_hubspot`) on test ports, started once."""
     from lotse.runner import Stack
     from lotse.training import ensure_model
 
     data_dir = tmp_path_factory.mktemp("stack")
+    crm_config = data_dir / "crm.yml"
+    crm_config.write_text(
+        "crm:\n  connectors:\n    - type: hubspot\n"
+        f"      base_url: {stack_hubspot.url}\n      token_env: STACK_HUBSPOT_TOKEN\n"
+        "  delivery: {poll_seconds: 0.2}\n",
+        encoding="utf-8",
+    )
     settings = Settings(
         database_url=f"sqlite:///{data_dir / 'lotse.db'}",
         rasa_port=int(os.environ.get("LOTSE_TEST_RASA_PORT", "15005")),
@@ -58,7 +80,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     set_clock(clock, IN_OFFICE_HOURS)
     running = Stack(
         settings, ensure_model(), data_dir=data_dir, quiet=True,
-        extra_env={"LOTSE_TEST_CLOCK_FILE": str(clock)},
+        extra_env={"LOTSE_TEST_CLOCK_FILE": str(clock), "LOTSE_CRM_CONFIG": str(crm_config),
+                   "STACK_HUBSPOT_TOKEN": STACK_HUBSPOT_TOKEN},
     )  # fmt: skip
     running.start()
     try:

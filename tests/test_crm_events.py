@@ -14,6 +14,7 @@ import pytest
 
 from crm_adapter.delivery import (
     CrmEvent,
+    DeliveryAuthError,
     Link,
     PermanentDeliveryError,
     RetryableDeliveryError,
@@ -141,7 +142,7 @@ def test_a_dead_letter_holds_back_the_contacts_later_events_until_revived_or_dis
     assert worker.run_once() == 1  # contact 2 went through; contact 1's head is dead
     [dead] = outbox.dead_letters()
     assert (dead["contact_id"], dead["kind"], dead["last_error"]) == (
-        1, "contact.created", "PermanentDeliveryError",
+        1, "contact.created", "PermanentDeliveryError: 400",
     )  # fmt: skip
     assert worker.run_once() == 0  # "stage.changed" waits behind the dead letter
     assert outbox.revive(dead["id"], clock.now)
@@ -201,7 +202,7 @@ def test_the_deliveries_command_lists_retries_and_discards_dead_letters(capsys):
     add(outbox, 3, "contact.created")
     add(outbox, 3, "stage.changed")
     [head] = outbox.claim(T0)
-    outbox.dead(head.row_id, T0, "PermanentDeliveryError")
+    outbox.dead(head, T0, "PermanentDeliveryError")
     assert cli.main(["deliveries", "dead"]) == 0
     listed = capsys.readouterr().out
     assert "contact.created" in listed and "PermanentDeliveryError" in listed
@@ -209,9 +210,67 @@ def test_the_deliveries_command_lists_retries_and_discards_dead_letters(capsys):
     assert outbox.dead_letters() == []
     later = datetime.now(timezone.utc) + timedelta(minutes=1)  # the command revives it "now"
     [again] = outbox.claim(later)
-    outbox.dead(again.row_id, T0, "PermanentDeliveryError")
+    outbox.dead(again, T0, "PermanentDeliveryError")
     assert cli.main(["deliveries", "discard", str(head.row_id)]) == 0
     [following] = outbox.claim(later)
     assert following.event.kind == "stage.changed"
     assert cli.main(["deliveries", "retry", "99999"]) == 1
     assert "not a dead letter" in capsys.readouterr().err
+
+
+def test_a_worker_whose_lease_ran_out_cannot_mark_the_event_another_one_holds(
+    outbox: EventOutbox,
+):
+    add(outbox, 1, "contact.created")
+    add(outbox, 1, "stage.changed")
+    [stale] = outbox.claim(T0)
+    later = T0 + outbox.lease + timedelta(seconds=1)
+    [current] = outbox.claim(later)  # the lease ran out: another worker took it
+    assert current.row_id == stale.row_id and current.lease != stale.lease
+    outbox.delivered(stale, later)  # the slow first worker finishes: ignored
+    outbox.retry(stale, later, "RetryableDeliveryError")  # ignored as well
+    assert outbox.claim(later) == []  # "stage.changed" still waits behind the held head
+    outbox.delivered(current, later)
+    assert [c.event.kind for c in outbox.claim(later)] == ["stage.changed"]
+
+
+def test_an_event_whose_lease_is_nearly_over_is_given_back_unsent(outbox: EventOutbox):
+    clock = Clock()
+    connector = FakeConnector()
+    worker = DeliveryWorker(outbox, connector, clock)
+    add(outbox, 1, "contact.created")
+    [claimed] = outbox.claim(clock.now)
+    clock.now += outbox.lease * 0.9
+    assert worker._deliver(claimed) == 0  # noqa: SLF001 - the step under test
+    assert connector.delivered == []
+    assert worker.run_once() == 1  # released: due again at once
+
+
+def test_refused_credentials_are_retried_slowly_without_using_up_attempts(outbox: EventOutbox):
+    clock = Clock()
+    connector = FakeConnector(*[DeliveryAuthError("HubSpot: refused (401)")] * 5)
+    worker = DeliveryWorker(outbox, connector, clock, max_attempts=2)
+    add(outbox, 1, "contact.created")
+    for _ in range(5):
+        assert worker.run_once() == 0
+        assert worker.run_once() == 0  # not due before five minutes
+        clock.now += timedelta(minutes=5, seconds=1)
+    assert outbox.dead_letters() == []
+    assert worker.run_once() == 1
+
+
+def test_retry_all_revives_every_dead_letter(tmp_path: Path, monkeypatch, capsys):
+    from lotse import cli
+
+    url = f"sqlite:///{tmp_path / 'all.db'}"
+    monkeypatch.setenv("LOTSE_DATABASE_URL", url)
+    migrate(url)
+    outbox = EventOutbox(make_crm_engine(url))
+    for lead in (1, 2, 3):
+        add(outbox, lead, "contact.created")
+    for claimed in outbox.claim(T0):
+        outbox.dead(claimed, T0, "PermanentDeliveryError: 400")
+    assert len(outbox.dead_letters()) == 3
+    assert cli.main(["deliveries", "retry", "--all"]) == 0
+    assert "3 dead letters due again" in capsys.readouterr().out
+    assert outbox.dead_letters() == [] and outbox.pending_count() == 3

@@ -12,12 +12,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
+from crm_adapter import events as events_module
 from crm_adapter.delivery import CrmEvent, Link
 from crm_adapter.events import ERASED, DeliveryWorker, EventOutbox
 from crm_adapter.port import (
     Answer,
     ConsentRequired,
+    CrmError,
     Feedback,
     Meeting,
     SalesTask,
@@ -27,7 +30,7 @@ from crm_adapter.port import (
 )
 from crm_adapter.store import LocalCrm, make_crm_engine, migrate
 from crm_adapter.store.models import CrmEventRow
-from crm_adapter.sync_event import with_staff_emails
+from crm_adapter.sync_event import timeline_entry, with_staff_emails
 from handoff.store import HandoffStore, NewHandoff
 from tests.test_crm_store import CONSENT, T0, answer, at, postgres_database
 
@@ -80,7 +83,10 @@ def test_an_anonymous_contact_sends_nothing_and_identifying_sends_its_story(crm:
 def test_every_later_change_is_an_event_with_the_contact_after_it(crm: LocalCrm):
     lead_id = known_lead(crm)
     crm.save_answer(lead_id, answer("timeline", 3, 4))
-    crm.add_scoring_events(lead_id, [ScoringEvent("fit", "60 employees", 100, 100, at(4))])
+    explanation = ["company size 60 employees: 100", "fit = average of 1 known attribute(s) = 100"]
+    crm.add_scoring_events(
+        lead_id, [ScoringEvent("fit", "60 employees", 100, 100, at(4))], explanation
+    )
     crm.change_stage(lead_id, StageRecord("lead", "marketing_qualified_lead", "fit 100", at(5)))
     crm.add_task(lead_id, SalesTask("callback", "call at 3", at(60), at(5), assignee="anna"))
     crm.book_meeting(lead_id, Meeting("jonas", at(120), at(150), "Demo", at(6)))
@@ -99,13 +105,66 @@ def test_every_later_change_is_an_event_with_the_contact_after_it(crm: LocalCrm)
     }
     assert score["change"]["events"] == [
         {"axis": "fit", "cause": "60 employees", "change": 100, "value_after": 100}]  # fmt: skip
+    assert score["change"]["explanation"] == explanation
     assert score["contact"]["fit"] == 100
+    entry = timeline_entry("e1", "score.changed", score)
+    assert entry.lines == (
+        ("Fit +100", "60 employees (now 100)"),
+        ("Explanation", explanation[0]),
+        ("Explanation", explanation[1]),
+    )
     assert stage["change"]["new"] == "marketing_qualified_lead"
     assert stage["contact"]["stage"] == "marketing_qualified_lead"
     assert task["change"]["assignee"] == {"staff_id": "anna", "email": None}
     assert task["contact"]["owner"] == {"staff_id": "anna", "email": None}
     assert meeting["change"]["staff"]["staff_id"] == "jonas"
     assert feedback["change"] == {"decision": "accept", "reason": "fits", "actor": "anna"}
+
+
+def test_the_write_and_its_event_commit_together_or_not_at_all(crm: LocalCrm, monkeypatch):
+    lead_id = known_lead(crm)
+    real = events_module.enqueue
+
+    def then_fail(*args: Any, **kwargs: Any) -> list[str]:
+        real(*args, **kwargs)  # the event is added to the transaction, then it fails
+        raise OperationalError("INSERT", {}, ConnectionError("the database went away"))
+
+    monkeypatch.setattr(events_module, "enqueue", then_fail)
+    with pytest.raises(CrmError):
+        crm.save_answer(lead_id, answer("timeline", 3, 4))
+    assert "timeline" not in crm.lead(lead_id).answers  # the write is rolled back too
+    assert [r.kind for r in events(crm)] == ["contact.identified"]
+
+
+def test_a_merged_contact_sends_nothing_more_and_is_withdrawn_by_its_record(crm: LocalCrm):
+    first = known_lead(crm, "erste@kunde.example", "c-first")
+    crm.save_answer(first, answer("timeline", 3, 4))
+    outbox = EventOutbox(crm._engine, connector="hubspot")  # noqa: SLF001
+    [identified] = outbox.claim(T0)
+    outbox.delivered(identified, T0, Link("hs-first", {"email": "erste@kunde.example"}))
+    second = known_lead(crm, "zweite@kunde.example", "c-second")
+    assert crm.identify(first, "zweite@kunde.example", freemail=False) == second  # merged
+    pending_of_first = [r for r in events(crm) if r.contact_id == first and not r.delivered_at]
+    assert [r.payload for r in pending_of_first] == [ERASED]  # its answer is not sent
+    crm.withdraw_consent(second, at(20))
+    withdrawals = [r for r in events(crm) if r.kind == "consent.withdrawn"]
+    assert {(r.contact_id, r.payload["contact"]["email"]) for r in withdrawals} == {
+        (second, "zweite@kunde.example"),
+        (first, None),
+    }  # first: found by its record id
+    assert all(r.payload == ERASED for r in events(crm) if r.kind != "consent.withdrawn")
+
+
+def test_a_handoff_closed_after_the_withdrawal_sends_nothing(crm: LocalCrm):
+    lead_id = known_lead(crm)
+    store = HandoffStore(crm._engine, connectors=TARGETS)  # noqa: SLF001
+    handoff = store.request(NewHandoff(conversation_id="c1", reason="asked", language="en",
+                                       need="sales", team="sales", lead_id=lead_id,
+                                       claim_timeout=timedelta(minutes=5)), T0)  # fmt: skip
+    crm.withdraw_consent(lead_id, at(1))
+    before = len(events(crm))
+    store.transition(handoff, "cancel", None, at(2))
+    assert len(events(crm)) == before
 
 
 def test_a_write_that_fails_queues_no_event(crm: LocalCrm):
@@ -178,3 +237,11 @@ def test_the_worker_fills_in_staff_emails_from_routing():
     assert filled["contact"]["owner"]["email"] == "anna.becker@nordwerk.example"
     assert filled["change"]["assignee"]["email"] == "anna.becker@nordwerk.example"
     assert filled["change"]["kind"] == "callback"
+
+
+def test_timeline_entries_escape_what_visitors_typed_in_html():
+    payload = {"contact": {}, "change": {"attribute": "company", "value": "<script>x</script>",
+                                         "status": "answered", "source": "bot"}}  # fmt: skip
+    entry = timeline_entry("e2", "answer.saved", payload)
+    assert "<script>" not in entry.html() and "&lt;script&gt;" in entry.html()
+    assert entry.text().endswith("lotse-event-e2")

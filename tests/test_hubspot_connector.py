@@ -367,7 +367,7 @@ def test_a_withdrawal_can_gdpr_delete_the_contact(hubspot, session):
 
     assert hubspot.objects["contacts"] == {}
     [delete] = hubspot.calls("POST", "/crm/v3/objects/contacts/gdpr-delete")
-    assert delete.body == {"objectId": EMAIL, "idProperty": "email"}
+    assert delete.body == {"objectId": link.remote_id}
     assert hub.deliver(withdrawal(), link) == Link()  # nothing left to do
 
 

@@ -264,7 +264,7 @@ class HubSpotConnector:
 
     def _gdpr_delete(self, email: str | None, record_id: str) -> None:
         what = "deleting a contact (GDPR)"
-        body = {"objectId": email, "idProperty": "email"} if email else {"objectId": record_id}
+        body = {"objectId": record_id}  # the record found (its email may have changed)
         reply = self._request("POST", f"{CONTACTS}/gdpr-delete", what, json=body)
         if reply.status_code != 404:  # already gone is what was asked for
             self._checked(reply, what)

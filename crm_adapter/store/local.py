@@ -286,12 +286,8 @@ class LocalCrm:
             s.execute(personal.execution_options(synchronize_session=False))
             notifications = delete(OutboxRow).where(OutboxRow.contact_id == lead.id)
             s.execute(notifications.execution_options(synchronize_session=False))
-            if lead.email is not None and self.connectors:
-                events.erase(s.connection(), lead.id)
-                change = {"withdrawn_at": stamp(withdrawn_at)}
-                events.enqueue(s.connection(), lead.id, sync_event.CONSENT_WITHDRAWN, {
-                    "contact": {"email": lead.email}, "change": change}, self._now(),
-                    self.connectors)  # fmt: skip
+            if self.connectors:
+                self._withdraw_at_crms(s, lead, withdrawn_at)
             lead.email = lead.email_normalised = None
             lead.freemail = False
             refresh_views(s, lead, self._now())  # name and phone: no answers left
@@ -314,6 +310,8 @@ class LocalCrm:
                 holder.with_for_update().execution_options(populate_existing=True)
             ).scalar_one_or_none()
             if other is not None:
+                if self.connectors:  # its events would go to its old record: not after this
+                    events.erase_pending(s.connection(), lead.id)
                 merge_into(s, lead, other, self._now())
                 self._publish(s, other, sync_event.IDENTIFIED, {})
                 return other.id
@@ -325,16 +323,38 @@ class LocalCrm:
 
         return self._run("identifying a lead", work)
 
+    def _withdraw_at_crms(self, s: Session, lead: Contact, at: datetime) -> None:
+        """Erases what the outbox holds of the contact and of the contacts merged into
+        it, and tells every CRM that has a record of them (found by the email, or by
+        the record's id for a merged contact, whose email is gone)."""
+        merged = select(Contact.id).where(Contact.merged_into_id == lead.id)
+        ids = [lead.id, *s.execute(merged).scalars()]
+        c = s.connection()
+        records = events.linked_records(c, ids[1:])
+        events.erase(c, ids)
+        change = {"withdrawn_at": stamp(at)}
+        if lead.email is not None:
+            events.enqueue(c, lead.id, sync_event.CONSENT_WITHDRAWN, {
+                "contact": {"email": lead.email}, "change": change}, self._now(),
+                self.connectors)  # fmt: skip
+        for contact_id, connector in records:
+            if connector in self.connectors:
+                events.enqueue(c, contact_id, sync_event.CONSENT_WITHDRAWN, {
+                    "contact": {"email": None}, "change": change}, self._now(),
+                    (connector,))  # fmt: skip
+
     def add_interest_event(self, lead_id: int, event: InterestEvent) -> None:
         values = mapping.interest_values(event)
         self._write("adding an interest event", lead_id, _adding(InterestEventRow, values))
 
-    def add_scoring_events(self, lead_id: int, events: list[ScoringEvent]) -> None:
+    def add_scoring_events(
+        self, lead_id: int, events: list[ScoringEvent], explanation: Sequence[str] = ()
+    ) -> None:
         add = _adding(ScoringEventRow, *[mapping.scoring_values(event) for event in events])
         change = {"events": [
             {"axis": e.axis, "cause": e.cause, "change": e.change, "value_after": e.value_after}
             for e in events
-        ]}  # fmt: skip
+        ], "explanation": [line[:500] for line in explanation][:50]}  # fmt: skip
 
         def work(s: Session, lead: Contact) -> None:
             add(s, lead)

@@ -312,6 +312,7 @@ class CrmEventRow(Base):
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UtcDateTime, nullable=False)
     locked_until = Column(UtcDateTime)
+    lease = Column(String(32))  # the token of the claim holding it: only it may mark it
     delivered_at = Column(UtcDateTime)
     dead_at = Column(UtcDateTime)
     last_error = Column(String(200))

@@ -22,6 +22,7 @@ from crm_adapter.port import UnknownLead
 from crm_adapter.store import mapping
 from crm_adapter.store.contacts import contact
 from crm_adapter.store.models import Contact
+from crm_adapter.sync_event import IDENTIFIED
 
 
 def publish(
@@ -31,8 +32,15 @@ def publish(
     if not connectors or lead.email is None:
         return
     s.flush()
-    contact = snapshot(mapping.load_leads(s, [lead])[0])
-    events.enqueue(s.connection(), lead.id, kind, {"contact": contact, "change": dict(change)}, now,
+    current = mapping.load_leads(s, [lead])[0]
+    change = dict(change)
+    if kind == IDENTIFIED:  # what was scored before the email, with its causes
+        change["scores"] = [
+            {"axis": e.axis, "cause": e.cause, "change": e.change, "value_after": e.value_after}
+            for e in current.scoring_events
+        ]
+    contact = snapshot(current)
+    events.enqueue(s.connection(), lead.id, kind, {"contact": contact, "change": change}, now,
             connectors)  # fmt: skip
 
 
@@ -40,12 +48,15 @@ def publish_on(
     connection: Connection, lead_id: int, kind: str, change: Mapping[str, Any], now: datetime,
     connectors: Sequence[str],
 ) -> None:  # fmt: skip
-    """`publish` inside a transaction of SQLAlchemy Core (the handoff store's)."""
+    """`publish` inside a transaction of SQLAlchemy Core (the handoff store's). The
+    contact is locked first, like every write of the store locks it: a withdrawal of
+    consent either comes before (then there is no email and no event) or after (then
+    it erases this event too), and a contact's events are numbered in commit order."""
     if not connectors:
         return
     with Session(bind=connection, future=True) as s:
         try:
-            lead = contact(s, lead_id, lock=False)
+            lead = contact(s, lead_id)  # locked: takes turns with the store's writes
         except UnknownLead:
             return
         publish(s, lead, kind, change, now, connectors)

@@ -6,6 +6,7 @@ Created: 2026-11-26
 
 `crm_events.connector` names the configured connector an event is for (events that
 were queued before, for the single connector there was, become "default");
+`crm_events.lease` the token of the claim holding an event (only it may mark it);
 `crm_links` keeps the remote record id and the values last written, per contact and
 connector. Personal data: `crm_links.sent`.
 """
@@ -26,6 +27,7 @@ def upgrade() -> None:
         "crm_events",
         sa.Column("connector", sa.String(length=32), nullable=False, server_default="default"),
     )
+    op.add_column("crm_events", sa.Column("lease", sa.String(length=32), nullable=True))
     op.create_index(
         "ix_crm_events_pending", "crm_events", ["connector", "contact_id", "delivered_at"]
     )
@@ -48,4 +50,5 @@ def downgrade() -> None:
     op.drop_index("ix_crm_events_due", table_name="crm_events")
     op.drop_index("ix_crm_events_pending", table_name="crm_events")
     with op.batch_alter_table("crm_events") as batch:
+        batch.drop_column("lease")
         batch.drop_column("connector")
