@@ -9,7 +9,7 @@
       delivery:
         threads: 16                # events of different contacts sent at once
         batch: 100                 # events claimed at once, shared by the threads
-        max_attempts: 25           # tries before a dead letter (about 1.5 h of outage)
+        max_attempts: 40           # tries before a dead letter (about 80 min of outage)
         poll_seconds: 1.0          # pause when nothing is due
         lease_seconds: 120         # a worker that died gives its events up after this
 
@@ -47,7 +47,7 @@ DELIVERY_KEYS = {"threads": int, "batch": int, "max_attempts": int, "poll_second
 class DeliverySettings:
     threads: int = 16
     batch: int = 100
-    max_attempts: int = 25
+    max_attempts: int = 40
     poll_seconds: float = 1.0
     lease_seconds: float = 120.0
 

@@ -6,19 +6,27 @@ transaction (so a local write and its events commit together: `LocalCrm` and
 the oldest pending event, and only if no other event of that contact is leased: events
 of one contact arrive in order, different contacts in parallel. Claiming leases the
 rows in the same transaction (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN
-IMMEDIATE), so several workers never send an event twice while its lease runs. A worker
-that dies loses its lease when it runs out; the event is then sent again with the same
-`event_id`, on which the connectors are idempotent.
+IMMEDIATE), so several workers never send an event twice while its lease runs. Each
+claim has its own token (`lease`): only the claim holding an event may mark it
+delivered, retry it or declare it dead, so a worker whose lease ran out (a slow CRM)
+cannot release a contact's next event while another worker is still sending this one;
+a worker does not start sending an event with less than a quarter of its lease left.
+A worker that dies loses its lease when it runs out; the event is then sent again with
+the same `event_id`, on which the connectors are idempotent.
 
 After `max_attempts` failed tries, or at once on a permanent error, an event is dead:
 the contact's later events wait behind it until it is revived (`revive`) or discarded
 (`discard`), so order is never broken silently. An auth error (the CRM refuses the
-credentials) is retried no sooner than AUTH_RETRY later, since every event would fail.
+credentials) is retried every AUTH_RETRY without using up attempts: every event would
+fail the same way until the config is fixed. `last_error` keeps the error's kind and
+the connector's message (operation and HTTP status, never personal data).
 
 `delivered` stores the contact's `Link` (its id at the CRM and the values written) in
 the transaction that marks the event. `erase` (consent withdrawn) replaces the payloads
-of a contact's events with ERASED and forgets the written values; an erased event still
-pending is marked delivered when its turn comes, without being sent.
+of contacts' events with ERASED and forgets the written values (also those an event in
+flight at that moment brings back); an erased event still pending is marked delivered
+when its turn comes, without being sent. `erase_pending` does that to the pending
+events of a contact merged into another.
 
 Errors: `CrmError` naming the operation and the error class only. Personal data:
 payloads and `crm_links.sent`; nothing here logs them.
@@ -340,33 +348,41 @@ class DeliveryWorker:
         return sum(self._pool.map(self._deliver, batch))
 
     def serve(self, stopping: threading.Event, limit: int = 50, pause: float = 1.0) -> None:
-        """Delivers until `stopping` is set: every thread claims a few events, delivers
-        them and claims again (no thread waits for a whole batch to finish)."""
-        share = max(1, limit // self.threads)
-        runners = [
-            threading.Thread(
-                target=self._serve,
-                args=(stopping, share, pause),
-                name=f"crm-{self.connector.name}-{n}",
-            )  # fmt: skip
-            for n in range(self.threads)
-        ]
-        for runner in runners:
-            runner.start()
-        for runner in runners:
-            runner.join()
-
-    def _serve(self, stopping: threading.Event, limit: int, pause: float) -> None:
-        while not stopping.is_set():
-            try:
-                batch = self.outbox.claim(self.clock(), limit)
+        """Delivers until `stopping` is set. One loop claims as many events as threads
+        are free (at most `limit`) and hands them to the threads; a thread that is done
+        is given the next event at once (no thread waits for a whole batch). With
+        nothing due it claims again after `pause`: an idle worker costs one short
+        transaction per `pause`. Database errors pause it; it never gives up."""
+        free = threading.Semaphore(self.threads)
+        with ThreadPoolExecutor(self.threads, f"crm-{self.connector.name}") as pool:
+            while not stopping.is_set():
+                if not free.acquire(timeout=pause):
+                    continue
+                wanted = 1
+                while wanted < limit and free.acquire(blocking=False):
+                    wanted += 1
+                batch = self._claim_for_serve(wanted)
+                for _ in range(wanted - len(batch)):
+                    free.release()
                 for claimed in batch:
-                    self._deliver(claimed)
-            except CrmError as error:  # the database is away: try again after a pause
-                log.warning("delivery to %s paused (%s)", self.connector.name, error)
-                batch = []
-            if not batch:
-                stopping.wait(pause)
+                    pool.submit(self._deliver_then_free, claimed, free)
+                if not batch:
+                    stopping.wait(pause)
+
+    def _claim_for_serve(self, wanted: int) -> list[ClaimedEvent]:
+        try:
+            return self.outbox.claim(self.clock(), wanted)
+        except CrmError as error:  # the database is away: try again after a pause
+            log.warning("delivery to %s paused (%s)", self.connector.name, error)
+            return []
+
+    def _deliver_then_free(self, claimed: ClaimedEvent, free: threading.Semaphore) -> None:
+        try:
+            self._deliver(claimed)
+        except Exception as error:  # marking failed (database away): the lease runs out
+            log.warning("event %s not marked (%s)", claimed.row_id, type(error).__name__)
+        finally:
+            free.release()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -121,3 +121,14 @@ def test_the_worker_refuses_to_start_with_a_bad_config_and_says_why(tmp_path: Pa
     )  # fmt: skip
     assert done.returncode == 2
     assert "HS_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_rasa_reads_an_endpoints_file_with_a_crm_section(tmp_path: Path, monkeypatch):
+    from rasa.core.utils import AvailableEndpoints
+
+    monkeypatch.setenv("LOTSE_ACTION_PORT", "5055")
+    monkeypatch.setenv("LOTSE_TRACKER_DB", str(tmp_path / "tracker.db"))
+    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8") + FULL
+    endpoints = AvailableEndpoints.read_endpoints(str(write(tmp_path, text)))
+    assert endpoints.action.url == "http://127.0.0.1:5055/webhook"
+    assert load_crm_config(tmp_path / "endpoints.yml").names == ("n8n", "hubspot", "dynamics")

@@ -245,3 +245,12 @@ def test_timeline_entries_escape_what_visitors_typed_in_html():
     entry = timeline_entry("e2", "answer.saved", payload)
     assert "<script>" not in entry.html() and "&lt;script&gt;" in entry.html()
     assert entry.text().endswith("lotse-event-e2")
+
+
+def test_an_event_in_flight_during_a_withdrawal_brings_no_values_back(crm: LocalCrm):
+    lead_id = known_lead(crm)
+    outbox = EventOutbox(crm._engine, connector="hubspot")  # noqa: SLF001
+    [in_flight] = outbox.claim(T0)
+    crm.withdraw_consent(lead_id, at(10))  # while the worker is sending it
+    outbox.delivered(in_flight, T0, Link("hs-1", {"firstname": "Anna Maria"}))
+    assert outbox.link(lead_id) == Link("hs-1", {})
