@@ -5,9 +5,10 @@ the bot at its peak message rate, all in one run.
 Usage: .venv/bin/python bench/crm_delivery.py [--backlog 10000] [--latency 0.05]
        [--concurrency 50] [--messages 20] [--skip-bot]
 
-1. The bot (trained model, `lotse run`'s processes on test ports, the delivery worker
-   among them) under the product-question mix at `--concurrency` visitors: its peak
-   message rate. Then whole qualifications at the same concurrency, each writing to
+1. The bot (trained model, `lotse run`'s processes on bench ports) under the
+   product-question mix at `--concurrency` visitors, first without a connector (the
+   baseline), then with the delivery worker among its processes: its peak message
+   rate. Then whole qualifications at the same concurrency, each writing to
    the CRM store and queueing events, while the worker delivers them to the fake
    HubSpot: events queued and delivered per second during the load, the backlog when
    the load ends and how long it takes to drain.
@@ -106,6 +107,24 @@ def backlog_run(folder: Path, events: int, latency: float) -> tuple[float, int]:
         return seconds, len(fake.requests)
 
 
+def bot_alone(folder: Path, concurrency: int, messages: int) -> float:
+    """The bot's peak message rate with no connector configured (the baseline)."""
+    os.environ.pop("LOTSE_CRM_CONFIG", None)
+    rasa, actions, web = LOTSE_PORTS
+    settings = Settings(f"sqlite:///{folder / 'alone.db'}", rasa, actions, web, "127.0.0.1",
+                        console_port=38090)  # fmt: skip
+    stack = Stack(settings, ensure_model(), data_dir=folder / "alone", quiet=True)
+    stack.start()
+    try:
+        stack.wait_ready()
+        url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        pid = stack.processes["rasa"].pid
+        run_load(url, 2, 3, pid)  # warm-up
+        return run_load(url, concurrency, messages, pid, faq_script).throughput
+    finally:
+        stack.stop()
+
+
 def live_run(folder: Path, latency: float, concurrency: int, messages: int) -> dict[str, float]:
     """The bot's peak message rate, then qualifications with the worker delivering."""
     rasa, actions, web = LOTSE_PORTS
@@ -149,6 +168,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lotse-crm-bench-") as tmp:
         folder = Path(tmp)
+        alone = None if args.skip_bot else bot_alone(folder, args.concurrency, args.messages)
         live = None if args.skip_bot else live_run(folder, args.latency, args.concurrency,
                                                    args.messages)  # fmt: skip
         seconds, requests_made = backlog_run(folder, args.backlog, args.latency)
@@ -156,7 +176,14 @@ def main() -> None:
     print(f"\nfake HubSpot latency {args.latency * 1000:.0f} ms per request")
     print(f"backlog: {args.backlog} events drained in {seconds:.1f} s = {rate:.1f} events/s "
           f"({requests_made / args.backlog:.1f} HubSpot requests per event)")  # fmt: skip
-    if live:
+    if live and alone:
+        print(
+            f"bot alone (no connector): {alone:.1f} messages/s; with the worker running: "
+            f"{live['peak_messages']:.1f} messages/s (x{live['peak_messages'] / alone:.2f})"
+        )
+        peak = max(alone, live["peak_messages"])
+        print(f"ratio: worker {rate:.1f} events/s / bot peak {peak:.1f} messages/s = "
+              f"x{rate / peak:.2f} (target >= 1.0)")  # fmt: skip
         print(
             f"bot: peak {live['peak_messages']:.1f} messages/s (product questions, "
             f"c={args.concurrency}); qualifications {live['qualify_messages']:.1f} messages/s"
@@ -164,8 +191,6 @@ def main() -> None:
         print(f"live: {live['queued']:.0f} events queued during the run; backlog when the "
               f"qualification load ended: {live['backlog_at_end']:.0f} events, drained "
               f"{live['drain_after']:.1f} s later")  # fmt: skip
-        print(f"ratio: worker {rate:.1f} events/s / bot peak {live['peak_messages']:.1f} "
-              f"messages/s = x{rate / live['peak_messages']:.2f} (target >= 1.0)")  # fmt: skip
 
 
 if __name__ == "__main__":

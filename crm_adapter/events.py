@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +76,7 @@ AUTH_RETRY = timedelta(minutes=5)
 # The shortest wait before a retry: gives a CRM's search index time to show what a try
 # whose answer was lost created (HubSpot's lags a few seconds).
 MIN_RETRY = 5.0
+GATHER = 0.025  # seconds the claiming loop waits for more free threads
 _PENDING = (EVENTS.c.delivered_at.is_(None), EVENTS.c.dead_at.is_(None))
 
 
@@ -358,9 +360,7 @@ class DeliveryWorker:
             while not stopping.is_set():
                 if not free.acquire(timeout=pause):
                     continue
-                wanted = 1
-                while wanted < limit and free.acquire(blocking=False):
-                    wanted += 1
+                wanted = 1 + self._more_free(free, limit - 1)
                 batch = self._claim_for_serve(wanted)
                 for _ in range(wanted - len(batch)):
                     free.release()
@@ -368,6 +368,21 @@ class DeliveryWorker:
                     pool.submit(self._deliver_then_free, claimed, free)
                 if not batch:
                     stopping.wait(pause)
+
+    def _more_free(self, free: threading.Semaphore, most: int) -> int:
+        """Further free threads, waiting up to GATHER for a few (a claim per event
+        would cost more than the wait when every thread is busy)."""
+        taken = 0
+        enough = min(most, max(1, self.threads // 4))
+        deadline = time.monotonic() + GATHER
+        while taken < most:
+            if free.acquire(blocking=False):
+                taken += 1
+            elif taken >= enough or not free.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            else:
+                taken += 1
+        return taken
 
     def _claim_for_serve(self, wanted: int) -> list[ClaimedEvent]:
         try:
