@@ -334,6 +334,18 @@ def test_a_withdrawal_in_delete_mode_deletes_the_lead_and_tolerates_it_gone(fake
     assert delete.path == f"{API}/leads({link.remote_id})"
 
 
+def test_a_merged_contacts_withdrawal_finds_its_lead_by_the_link_alone(fake):
+    dynamics = connector(fake)
+    link = dynamics.deliver(event(), Link())
+    merged = withdrawn()
+    merged = CrmEvent(merged.event_id, merged.kind, 8, {"contact": {"email": None},
+                      "change": merged.payload["change"]}, merged.occurred_at)  # fmt: skip
+
+    assert dynamics.deliver(merged, link) == Link()
+    assert only(fake.leads)["lotse_consent"] == "withdrawn"
+    assert dynamics.deliver(merged, Link()) == Link()  # nothing to find it by: nothing done
+
+
 def test_a_withdrawal_for_an_unknown_contact_changes_nothing(fake):
     assert connector(fake).deliver(withdrawn(), Link()) == Link()
     assert fake.leads == {} and fake.annotations == {}

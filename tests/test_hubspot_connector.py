@@ -371,6 +371,15 @@ def test_a_withdrawal_can_gdpr_delete_the_contact(hubspot, session):
     assert hub.deliver(withdrawal(), link) == Link()  # nothing left to do
 
 
+def test_a_merged_contacts_withdrawal_finds_its_record_by_the_link_alone(hubspot, session):
+    hub = connect(hubspot, session)
+    link = hub.deliver(event(), Link())
+    payload = {"contact": {"email": None}, "change": {"withdrawn_at": "2026-11-27T08:00Z"}}
+    merged = CrmEvent("w2", "consent.withdrawn", 13, payload, "2026-11-27T08:00:00+00:00")
+    assert hub.deliver(merged, link) == Link()
+    assert only_contact(hubspot)[1]["lotse_consent"] == "withdrawn"
+
+
 def test_a_withdrawal_for_an_unknown_contact_does_nothing(hubspot, session):
     assert connect(hubspot, session).deliver(withdrawal(), Link()) == Link()
     assert [r.method for r in hubspot.requests] == ["GET"]

@@ -143,7 +143,7 @@ class DynamicsConnector:
         link to the lead (an empty link after a withdrawal)."""
         contact = contact_of(event.payload)
         if event.kind == CONSENT_WITHDRAWN:
-            self._withdraw(event, link, _email_of(contact))
+            self._withdraw(event, link, contact.get("email"))
             log.debug("Dynamics: event %s (%s) delivered", event.event_id, event.kind)
             return Link()
         owner = self._user_of(contact.get("owner"), event)
@@ -236,8 +236,11 @@ class DynamicsConnector:
 
     # ---------------------------------------------------------- consent withdrawn
 
-    def _withdraw(self, event: CrmEvent, link: Link, email: str) -> None:
-        found = self._linked(link, []) or self._by_email(email, [])
+    def _withdraw(self, event: CrmEvent, link: Link, email: str | None) -> None:
+        """By the linked lead, else by email (a merged contact's event has none)."""
+        found = self._linked(link, [])
+        if found is None and isinstance(email, str) and email.strip():
+            found = self._by_email(email.strip(), [])
         if found is None:
             return
         lead_id = found[0]
