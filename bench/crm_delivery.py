@@ -36,15 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.latency import LOTSE_PORTS  # noqa: E402
+from bench.latency import running_stack  # noqa: E402
 from bench.load import faq_script, run_load  # noqa: E402
 from bench.qualification import qualification_script  # noqa: E402
 from crm_adapter.events import EventOutbox, enqueue  # noqa: E402
 from crm_adapter.store import make_crm_engine, migrate  # noqa: E402
 from crm_adapter.store.models import CrmEventRow  # noqa: E402
-from lotse.runner import Stack  # noqa: E402
-from lotse.settings import ROOT, Settings  # noqa: E402
-from lotse.training import ensure_model  # noqa: E402
+from lotse.settings import ROOT  # noqa: E402
 from tests.fake_hubspot import FakeHubSpot  # noqa: E402
 
 TOKEN = "pat-bench-token"
@@ -110,43 +108,21 @@ def backlog_run(folder: Path, events: int, latency: float) -> tuple[float, int]:
 def bot_alone(folder: Path, concurrency: int, messages: int) -> float:
     """The bot's peak message rate with no connector configured (the baseline)."""
     os.environ.pop("LOTSE_CRM_CONFIG", None)
-    rasa, actions, web = LOTSE_PORTS
-    settings = Settings(f"sqlite:///{folder / 'alone.db'}", rasa, actions, web, "127.0.0.1",
-                        console_port=38090)  # fmt: skip
-    stack = Stack(settings, ensure_model(), data_dir=folder / "alone", quiet=True)
-    stack.start()
-    try:
-        stack.wait_ready()
-        url = f"{settings.rasa_url}/webhooks/rest/webhook"
-        pid = stack.processes["rasa"].pid
-        run_load(url, 2, 3, pid)  # warm-up
+    with running_stack(folder / "alone") as (_, url, pid):
         return run_load(url, concurrency, messages, pid, faq_script).throughput
-    finally:
-        stack.stop()
 
 
 def live_run(folder: Path, latency: float, concurrency: int, messages: int) -> dict[str, float]:
     """The bot's peak message rate, then qualifications with the worker delivering."""
-    rasa, actions, web = LOTSE_PORTS
-    settings = Settings(f"sqlite:///{folder / 'lotse.db'}", rasa, actions, web, "127.0.0.1",
-                        console_port=38090)  # fmt: skip
     with FakeHubSpot(TOKEN, latency=latency) as fake:
         os.environ["BENCH_HUBSPOT_TOKEN"] = TOKEN
         os.environ["LOTSE_CRM_CONFIG"] = str(write_config(folder, fake))
-        stack = Stack(settings, ensure_model(), data_dir=folder, quiet=True)
-        stack.start()
-        try:
-            stack.wait_ready()
-            url = f"{settings.rasa_url}/webhooks/rest/webhook"
-            pid = stack.processes["rasa"].pid
-            run_load(url, 2, 3, pid)  # warm-up
+        with running_stack(folder) as (settings, url, pid):
             peak = run_load(url, concurrency, messages, pid, faq_script)
             qualify = run_load(url, concurrency, messages, pid, qualification_script)
             outbox = EventOutbox(make_crm_engine(settings.database_url), connector="hubspot")
             backlog = outbox.pending_count()
             seconds = drain(outbox)
-        finally:
-            stack.stop()
     return {"peak_messages": peak.throughput, "qualify_messages": qualify.throughput,
             "queued": total_events(folder), "qualify_seconds": qualify.seconds,
             "backlog_at_end": backlog, "drain_after": seconds}  # fmt: skip

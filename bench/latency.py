@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -45,13 +47,14 @@ def wait_for(url: str, timeout: float = 240) -> None:
     raise TimeoutError(url)
 
 
-def bench_stack(
-    levels: list[int], messages: int, data_dir: Path, scripts: dict[str, Script]
-) -> dict[str, list[LoadResult]]:
-    """Starts Lotse as `lotse run` does and runs each script at each concurrency."""
+@contextmanager
+def running_stack(
+    data_dir: Path, database: str = "lotse.db"
+) -> Iterator[tuple[Settings, str, int]]:
+    """Lotse started as `lotse run` does, warmed up: (settings, REST URL, Rasa's pid)."""
     rasa, actions, web = LOTSE_PORTS
     settings = Settings(
-        f"sqlite:///{data_dir / 'lotse.db'}", rasa, actions, web, "127.0.0.1", console_port=38090
+        f"sqlite:///{data_dir / database}", rasa, actions, web, "127.0.0.1", console_port=38090
     )
     stack = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True)
     stack.start()
@@ -60,12 +63,20 @@ def bench_stack(
         url = f"{settings.rasa_url}/webhooks/rest/webhook"
         pid = stack.processes["rasa"].pid
         run_load(url, 2, 3, pid)  # warm-up
+        yield settings, url, pid
+    finally:
+        stack.stop()
+
+
+def bench_stack(
+    levels: list[int], messages: int, data_dir: Path, scripts: dict[str, Script]
+) -> dict[str, list[LoadResult]]:
+    """Starts Lotse as `lotse run` does and runs each script at each concurrency."""
+    with running_stack(data_dir) as (_, url, pid):
         return {
             name: [run_load(url, c, messages, pid, script) for c in levels]
             for name, script in scripts.items()
         }
-    finally:
-        stack.stop()
 
 
 def bench_baseline(levels: list[int], messages: int, folder: Path) -> list[LoadResult]:
