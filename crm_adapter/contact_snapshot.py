@@ -4,11 +4,10 @@ email, name, phone and answers, which the snapshot carries."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from crm_adapter.port import ANSWERED, Lead
-from crm_adapter.sync_event import DEFAULT_LEGAL_BASIS, TEXT_LIMIT
+from crm_adapter.sync_event import DEFAULT_LEGAL_BASIS, TEXT_LIMIT, stamp
 
 # Per question, the part of the stored value that reads as the answer.
 _MAIN_PART = ("product_line", "count", "name", "key", "number", "address", "country", "text")
@@ -27,10 +26,6 @@ def answer_text(attribute: str, value: dict[str, Any] | None) -> str | None:
             return str(value[part])[:TEXT_LIMIT]
     shown = ", ".join(str(v) for v in value.values() if v not in (None, "", False))
     return shown[:TEXT_LIMIT] or None
-
-
-def _stamp(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _latest_score(lead: Lead, axis: str) -> int | None:
@@ -67,7 +62,7 @@ def snapshot(lead: Lead, legal_basis: str = DEFAULT_LEGAL_BASIS) -> dict[str, An
         else {
             "purpose": consent.purpose,
             "text_version": consent.text_version,
-            "given_at": _stamp(consent.given_at),
+            "given_at": stamp(consent.given_at),
             "legal_basis": legal_basis,
         },  # fmt: skip
         "answers": answers,

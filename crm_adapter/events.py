@@ -325,8 +325,8 @@ class EventOutbox:
 
 class DeliveryWorker:
     """Takes due events and delivers them through `connector`, the events of different
-    contacts on up to `threads` threads at once: `run_once` one batch, `serve` until
-    told to stop."""
+    contacts on up to `threads` threads at once (`serve`, until told to stop); `run_once`
+    delivers one batch in the calling thread (`lotse deliver --once`, tests)."""
 
     def __init__(
         self, outbox: EventOutbox, connector: Connector, clock: Callable[[], datetime] = utc_now,
@@ -340,14 +340,10 @@ class DeliveryWorker:
         self.rng = rng
         self.prepare = prepare
         self.threads = threads
-        self._pool = ThreadPoolExecutor(threads, "crm-delivery") if threads > 1 else None
 
     def run_once(self, limit: int = 20) -> int:
         """Delivers what is due; returns how many events were delivered."""
-        batch = self.outbox.claim(self.clock(), limit)
-        if self._pool is None or len(batch) < 2:
-            return sum(self._deliver(claimed) for claimed in batch)
-        return sum(self._pool.map(self._deliver, batch))
+        return sum(self._deliver(claimed) for claimed in self.outbox.claim(self.clock(), limit))
 
     def serve(self, stopping: threading.Event, limit: int = 50, pause: float = 1.0) -> None:
         """Delivers until `stopping` is set. One loop claims as many events as threads
@@ -398,10 +394,6 @@ class DeliveryWorker:
             log.warning("event %s not marked (%s)", claimed.row_id, type(error).__name__)
         finally:
             free.release()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
 
     def _deliver(self, claimed: ClaimedEvent) -> int:
         link = None

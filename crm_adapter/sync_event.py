@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -78,6 +79,11 @@ class TimelineEntry:
             for label, value in self.lines
         )
         return f"<p><strong>{escape(self.title)}</strong></p><ul>{rows}</ul><p>{self.marker}</p>"
+
+
+def stamp(moment: datetime | None) -> str | None:
+    """A time as the payloads carry it: ISO 8601 with its offset."""
+    return moment.isoformat() if moment else None
 
 
 def marker(event_id: str) -> str:

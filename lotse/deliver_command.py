@@ -116,8 +116,6 @@ def run(args: argparse.Namespace) -> int:
         log.info("delivered %d events", deliver_due(all_workers, settings.batch))
     else:
         serve(all_workers, settings.batch, settings.poll_seconds, stopping)
-    for worker in all_workers:
-        worker.close()
     log.info("stopped")
     return 0
 

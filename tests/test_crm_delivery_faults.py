@@ -115,7 +115,6 @@ def test_a_crm_that_is_down_for_a_while_gets_everything_once_in_order_when_back(
         while worker.outbox.pending_count():
             delivered += worker.run_once(50)
             clock[0] += timedelta(seconds=31)
-        worker.close()
         assert delivered == 16
         assert_exactly_once_in_order(fake, expected_markers(crm))
 

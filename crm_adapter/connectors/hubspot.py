@@ -326,9 +326,7 @@ class HubSpotConnector:
         entry = timeline_entry(event.event_id, event.kind, event.payload)
         if event.kind == IDENTIFIED and not entry.lines:
             return
-        if not event.first_send and self._search(
-            NOTES, "hs_note_body", "CONTAINS_TOKEN", entry.marker, "searching notes"
-        ):
+        if self._written_before(event, NOTES, "hs_note_body", entry.marker):
             return
         properties = {"hs_timestamp": event.occurred_at, "hs_note_body": entry.html()}
         if owner_id:
@@ -339,11 +337,16 @@ class HubSpotConnector:
         }
         self._expect("POST", NOTES, "creating a note", json=body)
 
+    def _written_before(self, event: CrmEvent, objects: str, body: str, marker: str) -> bool:
+        """An earlier try of this event created the note or task (never on a first send)."""
+        if event.first_send:
+            return False
+        what = f"searching {objects.rsplit('/', 1)[-1]}"
+        return bool(self._search(objects, body, "CONTAINS_TOKEN", marker, what))
+
     def _task(self, event: CrmEvent, contact_id: str, owner_id: str | None) -> None:
         entry = timeline_entry(event.event_id, event.kind, event.payload)
-        if not event.first_send and self._search(
-            TASKS, "hs_task_body", "CONTAINS_TOKEN", entry.marker, "searching tasks"
-        ):
+        if self._written_before(event, TASKS, "hs_task_body", entry.marker):
             return
         change = event.payload.get("change") or {}
         kind = str(change.get("kind") or "task")

@@ -93,7 +93,8 @@ from crm_adapter.store.models import (
     StageRow,
     as_utc,
 )
-from crm_adapter.store.publish import publish, stamp
+from crm_adapter.store.publish import publish
+from crm_adapter.sync_event import stamp
 
 T = TypeVar("T")
 RETRIES = 4

@@ -60,7 +60,3 @@ def publish_on(
         except UnknownLead:
             return
         publish(s, lead, kind, change, now, connectors)
-
-
-def stamp(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
