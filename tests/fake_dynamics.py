@@ -52,9 +52,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fake_servers import FakeApiServer, QuietJsonHandler
 
 API = "/api/data/v9.2"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -130,11 +131,7 @@ def error(status: int, code: str, message: str, **headers: str) -> Answer:
     return Answer(status, {"error": {"code": code, "message": message}}, headers)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
-
+class _Handler(QuietJsonHandler):
     def do_GET(self) -> None:
         self._handle("GET")
 
@@ -157,30 +154,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(answer)
 
     def _write(self, answer: Answer) -> None:
-        data = b"" if answer.body is None else json.dumps(answer.body).encode()
+        headers = {**answer.headers, "OData-Version": "4.0"}
+        if answer.body is not None:
+            headers["Content-Type"] = "application/json; odata.metadata=minimal"
         try:
-            self.send_response(answer.status)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            if answer.body is not None:
-                self.send_header("Content-Type", "application/json; odata.metadata=minimal")
-            self.send_header("OData-Version", "4.0")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(answer.status, headers, answer.body)
         except OSError:
             self.close_connection = True  # the client gave up (its timeout)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test output quiet
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeDynamics) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
 
 
 class FakeDynamics:
@@ -207,7 +187,7 @@ class FakeDynamics:
             "tasks": _Table("task", "activityid"),
             "systemusers": _Table("systemuser", "systemuserid"),
         }
-        self._server = _Server(self)
+        self._server = FakeApiServer(self, _Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

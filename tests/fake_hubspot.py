@@ -22,9 +22,10 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tests.fake_servers import FakeApiServer, QuietJsonHandler
 
 STAGES = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
           "customer", "evangelist")  # fmt: skip
@@ -83,11 +84,7 @@ class Recorded:
     body: Any
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # else headers and body wait on delayed ACKs (~40 ms)
-
+class _Handler(QuietJsonHandler):
     def _handle(self) -> None:
         fake = self.server.fake
         url = urlsplit(self.path)
@@ -117,24 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 
     def _send(self, status: int, headers: dict[str, str], body: Any) -> None:
-        data = b"" if status == 204 or body is None else json.dumps(body).encode()
-        self.send_response(status)
-        for name, value in {"Content-Type": "application/json;charset=utf-8", **headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test output quiet
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeHubSpot) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
+        self.send_json(status, {"Content-Type": "application/json;charset=utf-8", **headers}, body)
 
 
 class FakeHubSpot:
@@ -152,7 +132,7 @@ class FakeHubSpot:
         self._next_id = 1000
         self._lock = threading.RLock()
         self._released = threading.Event()
-        self._server = _Server(self)
+        self._server = FakeApiServer(self, _Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

@@ -261,3 +261,38 @@ class FakeWebhookServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+# ------------------------------------------------------------- fake CRM APIs (shared)
+
+
+class FakeApiServer(ThreadingHTTPServer):
+    """The HTTP server under a fake CRM API: 127.0.0.1, an ephemeral port, one thread
+    per connection; its handler reaches the fake's state as `self.server.fake`."""
+
+    daemon_threads = True
+
+    def __init__(self, fake: Any, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.fake = fake
+
+
+class QuietJsonHandler(BaseHTTPRequestHandler):
+    """Keep-alive, no Nagle delay (headers and body are two writes: without it each
+    answer waits ~40 ms for a delayed ACK), JSON answers, nothing printed."""
+
+    server: FakeApiServer
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def send_json(self, status: int, headers: dict[str, str], body: Any) -> None:
+        data = b"" if status == 204 or body is None else json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output quiet
