@@ -30,6 +30,10 @@ PERSONAL_ATTRIBUTES = frozenset({"name", "email", "phone"})
 ANSWERED, DECLINED, UNKNOWN = "answered", "declined", "unknown"
 STATUSES = (ANSWERED, DECLINED, UNKNOWN)
 BOT, HUMAN = "bot", "human"
+PROFILE = "profile"  # an answer taken from the person's messenger profile (their name)
+SOURCES = (PROFILE, BOT, HUMAN)  # weakest first: see `crm_adapter.store.answers.prevails`
+BY_EMAIL, BY_PHONE = "email", "phone"
+MERGE_REASONS = (BY_EMAIL, BY_PHONE)
 BOOKED, CANCELLED = "booked", "cancelled"
 MEETING_STATUSES = (BOOKED, CANCELLED)
 EMAIL, SLACK, TEAMS = "email", "slack", "teams"
@@ -72,6 +76,18 @@ class Answer:
     at: datetime
     source: str = BOT
     conversation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    """One lead merged into another: `reason` is "email" or "phone" (what they shared),
+    `conversation_id` the conversation whose answer caused it (None if not known)."""
+
+    source_lead_id: int
+    target_lead_id: int
+    reason: str
+    conversation_id: str | None
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -212,9 +228,25 @@ class CrmPort(Protocol):
         """Marks the consent withdrawn and erases the lead's personal data (email, name,
         phone and their answers, also in the history); anonymous answers stay."""
 
-    def identify(self, lead_id: int, email: str, freemail: bool) -> int:
+    def identify(
+        self, lead_id: int, email: str, freemail: bool, conversation_id: str | None = None
+    ) -> int:
         """Gives the lead its email (needs a consent). If another lead has that email
-        (case-insensitive), this lead's records merge into it and its id is returned."""
+        (case-insensitive), this lead's records merge into it and its id is returned;
+        the merge is recorded with reason "email" and `conversation_id` (the
+        conversation whose answer caused it)."""
+
+    def identify_phone(self, lead_id: int, phone: str, conversation_id: str | None = None) -> int:
+        """Identifies the lead by a phone number, normalised to E.164 by
+        `crm_adapter.phone.normalised_phone` (needs a consent; ValueError for a text it
+        rejects). If another lead has that number, this lead's records merge into it
+        and its id is returned, the merge recorded with reason "phone"; not if both
+        leads have emails and they differ (a shared office number is not one person).
+        Otherwise the lead takes the number unless it has one already (the first
+        number stays), and its own id is returned. Idempotent."""
+
+    def merges(self, lead_id: int) -> list[MergeRecord]:
+        """The merges into this lead and into the leads merged into it, oldest first."""
 
     def add_interest_event(self, lead_id: int, event: InterestEvent) -> None: ...
 

@@ -4,8 +4,19 @@
 and stage changes reach a `CrmPort`: it saves the new facts, recomputes fit and
 interest with the scoring model, writes one scoring event per change with its cause
 ("company size 60 (50-70): 100 -> fit 100") and moves the stage forward when the scores
-earn it. Pure Python over the port; it touches personal data only by passing the
-email/name/phone answers through to the store, which refuses them without consent.
+earn it.
+
+Identity: an email answer identifies the lead (`CrmPort.identify`), a phone answer too
+(`CrmPort.identify_phone`), so a person who gives either in a second conversation ends
+in the lead that already has it (the store merges them). Right after a consent is
+recorded, a WhatsApp conversation identifies its lead by the platform's number
+(`crm_adapter.phone.whatsapp_phone`), and a messenger's profile name becomes the
+"name" answer (source PROFILE) if the lead has none and none comes in this turn.
+Before a consent neither is stored: both are personal data.
+
+Pure Python over the port; it touches personal data only by passing the email, name
+and phone answers, the profile name and a WhatsApp conversation's number through to
+the store, which refuses them without consent.
 """
 
 from __future__ import annotations
@@ -14,8 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crm_adapter import lifecycle
+from crm_adapter.phone import normalised_phone, whatsapp_phone
 from crm_adapter.port import (
     ANSWERED,
+    PROFILE,
     Answer,
     Consent,
     CrmPort,
@@ -37,7 +50,11 @@ from crm_adapter.scoring_model import ScoringModel
 
 @dataclass
 class Learnt:
-    """New facts from one turn of a conversation."""
+    """New facts from one turn of a conversation.
+
+    `profile_name`: the name the person's messenger profile shows (bounded by the
+    caller), stored only together with a consent; it is no fact of its own.
+    """
 
     conversation_id: str
     answers: list[Answer] = field(default_factory=list)
@@ -45,6 +62,7 @@ class Learnt:
     interest: list[str] = field(default_factory=list)  # event kinds
     withdraw: bool = False
     task: SalesTask | None = None
+    profile_name: str | None = None
 
 
 def fit_facts(lead: Lead) -> FitFacts:
@@ -96,7 +114,7 @@ def is_empty(learnt: Learnt) -> bool:
 
 def record(crm: CrmPort, lead: Lead, learnt: Learnt, model: ScoringModel, now: datetime) -> int:
     """Stores `learnt` for `lead` (as just read from `crm`) and returns the lead's id,
-    another one if giving the email merged it into an existing lead.
+    another one if an email or phone number merged it into an existing lead.
 
     Reads the lead once more after writing, to score it; writes nothing when `learnt`
     holds nothing new.
@@ -109,11 +127,9 @@ def record(crm: CrmPort, lead: Lead, learnt: Learnt, model: ScoringModel, now: d
         crm.withdraw_consent(lead_id, now)
     if learnt.consent is not None:
         crm.record_consent(lead_id, learnt.consent)
+        lead_id = after_consent(crm, lead, learnt, now)
     for answer in learnt.answers:
-        if answer.attribute == "email" and answer.value:
-            lead_id = crm.identify(
-                lead_id, str(answer.value["address"]), bool(answer.value.get("freemail"))
-            )
+        lead_id = identified(crm, lead_id, answer, learnt.conversation_id)
         crm.save_answer(lead_id, answer)
     known = {(e.kind, e.conversation_id) for e in lead.interest_events}
     for kind in dict.fromkeys(learnt.interest):
@@ -130,6 +146,40 @@ def record(crm: CrmPort, lead: Lead, learnt: Learnt, model: ScoringModel, now: d
     if change is not None:
         crm.change_stage(lead_id, _stage_record(change, now))
     return lead_id
+
+
+def after_consent(crm: CrmPort, lead: Lead, learnt: Learnt, now: datetime) -> int:
+    """What a consent just recorded for `lead` lets the store keep: a WhatsApp
+    conversation's number (which may merge the lead into the one that has it) and the
+    messenger's profile name, as the "name" answer unless there is one. The lead's id,
+    another one after a merge."""
+    lead_id = lead.lead_id
+    number = whatsapp_phone(learnt.conversation_id)
+    if number is not None:
+        lead_id = crm.identify_phone(lead_id, number, learnt.conversation_id)
+    name = learnt.profile_name
+    if not name or any(answer.attribute == "name" for answer in learnt.answers):
+        return lead_id
+    current = lead if lead_id == lead.lead_id else crm.lead(lead_id)
+    if "name" not in current.answers:
+        crm.save_answer(lead_id, Answer("name", {"full": name}, ANSWERED, now, PROFILE,
+                                        learnt.conversation_id))  # fmt: skip
+    return lead_id
+
+
+def identified(crm: CrmPort, lead_id: int, answer: Answer, conversation_id: str) -> int:
+    """Identifies the lead by an email or phone answer before it is saved: the id of
+    the lead to save it to (another one if the store merged the lead into it). Like the
+    saving, this needs a consent (ConsentRequired); a phone number the store cannot
+    compare (too short) is only saved."""
+    if not answer.value or answer.attribute not in ("email", "phone"):
+        return lead_id
+    cause = answer.conversation_id or conversation_id
+    if answer.attribute == "email":
+        address, freemail = str(answer.value["address"]), bool(answer.value.get("freemail"))
+        return crm.identify(lead_id, address, freemail, conversation_id=cause)
+    number = normalised_phone(str(answer.value.get("number") or ""))
+    return lead_id if number is None else crm.identify_phone(lead_id, number, cause)
 
 
 def explained(model: ScoringModel, scores: Scores) -> list[str]:

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
 from bot.actions.handoff import ask_of
-from bot.actions.leads import crm, visit_of
+from bot.actions.leads import crm, profile_name, visit_of
 from bot.answers.contact import is_freemail, parse_email, parse_phone
 from bot.qualification.questions import load_questionnaire
 from crm_adapter.port import (
@@ -129,7 +129,8 @@ class ValidateCallbackForm(Action):
         text = load_questionnaire().consent
         consent = Consent(text.purpose, text.version, text.text[language], language,
                           visit_of(tracker, language).channel, now)  # fmt: skip
-        record(crm(), lead, Learnt(tracker.sender_id, consent=consent), load_scoring_model(), now)
+        learnt = Learnt(tracker.sender_id, consent=consent, profile_name=profile_name(tracker))
+        record(crm(), lead, learnt, load_scoring_model(), now)
 
     def store(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, outcome: CallbackOutcome,

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
 from bot.actions.handoff import pause_for_person
-from bot.actions.leads import crm, visit_of
+from bot.actions.leads import crm, profile_name, visit_of
 from bot.qualification.flow import Outcome, State, Turn, step
 from bot.qualification.interpret import AnswerInterpreter
 from bot.qualification.learning import learnt_from
@@ -109,6 +109,7 @@ class ValidateQualificationForm(Action):
                 short_timeline_months=model.interest.short_timeline_months,
                 channel=visit.channel, now=now,
             )  # fmt: skip
+            learnt.profile_name = profile_name(tracker)  # kept only with a consent
             lead_id = record(store, lead, learnt, model, now)
             rule = sales_ready(store, lead_id, model, now) if outcome.submitted else None
         except CrmError:

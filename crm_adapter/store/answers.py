@@ -1,14 +1,17 @@
 """Answers of a contact: which one is current, and the views derived from them.
 
 The rule (`prevails`): of two answers to the same attribute the later one is current,
-except that an answer from the bot never replaces one from a human (a person has
-corrected or confirmed what the bot understood). The other one stays as history, with
-`superseded_at` set to the later of the two answers' times.
+except that it never replaces one from a stronger source: an answer from the bot never
+replaces one from a human (a person has corrected or confirmed what the bot
+understood), and a messenger's profile name never replaces what the visitor said. The
+other one stays as history, with `superseded_at` set to the later of the two answers'
+times.
 
 `refresh_views` copies the current answered answers into the contact's `name` and
-`phone` (personal data, from the answers to "name" and "phone") and into its company
-row (the firmographic view); COMPANY_SOURCES and CONTACT_SOURCES say which key of
-which answer's value fills which column. Texts are cut to the column's length (the
+`phone` (personal data, from the answers to "name" and "phone"; without a phone
+answer, `phone` is the number the contact was identified by, `phone_normalised`) and
+into its company row (the firmographic view); COMPANY_SOURCES and CONTACT_SOURCES say
+which key of which answer's value fills which column. Texts are cut to the column's length (the
 full value stays in the answer). All functions work inside the caller's transaction
 and raise SQLAlchemy errors.
 """
@@ -22,7 +25,7 @@ from typing import Any
 from sqlalchemy import Integer, select
 from sqlalchemy.orm import Session
 
-from crm_adapter.port import ANSWERED, BOT, HUMAN
+from crm_adapter.port import ANSWERED, SOURCES
 from crm_adapter.store.models import AnswerRow, Company, Contact
 
 # Which (attribute, key of its value) fills which column; the first one known counts.
@@ -54,7 +57,7 @@ def current_answers(
 
 def prevails(later: AnswerRow, earlier: AnswerRow) -> bool:
     """Whether the later answer replaces the earlier one as the current answer."""
-    return not (later.source == BOT and earlier.source == HUMAN)
+    return SOURCES.index(later.source) >= SOURCES.index(earlier.source)
 
 
 def settle(earlier: AnswerRow, later: AnswerRow) -> AnswerRow:
@@ -119,6 +122,8 @@ def refresh_views(s: Session, contact: Contact, now: datetime) -> None:
     }
     for name, value in _view(Contact.__table__, CONTACT_SOURCES, current).items():
         setattr(contact, name, value)
+    if contact.phone is None:
+        contact.phone = contact.phone_normalised
     contact.updated_at = now
     fields = _view(Company.__table__, COMPANY_SOURCES, current)
     if contact.company_id is None and all(value is None for value in fields.values()):

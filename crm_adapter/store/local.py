@@ -2,10 +2,11 @@
 
 Every method is one transaction and binds every value (no SQL is built from text).
 Errors: `UnknownLead` for an id that was never stored; `ConsentRequired` when personal
-data (an answered PERSONAL_ATTRIBUTE, or an email via `identify`) is offered without a
-consent in force; `SlotTaken` when a meeting would overlap one the person has;
-ValueError, before any SQL, for a record the port does not allow
-(naive datetime, unknown status/source/decision/stage, a text longer than its column);
+data (an answered PERSONAL_ATTRIBUTE, an email via `identify`, a phone number via
+`identify_phone`) is offered without a consent in force; `SlotTaken` when a meeting
+would overlap one the person has; ValueError, before any SQL, for a record the port
+does not allow (naive datetime, unknown status/source/decision/stage, a text longer
+than its column, an email or phone number that is none);
 `CrmError` for any database failure, with a message that names the operation and the
 error class but no personal data (the driver's message, which may quote values, is
 dropped). A transaction that lost a race (unique index, deadlock, serialization
@@ -16,13 +17,24 @@ Semantics beyond the port's docstrings:
   reads return that lead (with its own `lead_id`), writes go to it.
 - `Lead.answer_history` holds every stored answer in time order, the current ones too;
   `Lead.answers` holds the current ones (see `answers.py` for the human-wins rule).
-- `Lead.name` and `Lead.phone` are the current answers to "name" and "phone"; the
-  email is set by `identify` only (an answer to "email" is kept as an answer).
+- `Lead.name` and `Lead.phone` are the current answers to "name" and "phone" (without
+  a phone answer, `phone` is the number `identify_phone` gave the lead); the email is
+  set by `identify` only (an answer to "email" is kept as an answer).
 - Declined and unknown answers carry no value, so they need no consent, even for
   personal attributes.
 - `identify` is safe under concurrency: on PostgreSQL the unique index on the
   normalised email makes the slower of two transactions fail, and, retried, it finds
   the first one's contact and merges into it; SQLite lets one writer in at a time.
+- `identify_phone` is the same for phone numbers (E.164, `crm_adapter.phone`), with
+  three differences: the number is not unique in the table, so on PostgreSQL an
+  advisory lock on the number makes two identifications by it take turns; a lead keeps
+  the number it was first identified by (a WhatsApp contact's own number is not
+  replaced by a callback number typed later; the typed one stays its answer); and two
+  leads with different emails are not merged by a shared number (an office's
+  switchboard is not one person), the lead just keeps its own records.
+- Every merge (by `identify` or `identify_phone`) is recorded with its reason and the
+  conversation that caused it; `merges(lead_id)` reads them back. The lead merged
+  into keeps its email and number and takes the other's where it has none.
 - `add_task` and `book_meeting` write their notifications to `crm_outbox` in the same
   transaction (sent later by `handoff.dispatch`; see `crm_adapter.outbox`).
 - `book_meeting` is safe under concurrency: on PostgreSQL it takes a transaction-level
@@ -33,10 +45,10 @@ Semantics beyond the port's docstrings:
 - `withdraw_consent` also deletes the lead's notifications from the outbox (they carry
   its contact details), sent or not; its meetings stay (they hold no personal data).
 
-Personal data touched: `identify` (email), `save_answer` (answers to "name", "phone",
-"email"), `add_task` and `book_meeting` (whatever their notifications carry),
-`withdraw_consent` (erases them all, in the history and the outbox too), and every read
-returning a `Lead`. Nothing here logs.
+Personal data touched: `identify` (email), `identify_phone` (phone), `save_answer`
+(answers to "name", "phone", "email"), `add_task` and `book_meeting` (whatever their
+notifications carry), `withdraw_consent` (erases them all, in the history and the
+outbox too), and every read returning a `Lead`. Nothing here logs.
 """
 
 from __future__ import annotations
@@ -52,8 +64,11 @@ from sqlalchemy.orm import Session
 
 from crm_adapter import events, lifecycle, sync_event
 from crm_adapter.contact_snapshot import answer_text
+from crm_adapter.phone import normalised_phone
 from crm_adapter.port import (
     BOOKED,
+    BY_EMAIL,
+    BY_PHONE,
     PERSONAL_ATTRIBUTES,
     Answer,
     Consent,
@@ -62,6 +77,7 @@ from crm_adapter.port import (
     Feedback,
     Lead,
     Meeting,
+    MergeRecord,
     Notification,
     SalesTask,
     ScoringEvent,
@@ -79,6 +95,7 @@ from crm_adapter.store.contacts import (
     known_contact_id,
 )
 from crm_adapter.store.engine import writer
+from crm_adapter.store.identity import lock_phone, merge_records, phone_holder
 from crm_adapter.store.merge import merge_into, refresh_verdict
 from crm_adapter.store.models import (
     AnswerRow,
@@ -232,6 +249,12 @@ class LocalCrm:
 
         return self._run("reading lead stages", work, write=False)
 
+    def merges(self, lead_id: int) -> list[MergeRecord]:
+        def work(s: Session) -> list[MergeRecord]:
+            return merge_records(s, contact(s, lead_id, lock=False).id)
+
+        return self._run("reading merges", work, write=False)
+
     # Writes
 
     def lead_for(self, visit: Visit) -> Lead:
@@ -289,14 +312,17 @@ class LocalCrm:
             s.execute(notifications.execution_options(synchronize_session=False))
             if self.connectors:
                 self._withdraw_at_crms(s, lead, withdrawn_at)
-            lead.email = lead.email_normalised = None
+            lead.email = lead.email_normalised = lead.phone_normalised = None
             lead.freemail = False
             refresh_views(s, lead, self._now())  # name and phone: no answers left
 
         self._write("withdrawing a consent", lead_id, change)
 
-    def identify(self, lead_id: int, email: str, freemail: bool) -> int:
+    def identify(
+        self, lead_id: int, email: str, freemail: bool, conversation_id: str | None = None
+    ) -> int:
         address, normalised = normalised_email(email)
+        mapping.checked_id(conversation_id, "conversation id")
 
         def work(s: Session) -> int:
             lead = contact(s, lead_id)
@@ -311,11 +337,7 @@ class LocalCrm:
                 holder.with_for_update().execution_options(populate_existing=True)
             ).scalar_one_or_none()
             if other is not None:
-                if self.connectors:  # its events would go to its old record: not after this
-                    events.erase_pending(s.connection(), lead.id)
-                merge_into(s, lead, other, self._now())
-                self._publish(s, other, sync_event.IDENTIFIED, {})
-                return other.id
+                return self._merged(s, lead, other, BY_EMAIL, conversation_id)
             lead.email, lead.email_normalised, lead.freemail = address, normalised, freemail
             lead.updated_at = self._now()
             s.flush()  # a concurrent identify of the same email fails here, and is retried
@@ -323,6 +345,42 @@ class LocalCrm:
             return lead.id
 
         return self._run("identifying a lead", work)
+
+    def identify_phone(self, lead_id: int, phone: str, conversation_id: str | None = None) -> int:
+        number = normalised_phone(phone)
+        if number is None:
+            raise ValueError("a phone number has a country code or a leading 0, 8 to 15 digits")
+        mapping.checked_id(conversation_id, "conversation id")
+
+        def work(s: Session) -> int:
+            lead = contact(s, lead_id)
+            if not consent_in_force(s, lead.id):
+                raise ConsentRequired(f"lead {lead.id}: a phone number needs a consent")
+            # Its own number: nothing to do, and no waiting for the number's lock, which
+            # another lead's transaction, about to merge into this one, may hold.
+            if lead.phone_normalised == number:
+                return lead.id
+            lock_phone(s, number)
+            other = phone_holder(s, number, besides=lead.id)
+            if other is not None and not _different_emails(lead, other):
+                return self._merged(s, lead, other, BY_PHONE, conversation_id)
+            if lead.phone_normalised is None:
+                lead.phone_normalised = number
+                refresh_views(s, lead, self._now())  # the number is its phone if none is
+                self._publish(s, lead, sync_event.IDENTIFIED, {})
+            return lead.id
+
+        return self._run("identifying a lead by phone", work)
+
+    def _merged(
+        self, s: Session, lead: Contact, other: Contact, reason: str, conversation_id: str | None
+    ) -> int:
+        """Merges `lead` into `other` (both locked) and returns the id of `other`."""
+        if self.connectors:  # its events would go to its old record: not after this
+            events.erase_pending(s.connection(), lead.id)
+        merge_into(s, lead, other, self._now(), reason, conversation_id)
+        self._publish(s, other, sync_event.IDENTIFIED, {})
+        return other.id
 
     def _withdraw_at_crms(self, s: Session, lead: Contact, at: datetime) -> None:
         """Erases what the outbox holds of the contact and of the contacts merged into
@@ -435,6 +493,12 @@ class LocalCrm:
                 "actor": feedback.actor})  # fmt: skip
 
         self._write("recording feedback", lead_id, work)
+
+
+def _different_emails(lead: Contact, other: Contact) -> bool:
+    """Whether both contacts have an email, and not the same one."""
+    emails = (lead.email_normalised, other.email_normalised)
+    return None not in emails and emails[0] != emails[1]
 
 
 def _overlapping(staff_id: str, start: datetime, end: datetime) -> Any:

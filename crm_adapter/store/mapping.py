@@ -23,10 +23,9 @@ from sqlalchemy.orm import Session
 from crm_adapter.port import (
     ANSWERED,
     BOOKED,
-    BOT,
     CHANNELS,
     EMAIL,
-    HUMAN,
+    SOURCES,
     STATUSES,
     Answer,
     Consent,
@@ -80,7 +79,7 @@ def _fitting(model: Any, values: dict[str, Any]) -> dict[str, Any]:
 def answer_values(answer: Answer) -> dict[str, Any]:
     if answer.status not in STATUSES:
         raise ValueError(f"unknown answer status {answer.status!r}")
-    if answer.source not in (BOT, HUMAN):
+    if answer.source not in SOURCES:
         raise ValueError(f"unknown answer source {answer.source!r}")
     if answer.status != ANSWERED and answer.value is not None:
         raise ValueError(f"a {answer.status} answer has no value")

@@ -3,9 +3,11 @@
 The schema itself is created by the Alembic migrations in `crm_adapter/migrations/`
 (never by `metadata.create_all`); a test checks that the migrated schema matches these
 models. Personal data lives in `crm_contacts.email`, `.email_normalised`, `.name`,
-`.phone`, in the `crm_answers` rows of PERSONAL_ATTRIBUTES and in the `crm_outbox`
-(notifications waiting to be sent: recipients, subject, body, invitation); everything
-else is anonymous (ids, firmographics, events, stages, tasks, meetings).
+`.phone`, `.phone_normalised`, in the `crm_answers` rows of PERSONAL_ATTRIBUTES and in
+the `crm_outbox` (notifications waiting to be sent: recipients, subject, body,
+invitation); everything else is anonymous (ids, firmographics, events, stages, tasks,
+meetings, merges), except that a messenger's conversation id may hold the person's
+platform id (a WhatsApp conversation's is "twilio:whatsapp:<phone number>").
 
 Datetimes go in and come out timezone-aware in UTC (`UtcDateTime`): a naive datetime
 is refused with ValueError, and SQLite's naive values are read back as UTC.
@@ -95,6 +97,7 @@ class Contact(Base):
     freemail = Column(Boolean, nullable=False, default=False)
     name = Column(String(200))
     phone = Column(String(64))
+    phone_normalised = Column(String(32), index=True)  # E.164, as identified by it
     stage = Column(String(32), index=True)
     accepted = Column(Boolean, nullable=False, default=False)
     rejected = Column(Boolean, nullable=False, default=False)
@@ -104,6 +107,19 @@ class Contact(Base):
     updated_at = Column(UtcDateTime, nullable=False)
 
     __table_args__ = (Index("uq_crm_contacts_email_normalised", "email_normalised", unique=True),)
+
+
+class MergeRow(Base):
+    """One contact merged into another: why ("email" or "phone"), caused by which
+    conversation's answer (None if not known), and when. Stays after the merge."""
+
+    __tablename__ = "crm_merges"
+    id = Column(Integer, primary_key=True)
+    source_contact_id = Column(Integer, ForeignKey("crm_contacts.id"), nullable=False, index=True)
+    target_contact_id = Column(Integer, ForeignKey("crm_contacts.id"), nullable=False, index=True)
+    reason = Column(String(16), nullable=False)
+    conversation_id = Column(String(128))
+    at = Column(UtcDateTime, nullable=False)
 
 
 class Visitor(Base):

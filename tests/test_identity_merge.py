@@ -1,0 +1,362 @@
+"""One lead per person across channels: merging by phone or email, each merge recorded.
+
+The conversations go through `crm_adapter.recording.record` into the local store, as
+the actions send them: a WhatsApp conversation through Twilio
+("twilio:whatsapp:+49...", channel "twilio") and a website one ("web-<uuid>", channel
+"rest"). Every test runs on SQLite and on PostgreSQL (a database of its own on the
+server at LOTSE_TEST_POSTGRES_URL, see `tests.test_crm_store`; skipped if unreachable).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.actions.leads import MAX_PROFILE_NAME_CHARS, profile_name
+from bot.answers.contact import parse_phone
+from crm_adapter.port import (
+    ANSWERED,
+    BOT,
+    PROFILE,
+    Answer,
+    Consent,
+    ConsentRequired,
+    MergeRecord,
+    Visit,
+)
+from crm_adapter.recording import Learnt, record
+from crm_adapter.scoring_model import load_scoring_model
+from crm_adapter.store import LocalCrm, make_crm_engine, migrate
+from crm_adapter.store.models import Base, Contact, MergeRow
+from tests.test_crm_store import postgres_database
+
+MODEL = load_scoring_model()
+T0 = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
+ANNA = "+4915112345678"
+WHATSAPP = f"twilio:whatsapp:{ANNA}"
+DEADLINE = 60.0
+
+
+class Clock:
+    """The store's clock, moved on by the tests (merges are ordered by their time)."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, minutes: int = 1) -> datetime:
+        self.now += timedelta(minutes=minutes)
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with postgres_database() as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'crm.db'}"
+        migrate(url)
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_crm_engine(url)
+    if request.param == "postgresql":
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def crm(engine: Engine, clock: Clock) -> LocalCrm:
+    return LocalCrm(engine, clock=clock)
+
+
+def web() -> str:
+    return f"web-{uuid.uuid4()}"
+
+
+def consent(channel: str, at: datetime) -> Consent:
+    return Consent("lead_contact", "2026-11-01", "Sind Sie einverstanden?", "de", channel, at)
+
+
+def learn(crm: LocalCrm, conversation: str, channel: str, learnt: Learnt, now: datetime) -> int:
+    """What one turn of `conversation` taught the bot, recorded as the actions do."""
+    lead = crm.lead_for(Visit(conversation, channel))
+    return record(crm, lead, learnt, MODEL, now)
+
+
+def consenting(crm: LocalCrm, conversation: str, channel: str, now: datetime) -> int:
+    return learn(crm, conversation, channel, Learnt(conversation, consent=consent(channel, now)),
+                 now)  # fmt: skip
+
+
+def typed_phone(conversation: str, text: str, now: datetime) -> Answer:
+    """The answer the bot stores for a phone number typed in `conversation`."""
+    found = parse_phone(text, "de")
+    assert found is not None
+    return Answer("phone", {"number": found.number}, ANSWERED, now, BOT, conversation)
+
+
+def email(conversation: str, address: str, now: datetime) -> Answer:
+    value = {"address": address, "freemail": False}
+    return Answer("email", value, ANSWERED, now, BOT, conversation)
+
+
+def merge_rows(engine: Engine) -> list[tuple[int, int, str, str | None]]:
+    with Session(engine) as s:
+        rows = s.execute(select(MergeRow).order_by(MergeRow.id)).scalars()
+        return [(r.source_contact_id, r.target_contact_id, r.reason, r.conversation_id)
+                for r in rows]  # fmt: skip
+
+
+def test_the_number_typed_on_the_website_merges_into_the_whatsapp_lead(
+    crm: LocalCrm, engine: Engine, clock: Clock
+) -> None:
+    whatsapp_id = consenting(crm, WHATSAPP, "twilio", clock())
+    assert crm.lead(whatsapp_id).phone == ANNA  # the platform's number, after the consent
+    page = web()
+    web_id = consenting(crm, page, "rest", clock.tick())
+    merged_at = clock.tick()
+    answer = typed_phone(page, "0151 12345678", merged_at)
+    lead_id = learn(crm, page, "rest", Learnt(page, answers=[answer]), merged_at)
+    assert lead_id == whatsapp_id != web_id
+    lead = crm.lead(web_id)  # a merged id stands for the lead it went into
+    assert lead.lead_id == whatsapp_id
+    assert sorted(lead.conversation_ids) == sorted([WHATSAPP, page])
+    assert (lead.phone, lead.answers["phone"].value) == (ANNA, {"number": ANNA})
+    assert len(lead.consents) == 2
+    assert merge_rows(engine) == [(web_id, whatsapp_id, "phone", page)]
+    assert crm.merges(whatsapp_id) == [MergeRecord(web_id, whatsapp_id, "phone", page, merged_at)]
+    assert crm.lead_for(Visit(page, "rest")).lead_id == whatsapp_id  # the next turn too
+
+
+def test_a_whatsapp_consent_merges_into_the_lead_that_typed_its_number(
+    crm: LocalCrm, clock: Clock
+) -> None:
+    page = web()
+    web_id = consenting(crm, page, "rest", clock())
+    learn(crm, page, "rest", Learnt(page, answers=[typed_phone(page, "+49 (0)151 1234 5678",
+                                                                clock())]), clock())  # fmt: skip
+    whatsapp_id = crm.lead_for(Visit(WHATSAPP, "twilio")).lead_id
+    assert crm.lead(whatsapp_id).phone is None  # nothing of the number before the consent
+    lead_id = consenting(crm, WHATSAPP, "twilio", clock.tick())
+    assert lead_id == web_id
+    assert sorted(crm.lead(whatsapp_id).conversation_ids) == sorted([page, WHATSAPP])
+    assert crm.merges(web_id) == [MergeRecord(whatsapp_id, web_id, "phone", WHATSAPP, clock())]
+
+
+def test_the_same_email_in_two_conversations_merges_them_by_email(
+    crm: LocalCrm, engine: Engine, clock: Clock
+) -> None:
+    first, second = web(), web()
+    first_id = consenting(crm, first, "rest", clock())
+    learn(crm, first, "rest", Learnt(first, [email(first, "anna@kunde.example", clock())]),
+          clock())  # fmt: skip
+    second_id = consenting(crm, second, "rest", clock.tick())
+    merged_at = clock.tick()
+    answer = email(second, "Anna@Kunde.example", merged_at)
+    assert learn(crm, second, "rest", Learnt(second, [answer]), merged_at) == first_id
+    assert sorted(crm.lead(second_id).conversation_ids) == sorted([first, second])
+    assert merge_rows(engine) == [(second_id, first_id, "email", second)]
+    assert crm.merges(second_id) == [MergeRecord(second_id, first_id, "email", second, merged_at)]
+
+
+def test_nothing_merges_without_a_consent(crm: LocalCrm, engine: Engine, clock: Clock) -> None:
+    whatsapp_id = consenting(crm, WHATSAPP, "twilio", clock())
+    page = web()
+    web_id = crm.lead_for(Visit(page, "rest")).lead_id
+    answer = typed_phone(page, "0151 12345678", clock())
+    with pytest.raises(ConsentRequired):
+        learn(crm, page, "rest", Learnt(page, answers=[answer]), clock())
+    with pytest.raises(ConsentRequired):
+        crm.identify_phone(web_id, "0151 12345678")
+    assert crm.lead(web_id).lead_id == web_id
+    assert crm.lead(whatsapp_id).conversation_ids == [WHATSAPP]
+    assert merge_rows(engine) == [] and crm.merges(whatsapp_id) == []
+
+
+def test_merges_lists_every_merge_into_the_lead_oldest_first(crm: LocalCrm, clock: Clock) -> None:
+    a, b, c = web(), web(), web()
+    a_id, b_id, c_id = (consenting(crm, page, "rest", clock()) for page in (a, b, c))
+    crm.identify(b_id, "anna@kunde.example", freemail=False)
+    by_email = clock.tick()
+    assert crm.identify(a_id, "anna@kunde.example", False, conversation_id=a) == b_id
+    crm.identify_phone(c_id, ANNA)
+    by_phone = clock.tick()
+    assert crm.identify_phone(b_id, "0151 12345678", conversation_id=b) == c_id
+    expected = [
+        MergeRecord(a_id, b_id, "email", a, by_email),
+        MergeRecord(b_id, c_id, "phone", b, by_phone),
+    ]
+    assert crm.merges(c_id) == expected
+    assert crm.merges(a_id) == expected  # a merged id stands for the lead it went into
+    assert crm.lead(c_id).email == "anna@kunde.example"  # taken over: c had none
+
+
+def test_a_phone_merge_keeps_the_email_and_a_callback_number_keeps_the_whatsapp_one(
+    crm: LocalCrm, clock: Clock
+) -> None:
+    whatsapp_id = consenting(crm, WHATSAPP, "twilio", clock())
+    office = typed_phone(WHATSAPP, "0521 5550100", clock.tick())
+    learn(crm, WHATSAPP, "twilio", Learnt(WHATSAPP, answers=[office]), clock())
+    assert crm.lead(whatsapp_id).phone == "+495215550100"  # the answer is the phone shown
+    page = web()
+    consenting(crm, page, "rest", clock.tick())
+    answers = [email(page, "anna@kunde.example", clock()), typed_phone(page, ANNA, clock())]
+    assert learn(crm, page, "rest", Learnt(page, answers), clock()) == whatsapp_id
+    assert [lead.lead_id for lead in crm.leads()] == [whatsapp_id]
+    assert crm.lead(whatsapp_id).email == "anna@kunde.example"
+
+
+def test_two_leads_with_different_emails_are_not_merged_by_a_shared_number(
+    crm: LocalCrm, clock: Clock
+) -> None:
+    first, second = web(), web()
+    first_id = consenting(crm, first, "rest", clock())
+    crm.identify(first_id, "anna@kunde.example", False)
+    crm.identify_phone(first_id, "0521 5550100")  # the office's switchboard
+    second_id = consenting(crm, second, "rest", clock())
+    crm.identify(second_id, "ben@kunde.example", False)
+    assert crm.identify_phone(second_id, "0521 5550100") == second_id
+    assert crm.merges(first_id) == crm.merges(second_id) == []
+
+
+def test_identify_phone_refuses_what_is_no_phone_number(crm: LocalCrm, clock: Clock) -> None:
+    lead_id = consenting(crm, web(), "rest", clock())
+    with pytest.raises(ValueError):
+        crm.identify_phone(lead_id, "12345")
+
+
+def test_withdrawing_consent_forgets_the_number(
+    crm: LocalCrm, engine: Engine, clock: Clock
+) -> None:
+    whatsapp_id = consenting(crm, WHATSAPP, "twilio", clock())
+    crm.withdraw_consent(whatsapp_id, clock.tick())
+    assert crm.lead(whatsapp_id).phone is None
+    with Session(engine) as s:
+        assert s.get(Contact, whatsapp_id).phone_normalised is None
+    page = web()
+    web_id = consenting(crm, page, "rest", clock.tick())
+    assert crm.identify_phone(web_id, ANNA) == web_id  # nobody holds it any more
+
+
+def test_concurrent_identifications_by_one_number_end_in_one_lead(
+    crm: LocalCrm, engine: Engine, clock: Clock
+) -> None:
+    parties = 3
+    pages = [web() for _ in range(parties)]
+    ids = [consenting(crm, page, "rest", clock()) for page in pages]
+    if engine.dialect.name == "postgresql":  # SQLite writers queue: no race to force
+        _meet_before_locking_the_number(engine, parties)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def identify(lead_id: int, spelling: str) -> None:
+        try:
+            results.append(crm.identify_phone(lead_id, spelling))
+        except BaseException as err:  # reported by the assertion below
+            errors.append(err)
+
+    spellings = [ANNA, "0151 12345678", "0049 151 1234 5678"]
+    pairs = zip(ids, spellings, strict=True)
+    threads = [threading.Thread(target=identify, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + DEADLINE
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert len(set(results)) == 1
+    lead = crm.lead(results[0])
+    assert sorted(lead.conversation_ids) == sorted(pages)
+    assert len(crm.merges(lead.lead_id)) == parties - 1
+
+
+def _meet_before_locking_the_number(engine: Engine, parties: int) -> None:
+    """Makes every thread wait, just before it takes the number's lock (or, were there
+    none, looks for the number's holder), until all have their own lead locked: without
+    the lock all would find no holder and take the number."""
+    barrier = threading.Barrier(parties, timeout=DEADLINE / 2)
+    waited = threading.local()
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        locking = "hashtext(%(number)s)" in statement
+        looking = "phone_normalised =" in statement and "FOR UPDATE" in statement
+        if (locking or looking) and not hasattr(waited, "x"):
+            waited.x = True
+            barrier.wait()
+
+    event.listen(engine, "before_cursor_execute", before)
+
+
+# The messenger profile's name.
+
+
+def test_the_profile_name_is_stored_only_with_a_consent(crm: LocalCrm, clock: Clock) -> None:
+    before = Learnt(WHATSAPP, interest=["asked_price"], profile_name="Anna Muster")
+    lead_id = learn(crm, WHATSAPP, "twilio", before, clock())
+    lead = crm.lead(lead_id)
+    assert (lead.name, lead.phone, lead.answer_history) == (None, None, [])
+    given = Learnt(WHATSAPP, consent=consent("twilio", clock.tick()), profile_name="Anna Muster")
+    lead = crm.lead(learn(crm, WHATSAPP, "twilio", given, clock()))
+    assert lead.name == "Anna Muster"
+    assert (lead.answers["name"].source, lead.answers["name"].value) == (
+        PROFILE, {"full": "Anna Muster"})  # fmt: skip
+    typed = Answer("name", {"full": "Anna Muster-Berg"}, ANSWERED, clock.tick(), BOT, WHATSAPP)
+    learn(crm, WHATSAPP, "twilio", Learnt(WHATSAPP, [typed]), clock())
+    assert crm.lead(lead_id).name == "Anna Muster-Berg"  # what the person says wins
+
+
+def test_the_profile_name_never_replaces_a_name_answer(crm: LocalCrm, clock: Clock) -> None:
+    page = web()
+    lead_id = consenting(crm, page, "rest", clock())
+    typed = Answer("name", {"full": "Anna Muster"}, ANSWERED, clock(), BOT, page)
+    learn(crm, page, "rest", Learnt(page, [typed]), clock())
+    crm.withdraw_consent(lead_id, clock.tick())  # erases the name; a declined one stays
+    declined = Answer("name", None, "declined", clock.tick(), BOT, page)
+    learn(crm, page, "rest", Learnt(page, [declined]), clock())
+    again = Learnt(page, consent=consent("rest", clock.tick()), profile_name="A. M.")
+    lead = crm.lead(learn(crm, page, "rest", again, clock()))
+    assert (lead.name, lead.answers["name"].status) == (None, "declined")
+
+
+def _tracker(metadata: dict[str, Any]) -> Tracker:
+    return Tracker.from_dict({
+        "sender_id": WHATSAPP, "slots": {}, "events": [], "paused": False,
+        "latest_message": {"text": "hallo", "metadata": metadata},
+    })  # fmt: skip
+
+
+def test_the_profile_name_is_read_from_the_message_metadata_bounded() -> None:
+    assert profile_name(_tracker({"profile_name": "  Anna \n Muster "})) == "Anna Muster"
+    long = profile_name(_tracker({"profile_name": "A" * 500}))
+    assert long is not None and len(long) == MAX_PROFILE_NAME_CHARS
+    assert profile_name(_tracker({"profile_name": "Anna\x00"})) is None
+    assert profile_name(_tracker({"profile_name": 42})) is None
+    assert profile_name(_tracker({})) is None
+    assert profile_name(_tracker({"profile_name": "   "})) is None
