@@ -378,7 +378,6 @@ class HandoffStore:
             "transcript": transcript_lines(transcript),
         }  # fmt: skip
 
-
     def open_handoffs(self) -> list[Handoff]:
         query = select(handoffs).where(handoffs.c.state.in_(OPEN_STATES)).order_by(handoffs.c.id)
         with self._engine.connect() as c:

@@ -65,6 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     open_crm(settings.database_url)  # brings the CRM schema up to date before anyone writes
     logins = demo_logins(settings.database_url)
     stack = Stack(settings, model)
+    channels = stack.channels()  # a malformed credentials.yml stops here
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
@@ -75,6 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Demo website with chat: http://{settings.host}:{settings.web_port}/\n"
             f"  Rasa REST channel:      {settings.rasa_url}/webhooks/rest/webhook\n"
             f"  Staff console:          http://{settings.host}:{settings.console_port}/console/\n"
+            f"  Channels:               {', '.join(channels)}\n"
             f"  CRM delivery:           {', '.join(crm_targets) or 'none configured'}\n"
             f"Press Ctrl-C to stop.\n",
             flush=True,

@@ -1,5 +1,6 @@
 """Start and stop Lotse's processes: action server, Rasa server, the demo website, the
-staff console, and the CRM delivery worker when a connector is configured.
+staff console, and the CRM delivery worker when a connector is configured. Rasa gets
+the input channels whose credentials are all set (`lotse.channel_credentials`).
 
 `Stack` is used by `lotse run` and by the test suite. Children inherit stdout and
 stderr; `stop()` sends SIGTERM to every child, waits, then kills what is left, so
@@ -20,6 +21,7 @@ from pathlib import Path
 import requests
 
 from crm_adapter.crm_config import load_crm_config
+from lotse.channel_credentials import write_enabled
 from lotse.settings import ROOT, Settings
 
 READY_TIMEOUT_SECONDS = 180
@@ -84,7 +86,7 @@ class Stack:
                 "--endpoints",
                 str(ROOT / "endpoints.yml"),
                 "--credentials",
-                str(ROOT / "credentials.yml"),
+                str(self.credentials_file),
                 "--interface",
                 s.host,
                 "--port",
@@ -132,8 +134,18 @@ class Stack:
             "console": f"http://{s.host}:{s.console_port}/console/",
         }
 
+    @property
+    def credentials_file(self) -> Path:
+        return self.data_dir / "credentials.yml"
+
+    def channels(self) -> list[str]:
+        """Writes the channels that are on (every variable of theirs set) for Rasa;
+        returns their names (`lotse.channel_credentials`)."""
+        return write_enabled(ROOT / "credentials.yml", self.credentials_file, self.environment())
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.channels()
         output = subprocess.DEVNULL if self.quiet else None
         for name, command in self.commands().items():
             self.processes[name] = subprocess.Popen(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lotse.settings import Settings
+from tests import fake_messengers as fm
 from tests.fake_hubspot import FakeHubSpot
 
 
@@ -52,11 +53,44 @@ def stack_hubspot() -> Iterator[FakeHubSpot]:
 
 
 @pytest.fixture(scope="session")
+def stack_messengers() -> Iterator[fm.FakeMessengers]:
+    """The fake messenger platforms the session's stack has all five channels on."""
+    with fm.FakeMessengers() as fake:
+        yield fake
+
+
+def messenger_environment(fake: fm.FakeMessengers, rasa_url: str) -> dict[str, str]:
+    """Every messenger channel on, each platform's API at the fake (credentials.yml)."""
+    return {
+        "TELEGRAM_TOKEN": fm.TELEGRAM_TOKEN, "TELEGRAM_BOT_NAME": fm.TELEGRAM_BOT_NAME,
+        "TELEGRAM_WEBHOOK_URL": f"{rasa_url}/webhooks/telegram/webhook",
+        "TELEGRAM_SECRET_TOKEN": fm.TELEGRAM_SECRET,
+        "LOTSE_TELEGRAM_API_URL": f"{fake.url}/telegram",
+        "FACEBOOK_VERIFY_TOKEN": fm.FACEBOOK_VERIFY_TOKEN,
+        "FACEBOOK_APP_SECRET": fm.FACEBOOK_APP_SECRET,
+        "FACEBOOK_PAGE_TOKEN": fm.FACEBOOK_PAGE_TOKEN,
+        "LOTSE_FACEBOOK_API_URL": f"{fake.url}/facebook",
+        "TWILIO_ACCOUNT_SID": fm.TWILIO_SID, "TWILIO_AUTH_TOKEN": fm.TWILIO_TOKEN,
+        "TWILIO_WHATSAPP_NUMBER": fm.TWILIO_NUMBER,
+        "TWILIO_WEBHOOK_URL": f"{rasa_url}/webhooks/twilio/webhook",
+        "LOTSE_TWILIO_API_URL": f"{fake.url}/twilio",
+        "SLACK_BOT_TOKEN": fm.SLACK_TOKEN, "SLACK_SIGNING_SECRET": fm.SLACK_SECRET,
+        "LOTSE_SLACK_API_URL": f"{fake.url}/slack/api",
+        "TEAMS_APP_ID": fm.TEAMS_APP_ID, "TEAMS_APP_PASSWORD": fm.TEAMS_PASSWORD,
+        "LOTSE_BOTFRAMEWORK_OPENID_URL": f"{fake.url}/botframework/openid",
+        "LOTSE_BOTFRAMEWORK_TOKEN_URL": f"{fake.url}/botframework/token",
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="session")
 def stack(
-    tmp_path_factory: pytest.TempPathFactory, stack_hubspot: FakeHubSpot
+    tmp_path_factory: pytest.TempPathFactory,
+    stack_hubspot: FakeHubSpot,
+    stack_messengers: fm.FakeMessengers,
 ) -> Iterator[Settings]:
-    """The whole bot (Rasa, action server, website, console, and the CRM delivery worker
-    with a HubSpot connector to `stack_hubspot`) on test ports, started once."""
+    """The whole bot (Rasa with every channel on against `stack_messengers`, action
+    server, website, console, and the CRM delivery worker with a HubSpot connector to
+    `stack_hubspot`) on test ports, started once."""
     from lotse.runner import Stack
     from lotse.training import ensure_model
 
@@ -81,7 +115,8 @@ def stack(
     running = Stack(
         settings, ensure_model(), data_dir=data_dir, quiet=True,
         extra_env={"LOTSE_TEST_CLOCK_FILE": str(clock), "LOTSE_CRM_CONFIG": str(crm_config),
-                   "STACK_HUBSPOT_TOKEN": STACK_HUBSPOT_TOKEN},
+                   "STACK_HUBSPOT_TOKEN": STACK_HUBSPOT_TOKEN,
+                   **messenger_environment(stack_messengers, settings.rasa_url)},
     )  # fmt: skip
     running.start()
     try:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from bot.channels.address_book import metadata as channel_tables
 from crm_adapter.port import (
     ANSWERED,
     BOT,
@@ -434,14 +435,15 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
     try:
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM crm_alembic_version"))
-            assert versions.scalars().all() == ["0005"]
+            assert versions.scalars().all() == ["0007"]
             assert set(inspect(connection).get_table_names()) == {
                 *Base.metadata.tables,
                 *handoff_tables.tables,
                 *staff_tables.tables,
+                *channel_tables.tables,
                 "crm_alembic_version",
             }
-            for models in (Base.metadata, handoff_tables, staff_tables):
+            for models in (Base.metadata, handoff_tables, staff_tables, channel_tables):
                 own = set(models.tables)
                 context = MigrationContext.configure(connection, opts={
                     "version_table": "crm_alembic_version", "compare_type": True,

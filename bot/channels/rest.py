@@ -4,8 +4,8 @@ The request shape is Rasa's own (`{"sender", "message", "metadata"}`), so script
 load tests and the website widget speak plain Rasa REST. Before Rasa sees a message:
 the text is cleaned and bounded (`bot.text_input`), an empty or unreadable text
 becomes the `empty_message` intent, the sender id is bounded to safe characters, and
-only known metadata keys with short string values pass. Then the ownership gate
-(`bot.channels.ownership_gate`) decides whether the bot may answer at all.
+only known metadata keys with short string values pass. Then both gates
+(`bot.channels.admission`) decide whether the bot may answer at all.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.request import Request
 
-from bot.channels.ownership_gate import ownership_gate
+from bot.channels.admission import admitting
 from bot.channels.turn_gate import TurnGate, configured_limit
 from bot.text_input import to_rasa_text
 
@@ -63,17 +63,7 @@ class LotseRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        async def through_gate(message: UserMessage) -> Any:
-            async with self.gate.turn(message.sender_id or ""):
-                admission = await ownership_gate().admit(
-                    message.sender_id or "", message.text or ""
-                )
-                if not admission.to_bot:
-                    return None  # kept for the person who has the conversation
-                message.text = admission.text
-                return await on_new_message(message)
-
-        return super().blueprint(through_gate)
+        return super().blueprint(admitting(self.gate, on_new_message))
 
     async def _extract_sender(self, req: Request) -> str | None:
         return clean_sender(_body(req).get("sender"))

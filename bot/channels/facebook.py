@@ -1,0 +1,99 @@
+"""Facebook Messenger: Rasa's message handling behind Meta's SHA-256 signature check.
+
+Credentials: `verify` (the verify token you type into Meta's webhook settings),
+`secret` (the app secret), `page-access-token`. Rasa's connector checks only the
+legacy `X-Hub-Signature` (SHA-1), compares with `==` and answers 200 to a bad
+signature; Lotse checks `X-Hub-Signature-256` in constant time and refuses with
+401/403 (`bot.channels.messenger`). The request's messages are then handled by Rasa's
+own `Messenger` (text, quick replies, postbacks, attachments), with its Graph API
+client pointed at LOTSE_FACEBOOK_API_URL when that is set. Buttons become quick
+replies (up to 13, titles of 20 characters); the webhook's verification handshake
+(GET with `hub.verify_token`) is answered in constant time too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from fbmessenger import MessengerClient
+from rasa.core.channels.facebook import FacebookInput, Messenger
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.admission import Handler
+from bot.channels.authenticity import meta_signature_ok
+from bot.channels.messenger import MessengerChannel, SendFailed
+from bot.channels.rendering import Part
+
+API_URL_VARIABLE = "LOTSE_FACEBOOK_API_URL"
+GRAPH_API_VERSION = "v19.0"
+
+
+def graph_client(page_access_token: str) -> MessengerClient:
+    client = MessengerClient(page_access_token)
+    base = os.environ.get(API_URL_VARIABLE) or "https://graph.facebook.com"
+    client.graph_url = f"{base.rstrip('/')}/{GRAPH_API_VERSION}"
+    return client
+
+
+class FacebookSender:
+    def __init__(self, page_access_token: str) -> None:
+        self.client = graph_client(page_access_token)
+
+    async def send(self, address: Mapping[str, Any], part: Part) -> None:
+        message: dict[str, Any] = {"text": part.text}
+        if part.buttons:
+            message["quick_replies"] = [
+                {"content_type": "text", "title": b.title, "payload": b.payload}
+                for b in part.buttons
+            ]
+        reply = await asyncio.to_thread(self.client.send, message, address["id"], "RESPONSE")
+        if isinstance(reply, dict) and "error" in reply:
+            error = reply["error"] if isinstance(reply["error"], dict) else {}
+            raise SendFailed(f"Graph API error {error.get('code')}")
+
+
+class LotseFacebookInput(MessengerChannel, FacebookInput):
+    signature_header = "X-Hub-Signature-256"
+
+    def authentic(self, request: Request) -> bool:
+        header = request.headers.get(self.signature_header)
+        return meta_signature_ok((self.fb_secret or "").encode(), request.body or b"", header)
+
+    def sender(self) -> FacebookSender:
+        return FacebookSender(self.fb_access_token)
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        webhook = Blueprint("fb_webhook", __name__)
+        handle = self.handler(on_new_message)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verification(request: Request) -> HTTPResponse:
+            given = request.args.get("hub.verify_token") or ""
+            if self.fb_verify and hmac.compare_digest(given.encode(), self.fb_verify.encode()):
+                return response.text(request.args.get("hub.challenge") or "")
+            return response.text("invalid verify token", status=403)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def message(request: Request) -> HTTPResponse:
+            body = request.json
+            if not isinstance(body, dict):
+                return response.text("not a Messenger event", status=400)
+            messenger = Messenger(self.fb_access_token, handle)
+            messenger.client = graph_client(self.fb_access_token)
+            try:
+                await messenger.handle(body, self.get_metadata(request))
+            except (KeyError, TypeError, IndexError):  # not the shape Meta sends
+                return response.text("not a Messenger event", status=400)
+            return response.text("success")
+
+        return self.guarded(webhook)

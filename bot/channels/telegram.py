@@ -1,0 +1,123 @@
+"""Telegram: Rasa's connector with the secret token checked, and native inline buttons.
+
+Credentials (credentials.yml, from the environment): `access_token` (from BotFather),
+`verify` (the bot's username), `webhook_url` (the public URL of
+`/webhooks/telegram/webhook`), `secret_token` (1-256 characters of A-Z, a-z, 0-9, _ and
+-). At start Lotse calls setWebhook with the URL and the secret token; Telegram then
+sends the token in `X-Telegram-Bot-Api-Secret-Token` with every update, and an update
+without it is refused. Rasa's own connector never sets or checks it. Buttons become an
+inline keyboard; a button's callback data is its payload, or its number when the
+payload is longer than Telegram's 64 bytes. The profile name is the sender's first and
+last name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram.bot.api import TelegramAPIServer
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.exceptions import TelegramAPIError
+from aiohttp import ClientError
+from rasa.core.channels.telegram import TelegramInput, TelegramOutput
+from sanic import Blueprint
+from sanic.request import Request
+
+from bot.channels.admission import Handler
+from bot.channels.authenticity import telegram_secret_ok
+from bot.channels.messenger import MessengerChannel
+from bot.channels.rendering import Part
+
+API_URL_VARIABLE = "LOTSE_TELEGRAM_API_URL"
+MAX_CALLBACK_BYTES = 64
+log = logging.getLogger(__name__)
+
+
+def telegram_bot(access_token: str) -> TelegramOutput:
+    bot = TelegramOutput(access_token)
+    if base := os.environ.get(API_URL_VARIABLE):
+        bot.server = TelegramAPIServer.from_base(base)
+    return bot
+
+
+def keyboard(part: Part) -> InlineKeyboardMarkup:
+    markup = InlineKeyboardMarkup()
+    for number, button in enumerate(part.buttons, start=1):
+        data = button.payload
+        if len(data.encode()) > MAX_CALLBACK_BYTES:
+            data = str(number)  # a numbered choice, mapped back by the address book's menu
+        markup.add(InlineKeyboardButton(button.title, callback_data=data))
+    return markup
+
+
+class TelegramSender:
+    def __init__(self, access_token: str) -> None:
+        self.access_token = access_token
+        self._bot: TelegramOutput | None = None  # made in the server's event loop
+
+    async def send(self, address: Mapping[str, Any], part: Part) -> None:
+        if self._bot is None:
+            self._bot = telegram_bot(self.access_token)
+        markup = keyboard(part) if part.buttons else None
+        await self._bot.send_message(address["id"], part.text, reply_markup=markup)
+
+
+async def set_webhook(access_token: str, url: str, secret_token: str) -> None:
+    bot = telegram_bot(access_token)
+    try:
+        await bot.request("setWebhook", {"url": url, "secret_token": secret_token})
+    finally:
+        await bot.close()
+
+
+class LotseTelegramInput(MessengerChannel, TelegramInput):
+    signature_header = "X-Telegram-Bot-Api-Secret-Token"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> LotseTelegramInput:
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        return cls(
+            credentials.get("access_token"),
+            credentials.get("verify"),
+            credentials.get("webhook_url"),
+            str(credentials.get("secret_token") or ""),
+        )
+
+    def __init__(self, access_token: str, verify: str, webhook_url: str, secret_token: str) -> None:
+        super().__init__(access_token, verify, webhook_url, debug_mode=False)
+        self.secret_token = secret_token
+
+    def authentic(self, request: Request) -> bool:
+        return telegram_secret_ok(self.secret_token, request.headers.get(self.signature_header))
+
+    def address_of(self, message: Any) -> dict[str, Any]:
+        return {"id": str(message.sender_id)}
+
+    def sender(self) -> TelegramSender:
+        return TelegramSender(self.access_token)
+
+    def profile_name(self, request: Request) -> str | None:
+        body = request.json if isinstance(request.json, dict) else {}
+        update = body.get("message") or body.get("edited_message") or body.get("callback_query")
+        person = update.get("from") if isinstance(update, dict) else None
+        if not isinstance(person, dict):
+            return None
+        names = (person.get("first_name"), person.get("last_name"))
+        return " ".join(n for n in names if isinstance(n, str) and n.strip()) or None
+
+    def get_output_channel(self) -> TelegramOutput:
+        """Rasa's output, without Rasa's setWebhook (done in `blueprint`, with the secret)."""
+        return telegram_bot(self.access_token)
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        try:
+            asyncio.run(set_webhook(self.access_token, self.webhook_url, self.secret_token))
+        except (TelegramAPIError, ClientError, asyncio.TimeoutError) as error:
+            log.error("telegram: setWebhook failed (%s); updates arrive only once it is set",
+                      type(error).__name__)  # fmt: skip
+        return self.guarded(super().blueprint(self.handler(on_new_message)))
