@@ -25,6 +25,7 @@ import requests
 from bot.channels.address_book import AddressBook
 from bot.tracker_store import SQLiteTexts
 from crm_adapter.connect import open_crm
+from crm_adapter.port import Visit
 from crm_adapter.store.engine import make_crm_engine
 from handoff.wiring import handoff_store
 from lotse.settings import Settings
@@ -71,7 +72,11 @@ def someone(channel: str) -> Person:
 
 
 def request_for(
-    rasa_url: str, fake: fm.FakeMessengers, person: Person, text: str
+    rasa_url: str,
+    fake: fm.FakeMessengers,
+    person: Person,
+    text: str,
+    profile_name: str = "Anna Muster",
 ) -> tuple[str, bytes, dict[str, str]]:
     """(url, body, headers) of the platform's webhook call carrying `text`, signed."""
     url = f"{rasa_url}/webhooks/{person.channel}/webhook"
@@ -82,7 +87,7 @@ def request_for(
         body = json.dumps(fm.facebook_event(person.platform_id, text)).encode()
         return url, body, fm.meta_headers(body)
     if person.channel == "twilio":
-        form = fm.twilio_form(person.platform_id, text)
+        form = fm.twilio_form(person.platform_id, text, profile_name)
         return url, fm.twilio_body(form), fm.twilio_headers(url, form)
     if person.channel == "slack":
         body = json.dumps(fm.slack_event(person.platform_id, person.recipient, text)).encode()
@@ -115,8 +120,10 @@ def _form(body: bytes) -> list[tuple[str, str]]:
     return parse_qsl(body.decode())
 
 
-def say(stack: Settings, fake: fm.FakeMessengers, person: Person, text: str) -> None:
-    url, body, headers = request_for(stack.rasa_url, fake, person, text)
+def say(
+    stack: Settings, fake: fm.FakeMessengers, person: Person, text: str, **profile: str
+) -> None:
+    url, body, headers = request_for(stack.rasa_url, fake, person, text, **profile)
     answer = requests.post(url, data=body, headers=headers, timeout=60)
     assert answer.status_code in (200, 204), (answer.status_code, answer.text)
 
@@ -267,3 +274,17 @@ def test_whatsapp_then_website_with_the_same_email_is_one_lead_with_both_transcr
     ]
     assert "Was kostet eine P400?" in transcript(stack, whatsapp.conversation_id)
     assert "Was kostet eine P200?" in transcript(stack, website.sender)
+
+
+def test_a_whatsapp_profile_name_is_used_only_after_consent(stack, stack_messengers):
+    person = someone("twilio")
+    profile = {"profile_name": "Jörg Weiß 🌻"}
+    for line in ["Was kostet eine P400?", "Ja", *QUALIFICATION[:7]]:
+        say(stack, stack_messengers, person, line, **profile)
+    crm = open_crm(stack.database_url)
+    visit = Visit(person.conversation_id, "twilio")
+    assert crm.lead_for(visit).name is None  # asked for consent, not given yet
+    say(stack, stack_messengers, person, "Ja", **profile)  # the consent
+    lead = crm.lead_for(visit)
+    assert lead.name == "Jörg Weiß 🌻" and lead.answers["name"].source == "profile"
+    assert lead.phone == person.platform_id  # the WhatsApp number, after the consent

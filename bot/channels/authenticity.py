@@ -1,9 +1,8 @@
 """Is an inbound messenger request really from the platform? One check per platform.
 
-Plain Python (no Rasa, no web framework), so each is tested alone. Issue 6 (in
-progress): the channel wrappers that call them before Rasa's connector sees a request
-do not exist yet, so nothing calls these checks so far. Every comparison is
-constant-time (`hmac.compare_digest`); a missing or malformed header is simply "no".
+Plain Python (no Rasa, no web framework), so each is tested alone; the channel
+wrappers (`bot.channels.messenger` and one module per platform) call them before
+Rasa's connector sees a request. Every comparison is constant-time (`hmac.compare_digest`); a missing or malformed header is simply "no".
 Nothing here logs, and no result says more than yes or no.
 
 - Meta (Messenger, WhatsApp Cloud API): `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256
