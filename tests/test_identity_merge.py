@@ -12,9 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,9 +35,11 @@ from crm_adapter.port import (
 )
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
-from crm_adapter.store import LocalCrm, make_crm_engine, migrate
-from crm_adapter.store.models import Base, Contact, MergeRow
-from tests.test_crm_store import postgres_database
+from crm_adapter.store import LocalCrm
+from crm_adapter.store.models import Contact, MergeRow
+from tests import crm_engines
+
+engine, postgres_url = crm_engines.engine, crm_engines.postgres_url  # shared fixtures
 
 MODEL = load_scoring_model()
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
@@ -60,29 +60,6 @@ class Clock:
     def tick(self, minutes: int = 1) -> datetime:
         self.now += timedelta(minutes=minutes)
         return self.now
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with postgres_database() as url:
-        migrate(url)
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'crm.db'}"
-        migrate(url)
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_crm_engine(url)
-    if request.param == "postgresql":
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,11 @@ from sqlalchemy.engine import Engine
 
 from crm_adapter.outbox import Outbox, OutboxItem
 from crm_adapter.port import Consent, CrmError, Notification, SalesTask, Visit
-from crm_adapter.store import LocalCrm, make_crm_engine, migrate
-from crm_adapter.store.models import Base, OutboxRow
-from tests.test_crm_store import postgres_database
+from crm_adapter.store import LocalCrm, make_crm_engine
+from crm_adapter.store.models import OutboxRow
+from tests import crm_engines
+
+engine, postgres_url = crm_engines.engine, crm_engines.postgres_url  # shared fixtures
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
 LEASE = timedelta(seconds=60)
@@ -32,29 +33,6 @@ CONSENT = Consent("sales_contact", "v1", "I agree that Nordwerk contacts me.", "
 
 def seconds(n: float) -> datetime:
     return T0 + timedelta(seconds=n)
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with postgres_database() as url:
-        migrate(url)
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'crm.db'}"
-        migrate(url)
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_crm_engine(url)
-    if request.param == "postgresql":
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
