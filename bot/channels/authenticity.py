@@ -2,8 +2,9 @@
 
 Plain Python (no Rasa, no web framework), so each is tested alone; the channel
 wrappers (`bot.channels.messenger` and one module per platform) call them before
-Rasa's connector sees a request. Every comparison is constant-time (`hmac.compare_digest`); a missing or malformed header is simply "no".
-Nothing here logs, and no result says more than yes or no.
+Rasa's connector sees a request. Every comparison is constant-time
+(`hmac.compare_digest`); a missing or malformed header is simply "no". Nothing here
+logs, and no result says more than yes or no.
 
 - Meta (Messenger, WhatsApp Cloud API): `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256
   of the raw body with the app secret.
