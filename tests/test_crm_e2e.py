@@ -53,8 +53,12 @@ def test_a_qualified_visitor_arrives_in_hubspot_with_answers_scores_and_consent(
     assert properties["lotse_consent_legal_basis"].startswith("consent, Art. 6(1)(a)")
     companies = stack_hubspot.linked("companies", contact_id)
     assert [c["properties"]["name"] for c in companies] == ["Müller Metallbau GmbH"]
-    bodies = [n["properties"]["hs_note_body"] for n in stack_hubspot.linked("notes", contact_id)]
-    assert any("Lotse: lifecycle stage changed" in body for body in bodies)
+
+    def notes() -> list[str] | None:  # a stage change's note follows the property it sets
+        found = [n["properties"]["hs_note_body"] for n in stack_hubspot.linked("notes", contact_id)]
+        return found if any("Lotse: lifecycle stage changed" in body for body in found) else None
+
+    bodies = eventually(notes, "the note of the stage change")
     [first] = [body for body in bodies if "Lotse: new contact from the chat" in body]
     assert "Fit +" in first and "company size" in first  # the scoring before the email
     assert len(bodies) == len(set(bodies))  # each entry once
