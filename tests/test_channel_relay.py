@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.channels.address_book import AddressBook, conversation_id_for
+from bot.channels.outlet import Outlet
 from bot.channels.relay import Relay
 from bot.channels.rendering import LIMITS, Button, Part
 from crm_adapter.store.engine import make_crm_engine
@@ -47,7 +48,8 @@ def open_handoff(store: HandoffStore) -> int:
 
 
 def relay_of(store, book, sender) -> Relay:
-    return Relay(store, book, {"twilio": (sender, LIMITS["twilio"])}, retry_seconds=0)
+    return Relay(store, book, {"twilio": Outlet("twilio", sender, LIMITS["twilio"])},
+                 retry_seconds=0)  # fmt: skip
 
 
 def test_a_reply_reaches_the_platform_once_whichever_relay_sees_it(stores) -> None:
@@ -100,3 +102,14 @@ def test_conversation_ids_name_the_channel_and_drop_unsafe_characters() -> None:
     assert conversation_id_for("twilio", "whatsapp:+49 151") == "twilio:whatsapp:+49151"
     assert conversation_id_for("slack", "<script>") == "slack:script"
     assert conversation_id_for("slack", "") is None
+
+
+def test_the_address_book_keeps_the_latest_address_and_the_choices_shown(tmp_path) -> None:
+    book = AddressBook(make_crm_engine(f"sqlite:///{tmp_path / 'book.db'}"))
+    assert book.remember("slack:U1", "slack", {"id": "U1", "thread": "1.0"}) == ()
+    book.set_menu("slack:U1", (Button("Ja", "/affirm"),))
+    assert book.remember("slack:U1", "slack", {"id": "U1", "thread": "2.0"}) == (
+        Button("Ja", "/affirm"),
+    )
+    assert book.address("slack:U1") == ("slack", {"id": "U1", "thread": "2.0"})
+    assert book.address("web-1") is None

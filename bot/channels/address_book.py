@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert, select, update
@@ -24,9 +25,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.rendering import Button
-from crm_adapter.store.engine import writer
+from crm_adapter.store.engine import make_crm_engine, writer
 from crm_adapter.store.migrate import migrate
 from crm_adapter.store.models import UtcDateTime
+from lotse.settings import load_settings
 
 MAX_CONVERSATION_CHARS = 128
 MAX_ERROR_CHARS = 200
@@ -75,6 +77,12 @@ def _menu(raw: object) -> tuple[Button, ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def shared_address_book() -> AddressBook:
+    """The address book of the configured Lotse database (LOTSE_DATABASE_URL)."""
+    return AddressBook(make_crm_engine(load_settings().database_url))
+
+
 class AddressBook:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -84,24 +92,27 @@ class AddressBook:
     def remember(
         self, conversation_id: str, channel: str, address: Mapping[str, Any]
     ) -> tuple[Button, ...]:
-        """Stores the conversation's address; returns the menu shown last (may be empty)."""
-        values = {"channel": channel, "address": dict(address), "updated_at": _now()}
-        with self._writer.begin() as c:
-            row = c.execute(
-                select(addresses.c.address, addresses.c.menu).where(
-                    addresses.c.conversation_id == conversation_id
-                )
-            ).first()
-            if row is None:
-                c.execute(insert(addresses), {"conversation_id": conversation_id, **values})
-                return ()
-            if row.address != values["address"]:
-                c.execute(
-                    update(addresses)
-                    .where(addresses.c.conversation_id == conversation_id)
-                    .values(**values)
-                )
+        """Stores the conversation's address if it is new or changed (a read otherwise);
+        returns the choices shown last (may be none)."""
+        query = select(addresses.c.address, addresses.c.menu).where(
+            addresses.c.conversation_id == conversation_id
+        )
+        with self._engine.connect() as c:
+            row = c.execute(query).first()
+        if row is not None and row.address == dict(address):
             return _menu(row.menu)
+        values = {"channel": channel, "address": dict(address), "updated_at": _now()}
+        try:
+            with self._writer.begin() as c:
+                changed = c.execute(
+                    update(addresses).where(addresses.c.conversation_id == conversation_id),
+                    values,
+                )
+                if changed.rowcount == 0:
+                    c.execute(insert(addresses), {"conversation_id": conversation_id, **values})
+        except IntegrityError:
+            pass  # a message of the same conversation stored it at the same moment
+        return () if row is None else _menu(row.menu)
 
     def address(self, conversation_id: str) -> tuple[str, dict[str, Any]] | None:
         """(channel, address) of a messenger conversation; None for any other."""

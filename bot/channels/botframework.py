@@ -37,7 +37,8 @@ from sanic.response import HTTPResponse
 
 from bot.channels.admission import Handler
 from bot.channels.authenticity import BotFrameworkVerifier
-from bot.channels.messenger import MessengerChannel, SendFailed
+from bot.channels.messenger import MessengerChannel
+from bot.channels.outlet import SendFailed
 from bot.channels.rendering import Part
 
 OPENID_URL_VARIABLE = "LOTSE_BOTFRAMEWORK_OPENID_URL"
@@ -168,4 +169,4 @@ class LotseBotFrameworkInput(MessengerChannel, BotFrameworkInput):
         return person.get("name") if isinstance(person, dict) else None
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        return self.guarded(super().blueprint(self.handler(on_new_message)))
+        return self.wrapped(super().blueprint, on_new_message)

@@ -27,7 +27,8 @@ from sanic.response import HTTPResponse
 
 from bot.channels.admission import Handler
 from bot.channels.authenticity import meta_signature_ok
-from bot.channels.messenger import MessengerChannel, SendFailed
+from bot.channels.messenger import MessengerChannel
+from bot.channels.outlet import SendFailed
 from bot.channels.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_FACEBOOK_API_URL"
@@ -69,8 +70,10 @@ class LotseFacebookInput(MessengerChannel, FacebookInput):
         return FacebookSender(self.fb_access_token)
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
+        return self.wrapped(self._webhook, on_new_message)
+
+    def _webhook(self, handle: Handler) -> Blueprint:
         webhook = Blueprint("fb_webhook", __name__)
-        handle = self.handler(on_new_message)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -96,4 +99,4 @@ class LotseFacebookInput(MessengerChannel, FacebookInput):
                 return response.text("not a Messenger event", status=400)
             return response.text("success")
 
-        return self.guarded(webhook)
+        return webhook

@@ -15,9 +15,10 @@ A Lotse messenger channel (`bot.channels.telegram`, `.facebook`, `.twilio`, `.sl
   naming a numbered choice ("2") becomes that choice's payload; only the channel's
   known metadata (the profile name, bounded) passes; the message goes through the
   turn and ownership gates (`bot.channels.admission`).
-- Every bot message leaves through `MessengerOutput`: rendered for the platform
-  (`bot.channels.rendering`: native buttons or numbered text, split within its
-  limits) and sent by the channel's `Sender`, which speaks the platform's send API.
+- Every bot message leaves through `MessengerOutput` and the channel's `Outlet`
+  (`bot.channels.outlet`): rendered for the platform (native buttons or numbered
+  text, split within its limits) and sent by the channel's `Sender`, which speaks the
+  platform's send API.
 
 `LOTSE_<CHANNEL>_API_URL` environment variables point a sender at another base URL
 (a proxy, or the local fakes of the test suite); unset, the platform's own is used.
@@ -29,8 +30,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -38,53 +38,29 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import relay
-from bot.channels.address_book import AddressBook, conversation_id_for
+from bot.channels.address_book import AddressBook, conversation_id_for, shared_address_book
 from bot.channels.admission import Handler, admitting
-from bot.channels.rendering import (
-    LIMITS,
-    Button,
-    ChannelLimits,
-    Part,
-    buttons_from,
-    chosen_payload,
-    render,
-)
+from bot.channels.outlet import Outlet, Sender
+from bot.channels.rendering import LIMITS, Button, buttons_from, chosen_payload
 from bot.channels.turn_gate import TurnGate, configured_limit
 from bot.text_input import to_rasa_text
-from crm_adapter.store.engine import make_crm_engine
-from lotse.settings import load_settings
 
 MAX_PROFILE_NAME_CHARS = 80
-BUTTONS_ONLY_TEXT = "…"
 log = logging.getLogger(__name__)
 
 
-class SendFailed(Exception):
-    """The platform did not take a message; the text says why, without its content."""
-
-
-class Sender(Protocol):
-    async def send(self, address: Mapping[str, Any], part: Part) -> None:
-        """Sends one rendered part; raises SendFailed (or the client's error)."""
-
-
-@lru_cache(maxsize=1)
-def address_book() -> AddressBook:
-    return AddressBook(make_crm_engine(load_settings().database_url))
-
-
 class MessengerOutput(OutputChannel):
-    """Rasa's output for one messenger conversation: each message rendered, then sent."""
+    """Rasa's output for one messenger conversation: each message through the outlet."""
 
     def __init__(
-        self, channel: str, conversation_id: str, address: Mapping[str, Any], sender: Sender,
-        limits: ChannelLimits,
+        self, outlet: Outlet, book: AddressBook, conversation_id: str,
+        address: Mapping[str, Any], shown: tuple[Button, ...],
     ) -> None:  # fmt: skip
-        self.channel = channel
+        self.outlet = outlet
+        self.book = book
         self.conversation_id = conversation_id
         self.address = dict(address)
-        self.sender = sender
-        self.limits = limits
+        self.shown = shown  # the choices the conversation has on record
 
     @classmethod
     def name(cls) -> str:
@@ -97,33 +73,17 @@ class MessengerOutput(OutputChannel):
             text = f"{text}\n\n{image}".strip()
         if not text.strip() and not buttons:
             return
-        await send_rendered(address_book(), self.channel, self.conversation_id, self.address,
-                            self.sender,
-                            render(text, buttons, self.limits), buttons)  # fmt: skip
-
-
-async def send_rendered(
-    book: AddressBook, channel: str, conversation_id: str, address: Mapping[str, Any],
-    sender: Sender, parts: list[Part], menu: tuple[Button, ...],
-) -> None:  # fmt: skip
-    """Sends the parts in order; remembers the menu a numbered reply may refer to.
-    A failed part is logged (channel and error class only) and raised."""
-    await asyncio.to_thread(book.set_menu, conversation_id, menu)
-    for part in parts:
-        if not part.text.strip():  # buttons alone: Telegram and Messenger need some text
-            part = Part(BUTTONS_ONLY_TEXT, part.buttons)
-        try:
-            await sender.send(address, part)
-        except Exception as error:
-            log.warning("%s: a message could not be sent (%s)", channel, type(error).__name__)
-            raise
+        await self.outlet.deliver(self.book, self.conversation_id, self.address, text, buttons,
+                                  self.shown)  # fmt: skip
+        self.shown = buttons
 
 
 class MessengerChannel:
     """Mixin for Lotse's wrappers of Rasa's messenger connectors; see the module docstring.
 
-    A channel defines `signature_header`, `authentic(request)`, `address_of(message)`,
-    `sender()` and, where its platform sends one, `profile_name(request)`."""
+    A channel defines `signature_header`, `authentic(request)`, `sender()`, where its
+    platform needs more than the sender id `address_of(message)`, and where its platform
+    sends one `profile_name(request)`; its `blueprint` returns `self.wrapped(...)`."""
 
     signature_header: str = ""
     name: Callable[[], str]  # Rasa's connector class names the channel
@@ -140,10 +100,6 @@ class MessengerChannel:
     def profile_name(self, request: Request) -> str | None:
         return None
 
-    @property
-    def limits(self) -> ChannelLimits:
-        return LIMITS[self.name()]
-
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         """The connector's own metadata (Slack's routing), plus the profile name, bounded."""
         metadata = dict(super().get_metadata(request) or {})  # type: ignore[misc]
@@ -152,9 +108,22 @@ class MessengerChannel:
             metadata["profile_name"] = to_rasa_text(name)[:MAX_PROFILE_NAME_CHARS]
         return metadata or None
 
-    def guarded(self, blueprint: Blueprint) -> Blueprint:
-        """The connector's blueprint, refusing unsigned or badly signed webhook calls, and
-        running the handoff relay (`bot.channels.relay`) for this channel."""
+    def wrapped(
+        self, blueprint_of: Callable[[Handler], Blueprint], on_new_message: Handler
+    ) -> Blueprint:
+        """The connector's blueprint (`blueprint_of`, given the handler) with Lotse around
+        it: authenticity first, each message as `handler` makes it, and the handoff relay
+        (`bot.channels.relay`) sending staff messages for this channel."""
+        outlet = Outlet(self.name(), self.sender(), LIMITS[self.name()])
+        blueprint = blueprint_of(self.handler(outlet, on_new_message))
+        self.guard(blueprint)
+        relay.register(outlet)
+        blueprint.listener("after_server_start")(relay.start)
+        blueprint.listener("before_server_stop")(relay.stop)
+        return blueprint
+
+    def guard(self, blueprint: Blueprint) -> None:
+        """Refuses unsigned (401) or badly signed (403) webhook calls, before Rasa."""
         channel = self.name()
 
         @blueprint.middleware("request")
@@ -174,28 +143,23 @@ class MessengerChannel:
                 return response.text("bad signature", status=403)
             return None
 
-        relay.register(channel, self.sender(), self.limits)
-        blueprint.listener("after_server_start")(relay.start)
-        blueprint.listener("before_server_stop")(relay.stop)
-        return blueprint
-
-    def handler(self, on_new_message: Handler) -> Handler:
+    def handler(self, outlet: Outlet, on_new_message: Handler) -> Handler:
         """`on_new_message` as every messenger message must reach it (module docstring)."""
-        channel, sender, limits = self.name(), self.sender(), self.limits
         admit = admitting(TurnGate(configured_limit()), on_new_message)
 
         async def handle(message: UserMessage) -> Any:
-            conversation_id = conversation_id_for(channel, message.sender_id)
+            conversation_id = conversation_id_for(outlet.channel, message.sender_id)
             if conversation_id is None:
                 return None
+            book = shared_address_book()
             address = self.address_of(message)
-            menu = await asyncio.to_thread(address_book().remember, conversation_id, channel,
-                                           address)  # fmt: skip
+            shown = await asyncio.to_thread(book.remember, conversation_id, outlet.channel,
+                                            address)  # fmt: skip
             text = to_rasa_text(message.text)
-            message.text = chosen_payload(text, menu) or text
+            message.text = chosen_payload(text, shown) or text
             message.sender_id = conversation_id
-            message.output_channel = MessengerOutput(channel, conversation_id, address, sender,
-                                                     limits)  # fmt: skip
+            message.output_channel = MessengerOutput(outlet, book, conversation_id, address,
+                                                     shown)  # fmt: skip
             return await admit(message)
 
         return handle

@@ -4,14 +4,14 @@ The staff console writes a handoff's messages (a colleague's replies, the notice
 someone joined or closed, the bot's words after a hand-back or an unclaimed wait) to
 the handoff store; the website widget long-polls for them. For a conversation on a
 messenger, a `Relay` in each Rasa process watches the store's events (every
-POLL_SECONDS) and sends those messages through the channel's `Sender`, rendered for
+POLL_SECONDS) and sends those messages through the channel's `Outlet`, rendered for
 the platform like the bot's own. Which process sends a message is decided by
 `AddressBook.claim` (one claim per message), so several replicas never send twice. A
 failed send is tried ATTEMPTS times in all, then recorded with its error class in
 `channel_deliveries`; messages older than MAX_AGE when first seen (e.g. written while
 no Rasa process ran) are not sent late. Message texts are personal data: never logged.
 
-Each messenger channel registers its sender (`register`) when Rasa builds its
+Each messenger channel registers its outlet (`register`) when Rasa builds its
 blueprint and starts the relay with the server (`start`/`stop`, Sanic listeners).
 """
 
@@ -21,14 +21,14 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.channels.rendering import ChannelLimits, buttons_from, render
+from bot.channels.address_book import AddressBook, shared_address_book
+from bot.channels.outlet import Outlet
+from bot.channels.rendering import buttons_from
 from handoff.store import HandoffStore, Message, utc_now
-
-if TYPE_CHECKING:
-    from bot.channels.address_book import AddressBook
-    from bot.channels.messenger import Sender
+from handoff.wiring import handoff_store
+from lotse.settings import load_settings
 
 POLL_SECONDS = 0.25
 MAX_AGE = timedelta(minutes=10)
@@ -38,21 +38,18 @@ LOOKBACK_EVENTS = 500  # at start, events looked at again (claims keep sends uni
 RELAYED = ("agent", "system", "bot")
 log = logging.getLogger(__name__)
 
-Route = tuple["Sender", ChannelLimits]
-
 
 class Relay:
     def __init__(
-        self, store: HandoffStore, book: AddressBook, routes: Mapping[str, Route],
+        self, store: HandoffStore, book: AddressBook, outlets: Mapping[str, Outlet],
         clock: Callable[[], datetime] = utc_now, retry_seconds: float = RETRY_SECONDS,
     ) -> None:  # fmt: skip
         self.store = store
         self.book = book
-        self.routes = dict(routes)
+        self.outlets = dict(outlets)
         self.clock = clock
         self.retry_seconds = retry_seconds
         self.latest = max(0, store.latest_event_id() - LOOKBACK_EVENTS)
-        self._cursor: dict[str, int] = {}  # conversation id -> newest message id looked at
 
     async def run(self, poll_seconds: float = POLL_SECONDS) -> None:
         while True:
@@ -68,22 +65,19 @@ class Relay:
         if not fresh:
             return 0
         self.latest = fresh[-1][0]
-        ours = {c for _, c in fresh if c.partition(":")[0] in self.routes}
+        ours = {c for _, c in fresh if c.partition(":")[0] in self.outlets}
         sent = 0
         for conversation in sorted(ours):
             sent += await self.relay(conversation)
         return sent
 
     async def relay(self, conversation_id: str) -> int:
+        """Sends the conversation's staff messages that no relay has claimed yet."""
         target = await asyncio.to_thread(self.book.address, conversation_id)
-        if target is None or target[0] not in self.routes:
+        if target is None or target[0] not in self.outlets:
             return 0
         channel, address = target
-        after = self._cursor.get(conversation_id, 0)
-        found = await asyncio.to_thread(self.store.messages, conversation_id, after, RELAYED)
-        if not found:
-            return 0
-        self._cursor[conversation_id] = found[-1].id
+        found = await asyncio.to_thread(self.store.messages, conversation_id, 0, RELAYED)
         now = self.clock()
         due = [m for m in found if m.handoff_id is not None and now - m.at <= MAX_AGE]
         taken = await asyncio.to_thread(self.book.claimed, [m.id for m in due])
@@ -92,20 +86,15 @@ class Relay:
             if message.id in taken:
                 continue
             if await asyncio.to_thread(self.book.claim, message.id, conversation_id):
-                sent += await self.deliver(channel, address, message)
+                sent += await self.deliver(self.outlets[channel], address, message)
         return sent
 
-    async def deliver(self, channel: str, address: Mapping[str, Any], message: Message) -> int:
-        sender, limits = self.routes[channel]
+    async def deliver(self, outlet: Outlet, address: Mapping[str, Any], message: Message) -> int:
         buttons = buttons_from(list(message.buttons or ()))
-        parts = render(visible_text(message), buttons, limits)
-        from bot.channels.messenger import send_rendered  # the channel side imports us
-
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                await send_rendered(self.book, channel, message.conversation_id, address,
-                                    sender, parts,
-                                    buttons)  # fmt: skip
+                await outlet.deliver(self.book, message.conversation_id, address,
+                                     visible_text(message), buttons)  # fmt: skip
             except Exception as error:  # noqa: BLE001 - any client error: retry, then record
                 if attempt == ATTEMPTS:
                     await asyncio.to_thread(self.book.failed, message.id, type(error).__name__)
@@ -126,24 +115,20 @@ def visible_text(message: Message) -> str:
 
 # -- one relay per Rasa process, for the channels Rasa was started with ---------------
 
-_routes: dict[str, Route] = {}
+_outlets: dict[str, Outlet] = {}
 _task: asyncio.Task | None = None
 
 
-def register(channel: str, sender: Sender, limits: ChannelLimits) -> None:
-    _routes[channel] = (sender, limits)
+def register(outlet: Outlet) -> None:
+    _outlets[outlet.channel] = outlet
 
 
 async def start(_app: Any, _loop: Any = None) -> None:
     global _task
-    if _task is not None or not _routes:
+    if _task is not None or not _outlets:
         return
-    from bot.channels.messenger import address_book
-    from handoff.wiring import handoff_store
-    from lotse.settings import load_settings
-
     store = handoff_store(load_settings().database_url)
-    relay = Relay(store, address_book(), _routes)
+    relay = Relay(store, shared_address_book(), _outlets)
     _task = asyncio.get_running_loop().create_task(relay.run())
 
 

@@ -23,7 +23,8 @@ from sanic.request import Request
 
 from bot.channels.admission import Handler
 from bot.channels.authenticity import slack_signature_ok
-from bot.channels.messenger import MessengerChannel, SendFailed
+from bot.channels.messenger import MessengerChannel
+from bot.channels.outlet import SendFailed
 from bot.channels.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_SLACK_API_URL"
@@ -81,4 +82,4 @@ class LotseSlackInput(MessengerChannel, SlackInput):
         return SlackSender(self.slack_token)
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        return self.guarded(super().blueprint(self.handler(on_new_message)))
+        return self.wrapped(super().blueprint, on_new_message)

@@ -6,9 +6,9 @@ Credentials (credentials.yml, from the environment): `access_token` (from BotFat
 -). At start Lotse calls setWebhook with the URL and the secret token; Telegram then
 sends the token in `X-Telegram-Bot-Api-Secret-Token` with every update, and an update
 without it is refused. Rasa's own connector never sets or checks it. Buttons become an
-inline keyboard; a button's callback data is its payload, or its number when the
-payload is longer than Telegram's 64 bytes. The profile name is the sender's first and
-last name.
+inline keyboard whose callback data is the payload; when a payload is longer than
+Telegram's 64 bytes, the choices are numbered text instead (`bot.channels.rendering`).
+The profile name is the sender's first and last name.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from bot.channels.messenger import MessengerChannel
 from bot.channels.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_TELEGRAM_API_URL"
-MAX_CALLBACK_BYTES = 64
 log = logging.getLogger(__name__)
 
 
@@ -45,12 +44,11 @@ def telegram_bot(access_token: str) -> TelegramOutput:
 
 
 def keyboard(part: Part) -> InlineKeyboardMarkup:
+    """Native buttons carry payloads of at most 64 bytes (`rendering.LIMITS`): the
+    callback data is the payload itself."""
     markup = InlineKeyboardMarkup()
-    for number, button in enumerate(part.buttons, start=1):
-        data = button.payload
-        if len(data.encode()) > MAX_CALLBACK_BYTES:
-            data = str(number)  # a numbered choice, mapped back by the address book's menu
-        markup.add(InlineKeyboardButton(button.title, callback_data=data))
+    for button in part.buttons:
+        markup.add(InlineKeyboardButton(button.title, callback_data=button.payload))
     return markup
 
 
@@ -95,9 +93,6 @@ class LotseTelegramInput(MessengerChannel, TelegramInput):
     def authentic(self, request: Request) -> bool:
         return telegram_secret_ok(self.secret_token, request.headers.get(self.signature_header))
 
-    def address_of(self, message: Any) -> dict[str, Any]:
-        return {"id": str(message.sender_id)}
-
     def sender(self) -> TelegramSender:
         return TelegramSender(self.access_token)
 
@@ -120,4 +115,4 @@ class LotseTelegramInput(MessengerChannel, TelegramInput):
         except (TelegramAPIError, ClientError, asyncio.TimeoutError) as error:
             log.error("telegram: setWebhook failed (%s); updates arrive only once it is set",
                       type(error).__name__)  # fmt: skip
-        return self.guarded(super().blueprint(self.handler(on_new_message)))
+        return self.wrapped(super().blueprint, on_new_message)

@@ -82,4 +82,4 @@ class LotseTwilioInput(MessengerChannel, TwilioInput):
         return twilio_client(self.account_sid, self.auth_token, self.twilio_number)
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        return self.guarded(super().blueprint(self.handler(on_new_message)))
+        return self.wrapped(super().blueprint, on_new_message)
