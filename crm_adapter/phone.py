@@ -33,9 +33,15 @@ _CALLING_CODE = re.compile(r"[1-9][0-9]{0,2}")
 _DIGITS = re.compile(r"[0-9]+")
 
 
-def normalised_phone(raw: str, default_country: str = "49") -> str | None:
+def normalised_phone(
+    raw: str, default_country: str = "49", *, min_digits: int = MIN_DIGITS,
+    min_national_digits: int = 0,
+) -> str | None:  # fmt: skip
     """The E.164 form of `raw`, or None if it is no phone number (see the module
-    docstring). ValueError if `default_country` is no calling code ("49", "43", "41")."""
+    docstring). ValueError if `default_country` is no calling code ("49", "43", "41").
+    `min_digits` is the fewest digits after the "+"; a national number needs at least
+    `min_national_digits` digits after its 0 (the answer parser's guard against postal
+    codes, `bot.answers.contact`)."""
     if not _CALLING_CODE.fullmatch(default_country):
         raise ValueError(f"a calling code is 1 to 3 digits, not {default_country!r}")
     text = raw.strip()
@@ -44,12 +50,18 @@ def normalised_phone(raw: str, default_country: str = "49") -> str | None:
     if text[: len(WHATSAPP_PREFIX)].lower() == WHATSAPP_PREFIX:
         text = text[len(WHATSAPP_PREFIX) :].strip()
     text = _SEPARATORS.sub("", _TRUNK_ZERO.sub(r"\1", text))
+    if _national(text) and len(text) - 1 < min_national_digits:
+        return None
     international = _international(text, default_country)
     if international is None or not _DIGITS.fullmatch(international):
         return None
-    if international.startswith("0") or not MIN_DIGITS <= len(international) <= MAX_DIGITS:
+    if international.startswith("0") or not min_digits <= len(international) <= MAX_DIGITS:
         return None
     return "+" + international
+
+
+def _national(text: str) -> bool:
+    return text.startswith("0") and not text.startswith("00")
 
 
 def _international(text: str, default_country: str) -> str | None:
@@ -58,7 +70,7 @@ def _international(text: str, default_country: str) -> str | None:
         return text[1:]
     if text.startswith("00"):
         return text[2:]
-    if text.startswith("0"):
+    if _national(text):
         return default_country + text[1:]
     return None
 

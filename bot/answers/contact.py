@@ -31,6 +31,7 @@ import yaml
 from bot.answers.person_name import PersonName, parse_name
 from bot.answers.pipeline import bounded
 from bot.answers.tables import CONTENT_DIR
+from crm_adapter import phone
 
 __all__ = ["Email", "Phone", "PersonName", "parse_email", "parse_phone", "parse_name"]
 
@@ -38,9 +39,8 @@ FREEMAIL_FILE = CONTENT_DIR / "freemail_domains.yml"
 MAX_EMAIL_CHARS = 254
 MAX_LOCAL_CHARS = 64
 MIN_PHONE_DIGITS = 6
-MAX_PHONE_DIGITS = 15
 MIN_NATIONAL_DIGITS = 5
-"""A national number has more digits after its 0 than this; "01067" is a postal code."""
+"""A national number has at least this many digits after its 0; "01067" is a postal code."""
 COUNTRY_CALLING_CODES = {"DE": "49", "AT": "43", "CH": "41"}
 
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
@@ -53,7 +53,6 @@ _OPENING_MARKS = "<([{\"'"
 _CLOSING_MARKS = ">)]}\"'.,;:!?"
 _PHONE = re.compile(r"(?<![\w+])(?:\+|00|\(?0)[0-9\s()/.\-]{4,}[0-9]")
 _DATE = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}\.(?:[0-9]{2,4})?")
-_TRUNK_ZERO = re.compile(r"^(\+[0-9]{1,3})\s*\(0\)")
 
 
 @dataclass(frozen=True)
@@ -135,22 +134,10 @@ def parse_phone(text: str, language: str = "de", default_country: str = "DE") ->
 
 
 def normalised_phone(raw: str, default_country: str = "DE") -> str | None:
-    """ "+49 (0) 521 5550100" -> "+495215550100"; None when it is no phone number."""
-    raw = _TRUNK_ZERO.sub(r"\1", raw.strip())
-    if raw.count("(") != raw.count(")"):
-        raw = raw.replace("(", "").replace(")", "")
-    digits = re.sub(r"[^0-9]", "", raw)
-    if raw.startswith("+"):
-        international = digits
-    elif digits.startswith("00"):
-        international = digits[2:]
-    elif digits.startswith("0") and len(digits) > MIN_NATIONAL_DIGITS:
-        code = COUNTRY_CALLING_CODES.get(str(default_country).upper(), "49")
-        international = code + digits[1:]
-    else:
-        return None
-    if international.startswith("0") or not international.isascii():
-        return None
-    if not MIN_PHONE_DIGITS <= len(international) <= MAX_PHONE_DIGITS:
-        return None
-    return "+" + international
+    """ "+49 (0) 521 5550100" -> "+495215550100"; None when it is no phone number. The
+    CRM's normaliser (`crm_adapter.phone`), so an answer identifies a lead as typed, with
+    the parser's bounds: 6 digits at least, and 5 after a national 0 ("01067" is a
+    postal code)."""
+    code = COUNTRY_CALLING_CODES.get(str(default_country).upper(), "49")
+    return phone.normalised_phone(raw, code, min_digits=MIN_PHONE_DIGITS,
+                                  min_national_digits=MIN_NATIONAL_DIGITS)  # fmt: skip
