@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fake_servers import FakeApiServer, QuietJsonHandler
+from tests.fake_servers import FakeApiServer, QuietJsonHandler, ServedInThread
 
 API = "/api/data/v9.2"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -163,7 +163,7 @@ class _Handler(QuietJsonHandler):
             self.close_connection = True  # the client gave up (its timeout)
 
 
-class FakeDynamics:
+class FakeDynamics(ServedInThread):
     """Dataverse and its token endpoint in one local server (see the module docstring)."""
 
     def __init__(
@@ -187,10 +187,7 @@ class FakeDynamics:
             "tasks": _Table("task", "activityid"),
             "systemusers": _Table("systemuser", "systemuserid"),
         }
-        self._server = FakeApiServer(self, _Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._serve(FakeApiServer(self, _Handler), self._released)
 
     # ------------------------------------------------------------ addresses
 
@@ -206,16 +203,6 @@ class FakeDynamics:
     @property
     def token_url(self) -> str:
         return self.url + self.token_path
-
-    def __enter__(self) -> FakeDynamics:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     # ------------------------------------------------------------- scripting
 

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tests.fake_servers import FakeApiServer, QuietJsonHandler
+from tests.fake_servers import FakeApiServer, QuietJsonHandler, ServedInThread
 
 STAGES = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
           "customer", "evangelist")  # fmt: skip
@@ -117,7 +117,7 @@ class _Handler(QuietJsonHandler):
         self.send_json(status, {"Content-Type": "application/json;charset=utf-8", **headers}, body)
 
 
-class FakeHubSpot:
+class FakeHubSpot(ServedInThread):
     """HubSpot for one private-app `token`; see the module docstring."""
 
     def __init__(self, token: str = "pat-test-token", latency: float = 0.0) -> None:
@@ -132,24 +132,11 @@ class FakeHubSpot:
         self._next_id = 1000
         self._lock = threading.RLock()
         self._released = threading.Event()
-        self._server = FakeApiServer(self, _Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._serve(FakeApiServer(self, _Handler), self._released)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FakeHubSpot:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     # ------------------------------------------------------------------ scripting
 

@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from bot.channels.authenticity import twilio_signature
-from tests.fake_servers import FakeApiServer, QuietJsonHandler
+from tests.fake_servers import FakeApiServer, QuietJsonHandler, ServedInThread
 
 TELEGRAM_TOKEN = "7123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 TELEGRAM_BOT_NAME = "nordwerk_bot"
@@ -91,12 +91,9 @@ class Sent:
         )
 
 
-class FakeMessengers:
+class FakeMessengers(ServedInThread):
     def __init__(self) -> None:
-        self._server = FakeApiServer(self, _Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._serve(FakeApiServer(self, _Handler))
         self.lock = threading.Lock()
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, str]] = []  # (platform, method or path)
@@ -107,15 +104,6 @@ class FakeMessengers:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FakeMessengers:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def record(self, platform: str, path: str, body: dict[str, Any]) -> None:
         with self.lock:

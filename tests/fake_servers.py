@@ -13,7 +13,34 @@ import socketserver
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
+
+Served = TypeVar("Served", bound="ServedInThread")
+
+
+class ServedInThread:
+    """Runs a fake's server in a daemon thread while the fake is used as a context
+    manager. `_released` is set before the server shuts down (it cuts scripted hangs
+    short)."""
+
+    def _serve(
+        self, server: socketserver.BaseServer, released: threading.Event | None = None
+    ) -> None:
+        self._server = server
+        self._released = released or threading.Event()
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def __enter__(self: Served) -> Served:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._released.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
 
 
 def unused_port() -> int:
@@ -134,7 +161,7 @@ class _SmtpTcpServer(socketserver.ThreadingTCPServer):
         self.lock = threading.Lock()
 
 
-class FakeSmtpServer:
+class FakeSmtpServer(ServedInThread):
     """An SMTP server that stores accepted messages in `received`.
 
     `refuse` maps recipient addresses to the reply they get (e.g. "550 5.1.1 unknown");
@@ -147,10 +174,7 @@ class FakeSmtpServer:
         data_reply: str = "250 2.0.0 queued",
         greeting: str = "220 fake.smtp.test ESMTP",
     ) -> None:
-        self._server = _SmtpTcpServer(_SmtpScript(refuse or {}, data_reply, greeting))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._serve(_SmtpTcpServer(_SmtpScript(refuse or {}, data_reply, greeting)))
 
     @property
     def port(self) -> int:
@@ -164,15 +188,6 @@ class FakeSmtpServer:
     @property
     def commands(self) -> list[str]:
         return list(self._server.commands)
-
-    def __enter__(self) -> FakeSmtpServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 # ---------------------------------------------------------------------------- HTTP
@@ -234,14 +249,12 @@ class _WebhookHttpServer(ThreadingHTTPServer):
         self.released = threading.Event()
 
 
-class FakeWebhookServer:
+class FakeWebhookServer(ServedInThread):
     """An HTTP server answering POSTs from a script of `Reply`s (then 200 "ok")."""
 
     def __init__(self, *script: Reply) -> None:
-        self._server = _WebhookHttpServer(list(script))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        server = _WebhookHttpServer(list(script))
+        self._serve(server, server.released)
 
     @property
     def url(self) -> str:
@@ -251,16 +264,6 @@ class FakeWebhookServer:
     def received(self) -> list[ReceivedRequest]:
         with self._server.lock:
             return list(self._server.received)
-
-    def __enter__(self) -> FakeWebhookServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.released.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 # ------------------------------------------------------------- fake CRM APIs (shared)

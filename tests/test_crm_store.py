@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ from crm_adapter.store.migrate import alembic_config
 from crm_adapter.store.models import Base, Company, Contact, OutboxRow, SalesTaskRow
 from handoff.auth import metadata as staff_tables
 from handoff.store import metadata as handoff_tables
+from tests.concurrency import run_together
 
 ADMIN_URL = os.environ.get("LOTSE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -404,25 +405,9 @@ def test_concurrent_identify_of_one_email_leaves_one_holder(crm: LocalCrm, engin
     ids = [consenting(crm, f"race{n}") for n in range(parties)]
     if engine.dialect.name == "postgresql":  # SQLite writers queue: no race to force
         _meet_before_writing_the_email(engine, parties)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def identify(lead_id: int, email: str) -> None:
-        try:
-            results.append(crm.identify(lead_id, email, freemail=False))
-        except BaseException as err:  # reported by the assertion below
-            errors.append(err)
-
     spellings = ["race@kunde.example", "Race@Kunde.example", "RACE@KUNDE.EXAMPLE"]
     pairs = zip(ids, spellings, strict=True)
-    threads = [threading.Thread(target=identify, args=pair) for pair in pairs]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + DEADLINE
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    results = run_together([partial(crm.identify, i, email, freemail=False) for i, email in pairs])
     holders = [lead for lead in crm.leads() if lead.email.lower() == "race@kunde.example"]
     assert len(holders) == 1 and set(results) == {holders[0].lead_id}
     assert sorted(holders[0].conversation_ids) == ["race0", "race1", "race2"]
@@ -624,7 +609,6 @@ def test_concurrent_bookings_of_one_time_have_exactly_one_winner(
         _meet_before_locking_the_calendar(engine, parties)
     booked: list[Meeting] = []
     taken: list[int] = []
-    errors: list[BaseException] = []
 
     def book(n: int) -> None:
         try:  # 60-90, 65-95, 70-100, 75-105: every two overlap
@@ -632,17 +616,8 @@ def test_concurrent_bookings_of_one_time_have_exactly_one_winner(
             booked.append(crm.book_meeting(ids[n], wanted, notifications()))
         except SlotTaken:
             taken.append(n)
-        except BaseException as err:  # reported by the assertion below
-            errors.append(err)
 
-    threads = [threading.Thread(target=book, args=(n,)) for n in range(parties)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + DEADLINE
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    run_together([partial(book, n) for n in range(parties)])
     assert len(booked) == 1 and len(taken) == parties - 1
     assert crm.meetings("anna", at(0), at(600)) == booked
     assert [row[3] for row in outbox(engine)] == [booked[0].lead_id] * 2

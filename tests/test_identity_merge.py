@@ -10,9 +10,9 @@ server at LOTSE_TEST_POSTGRES_URL, see `tests.test_crm_store`; skipped if unreac
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import pytest
@@ -38,6 +38,7 @@ from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.store import LocalCrm
 from crm_adapter.store.models import Contact, MergeRow
 from tests import crm_engines
+from tests.concurrency import run_together
 
 engine, postgres_url = crm_engines.engine, crm_engines.postgres_url  # shared fixtures
 
@@ -249,25 +250,9 @@ def test_concurrent_identifications_by_one_number_end_in_one_lead(
     ids = [consenting(crm, page, "rest", clock()) for page in pages]
     if engine.dialect.name == "postgresql":  # SQLite writers queue: no race to force
         _meet_before_locking_the_number(engine, parties)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def identify(lead_id: int, spelling: str) -> None:
-        try:
-            results.append(crm.identify_phone(lead_id, spelling))
-        except BaseException as err:  # reported by the assertion below
-            errors.append(err)
-
     spellings = [ANNA, "0151 12345678", "0049 151 1234 5678"]
     pairs = zip(ids, spellings, strict=True)
-    threads = [threading.Thread(target=identify, args=pair) for pair in pairs]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + DEADLINE
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    results = run_together([partial(crm.identify_phone, i, spelling) for i, spelling in pairs])
     assert len(set(results)) == 1
     lead = crm.lead(results[0])
     assert sorted(lead.conversation_ids) == sorted(pages)

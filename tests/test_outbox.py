@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from crm_adapter.port import Consent, CrmError, Notification, SalesTask, Visit
 from crm_adapter.store import LocalCrm, make_crm_engine
 from crm_adapter.store.models import OutboxRow
 from tests import crm_engines
+from tests.concurrency import run_together
 
 engine, postgres_url = crm_engines.engine, crm_engines.postgres_url  # shared fixtures
 
@@ -132,23 +134,12 @@ def test_two_dispatchers_never_take_the_same_row(
     if engine.dialect.name == "postgresql":  # SQLite writers queue: no race to force
         _meet_after_taking_rows(engine, parties)
     taken: list[list[int]] = [[] for _ in range(parties)]
-    errors: list[BaseException] = []
 
     def dispatch(n: int) -> None:
-        try:
-            while batch := outbox.due(T0, limit=3):
-                taken[n].extend(item.id for item in batch)
-        except BaseException as err:  # reported by the assertion below
-            errors.append(err)
+        while batch := outbox.due(T0, limit=3):
+            taken[n].extend(item.id for item in batch)
 
-    threads = [threading.Thread(target=dispatch, args=(n,)) for n in range(parties)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + DEADLINE
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    run_together([partial(dispatch, n) for n in range(parties)])
     every = [item_id for ids in taken for item_id in ids]
     assert sorted(every) == list(range(1, rows + 1))  # each row once, none left
     if engine.dialect.name == "postgresql":
