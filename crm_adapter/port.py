@@ -218,6 +218,9 @@ class CrmPort(Protocol):
     def find_by_email(self, email: str) -> Lead | None:
         """Case-insensitive."""
 
+    def find_by_phone(self, phone: str) -> list[Lead]:
+        """The leads identified by this number, however it is written."""
+
     def save_answer(self, lead_id: int, answer: Answer) -> None:
         """Records the answer; it supersedes the earlier one for its attribute, which is
         kept in the history. Personal attributes need a consent (ConsentRequired)."""

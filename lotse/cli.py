@@ -134,6 +134,12 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    from lotse.data_export import run
+
+    return run(args)
+
+
 def cmd_staff(args: argparse.Namespace) -> int:
     from handoff.staff_command import run
 
@@ -157,6 +163,7 @@ def parser() -> argparse.ArgumentParser:
         ("handoffs", "list open and recent handoffs to people", cmd_handoffs),
         ("leads", "list, show, accept or reject leads in the CRM store", cmd_leads),
         ("staff", "add, list, disable or remove logins of the staff console", cmd_staff),
+        ("privacy", "export everything Lotse holds about a person (DSGVO)", cmd_privacy),
         (
             "deliveries",
             "list, retry or discard CRM events that could not be delivered",
@@ -190,6 +197,10 @@ def parser() -> argparse.ArgumentParser:
             from lotse.deliveries_command import add_arguments as add_delivery_arguments
 
             add_delivery_arguments(command)
+        if name == "privacy":
+            from lotse.data_export import add_arguments as add_privacy_arguments
+
+            add_privacy_arguments(command)
         if name == "deliver":
             from lotse.deliver_command import add_arguments as add_deliver_arguments
 

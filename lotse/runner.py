@@ -37,6 +37,9 @@ class Stack:
     # Rasa's HTTP API token, shared with the console (hand-back, timeouts); made up per
     # run unless LOTSE_RASA_TOKEN sets one. A secret: never printed.
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    # What the Rasa server shows the action server (endpoints.yml); made up per run
+    # unless LOTSE_ACTION_SECRET sets one. A secret: never printed.
+    action_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     # Off only where the console is reached over plain HTTP (tests on 127.0.0.1).
     secure_cookies: bool = True
@@ -45,6 +48,8 @@ class Stack:
     def __post_init__(self) -> None:
         if self.settings.rasa_token:
             self.rasa_token = self.settings.rasa_token
+        if os.environ.get("LOTSE_ACTION_SECRET"):
+            self.action_secret = os.environ["LOTSE_ACTION_SECRET"]
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -55,6 +60,7 @@ class Stack:
             LOTSE_RASA_PORT=str(self.settings.rasa_port),
             LOTSE_HOST=self.settings.host,
             LOTSE_RASA_TOKEN=self.rasa_token,
+            LOTSE_ACTION_SECRET=self.action_secret,
             # Without an SMTP server, notification emails are written here as .eml files.
             LOTSE_MAIL_DIR=os.environ.get("LOTSE_MAIL_DIR") or str(self.data_dir / "mail"),
             LOTSE_CONSOLE_INSECURE_COOKIES="0" if self.secure_cookies else "1",
@@ -70,9 +76,9 @@ class Stack:
             "actions": [
                 sys.executable,
                 "-m",
-                "rasa_sdk",
-                "--actions",
-                "bot.actions",
+                "lotse.action_server",
+                "--host",
+                s.host,
                 "--port",
                 str(s.action_port),
             ],

@@ -205,6 +205,21 @@ class LocalCrm:
 
         return self._run("finding a lead by email", work, write=False)
 
+    def find_by_phone(self, phone: str) -> list[Lead]:
+        """The leads identified by this number (`identify_phone`; usually one: two leads
+        with different emails keep a shared office number each). [] for no number."""
+        number = normalised_phone(phone)
+        if number is None:
+            return []
+
+        def work(s: Session) -> list[Lead]:
+            query = select(Contact).where(
+                Contact.phone_normalised == number, Contact.merged_into_id.is_(None)
+            )
+            return mapping.load_leads(s, list(s.execute(query.order_by(Contact.id)).scalars()))
+
+        return self._run("finding leads by phone", work, write=False)
+
     def meetings(self, staff_id: str, start: datetime, end: datetime) -> list[Meeting]:
         query = _overlapping(staff_id, as_utc(start), as_utc(end)).order_by(
             MeetingRow.start_at, MeetingRow.id

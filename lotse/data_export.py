@@ -1,0 +1,154 @@
+"""Everything Lotse holds about a person, as one JSON document (DSGVO Art. 15 and 20).
+
+`export(email=..., phone=...)` finds the person's leads (by email, or every lead the
+number identifies) and gathers for each: the lead with all its records (answers and
+their history, consents, interest and scoring events, stages, tasks, meetings,
+feedback, visitor ids), the merges that made it, every conversation's transcript
+from the tracker store (what the person and the bot wrote, with times), the
+messenger address of each conversation, its handoffs with their messages and staff
+notes, the notifications about the lead in the outbox, and the CRM events not yet
+delivered. `lotse privacy export --email ... | --phone ...` prints it (or writes it
+with `--out`). The document is personal data: it is
+written where the caller says and never logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from bot.channels.address_book import AddressBook
+from bot.tracker_store import SQLiteTexts
+from crm_adapter.port import Lead
+from crm_adapter.store.engine import make_crm_engine
+from crm_adapter.store.local import LocalCrm
+from crm_adapter.store.models import CrmEventRow, OutboxRow
+from handoff.store import HandoffStore
+from handoff.wiring import handoff_store
+from lotse.settings import ROOT, load_settings
+
+FORMAT = "lotse-data-export/1"
+TRANSCRIBED = {"user": "person", "bot": "bot"}
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, datetimes and tuples as JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def transcript(texts: SQLiteTexts | None, conversation_id: str) -> list[dict[str, Any]]:
+    """What the person and the bot wrote in a conversation, oldest first."""
+    if texts is None or conversation_id not in texts:
+        return []
+    events = json.loads(texts[conversation_id]).get("events") or []
+    return [
+        {"from": TRANSCRIBED[e["event"]], "text": e.get("text"),
+         "at": datetime.fromtimestamp(e.get("timestamp") or 0, timezone.utc).isoformat()}
+        for e in events
+        if e.get("event") in TRANSCRIBED and e.get("text")
+    ]  # fmt: skip
+
+
+class DataExport:
+    def __init__(
+        self, engine: Engine, handoffs: HandoffStore, addresses: AddressBook, tracker_db: Path
+    ) -> None:
+        self.engine = engine
+        self.crm = LocalCrm(engine)
+        self.handoffs = handoffs
+        self.addresses = addresses
+        self.texts = SQLiteTexts(str(tracker_db)) if tracker_db.exists() else None
+
+    def leads(self, email: str | None = None, phone: str | None = None) -> list[Lead]:
+        found = self.crm.find_by_email(email) if email else None
+        by_phone = self.crm.find_by_phone(phone) if phone else []
+        leads = ([found] if found else []) + by_phone
+        return list({lead.lead_id: lead for lead in leads}.values())
+
+    def export(self, email: str | None = None, phone: str | None = None) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "exported_at": datetime.now(timezone.utc).isoformat(),
+            "asked_for": {"email": email, "phone": phone},
+            "leads": [self.lead(lead) for lead in self.leads(email, phone)],
+        }
+
+    def lead(self, lead: Lead) -> dict[str, Any]:
+        return {
+            "lead": _plain(lead),
+            "merges": _plain(self.crm.merges(lead.lead_id)),
+            "conversations": [self.conversation(c) for c in lead.conversation_ids],
+            "notifications": self._rows(OutboxRow, lead.lead_id),
+            "crm_events_pending": [
+                row for row in self._rows(CrmEventRow, lead.lead_id) if row["delivered_at"] is None
+            ],  # fmt: skip
+        }
+
+    def conversation(self, conversation_id: str) -> dict[str, Any]:
+        handoffs = self.handoffs.for_conversation(conversation_id)
+        messenger = self.addresses.address(conversation_id)
+        return {
+            "conversation_id": conversation_id,
+            "messenger_address": _plain(messenger[1]) if messenger else None,
+            "transcript": transcript(self.texts, conversation_id),
+            "handoffs": [
+                {**_plain(h), "notes": _plain(self.handoffs.notes(h.id))} for h in handoffs
+            ],
+            "handoff_messages": _plain(self.handoffs.messages(conversation_id)),
+        }
+
+    def _rows(self, model: Any, lead_id: int) -> list[dict[str, Any]]:
+        query = select(model.__table__).where(model.contact_id == lead_id).order_by(model.id)
+        with self.engine.connect() as c:
+            return [_plain(dict(row)) for row in c.execute(query).mappings()]
+
+
+# -- `lotse privacy export` ---------------------------------------------------------
+
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    actions = command.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="everything about a person as JSON (Art. 15/20)")
+    who = export.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email")
+    who.add_argument("--phone")
+    export.add_argument("--out", type=Path, help="write to this file (default: print)")
+
+
+def tracker_db() -> Path:
+    """The embedded tracker store's file (LOTSE_TRACKER_DB, as `lotse run` sets it)."""
+    return Path(os.environ.get("LOTSE_TRACKER_DB") or ROOT / "var" / "tracker.db")
+
+
+def run(args: argparse.Namespace) -> int:
+    url = load_settings().database_url
+    engine = make_crm_engine(url)
+    exporter = DataExport(engine, handoff_store(url), AddressBook(engine), tracker_db())
+    document = exporter.export(email=args.email, phone=args.phone)
+    if not document["leads"]:
+        print("lotse: nobody with that email or phone in the CRM store", file=sys.stderr)
+        return 1
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+        print(f"written: {args.out} ({len(document['leads'])} lead(s))")
+    else:
+        print(text)
+    return 0

@@ -1,0 +1,70 @@
+"""The action server (lotse/action_server.py) answers only who shows the shared secret;
+`/health` stays open; no CORS headers for a browser. And Rasa sends the secret:
+endpoints.yml names it in the action endpoint's headers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from rasa.core.utils import read_endpoints_from_path
+
+from lotse.action_server import SECRET_HEADER
+from lotse.settings import ROOT
+from tests.console_client import free_port
+
+SECRET = "s3cr3t-shared-with-rasa"
+CALL = {"next_action": "action_session_start", "sender_id": "web-1", "version": "3.6.0",
+        "tracker": {"sender_id": "web-1", "slots": {}, "events": [], "latest_message": {}},
+        "domain": {}}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "LOTSE_ACTION_SECRET": SECRET}
+    command = [sys.executable, "-m", "lotse.action_server", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{base}/health", timeout=1).ok:
+                    break
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_only_the_shared_secret_opens_the_action_server(server) -> None:
+    assert requests.get(f"{server}/health", timeout=10).status_code == 200
+    webhook = f"{server}/webhook"
+    assert requests.post(webhook, json=CALL, timeout=10).status_code == 401
+    wrong = requests.post(webhook, json=CALL, headers={SECRET_HEADER: "guess"}, timeout=10)
+    assert wrong.status_code == 403
+    right = requests.post(webhook, json=CALL, headers={SECRET_HEADER: SECRET}, timeout=30)
+    assert right.status_code == 200 and "events" in right.json()
+
+
+def test_no_cors_headers_for_a_browser(server) -> None:
+    answer = requests.get(f"{server}/health", headers={"Origin": "https://evil.example"},
+                          timeout=10)  # fmt: skip
+    assert "access-control-allow-origin" not in {k.lower() for k in answer.headers}
+
+
+def test_rasa_sends_the_secret_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("LOTSE_ACTION_SECRET", SECRET)
+    monkeypatch.setenv("LOTSE_ACTION_PORT", "5055")
+    monkeypatch.setenv("LOTSE_TRACKER_DB", "var/tracker.db")
+    endpoints = read_endpoints_from_path(ROOT / "endpoints.yml")
+    assert endpoints.action.headers == {SECRET_HEADER: SECRET}

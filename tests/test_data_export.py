@@ -1,0 +1,99 @@
+"""`lotse privacy export` (lotse/data_export.py): one JSON document with everything Lotse
+holds about a person, found by email or by phone, across the CRM store, the merges,
+the tracker store's transcripts, messenger addresses, handoffs with messages and
+notes, and the outbox."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from rasa.core.tracker_store import SerializedTrackerAsText
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.channels.address_book import AddressBook
+from bot.tracker_store import SQLiteTexts
+from crm_adapter.port import Consent, Visit
+from crm_adapter.store import LocalCrm, make_crm_engine
+from handoff.store import HandoffStore, NewHandoff
+from lotse.cli import main
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
+WHATSAPP = "twilio:whatsapp:+4915112345678"
+WEB = "web-7f3c"
+EMAIL = "anna.muster@mueller-metallbau.example"
+
+
+@pytest.fixture
+def person(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Anna: a WhatsApp and a website conversation merged by email, a handoff with a
+    colleague's reply and a note, her transcripts in the tracker store."""
+    tracker_db = tmp_path / "tracker.db"
+    monkeypatch.setenv("LOTSE_TRACKER_DB", str(tracker_db))
+    engine = make_crm_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
+    crm, handoffs = LocalCrm(engine, clock=lambda: NOW), HandoffStore(engine)
+    for conversation, channel in ((WHATSAPP, "twilio"), (WEB, "rest")):
+        lead = crm.lead_for(Visit(conversation, channel))
+        crm.record_consent(lead.lead_id, Consent("lead_contact", "2026-11-01", "Einverstanden?",
+                                                 "de", channel, NOW))  # fmt: skip
+        crm.identify(lead.lead_id, EMAIL, freemail=False)
+    crm.identify_phone(crm.find_by_email(EMAIL).lead_id, "0151 12345678")
+    AddressBook(engine).remember(WHATSAPP, "twilio", {"id": "whatsapp:+4915112345678"})
+    handoff = handoffs.request(NewHandoff(WHATSAPP, "asked", "de", "sales", "sales",
+                                          timedelta(minutes=2), channel="twilio"))  # fmt: skip
+    handoffs.add_message(WHATSAPP, "visitor", "Ich brauche ein Angebot", handoff.id)
+    handoffs.add_message(WHATSAPP, "agent", "Gern, Frau Muster!", handoff.id, "anna", "Anna")
+    handoffs.add_note(handoff, "anna", "Will die P400 bis März")
+    texts = SQLiteTexts(str(tracker_db))
+    for conversation, line in ((WHATSAPP, "Was kostet eine P400?"), (WEB, "Grüße 👋")):
+        tracker = DialogueStateTracker.from_events(
+            conversation, [UserUttered(line), BotUttered("Gern helfe ich.")]
+        )
+        texts[conversation] = SerializedTrackerAsText.serialise_tracker(
+            tracker
+        )  # as Rasa stores it
+    return tmp_path
+
+
+def exported(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main(["privacy", "export", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_everything_about_a_person_by_email(person, capsys) -> None:
+    document = exported(capsys, "--email", EMAIL.upper())
+    assert document["format"] == "lotse-data-export/1"
+    [entry] = document["leads"]
+    assert entry["lead"]["email"] == EMAIL and entry["lead"]["phone"] == "+4915112345678"
+    assert [c["purpose"] for c in entry["lead"]["consents"]] == ["lead_contact", "lead_contact"]
+    assert [m["reason"] for m in entry["merges"]] == ["email"]
+    conversations = {c["conversation_id"]: c for c in entry["conversations"]}
+    assert set(conversations) == {WHATSAPP, WEB}
+    whatsapp = conversations[WHATSAPP]
+    assert whatsapp["transcript"][0] == {"from": "person", "text": "Was kostet eine P400?",
+                                         "at": whatsapp["transcript"][0]["at"]}  # fmt: skip
+    assert [t["from"] for t in whatsapp["transcript"]] == ["person", "bot"]
+    assert whatsapp["messenger_address"] == {"id": "whatsapp:+4915112345678"}
+    assert [m["text"] for m in whatsapp["handoff_messages"]] == [
+        "Ich brauche ein Angebot",
+        "Gern, Frau Muster!",
+    ]
+    assert [n["text"] for n in whatsapp["handoffs"][0]["notes"]] == ["Will die P400 bis März"]
+    assert conversations[WEB]["transcript"][0]["text"] == "Grüße 👋"
+
+
+def test_the_same_person_by_phone_however_written_and_to_a_file(person, capsys) -> None:
+    by_phone = exported(capsys, "--phone", "+49 (0)151 1234 5678")
+    assert [e["lead"]["email"] for e in by_phone["leads"]] == [EMAIL]
+    out = person / "anna.json"
+    assert main(["privacy", "export", "--email", EMAIL, "--out", str(out)]) == 0
+    assert "written" in capsys.readouterr().out
+    assert json.loads(out.read_text(encoding="utf-8"))["leads"][0]["lead"]["email"] == EMAIL
+
+
+def test_nobody_known_is_a_clear_error(person, capsys) -> None:
+    assert main(["privacy", "export", "--email", "nobody@example.org"]) == 1
+    assert "nobody with that email or phone" in capsys.readouterr().err
