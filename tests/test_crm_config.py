@@ -127,6 +127,7 @@ def test_rasa_reads_an_endpoints_file_with_a_crm_section(tmp_path: Path, monkeyp
     from rasa.core.utils import AvailableEndpoints
 
     monkeypatch.setenv("LOTSE_ACTION_PORT", "5055")
+    monkeypatch.setenv("LOTSE_ACTION_SECRET", "a-shared-secret")
     monkeypatch.setenv("LOTSE_TRACKER_DB", str(tmp_path / "tracker.db"))
     text = (ROOT / "endpoints.yml").read_text(encoding="utf-8") + FULL
     endpoints = AvailableEndpoints.read_endpoints(str(write(tmp_path, text)))

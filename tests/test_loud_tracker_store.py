@@ -74,7 +74,7 @@ def test_a_passing_failure_is_retried_and_a_lasting_one_raised() -> None:
 
 
 def test_rasa_agents_of_the_rasa_process_use_it() -> None:
-    original = Agent._create_tracker_store
+    original = Agent.__dict__["_create_tracker_store"]  # the staticmethod itself
     try:
         install()
         created = Agent._create_tracker_store(InMemoryTrackerStore(Domain.empty()), Domain.empty())
