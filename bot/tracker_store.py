@@ -22,7 +22,12 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 
-PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000")
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA secure_delete=ON",  # an erased conversation leaves no bytes behind
+)
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS conversations (sender_id TEXT PRIMARY KEY, dialogue TEXT NOT NULL)"
 )

@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     func,
     insert,
     select,
@@ -326,6 +327,19 @@ class HandoffStore:
         )
         with self._engine.connect() as c:
             return [_record(Handoff, r) for r in c.execute(query).mappings()]
+
+    def erase_conversation(self, conversation_id: str, erased_id: str) -> None:
+        """DSGVO erasure: the conversation's messages and staff notes are deleted, the
+        outcome reasons cleared, and its handoffs and events keep only `erased_id`."""
+        old = conversation_id[:128]
+        ids = select(handoffs.c.id).where(handoffs.c.conversation_id == old)
+        with self._writer.begin() as c:
+            c.execute(delete(notes).where(notes.c.handoff_id.in_(ids)))
+            c.execute(delete(messages).where(messages.c.conversation_id == old))
+            c.execute(update(handoffs).where(handoffs.c.conversation_id == old)
+                      .values(conversation_id=erased_id, outcome_reason=None))  # fmt: skip
+            c.execute(update(events).where(events.c.conversation_id == old)
+                      .values(conversation_id=erased_id))  # fmt: skip
 
     def transition(
         self,

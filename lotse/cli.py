@@ -135,7 +135,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_privacy(args: argparse.Namespace) -> int:
-    from lotse.data_export import run
+    from lotse.privacy_command import run
 
     return run(args)
 
@@ -163,7 +163,7 @@ def parser() -> argparse.ArgumentParser:
         ("handoffs", "list open and recent handoffs to people", cmd_handoffs),
         ("leads", "list, show, accept or reject leads in the CRM store", cmd_leads),
         ("staff", "add, list, disable or remove logins of the staff console", cmd_staff),
-        ("privacy", "export everything Lotse holds about a person (DSGVO)", cmd_privacy),
+        ("privacy", "export or erase everything Lotse holds about a person (DSGVO)", cmd_privacy),
         (
             "deliveries",
             "list, retry or discard CRM events that could not be delivered",
@@ -198,7 +198,7 @@ def parser() -> argparse.ArgumentParser:
 
             add_delivery_arguments(command)
         if name == "privacy":
-            from lotse.data_export import add_arguments as add_privacy_arguments
+            from lotse.privacy_command import add_arguments as add_privacy_arguments
 
             add_privacy_arguments(command)
         if name == "deliver":

@@ -7,18 +7,14 @@ feedback, visitor ids), the merges that made it, every conversation's transcript
 from the tracker store (what the person and the bot wrote, with times), the
 messenger address of each conversation, its handoffs with their messages and staff
 notes, the notifications about the lead in the outbox, and the CRM events not yet
-delivered. `lotse privacy export --email ... | --phone ...` prints it (or writes it
-with `--out`). The document is personal data: it is
-written where the caller says and never logged.
+delivered. `lotse privacy export` prints it (`lotse/privacy_command.py`). The document
+is personal data: it is written where the caller says and never logged.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-import os
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,12 +25,9 @@ from sqlalchemy.engine import Engine
 from bot.channels.address_book import AddressBook
 from bot.tracker_store import SQLiteTexts
 from crm_adapter.port import Lead
-from crm_adapter.store.engine import make_crm_engine
 from crm_adapter.store.local import LocalCrm
 from crm_adapter.store.models import CrmEventRow, OutboxRow
 from handoff.store import HandoffStore
-from handoff.wiring import handoff_store
-from lotse.settings import ROOT, load_settings
 
 FORMAT = "lotse-data-export/1"
 TRANSCRIBED = {"user": "person", "bot": "bot"}
@@ -66,6 +59,14 @@ def transcript(texts: SQLiteTexts | None, conversation_id: str) -> list[dict[str
     ]  # fmt: skip
 
 
+def person_leads(crm: LocalCrm, email: str | None, phone: str | None) -> list[Lead]:
+    """The leads an email or phone number identifies (a number may identify several)."""
+    found = crm.find_by_email(email) if email else None
+    by_phone = crm.find_by_phone(phone) if phone else []
+    leads = ([found] if found else []) + by_phone
+    return list({lead.lead_id: lead for lead in leads}.values())
+
+
 class DataExport:
     def __init__(
         self, engine: Engine, handoffs: HandoffStore, addresses: AddressBook, tracker_db: Path
@@ -76,18 +77,12 @@ class DataExport:
         self.addresses = addresses
         self.texts = SQLiteTexts(str(tracker_db)) if tracker_db.exists() else None
 
-    def leads(self, email: str | None = None, phone: str | None = None) -> list[Lead]:
-        found = self.crm.find_by_email(email) if email else None
-        by_phone = self.crm.find_by_phone(phone) if phone else []
-        leads = ([found] if found else []) + by_phone
-        return list({lead.lead_id: lead for lead in leads}.values())
-
     def export(self, email: str | None = None, phone: str | None = None) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "exported_at": datetime.now(timezone.utc).isoformat(),
             "asked_for": {"email": email, "phone": phone},
-            "leads": [self.lead(lead) for lead in self.leads(email, phone)],
+            "leads": [self.lead(lead) for lead in person_leads(self.crm, email, phone)],
         }
 
     def lead(self, lead: Lead) -> dict[str, Any]:
@@ -118,37 +113,3 @@ class DataExport:
         query = select(model.__table__).where(model.contact_id == lead_id).order_by(model.id)
         with self.engine.connect() as c:
             return [_plain(dict(row)) for row in c.execute(query).mappings()]
-
-
-# -- `lotse privacy export` ---------------------------------------------------------
-
-
-def add_arguments(command: argparse.ArgumentParser) -> None:
-    actions = command.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
-    export = actions.add_parser("export", help="everything about a person as JSON (Art. 15/20)")
-    who = export.add_mutually_exclusive_group(required=True)
-    who.add_argument("--email")
-    who.add_argument("--phone")
-    export.add_argument("--out", type=Path, help="write to this file (default: print)")
-
-
-def tracker_db() -> Path:
-    """The embedded tracker store's file (LOTSE_TRACKER_DB, as `lotse run` sets it)."""
-    return Path(os.environ.get("LOTSE_TRACKER_DB") or ROOT / "var" / "tracker.db")
-
-
-def run(args: argparse.Namespace) -> int:
-    url = load_settings().database_url
-    engine = make_crm_engine(url)
-    exporter = DataExport(engine, handoff_store(url), AddressBook(engine), tracker_db())
-    document = exporter.export(email=args.email, phone=args.phone)
-    if not document["leads"]:
-        print("lotse: nobody with that email or phone in the CRM store", file=sys.stderr)
-        return 1
-    text = json.dumps(document, ensure_ascii=False, indent=2)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-        print(f"written: {args.out} ({len(document['leads'])} lead(s))")
-    else:
-        print(text)
-    return 0

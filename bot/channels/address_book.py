@@ -20,7 +20,18 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -161,6 +172,12 @@ class AddressBook:
             c.execute(
                 update(deliveries).where(deliveries.c.message_id == message_id).values(**values)
             )
+
+    def forget(self, conversation_id: str) -> None:
+        """DSGVO erasure: the conversation's address and its relayed messages' records."""
+        with self._writer.begin() as c:
+            c.execute(delete(addresses).where(addresses.c.conversation_id == conversation_id))
+            c.execute(delete(deliveries).where(deliveries.c.conversation_id == conversation_id))
 
     def deliveries(self, conversation_id: str) -> list[dict[str, Any]]:
         query = (

@@ -53,7 +53,7 @@ outbox too), and every read returning a `Lead`. Nothing here logs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -95,6 +95,7 @@ from crm_adapter.store.contacts import (
     known_contact_id,
 )
 from crm_adapter.store.engine import writer
+from crm_adapter.store.erasure import anonymise
 from crm_adapter.store.identity import lock_phone, merge_records, phone_holder
 from crm_adapter.store.merge import merge_into, refresh_verdict
 from crm_adapter.store.models import (
@@ -105,6 +106,7 @@ from crm_adapter.store.models import (
     InterestEventRow,
     MeetingRow,
     OutboxRow,
+    PrivacyAuditRow,
     SalesTaskRow,
     ScoringEventRow,
     StageRow,
@@ -311,27 +313,51 @@ class LocalCrm:
 
     def withdraw_consent(self, lead_id: int, at: datetime) -> None:
         withdrawn_at = as_utc(at)
+        self._write("withdrawing a consent", lead_id,
+                    lambda s, lead: self._withdraw(s, lead, withdrawn_at))  # fmt: skip
 
-        def change(s: Session, lead: Contact) -> None:
-            in_force = select(ConsentRow).where(
-                ConsentRow.contact_id == lead.id, ConsentRow.withdrawn_at.is_(None)
-            )
-            for consent in s.execute(in_force).scalars():
-                consent.withdrawn_at = withdrawn_at
-            personal = delete(AnswerRow).where(
-                AnswerRow.contact_id == lead.id,
-                AnswerRow.attribute.in_(sorted(PERSONAL_ATTRIBUTES)),
-            )
-            s.execute(personal.execution_options(synchronize_session=False))
-            notifications = delete(OutboxRow).where(OutboxRow.contact_id == lead.id)
-            s.execute(notifications.execution_options(synchronize_session=False))
-            if self.connectors:
-                self._withdraw_at_crms(s, lead, withdrawn_at)
-            lead.email = lead.email_normalised = lead.phone_normalised = None
-            lead.freemail = False
-            refresh_views(s, lead, self._now())  # name and phone: no answers left
+    def _withdraw(self, s: Session, lead: Contact, withdrawn_at: datetime) -> None:
+        in_force = select(ConsentRow).where(
+            ConsentRow.contact_id == lead.id, ConsentRow.withdrawn_at.is_(None)
+        )
+        for consent in s.execute(in_force).scalars():
+            consent.withdrawn_at = withdrawn_at
+        personal = delete(AnswerRow).where(
+            AnswerRow.contact_id == lead.id,
+            AnswerRow.attribute.in_(sorted(PERSONAL_ATTRIBUTES)),
+        )
+        s.execute(personal.execution_options(synchronize_session=False))
+        notifications = delete(OutboxRow).where(OutboxRow.contact_id == lead.id)
+        s.execute(notifications.execution_options(synchronize_session=False))
+        if self.connectors:
+            self._withdraw_at_crms(s, lead, withdrawn_at)
+        lead.email = lead.email_normalised = lead.phone_normalised = None
+        lead.freemail = False
+        refresh_views(s, lead, self._now())  # name and phone: no answers left
 
-        self._write("withdrawing a consent", lead_id, change)
+    def erase(
+        self, lead_ids: Sequence[int], at: datetime, requested_by: str,
+        renamed: Mapping[str, str] | None = None,
+    ) -> dict[str, str]:  # fmt: skip
+        """Erases the leads (and the contacts merged into them): the consent withdrawal,
+        then `erasure.anonymise` (conversation ids replaced as `renamed` says, else by
+        random ones); one audit row without personal data. Returns old -> new ids."""
+        erased_at = as_utc(at)
+
+        def work(s: Session) -> dict[str, str]:
+            done: dict[str, str] = {}
+            for lead_id in lead_ids:
+                lead = contact(s, lead_id)
+                self._withdraw(s, lead, erased_at)
+                merged = select(Contact.id).where(Contact.merged_into_id == lead.id)
+                ids = [lead.id, *s.execute(merged).scalars()]
+                done.update(anonymise(s, ids, {**(renamed or {}), **done}))
+            s.add(PrivacyAuditRow(action="erase", leads=len(lead_ids),
+                                  conversations=len(done), requested_by=requested_by[:64],
+                                  at=self._now()))  # fmt: skip
+            return done
+
+        return self._run("erasing leads", work)
 
     def identify(
         self, lead_id: int, email: str, freemail: bool, conversation_id: str | None = None

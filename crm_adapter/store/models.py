@@ -292,6 +292,19 @@ class FeedbackRow(Base):
 
 
 # Everything that belongs to a contact and moves with it when contacts merge.
+class PrivacyAuditRow(Base):
+    """One erasure: how many leads and conversations, who asked, when. No personal data."""
+
+    __tablename__ = "privacy_audit"
+
+    id = Column(Integer, primary_key=True)
+    action = Column(String(16), nullable=False)
+    leads = Column(Integer, nullable=False)
+    conversations = Column(Integer, nullable=False)
+    requested_by = Column(String(64), nullable=False)
+    at = Column(UtcDateTime, nullable=False)
+
+
 OWNED_BY_CONTACT = (
     AnswerRow,
     Conversation,

@@ -1,11 +1,13 @@
-"""`lotse privacy export` (lotse/data_export.py): one JSON document with everything Lotse
-holds about a person, found by email or by phone, across the CRM store, the merges,
-the tracker store's transcripts, messenger addresses, handoffs with messages and
-notes, and the outbox."""
+"""`lotse privacy export|erase` (lotse/data_export.py, lotse/data_erasure.py): one JSON
+document with everything Lotse holds about a person, found by email or by phone,
+across the CRM store, the merges, the tracker store's transcripts, messenger
+addresses, handoffs with messages and notes, and the outbox; and the erasure of all
+of it, down to the bytes of the database files, with an audit row."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from rasa.core.tracker_store import SerializedTrackerAsText
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import text
 
 from bot.channels.address_book import AddressBook
 from bot.tracker_store import SQLiteTexts
@@ -96,4 +99,49 @@ def test_the_same_person_by_phone_however_written_and_to_a_file(person, capsys) 
 
 def test_nobody_known_is_a_clear_error(person, capsys) -> None:
     assert main(["privacy", "export", "--email", "nobody@example.org"]) == 1
+    assert "nobody with that email or phone" in capsys.readouterr().err
+
+
+PERSONAL = (EMAIL, "+4915112345678", "Muster", "Angebot", "P400 bis M", "Was kostet eine P400")
+
+
+def file_text(path: Path) -> str:
+    """The database file's bytes (after folding the WAL in) as text, deleted pages too."""
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path.read_bytes().decode("utf-8", "replace")
+
+
+def test_erasure_leaves_nothing_personal_in_any_store(person, capsys) -> None:
+    lead_id = (
+        LocalCrm(make_crm_engine(f"sqlite:///{person / 'lotse.db'}")).find_by_email(EMAIL).lead_id
+    )
+    stores = (person / "lotse.db", person / "tracker.db")
+    before = " ".join(file_text(store) for store in stores)
+    assert [word for word in PERSONAL if word not in before] == []  # the scan can see them
+    assert main(["privacy", "erase", "--email", EMAIL, "--by", "dpo"]) == 0
+    assert "erased: 1 lead(s), 2 conversation(s)" in capsys.readouterr().out
+    assert main(["privacy", "export", "--phone", "0151 12345678"]) == 1  # nobody left
+    engine = make_crm_engine(f"sqlite:///{person / 'lotse.db'}")
+    lead = LocalCrm(engine).lead(lead_id)
+    assert (lead.email, lead.name, lead.phone, lead.answers) == (None, None, None, {})
+    assert all(c.startswith("erased:") for c in lead.conversation_ids)
+    assert all(c.withdrawn_at is not None for c in lead.consents)
+    handoffs = HandoffStore(engine)
+    assert handoffs.for_conversation(WHATSAPP) == [] and handoffs.messages(WHATSAPP) == []
+    [kept] = [h for c in lead.conversation_ids for h in handoffs.for_conversation(c)]
+    assert handoffs.messages(kept.conversation_id) == [] and handoffs.notes(kept.id) == []
+    assert AddressBook(engine).address(WHATSAPP) is None
+    with engine.connect() as c:
+        audit = c.execute(text("SELECT action, leads, conversations, requested_by "
+                               "FROM privacy_audit")).all()  # fmt: skip
+    assert [tuple(row) for row in audit] == [("erase", 1, 2, "dpo")]
+    engine.dispose()
+    for store in stores:
+        stored = file_text(store)
+        assert not [word for word in PERSONAL if word in stored], store.name
+
+
+def test_erasing_nobody_is_a_clear_error(person, capsys) -> None:
+    assert main(["privacy", "erase", "--phone", "+49 30 1234567"]) == 1
     assert "nobody with that email or phone" in capsys.readouterr().err

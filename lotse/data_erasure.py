@@ -1,0 +1,60 @@
+"""Erasing a person everywhere Lotse keeps them (DSGVO Art. 17).
+
+`DataErasure.erase(email=..., phone=..., requested_by=...)` finds the person's leads
+like the export does. For each of their conversations, first: the transcript is
+deleted from the tracker store, the handoffs' messages and staff notes are deleted and
+the handoffs keep only a new random conversation id (`HandoffStore.erase_conversation`),
+and the messenger address is forgotten. Last, in one transaction, the CRM store
+withdraws the consents and anonymises the leads with the same new ids
+(`LocalCrm.erase`: personal answers and identifiers gone, the erasure queued for every
+connected CRM through the outbox, every other answer, visitor id, task and feedback
+deleted, one audit row without personal data). A failure before that last step leaves
+the person findable by email or phone, so running the erasure again finishes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from bot.channels.address_book import AddressBook
+from bot.tracker_store import SQLiteTexts
+from crm_adapter.store.erasure import erased_id
+from crm_adapter.store.local import LocalCrm
+from handoff.store import HandoffStore
+from lotse.data_export import person_leads
+
+
+@dataclass(frozen=True)
+class Erased:
+    leads: int
+    conversations: int
+
+
+class DataErasure:
+    def __init__(
+        self, engine: Engine, handoffs: HandoffStore, addresses: AddressBook, tracker_db: Path
+    ) -> None:
+        self.crm = LocalCrm(engine)
+        self.handoffs = handoffs
+        self.addresses = addresses
+        self.texts = SQLiteTexts(str(tracker_db)) if tracker_db.exists() else None
+
+    def erase(
+        self, email: str | None = None, phone: str | None = None, requested_by: str = "operator"
+    ) -> Erased:
+        leads = person_leads(self.crm, email, phone)
+        if not leads:
+            return Erased(0, 0)
+        renamed = {c: erased_id() for lead in leads for c in lead.conversation_ids}
+        for old, new in renamed.items():
+            if self.texts is not None and old in self.texts:
+                del self.texts[old]
+            self.handoffs.erase_conversation(old, new)
+            self.addresses.forget(old)
+        now = datetime.now(timezone.utc)
+        self.crm.erase([lead.lead_id for lead in leads], now, requested_by, renamed)
+        return Erased(len(leads), len(renamed))

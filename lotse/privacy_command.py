@@ -1,0 +1,67 @@
+"""`lotse privacy export|erase`: a person's DSGVO rights, by email or phone number.
+
+`export` prints (or writes with `--out`) everything Lotse holds about the person as
+one JSON document (`lotse/data_export.py`); `erase` erases it everywhere
+(`lotse/data_erasure.py`) and prints only counts. The stores are the configured ones:
+LOTSE_DATABASE_URL and the embedded tracker store's file LOTSE_TRACKER_DB (default
+`var/tracker.db`, as `lotse run` uses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from bot.channels.address_book import AddressBook
+from crm_adapter.store.engine import make_crm_engine
+from handoff.wiring import handoff_store
+from lotse.data_erasure import DataErasure
+from lotse.data_export import DataExport
+from lotse.settings import ROOT, load_settings
+
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    actions = command.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="everything about a person as JSON (Art. 15/20)")
+    erase = actions.add_parser("erase", help="erase a person everywhere (Art. 17)")
+    for action in (export, erase):
+        who = action.add_mutually_exclusive_group(required=True)
+        who.add_argument("--email")
+        who.add_argument("--phone")
+    export.add_argument("--out", type=Path, help="write to this file (default: print)")
+    erase.add_argument("--by", default="operator", help="who asked (kept in the audit)")
+
+
+def tracker_db() -> Path:
+    return Path(os.environ.get("LOTSE_TRACKER_DB") or ROOT / "var" / "tracker.db")
+
+
+def run(args: argparse.Namespace) -> int:
+    url = load_settings().database_url
+    engine = make_crm_engine(url)
+    stores = (engine, handoff_store(url), AddressBook(engine), tracker_db())
+    if args.privacy_command == "erase":
+        erased = DataErasure(*stores).erase(email=args.email, phone=args.phone,
+                                            requested_by=args.by)  # fmt: skip
+        if not erased.leads:
+            return _nobody()
+        print(f"erased: {erased.leads} lead(s), {erased.conversations} conversation(s)")
+        return 0
+    document = DataExport(*stores).export(email=args.email, phone=args.phone)
+    if not document["leads"]:
+        return _nobody()
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+        print(f"written: {args.out} ({len(document['leads'])} lead(s))")
+    else:
+        print(text)
+    return 0
+
+
+def _nobody() -> int:
+    print("lotse: nobody with that email or phone in the CRM store", file=sys.stderr)
+    return 1
