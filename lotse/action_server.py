@@ -21,6 +21,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from lotse import log_redaction
+
 SECRET_VARIABLE = "LOTSE_ACTION_SECRET"
 SECRET_HEADER = "X-Lotse-Action-Secret"
 ACTIONS = "bot.actions"
@@ -56,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args(argv)
+    log_redaction.install()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )

@@ -30,6 +30,7 @@ from crm_adapter.events import DeliveryWorker, EventOutbox
 from crm_adapter.store.engine import make_crm_engine
 from crm_adapter.store.migrate import migrate
 from crm_adapter.sync_event import with_staff_emails
+from lotse import log_redaction
 from lotse.settings import load_settings
 
 log = logging.getLogger("lotse.deliver")
@@ -123,4 +124,5 @@ def run(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="lotse deliver")
     add_arguments(parser)
+    log_redaction.install()
     sys.exit(run(parser.parse_args()))

@@ -13,8 +13,10 @@ from lotse.rasa_speedups import apply
 def main() -> None:
     apply()
     from bot.loud_tracker_store import install
+    from lotse import log_redaction
 
     install()
+    log_redaction.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

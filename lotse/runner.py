@@ -15,8 +15,10 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -33,6 +35,7 @@ class Stack:
     model: Path
     data_dir: Path = ROOT / "var"
     quiet: bool = False
+    log_file: Path | None = None  # children's output appended here (instead of quiet)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     # Rasa's HTTP API token, shared with the console (hand-back, timeouts); made up per
     # run unless LOTSE_RASA_TOKEN sets one. A secret: never printed.
@@ -152,11 +155,14 @@ class Stack:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.channels()
-        output = subprocess.DEVNULL if self.quiet else None
-        for name, command in self.commands().items():
-            self.processes[name] = subprocess.Popen(
-                command, cwd=ROOT, env=self.environment(), stdout=output, stderr=output
-            )
+        with ExitStack() as files:
+            output: int | IO[bytes] | None = subprocess.DEVNULL if self.quiet else None
+            if self.log_file is not None:  # each child keeps its own descriptor
+                output = files.enter_context(self.log_file.open("ab"))
+            for name, command in self.commands().items():
+                self.processes[name] = subprocess.Popen(
+                    command, cwd=ROOT, env=self.environment(), stdout=output, stderr=output
+                )
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         """Poll each health URL until it answers; raise if a process dies or time runs out."""

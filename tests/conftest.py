@@ -115,7 +115,7 @@ def stack(
     clock = data_dir / "clock"
     set_clock(clock, IN_OFFICE_HOURS)
     running = Stack(
-        settings, ensure_model(), data_dir=data_dir, quiet=True,
+        settings, ensure_model(), data_dir=data_dir, log_file=data_dir / "stack.log",
         extra_env={"LOTSE_TEST_CLOCK_FILE": str(clock), "LOTSE_CRM_CONFIG": str(crm_config),
                    "STACK_HUBSPOT_TOKEN": STACK_HUBSPOT_TOKEN,
                    **messenger_environment(stack_messengers, settings.rasa_url)},

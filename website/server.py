@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.rest import clean_sender
 from bot.content import Content, load_content
 from handoff.wiring import desk
+from lotse import log_redaction
 from lotse.settings import load_settings
 from website.pages import find_route, render_page
 from website.updates import FeedWatcher
@@ -157,6 +158,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=settings.web_port)
     parser.add_argument("--rasa-url", default=settings.rasa_url)
     args = parser.parse_args()
+    log_redaction.install()
     server = make_server(args.host, args.port, args.rasa_url)
     try:
         server.serve_forever()

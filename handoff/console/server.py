@@ -19,6 +19,7 @@ from handoff.console.app import ConsoleContext, make_app
 from handoff.dispatch import dispatcher_from_settings
 from handoff.notify import notify_settings_from_env
 from handoff.wiring import desk, rasa_bot
+from lotse import log_redaction
 from lotse.settings import load_settings
 
 
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.console_port)
     args = parser.parse_args()
+    log_redaction.install()
     logging.basicConfig(level=logging.WARNING)
     app = make_app(context())
     app.run(host=args.host, port=args.port, access_log=False, motd=False, workers=1)

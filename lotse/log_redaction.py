@@ -1,0 +1,49 @@
+"""A last guard for the logs: email addresses and phone numbers become "[redacted]".
+
+Lotse's own code never logs what a person wrote, their name, email or number (its log
+lines name channels, ids of records, counts and error classes), and
+`tests/test_log_privacy.py` checks the logs of a whole conversation for it. This
+guard catches what a library might log anyway (a driver's error quoting a value, a
+URL with a WhatsApp conversation id): `install()` makes every log record of the
+process, whatever logger and handler, carry its message with email addresses and
+E.164 numbers (`+4915112345678`, also after `whatsapp:`) replaced, before any handler
+formats it. Names and free text cannot be recognised by a pattern: for them the rule
+above and the test are the guard. Installed by every process `lotse run` starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+REDACTED = "[redacted]"
+_PATTERNS = (
+    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # email addresses
+    re.compile(r"(?:whatsapp:|%2B|\+)\d[\d ]{6,16}\d"),  # E.164 numbers, also URL-encoded
+)
+
+
+def redacted(text: str) -> str:
+    for pattern in _PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+def install() -> None:
+    """Every record this process creates from now on has a redacted message."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "lotse_redacting", False):
+        return
+
+    def redacting(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format: leave it to logging's own report
+            return record
+        record.msg, record.args = redacted(message), None
+        return record
+
+    redacting.lotse_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting)
