@@ -341,6 +341,13 @@ class HandoffStore:
             c.execute(update(events).where(events.c.conversation_id == old)
                       .values(conversation_id=erased_id))  # fmt: skip
 
+    def delete_messages_before(self, cutoff: datetime) -> int:
+        """Retention: messages and staff notes written before `cutoff` are deleted;
+        returns how many messages."""
+        with self._writer.begin() as c:
+            c.execute(delete(notes).where(notes.c.at < cutoff))
+            return c.execute(delete(messages).where(messages.c.at < cutoff)).rowcount
+
     def transition(
         self,
         handoff: Handoff,

@@ -14,6 +14,7 @@ the person findable by email or phone, so running the erasure again finishes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from bot.channels.address_book import AddressBook
 from bot.tracker_store import SQLiteTexts
+from crm_adapter.port import Lead
 from crm_adapter.store.erasure import erased_id
 from crm_adapter.store.local import LocalCrm
 from handoff.store import HandoffStore
@@ -46,7 +48,10 @@ class DataErasure:
     def erase(
         self, email: str | None = None, phone: str | None = None, requested_by: str = "operator"
     ) -> Erased:
-        leads = person_leads(self.crm, email, phone)
+        return self.erase_leads(person_leads(self.crm, email, phone), requested_by)
+
+    def erase_leads(self, leads: Sequence[Lead], requested_by: str) -> Erased:
+        """Erases these leads and their conversations (see the module docstring)."""
         if not leads:
             return Erased(0, 0)
         renamed = {c: erased_id() for lead in leads for c in lead.conversation_ids}

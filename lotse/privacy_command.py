@@ -2,7 +2,9 @@
 
 `export` prints (or writes with `--out`) everything Lotse holds about the person as
 one JSON document (`lotse/data_export.py`); `erase` erases it everywhere
-(`lotse/data_erasure.py`) and prints only counts. The stores are the configured ones:
+(`lotse/data_erasure.py`) and prints only counts; `purge` deletes what is past its
+retention period (`bot/data/retention.yml`, `lotse/data_purge.py`), once or `--every`
+so many seconds. The stores are the configured ones:
 LOTSE_DATABASE_URL and the embedded tracker store's file LOTSE_TRACKER_DB (default
 `var/tracker.db`, as `lotse run` uses).
 """
@@ -13,13 +15,17 @@ import argparse
 import json
 import os
 import sys
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.channels.address_book import AddressBook
+from crm_adapter.retention import load_retention_policy
 from crm_adapter.store.engine import make_crm_engine
 from handoff.wiring import handoff_store
 from lotse.data_erasure import DataErasure
 from lotse.data_export import DataExport
+from lotse.data_purge import DataPurge
 from lotse.settings import ROOT, load_settings
 
 
@@ -33,6 +39,10 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         who.add_argument("--phone")
     export.add_argument("--out", type=Path, help="write to this file (default: print)")
     erase.add_argument("--by", default="operator", help="who asked (kept in the audit)")
+    purge = actions.add_parser("purge", help="delete what is past its retention period")
+    purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    purge.add_argument("--every", type=float, metavar="SECONDS",
+                       help="run again every SECONDS until stopped (lotse run: daily)")  # fmt: skip
 
 
 def tracker_db() -> Path:
@@ -43,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     url = load_settings().database_url
     engine = make_crm_engine(url)
     stores = (engine, handoff_store(url), AddressBook(engine), tracker_db())
+    if args.privacy_command == "purge":
+        return _purge(DataPurge(*stores, load_retention_policy()), args)
     if args.privacy_command == "erase":
         erased = DataErasure(*stores).erase(email=args.email, phone=args.phone,
                                             requested_by=args.by)  # fmt: skip
@@ -65,3 +77,21 @@ def run(args: argparse.Namespace) -> int:
 def _nobody() -> int:
     print("lotse: nobody with that email or phone in the CRM store", file=sys.stderr)
     return 1
+
+
+def _purge(purge: DataPurge, args: argparse.Namespace) -> int:
+    while True:
+        done = purge.run(datetime.now(timezone.utc), dry_run=args.dry_run)
+        verb = "due" if args.dry_run else "purged"
+        leads = ", ".join(f"{n} {reason}" for reason, n in sorted(done.leads.items())) or "0"
+        print(f"{verb}: leads {leads}; transcripts {done.transcripts}; "
+              f"handoff messages {done.handoff_messages}", flush=True)  # fmt: skip
+        if not args.every:
+            return 0
+        time.sleep(args.every)
+
+
+if __name__ == "__main__":
+    command = argparse.ArgumentParser(prog="lotse privacy")
+    add_arguments(command)
+    sys.exit(run(command.parse_args()))

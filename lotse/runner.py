@@ -1,5 +1,6 @@
 """Start and stop Lotse's processes: action server, Rasa server, the demo website, the
-staff console, and the CRM delivery worker when a connector is configured. Rasa gets
+staff console, the daily retention purge, and the CRM delivery worker when a connector
+is configured. Rasa gets
 the input channels whose credentials are all set (`lotse.channel_credentials`).
 
 `Stack` is used by `lotse run` and by the test suite. Children inherit stdout and
@@ -27,6 +28,7 @@ from lotse.channel_credentials import write_enabled
 from lotse.settings import ROOT, Settings
 
 READY_TIMEOUT_SECONDS = 180
+PURGE_EVERY_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -123,6 +125,15 @@ class Stack:
                 "--port",
                 str(s.console_port),
             ],
+            # The retention purge (bot/data/retention.yml), at start and then daily.
+            "purge": [
+                sys.executable,
+                "-m",
+                "lotse.privacy_command",
+                "purge",
+                "--every",
+                str(PURGE_EVERY_SECONDS),
+            ],  # fmt: skip
             **self._delivery(),
         }
 

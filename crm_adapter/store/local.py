@@ -57,7 +57,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -85,6 +85,7 @@ from crm_adapter.port import (
     StageRecord,
     Visit,
 )
+from crm_adapter.retention import Candidate
 from crm_adapter.scoring import InterestEvent
 from crm_adapter.store import mapping
 from crm_adapter.store.answers import record_answer, refresh_views
@@ -95,13 +96,14 @@ from crm_adapter.store.contacts import (
     known_contact_id,
 )
 from crm_adapter.store.engine import writer
-from crm_adapter.store.erasure import anonymise
+from crm_adapter.store.erasure import ERASED_PREFIX, anonymise
 from crm_adapter.store.identity import lock_phone, merge_records, phone_holder
 from crm_adapter.store.merge import merge_into, refresh_verdict
 from crm_adapter.store.models import (
     AnswerRow,
     ConsentRow,
     Contact,
+    Conversation,
     FeedbackRow,
     InterestEventRow,
     MeetingRow,
@@ -206,6 +208,37 @@ class LocalCrm:
             return None if found is None else mapping.load_leads(s, [found])[0]
 
         return self._run("finding a lead by email", work, write=False)
+
+    def retention_candidates(self, idle_since: datetime) -> list[Candidate]:
+        """Leads whose last message is older than `idle_since` and that were not erased
+        yet (`crm_adapter.retention` decides which are due); reads no personal data
+        beyond "has an email"."""
+        last_seen = (
+            select(Conversation.contact_id, func.max(Conversation.last_seen_at).label("seen"))
+            .group_by(Conversation.contact_id)
+            .subquery()
+        )
+        consented = select(ConsentRow.id).where(
+            ConsentRow.contact_id == Contact.id, ConsentRow.withdrawn_at.is_(None)
+        )
+        erased = select(Conversation.id).where(
+            Conversation.contact_id == Contact.id,
+            Conversation.conversation_id.startswith(ERASED_PREFIX),
+        )
+        query = (
+            select(Contact.id, Contact.email_normalised.is_not(None), consented.exists(),
+                   Contact.stage, last_seen.c.seen)
+            .join(last_seen, last_seen.c.contact_id == Contact.id)
+            .where(Contact.merged_into_id.is_(None), last_seen.c.seen < as_utc(idle_since),
+                   ~erased.exists())
+            .order_by(Contact.id)
+        )  # fmt: skip
+
+        def work(s: Session) -> list[Candidate]:
+            return [Candidate(row[0], bool(row[1]), bool(row[2]), row[3], as_utc(row[4]))
+                    for row in s.execute(query)]  # fmt: skip
+
+        return self._run("finding leads past their retention", work, write=False)
 
     def find_by_phone(self, phone: str) -> list[Lead]:
         """The leads identified by this number (`identify_phone`; usually one: two leads

@@ -1,0 +1,75 @@
+"""The retention purge: what is past its period (`crm_adapter.retention`) is deleted.
+
+`DataPurge.run()` erases every lead due for it, anonymous or unconverted, exactly as
+`lotse privacy erase` does (`DataErasure.erase_leads`, audited as "retention"),
+deletes the transcripts in the tracker store whose last event is older than the
+transcript period, and the handoff messages and staff notes older than it.
+`dry_run` counts without deleting. `lotse privacy purge` runs it once, or every
+`--every` seconds (`lotse run` starts it once a day).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from bot.channels.address_book import AddressBook
+from bot.tracker_store import SQLiteTexts
+from crm_adapter.retention import RetentionPolicy, due, transcript_cutoff
+from handoff.store import HandoffStore
+from lotse.data_erasure import DataErasure
+
+REQUESTED_BY = "retention"
+
+
+@dataclass(frozen=True)
+class Purged:
+    leads: dict[str, int] = field(default_factory=dict)  # reason -> how many
+    transcripts: int = 0
+    handoff_messages: int = 0
+
+
+def last_event_at(dialogue: str) -> datetime | None:
+    events = json.loads(dialogue).get("events") or []
+    stamps = [e["timestamp"] for e in events if isinstance(e.get("timestamp"), (int, float))]
+    return datetime.fromtimestamp(max(stamps), timezone.utc) if stamps else None
+
+
+class DataPurge:
+    def __init__(
+        self, engine: Engine, handoffs: HandoffStore, addresses: AddressBook, tracker_db: Path,
+        policy: RetentionPolicy,
+    ) -> None:  # fmt: skip
+        self.erasure = DataErasure(engine, handoffs, addresses, tracker_db)
+        self.handoffs = handoffs
+        self.policy = policy
+
+    def run(self, now: datetime, dry_run: bool = False) -> Purged:
+        idle = min(self.policy.anonymous_conversations, self.policy.unconverted_leads)
+        crm = self.erasure.crm
+        reasons = {
+            c.lead_id: due(c, now, self.policy) for c in crm.retention_candidates(now - idle)
+        }
+        due_ids = [lead_id for lead_id, reason in reasons.items() if reason]
+        counts = dict(Counter(reason for reason in reasons.values() if reason))
+        cutoff = transcript_cutoff(now, self.policy)
+        if dry_run:
+            return Purged(counts, len(self._old_transcripts(cutoff)), 0)
+        self.erasure.erase_leads([crm.lead(lead_id) for lead_id in due_ids], REQUESTED_BY)
+        old = self._old_transcripts(cutoff)
+        texts = self.erasure.texts
+        for conversation_id in old:
+            if texts is not None:
+                del texts[conversation_id]
+        return Purged(counts, len(old), self.handoffs.delete_messages_before(cutoff))
+
+    def _old_transcripts(self, cutoff: datetime) -> list[str]:
+        texts: SQLiteTexts | None = self.erasure.texts
+        if texts is None:
+            return []
+        return [c for c in list(texts) if (at := last_event_at(texts[c])) and at < cutoff]
