@@ -17,17 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
-from sqlalchemy.engine import Engine
-
-from bot.channels.address_book import AddressBook
-from bot.tracker_store import SQLiteTexts
 from crm_adapter.port import Lead
 from crm_adapter.store.erasure import erased_id
-from crm_adapter.store.local import LocalCrm
-from handoff.store import HandoffStore
 from lotse.data_export import person_leads
+from lotse.personal_stores import PersonalStores
 
 
 @dataclass(frozen=True)
@@ -37,29 +31,25 @@ class Erased:
 
 
 class DataErasure:
-    def __init__(
-        self, engine: Engine, handoffs: HandoffStore, addresses: AddressBook, tracker_db: Path
-    ) -> None:
-        self.crm = LocalCrm(engine)
-        self.handoffs = handoffs
-        self.addresses = addresses
-        self.texts = SQLiteTexts(str(tracker_db)) if tracker_db.exists() else None
+    def __init__(self, stores: PersonalStores) -> None:
+        self.stores = stores
 
     def erase(
         self, email: str | None = None, phone: str | None = None, requested_by: str = "operator"
     ) -> Erased:
-        return self.erase_leads(person_leads(self.crm, email, phone), requested_by)
+        return self.erase_leads(person_leads(self.stores.crm, email, phone), requested_by)
 
     def erase_leads(self, leads: Sequence[Lead], requested_by: str) -> Erased:
         """Erases these leads and their conversations (see the module docstring)."""
         if not leads:
             return Erased(0, 0)
         renamed = {c: erased_id() for lead in leads for c in lead.conversation_ids}
+        texts = self.stores.texts
         for old, new in renamed.items():
-            if self.texts is not None and old in self.texts:
-                del self.texts[old]
-            self.handoffs.erase_conversation(old, new)
-            self.addresses.forget(old)
+            if texts is not None and old in texts:
+                del texts[old]
+            self.stores.handoffs.erase_conversation(old, new)
+            self.stores.addresses.forget(old)
         now = datetime.now(timezone.utc)
-        self.crm.erase([lead.lead_id for lead in leads], now, requested_by, renamed)
+        self.stores.crm.erase([lead.lead_id for lead in leads], now, requested_by, renamed)
         return Erased(len(leads), len(renamed))

@@ -16,18 +16,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 
-from bot.channels.address_book import AddressBook
 from bot.tracker_store import SQLiteTexts
 from crm_adapter.port import Lead
 from crm_adapter.store.local import LocalCrm
 from crm_adapter.store.models import CrmEventRow, OutboxRow
-from handoff.store import HandoffStore
+from lotse.personal_stores import PersonalStores
 
 FORMAT = "lotse-data-export/1"
 TRANSCRIBED = {"user": "person", "bot": "bot"}
@@ -68,27 +65,21 @@ def person_leads(crm: LocalCrm, email: str | None, phone: str | None) -> list[Le
 
 
 class DataExport:
-    def __init__(
-        self, engine: Engine, handoffs: HandoffStore, addresses: AddressBook, tracker_db: Path
-    ) -> None:
-        self.engine = engine
-        self.crm = LocalCrm(engine)
-        self.handoffs = handoffs
-        self.addresses = addresses
-        self.texts = SQLiteTexts(str(tracker_db)) if tracker_db.exists() else None
+    def __init__(self, stores: PersonalStores) -> None:
+        self.stores = stores
 
     def export(self, email: str | None = None, phone: str | None = None) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "exported_at": datetime.now(timezone.utc).isoformat(),
             "asked_for": {"email": email, "phone": phone},
-            "leads": [self.lead(lead) for lead in person_leads(self.crm, email, phone)],
+            "leads": [self.lead(lead) for lead in person_leads(self.stores.crm, email, phone)],
         }
 
     def lead(self, lead: Lead) -> dict[str, Any]:
         return {
             "lead": _plain(lead),
-            "merges": _plain(self.crm.merges(lead.lead_id)),
+            "merges": _plain(self.stores.crm.merges(lead.lead_id)),
             "conversations": [self.conversation(c) for c in lead.conversation_ids],
             "notifications": self._rows(OutboxRow, lead.lead_id),
             "crm_events_pending": [
@@ -97,19 +88,18 @@ class DataExport:
         }
 
     def conversation(self, conversation_id: str) -> dict[str, Any]:
-        handoffs = self.handoffs.for_conversation(conversation_id)
-        messenger = self.addresses.address(conversation_id)
+        store = self.stores.handoffs
+        handoffs = store.for_conversation(conversation_id)
+        messenger = self.stores.addresses.address(conversation_id)
         return {
             "conversation_id": conversation_id,
             "messenger_address": _plain(messenger[1]) if messenger else None,
-            "transcript": transcript(self.texts, conversation_id),
-            "handoffs": [
-                {**_plain(h), "notes": _plain(self.handoffs.notes(h.id))} for h in handoffs
-            ],
-            "handoff_messages": _plain(self.handoffs.messages(conversation_id)),
+            "transcript": transcript(self.stores.texts, conversation_id),
+            "handoffs": [{**_plain(h), "notes": _plain(store.notes(h.id))} for h in handoffs],
+            "handoff_messages": _plain(store.messages(conversation_id)),
         }
 
     def _rows(self, model: Any, lead_id: int) -> list[dict[str, Any]]:
         query = select(model.__table__).where(model.contact_id == lead_id).order_by(model.id)
-        with self.engine.connect() as c:
+        with self.stores.engine.connect() as c:
             return [_plain(dict(row)) for row in c.execute(query).mappings()]

@@ -14,15 +14,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
-from sqlalchemy.engine import Engine
-
-from bot.channels.address_book import AddressBook
-from bot.tracker_store import SQLiteTexts
 from crm_adapter.retention import RetentionPolicy, due, transcript_cutoff
-from handoff.store import HandoffStore
 from lotse.data_erasure import DataErasure
+from lotse.personal_stores import PersonalStores
 
 REQUESTED_BY = "retention"
 
@@ -41,17 +36,14 @@ def last_event_at(dialogue: str) -> datetime | None:
 
 
 class DataPurge:
-    def __init__(
-        self, engine: Engine, handoffs: HandoffStore, addresses: AddressBook, tracker_db: Path,
-        policy: RetentionPolicy,
-    ) -> None:  # fmt: skip
-        self.erasure = DataErasure(engine, handoffs, addresses, tracker_db)
-        self.handoffs = handoffs
+    def __init__(self, stores: PersonalStores, policy: RetentionPolicy) -> None:
+        self.stores = stores
+        self.erasure = DataErasure(stores)
         self.policy = policy
 
     def run(self, now: datetime, dry_run: bool = False) -> Purged:
         idle = min(self.policy.anonymous_conversations, self.policy.unconverted_leads)
-        crm = self.erasure.crm
+        crm = self.stores.crm
         reasons = {
             c.lead_id: due(c, now, self.policy) for c in crm.retention_candidates(now - idle)
         }
@@ -62,14 +54,14 @@ class DataPurge:
             return Purged(counts, len(self._old_transcripts(cutoff)), 0)
         self.erasure.erase_leads([crm.lead(lead_id) for lead_id in due_ids], REQUESTED_BY)
         old = self._old_transcripts(cutoff)
-        texts = self.erasure.texts
+        texts = self.stores.texts
         for conversation_id in old:
             if texts is not None:
                 del texts[conversation_id]
-        return Purged(counts, len(old), self.handoffs.delete_messages_before(cutoff))
+        return Purged(counts, len(old), self.stores.handoffs.delete_messages_before(cutoff))
 
     def _old_transcripts(self, cutoff: datetime) -> list[str]:
-        texts: SQLiteTexts | None = self.erasure.texts
+        texts = self.stores.texts
         if texts is None:
             return []
         return [c for c in list(texts) if (at := last_event_at(texts[c])) and at < cutoff]

@@ -1,32 +1,27 @@
-"""`lotse privacy export|erase`: a person's DSGVO rights, by email or phone number.
+"""`lotse privacy export|erase|purge`: a person's DSGVO rights, and the retention purge.
 
-`export` prints (or writes with `--out`) everything Lotse holds about the person as
-one JSON document (`lotse/data_export.py`); `erase` erases it everywhere
-(`lotse/data_erasure.py`) and prints only counts; `purge` deletes what is past its
-retention period (`bot/data/retention.yml`, `lotse/data_purge.py`), once or `--every`
-so many seconds. The stores are the configured ones:
-LOTSE_DATABASE_URL and the embedded tracker store's file LOTSE_TRACKER_DB (default
-`var/tracker.db`, as `lotse run` uses).
+`export` prints (or writes with `--out`) everything Lotse holds about a person, found
+by email or phone number, as one JSON document (`lotse/data_export.py`); `erase`
+erases it everywhere (`lotse/data_erasure.py`) and prints only counts; `purge` deletes
+what is past its retention period (`bot/data/retention.yml`, `lotse/data_purge.py`),
+once or every `--every` seconds. The stores are the configured ones
+(`lotse/personal_stores.py`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.channels.address_book import AddressBook
 from crm_adapter.retention import load_retention_policy
-from crm_adapter.store.engine import make_crm_engine
-from handoff.wiring import handoff_store
 from lotse.data_erasure import DataErasure
 from lotse.data_export import DataExport
 from lotse.data_purge import DataPurge
-from lotse.settings import ROOT, load_settings
+from lotse.personal_stores import PersonalStores
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
@@ -45,24 +40,18 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
                        help="run again every SECONDS until stopped (lotse run: daily)")  # fmt: skip
 
 
-def tracker_db() -> Path:
-    return Path(os.environ.get("LOTSE_TRACKER_DB") or ROOT / "var" / "tracker.db")
-
-
 def run(args: argparse.Namespace) -> int:
-    url = load_settings().database_url
-    engine = make_crm_engine(url)
-    stores = (engine, handoff_store(url), AddressBook(engine), tracker_db())
+    stores = PersonalStores.configured()
     if args.privacy_command == "purge":
-        return _purge(DataPurge(*stores, load_retention_policy()), args)
+        return _purge(DataPurge(stores, load_retention_policy()), args)
     if args.privacy_command == "erase":
-        erased = DataErasure(*stores).erase(email=args.email, phone=args.phone,
+        erased = DataErasure(stores).erase(email=args.email, phone=args.phone,
                                             requested_by=args.by)  # fmt: skip
         if not erased.leads:
             return _nobody()
         print(f"erased: {erased.leads} lead(s), {erased.conversations} conversation(s)")
         return 0
-    document = DataExport(*stores).export(email=args.email, phone=args.phone)
+    document = DataExport(stores).export(email=args.email, phone=args.phone)
     if not document["leads"]:
         return _nobody()
     text = json.dumps(document, ensure_ascii=False, indent=2)

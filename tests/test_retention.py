@@ -14,7 +14,6 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text, update
 
-from bot.channels.address_book import AddressBook
 from bot.tracker_store import SQLiteTexts
 from crm_adapter.port import Consent, Visit
 from crm_adapter.retention import (
@@ -30,6 +29,7 @@ from crm_adapter.store import LocalCrm, make_crm_engine
 from crm_adapter.store.models import Contact
 from handoff.store import HandoffStore, NewHandoff
 from lotse.data_purge import DataPurge
+from lotse.personal_stores import PersonalStores
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 POLICY = RetentionPolicy(timedelta(days=90), timedelta(days=365), timedelta(days=180))
@@ -92,7 +92,8 @@ def test_the_purge_erases_what_is_due_and_keeps_the_rest(tmp_path: Path) -> None
         event = UserUttered("Hallo", timestamp=days_ago(age).timestamp())
         tracker = DialogueStateTracker.from_events(conversation, [event])
         texts[conversation] = SerializedTrackerAsText.serialise_tracker(tracker)
-    purge = DataPurge(engine, handoffs, AddressBook(engine), tmp_path / "tracker.db", POLICY)
+    stores = PersonalStores.open(f"sqlite:///{tmp_path / 'lotse.db'}", tmp_path / "tracker.db")
+    purge = DataPurge(stores, POLICY)
 
     counted = purge.run(NOW, dry_run=True)
     assert (counted.leads, counted.transcripts) == ({ANONYMOUS: 1, UNCONVERTED: 1}, 1)
