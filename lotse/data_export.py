@@ -1,14 +1,21 @@
 """Everything Lotse holds about a person, as one JSON document (DSGVO Art. 15 and 20).
 
-`export(email=..., phone=...)` finds the person's leads (by email, or every lead the
-number identifies) and gathers for each: the lead with all its records (answers and
-their history, consents, interest and scoring events, stages, tasks, meetings,
-feedback, visitor ids), the merges that made it, every conversation's transcript
-from the tracker store (what the person and the bot wrote, with times), the
+`export(email=..., phone=..., requested_by=...)` finds the person's leads (by email,
+or every lead the number identifies) and gathers for each: the lead with all its
+records (answers and their history, consents, interest and scoring events, stages,
+tasks, meetings, feedback, visitor ids), the merges that made it, every conversation's
+transcript from the tracker store (what the person and the bot wrote, with times), the
 messenger address of each conversation, its handoffs with their messages and staff
 notes, the notifications about the lead in the outbox, and the CRM events not yet
-delivered. `lotse privacy export` prints it (`lotse/privacy_command.py`). The document
-is personal data: it is written where the caller says and never logged.
+delivered. Nobody found: the document with no leads. `lotse privacy export` prints it
+(`lotse/privacy_command.py`), the console's admins download it
+(`GET /console/api/privacy/export`); both as `as_text` writes it.
+
+An export that found someone writes one `privacy_audit` row (action "export", how
+many leads and conversations, who asked, when; no personal data) before the document
+is returned, so no document leaves unaudited (`CrmError` if that row cannot be
+written). The document is personal data: it is written where the caller says and
+never logged.
 """
 
 from __future__ import annotations
@@ -19,14 +26,18 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot.tracker_store import SQLiteTexts
-from crm_adapter.port import Lead
+from crm_adapter.port import CrmError, Lead
+from crm_adapter.store.engine import writer
 from crm_adapter.store.local import LocalCrm
-from crm_adapter.store.models import CrmEventRow, OutboxRow
+from crm_adapter.store.models import CrmEventRow, OutboxRow, PrivacyAuditRow
 from lotse.personal_stores import PersonalStores
 
 FORMAT = "lotse-data-export/1"
+AUDITED_AS = "export"
 TRANSCRIBED = {"user": "person", "bot": "bot"}
 
 
@@ -68,12 +79,21 @@ class DataExport:
     def __init__(self, stores: PersonalStores) -> None:
         self.stores = stores
 
-    def export(self, email: str | None = None, phone: str | None = None) -> dict[str, Any]:
+    def export(
+        self, email: str | None = None, phone: str | None = None, *, requested_by: str
+    ) -> dict[str, Any]:
+        """The document (see the module docstring); audited as asked by `requested_by`
+        (a login or an operator's name, never the person's data) if anyone was found."""
+        now = datetime.now(timezone.utc)
+        leads = [self.lead(lead) for lead in person_leads(self.stores.crm, email, phone)]
+        if leads:
+            conversations = sum(len(entry["conversations"]) for entry in leads)
+            self._audit(len(leads), conversations, requested_by, now)
         return {
             "format": FORMAT,
-            "exported_at": datetime.now(timezone.utc).isoformat(),
+            "exported_at": now.isoformat(),
             "asked_for": {"email": email, "phone": phone},
-            "leads": [self.lead(lead) for lead in person_leads(self.stores.crm, email, phone)],
+            "leads": leads,
         }
 
     def lead(self, lead: Lead) -> dict[str, Any]:
@@ -99,7 +119,21 @@ class DataExport:
             "handoff_messages": _plain(store.messages(conversation_id)),
         }
 
+    def _audit(self, leads: int, conversations: int, requested_by: str, at: datetime) -> None:
+        row = PrivacyAuditRow(action=AUDITED_AS, leads=leads, conversations=conversations,
+                              requested_by=requested_by[:64], at=at)  # fmt: skip
+        try:
+            with Session(writer(self.stores.engine), future=True) as s, s.begin():
+                s.add(row)
+        except SQLAlchemyError as err:
+            raise CrmError(f"CRM store: auditing an export failed ({type(err).__name__})") from None
+
     def _rows(self, model: Any, lead_id: int) -> list[dict[str, Any]]:
         query = select(model.__table__).where(model.contact_id == lead_id).order_by(model.id)
         with self.stores.engine.connect() as c:
             return [_plain(dict(row)) for row in c.execute(query).mappings()]
+
+
+def as_text(document: dict[str, Any]) -> str:
+    """The document as the command prints it and the console sends it (UTF-8 JSON)."""
+    return json.dumps(document, ensure_ascii=False, indent=2)

@@ -33,6 +33,7 @@ from handoff.desk import BadTarget, Desk, NotAllowed
 from handoff.dispatch import Dispatcher
 from handoff.ownership import IllegalTransition
 from handoff.store import Conflict, UnknownHandoff
+from lotse.personal_stores import PersonalStores
 
 STATIC = Path(__file__).parent / "static"
 OPENAPI = Path(__file__).parent / "openapi.yaml"
@@ -60,6 +61,7 @@ class ConsoleContext:
     secure_cookies: bool = True
     session_lifetime: timedelta = timedelta(hours=12)
     dispatcher: Dispatcher | None = None  # sends the CRM store's queued notifications
+    privacy: PersonalStores | None = None  # admins' export and erasure of a person's data
 
 
 def _same_origin(request: Request) -> bool:

@@ -1,17 +1,20 @@
 """The console's JSON API routes (see openapi.yaml); thin over the desk and the auth.
 
 Blocking work (database, Rasa, CRM) runs in threads so one slow call never stalls the
-event streams of other agents.
+event streams of other agents. Admins export or erase a person's data (DSGVO) with the
+`lotse privacy` command's code (`lotse/data_export.py`, `lotse/data_erasure.py`), one
+at a time, audited with their login; a bad email or number is a 400.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from sanic import Sanic, response
@@ -26,15 +29,19 @@ from handoff.auth import BadCredentials, InvalidSession, TooManyAttempts
 from handoff.bot_port import BotUnavailable
 from handoff.console.lead_card import change_answer, empty_card, lead_card
 from handoff.console.views import handoff_summary, message_view, note_view, transcript
-from handoff.console.web import COOKIE, actor_of, body_of, error, text_of
+from handoff.console.web import COOKIE, actor_of, body_of, error, person_of, text_of
 from handoff.desk import ONLINE_WITHIN, NotAllowed
 from handoff.store import Handoff
+from lotse.data_erasure import DataErasure
+from lotse.data_export import DataExport, as_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 OUTCOMES = ("resolved", "lead_accepted", "lead_rejected", "no_answer", "spam", "other")
 STATUSES = ("available", "away")
 HEARTBEAT = 10.0
+# One export or erasure at a time: they share the tracker store's SQLite connection.
+PRIVACY_LOCK = threading.Lock()
 
 
 async def blocking(function: Callable[..., T], *args: Any) -> T:
@@ -334,7 +341,56 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
         await blocking(ctx().auth.set_active, username, active)
         return response.json({"username": username, "active": active})
 
+    @route("/console/api/privacy/export", ["GET"], "privacy_export")
+    async def privacy_export(request: Request) -> HTTPResponse:
+        _admin(request, "export a person's data")
+        try:
+            email, phone = person_of(_single(request, "email"), _single(request, "phone"))
+        except ValueError as bad:
+            return error(400, str(bad))
+        stores = ctx().privacy
+        if stores is None:
+            return error(503, "the console has no access to the personal data stores")
+        export = partial(DataExport(stores).export, email, phone,
+                         requested_by=request.ctx.session.username)  # fmt: skip
+        document = await blocking(_privately, export)
+        return response.text(as_text(document) + "\n", content_type="application/json", headers={
+            "Content-Disposition":
+                f'attachment; filename="lotse-export-{document["exported_at"][:10]}.json"',
+            "Cache-Control": "no-store",
+        })  # fmt: skip
 
-def _admin(request: Request) -> None:
+    @route("/console/api/privacy/erase", ["POST"], "privacy_erase")
+    async def privacy_erase(request: Request) -> HTTPResponse:
+        _admin(request, "erase a person's data")
+        try:
+            body = body_of(request)
+            email, phone = person_of(body.get("email"), body.get("phone"))
+        except ValueError as bad:
+            return error(400, str(bad))
+        if body.get("confirm") is not True:
+            return error(400, "erasing cannot be undone: send `confirm: true`")
+        stores = ctx().privacy
+        if stores is None:
+            return error(503, "the console has no access to the personal data stores")
+        erase = partial(DataErasure(stores).erase, email, phone,
+                        requested_by=request.ctx.session.username)  # fmt: skip
+        erased = await blocking(_privately, erase)
+        return response.json({"leads": erased.leads, "conversations": erased.conversations})
+
+
+def _admin(request: Request, what: str = "manage users") -> None:
     if request.ctx.session.role != "admin":
-        raise NotAllowed("only an admin may manage users")
+        raise NotAllowed(f"only an admin may {what}")
+
+
+def _single(request: Request, name: str) -> str | None:
+    values = request.args.getlist(name) or []
+    if len(values) > 1:
+        raise ValueError(f"give `{name}` once")
+    return values[0] if values else None
+
+
+def _privately(work: Callable[[], T]) -> T:
+    with PRIVACY_LOCK:
+        return work()

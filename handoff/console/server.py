@@ -1,8 +1,10 @@
 """Run the staff console: `python -m handoff.console.server [--host H] [--port P]`.
 
 Wires the console from settings (the composition root): the handoff desk, the staff
-logins, the CRM store, the bot's HTTP API and the notification dispatcher (SMTP and
-Slack/Teams webhooks from LOTSE_SMTP_* / LOTSE_*_WEBHOOK_URL, see handoff/notify.py).
+logins, the CRM store, the bot's HTTP API, the notification dispatcher (SMTP and
+Slack/Teams webhooks from LOTSE_SMTP_* / LOTSE_*_WEBHOOK_URL, see handoff/notify.py)
+and, for admins' export and erasure, every store with personal data (the tracker
+store's file too: LOTSE_TRACKER_DB, `lotse/personal_stores.py`).
 `lotse run` starts it next to Rasa.
 """
 
@@ -20,6 +22,7 @@ from handoff.dispatch import dispatcher_from_settings
 from handoff.notify import notify_settings_from_env
 from handoff.wiring import desk, rasa_bot
 from lotse import log_redaction
+from lotse.personal_stores import PersonalStores
 from lotse.settings import load_settings
 
 
@@ -33,6 +36,7 @@ def context() -> ConsoleContext:
         bot=rasa_bot(),
         secure_cookies=os.environ.get("LOTSE_CONSOLE_INSECURE_COOKIES") != "1",
         dispatcher=dispatcher_from_settings(engine, notify_settings_from_env()),
+        privacy=PersonalStores.configured(),
     )
 
 

@@ -9,6 +9,8 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from crm_adapter.phone import MAX_RAW_CHARS, normalised_phone
+from crm_adapter.store.local import EMAIL_LENGTH, normalised_email
 from handoff.desk import Actor
 
 COOKIE = "lotse_console"
@@ -38,3 +40,36 @@ def text_of(body: dict[str, Any], key: str, limit: int = 2000) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"`{key}` must be a non-empty text")
     return value.strip()[:limit]
+
+
+def person_of(email: Any, phone: Any) -> tuple[str | None, str | None]:
+    """The (email, phone) a privacy request names: exactly one (None or blank is none),
+    a text the CRM store would take as one (`normalised_email`, `crm_adapter.phone`),
+    stripped. ValueError with a message for the admin otherwise; no message repeats
+    the value."""
+    email, phone = (None if _blank(v) else v for v in (email, phone))
+    if email is None and phone is None:
+        raise ValueError("give an email address or a phone number")
+    if email is not None and phone is not None:
+        raise ValueError("give an email address or a phone number, not both")
+    value = email if email is not None else phone
+    if not isinstance(value, str):
+        raise ValueError("the email address or phone number must be a text")
+    value = value.strip()
+    if email is not None:
+        if len(value) > EMAIL_LENGTH:
+            raise ValueError(f"an email address has at most {EMAIL_LENGTH} characters")
+        try:
+            normalised_email(value)
+        except ValueError:
+            raise ValueError("that is not an email address") from None
+        return value, None
+    if len(value) > MAX_RAW_CHARS:
+        raise ValueError(f"a phone number has at most {MAX_RAW_CHARS} characters")
+    if normalised_phone(value) is None:
+        raise ValueError("that is not a phone number (e.g. +49 151 12345678)")
+    return None, value
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -54,6 +54,7 @@
   };
   var conv = null; // the open conversation's elements (see buildConversation)
   var usersPanel = null; // the admin's users panel (see buildUsersPanel)
+  var privacyPanel = null; // the admin's data protection panel (see buildPrivacyPanel)
 
   // -- small DOM helpers (text only ever through textContent) -------------------------
 
@@ -312,6 +313,8 @@
       usersPanel = buildUsersPanel();
       $("left").appendChild(usersPanel.root);
       loadUsers();
+      privacyPanel = buildPrivacyPanel();
+      $("left").appendChild(privacyPanel.root);
     }
     state.ticker = setInterval(tick, 1000);
     connect();
@@ -347,6 +350,9 @@
     setStatus("");
     if (usersPanel && usersPanel.root.parentNode) usersPanel.root.parentNode.removeChild(usersPanel.root);
     usersPanel = null;
+    // The panel's input may hold a person's email or number: it goes with the session.
+    if (privacyPanel && privacyPanel.root.parentNode) privacyPanel.root.parentNode.removeChild(privacyPanel.root);
+    privacyPanel = null;
     var problem = $("queue-error");
     if (problem) problem.parentNode.removeChild(problem);
     setConnection("offline");
@@ -1338,6 +1344,178 @@
     p.form.reset();
     usersMessage("User " + (result.data.username || body.username) + " added.", "ok");
     loadUsers();
+  }
+
+  // -- data protection (admins only) --------------------------------------------------
+  //
+  // Export (DSGVO Art. 15/20) downloads the JSON document as the server sent it; erasure
+  // (Art. 17) asks first, then shows only counts. Nothing of the person is shown here.
+
+  function buildPrivacyPanel() {
+    var p = { busy: false };
+    p.who = el("input", {
+      id: "privacy-who",
+      attrs: { type: "text", maxlength: 254, autocomplete: "off", autocapitalize: "none", spellcheck: "false" }
+    });
+    p.exportButton = button("Exportieren", "privacy-export");
+    p.eraseButton = button("Löschen", "privacy-erase");
+    p.confirmButton = button("Ja, unwiderruflich löschen", "privacy-erase-confirm", "danger");
+    p.cancelButton = button("Abbrechen", "privacy-erase-cancel");
+    p.confirm = el("div", { id: "privacy-confirm", cls: "privacy-confirm", attrs: { role: "alertdialog", "aria-labelledby": "privacy-confirm-text" } }, [
+      el("p", {
+        id: "privacy-confirm-text",
+        text: "Alles zu dieser Person löschen: Antworten, Gesprächsverläufe, Nachrichten und Notizen? Das lässt sich nicht rückgängig machen."
+      }),
+      p.confirmButton,
+      p.cancelButton
+    ]);
+    p.confirm.hidden = true;
+    p.status = el("p", { id: "privacy-status", cls: "users-status", attrs: { role: "status", "aria-live": "polite" } });
+    p.exportButton.addEventListener("click", exportPerson);
+    p.eraseButton.addEventListener("click", function () {
+      if (p.busy || !privacyWho(p)) return;
+      p.confirm.hidden = false;
+      p.cancelButton.focus();
+    });
+    p.confirmButton.addEventListener("click", erasePerson);
+    p.cancelButton.addEventListener("click", function () {
+      p.confirm.hidden = true;
+      p.eraseButton.focus();
+    });
+    p.who.addEventListener("input", function () {
+      p.confirm.hidden = true; // a confirmation is for the person it was asked for
+      privacyMessage("");
+    });
+    p.who.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        exportPerson();
+      }
+    });
+    p.root = el("section", { id: "privacy", cls: "panel privacy-panel", attrs: { "aria-labelledby": "privacy-title" } }, [
+      el("h2", { id: "privacy-title", text: "Datenschutz" }),
+      el("label", { cls: "field" }, [el("span", { text: "E-Mail-Adresse oder Telefonnummer" }), p.who]),
+      el("div", { cls: "privacy-actions" }, [p.exportButton, p.eraseButton]),
+      p.confirm,
+      p.status
+    ]);
+    return p;
+  }
+
+  function privacyMessage(message, kind) {
+    if (!privacyPanel) return;
+    privacyPanel.status.textContent = message || "";
+    privacyPanel.status.className = "users-status" + (kind ? " status-" + kind : "");
+  }
+
+  function privacyWho(p) {
+    // One field for both: an @ makes it an email address, anything else a phone number.
+    var value = p.who.value.trim();
+    if (!value) {
+      privacyMessage("Gib eine E-Mail-Adresse oder Telefonnummer ein.", "error");
+      p.who.focus();
+      return null;
+    }
+    return value.indexOf("@") >= 0 ? { email: value } : { phone: value };
+  }
+
+  function privacyBusy(p, busy) {
+    p.busy = busy;
+    p.exportButton.disabled = busy;
+    p.eraseButton.disabled = busy;
+    p.confirmButton.disabled = busy;
+  }
+
+  async function exportPerson() {
+    var p = privacyPanel;
+    if (!p || p.busy) return;
+    var who = privacyWho(p);
+    if (!who) return;
+    p.confirm.hidden = true;
+    var key = who.email ? "email" : "phone";
+    var generation = state.generation;
+    privacyBusy(p, true);
+    privacyMessage("Export läuft …", "info");
+    var reply = null;
+    var text = "";
+    try {
+      reply = await fetch(API + "/privacy/export?" + key + "=" + encodeURIComponent(who[key]), {
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: { Accept: "application/json" }
+      });
+      text = await reply.text();
+    } catch (e) {
+      reply = null;
+    }
+    privacyBusy(p, false);
+    if (generation !== state.generation || p !== privacyPanel) return;
+    if (!reply) {
+      privacyMessage("Der Server ist nicht erreichbar. Prüfe die Verbindung und versuche es noch einmal.", "error");
+      return;
+    }
+    if (reply.status === 401) {
+      sessionEnded();
+      return;
+    }
+    var data = null;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      data = null;
+    }
+    var result = { status: reply.status, data: data && typeof data === "object" ? data : {} };
+    if (!reply.ok) {
+      privacyMessage(errorText(result, "Der Export hat nicht funktioniert"), "error");
+      return;
+    }
+    var leads = Array.isArray(result.data.leads) ? result.data.leads.length : 0;
+    if (!leads) {
+      privacyMessage("Niemand mit dieser E-Mail-Adresse oder Telefonnummer gefunden.", "info");
+      return;
+    }
+    var named = /filename="([A-Za-z0-9._-]+)"/.exec(reply.headers.get("Content-Disposition") || "");
+    download(text, named ? named[1] : "lotse-export.json");
+    privacyMessage("Export heruntergeladen (" + leads + (leads === 1 ? " Lead)." : " Leads)."), "ok");
+  }
+
+  function download(text, filename) {
+    var url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    var link = el("a", { attrs: { href: url, download: filename } });
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    document.body.removeChild(link);
+    setTimeout(function () {
+      URL.revokeObjectURL(url);
+    }, 1000);
+  }
+
+  async function erasePerson() {
+    var p = privacyPanel;
+    if (!p || p.busy) return;
+    var who = privacyWho(p);
+    if (!who) return;
+    privacyBusy(p, true);
+    privacyMessage("Löschen läuft …", "info");
+    var result = await api("POST", "/privacy/erase", Object.assign({ confirm: true }, who));
+    privacyBusy(p, false);
+    if (result.stale || result.status === 401 || p !== privacyPanel) return;
+    p.confirm.hidden = true;
+    if (!result.ok) {
+      privacyMessage(errorText(result, "Das Löschen hat nicht funktioniert"), "error");
+      return;
+    }
+    var leads = Number(result.data.leads) || 0;
+    var conversations = Number(result.data.conversations) || 0;
+    if (!leads) {
+      privacyMessage("Niemand mit dieser E-Mail-Adresse oder Telefonnummer gefunden; nichts gelöscht.", "info");
+      return;
+    }
+    p.who.value = "";
+    privacyMessage("Gelöscht: " + leads + (leads === 1 ? " Lead, " : " Leads, ") +
+      conversations + (conversations === 1 ? " Gespräch." : " Gespräche."), "ok");
+    refresh(); // the queue may have shown the person's conversations
   }
 
   // -- start --------------------------------------------------------------------------
