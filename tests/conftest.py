@@ -118,6 +118,10 @@ def stack(
         settings, ensure_model(), data_dir=data_dir, log_file=data_dir / "stack.log",
         extra_env={"LOTSE_TEST_CLOCK_FILE": str(clock), "LOTSE_CRM_CONFIG": str(crm_config),
                    "STACK_HUBSPOT_TOKEN": STACK_HUBSPOT_TOKEN,
+                   # Every test visitor comes from 127.0.0.1 and types at machine speed;
+                   # the limits are tested on their own (tests/test_website_security.py).
+                   "LOTSE_RATE_VISITOR": "off", "LOTSE_RATE_IP": "off",
+                   "LOTSE_RATE_ISSUE": "off",
                    **messenger_environment(stack_messengers, settings.rasa_url)},
     )  # fmt: skip
     running.start()

@@ -8,6 +8,14 @@ from dataclasses import dataclass, field
 import requests
 
 
+def website_visitor_id(web_url: str) -> str:
+    """A visitor id the website issued (`POST /api/chat/visitor`): what the widget uses,
+    and what the website's own endpoints accept."""
+    reply = requests.post(f"{web_url}/api/chat/visitor", timeout=30)
+    assert reply.status_code == 200, reply.text
+    return reply.json()["visitor_id"]
+
+
 @dataclass
 class Visitor:
     base_url: str

@@ -22,7 +22,7 @@ from handoff.wiring import handoff_store
 from lotse.settings import Settings
 from tests.conftest import set_clock
 from tests.console_client import add_users, logged_in
-from tests.rest_client import Visitor
+from tests.rest_client import Visitor, website_visitor_id
 
 pytestmark = pytest.mark.model
 SATURDAY_10 = datetime(2026, 11, 28, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -35,7 +35,10 @@ def staff(stack: Settings) -> Settings:
 
 
 def visitor(stack: Settings, language: str = "de") -> Visitor:
-    return Visitor(stack.rasa_url, metadata={"language": language, "visitor_id": uuid.uuid4().hex})
+    """A website visitor: its id issued by the website, whose feed it reads."""
+    sender = website_visitor_id(f"http://{stack.host}:{stack.web_port}")
+    return Visitor(stack.rasa_url, metadata={"language": language, "visitor_id": sender},
+                   sender=sender)  # fmt: skip
 
 
 def console(stack: Settings, username: str):

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from lotse.training import ensure_model
+from tests.rest_client import website_visitor_id
 
 pytestmark = pytest.mark.model
 PORTS = {"LOTSE_RASA_PORT": 25005, "LOTSE_ACTION_PORT": 25055, "LOTSE_WEB_PORT": 28080}
@@ -53,9 +54,10 @@ def test_run_prints_the_url_serves_the_chat_and_ctrl_c_stops_everything(tmp_path
         output = read_until(process, "Press Ctrl-C to stop", timeout=240)
         assert "http://127.0.0.1:28080/" in output
         assert "http://127.0.0.1:25005/webhooks/rest/webhook" in output
+        sender = website_visitor_id("http://127.0.0.1:28080")
         reply = requests.post(
             "http://127.0.0.1:28080/api/chat",
-            json={"sender": "run-test", "message": "/faq_warranty", "metadata": {"language": "de"}},
+            json={"sender": sender, "message": "/faq_warranty", "metadata": {"language": "de"}},
             timeout=60,
         )
         assert "24 Monate" in reply.json()[0]["text"]

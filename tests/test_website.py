@@ -12,7 +12,8 @@ import requests
 
 from bot.content import load_content
 from website.pages import ROUTES, find_route, render_page
-from website.server import make_server
+from website.server import Guard, make_server
+from website.visitor_ids import VisitorIds
 
 
 class FakeRasa(BaseHTTPRequestHandler):
@@ -36,11 +37,20 @@ def serve(server: ThreadingHTTPServer) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
+def guard() -> Guard:
+    """Default limits, a key of the test's own (not var/visitor.key)."""
+    return Guard(VisitorIds(b"k" * 32))
+
+
+def visitor_id(site: str) -> str:
+    return requests.post(f"{site}/api/chat/visitor", timeout=10).json()["visitor_id"]
+
+
 @pytest.fixture
 def site() -> Iterator[str]:
     rasa = ThreadingHTTPServer(("127.0.0.1", 0), FakeRasa)
     serve(rasa)
-    web = make_server("127.0.0.1", 0, f"http://127.0.0.1:{rasa.server_port}")
+    web = make_server("127.0.0.1", 0, f"http://127.0.0.1:{rasa.server_port}", guard())
     serve(web)
     yield f"http://127.0.0.1:{web.server_port}"
     web.shutdown()
@@ -67,26 +77,28 @@ def test_pages_and_widget_are_served(site):
 
 
 def test_chat_is_forwarded_to_rasa(site):
-    message = {"sender": "web-1", "message": "Hallo", "metadata": {"page": "presses"}}
+    sender = visitor_id(site)
+    message = {"sender": sender, "message": "Hallo", "metadata": {"page": "presses"}}
     reply = requests.post(f"{site}/api/chat", json=message, timeout=10)
-    assert reply.json() == [{"recipient_id": "web-1", "text": "Hallo!"}]
-    assert FakeRasa.received[-1] == message
+    assert reply.json() == [{"recipient_id": sender, "text": "Hallo!"}]
+    metadata = {"page": "presses", "visitor_id": sender}
+    assert FakeRasa.received[-1] == {**message, "metadata": metadata}
 
 
 def test_bad_chat_requests_get_clear_errors(site):
     assert requests.post(f"{site}/api/chat", data=b"{x", timeout=10).status_code == 400
     assert requests.post(f"{site}/api/chat", json=[1], timeout=10).status_code == 400
-    too_big = {"sender": "web-1", "message": "x" * 20_000}
+    too_big = {"sender": visitor_id(site), "message": "x" * 20_000}
     assert requests.post(f"{site}/api/chat", json=too_big, timeout=10).status_code == 413
 
 
 def test_rasa_down_gives_502_not_a_crash():
-    web = make_server("127.0.0.1", 0, "http://127.0.0.1:9")
+    web = make_server("127.0.0.1", 0, "http://127.0.0.1:9", guard())
     serve(web)
     try:
-        reply = requests.post(
-            f"http://127.0.0.1:{web.server_port}/api/chat", json={"message": "x"}, timeout=40
-        )
+        base = f"http://127.0.0.1:{web.server_port}"
+        message = {"sender": visitor_id(base), "message": "x"}
+        reply = requests.post(f"{base}/api/chat", json=message, timeout=40)
         assert reply.status_code == 502
         assert reply.json() == {"error": "the assistant is not reachable"}
     finally:

@@ -5,35 +5,58 @@ thin proxy to Rasa's REST channel so the browser talks to one origin only, and
 `/api/chat/updates`, what a person in the staff console says (`website.updates`). Request
 bodies are bounded and never logged. Standard library HTTP server; one thread per
 request.
+
+This is the public endpoint, so every `/api/chat*` request passes the `Guard` first
+(docs/website_security.md): `POST /api/chat/visitor` issues a signed visitor id
+(`website.visitor_ids`); a chat message or an updates poll whose sender is not such an
+id gets 403 before anything reaches Rasa or the store; token buckets per visitor and
+per client IP (`website.rate_limit`) answer 429 with Retry-After; a POST from a foreign
+browser origin gets 403, and CORS headers go only to the origins in LOTSE_SITE_ORIGINS.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import math
 import mimetypes
+import os
 import socket
+import sys
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.rest import clean_sender
 from bot.content import Content, load_content
 from handoff.wiring import desk
 from lotse import log_redaction
-from lotse.settings import load_settings
+from lotse.settings import ROOT, SettingsError, load_settings
 from website.pages import find_route, render_page
+from website.rate_limit import Limit, TokenBucket, limit_from_env, per_minute
 from website.updates import FeedWatcher
+from website.visitor_ids import KEY_FILE_NAME, VisitorIds, load_visitor_key
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024
 RASA_TIMEOUT_SECONDS = 30
+DATA_DIR = ROOT / "var"
+# Per visitor: a person types; per IP: an office NAT has many visitors.
+VISITOR_LIMIT = per_minute(30, burst=10)
+IP_LIMIT = per_minute(300, burst=60)
+ISSUE_LIMIT = per_minute(30, burst=10)  # new visitor ids per IP
+UNKNOWN_VISITOR = {"error": "unknown visitor"}
+TOO_MANY = {"error": "too many messages, please wait a moment"}
+FOREIGN_ORIGIN = {"error": "this site may not use the chat"}
 
 
 _session_lock = threading.Lock()
@@ -51,15 +74,91 @@ def rasa_session() -> requests.Session:
         return _sessions[0]
 
 
+class Feed(Protocol):
+    """What `/api/chat/updates` asks (`website.updates.FeedWatcher`)."""
+
+    def updates(self, conversation_id: str, after: int) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What `/api/chat*` checks. A limit of None is off; `origins` get CORS headers."""
+
+    visitors: VisitorIds
+    per_visitor: TokenBucket | None = field(default_factory=lambda: TokenBucket(VISITOR_LIMIT))
+    per_ip: TokenBucket | None = field(default_factory=lambda: TokenBucket(IP_LIMIT))
+    issuing: TokenBucket | None = field(default_factory=lambda: TokenBucket(ISSUE_LIMIT))
+    origins: frozenset[str] = frozenset()
+    trusted_proxies: frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address] = frozenset()
+
+
+def _bucket(environ: Mapping[str, str], name: str, default: Limit) -> TokenBucket | None:
+    limit = limit_from_env(environ, name, default)
+    return TokenBucket(limit) if limit else None
+
+
+def _origins(raw: str) -> frozenset[str]:
+    origins = set()
+    for item in filter(None, (part.strip().rstrip("/").lower() for part in raw.split(","))):
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise SettingsError(
+                f"LOTSE_SITE_ORIGINS must list origins like https://www.example.com, got {item!r}"
+            )
+        origins.add(item)
+    return frozenset(origins)
+
+
+def _addresses(raw: str) -> frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return frozenset(ipaddress.ip_address(p.strip()) for p in raw.split(",") if p.strip())
+    except ValueError:
+        raise SettingsError(
+            f"LOTSE_TRUSTED_PROXY must be IP addresses (comma-separated), got {raw!r}"
+        ) from None
+
+
+def load_guard(environ: Mapping[str, str], data_dir: Path) -> Guard:
+    """The guard from LOTSE_VISITOR_KEY (else `data_dir`/visitor.key), LOTSE_RATE_VISITOR,
+    LOTSE_RATE_IP, LOTSE_RATE_ISSUE, LOTSE_SITE_ORIGINS, LOTSE_TRUSTED_PROXY. Raises
+    SettingsError naming the variable."""
+    return Guard(
+        visitors=VisitorIds(load_visitor_key(environ, data_dir / KEY_FILE_NAME)),
+        per_visitor=_bucket(environ, "LOTSE_RATE_VISITOR", VISITOR_LIMIT),
+        per_ip=_bucket(environ, "LOTSE_RATE_IP", IP_LIMIT),
+        issuing=_bucket(environ, "LOTSE_RATE_ISSUE", ISSUE_LIMIT),
+        origins=_origins(environ.get("LOTSE_SITE_ORIGINS", "")),
+        trusted_proxies=_addresses(environ.get("LOTSE_TRUSTED_PROXY", "")),
+    )
+
+
+def _ip_key(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """The rate limit key of an address: IPv6 by its /64 (one household or host may
+    hold all of it), IPv4 (also IPv4-mapped) as it is."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 class SiteHandler(BaseHTTPRequestHandler):
     server_version = "LotseDemo"
 
     def __init__(
-        self, *args: object, content: Content, rasa_url: str, feed: FeedWatcher, **kwargs: object
+        self,
+        *args: object,
+        content: Content,
+        rasa_url: str,
+        feed: Feed,
+        guard: Guard,
+        **kwargs: object,
     ) -> None:
         self.content = content
         self.rasa_url = rasa_url
         self.feed = feed
+        self.guard = guard
+        self.cors_origin: str | None = None  # set for a listed Origin on /api/chat*
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def setup(self) -> None:
@@ -71,21 +170,88 @@ class SiteHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Requests are not logged: paths and bodies may carry visitor data."""
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: Mapping[str, str] = {}
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-store")
+        for name, value in {**self._cors_headers(), **headers}.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
-    def _json(self, status: int, payload: object) -> None:
-        self._send(status, json.dumps(payload).encode(), "application/json")
+    def _json(self, status: int, payload: object, headers: Mapping[str, str] = {}) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json", headers)
+
+    # ------------------------------------------------------------ origin, IP, limits
+
+    def _cors_headers(self) -> dict[str, str]:
+        if self.cors_origin is None:
+            return {}
+        return {
+            "Access-Control-Allow-Origin": self.cors_origin,
+            "Access-Control-Expose-Headers": "Retry-After",
+            "Vary": "Origin",
+        }
+
+    def _check_origin(self) -> bool:
+        """Sets `cors_origin` for a listed Origin; False for a browser request from an
+        origin that is neither listed nor this site (by its Host header)."""
+        origin = (self.headers.get("Origin") or "").strip().lower()
+        if not origin:
+            return True  # not a browser's cross-site request
+        if origin in self.guard.origins:
+            self.cors_origin = origin
+            return True
+        host = (self.headers.get("Host") or "").strip().lower()
+        return bool(host) and urlsplit(origin).netloc == host
+
+    def _client_ip(self) -> str:
+        """The socket peer; behind a trusted proxy, the last X-Forwarded-For hop (the
+        address that proxy saw; earlier hops are whatever the client wrote)."""
+        peer = ipaddress.ip_address(self.client_address[0])
+        if peer in self.guard.trusted_proxies:
+            hops = ",".join(self.headers.get_all("X-Forwarded-For") or []).split(",")
+            try:
+                return _ip_key(ipaddress.ip_address(hops[-1].strip()))
+            except ValueError:
+                pass
+        return _ip_key(peer)
+
+    def _over_limit(self, bucket: TokenBucket | None, key: str) -> bool:
+        """Takes a token; when there is none, answers 429 and returns True."""
+        wait = bucket.take(key) if bucket is not None else 0.0
+        if wait <= 0:
+            return False
+        self._json(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY, {"Retry-After": str(math.ceil(wait))})
+        return True
+
+    # ------------------------------------------------------------------------ routes
+
+    def do_OPTIONS(self) -> None:  # noqa: N802
+        """CORS preflights, answered only for the origins in LOTSE_SITE_ORIGINS."""
+        path = self.path.partition("?")[0]
+        if not path.startswith("/api/chat"):
+            return self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+        self._check_origin()
+        if self.cors_origin is None:
+            return self._json(HTTPStatus.FORBIDDEN, FOREIGN_ORIGIN)
+        self.send_response(HTTPStatus.NO_CONTENT)
+        for name, value in self._cors_headers().items():
+            self.send_header(name, value)
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", "Content-Type")
+        self.send_header("Access-Control-Max-Age", "600")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self) -> None:  # noqa: N802
         path, _, query = self.path.partition("?")
         if path == "/api/chat/updates":
+            self._check_origin()  # a foreign page gets no CORS headers, so cannot read
             return self._updates(parse_qs(query))
         if path.startswith("/static/"):
             return self._static(path.removeprefix("/static/"))
@@ -96,10 +262,16 @@ class SiteHandler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
 
     def _updates(self, query: dict[str, list[str]]) -> None:
-        sender = clean_sender((query.get("sender") or [""])[0])
+        if self._over_limit(self.guard.per_ip, f"updates {self._client_ip()}"):
+            return None
+        sender = self.guard.visitors.verify((query.get("sender") or [""])[0])
+        if sender is None:
+            return self._json(HTTPStatus.FORBIDDEN, UNKNOWN_VISITOR)
         after = (query.get("after") or ["0"])[0]
-        if sender is None or not after.isdigit():
-            return self._json(HTTPStatus.BAD_REQUEST, {"error": "sender and after are required"})
+        if not (after.isascii() and after.isdigit()):
+            return self._json(HTTPStatus.BAD_REQUEST, {"error": "after must be a number"})
+        if self._over_limit(self.guard.per_visitor, f"updates {sender}"):
+            return None
         try:
             self._json(HTTPStatus.OK, self.feed.updates(sender, int(after)))
         except SQLAlchemyError:
@@ -113,18 +285,50 @@ class SiteHandler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, file.read_bytes(), kind)
 
     def do_POST(self) -> None:  # noqa: N802
-        if self.path != "/api/chat":
+        path = self.path.partition("?")[0]
+        if path not in ("/api/chat", "/api/chat/visitor"):
             return self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
-        length = int(self.headers.get("Content-Length") or 0)
-        if length <= 0 or length > MAX_BODY_BYTES:
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not (declared.isascii() and declared.isdigit()):
+            return self._json(HTTPStatus.BAD_REQUEST, {"error": "invalid Content-Length"})
+        length = int(declared)
+        if length > MAX_BODY_BYTES or (length == 0 and path == "/api/chat"):
             return self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "message too large"})
+        raw = self.rfile.read(length)  # read before any answer: the client is still sending
+        if not self._check_origin():
+            return self._json(HTTPStatus.FORBIDDEN, FOREIGN_ORIGIN)
+        if path == "/api/chat/visitor":
+            return self._issue()
         try:
-            body = json.loads(self.rfile.read(length))
+            body = json.loads(raw)
         except ValueError:
             return self._json(HTTPStatus.BAD_REQUEST, {"error": "invalid JSON"})
         if not isinstance(body, dict):
             return self._json(HTTPStatus.BAD_REQUEST, {"error": "expected a JSON object"})
-        self._forward(body)
+        self._chat(body)
+
+    def _issue(self) -> None:
+        if self._over_limit(self.guard.issuing, self._client_ip()):
+            return
+        self._json(HTTPStatus.OK, {"visitor_id": self.guard.visitors.issue()})
+
+    def _chat(self, body: dict) -> None:
+        if self._over_limit(self.guard.per_ip, f"chat {self._client_ip()}"):
+            return
+        sender = self.guard.visitors.verify(body.get("sender"))
+        if sender is None:
+            return self._json(HTTPStatus.FORBIDDEN, UNKNOWN_VISITOR)
+        if self._over_limit(self.guard.per_visitor, f"chat {sender}"):
+            return
+        # Only Rasa REST's own keys, with the verified sender as the visitor id: never a
+        # client's other id, and no `input_channel` posing as another channel.
+        metadata = body.get("metadata")
+        metadata = {**metadata} if isinstance(metadata, dict) else {}
+        metadata["visitor_id"] = sender
+        forwarded: dict[str, object] = {"sender": sender, "metadata": metadata}
+        if "message" in body:
+            forwarded["message"] = body["message"]
+        self._forward(forwarded)
 
     def _forward(self, body: dict) -> None:
         try:
@@ -143,9 +347,16 @@ class SiteServer(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def make_server(host: str, port: int, rasa_url: str) -> ThreadingHTTPServer:
-    feed = FeedWatcher(desk())
-    handler = partial(SiteHandler, content=load_content(), rasa_url=rasa_url, feed=feed)
+def make_server(
+    host: str, port: int, rasa_url: str, guard: Guard | None = None, feed: Feed | None = None
+) -> ThreadingHTTPServer:
+    """The site; `guard` defaults to `load_guard` on the environment and `var/`, `feed`
+    to a `FeedWatcher` on the handoff desk."""
+    guard = guard or load_guard(os.environ, DATA_DIR)
+    feed = feed or FeedWatcher(desk())
+    handler = partial(
+        SiteHandler, content=load_content(), rasa_url=rasa_url, feed=feed, guard=guard
+    )
     server = SiteServer((host, port), handler)
     server.daemon_threads = True
     return server
@@ -157,9 +368,14 @@ def main() -> None:
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.web_port)
     parser.add_argument("--rasa-url", default=settings.rasa_url)
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where visitor.key is kept")
     args = parser.parse_args()
     log_redaction.install()
-    server = make_server(args.host, args.port, args.rasa_url)
+    try:
+        guard = load_guard(os.environ, args.data_dir)
+    except SettingsError as error:
+        sys.exit(f"website: {error}")
+    server = make_server(args.host, args.port, args.rasa_url, guard)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -4,10 +4,21 @@
 // localStorage (first-party), so a page reload keeps the conversation. While a person
 // from the staff console has (or is about to take) the conversation, the widget long-polls
 // /api/chat/updates for their messages and shows the queue status with a cancel button.
+// The conversation id is issued and signed by the server (POST /api/chat/visitor) before
+// the first message; an id of the old made-up kind (no ".") or one the server no longer
+// knows (403 "unknown visitor") is replaced the same way. The API is on the origin the
+// script came from, so a page on another listed origin (LOTSE_SITE_ORIGINS) can embed it.
 (function () {
   "use strict";
   var STORE = "lotse.chat.v1";
   var MAX_CHARS = 1000;
+  var API = (function () {
+    var script = document.currentScript;
+    if (!script || !script.src) return "";
+    var link = document.createElement("a");
+    link.href = script.src;
+    return link.protocol + "//" + link.host;
+  })();
   var doc = document.documentElement;
   var language = (doc.lang || "de").slice(0, 2);
   var page = doc.getAttribute("data-page") || "";
@@ -18,13 +29,17 @@
           waiting: "Queue: number {position}, about {minutes} min", chatting: "Talking to {person}", cancel: "Cancel" }
   }[language === "en" ? "en" : "de"];
 
+  function issued(id) { return typeof id === "string" && id.indexOf(".") > 0; }
   function load() {
     try {
       var saved = JSON.parse(localStorage.getItem(STORE) || "null");
-      if (saved && typeof saved.sender === "string" && Array.isArray(saved.transcript)) return saved;
+      if (saved && typeof saved.sender === "string" && Array.isArray(saved.transcript)) {
+        // An old made-up id: the transcript stays on screen, the server issues a new id.
+        if (!issued(saved.sender)) { saved.sender = ""; saved.handoff = null; saved.feedAfter = 0; }
+        return saved;
+      }
     } catch (e) { /* a corrupt entry starts a new conversation */ }
-    var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
-    return { sender: "web-" + id, transcript: [], open: false };
+    return { sender: "", transcript: [], open: false };
   }
   var state = load();
   function save() { try { localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* storage full or blocked */ } }
@@ -100,14 +115,45 @@
   }
   function add(entry) { state.transcript.push(entry); save(); redraw(); }
 
+  function failed(r) { var e = new Error(String(r.status)); e.status = r.status; e.retryAfter = Number(r.headers.get("Retry-After")) || 0; return e; }
+  function json(r) { if (!r.ok) throw failed(r); return r.json(); }
+  function unknownVisitor(r) {
+    if (r.status !== 403) return Promise.resolve(false);
+    return r.clone().json().then(function (answer) { return !!answer && answer.error === "unknown visitor"; },
+      function () { return false; });
+  }
+  // A new id from the server; a conversation under the old id (and its handoff) is over.
+  var issuing = null;
+  function newSender() {
+    if (!issuing) {
+      issuing = fetch(API + "/api/chat/visitor", { method: "POST" }).then(json).then(function (answer) {
+        if (!issued(answer.visitor_id)) throw new Error("no visitor id");
+        state.sender = answer.visitor_id; state.handoff = null; state.feedAfter = 0;
+        save(); drawStatus();
+        issuing = null;
+        return state.sender;
+      }, function (e) { issuing = null; throw e; });
+    }
+    return issuing;
+  }
+  function sender() { return issued(state.sender) ? Promise.resolve(state.sender) : newSender(); }
+
   var queue = Promise.resolve();
-  function post(message) {
-    return fetch("/api/chat", {
+  function postAs(id, message) {
+    return fetch(API + "/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.sender, message: message,
-        metadata: { language: language, page: page, visitor_id: state.sender } })
-    }).then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); });
+      body: JSON.stringify({ sender: id, message: message,
+        metadata: { language: language, page: page, visitor_id: id } })
+    });
+  }
+  function post(message) {
+    return sender().then(function (id) { return postAs(id, message); }).then(function (r) {
+      return unknownVisitor(r).then(function (unknown) {
+        if (!unknown) return json(r);
+        return newSender().then(function (id) { return postAs(id, message); }).then(json);
+      });
+    });
   }
   function say(shown, payload) {
     if (shown) add({ from: "visitor", text: shown.slice(0, MAX_CHARS) });
@@ -136,9 +182,20 @@
   }
   function poll() {
     polling = true;
-    fetch("/api/chat/updates?sender=" + encodeURIComponent(state.sender) + "&after=" + (state.feedAfter || 0))
-      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+    var id = state.sender;
+    if (!issued(id)) { polling = false; return; }
+    fetch(API + "/api/chat/updates?sender=" + encodeURIComponent(id) + "&after=" + (state.feedAfter || 0))
+      .then(function (r) {
+        return unknownVisitor(r).then(function (unknown) {
+          if (!unknown) return json(r);
+          // The server no longer knows this id: its handoff cannot be followed.
+          polling = false;
+          return newSender().then(function () { return null; });
+        });
+      })
       .then(function (update) {
+        // Nothing to show, or an answer about an id that has since been replaced.
+        if (!update || id !== state.sender || !state.handoff) { polling = false; return; }
         (update.messages || []).forEach(function (m) {
           add({ from: m.from === "agent" ? "agent" : (m.from === "system" ? "system" : "bot"),
                 author: m.from === "agent" ? m.author : null, text: m.text || "", buttons: m.buttons || [] });
@@ -149,7 +206,7 @@
         save(); drawStatus();
         if (state.handoff.active) poll(); else polling = false;
       })
-      .catch(function () { setTimeout(poll, 3000); });
+      .catch(function (e) { setTimeout(poll, Math.max(3000, 1000 * ((e && e.retryAfter) || 0))); });
   }
   cancel.addEventListener("click", function () { say(labels.cancel, "/cancel_handoff"); });
 
