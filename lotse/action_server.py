@@ -7,26 +7,82 @@ LOTSE_ACTION_SECRET is set, answers only requests carrying it in
 `X-Lotse-Action-Secret` (compared in constant time): 401 without the header, 403 with
 a wrong one. The Rasa servers send it (endpoints.yml, `action_endpoint.headers`);
 `lotse run` makes one up per run unless it is set. `/health` stays open.
+
+Every action call has an upper bound on its time, LOTSE_ACTION_TIME_LIMIT seconds
+(default 10): Rasa holds the conversation's lock while it waits (60 s in Redis, Rasa's
+own wait for an action server is 300 s), and no action of Lotse's needs more than a
+database round trip (CRM calls go through the outbox). Calls run on a small thread pool,
+each on an event loop of its own, so an action stuck in blocking I/O neither stalls the
+other conversations' actions nor holds its turn past the bound: Rasa gets 504 and the
+turn ends without the action's events.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from lotse import log_redaction
+from lotse.settings import SettingsError
 
 SECRET_VARIABLE = "LOTSE_ACTION_SECRET"
 SECRET_HEADER = "X-Lotse-Action-Secret"
 ACTIONS = "bot.actions"
+TIME_LIMIT_VARIABLE = "LOTSE_ACTION_TIME_LIMIT"
+DEFAULT_TIME_LIMIT_SECONDS = 10.0
+ACTION_THREADS = 4
 log = logging.getLogger(__name__)
+
+
+class ActionTookTooLong(Exception):
+    """An action call ran past the time limit; its result, if any comes, is dropped."""
+
+
+def time_limit(environ: dict[str, str] | os._Environ[str]) -> float:
+    raw = environ.get(TIME_LIMIT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_TIME_LIMIT_SECONDS
+    try:
+        limit = float(raw)
+    except ValueError:
+        limit = 0.0
+    if not 0 < limit <= 50:  # below the 60 s lifetime of a conversation's lock
+        raise SettingsError(f"{TIME_LIMIT_VARIABLE} must be seconds between 0 and 50, not {raw!r}")
+    return limit
+
+
+def bound(app: Sanic, executor_type: type[ActionExecutor], limit: float) -> None:
+    """Runs every action call of `executor_type` on a thread pool, at most `limit` s."""
+    unbounded = executor_type.run
+    pool = ThreadPoolExecutor(max_workers=ACTION_THREADS, thread_name_prefix="action")
+
+    async def run(self: ActionExecutor, action_call: dict[str, Any]) -> dict[str, Any] | None:
+        call = asyncio.get_running_loop().run_in_executor(
+            pool, lambda: asyncio.run(unbounded(self, action_call))
+        )
+        try:
+            return await asyncio.wait_for(asyncio.shield(call), limit)
+        except asyncio.TimeoutError:
+            name = str(action_call.get("next_action"))[:64]
+            log.error("action server: %s ran longer than %.0f s; its turn ends", name, limit)
+            raise ActionTookTooLong(name) from None
+
+    executor_type.run = run  # type: ignore[method-assign]
+
+    @app.exception(ActionTookTooLong)
+    async def took_too_long(_request: Request, error: Exception) -> HTTPResponse:
+        return response.json({"error": "the action took too long", "action_name": str(error)}, 504)
 
 
 def guard(app: Sanic, secret: str) -> None:
@@ -46,8 +102,9 @@ def guard(app: Sanic, secret: str) -> None:
         return None
 
 
-def build_app(secret: str | None) -> Sanic:
+def build_app(secret: str | None, limit: float = DEFAULT_TIME_LIMIT_SECONDS) -> Sanic:
     app = create_app(ACTIONS, cors_origins=None)
+    bound(app, ActionExecutor, limit)
     if secret:
         guard(app, secret)
     return app
@@ -62,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    app = build_app(os.environ.get(SECRET_VARIABLE) or None)
+    app = build_app(os.environ.get(SECRET_VARIABLE) or None, time_limit(os.environ))
     log.info("action server on http://%s:%d", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False)
 

@@ -4,6 +4,7 @@ endpoints.yml names it in the action endpoint's headers."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -14,9 +15,17 @@ from collections.abc import Iterator
 import pytest
 import requests
 from rasa.core.utils import read_endpoints_from_path
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic
 
-from lotse.action_server import SECRET_HEADER
-from lotse.settings import ROOT
+from lotse.action_server import (
+    DEFAULT_TIME_LIMIT_SECONDS,
+    SECRET_HEADER,
+    ActionTookTooLong,
+    bound,
+    time_limit,
+)
+from lotse.settings import ROOT, SettingsError
 from tests.console_client import free_port
 
 SECRET = "s3cr3t-shared-with-rasa"
@@ -68,3 +77,36 @@ def test_rasa_sends_the_secret_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("LOTSE_TRACKER_DB", "var/tracker.db")
     endpoints = read_endpoints_from_path(ROOT / "endpoints.yml")
     assert endpoints.action.headers == {SECRET_HEADER: SECRET}
+
+
+class Sleepy(ActionExecutor):
+    """An executor whose action blocks its thread for `sleep` seconds, as a stuck
+    database call would."""
+
+    async def run(self, action_call: dict) -> dict:
+        time.sleep(action_call["sleep"])
+        return {"events": [], "responses": [{"text": action_call["next_action"]}]}
+
+
+def test_an_action_call_ends_at_the_time_limit_and_others_go_on() -> None:
+    bound(Sanic(f"bounded{os.getpid()}"), Sleepy, limit=0.5)
+    executor = Sleepy()
+
+    async def both() -> tuple:
+        stuck = executor.run({"next_action": "action_stuck", "sleep": 3})
+        quick = executor.run({"next_action": "action_quick", "sleep": 0.05})
+        return await asyncio.gather(stuck, quick, return_exceptions=True)
+
+    started = time.monotonic()
+    stuck, quick = asyncio.run(both())
+    assert time.monotonic() - started < 2  # not the 3 s the stuck action takes
+    assert isinstance(stuck, ActionTookTooLong) and str(stuck) == "action_stuck"
+    assert quick == {"events": [], "responses": [{"text": "action_quick"}]}
+
+
+def test_the_time_limit_is_read_and_checked() -> None:
+    assert time_limit({}) == DEFAULT_TIME_LIMIT_SECONDS
+    assert time_limit({"LOTSE_ACTION_TIME_LIMIT": "2.5"}) == 2.5
+    for wrong in ("0", "-1", "60", "soon"):
+        with pytest.raises(SettingsError, match="LOTSE_ACTION_TIME_LIMIT"):
+            time_limit({"LOTSE_ACTION_TIME_LIMIT": wrong})
