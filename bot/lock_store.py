@@ -27,11 +27,17 @@ endpoint's timeout is shorter than the lifetime.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import RedisError
+
+RELEASE_ATTEMPTS = 3
+RELEASE_PAUSE_SECONDS = 0.2
+log = logging.getLogger(__name__)
 
 # The lock's JSON: {"conversation_id": id, "tickets": ["{\"number\": n, \"expires\": t}", ...]}
 # (each ticket is itself a JSON string, as Rasa's TicketLock.dumps writes it).
@@ -121,8 +127,21 @@ class AtomicRedisLockStore(RedisLockStore):
         self._finish(keys=[self._key(conversation_id)], args=args)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        """Finishes the ticket; the lock goes with its last ticket, in the same step."""
-        self.finish_serving(conversation_id, ticket_number)
+        """Finishes the ticket; the lock goes with its last ticket, in the same step.
+
+        Runs after the turn was saved, so a failure here must not fail the turn (the
+        visitor would send again a message that was answered): it is tried
+        RELEASE_ATTEMPTS times, then left to expire with its lifetime."""
+        for attempt in range(1, RELEASE_ATTEMPTS + 1):
+            try:
+                self.finish_serving(conversation_id, ticket_number)
+                return
+            except RedisError as error:
+                if attempt == RELEASE_ATTEMPTS:
+                    log.warning("lock store: a ticket could not be released (%s); it expires "
+                                "with its lifetime", type(error).__name__)  # fmt: skip
+                    return
+                time.sleep(RELEASE_PAUSE_SECONDS)
 
     def update_lock(self, conversation_id: str) -> None:
         self._prune(keys=[self._key(conversation_id)], args=[conversation_id, time.time()])

@@ -4,11 +4,13 @@ Lotse's own code never logs what a person wrote, their name, email or number (it
 lines name channels, ids of records, counts and error classes), and
 `tests/test_log_privacy.py` checks the logs of a whole conversation for it. This
 guard catches what a library might log anyway (a driver's error quoting a value, a
-URL with a WhatsApp conversation id): `install()` makes every log record of the
-process, whatever logger and handler, carry its message with email addresses and
-E.164 numbers (`+4915112345678`, also after `whatsapp:`) replaced, before any handler
-formats it. Names and free text cannot be recognised by a pattern: for them the rule
-above and the test are the guard. Installed by every process `lotse run` starts.
+URL with a WhatsApp conversation id, Rasa's Pika broker logging each event it failed
+to publish): `install()` makes every log record of the process, whatever logger and
+handler, carry its message with email addresses, E.164 numbers (`+4915112345678`,
+also after `whatsapp:`) and the texts inside serialised events (`"text": "..."`,
+`text='...'`) replaced, before any handler formats it. Names and free text elsewhere
+cannot be recognised by a pattern: for them the rule above and the test are the
+guard. Installed by every process `lotse run` starts.
 """
 
 from __future__ import annotations
@@ -22,9 +24,16 @@ _PATTERNS = (
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # email addresses
     re.compile(r"(?:whatsapp:|%2B|\+)\d[\d ]{6,16}\d"),  # E.164 numbers, also URL-encoded
 )
+# A message's text in a serialised event, as Rasa's structured log lines carry it (its
+# Pika broker logs every event it failed to publish): JSON `"text": "..."` and
+# key-value `text='...'`.
+_TEXT_FIELDS = re.compile(
+    r"""((?:"(?:text|message)"\s*:\s*)|(?:\b(?:text|message)=))("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+)
 
 
 def redacted(text: str) -> str:
+    text = _TEXT_FIELDS.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
     for pattern in _PATTERNS:
         text = pattern.sub(REDACTED, text)
     return text

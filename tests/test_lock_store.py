@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import redis
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import RedisLockStore
+from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.lock_store import AtomicRedisLockStore
@@ -135,3 +135,16 @@ def test_rasa_builds_it_from_endpoints_yml(redis_db) -> None:
     conversation = f"c-{uuid.uuid4().hex}"
     assert store.issue_ticket(conversation) == 0
     store.cleanup(conversation, 0)
+
+
+def test_a_ticket_that_cannot_be_released_does_not_fail_the_saved_turn() -> None:
+    """Release runs after the turn is saved: Redis gone then is logged, not raised (the
+    visitor would otherwise send an answered message again)."""
+    from tests.console_client import free_port
+
+    unreachable = AtomicRedisLockStore(host="127.0.0.1", port=free_port())
+    started = time.monotonic()
+    unreachable.cleanup("web-1", 0)  # no exception
+    assert time.monotonic() - started < 5
+    with pytest.raises(LockError):  # while taking a ticket, it fails the turn: nothing ran yet
+        unreachable.issue_ticket("web-1")

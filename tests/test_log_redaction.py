@@ -34,3 +34,14 @@ def test_emails_and_numbers_are_redacted_in_any_record(guarded, caplog) -> None:
 def test_ordinary_lines_are_left_alone() -> None:
     line = "2026-11-26T05:17:13+00:00 handoff 42 claimed; 3 events, lead 1017, HTTP 429"
     assert redacted(line) == line
+
+
+def test_texts_of_serialised_events_are_redacted() -> None:
+    pika = ('{"event_info": "Logging a reduced version of the failed Pika event", "rasa_event": '
+            '{"sender_id": "web-1", "event": "user", "text": "Wir \\"Müller\\" aus Bielefeld", '
+            '"input_channel": "rest"}}')  # fmt: skip
+    line = redacted(pika)
+    assert "Müller" not in line and "Bielefeld" not in line
+    assert '"text": "[redacted]"' in line and '"sender_id": "web-1"' in line
+    assert "Bielefeld" not in redacted("rest.message.received.failure text='Hallo aus Bielefeld'")
+    assert redacted("3 texts, message 42 sent") == "3 texts, message 42 sent"

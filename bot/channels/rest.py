@@ -5,19 +5,25 @@ load tests and the website widget speak plain Rasa REST. Before Rasa sees a mess
 the text is cleaned and bounded (`bot.text_input`), an empty or unreadable text
 becomes the `empty_message` intent, the sender id is bounded to safe characters, and
 only known metadata keys with short string values pass. Then both gates
-(`bot.channels.admission`) decide whether the bot may answer at all.
+(`bot.channels.admission`) decide whether the bot may answer at all. A turn that fails
+(a store unreachable past its retries) answers 503, so a client knows to send the
+message again; a failed turn saves nothing to the conversation, so sending again does
+not repeat it there. The visitor's text is never logged. No streaming (`?stream=true`
+is answered whole).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.channels.admission import admitting
 from bot.channels.turn_gate import TurnGate, configured_limit
@@ -27,6 +33,8 @@ METADATA_KEYS = ("language", "page", "visitor_id")
 MAX_METADATA_CHARS = 128
 MAX_SENDER_CHARS = 128
 _UNSAFE_SENDER = re.compile(r"[^A-Za-z0-9._:@-]")
+TURN_FAILED = "the assistant could not answer; please send the message again"
+log = logging.getLogger(__name__)
 
 
 def _body(request: Request) -> dict[str, Any]:
@@ -63,7 +71,33 @@ class LotseRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return super().blueprint(admitting(self.gate, on_new_message))
+        """Rasa's two routes, except that a failed turn answers 503 (Rasa's answers 200
+        with whatever was said so far, and logs the visitor's text)."""
+        handler = admitting(self.gate, on_new_message)
+        routes = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @routes.route("/", methods=["GET"])
+        async def health(_request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @routes.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                self._extract_message(request),
+                collector,
+                await self._extract_sender(request),
+                input_channel=self._extract_input_channel(request),
+                metadata=self.get_metadata(request),
+            )
+            try:
+                await handler(message)
+            except Exception as error:  # noqa: BLE001 - any failure of the turn
+                log.error("rest channel: a turn failed (%s); answered 503", type(error).__name__)
+                return response.json({"error": TURN_FAILED}, status=503)
+            return response.json(collector.messages)
+
+        return routes
 
     async def _extract_sender(self, req: Request) -> str | None:
         return clean_sender(_body(req).get("sender"))
