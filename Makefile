@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install build train run test test-unit lint validate conversation-tests eval bench bench-qualification bench-handoff bench-crm browser-deps clean
+.PHONY: install build train run run-scaled test test-unit lint validate conversation-tests eval bench bench-qualification bench-handoff bench-crm browser-deps clean
 
 install: $(STAMP)
 
@@ -27,6 +27,11 @@ train: install
 
 run: install
 	$(VENV)/bin/lotse run
+
+# The scale-out profile: 2 Rasa replicas and action servers behind a load balancer, on
+# PostgreSQL, Redis and RabbitMQ (docs/scaling.md).
+run-scaled: install
+	$(VENV)/bin/lotse run --scaled
 
 browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \

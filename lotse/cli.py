@@ -6,6 +6,8 @@ import argparse
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.content import ContentError
 from bot.qualification.questions import QuestionnaireError
@@ -14,7 +16,10 @@ from crm_adapter.crm_config import build_connectors, load_crm_config
 from crm_adapter.delivery import ConnectorConfigError
 from crm_adapter.port import CrmError
 from crm_adapter.scoring_model import ScoringModelError
-from lotse.settings import SettingsError, load_settings
+from lotse.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from lotse.runner import Stack
 
 CONFIG_ERRORS = (
     ContentError, SettingsError, ScoringModelError, QuestionnaireError, RepliesError,
@@ -62,17 +67,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     crm_targets = [c.name for c in build_connectors(load_crm_config())]  # a mistake stops here
     model = ensure_model()
+    stack = scaled_stack(settings, model, args.replicas) if args.scaled else Stack(settings, model)
+    settings = stack.settings  # the scaled profile's database is PostgreSQL
     open_crm(settings.database_url)  # brings the CRM schema up to date before anyone writes
     logins = demo_logins(settings.database_url)
-    stack = Stack(settings, model)
     channels = stack.channels()  # a malformed credentials.yml stops here
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
         print("starting action server, Rasa server and demo website...", flush=True)
         stack.wait_ready()
+        profile = f"scaled, {args.replicas} Rasa replicas" if args.scaled else "embedded"
         print(
-            f"\nLotse is running.\n"
+            f"\nLotse is running ({profile}).\n"
             f"  Demo website with chat: http://{settings.host}:{settings.web_port}/\n"
             f"  Rasa REST channel:      {settings.rasa_url}/webhooks/rest/webhook\n"
             f"  Staff console:          http://{settings.host}:{settings.console_port}/console/\n"
@@ -94,6 +101,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     finally:
         stack.stop()
+
+
+def scaled_stack(settings: Settings, model: Path, replicas: int) -> Stack:
+    """The scale-out profile; stops with a message naming what is unreachable."""
+    from sqlalchemy.exc import OperationalError
+
+    from lotse.scaled_stack import ScaledStack
+
+    stack = ScaledStack(settings, model, replicas=replicas)
+    try:
+        stack.services.ensure_database()
+    except OperationalError as error:
+        raise SettingsError(
+            "the scaled profile needs PostgreSQL at "
+            f"{stack.services.values['LOTSE_PG_HOST']}:{stack.services.values['LOTSE_PG_PORT']} "
+            f"(LOTSE_PG_HOST, LOTSE_PG_PORT): {type(error.orig).__name__}"
+        ) from error
+    return stack
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -178,6 +203,12 @@ def parser() -> argparse.ArgumentParser:
     for name, help_text, handler in commands:
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(handler=handler)
+        if name == "run":
+            command.add_argument(
+                "--scaled", action="store_true",
+                help="the scale-out profile: replicas on PostgreSQL, Redis, RabbitMQ",
+            )  # fmt: skip
+            command.add_argument("--replicas", type=int, default=2, help="with --scaled")
         if name == "train":
             command.add_argument("--force", action="store_true", help="train even if current")
         if name == "eval":

@@ -1,15 +1,16 @@
 """Erasing a person everywhere Lotse keeps them (DSGVO Art. 17).
 
 `DataErasure.erase(email=..., phone=..., requested_by=...)` finds the person's leads
-like the export does. For each of their conversations, first: the transcript is
-deleted from the tracker store, the handoffs' messages and staff notes are deleted and
-the handoffs keep only a new random conversation id (`HandoffStore.erase_conversation`),
-and the messenger address is forgotten. Last, in one transaction, the CRM store
-withdraws the consents and anonymises the leads with the same new ids
-(`LocalCrm.erase`: personal answers and identifiers gone, the erasure queued for every
-connected CRM through the outbox, every other answer, visitor id, task and feedback
-deleted, one audit row without personal data). A failure before that last step leaves
-the person findable by email or phone, so running the erasure again finishes it.
+like the export does. For each of their conversations, first: the transcript is deleted
+from the tracker store, the handoffs' messages and staff notes are deleted and the
+handoffs keep only a new random conversation id (`HandoffStore.erase_conversation`), the
+messenger address is forgotten, and the conversation event log takes the new id. Last,
+in one transaction, the CRM store withdraws the consents and anonymises the leads with
+the same new ids (`LocalCrm.erase`: personal answers and identifiers gone, the erasure
+queued for every connected CRM through the outbox, every other answer, visitor id, task
+and feedback deleted, one audit row without personal data). A failure before that last
+step leaves the person findable by email or phone, so running the erasure again finishes
+it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class DataErasure:
                 del texts[old]
             self.stores.handoffs.erase_conversation(old, new)
             self.stores.addresses.forget(old)
+            self.stores.events.rename(old, new)
         now = datetime.now(timezone.utc)
         self.stores.crm.erase([lead.lead_id for lead in leads], now, requested_by, renamed)
         return Erased(len(leads), len(renamed))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,7 +30,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.tracker_store import SQLiteTexts
 from crm_adapter.port import CrmError, Lead
 from crm_adapter.store.engine import writer
 from crm_adapter.store.local import LocalCrm
@@ -54,7 +54,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def transcript(texts: SQLiteTexts | None, conversation_id: str) -> list[dict[str, Any]]:
+def transcript(texts: Mapping[str, str] | None, conversation_id: str) -> list[dict[str, Any]]:
     """What the person and the bot wrote in a conversation, oldest first."""
     if texts is None or conversation_id not in texts:
         return []

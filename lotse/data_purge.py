@@ -3,7 +3,8 @@
 `DataPurge.run()` erases every lead due for it, anonymous or unconverted, exactly as
 `lotse privacy erase` does (`DataErasure.erase_leads`, audited as "retention"),
 deletes the transcripts in the tracker store whose last event is older than the
-transcript period, and the handoff messages and staff notes older than it.
+transcript period, and the handoff messages, staff notes and conversation events
+(`bot.event_log`) older than it.
 `dry_run` counts without deleting. `lotse privacy purge` runs it once, or every
 `--every` seconds (`lotse run` starts it once a day).
 """
@@ -27,6 +28,7 @@ class Purged:
     leads: dict[str, int] = field(default_factory=dict)  # reason -> how many
     transcripts: int = 0
     handoff_messages: int = 0
+    conversation_events: int = 0
 
 
 def last_event_at(dialogue: str) -> datetime | None:
@@ -58,7 +60,9 @@ class DataPurge:
         for conversation_id in old:
             if texts is not None:
                 del texts[conversation_id]
-        return Purged(counts, len(old), self.stores.handoffs.delete_messages_before(cutoff))
+        messages = self.stores.handoffs.delete_messages_before(cutoff)
+        events = self.stores.events.delete_before(cutoff.timestamp())
+        return Purged(counts, len(old), messages, events)
 
     def _old_transcripts(self, cutoff: datetime) -> list[str]:
         texts = self.stores.texts

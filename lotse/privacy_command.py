@@ -2,16 +2,16 @@
 
 `export` prints (or writes with `--out`) everything Lotse holds about a person, found
 by email or phone number, as one JSON document (`lotse/data_export.py`); `erase`
-erases it everywhere (`lotse/data_erasure.py`) and prints only counts; `purge` deletes
-what is past its retention period (`bot/data/retention.yml`, `lotse/data_purge.py`),
-once or every `--every` seconds. The stores are the configured ones
-(`lotse/personal_stores.py`).
+erases it everywhere (`lotse/data_erasure.py`) and prints only counts; both are
+audited with `--by` as who asked, as the console's admin export and erasure are with
+the admin's login. `purge` deletes what is past its retention period
+(`bot/data/retention.yml`, `lotse/data_purge.py`), once or every `--every` seconds.
+The stores are the configured ones (`lotse/personal_stores.py`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import datetime, timezone
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from crm_adapter.retention import load_retention_policy
 from lotse.data_erasure import DataErasure
-from lotse.data_export import DataExport
+from lotse.data_export import DataExport, as_text
 from lotse.data_purge import DataPurge
 from lotse.personal_stores import PersonalStores
 
@@ -32,8 +32,8 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         who = action.add_mutually_exclusive_group(required=True)
         who.add_argument("--email")
         who.add_argument("--phone")
+        action.add_argument("--by", default="operator", help="who asked (kept in the audit)")
     export.add_argument("--out", type=Path, help="write to this file (default: print)")
-    erase.add_argument("--by", default="operator", help="who asked (kept in the audit)")
     purge = actions.add_parser("purge", help="delete what is past its retention period")
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.add_argument("--every", type=float, metavar="SECONDS",
@@ -51,10 +51,10 @@ def run(args: argparse.Namespace) -> int:
             return _nobody()
         print(f"erased: {erased.leads} lead(s), {erased.conversations} conversation(s)")
         return 0
-    document = DataExport(stores).export(email=args.email, phone=args.phone)
+    document = DataExport(stores).export(email=args.email, phone=args.phone, requested_by=args.by)
     if not document["leads"]:
         return _nobody()
-    text = json.dumps(document, ensure_ascii=False, indent=2)
+    text = as_text(document)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
         print(f"written: {args.out} ({len(document['leads'])} lead(s))")
@@ -74,7 +74,8 @@ def _purge(purge: DataPurge, args: argparse.Namespace) -> int:
         verb = "due" if args.dry_run else "purged"
         leads = ", ".join(f"{n} {reason}" for reason, n in sorted(done.leads.items())) or "0"
         print(f"{verb}: leads {leads}; transcripts {done.transcripts}; "
-              f"handoff messages {done.handoff_messages}", flush=True)  # fmt: skip
+              f"handoff messages {done.handoff_messages}; "
+              f"conversation events {done.conversation_events}", flush=True)  # fmt: skip
         if not args.every:
             return 0
         time.sleep(args.every)

@@ -115,6 +115,8 @@ class Stack:
                 str(s.web_port),
                 "--rasa-url",
                 s.rasa_url,
+                "--data-dir",  # its visitor.key, unless LOTSE_VISITOR_KEY is set
+                str(self.data_dir),
             ],
             "console": [
                 sys.executable,
@@ -166,14 +168,19 @@ class Stack:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.channels()
+        for name in self.commands():
+            self.start_one(name)
+
+    def start_one(self, name: str) -> None:
+        """Starts (or starts again, after it stopped) the child called `name`."""
         with ExitStack() as files:
             output: int | IO[bytes] | None = subprocess.DEVNULL if self.quiet else None
             if self.log_file is not None:  # each child keeps its own descriptor
                 output = files.enter_context(self.log_file.open("ab"))
-            for name, command in self.commands().items():
-                self.processes[name] = subprocess.Popen(
-                    command, cwd=ROOT, env=self.environment(), stdout=output, stderr=output
-                )
+            self.processes[name] = subprocess.Popen(
+                self.commands()[name], cwd=ROOT, env=self.environment(), stdout=output,
+                stderr=output,
+            )  # fmt: skip
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
         """Poll each health URL until it answers; raise if a process dies or time runs out."""

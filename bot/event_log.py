@@ -1,0 +1,183 @@
+"""The conversation event log: what happened in conversations, for analytics.
+
+One row per Rasa event (`conversation_events`, migration 0009): type, time, intent or
+action name, intent confidence, channel. Never a text a person typed, never a slot's
+value. Rows come from two sources, both idempotent through the table's unique key:
+
+- `record(events)`: events as Rasa's event broker publishes them (the consumer,
+  `lotse/event_consumer.py`);
+- `fill_from_tracker(engine)`: Rasa's SQL tracker store's `events` table, read after a
+  remembered cursor. Rasa's Pika broker drops events published before it connected and
+  keeps failed publishes only in its process's memory (lost when the process ends), so
+  the broker alone may miss events; the tracker store has them all.
+
+`rename(old, new)` serves an erasure (a conversation id may hold a phone number);
+`delete_before(moment)` the retention purge. Raises SQLAlchemy errors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+
+from crm_adapter.store.engine import writer
+from crm_adapter.store.migrate import migrate
+
+TRACKER_SOURCE = "tracker"
+BATCH = 1000
+NAME_CHARS = 128
+metadata = MetaData()
+events_table = Table(
+    "conversation_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(255), nullable=False),
+    Column("type_name", String(32), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("name", String(NAME_CHARS), nullable=False),
+    Column("confidence", Float),
+    Column("channel", String(32)),
+    UniqueConstraint(
+        "conversation_id", "type_name", "at", "name", name="uq_conversation_events_key"
+    ),
+    Index("ix_conversation_events_at", "at"),
+)
+cursors = Table(
+    "event_log_cursors",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("last_id", Integer, nullable=False),
+)
+# Rasa's SQL tracker store's table, read only.
+tracker_events = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("data", String),
+)
+
+
+def summary(event: Mapping[str, Any], conversation_id: str | None = None) -> dict[str, Any] | None:
+    """The row for one serialised Rasa event; None without a conversation or a time."""
+    conversation = conversation_id or event.get("sender_id")
+    at = event.get("timestamp")
+    kind = event.get("event")
+    if not isinstance(conversation, str) or not isinstance(at, (int, float)):
+        return None
+    if not isinstance(kind, str):
+        return None
+    intent = (event.get("parse_data") or {}).get("intent") or {}
+    name = intent.get("name") if kind == "user" else event.get("name")
+    confidence = intent.get("confidence") if kind == "user" else None
+    channel = event.get("input_channel")
+    return {
+        "conversation_id": conversation[:255],
+        "type_name": kind[:32],
+        "at": float(at),
+        "name": name[:NAME_CHARS] if isinstance(name, str) else "",
+        "confidence": float(confidence) if isinstance(confidence, (int, float)) else None,
+        "channel": channel[:32] if isinstance(channel, str) else None,
+    }
+
+
+class EventLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        migrate(engine)
+
+    def _insert_ignoring_duplicates(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        dialect = self.engine.dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(events_table).on_conflict_do_nothing()
+        with writer(self.engine).begin() as connection:
+            connection.execute(statement, rows)
+
+    def record(self, events: Iterable[Mapping[str, Any]]) -> int:
+        """Adds the broker's events; returns how many were readable."""
+        rows = [row for event in events if (row := summary(event)) is not None]
+        self._insert_ignoring_duplicates(rows)
+        return len(rows)
+
+    def fill_from_tracker(self, tracker: Engine) -> int:
+        """Adds the tracker store's events after the cursor; returns how many were read."""
+        with self.engine.connect() as connection:
+            cursor = connection.execute(
+                select(cursors.c.last_id).where(cursors.c.source == TRACKER_SOURCE)
+            ).scalar_one_or_none()
+        last = cursor or 0
+        read = 0
+        while True:
+            with tracker.connect() as connection:
+                batch = connection.execute(
+                    select(tracker_events.c.id, tracker_events.c.sender_id, tracker_events.c.data)
+                    .where(tracker_events.c.id > last)
+                    .order_by(tracker_events.c.id)
+                    .limit(BATCH)
+                ).all()
+            if not batch:
+                return read
+            rows = [row for r in batch if (row := summary(_loads(r.data), r.sender_id)) is not None]
+            self._insert_ignoring_duplicates(rows)
+            last = batch[-1].id
+            self._move_cursor(last)
+            read += len(batch)
+
+    def _move_cursor(self, last_id: int) -> None:
+        with writer(self.engine).begin() as connection:
+            moved = connection.execute(
+                update(cursors).where(cursors.c.source == TRACKER_SOURCE).values(last_id=last_id)
+            ).rowcount
+            if not moved:
+                connection.execute(cursors.insert().values(source=TRACKER_SOURCE, last_id=last_id))
+
+    def events_of(self, conversation_id: str) -> list[dict[str, Any]]:
+        query = (
+            select(events_table)
+            .where(events_table.c.conversation_id == conversation_id)
+            .order_by(events_table.c.at, events_table.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def rename(self, old: str, new: str) -> None:
+        with writer(self.engine).begin() as connection:
+            connection.execute(
+                update(events_table)
+                .where(events_table.c.conversation_id == old)
+                .values(conversation_id=new)
+            )
+
+    def delete_before(self, moment: float) -> int:
+        with writer(self.engine).begin() as connection:
+            return connection.execute(
+                delete(events_table).where(events_table.c.at < moment)
+            ).rowcount
+
+
+def _loads(data: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(data or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
