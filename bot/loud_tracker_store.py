@@ -13,6 +13,10 @@ replaces a connection that failed), then `TrackerStoreUnavailable` is raised. Th
 turn fails: the website widget shows its "try again" message and the visitor's text
 is still in the box, messenger platforms get an error answer and send the update
 again, and the log says which store failed (without the conversation's content).
+
+A turn in which the visitor had everything about them erased (the `erased` slot, set
+by `action_erase_everything`) deletes the conversation instead of saving it: the
+transcript must not come back with the save that ends the erasing turn.
 """
 
 from __future__ import annotations
@@ -23,11 +27,19 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from rasa.core.agent import Agent
-from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
+from rasa.core.tracker_store import (
+    FailSafeTrackerStore,
+    InMemoryTrackerStore,
+    SQLTrackerStore,
+    TrackerStore,
+)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 ATTEMPTS = 3
+# Set by the action that erases everything about the visitor (bot/actions/privacy.py):
+# the conversation is then deleted at the end of its turn instead of saved.
+ERASED_SLOT = "erased"
 PAUSE_SECONDS = 0.5
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -66,16 +78,30 @@ class LoudTrackerStore(FailSafeTrackerStore):
         )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        if tracker.get_slot(ERASED_SLOT):  # the visitor had everything erased this turn
+            await self._tried("erase", lambda: forget(self._tracker_store, tracker.sender_id))
+            return
         await self._tried("save", lambda: self._tracker_store.save(tracker))
 
     async def keys(self) -> Iterable[str]:
         return await self._tried("keys", self._tracker_store.keys)
 
 
+async def forget(store: TrackerStore, sender_id: str) -> None:
+    """Deletes a conversation from Rasa's SQL store or an in-memory-like one (Lotse's
+    SQLite store keeps its conversations in `store`, a mapping)."""
+    if isinstance(store, SQLTrackerStore):
+        with store.session_scope() as session:
+            session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender_id).delete()
+            session.commit()
+    elif isinstance(store, InMemoryTrackerStore):
+        store.store.pop(sender_id, None)
+    else:
+        raise TypeError(f"cannot erase a conversation from {type(store).__name__}")
+
+
 def _create_tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
     """Agent._create_tracker_store, with LoudTrackerStore for FailSafeTrackerStore."""
-    from rasa.core.tracker_store import InMemoryTrackerStore
-
     if store is None:
         return LoudTrackerStore(InMemoryTrackerStore(domain))
     store.domain = domain

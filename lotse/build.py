@@ -188,6 +188,7 @@ CALLBACK_BUTTONS = {
 def qualification_responses() -> dict[str, list[dict]]:
     """The offer of an enquiry, and the form's question, whose text is a slot."""
     offer = reply_texts()["offer"]
+    erase_label = reply_texts()["erase_everything_button"]
     buttons = {lang: {"buttons": _yes_no_buttons(lang)} for lang in ("de", "en")}
     prompt = "{qualification_prompt}"
     ask = [
@@ -212,6 +213,17 @@ def qualification_responses() -> dict[str, list[dict]]:
         },
         "utter_ask_qualification_answer": [*ask, {"text": prompt}],
         "utter_qualification_closing": [
+            *(  # after a withdrawal: the offer to erase everything, this conversation too
+                {
+                    "condition": [
+                        {"type": "slot", "name": "erase_offer", "value": True},
+                        {"type": "slot", "name": "language", "value": lang},
+                    ],
+                    "text": prompt,
+                    "buttons": [{"title": erase_label[lang], "payload": "/erase_everything"}],
+                }
+                for lang in ("en", "de")
+            ),
             *(
                 {
                     "condition": [

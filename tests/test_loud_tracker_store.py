@@ -12,7 +12,7 @@ import pytest
 from rasa.core.agent import Agent
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
@@ -115,3 +115,51 @@ def test_sql_tracker_store_on_postgresql_cut_and_restored(postgres_proxy) -> Non
         asyncio.run(conversation())
     finally:
         sql.engine.dispose()
+
+
+def erased(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """The tracker after the turn in which the visitor had everything erased."""
+    tracker.update(SlotSet("erased", True))
+    return tracker
+
+
+def test_an_erased_conversation_is_deleted_instead_of_saved() -> None:
+    domain = Domain.from_dict(
+        {"slots": {"erased": {"type": "bool", "mappings": [{"type": "custom"}]}}}
+    )
+    memory = InMemoryTrackerStore(domain)
+    store = LoudTrackerStore(memory)
+
+    async def conversation() -> None:
+        await store.save(said("anna@mueller-metallbau.example"))
+        tracker = await store.retrieve("web-1")
+        await store.save(erased(tracker))
+        assert await store.retrieve("web-1") is None
+        await store.save(said("Hallo", "web-2"))
+        assert await store.retrieve("web-2") is not None  # others are kept
+
+    asyncio.run(conversation())
+
+
+def test_an_erased_conversation_leaves_rasas_sql_store_too() -> None:
+    domain = Domain.from_dict(
+        {"slots": {"erased": {"type": "bool", "mappings": [{"type": "custom"}]}}}
+    )
+    with postgres_database() as url:
+        parsed = make_url(url)
+        sql = SQLTrackerStore(domain, dialect="postgresql", host=parsed.host, port=parsed.port,
+                              db=parsed.database, username=parsed.username,
+                              password=parsed.password)  # fmt: skip
+        store = LoudTrackerStore(sql)
+
+        async def conversation() -> None:
+            await store.save(said("anna@mueller-metallbau.example"))
+            tracker = await store.retrieve("web-1")
+            await store.save(erased(tracker))
+            assert await sql.retrieve("web-1") is None
+            assert "web-1" not in await sql.keys()
+
+        try:
+            asyncio.run(conversation())
+        finally:
+            sql.engine.dispose()

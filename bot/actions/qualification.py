@@ -123,7 +123,7 @@ class ValidateQualificationForm(Action):
             return pause_for_person(dispatcher, tracker, outcome.state.to_slot(),
                                     reason="sales_ready", lead_in=outcome.prompt)  # fmt: skip
         if outcome.finished:
-            return _finished_events(outcome.state, outcome.prompt)
+            return _finished_events(outcome.state, outcome.prompt, erase_offer=outcome.withdraw)
         return [
             SlotSet("qualification", outcome.state.to_slot()),
             SlotSet("qualification_prompt", outcome.prompt),
@@ -141,9 +141,10 @@ def sales_ready(store: CrmPort, lead_id: int, model: ScoringModel, now: datetime
     return rule.name if rule else None
 
 
-def _finished_events(state: State, closing: str) -> list[EventType]:
+def _finished_events(state: State, closing: str, erase_offer: bool = False) -> list[EventType]:
     state.asking = None
     return [
+        SlotSet("erase_offer", erase_offer),
         SlotSet("qualification", state.to_slot()),
         SlotSet("qualification_prompt", closing),
         SlotSet("qualification_yes_no", False),
@@ -173,7 +174,9 @@ class ActionWithdrawConsent(Action):
             log.exception("withdrawal: the CRM store failed")
             dispatcher.utter_message(text=Replies(language).text("withdraw_failed"))
             return []
-        dispatcher.utter_message(text=Replies(language).withdrawn())
+        replies = Replies(language)
+        erase = {"title": replies.text("erase_everything_button"), "payload": "/erase_everything"}
+        dispatcher.utter_message(text=replies.withdrawn(), buttons=[erase])
         state = State.from_slot(tracker.get_slot("qualification"))
         state.consent = False
         state.noted = {

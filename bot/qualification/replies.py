@@ -17,7 +17,7 @@ REPLY_KEYS = (
     "intro", "not_understood", "explain", "needed", "go_on", "skipped", "noted",
     "back_to_question", "consent_why", "consent_thanks", "consent_refused", "summary",
     "what_to_correct", "submitted", "stopped", "withdrawn", "nothing_to_note", "offer",
-    "save_failed", "withdraw_failed", "resumed",
+    "save_failed", "withdraw_failed", "resumed", "erase_everything_button", "erased_everything",
 )  # fmt: skip
 
 
