@@ -23,6 +23,7 @@ connector's keys and reads its secrets from the environment. Both raise
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -98,7 +99,7 @@ def _specs(raw: Any) -> tuple[ConnectorSpec, ...]:
                 f"crm.connectors[{number}]: type must be one of {', '.join(TYPES)}"
             )
         name = str(entry.get("name") or entry["type"])
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):  # match() would let "hubspot\n" pass (`$`)
             raise ConnectorConfigError(
                 f"crm.connectors[{number}]: name must be lower-case letters, digits, - or _ "
                 "(at most 32)"
@@ -122,7 +123,12 @@ def _delivery(raw: Any) -> DeliverySettings:
             raise ConnectorConfigError(
                 f"crm.delivery: unknown key {key!r} (known: {', '.join(DELIVERY_KEYS)})"
             )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)  # YAML's .inf and .nan
+            or value <= 0
+        ):
             raise ConnectorConfigError(f"crm.delivery.{key} must be a positive number")
         if kind is int and value != int(value):
             raise ConnectorConfigError(f"crm.delivery.{key} must be a whole number")

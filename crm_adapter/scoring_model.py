@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from yaml.nodes import Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, SequenceNode
 
-from lotse.yaml_model import NodeReader, shown
+from lotse.yaml_model import NodeReader, number_value, shown
 
 SCORING_FILE = Path(__file__).resolve().parents[1] / "bot" / "data" / "scoring.yml"
 FIT_ATTRIBUTES = ("company_size", "industry", "role", "region")
@@ -91,7 +90,7 @@ class _Reader(NodeReader):
     error = ScoringModelError
 
     def number(self, node: Node, what: str) -> float:
-        value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, ScalarNode) else None
+        value = number_value(node)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1:
             raise self.fail(node, f"{what} must be a number between 0 and 1, not {shown(node)}")
         return float(value)

@@ -51,17 +51,24 @@ def parse_rules(raw: object) -> tuple[HandoffRule, ...]:
             raise HandoffRuleError(f"handoff rule {number} needs a name")
         unknown = set(item) - KEYS
         if unknown:
-            raise HandoffRuleError(f"handoff rule {item['name']}: unknown keys {sorted(unknown)}")
+            raise HandoffRuleError(
+                f"handoff rule {item['name']}: unknown keys {sorted(map(str, unknown))}"
+            )
         stage = item.get("stage_at_least")
         if stage is not None and stage not in STAGES:
             raise HandoffRuleError(f"handoff rule {item['name']}: unknown stage {stage!r}")
+        kinds = item.get("any_interest") or []
+        if not isinstance(kinds, list) or not all(isinstance(kind, str) for kind in kinds):
+            raise HandoffRuleError(
+                f"handoff rule {item['name']}: any_interest must be a list of interest kinds"
+            )
         for key in ("fit_at_least", "interest_at_least"):
             value = item.get(key)
             if value is not None and (not isinstance(value, int) or not 0 <= value <= 100):
                 raise HandoffRuleError(f"handoff rule {item['name']}: {key} must be 0-100")
         rules.append(HandoffRule(
             name=item["name"], description=str(item.get("description") or ""),
-            stage_at_least=stage, any_interest=frozenset(item.get("any_interest") or ()),
+            stage_at_least=stage, any_interest=frozenset(kinds),
             fit_at_least=item.get("fit_at_least"), interest_at_least=item.get("interest_at_least"),
         ))  # fmt: skip
     return tuple(rules)

@@ -13,6 +13,20 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 LANGUAGES = ("de", "en")
+NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def number_value(node: Node) -> object:
+    """The int or float a scalar node holds (plain, or tagged `!!int`/`!!float`), else None.
+
+    Other tags (`!!bool 1`, `!x 3`) are no number; a number tag on something that is
+    none (`!!int abc`, `!!int ''`) or more digits than Python converts is None too."""
+    if not isinstance(node, ScalarNode) or node.tag not in NUMBER_TAGS:
+        return None
+    try:
+        return yaml.safe_load(yaml.serialize(node))
+    except (ValueError, IndexError):  # PyYAML's int/float constructors on a bad value
+        return None
 
 
 def shown(node: Node) -> str:
@@ -69,7 +83,7 @@ class NodeReader:
         return str(node.value).strip()
 
     def integer(self, node: Node, what: str, low: int = 0, high: int | None = None) -> int:
-        value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, ScalarNode) else None
+        value = number_value(node)
         if not isinstance(value, int) or isinstance(value, bool):
             raise self.fail(node, f"{what} must be a whole number, not {shown(node)}")
         if value < low or (high is not None and value > high):

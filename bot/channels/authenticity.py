@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,10 +35,14 @@ import jwt
 SLACK_WINDOW_SECONDS = 300
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 BOT_FRAMEWORK_LEEWAY = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,20}")
 
 
 def _equal(expected: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(expected.encode(), given.strip().encode())
+    # surrogatepass: Sanic decodes header bytes that are no UTF-8 as lone surrogates.
+    return given is not None and hmac.compare_digest(
+        expected.encode("utf-8", "surrogatepass"), given.strip().encode("utf-8", "surrogatepass")
+    )
 
 
 def meta_signature_ok(app_secret: bytes, body: bytes, header: str | None) -> bool:
@@ -69,7 +74,8 @@ def slack_signature_ok(
     signing_secret: bytes, body: bytes, timestamp: str | None, header: str | None,
     now: float | None = None, window: float = SLACK_WINDOW_SECONDS,
 ) -> bool:  # fmt: skip
-    if not timestamp or not timestamp.strip().isdigit():
+    # ASCII digits only ("²".isdigit() holds, int("²") fails), and short enough for int().
+    if not timestamp or not _TIMESTAMP.fullmatch(timestamp.strip()):
         return False
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > window:
@@ -95,7 +101,9 @@ class BotFrameworkVerifier:
 
     def verify(self, authorization: str | None, service_url: str | None) -> bool:
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme != "Bearer" or not token or not self.app_id:
+        # A JWT is ASCII (base64url and dots); PyJWT raises UnicodeEncodeError, not a
+        # PyJWTError, for a lone surrogate from undecodable header bytes.
+        if scheme != "Bearer" or not token or not token.isascii() or not self.app_id:
             return False
         try:
             key = self._key(jwt.get_unverified_header(token).get("kid"))

@@ -95,7 +95,9 @@ class LotseFacebookInput(MessengerChannel, FacebookInput):
             messenger.client = graph_client(self.fb_access_token)
             try:
                 await messenger.handle(body, self.get_metadata(request))
-            except (KeyError, TypeError, IndexError):  # not the shape Meta sends
+            # Not the shape Meta sends (AttributeError: a value that is no text where Rasa
+            # expects one, e.g. a quick reply payload `true`, which Rasa's message strips).
+            except (KeyError, TypeError, IndexError, AttributeError):
                 return response.text("not a Messenger event", status=400)
             return response.text("success")
 

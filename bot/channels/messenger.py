@@ -49,6 +49,14 @@ MAX_PROFILE_NAME_CHARS = 80
 log = logging.getLogger(__name__)
 
 
+def json_body(request: Request) -> Any:
+    """The request's JSON, or None when it has none or it does not parse."""
+    try:
+        return request.json
+    except Exception:  # noqa: BLE001 - Sanic raises its own error for a bad body
+        return None
+
+
 class MessengerOutput(OutputChannel):
     """Rasa's output for one messenger conversation: each message through the outlet."""
 
@@ -97,6 +105,11 @@ class MessengerChannel:
     def sender(self) -> Sender:
         raise NotImplementedError
 
+    def unusable(self, request: Request) -> HTTPResponse | None:
+        """The answer to a signed request whose shape Rasa's connector cannot take (it
+        would fail with 500, and the platform would send it again), or None."""
+        return None
+
     def profile_name(self, request: Request) -> str | None:
         return None
 
@@ -141,7 +154,7 @@ class MessengerChannel:
                 log.warning("%s: refused a badly signed request (%d bytes)", channel,
                             len(request.body or b""))  # fmt: skip
                 return response.text("bad signature", status=403)
-            return None
+            return self.unusable(request)
 
     def handler(self, outlet: Outlet, on_new_message: Handler) -> Handler:
         """`on_new_message` as every messenger message must reach it (module docstring)."""

@@ -281,7 +281,11 @@ def _fits_natively(buttons: tuple[Button, ...], limits: ChannelLimits) -> bool:
         return False
     if limits.payload_bytes is None:
         return True
-    return all(len(button.payload.encode()) <= limits.payload_bytes for button in buttons)
+    # surrogatepass: as in `utf16_units`, a lone surrogate is counted, not raised on.
+    return all(
+        len(button.payload.encode("utf-8", "surrogatepass")) <= limits.payload_bytes
+        for button in buttons
+    )
 
 
 def _with_menu(parts: list[str], menu: str, max_units: int) -> list[str]:

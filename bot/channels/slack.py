@@ -18,12 +18,13 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.slack import SlackBot, SlackInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.channels.admission import Handler
 from bot.channels.authenticity import slack_signature_ok
-from bot.channels.messenger import MessengerChannel
+from bot.channels.messenger import MessengerChannel, json_body
 from bot.channels.outlet import SendFailed
 from bot.channels.rendering import Part
 
@@ -77,6 +78,16 @@ class LotseSlackInput(MessengerChannel, SlackInput):
             address["channel"] = output.slack_channel
             address["thread"] = output.thread_id
         return address
+
+    def unusable(self, request: Request) -> HTTPResponse | None:
+        """A JSON body must be an object whose `event`, if any, is one (Rasa's connector
+        calls `.get` on them); interactive payloads come form-encoded."""
+        if request.form:
+            return None
+        body = json_body(request)
+        if isinstance(body, dict) and isinstance(body.get("event", {}), dict):
+            return None
+        return response.text("not a Slack event", status=400)
 
     def sender(self) -> SlackSender:
         return SlackSender(self.slack_token)

@@ -24,12 +24,13 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.exceptions import TelegramAPIError
 from aiohttp import ClientError
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.channels.admission import Handler
 from bot.channels.authenticity import telegram_secret_ok
-from bot.channels.messenger import MessengerChannel
+from bot.channels.messenger import MessengerChannel, json_body
 from bot.channels.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_TELEGRAM_API_URL"
@@ -104,6 +105,17 @@ class LotseTelegramInput(MessengerChannel, TelegramInput):
             return None
         names = (person.get("first_name"), person.get("last_name"))
         return " ".join(n for n in names if isinstance(n, str) and n.strip()) or None
+
+    def unusable(self, request: Request) -> HTTPResponse | None:
+        """Updates without a message (a person blocked the bot, a channel post, a poll):
+        acknowledged and dropped, so Telegram does not send them again."""
+        body = json_body(request)
+        if isinstance(body, dict) and any(
+            isinstance(body.get(key), dict)
+            for key in ("message", "edited_message", "callback_query")
+        ):
+            return None
+        return response.text("success")
 
     def get_output_channel(self) -> TelegramOutput:
         """Rasa's output, without Rasa's setWebhook (done in `blueprint`, with the secret)."""

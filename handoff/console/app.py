@@ -68,7 +68,11 @@ def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if not origin:
         return True
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    try:
+        netloc = urlsplit(origin).netloc
+    except ValueError:  # no URL at all ("http://["): not this console's origin
+        return False
+    return netloc == request.headers.get("host", "")
 
 
 async def authenticate(ctx: ConsoleContext, request: Request) -> HTTPResponse | None:

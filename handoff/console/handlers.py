@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import lru_cache, partial, wraps
 from typing import Any, TypeVar
 
 from sanic import Sanic, response
@@ -34,6 +34,8 @@ from handoff.desk import ONLINE_WITHIN, NotAllowed
 from handoff.store import Handoff
 from lotse.data_erasure import DataErasure
 from lotse.data_export import DataExport, as_text
+
+MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER, which SQLite's holds
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,7 +68,14 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
 
     def route(path: str, methods: list[str], name: str) -> Callable:
         def add(handler: Callable) -> Callable:
-            app.add_route(handler, path, methods=methods, name=name)
+            @wraps(handler)
+            async def within_range(request: Request, **params: Any) -> HTTPResponse:
+                # Beyond the stores' INTEGER no handoff can exist (SQLite would overflow).
+                if not 0 < params.get("handoff_id", 1) <= MAX_ID:
+                    return error(404, "no such conversation")
+                return await handler(request, **params)
+
+            app.add_route(within_range, path, methods=methods, name=name)
             return handler
 
         return add
@@ -236,10 +245,11 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
     @route("/console/api/handoffs/<handoff_id:int>/transfer", ["POST"], "transfer")
     async def transfer(request: Request, handoff_id: int) -> HTTPResponse:
         body = body_of(request)
+        staff_id, team = body.get("staff_id"), body.get("team")
+        if not all(value is None or isinstance(value, str) for value in (staff_id, team)):
+            return error(422, "staff_id and team must be text")
         desk = ctx().desk
-        moved = await blocking(
-            desk.transfer, handoff_id, actor_of(request), body.get("staff_id"), body.get("team")
-        )
+        moved = await blocking(desk.transfer, handoff_id, actor_of(request), staff_id, team)
         return response.json(handoff_summary(moved, desk.model, now()))
 
     @route("/console/api/handoffs/<handoff_id:int>/hand-back", ["POST"], "hand_back")

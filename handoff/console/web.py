@@ -28,7 +28,7 @@ def actor_of(request: Request) -> Actor:
 def body_of(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python recurses
         raise ValueError("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
