@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install build train run run-scaled test test-unit lint validate conversation-tests eval bench bench-qualification bench-handoff bench-crm browser-deps clean
+.PHONY: install build train run run-scaled test test-unit lint validate conversation-tests eval bench bench-qualification bench-handoff bench-crm bench-scaled browser-deps clean
 
 install: $(STAMP)
 
@@ -68,6 +68,16 @@ bench-handoff: train
 
 bench-crm: train
 	$(PY) bench/crm_delivery.py
+
+# Locust lives in its own environment: its dependencies (gevent, Flask) stay out of
+# the bot's.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/bin/locust:
+	$(PY_BOOT) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet "locust==2.32.10"
+
+bench-scaled: train $(BENCH_VENV)/bin/locust
+	$(PY) bench/scaled.py --locust $(BENCH_VENV)/bin/locust
 
 clean:
 	rm -rf build models results var

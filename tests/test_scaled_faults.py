@@ -103,11 +103,11 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
         }  # fmt: skip
         settings = Settings(
             database_url="",
-            rasa_port=int(os.environ.get("LOTSE_TEST_SCALED_RASA_PORT", "25005")),
-            action_port=int(os.environ.get("LOTSE_TEST_SCALED_ACTION_PORT", "25055")),
-            web_port=int(os.environ.get("LOTSE_TEST_SCALED_WEB_PORT", "28080")),
+            rasa_port=int(os.environ.get("LOTSE_TEST_SCALED_RASA_PORT", "26005")),
+            action_port=int(os.environ.get("LOTSE_TEST_SCALED_ACTION_PORT", "26055")),
+            web_port=int(os.environ.get("LOTSE_TEST_SCALED_WEB_PORT", "26080")),
             host="127.0.0.1",
-            console_port=int(os.environ.get("LOTSE_TEST_SCALED_CONSOLE_PORT", "28090")),
+            console_port=int(os.environ.get("LOTSE_TEST_SCALED_CONSOLE_PORT", "26090")),
         )
         log = folder / "stack.log"
         stack = ScaledStack(
