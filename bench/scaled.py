@@ -9,9 +9,11 @@ action servers behind the balancer, PostgreSQL tracker and CRM store in a databa
 its own, Redis locks, RabbitMQ events) on bench ports, then Locust with `--users`
 simulated visitors (bench/locustfile.py: half over the REST channel with a full
 qualification, half over the widget's protocol, some asking for a person) until each
-has finished its conversation or `--seconds` pass. With `--think 0` (the default) each
-visitor sends its next message as soon as it has the answer: the ceiling; `--think
-0.5-2` paces them like people. Prints per run: messages, errors,
+for `--seconds` (a visitor whose conversation ends starts the next, so `--users`
+conversations are open all the time). With `--think 0` (the default) each visitor sends
+its next message as soon as it has the answer: the ceiling; `--think 0.5-2` paces them
+like people. Messages per second are the answered messages over the time from the
+first message sent to the last answer received. Prints per run: messages, errors,
 p50/p95/p99, messages per second, peak memory per process; then checks in the tracker
 store that every answered message is there once and in order; then the ratio of the
 two runs' message rates. Both runs share the machine's two cores with Locust itself:
@@ -25,11 +27,12 @@ import asyncio
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
-import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -96,9 +99,31 @@ class MemoryPeaks:
         self.thread.join()
 
 
-def check_order(database_url: str, sent_file: Path) -> tuple[int, int, int]:
+def conversations_of(sent_file: Path) -> list[dict]:
+    return [json.loads(line) for line in sent_file.read_text().splitlines() if line]
+
+
+def span_seconds(conversations: list[dict]) -> float:
+    """From the first message sent to the last answer received."""
+    firsts = [c["first"] for c in conversations if c["first"]]
+    lasts = [c["last"] for c in conversations if c["last"]]
+    return max(lasts) - min(firsts) if firsts and lasts else 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU jiffies of the whole machine so far."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def check_order(database_url: str, conversations: list[dict]) -> tuple[int, int, int]:
     """(conversations, messages checked, conversations whose tracker differs)."""
-    conversations = [json.loads(line) for line in sent_file.read_text().splitlines() if line]
     engine = create_engine(database_url)
     wrong = checked = 0
     with engine.connect() as connection:
@@ -141,7 +166,8 @@ def run(replicas: int, args: argparse.Namespace, folder: Path) -> dict[str, obje
     services = Services.from_environment(env)
     fresh_database(services)
     data_dir = folder / f"r{replicas}"
-    stack = ScaledStack(bench_settings(), ensure_model(), data_dir=data_dir, quiet=True,
+    log = data_dir / "stack.log"
+    stack = ScaledStack(bench_settings(), ensure_model(), data_dir=data_dir, log_file=log,
                         secure_cookies=False, extra_env=env, services=services,
                         replicas=replicas)  # fmt: skip
     stack.start()
@@ -157,14 +183,30 @@ def run(replicas: int, args: argparse.Namespace, folder: Path) -> dict[str, obje
                    "--spawn-rate", str(args.spawn_rate), "--run-time", f"{args.seconds}s",
                    "--host", s.rasa_url, "--csv", str(prefix), "--only-summary",
                    "--stop-timeout", "120", "--loglevel", "WARNING"]  # fmt: skip
+        before = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
+        busy_before, total_before = machine_busy()
+        locust_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with MemoryPeaks(stack) as memory:
-            started = time.perf_counter()
             subprocess.run(command, env=locust_env, check=False, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)  # fmt: skip
-            seconds = time.perf_counter() - started
+        locust_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        busy_after, total_after = machine_busy()
+        cpu = {name: cpu_seconds(p.pid) - before[name] for name, p in stack.processes.items()}
+        cpu["locust"] = (locust_after.ru_utime + locust_after.ru_stime
+                         - locust_before.ru_utime - locust_before.ru_stime)  # fmt: skip
+        busy = (busy_after - busy_before) / max(1, total_after - total_before)
         figures = locust_figures(prefix)
-        conversations, checked, wrong = check_order(s.database_url, sent)
-        return {**figures, "seconds": seconds, "rate": figures["messages"] / seconds,
+        held = conversations_of(sent)
+        seconds = span_seconds(held)
+        conversations, checked, wrong = check_order(s.database_url, held)
+        answered = sum(len(c["sent"]) for c in held)
+        problems = Counter(
+            line.split(" - ", 1)[-1][:70] for line in log.read_text(errors="replace").splitlines()
+            if " ERROR " in line or " WARNING " in line
+        )  # fmt: skip
+        rate = answered / seconds if seconds else 0.0
+        return {**figures, "seconds": seconds, "problems": problems.most_common(5), "rate": rate,
+                "cpu": cpu, "busy": busy,
                 "conversations": conversations, "checked": checked, "misordered": wrong,
                 "memory": memory.peaks}  # fmt: skip
     finally:
@@ -200,6 +242,12 @@ def main() -> None:
             assert isinstance(memory, dict)
             peaks = ", ".join(f"{k} {v:.0f}" for k, v in sorted(memory.items()))
             print(f"  peak memory MB: {peaks}", flush=True)
+            cpu = result["cpu"]
+            assert isinstance(cpu, dict)
+            used = ", ".join(f"{k} {v:.0f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]))
+            print(f"  CPU seconds: {used}; machine busy {float(result['busy']):.0%}", flush=True)
+            for problem, count in result["problems"]:  # type: ignore[attr-defined]
+                print(f"  log: {count} x {problem}", flush=True)
     if 1 in results and 2 in results:
         ratio = float(results[2]["rate"]) / float(results[1]["rate"])  # type: ignore[arg-type]
         print(
