@@ -12,6 +12,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +20,16 @@ from pathlib import Path
 from types import TracebackType
 
 from tests.console_client import free_port
+
+
+def rabbitmq_reachable(host: str = "127.0.0.1", port: int = 5672) -> bool:
+    """Whether the machine's RabbitMQ answers (tests using it skip, saying so, if not)."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
 
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 

@@ -17,7 +17,6 @@ are kept out of the generated requests; they have strict xfail tests there.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,17 +36,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from crm_adapter.connect import open_crm
-from crm_adapter.port import Visit
-from crm_adapter.store.engine import make_crm_engine
-from handoff.auth import StaffAuth
-from handoff.console.app import OPENAPI, ConsoleContext, make_app
-from handoff.desk import Actor, Desk
-from handoff.routing_model import load_routing_model
-from handoff.store import HandoffStore
-from handoff.texts import load_handoff_texts
-from tests.console_client import Staff, add_users, free_port, logged_in
-from tests.test_fuzz_payloads import TUESDAY_10, served, waiting
+from handoff.console.app import OPENAPI
+from tests.console_client import Staff, logged_in
+from tests.test_fuzz_payloads import seeded_console
 
 EXAMPLES = 25  # per operation and generation mode; the whole module runs in about 30 s
 SKIPPED = ("GET /console/api/events", "POST /console/api/logout")
@@ -70,20 +61,8 @@ class Console:
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('schema_console') / 'lotse.db'}"
-    open_crm.cache_clear()
-    crm = open_crm(url)
-    add_users(url)
-    engine = make_crm_engine(url)
-    desk = Desk(HandoffStore(engine), load_routing_model(), load_handoff_texts(),
-                clock=lambda: TUESDAY_10)  # fmt: skip
-    lead = crm.lead_for(Visit("schema-lead", "rest", None, "de"))
-    handoffs = [waiting(desk, "schema-waiting"), waiting(desk, "schema-lead", lead.lead_id),
-                waiting(desk, "schema-claimed")]  # fmt: skip
-    desk.claim(handoffs[2], Actor("anna", "agent", "anna"))
-    ctx = ConsoleContext(desk, StaffAuth(engine), crm, None, secure_cookies=False)
-    app = make_app(ctx, name=f"schema_console_{uuid.uuid4().hex[:8]}")
-    with served(app, free_port()) as base:
+    folder = tmp_path_factory.mktemp("schema_console")
+    with seeded_console(folder, "schema") as (base, _desk, handoffs):
         admin, anna = logged_in(base, "admin"), logged_in(base, "anna")
         served_document = requests.get(f"{base}/console/api/openapi.json",
                                        headers=admin.headers(csrf=False), timeout=30)  # fmt: skip

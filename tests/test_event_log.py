@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import uuid
 from collections.abc import Iterator
 
@@ -26,6 +25,7 @@ from sqlalchemy.engine import make_url
 from bot.event_log import EventLog, summary
 from bot.sql_transcripts import SqlTranscripts
 from crm_adapter.store import make_crm_engine, migrate
+from tests.private_services import rabbitmq_reachable
 from tests.tcp_proxy import TcpProxy
 from tests.test_crm_store import postgres_database
 
@@ -107,14 +107,6 @@ def test_sql_transcripts_read_and_delete_rasas_events(pg: str) -> None:
     store.engine.dispose()
 
 
-def _rabbitmq_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
-        return True
-    except OSError:
-        return False
-
-
 async def _queued(queue: str) -> list[dict]:
     connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
     async with connection:
@@ -128,7 +120,7 @@ async def _queued(queue: str) -> list[dict]:
 
 
 def test_what_rasas_broker_loses_while_rabbitmq_is_down_the_log_still_gets(pg: str) -> None:
-    if not _rabbitmq_reachable():
+    if not rabbitmq_reachable():
         pytest.skip("RabbitMQ is not running on 127.0.0.1:5672")
     queue = f"lotse_test_{uuid.uuid4().hex[:8]}"
     store = tracker_store(pg)

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -232,26 +233,35 @@ def waiting(desk: Desk, conversation: str, lead_id: int | None = None) -> int:
     return desk.request(ask).handoff.id  # type: ignore[union-attr]
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz_console') / 'lotse.db'}"
+@contextmanager
+def seeded_console(folder: Path, prefix: str) -> Iterator[tuple[str, Desk, list[int]]]:
+    """The console app on a fresh SQLite store in `folder`, served from a thread, with
+    the demo staff and three handoffs: waiting, waiting with a lead, claimed by anna.
+    Yields (base URL, desk, handoff ids)."""
+    url = f"sqlite:///{folder / 'lotse.db'}"
     open_crm.cache_clear()
     crm = open_crm(url)
     add_users(url)
     engine = make_crm_engine(url)
     desk = Desk(HandoffStore(engine), load_routing_model(), load_handoff_texts(),
                 clock=lambda: TUESDAY_10)  # fmt: skip
-    lead = crm.lead_for(Visit("fuzz-lead", "rest", None, "de"))
-    handoffs = [waiting(desk, "fuzz-waiting"), waiting(desk, "fuzz-lead", lead.lead_id),
-                waiting(desk, "fuzz-claimed")]  # fmt: skip
+    lead = crm.lead_for(Visit(f"{prefix}-lead", "rest", None, "de"))
+    handoffs = [waiting(desk, f"{prefix}-waiting"), waiting(desk, f"{prefix}-lead", lead.lead_id),
+                waiting(desk, f"{prefix}-claimed")]  # fmt: skip
     desk.claim(handoffs[2], Actor("anna", "agent", "anna"))
     ctx = ConsoleContext(desk, StaffAuth(engine), crm, None, secure_cookies=False)
-    app = make_app(ctx, name=f"fuzz_console_{uuid.uuid4().hex[:8]}")
+    app = make_app(ctx, name=f"{prefix}_console_{uuid.uuid4().hex[:8]}")
     with served(app, free_port()) as base:
+        yield base, desk, handoffs
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    with seeded_console(tmp_path_factory.mktemp("fuzz_console"), "fuzz") as (base, desk, ids):
         # Logged in before any fuzzing: the random logins fill the rate limit of 127.0.0.1.
         spare = [logged_in(base, "tim") for _ in range(LOGOUTS)]
         admin, anna = logged_in(base, "admin"), logged_in(base, "anna")
-        yield Console(base, admin, anna, handoffs, desk, spare)
+        yield Console(base, admin, anna, ids, desk, spare)
 
 
 def resolved(node: Any) -> Any:

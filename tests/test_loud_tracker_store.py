@@ -117,6 +117,12 @@ def test_sql_tracker_store_on_postgresql_cut_and_restored(postgres_proxy) -> Non
         sql.engine.dispose()
 
 
+def erasable_domain() -> Domain:
+    return Domain.from_dict(
+        {"slots": {"erased": {"type": "bool", "mappings": [{"type": "custom"}]}}}
+    )
+
+
 def erased(tracker: DialogueStateTracker) -> DialogueStateTracker:
     """The tracker after the turn in which the visitor had everything erased."""
     tracker.update(SlotSet("erased", True))
@@ -124,9 +130,7 @@ def erased(tracker: DialogueStateTracker) -> DialogueStateTracker:
 
 
 def test_an_erased_conversation_is_deleted_instead_of_saved() -> None:
-    domain = Domain.from_dict(
-        {"slots": {"erased": {"type": "bool", "mappings": [{"type": "custom"}]}}}
-    )
+    domain = erasable_domain()
     memory = InMemoryTrackerStore(domain)
     store = LoudTrackerStore(memory)
 
@@ -142,9 +146,7 @@ def test_an_erased_conversation_is_deleted_instead_of_saved() -> None:
 
 
 def test_an_erased_conversation_leaves_rasas_sql_store_too() -> None:
-    domain = Domain.from_dict(
-        {"slots": {"erased": {"type": "bool", "mappings": [{"type": "custom"}]}}}
-    )
+    domain = erasable_domain()
     with postgres_database() as url:
         parsed = make_url(url)
         sql = SQLTrackerStore(domain, dialect="postgresql", host=parsed.host, port=parsed.port,

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import threading
 import time
 import uuid
@@ -36,7 +35,7 @@ from crm_adapter.store.engine import make_crm_engine
 from lotse.scaled_stack import ScaledStack, Services
 from lotse.settings import Settings
 from tests.conftest import IN_OFFICE_HOURS, set_clock
-from tests.private_services import PrivatePostgres, PrivateRedis
+from tests.private_services import PrivatePostgres, PrivateRedis, rabbitmq_reachable
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.model
@@ -69,14 +68,6 @@ class Scaled:
         return [json.loads(row)["text"] for row in rows]
 
 
-def _rabbitmq_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
-        return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
     from lotse.training import ensure_model
@@ -84,7 +75,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
     for reason in (PrivatePostgres.available(), PrivateRedis.available()):
         if reason:
             pytest.skip(f"the scaled-profile fault tests need it: {reason}")
-    if not _rabbitmq_reachable():
+    if not rabbitmq_reachable():
         pytest.skip("the scaled-profile fault tests need RabbitMQ on 127.0.0.1:5672")
     folder = tmp_path_factory.mktemp("scaled")
     clock = folder / "clock"
