@@ -460,8 +460,6 @@ def test_the_rest_channel_cleans_any_body(body):
     assert sender is None or SENDER.fullmatch(sender)
     text = channel._extract_message(request)
     assert text == EMPTY_MESSAGE_INTENT or 0 < len(text) <= MAX_TEXT_CHARS
-    name = channel._extract_input_channel(request)
-    assert name == "rest" or (name.isidentifier() and len(name) <= 32)
     metadata = channel.get_metadata(request)
     if metadata is not None:
         assert set(metadata) <= set(METADATA_KEYS)
@@ -639,7 +637,8 @@ def test_any_rest_request_is_answered_without_a_server_error(webhooks: Channels,
                           headers={"Content-Type": content_type}, timeout=30)  # fmt: skip
     assert reply.status_code < 500, (reply.status_code, reply.text[:300])
     for message in webhooks.received:
-        assert SENDER.fullmatch(message.sender_id)
+        assert SENDER.fullmatch(message.sender_id) and ":" not in message.sender_id
+        assert message.input_channel == "rest"
         assert message.text == EMPTY_MESSAGE_INTENT or 0 < len(message.text) <= MAX_TEXT_CHARS
 
 
@@ -736,3 +735,17 @@ def test_a_signed_slack_body_that_is_no_object_is_refused(webhooks: Channels):
         reply = requests.post(webhooks.url("slack"), data=body, headers=sign("slack", webhooks,
                               body), timeout=30)  # fmt: skip
         assert reply.status_code < 500, body
+
+
+def test_the_rest_channel_keeps_out_of_messenger_conversations(webhooks: Channels):
+    """`telegram:<chat id>` is guessable: the REST channel neither writes into nor reads
+    such a conversation; a message without a sender is refused too; the channel is rest."""
+    webhooks.received.clear()
+    for body, status in (({"sender": "telegram:4711", "message": "Hallo"}, 403),
+                         ({"sender": "twilio:whatsapp:+4915112345678", "message": "Hi"}, 403),
+                         ({"message": "Hallo"}, 400)):  # fmt: skip
+        assert requests.post(webhooks.url("rest"), json=body, timeout=30).status_code == status
+    assert webhooks.received == []
+    posing = {"sender": "web-1", "message": "Hallo", "input_channel": "telegram"}
+    assert requests.post(webhooks.url("rest"), json=posing, timeout=30).status_code == 200
+    assert [(m.sender_id, m.input_channel) for m in webhooks.received] == [("web-1", "rest")]

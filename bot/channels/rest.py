@@ -4,7 +4,11 @@ The request shape is Rasa's own (`{"sender", "message", "metadata"}`), so script
 load tests and the website widget speak plain Rasa REST. Before Rasa sees a message:
 the text is cleaned and bounded (`bot.text_input`), an empty or unreadable text
 becomes the `empty_message` intent, the sender id is bounded to safe characters, and
-only known metadata keys with short string values pass. Then both gates
+only known metadata keys with short string values pass. A message without a sender is
+refused (400; Rasa would file it under "default"), and so is a sender with a `:` (403):
+those are the messenger channels' conversations (`telegram:<chat id>`, guessable),
+which the REST channel must not write into or read. The channel is always `rest`
+(Rasa lets the body name another). Then both gates
 (`bot.channels.admission`) decide whether the bot may answer at all. A turn that fails
 (a store unreachable past its retries) answers 503, so a client knows to send the
 message again; a failed turn saves nothing to the conversation, so sending again does
@@ -34,6 +38,7 @@ MAX_METADATA_CHARS = 128
 MAX_SENDER_CHARS = 128
 _UNSAFE_SENDER = re.compile(r"[^A-Za-z0-9._:@-]")
 TURN_FAILED = "the assistant could not answer; please send the message again"
+MESSENGER_SENDER = "sender ids with ':' are the messenger channels' conversations"
 log = logging.getLogger(__name__)
 
 
@@ -82,12 +87,17 @@ class LotseRestInput(RestInput):
 
         @routes.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            sender = await self._extract_sender(request)
+            if sender is None:  # Rasa would put every such message in one conversation
+                return response.json({"error": "a sender id is required"}, status=400)
+            if ":" in sender:
+                return response.json({"error": MESSENGER_SENDER}, status=403)
             collector = CollectingOutputChannel()
             message = UserMessage(
                 self._extract_message(request),
                 collector,
-                await self._extract_sender(request),
-                input_channel=self._extract_input_channel(request),
+                sender,
+                input_channel=self.name(),
                 metadata=self.get_metadata(request),
             )
             try:
@@ -104,10 +114,6 @@ class LotseRestInput(RestInput):
 
     def _extract_message(self, req: Request) -> str:
         return to_rasa_text(_body(req).get("message"))
-
-    def _extract_input_channel(self, req: Request) -> str:
-        channel = _body(req).get("input_channel")
-        return channel[:32] if isinstance(channel, str) and channel.isidentifier() else self.name()
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         return clean_metadata(_body(request).get("metadata")) or None
