@@ -749,3 +749,13 @@ def test_the_rest_channel_keeps_out_of_messenger_conversations(webhooks: Channel
     posing = {"sender": "web-1", "message": "Hallo", "input_channel": "telegram"}
     assert requests.post(webhooks.url("rest"), json=posing, timeout=30).status_code == 200
     assert [(m.sender_id, m.input_channel) for m in webhooks.received] == [("web-1", "rest")]
+
+
+def test_a_rest_conversation_over_its_rate_gets_429(webhooks: Channels):
+    webhooks.received.clear()
+    body = {"sender": f"web-burst-{uuid.uuid4().hex[:6]}", "message": "Hallo"}
+    answers = [requests.post(webhooks.url("rest"), json=body, timeout=30) for _ in range(31)]
+    assert [a.status_code for a in answers[:30]] == [200] * 30
+    assert answers[30].status_code == 429 and int(answers[30].headers["Retry-After"]) >= 1
+    assert answers[30].json() == {"error": "too many messages, please wait a moment"}
+    assert len(webhooks.received) == 30

@@ -23,10 +23,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.channels.rest import clean_sender
+from lotse.rate_limit import Limit, TokenBucket, limit_from_env, parse_limit
 from lotse.settings import SettingsError
 from tests.concurrency import run_together
 from tests.fake_servers import FakeApiServer, QuietJsonHandler, ServedInThread
-from website.rate_limit import Limit, TokenBucket, limit_from_env, parse_limit
 from website.server import Guard, load_guard, make_server
 from website.visitor_ids import VisitorIds, load_visitor_key
 

@@ -40,9 +40,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.content import Content, load_content
 from handoff.wiring import desk
 from lotse import log_redaction
+from lotse.rate_limit import Limit, TokenBucket, limit_from_env, per_minute
 from lotse.settings import ROOT, SettingsError, load_settings
 from website.pages import find_route, render_page
-from website.rate_limit import Limit, TokenBucket, limit_from_env, per_minute
 from website.updates import FeedWatcher
 from website.visitor_ids import KEY_FILE_NAME, VisitorIds, load_visitor_key
 

@@ -1,13 +1,20 @@
-"""One way in for every channel: a message passes the turn gate and the ownership gate.
+"""One way in for every channel: a message passes the rate limit, the turn gate and the
+ownership gate.
 
-The turn gate (`bot.channels.turn_gate`) lets one turn per conversation run at a time
-within bounds; the ownership gate (`bot.channels.ownership_gate`) keeps a message for
-the staff console while a person has the conversation, so the bot stays silent there
-whichever channel the visitor writes on.
+The rate limit bounds each conversation's messages (LOTSE_RATE_CONVERSATION, default
+60 a minute with a burst of 30; "off" turns it off): one visitor, on any channel,
+cannot take the bot's time from the others. Over it, `TooManyMessages` is raised before
+anything runs: the REST channel answers 429 with Retry-After, a messenger's message is
+dropped (the platform has its answer; the log counts it). The turn gate
+(`bot.channels.turn_gate`) lets one turn per conversation run at a time within bounds;
+the ownership gate (`bot.channels.ownership_gate`) keeps a message for the staff
+console while a person has the conversation, so the bot stays silent there whichever
+channel the visitor writes on.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,16 +22,36 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.channels.ownership_gate import ownership_gate
 from bot.channels.turn_gate import TurnGate
+from lotse.rate_limit import TokenBucket, limit_from_env, per_minute
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
+CONVERSATION_LIMIT = per_minute(60, 30)
+
+
+class TooManyMessages(Exception):
+    """The conversation sent more than its rate allows; `wait` seconds until it may."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"too many messages; wait {wait:.1f} s")
+        self.wait = wait
+
+
+def conversation_limit() -> TokenBucket | None:
+    limit = limit_from_env(os.environ, "LOTSE_RATE_CONVERSATION", CONVERSATION_LIMIT)
+    return TokenBucket(limit) if limit is not None else None
 
 
 def admitting(gate: TurnGate, on_new_message: Handler) -> Handler:
-    """`on_new_message` behind both gates."""
+    """`on_new_message` behind the rate limit and both gates."""
+    limiter = conversation_limit()
 
     async def admit(message: UserMessage) -> Any:
-        async with gate.turn(message.sender_id or ""):
-            admission = await ownership_gate().admit(message.sender_id or "", message.text or "")
+        sender = message.sender_id or ""
+        wait = limiter.take(sender) if limiter is not None else 0.0
+        if wait:
+            raise TooManyMessages(wait)
+        async with gate.turn(sender):
+            admission = await ownership_gate().admit(sender, message.text or "")
             if not admission.to_bot:
                 return None  # kept for the person who has the conversation
             message.text = admission.text

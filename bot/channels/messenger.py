@@ -39,7 +39,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels import relay
 from bot.channels.address_book import AddressBook, conversation_id_for, shared_address_book
-from bot.channels.admission import Handler, admitting
+from bot.channels.admission import Handler, TooManyMessages, admitting
 from bot.channels.outlet import Outlet, Sender
 from bot.channels.rendering import LIMITS, Button, buttons_from, chosen_payload
 from bot.channels.turn_gate import TurnGate, configured_limit
@@ -173,6 +173,11 @@ class MessengerChannel:
             message.sender_id = conversation_id
             message.output_channel = MessengerOutput(outlet, book, conversation_id, address,
                                                      shown)  # fmt: skip
-            return await admit(message)
+            try:
+                return await admit(message)
+            except TooManyMessages:
+                log.warning("%s: a conversation over its rate limit; a message dropped",
+                            outlet.channel)  # fmt: skip
+                return None
 
         return handle

@@ -8,8 +8,9 @@ only known metadata keys with short string values pass. A message without a send
 refused (400; Rasa would file it under "default"), and so is a sender with a `:` (403):
 those are the messenger channels' conversations (`telegram:<chat id>`, guessable),
 which the REST channel must not write into or read. The channel is always `rest`
-(Rasa lets the body name another). Then both gates
-(`bot.channels.admission`) decide whether the bot may answer at all. A turn that fails
+(Rasa lets the body name another). Then the conversation's rate limit (429 with
+Retry-After over it) and both gates (`bot.channels.admission`) decide whether the bot
+may answer at all. A turn that fails
 (a store unreachable past its retries) answers 503, so a client knows to send the
 message again; a failed turn saves nothing to the conversation, so sending again does
 not repeat it there. The visitor's text is never logged. No streaming (`?stream=true`
@@ -19,6 +20,7 @@ is answered whole).
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,7 +31,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.admission import admitting
+from bot.channels.admission import TooManyMessages, admitting
 from bot.channels.turn_gate import TurnGate, configured_limit
 from bot.text_input import to_rasa_text
 
@@ -38,6 +40,7 @@ MAX_METADATA_CHARS = 128
 MAX_SENDER_CHARS = 128
 _UNSAFE_SENDER = re.compile(r"[^A-Za-z0-9._:@-]")
 TURN_FAILED = "the assistant could not answer; please send the message again"
+TOO_MANY = "too many messages, please wait a moment"
 MESSENGER_SENDER = "sender ids with ':' are the messenger channels' conversations"
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,9 @@ class LotseRestInput(RestInput):
             )
             try:
                 await handler(message)
+            except TooManyMessages as refused:
+                wait = str(max(1, math.ceil(refused.wait)))
+                return response.json({"error": TOO_MANY}, status=429, headers={"Retry-After": wait})
             except Exception as error:  # noqa: BLE001 - any failure of the turn
                 log.error("rest channel: a turn failed (%s); answered 503", type(error).__name__)
                 return response.json({"error": TURN_FAILED}, status=503)

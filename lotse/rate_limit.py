@@ -1,4 +1,4 @@
-"""Rate limits for the web chat: token buckets keyed by a string (a visitor id, an IP).
+"""Rate limits: token buckets keyed by a string (a visitor id, an IP, a conversation).
 
 A bucket holds up to `burst` tokens and gains `per_second` tokens a second; a request
 takes one or is refused with the seconds until one is back. Memory is bounded: a key
