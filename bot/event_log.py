@@ -17,7 +17,9 @@ value. Rows come from two sources, both idempotent through the table's unique ke
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,6 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -42,6 +45,20 @@ from crm_adapter.store.engine import writer
 from crm_adapter.store.migrate import migrate
 
 TRACKER_SOURCE = "tracker"
+SETTLED_SECONDS = 300.0
+# `summary` in SQL, for PostgreSQL when the event log and Rasa's `events` share a database.
+FILL_IN_DATABASE = text("""
+    INSERT INTO conversation_events (conversation_id, type_name, at, name, confidence, channel)
+    SELECT left(sender_id, 255), left(type_name, 32), timestamp,
+           left(coalesce(CASE WHEN type_name = 'user' THEN intent_name ELSE action_name END, ''),
+                128),
+           CASE WHEN type_name = 'user'
+                THEN (data::json -> 'parse_data' -> 'intent' ->> 'confidence')::float END,
+           left(data::json ->> 'input_channel', 32)
+    FROM events
+    WHERE id BETWEEN :first AND :last AND timestamp IS NOT NULL
+    ON CONFLICT DO NOTHING
+""")
 BATCH = 1000
 NAME_CHARS = 128
 metadata = MetaData()
@@ -72,6 +89,7 @@ tracker_events = Table(
     MetaData(),
     Column("id", Integer, primary_key=True),
     Column("sender_id", String(255)),
+    Column("timestamp", Float),
     Column("data", String),
 )
 
@@ -119,8 +137,15 @@ class EventLog:
         self._insert_ignoring_duplicates(rows)
         return len(rows)
 
-    def fill_from_tracker(self, tracker: Engine) -> int:
-        """Adds the tracker store's events after the cursor; returns how many were read."""
+    def fill_from_tracker(self, tracker: Engine, now: float | None = None) -> int:
+        """Adds the tracker store's events after the cursor; returns how many were read.
+
+        Rasa's ids come from a sequence, so a row may become visible after rows with
+        higher ids (its turn committed later). The cursor therefore moves only over rows
+        older than SETTLED_SECONDS, far longer than a turn can hold its transaction
+        (the conversation lock lives 60 s): newer rows are added now and read again
+        next time (adding them twice does nothing)."""
+        settled_before = (time.time() if now is None else now) - SETTLED_SECONDS
         with self.engine.connect() as connection:
             cursor = connection.execute(
                 select(cursors.c.last_id).where(cursors.c.source == TRACKER_SOURCE)
@@ -130,18 +155,45 @@ class EventLog:
         while True:
             with tracker.connect() as connection:
                 batch = connection.execute(
-                    select(tracker_events.c.id, tracker_events.c.sender_id, tracker_events.c.data)
+                    select(tracker_events.c.id, tracker_events.c.timestamp)
                     .where(tracker_events.c.id > last)
                     .order_by(tracker_events.c.id)
                     .limit(BATCH)
                 ).all()
             if not batch:
                 return read
-            rows = [row for r in batch if (row := summary(_loads(r.data), r.sender_id)) is not None]
-            self._insert_ignoring_duplicates(rows)
-            last = batch[-1].id
-            self._move_cursor(last)
+            self._add(tracker, batch[0].id, batch[-1].id)
             read += len(batch)
+            settled = [row.id for row in itertools.takewhile(
+                lambda row: (row.timestamp or 0) < settled_before, batch)]  # fmt: skip
+            if settled:
+                self._move_cursor(settled[-1])
+            if len(settled) < len(batch):
+                return read
+            last = batch[-1].id
+
+    def _add(self, tracker: Engine, first: int, last: int) -> None:
+        """Adds the tracker's events with ids first..last: inside PostgreSQL when both
+        tables are in one database (no event crosses to Python), else row by row."""
+        if self._shares_database(tracker):
+            with writer(self.engine).begin() as connection:
+                connection.execute(FILL_IN_DATABASE, {"first": first, "last": last})
+            return
+        with tracker.connect() as connection:
+            rows = connection.execute(
+                select(tracker_events.c.sender_id, tracker_events.c.data).where(
+                    tracker_events.c.id.between(first, last)
+                )
+            ).all()
+        self._insert_ignoring_duplicates(
+            [row for r in rows if (row := summary(_loads(r.data), r.sender_id)) is not None]
+        )
+
+    def _shares_database(self, tracker: Engine) -> bool:
+        if self.engine.dialect.name != "postgresql" or tracker.dialect.name != "postgresql":
+            return False
+        where = ("host", "port", "database", "username")
+        return all(getattr(tracker.url, k) == getattr(self.engine.url, k) for k in where)
 
     def _move_cursor(self, last_id: int) -> None:
         with writer(self.engine).begin() as connection:

@@ -33,7 +33,7 @@ from lotse.settings import load_settings
 
 BATCH = 200
 BATCH_WAIT_SECONDS = 0.5
-FILL_SECONDS = 30.0  # LOTSE_EVENT_FILL_SECONDS
+FILL_SECONDS = 120.0  # LOTSE_EVENT_FILL_SECONDS
 RETRY_SECONDS = 2.0
 log = logging.getLogger(__name__)
 

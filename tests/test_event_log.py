@@ -9,6 +9,7 @@ every event. Nothing of a text or a slot value goes into the log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
-from bot.event_log import EventLog, summary
+from bot.event_log import SETTLED_SECONDS, EventLog, summary
 from bot.sql_transcripts import SqlTranscripts
 from crm_adapter.store import make_crm_engine, migrate
 from tests.private_services import rabbitmq_reachable
@@ -70,23 +71,47 @@ def test_a_summary_keeps_kind_name_confidence_channel_and_no_text() -> None:
     )
 
 
-def test_the_log_fills_from_the_tracker_store_once(pg: str) -> None:
+@pytest.mark.parametrize("where", ["same database", "another database"])
+def test_the_log_fills_from_the_tracker_store_once(pg: str, where: str) -> None:
+    """In one database the rows are made inside PostgreSQL, across two in Python: the
+    same rows either way."""
+    store = tracker_store(pg)
+    with contextlib.ExitStack() as stack:
+        log_url = pg if where == "same database" else stack.enter_context(postgres_database())
+        migrate(log_url)
+        event_log = EventLog(make_crm_engine(log_url))
+        assert event_log._shares_database(store.engine) == (where == "same database")
+        asyncio.run(store.save(conversation("web-1")))
+        published = [{"sender_id": "web-1", **e.as_dict()} for e in conversation("web-1").events]
+        event_log.record(published[:2])  # what the broker delivered
+        assert event_log.fill_from_tracker(store.engine) == 5
+        assert event_log.fill_from_tracker(store.engine) == 0  # the cursor moved on
+        rows = event_log.events_of("web-1")
+        assert [(r["type_name"], r["name"], r["confidence"], r["channel"]) for r in rows] == [
+            ("action", "action_listen", None, None),
+            ("user", "faq_press_price", 0.93, "rest"), ("slot", "email", None, None),
+            ("action", "utter_faq_press_price", None, None), ("bot", "", None, None),
+        ]  # fmt: skip
+        assert "anna" not in json.dumps(rows) and "P400" not in json.dumps(rows)
+        event_log.rename("web-1", "erased:1")
+        assert event_log.events_of("web-1") == [] and len(event_log.events_of("erased:1")) == 5
+        assert event_log.delete_before(3.5) == 3 and len(event_log.events_of("erased:1")) == 2
+        event_log.engine.dispose()
+    store.engine.dispose()
+
+
+def test_the_cursor_passes_only_settled_events(pg: str) -> None:
+    """A turn still open may commit rows with lower ids later: recent rows are added but
+    read again next time, until they are older than SETTLED_SECONDS."""
     store = tracker_store(pg)
     event_log = EventLog(make_crm_engine(pg))
-    asyncio.run(store.save(conversation("web-1")))
-    published = [{"sender_id": "web-1", **e.as_dict()} for e in conversation("web-1").events]
-    event_log.record(published[:2])  # what the broker delivered
-    assert event_log.fill_from_tracker(store.engine) == 5
-    assert event_log.fill_from_tracker(store.engine) == 0  # the cursor moved on
-    rows = event_log.events_of("web-1")
-    assert [(r["type_name"], r["name"]) for r in rows] == [
-        ("action", "action_listen"), ("user", "faq_press_price"), ("slot", "email"),
-        ("action", "utter_faq_press_price"), ("bot", ""),
-    ]  # fmt: skip
-    assert "anna" not in json.dumps(rows) and "P400" not in json.dumps(rows)
-    event_log.rename("web-1", "erased:1")
-    assert event_log.events_of("web-1") == [] and len(event_log.events_of("erased:1")) == 5
-    assert event_log.delete_before(3.5) == 3 and len(event_log.events_of("erased:1")) == 2
+    asyncio.run(store.save(conversation("web-1")))  # timestamps 1.0 to 5.0
+    now = 4.0 + SETTLED_SECONDS
+    assert event_log.fill_from_tracker(store.engine, now=now) == 5
+    assert event_log.fill_from_tracker(store.engine, now=now) == 2  # 4.0 and 5.0 again
+    assert len(event_log.events_of("web-1")) == 5  # added once
+    assert event_log.fill_from_tracker(store.engine, now=now + 10) == 2
+    assert event_log.fill_from_tracker(store.engine, now=now + 10) == 0
     store.engine.dispose()
 
 
