@@ -195,25 +195,25 @@ def test_both_replicas_continue_one_conversation(scaled: Scaled) -> None:
 
 
 def run_visitors(scaled: Scaled, count: int, fault: Callable[[], None]) -> list[tuple[str, str]]:
-    """`count` visitors qualify at once through the balancer; when a quarter of their
+    """`count` visitors qualify at once through the balancer; when an eighth of their
     messages are answered, `fault` runs; it must be over before the last one is."""
     visitors = [(f"load-{uuid.uuid4().hex[:8]}", f"v{uuid.uuid4().hex[:6]}@metallbau.example")
                 for _ in range(count)]  # fmt: skip
     total = count * len(qualification(""))
     progress = {"answered": 0}
     lock = threading.Lock()
-    quarter = threading.Event()
+    begun = threading.Event()
 
     def answered() -> None:
         with lock:
             progress["answered"] += 1
-            if progress["answered"] >= total // 4:
-                quarter.set()
+            if progress["answered"] >= total // 8:
+                begun.set()
 
     with ThreadPoolExecutor(count) as pool:
         done = [pool.submit(converse, lambda i: scaled.settings.rasa_url, qualification(email), s,
                             answered) for s, email in visitors]  # fmt: skip
-        assert quarter.wait(120)
+        assert begun.wait(120)
         fault()
         with lock:
             assert progress["answered"] < total, "the load ended before the fault did"
@@ -274,7 +274,10 @@ def test_action_server_restarted_under_load(scaled: Scaled) -> None:
         actions["actions-1"].send_signal(signal.SIGKILL)
         actions["actions-1"].wait()
 
-    visitors = run_visitors(scaled, 6, outage(kill, lambda: scaled.stack.start_one("actions-1")))
+    # Requests go on to the other action server at once: more visitors keep the load
+    # going until the killed one is back.
+    restart = outage(kill, lambda: scaled.stack.start_one("actions-1"), seconds=1.5)
+    visitors = run_visitors(scaled, 10, restart)
     assert_all_intact(scaled, visitors)
     _wait_healthy(f"http://127.0.0.1:{scaled.settings.action_port + 1}/health")
 
