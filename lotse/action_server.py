@@ -11,10 +11,12 @@ a wrong one. The Rasa servers send it (endpoints.yml, `action_endpoint.headers`)
 Every action call has an upper bound on its time, LOTSE_ACTION_TIME_LIMIT seconds
 (default 10): Rasa holds the conversation's lock while it waits (60 s in Redis, Rasa's
 own wait for an action server is 300 s), and no action of Lotse's needs more than a
-database round trip (CRM calls go through the outbox). Calls run on a small thread pool,
-each on an event loop of its own, so an action stuck in blocking I/O neither stalls the
-other conversations' actions nor holds its turn past the bound: Rasa gets 504 and the
-turn ends without the action's events.
+database round trip (CRM calls go through the outbox). Calls run on a pool of
+ACTION_THREADS threads, each on an event loop of its own, so an action stuck in
+blocking I/O does not hold its turn past the bound: Rasa gets 504 and the turn fails
+without the action's events (`bot/loud_actions.py`). A call that waited for a thread
+past the bound is never run (its turn has failed and will be sent again); one already
+running cannot be stopped and keeps its thread until it returns.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import asyncio
 import hmac
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -41,7 +44,7 @@ SECRET_HEADER = "X-Lotse-Action-Secret"
 ACTIONS = "bot.actions"
 TIME_LIMIT_VARIABLE = "LOTSE_ACTION_TIME_LIMIT"
 DEFAULT_TIME_LIMIT_SECONDS = 10.0
-ACTION_THREADS = 4
+ACTION_THREADS = 8
 log = logging.getLogger(__name__)
 
 
@@ -67,12 +70,18 @@ def bound(app: Sanic, executor_type: type[ActionExecutor], limit: float) -> None
     unbounded = executor_type.run
     pool = ThreadPoolExecutor(max_workers=ACTION_THREADS, thread_name_prefix="action")
 
+    def in_thread(action_call: dict[str, Any], self: ActionExecutor, deadline: float) -> Any:
+        if time.monotonic() > deadline:  # waited for a thread past the limit: Rasa has
+            return None  # failed the turn already, and the visitor sends it again
+        return asyncio.run(unbounded(self, action_call))
+
     async def run(self: ActionExecutor, action_call: dict[str, Any]) -> dict[str, Any] | None:
+        deadline = time.monotonic() + limit
         call = asyncio.get_running_loop().run_in_executor(
-            pool, lambda: asyncio.run(unbounded(self, action_call))
+            pool, in_thread, action_call, self, deadline
         )
         try:
-            return await asyncio.wait_for(asyncio.shield(call), limit)
+            return await asyncio.wait_for(call, limit)  # cancels a call still waiting
         except asyncio.TimeoutError:
             name = str(action_call.get("next_action"))[:64]
             log.error("action server: %s ran longer than %.0f s; its turn ends", name, limit)

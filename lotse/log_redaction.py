@@ -7,8 +7,9 @@ guard catches what a library might log anyway (a driver's error quoting a value,
 URL with a WhatsApp conversation id, Rasa's Pika broker logging each event it failed
 to publish): `install()` makes every log record of the process, whatever logger and
 handler, carry its message with email addresses, E.164 numbers (`+4915112345678`,
-also after `whatsapp:`) and the texts inside serialised events (`"text": "..."`,
-`text='...'`) replaced, before any handler formats it. Names and free text elsewhere
+also after `whatsapp:`), texts in serialised data (`"text": "..."`, `'text': '...'`,
+`text='...'`) and whole serialised events (`rasa_event=...`, with slot values,
+entities and metadata) replaced, before any handler formats it. Names and free text elsewhere
 cannot be recognised by a pattern: for them the rule above and the test are the
 guard. Installed by every process `lotse run` starts.
 """
@@ -28,11 +29,16 @@ _PATTERNS = (
 # Pika broker logs every event it failed to publish): JSON `"text": "..."` and
 # key-value `text='...'`.
 _TEXT_FIELDS = re.compile(
-    r"""((?:"(?:text|message)"\s*:\s*)|(?:\b(?:text|message)=))("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+    r"""((?:["'](?:text|message)["']\s*:\s*)|(?:\b(?:text|message)=))("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
 )
+# A whole serialised event (Rasa's Pika broker logs each event it failed to publish, as
+# JSON or as a Python dict): slot values, entities and metadata are personal too, so
+# everything from the event on is withheld.
+_WHOLE_EVENT = re.compile(r"""(["']?rasa_event["']?\s*[:=]\s*).*""", re.DOTALL)
 
 
 def redacted(text: str) -> str:
+    text = _WHOLE_EVENT.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _TEXT_FIELDS.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
     for pattern in _PATTERNS:
         text = pattern.sub(REDACTED, text)

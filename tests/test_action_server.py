@@ -110,3 +110,26 @@ def test_the_time_limit_is_read_and_checked() -> None:
     for wrong in ("0", "-1", "60", "soon"):
         with pytest.raises(SettingsError, match="LOTSE_ACTION_TIME_LIMIT"):
             time_limit({"LOTSE_ACTION_TIME_LIMIT": wrong})
+
+
+def test_a_call_that_waited_past_the_limit_for_a_thread_never_runs() -> None:
+    ran: list[str] = []
+
+    class Recording(ActionExecutor):
+        async def run(self, action_call: dict) -> dict:
+            time.sleep(action_call["sleep"])
+            ran.append(action_call["next_action"])
+            return {"events": []}
+
+    bound(Sanic(f"queued{os.getpid()}"), Recording, limit=0.5)
+    executor = Recording()
+
+    async def crowd() -> list:
+        stuck = [executor.run({"next_action": f"stuck{n}", "sleep": 1.5}) for n in range(8)]
+        queued = executor.run({"next_action": "queued", "sleep": 0})
+        return await asyncio.gather(*stuck, queued, return_exceptions=True)
+
+    outcomes = asyncio.run(crowd())
+    assert all(isinstance(o, ActionTookTooLong) for o in outcomes)
+    time.sleep(2)  # the stuck ones finish; the queued one must not run after its turn failed
+    assert "queued" not in ran and len(ran) == 8

@@ -37,11 +37,26 @@ def test_ordinary_lines_are_left_alone() -> None:
 
 
 def test_texts_of_serialised_events_are_redacted() -> None:
-    pika = ('{"event_info": "Logging a reduced version of the failed Pika event", "rasa_event": '
-            '{"sender_id": "web-1", "event": "user", "text": "Wir \\"Müller\\" aus Bielefeld", '
-            '"input_channel": "rest"}}')  # fmt: skip
-    line = redacted(pika)
+    serialised = ('{"info": "a message", "event": '
+                  '{"sender_id": "web-1", "event": "user", '
+                  '"text": "Wir \\"Müller\\" aus Bielefeld", "input_channel": "rest"}}')  # fmt: skip
+    line = redacted(serialised)
     assert "Müller" not in line and "Bielefeld" not in line
     assert '"text": "[redacted]"' in line and '"sender_id": "web-1"' in line
     assert "Bielefeld" not in redacted("rest.message.received.failure text='Hallo aus Bielefeld'")
     assert redacted("3 texts, message 42 sent") == "3 texts, message 42 sent"
+
+
+def test_a_failed_broker_event_is_withheld_whole_in_either_rendering() -> None:
+    """Rasa's Pika broker logs the event it failed to publish, as JSON (to a file) or
+    as a Python dict (on a terminal): slot values and metadata are personal too."""
+    as_json = ('{"event": "pika.events.publish.failed", "rasa_event": {"event": "slot", '
+               '"name": "company", "value": "Walzwerk Süd AG", "metadata": {"profile_name": '
+               '"Eva Berg"}}}')  # fmt: skip
+    as_dict = ("pika.events.publish.failed rasa_event={'event': 'user', 'text': "
+               "'Ich heiße Eva Berg', 'metadata': {}}")  # fmt: skip
+    for line in (as_json, as_dict):
+        shown = redacted(line)
+        assert "Walzwerk" not in shown and "Eva" not in shown and "[redacted]" in shown
+        assert "pika.events.publish.failed" in shown
+    assert "Eva" not in redacted("{'sender_id': 'web-1', 'text': 'Eva Berg hier'}")
