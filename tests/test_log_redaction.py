@@ -39,7 +39,8 @@ def test_ordinary_lines_are_left_alone() -> None:
 def test_texts_of_serialised_events_are_redacted() -> None:
     serialised = ('{"info": "a message", "event": '
                   '{"sender_id": "web-1", "event": "user", '
-                  '"text": "Wir \\"Müller\\" aus Bielefeld", "input_channel": "rest"}}')  # fmt: skip
+                  '"text": "Wir \\"Müller\\" aus Bielefeld", '
+                  '"input_channel": "rest"}}')  # fmt: skip
     line = redacted(serialised)
     assert "Müller" not in line and "Bielefeld" not in line
     assert '"text": "[redacted]"' in line and '"sender_id": "web-1"' in line
