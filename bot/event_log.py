@@ -103,7 +103,9 @@ def summary(event: Mapping[str, Any], conversation_id: str | None = None) -> dic
         return None
     if not isinstance(kind, str):
         return None
-    intent = (event.get("parse_data") or {}).get("intent") or {}
+    parse_data = event.get("parse_data")
+    intent = parse_data.get("intent") if isinstance(parse_data, dict) else None
+    intent = intent if isinstance(intent, dict) else {}
     name = intent.get("name") if kind == "user" else event.get("name")
     confidence = intent.get("confidence") if kind == "user" else None
     channel = event.get("input_channel")

@@ -35,8 +35,6 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import RedisError
 
-RELEASE_ATTEMPTS = 3
-RELEASE_PAUSE_SECONDS = 0.2
 log = logging.getLogger(__name__)
 
 # The lock's JSON: {"conversation_id": id, "tickets": ["{\"number\": n, \"expires\": t}", ...]}
@@ -130,18 +128,14 @@ class AtomicRedisLockStore(RedisLockStore):
         """Finishes the ticket; the lock goes with its last ticket, in the same step.
 
         Runs after the turn was saved, so a failure here must not fail the turn (the
-        visitor would send again a message that was answered): it is tried
-        RELEASE_ATTEMPTS times, then left to expire with its lifetime."""
-        for attempt in range(1, RELEASE_ATTEMPTS + 1):
-            try:
-                self.finish_serving(conversation_id, ticket_number)
-                return
-            except RedisError as error:
-                if attempt == RELEASE_ATTEMPTS:
-                    log.warning("lock store: a ticket could not be released (%s); it expires "
-                                "with its lifetime", type(error).__name__)  # fmt: skip
-                    return
-                time.sleep(RELEASE_PAUSE_SECONDS)
+        visitor would send again a message that was answered), and Rasa calls it on
+        the event loop: one attempt, then the ticket is left to expire with its
+        lifetime."""
+        try:
+            self.finish_serving(conversation_id, ticket_number)
+        except RedisError as error:
+            log.warning("lock store: a ticket could not be released (%s); it expires with "
+                        "its lifetime", type(error).__name__)  # fmt: skip
 
     def update_lock(self, conversation_id: str) -> None:
         self._prune(keys=[self._key(conversation_id)], args=[conversation_id, time.time()])

@@ -9,8 +9,9 @@ would be lost while the visitor saw a normal reply.
 `install()` (called where Lotse starts the Rasa server, `lotse/rasa_server.py`) makes a
 failed custom action raise `ActionFailed` out of the turn instead: nothing of the turn
 is saved (Rasa saves a conversation at the end of its turn), the REST channel answers
-503 and the widget offers to send again (`bot/channels/rest.py`), and the message, sent
-again, runs the whole turn anew. Rasa's own actions are left as they are.
+503 and the widget shows its "try again" line (`bot/channels/rest.py`), a messenger
+visitor is asked to send the message again, and the message, sent again, runs the
+whole turn anew. Rasa's own actions are left as they are.
 """
 
 from __future__ import annotations

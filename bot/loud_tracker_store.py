@@ -10,9 +10,10 @@ happen with one line in the log.
 `lotse/rasa_server.py`): each call is tried ATTEMPTS times with a short pause (a
 database restart or a dropped pooled connection is usually over by then; SQLAlchemy
 replaces a connection that failed), then `TrackerStoreUnavailable` is raised. The
-turn fails: the website widget shows its "try again" message and the visitor's text
-is still in the box, messenger platforms get an error answer and send the update
-again, and the log says which store failed (without the conversation's content).
+turn fails: the REST channel answers 503 and the website widget shows its "try again"
+line (the visitor sends the message again), a messenger visitor is asked to send the
+message again (`bot/channels/messenger.py`), and the log says which store failed
+(without the conversation's content).
 
 A turn in which the visitor had everything about them erased (the `erased` slot, set
 by `action_erase_everything`) deletes the conversation instead of saving it: the

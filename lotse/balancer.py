@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from lotse import log_redaction
 
@@ -88,10 +89,10 @@ def make_app(backends: Backends) -> web.Application:
         headers = _forwarded_headers(request.headers)
         for url in backends.order():
             try:
+                target = URL(url + request.raw_path, encoded=True)  # as the client wrote it
                 async with session["client"].request(
-                    request.method, url + request.path_qs, headers=headers, data=body,
-                    allow_redirects=False,
-                ) as upstream:  # fmt: skip
+                    request.method, target, headers=headers, data=body, allow_redirects=False
+                ) as upstream:
                     payload = await upstream.read()
                     backends.answered(url)
                     return web.Response(

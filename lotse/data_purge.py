@@ -59,7 +59,7 @@ class DataPurge:
         texts = self.stores.texts
         for conversation_id in old:
             if texts is not None:
-                del texts[conversation_id]
+                texts.pop(conversation_id, None)  # gone since it was listed: fine
         messages = self.stores.handoffs.delete_messages_before(cutoff)
         events = self.stores.events.delete_before(cutoff.timestamp())
         return Purged(counts, len(old), messages, events)

@@ -20,10 +20,11 @@ import logging
 import os
 import signal
 from typing import Any
+from urllib.parse import quote
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from bot.event_log import EventLog
 from crm_adapter.store.engine import make_crm_engine
@@ -68,9 +69,11 @@ class Consumer:
             while not self.stopping.is_set():
                 try:
                     await self._consume()
-                except (aio_pika.exceptions.AMQPError, OSError) as error:
+                except Exception as error:  # noqa: BLE001 - never end: reconnect and go on
+                    # RabbitMQ gone, a channel closed under a pending ack (a RuntimeError
+                    # in aiormq): unacknowledged messages come again on the new channel.
                     log.warning(
-                        "event consumer: RabbitMQ unavailable (%s); retrying", type(error).__name__
+                        "event consumer: consuming stopped (%s); reconnecting", type(error).__name__
                     )
                     await asyncio.sleep(RETRY_SECONDS)
         finally:
@@ -112,6 +115,9 @@ class Consumer:
         events = [event for message in batch if (event := decode(message)) is not None]
         try:
             await asyncio.to_thread(self.event_log.record, events)
+        except (DataError, IntegrityError):  # one bad event must not hold back the rest
+            dropped = await asyncio.to_thread(self._record_one_by_one, events)
+            log.warning("event consumer: %d unreadable event(s) dropped", dropped)
         except SQLAlchemyError as error:
             log.warning(
                 "event consumer: database unavailable (%s); events stay queued",
@@ -124,6 +130,15 @@ class Consumer:
         for message in batch:
             await message.ack()
 
+    def _record_one_by_one(self, events: list[dict[str, Any]]) -> int:
+        dropped = 0
+        for event in events:
+            try:
+                self.event_log.record([event])
+            except (DataError, IntegrityError):
+                dropped += 1
+        return dropped
+
     async def _fill_periodically(self) -> None:
         while self.tracker is not None:
             try:
@@ -132,15 +147,18 @@ class Consumer:
                     log.info("event consumer: read %d events from the tracker store", filled)
             except SQLAlchemyError as error:  # also: Rasa has not made its table yet
                 log.debug("event consumer: tracker store unavailable (%s)", type(error).__name__)
+            except Exception as error:  # noqa: BLE001 - the fill goes on at the next round
+                log.error("event consumer: filling from the tracker failed (%s)",
+                          type(error).__name__)  # fmt: skip
             await asyncio.sleep(self.fill_seconds)
 
 
 def amqp_url(services: Services) -> str:
     v = services.values
-    return (
-        f"amqp://{v['LOTSE_RABBITMQ_USER']}:{v['LOTSE_RABBITMQ_PASSWORD']}"
-        f"@{v['LOTSE_RABBITMQ_HOST']}:{v['LOTSE_RABBITMQ_PORT']}/"
+    user, password = (
+        quote(v[k], safe="") for k in ("LOTSE_RABBITMQ_USER", "LOTSE_RABBITMQ_PASSWORD")
     )
+    return f"amqp://{user}:{password}@{v['LOTSE_RABBITMQ_HOST']}:{v['LOTSE_RABBITMQ_PORT']}/"
 
 
 def main() -> None:

@@ -70,12 +70,19 @@ def _nobody() -> int:
 
 def _purge(purge: DataPurge, args: argparse.Namespace) -> int:
     while True:
-        done = purge.run(datetime.now(timezone.utc), dry_run=args.dry_run)
-        verb = "due" if args.dry_run else "purged"
-        leads = ", ".join(f"{n} {reason}" for reason, n in sorted(done.leads.items())) or "0"
-        print(f"{verb}: leads {leads}; transcripts {done.transcripts}; "
-              f"handoff messages {done.handoff_messages}; "
-              f"conversation events {done.conversation_events}", flush=True)  # fmt: skip
+        try:
+            done = purge.run(datetime.now(timezone.utc), dry_run=args.dry_run)
+        except Exception as error:  # noqa: BLE001 - a daily job: try again at the next round
+            if not args.every:
+                raise
+            print(f"lotse privacy purge: failed ({type(error).__name__}); next round in "
+                  f"{args.every} s", file=sys.stderr, flush=True)  # fmt: skip
+        else:
+            verb = "due" if args.dry_run else "purged"
+            leads = ", ".join(f"{n} {reason}" for reason, n in sorted(done.leads.items())) or "0"
+            print(f"{verb}: leads {leads}; transcripts {done.transcripts}; "
+                  f"handoff messages {done.handoff_messages}; "
+                  f"conversation events {done.conversation_events}", flush=True)  # fmt: skip
         if not args.every:
             return 0
         time.sleep(args.every)

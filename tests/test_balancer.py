@@ -36,6 +36,7 @@ class Named(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(reply)))
         self.send_header("X-Seen-Auth", self.headers.get("Authorization", ""))
+        self.send_header("X-Seen-Path", self.path)
         self.end_headers()
         self.wfile.write(reply)
 
@@ -81,6 +82,12 @@ def test_requests_take_turns_with_body_and_headers(balanced) -> None:
                              headers={"Authorization": "Bearer t"}) for _ in range(4)]  # fmt: skip
     assert sorted(a.text for a in answers) == ["a:hallo", "a:hallo", "b:hallo", "b:hallo"]
     assert all(a.headers["X-Seen-Auth"] == "Bearer t" for a in answers)
+
+
+def test_the_path_goes_on_as_the_client_wrote_it(balanced) -> None:
+    url, _a, _b = balanced
+    answer = requests.get(f"{url}/conversations/twilio%3Awhatsapp%2F1/tracker?x=%2F", timeout=5)
+    assert answer.headers["X-Seen-Path"] == "/conversations/twilio%3Awhatsapp%2F1/tracker?x=%2F"
 
 
 def test_a_stopped_backend_is_skipped_without_an_error(balanced) -> None:

@@ -187,3 +187,11 @@ def test_the_privacy_commands_read_transcripts_from_the_sql_tracker_store(pg: st
         ("person", PERSONAL), ("bot", "Die P400 ab 140.000 EUR")]  # fmt: skip
     stores.engine.dispose()
     store.engine.dispose()
+
+
+def test_odd_events_are_summarised_or_skipped_never_raised() -> None:
+    for odd in ({"sender_id": "w", "event": "user", "timestamp": 1, "parse_data": []},
+                {"sender_id": "w", "event": "user", "timestamp": 1, "parse_data": {"intent": 5}},
+                {"sender_id": 3, "event": "user", "timestamp": 1}, {}):  # fmt: skip
+        row = summary(odd)
+        assert row is None or (row["name"] == "" and row["confidence"] is None)

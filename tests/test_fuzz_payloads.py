@@ -53,7 +53,7 @@ from bot.channels.authenticity import twilio_signature
 from bot.channels.botframework import OPENID_URL_VARIABLE, LotseBotFrameworkInput
 from bot.channels.facebook import API_URL_VARIABLE as FACEBOOK_API
 from bot.channels.facebook import LotseFacebookInput
-from bot.channels.messenger import MAX_PROFILE_NAME_CHARS
+from bot.channels.messenger import MAX_PROFILE_NAME_CHARS, SEND_AGAIN
 from bot.channels.rest import MAX_METADATA_CHARS, METADATA_KEYS, LotseRestInput
 from bot.channels.slack import API_URL_VARIABLE as SLACK_API
 from bot.channels.slack import LotseSlackInput
@@ -514,6 +514,8 @@ def channels() -> Iterator[Channels]:
         received: list[UserMessage] = []
 
         async def handle_message(message: UserMessage) -> None:
+            if message.text == FAILING_TURN:
+                raise RuntimeError("the tracker store failed")
             received.append(message)
 
         app = Sanic(f"fuzz_channels_{uuid.uuid4().hex[:8]}")
@@ -536,6 +538,7 @@ def webhooks(channels: Channels, monkeypatch: pytest.MonkeyPatch) -> Channels:
 
 
 MESSENGERS = ("telegram", "facebook", "twilio", "slack", "botframework")
+FAILING_TURN = "Diese Nachricht scheitert"  # the fake bot fails its turn
 SIGNATURE_HEADERS = {"telegram": "X-Telegram-Bot-Api-Secret-Token",
                      "facebook": "X-Hub-Signature-256", "twilio": "X-Twilio-Signature",
                      "slack": "X-Slack-Signature", "botframework": "Authorization"}  # fmt: skip
@@ -759,3 +762,19 @@ def test_a_rest_conversation_over_its_rate_gets_429(webhooks: Channels):
     assert answers[30].status_code == 429 and int(answers[30].headers["Retry-After"]) >= 1
     assert answers[30].json() == {"error": "too many messages, please wait a moment"}
     assert len(webhooks.received) == 30
+
+
+@pytest.mark.parametrize("channel", ["telegram", "facebook", "twilio"])
+def test_a_messenger_visitor_whose_turn_failed_is_asked_to_send_again(webhooks, channel):
+    """Rasa's connectors answer the platform 200 after a failed turn, so it never sends
+    the update again: the visitor is asked to."""
+    sender = "+4915112345678" if channel == "twilio" else "U12345"
+    body, headers = signed_request(channel, webhooks, FAILING_TURN, "Anna Muster", sender)
+    reply = requests.post(webhooks.url(channel), data=body, headers=headers, timeout=30)
+    assert reply.status_code in (200, 204)
+    deadline = time.monotonic() + 10
+    asked = []
+    while not asked and time.monotonic() < deadline:
+        asked = [s for s in webhooks.fake.sent if s.platform == channel and s.text == SEND_AGAIN]
+        time.sleep(0.05)
+    assert asked

@@ -15,6 +15,12 @@ from website.pages import ROUTES, find_route, render_page
 from website.server import Guard, make_server
 from website.visitor_ids import VisitorIds
 
+# What Lotse's REST channel answers when it must refuse: passed on to the widget as is.
+REFUSALS = {
+    "too fast": (429, {"error": "too many messages, please wait a moment"}),
+    "store down": (503, {"error": "the assistant could not answer; please send the message again"}),
+}
+
 
 class FakeRasa(BaseHTTPRequestHandler):
     received: list[dict] = []
@@ -25,8 +31,13 @@ class FakeRasa(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         FakeRasa.received.append(body)
-        payload = json.dumps([{"recipient_id": body["sender"], "text": "Hallo!"}]).encode()
-        self.send_response(200)
+        status, answer = REFUSALS.get(body.get("message"), (200, None))
+        if answer is None:
+            answer = [{"recipient_id": body["sender"], "text": "Hallo!"}]
+        payload = json.dumps(answer).encode()
+        self.send_response(status)
+        if status == 429:
+            self.send_header("Retry-After", "7")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -103,3 +114,11 @@ def test_rasa_down_gives_502_not_a_crash():
         assert reply.json() == {"error": "the assistant is not reachable"}
     finally:
         web.shutdown()
+
+
+def test_rasas_refusals_reach_the_widget_as_they_are(site):
+    for message, (status, answer) in REFUSALS.items():
+        reply = requests.post(f"{site}/api/chat", timeout=10,
+                              json={"sender": visitor_id(site), "message": message})  # fmt: skip
+        assert (reply.status_code, reply.json()) == (status, answer)
+        assert reply.headers.get("Retry-After") == ("7" if status == 429 else None)

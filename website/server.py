@@ -335,6 +335,14 @@ class SiteHandler(BaseHTTPRequestHandler):
             reply = rasa_session().post(
                 f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=RASA_TIMEOUT_SECONDS
             )
+            if reply.status_code in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
+                # Rasa's "wait a moment" and "send it again" reach the widget as they are.
+                wait = (
+                    {"Retry-After": reply.headers["Retry-After"]}
+                    if "Retry-After" in reply.headers
+                    else {}
+                )
+                return self._json(reply.status_code, reply.json(), wait)
             reply.raise_for_status()
             self._json(HTTPStatus.OK, reply.json())
         except (requests.RequestException, ValueError):

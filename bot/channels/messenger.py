@@ -27,6 +27,7 @@ A Lotse messenger channel (`bot.channels.telegram`, `.facebook`, `.twilio`, `.sl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -47,6 +48,12 @@ from bot.text_input import to_rasa_text
 
 MAX_PROFILE_NAME_CHARS = 80
 log = logging.getLogger(__name__)
+
+
+SEND_AGAIN = (
+    "Entschuldigung, das hat gerade nicht geklappt. Bitte senden Sie Ihre Nachricht noch "
+    "einmal. / Sorry, that did not work just now. Please send your message again."
+)
 
 
 def json_body(request: Request) -> Any:
@@ -178,6 +185,16 @@ class MessengerChannel:
             except TooManyMessages:
                 log.warning("%s: a conversation over its rate limit; a message dropped",
                             outlet.channel)  # fmt: skip
+                return None
+            except Exception as error:  # noqa: BLE001 - a failed turn saved nothing
+                # Rasa's connectors answer the platform 200 after a failure, so it will
+                # not send the update again: the visitor is asked to.
+                log.error("%s: a turn failed (%s); the visitor is asked to send again",
+                          outlet.channel, type(error).__name__)  # fmt: skip
+                with contextlib.suppress(Exception):  # the platform may be the failure
+                    await message.output_channel.send_response(
+                        conversation_id, {"text": SEND_AGAIN}
+                    )
                 return None
 
         return handle
