@@ -1439,10 +1439,15 @@
     var reply = null;
     var text = "";
     try {
-      reply = await fetch(API + "/privacy/export?" + key + "=" + encodeURIComponent(who[key]), {
+      var person = {};
+      person[key] = who[key];
+      reply = await fetch(API + "/privacy/export", {  // POST: no personal data in the URL
+        method: "POST",
         credentials: "same-origin",
         cache: "no-store",
-        headers: { Accept: "application/json" }
+        headers: { Accept: "application/json", "Content-Type": "application/json",
+                   "X-CSRF-Token": state.csrf || "" },
+        body: JSON.stringify(person)
       });
       text = await reply.text();
     } catch (e) {
