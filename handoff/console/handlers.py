@@ -34,6 +34,7 @@ from handoff.desk import ONLINE_WITHIN, NotAllowed
 from handoff.store import Handoff
 from lotse.data_erasure import DataErasure
 from lotse.data_export import DataExport, as_text
+from lotse.personal_stores import PersonalStores
 
 MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER, which SQLite's holds
 
@@ -351,19 +352,30 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
         await blocking(ctx().auth.set_active, username, active)
         return response.json({"username": username, "active": active})
 
-    # A POST with the person in the body: an email or number in a URL would stay in
-    # proxy logs and the browser's history.
-    @route("/console/api/privacy/export", ["POST"], "privacy_export")
-    async def privacy_export(request: Request) -> HTTPResponse:
-        _admin(request, "export a person's data")
+    def privacy_request(
+        request: Request, what: str, confirmed: bool = False
+    ) -> tuple[PersonalStores, str | None, str | None] | HTTPResponse:
+        """The stores and the person an admin's privacy request names, or its refusal."""
+        _admin(request, what)
         try:
             body = body_of(request)
             email, phone = person_of(body.get("email"), body.get("phone"))
         except ValueError as bad:
             return error(400, str(bad))
-        stores = ctx().privacy
-        if stores is None:
+        if confirmed and body.get("confirm") is not True:
+            return error(400, "erasing cannot be undone: send `confirm: true`")
+        if ctx().privacy is None:
             return error(503, "the console has no access to the personal data stores")
+        return ctx().privacy, email, phone
+
+    # A POST with the person in the body: an email or number in a URL would stay in
+    # proxy logs and the browser's history.
+    @route("/console/api/privacy/export", ["POST"], "privacy_export")
+    async def privacy_export(request: Request) -> HTTPResponse:
+        named = privacy_request(request, "export a person's data")
+        if isinstance(named, HTTPResponse):
+            return named
+        stores, email, phone = named
         export = partial(DataExport(stores).export, email, phone,
                          requested_by=request.ctx.session.username)  # fmt: skip
         document = await blocking(_privately, export)
@@ -375,17 +387,10 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
 
     @route("/console/api/privacy/erase", ["POST"], "privacy_erase")
     async def privacy_erase(request: Request) -> HTTPResponse:
-        _admin(request, "erase a person's data")
-        try:
-            body = body_of(request)
-            email, phone = person_of(body.get("email"), body.get("phone"))
-        except ValueError as bad:
-            return error(400, str(bad))
-        if body.get("confirm") is not True:
-            return error(400, "erasing cannot be undone: send `confirm: true`")
-        stores = ctx().privacy
-        if stores is None:
-            return error(503, "the console has no access to the personal data stores")
+        named = privacy_request(request, "erase a person's data", confirmed=True)
+        if isinstance(named, HTTPResponse):
+            return named
+        stores, email, phone = named
         erase = partial(DataErasure(stores).erase, email, phone,
                         requested_by=request.ctx.session.username)  # fmt: skip
         erased = await blocking(_privately, erase)
