@@ -41,6 +41,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
+from bot.erased_conversations import ErasedConversations
 from crm_adapter.store.engine import writer
 from crm_adapter.store.migrate import migrate
 
@@ -123,6 +124,7 @@ class EventLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         migrate(engine)
+        self.erased = ErasedConversations(engine, migrated=True)
 
     def _insert_ignoring_duplicates(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -134,9 +136,11 @@ class EventLog:
             connection.execute(statement, rows)
 
     def record(self, events: Iterable[Mapping[str, Any]]) -> int:
-        """Adds the broker's events; returns how many were readable."""
+        """Adds the broker's events, but none of a conversation erased a moment ago
+        (still queued when it was erased); returns how many were readable."""
         rows = [row for event in events if (row := summary(event)) is not None]
-        self._insert_ignoring_duplicates(rows)
+        erased = self.erased.recent({row["conversation_id"] for row in rows})
+        self._insert_ignoring_duplicates([r for r in rows if r["conversation_id"] not in erased])
         return len(rows)
 
     def fill_from_tracker(self, tracker: Engine, now: float | None = None) -> int:

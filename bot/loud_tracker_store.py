@@ -17,7 +17,9 @@ message again (`bot/channels/messenger.py`), and the log says which store failed
 
 A turn in which the visitor had everything about them erased (the `erased` slot, set
 by `action_erase_everything`) deletes the conversation instead of saving it: the
-transcript must not come back with the save that ends the erasing turn.
+transcript must not come back with the save that ends the erasing turn. So does a turn
+that was running while the command or the console erased the conversation
+(`bot.erased_conversations`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from functools import lru_cache
 from typing import TypeVar
 
 from rasa.core.agent import Agent
@@ -36,6 +39,10 @@ from rasa.core.tracker_store import (
 )
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.erased_conversations import ErasedConversations
+from crm_adapter.store.engine import make_crm_engine
+from lotse.settings import load_settings
 
 ATTEMPTS = 3
 # Set by the action that erases everything about the visitor (bot/actions/privacy.py):
@@ -79,13 +86,28 @@ class LoudTrackerStore(FailSafeTrackerStore):
         )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        if tracker.get_slot(ERASED_SLOT):  # the visitor had everything erased this turn
-            await self._tried("erase", lambda: forget(self._tracker_store, tracker.sender_id))
+        sender = tracker.sender_id
+        if tracker.get_slot(ERASED_SLOT) or await self._tried(
+            "erasure check", lambda: _erased_now(sender)
+        ):
+            # Erased in this turn (the chat's button) or while it ran (the command, the
+            # console): deleted, not written back.
+            await self._tried("erase", lambda: forget(self._tracker_store, sender))
             return
         await self._tried("save", lambda: self._tracker_store.save(tracker))
 
     async def keys(self) -> Iterable[str]:
         return await self._tried("keys", self._tracker_store.keys)
+
+
+@lru_cache(maxsize=1)
+def erased_conversations() -> ErasedConversations:
+    return ErasedConversations(make_crm_engine(load_settings().database_url))
+
+
+async def _erased_now(sender_id: str) -> bool:
+    found = await asyncio.to_thread(erased_conversations().recent, [sender_id])
+    return bool(found)
 
 
 async def forget(store: TrackerStore, sender_id: str) -> None:

@@ -1,7 +1,9 @@
 """Erasing a person everywhere Lotse keeps them (DSGVO Art. 17).
 
 `DataErasure.erase(email=..., phone=..., requested_by=...)` finds the person's leads
-like the export does. For each of their conversations, first: the transcript is deleted
+like the export does. Each of their conversations is marked as erased for a while
+(`bot.erased_conversations`: a turn running now must not save it back, queued events
+must not reach the event log). For each of them, first: the transcript is deleted
 from the tracker store, the handoffs' messages and staff notes are deleted and the
 handoffs keep only a new random conversation id (`HandoffStore.erase_conversation`), the
 messenger address is forgotten, and the conversation event log takes the new id. Last,
@@ -40,11 +42,17 @@ class DataErasure:
     ) -> Erased:
         return self.erase_leads(person_leads(self.stores.crm, email, phone), requested_by)
 
-    def erase_leads(self, leads: Sequence[Lead], requested_by: str) -> Erased:
-        """Erases these leads and their conversations (see the module docstring)."""
+    def erase_leads(
+        self, leads: Sequence[Lead], requested_by: str, asked_in: str | None = None
+    ) -> Erased:
+        """Erases these leads and their conversations (see the module docstring).
+        `asked_in`: the conversation the visitor asked in (the chat's button); its own
+        turn deletes it (the `erased` slot), so it is not marked and the visitor's next
+        message starts a conversation that is kept."""
         if not leads:
             return Erased(0, 0)
         renamed = {c: erased_id() for lead in leads for c in lead.conversation_ids}
+        self.stores.erased.mark(c for c in renamed if c != asked_in)  # nor saved back
         texts = self.stores.texts
         for old, new in renamed.items():
             if texts is not None and old in texts:

@@ -27,12 +27,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from bot.actions.leads import crm
     from bot.channels.address_book import shared_address_book
     from bot.channels.ownership_gate import ownership_gate
+    from bot.loud_tracker_store import erased_conversations
     from crm_adapter.connect import open_crm
     from crm_adapter.crm_config import configured_names
     from handoff.wiring import desk, handoff_store
 
     for cache in (crm, open_crm, desk, handoff_store, ownership_gate, configured_names,
-                  shared_address_book):  # fmt: skip
+                  shared_address_book, erased_conversations):  # fmt: skip
         cache.cache_clear()
 
 

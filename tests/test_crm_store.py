@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.channels.address_book import metadata as channel_tables
+from bot.erased_conversations import metadata as erased_tables
 from bot.event_log import metadata as event_log_tables
 from crm_adapter.port import (
     ANSWERED,
@@ -421,17 +422,18 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
     try:
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM crm_alembic_version"))
-            assert versions.scalars().all() == ["0009"]
+            assert versions.scalars().all() == ["0010"]
             assert set(inspect(connection).get_table_names()) == {
                 *Base.metadata.tables,
                 *handoff_tables.tables,
                 *staff_tables.tables,
                 *channel_tables.tables,
                 *event_log_tables.tables,
+                *erased_tables.tables,
                 "crm_alembic_version",
             }
             for models in (Base.metadata, handoff_tables, staff_tables, channel_tables,
-                           event_log_tables):  # fmt: skip
+                           event_log_tables, erased_tables):  # fmt: skip
                 own = set(models.tables)
                 context = MigrationContext.configure(connection, opts={
                     "version_table": "crm_alembic_version", "compare_type": True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -195,3 +196,16 @@ def test_odd_events_are_summarised_or_skipped_never_raised() -> None:
                 {"sender_id": 3, "event": "user", "timestamp": 1}, {}):  # fmt: skip
         row = summary(odd)
         assert row is None or (row["name"] == "" and row["confidence"] is None)
+
+
+def test_events_of_a_conversation_erased_a_moment_ago_are_dropped(pg: str) -> None:
+    """Still queued in RabbitMQ when the erasure renamed the log's rows: not written
+    back under the old id (a WhatsApp id is a phone number)."""
+    event_log = EventLog(make_crm_engine(pg))
+    whatsapp = "twilio:whatsapp:+4915112345678"
+    event_log.erased.mark([whatsapp])
+    queued = [{"sender_id": sender, **e.as_dict()}
+              for sender in (whatsapp, "web-2") for e in conversation(sender).events]  # fmt: skip
+    assert event_log.record(queued) == 10
+    assert event_log.events_of(whatsapp) == [] and len(event_log.events_of("web-2")) == 5
+    assert event_log.erased.recent([whatsapp], now=time.time() + 3600) == set()  # a while only

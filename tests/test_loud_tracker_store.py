@@ -16,7 +16,12 @@ from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
-from bot.loud_tracker_store import LoudTrackerStore, TrackerStoreUnavailable, install
+from bot.loud_tracker_store import (
+    LoudTrackerStore,
+    TrackerStoreUnavailable,
+    erased_conversations,
+    install,
+)
 from tests.tcp_proxy import TcpProxy
 from tests.test_crm_store import postgres_database
 
@@ -165,3 +170,21 @@ def test_an_erased_conversation_leaves_rasas_sql_store_too() -> None:
             asyncio.run(conversation())
         finally:
             sql.engine.dispose()
+
+
+def test_a_conversation_erased_while_its_turn_ran_is_not_saved_back() -> None:
+    """The command or the console erased it mid-turn: the turn's save deletes instead
+    of writing the whole conversation back."""
+    store = LoudTrackerStore(InMemoryTrackerStore(erasable_domain()))
+
+    async def conversation() -> None:
+        await store.save(said("anna@mueller-metallbau.example"))
+        running = await store.retrieve("web-1")
+        erased_conversations().mark(["web-1"])  # meanwhile, lotse privacy erase
+        running.update(UserUttered("und noch etwas"))
+        await store.save(running)
+        assert await store.retrieve("web-1") is None
+        await store.save(said("Hallo", "web-2"))
+        assert await store.retrieve("web-2") is not None  # others are kept
+
+    asyncio.run(conversation())

@@ -18,6 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 
 from bot.channels.address_book import AddressBook
+from bot.erased_conversations import ErasedConversations
 from bot.tracker_store import SQLiteTexts
 from crm_adapter.port import Consent, Visit
 from crm_adapter.store import LocalCrm, make_crm_engine
@@ -132,6 +133,8 @@ def test_erasure_leaves_nothing_personal_in_any_store(person, capsys) -> None:
     [kept] = [h for c in lead.conversation_ids for h in handoffs.for_conversation(c)]
     assert handoffs.messages(kept.conversation_id) == [] and handoffs.notes(kept.id) == []
     assert AddressBook(engine).address(WHATSAPP) is None
+    # Marked for a while: a turn running now cannot save the transcript back.
+    assert ErasedConversations(engine, migrated=True).recent([WHATSAPP]) == {WHATSAPP}
     with engine.connect() as c:
         audit = c.execute(text("SELECT action, leads, conversations, requested_by "
                                "FROM privacy_audit")).all()  # fmt: skip

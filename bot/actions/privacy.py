@@ -47,7 +47,9 @@ class ActionEraseEverything(Action):
         replies = Replies(conversation_language(tracker))
         try:
             lead = crm().lead_for(visit_of(tracker, replies.language))
-            erased = DataErasure(personal_stores()).erase_leads([lead], REQUESTED_BY)
+            erased = DataErasure(personal_stores()).erase_leads(
+                [lead], REQUESTED_BY, asked_in=tracker.sender_id
+            )
         except (CrmError, SQLAlchemyError) as error:
             log.error("erasure from the chat failed (%s)", type(error).__name__)
             dispatcher.utter_message(text=replies.text("withdraw_failed"))
