@@ -41,6 +41,7 @@ from lotse.runner import Stack  # noqa: E402
 from lotse.settings import Settings  # noqa: E402
 from lotse.training import ensure_model  # noqa: E402
 from tests.console_client import Staff, add_users, logged_in  # noqa: E402
+from tests.rest_client import website_visitor_id  # noqa: E402
 
 PORTS = (45005, 45055, 48080, 48090)
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -82,13 +83,6 @@ class QueueWatcher:
             time.sleep(0.01)
 
 
-def issued_id(web: str) -> str:
-    """A visitor id from the website, as the widget gets one."""
-    reply = requests.post(f"{web}/api/chat/visitor", timeout=30)
-    reply.raise_for_status()
-    return reply.json()["visitor_id"]
-
-
 def ask_for_person(web: str, sender: str) -> float:
     started = time.perf_counter()
     reply = requests.post(
@@ -116,7 +110,7 @@ def round_of(
     web: str, watcher: QueueWatcher, agents: list[Staff], n: int, tag: str,
     pids: dict[str, int] | None = None,
 ) -> dict:  # fmt: skip
-    senders = [issued_id(web) for _ in range(n)]
+    senders = [website_visitor_id(web) for _ in range(n)]
     before = {name: cpu_seconds(pid) for name, pid in (pids or {}).items()}
     with ThreadPoolExecutor(max_workers=n) as pool:
         starts = dict(

@@ -23,7 +23,6 @@ the figures say where the CPU-bound ceiling is. Asserts nothing.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import os
@@ -45,21 +44,10 @@ from bench.load import rss_mb  # noqa: E402
 from lotse.scaled_stack import ScaledStack, Services  # noqa: E402
 from lotse.settings import ROOT, Settings  # noqa: E402
 from lotse.training import ensure_model  # noqa: E402
+from tests.private_services import delete_queue  # noqa: E402
 
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 QUEUE = "lotse_bench_events"
-
-
-def delete_queue() -> None:
-    """The bench's queue is bound to Rasa's fanout exchange: left behind, it would fill."""
-    import aio_pika
-
-    async def delete() -> None:
-        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
-        async with connection:
-            await (await connection.channel()).queue_delete(QUEUE)
-
-    asyncio.run(delete())
 
 
 def bench_settings() -> Settings:
@@ -212,7 +200,7 @@ def run(replicas: int, args: argparse.Namespace, folder: Path) -> dict[str, obje
     finally:
         stack.stop()
         fresh_database(services)
-        delete_queue()
+        delete_queue(QUEUE)
 
 
 def main() -> None:

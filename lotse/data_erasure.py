@@ -52,7 +52,7 @@ class DataErasure:
         if not leads:
             return Erased(0, 0)
         renamed = {c: erased_id() for lead in leads for c in lead.conversation_ids}
-        self.stores.erased.mark(c for c in renamed if c != asked_in)  # nor saved back
+        self.stores.events.erased.mark(c for c in renamed if c != asked_in)  # nor saved back
         texts = self.stores.texts
         for old, new in renamed.items():
             if texts is not None and old in texts:

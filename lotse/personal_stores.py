@@ -22,7 +22,6 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from bot.channels.address_book import AddressBook
-from bot.erased_conversations import ErasedConversations
 from bot.event_log import EventLog
 from bot.sql_transcripts import SqlTranscripts
 from bot.tracker_store import SQLiteTexts
@@ -40,7 +39,6 @@ class PersonalStores:
     handoffs: HandoffStore
     addresses: AddressBook
     events: EventLog
-    erased: ErasedConversations
     tracker_db: Path | None = None  # the embedded tracker store's file; None: no transcripts
     tracker_url: str | None = None  # Rasa's SQL tracker store (scaled profile), else None
     _texts: SQLiteTexts | SqlTranscripts | None = field(default=None, init=False, repr=False)
@@ -62,8 +60,7 @@ class PersonalStores:
         handoffs = HandoffStore(engine)  # brings the shared schema up to date
         crm = LocalCrm(engine, connectors=configured_names())
         addresses, events = AddressBook(engine), EventLog(engine)
-        erased = ErasedConversations(engine, migrated=True)
-        return cls(engine, crm, handoffs, addresses, events, erased, tracker_db, tracker_url)
+        return cls(engine, crm, handoffs, addresses, events, tracker_db, tracker_url)
 
     @classmethod
     def configured(cls) -> PersonalStores:

@@ -8,6 +8,7 @@ why one cannot start here, for a clear skip message.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pwd
@@ -29,6 +30,19 @@ def rabbitmq_reachable(host: str = "127.0.0.1", port: int = 5672) -> bool:
         return True
     except OSError:
         return False
+
+
+def delete_queue(queue: str, url: str = "amqp://guest:guest@127.0.0.1:5672/") -> None:
+    """Deletes a queue a test or bench bound to Rasa's fanout exchange: left behind, it
+    would collect every event of every later run."""
+    import aio_pika
+
+    async def delete() -> None:
+        connection = await aio_pika.connect(url)
+        async with connection:
+            await (await connection.channel()).queue_delete(queue)
+
+    asyncio.run(delete())
 
 
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)

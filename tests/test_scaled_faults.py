@@ -10,7 +10,6 @@ every lead intact in the CRM store.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -22,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import aio_pika
 import pytest
 import requests
 from sqlalchemy import create_engine, text
@@ -35,7 +33,12 @@ from crm_adapter.store.engine import make_crm_engine
 from lotse.scaled_stack import ScaledStack, Services
 from lotse.settings import Settings
 from tests.conftest import IN_OFFICE_HOURS, set_clock
-from tests.private_services import PrivatePostgres, PrivateRedis, rabbitmq_reachable
+from tests.private_services import (
+    PrivatePostgres,
+    PrivateRedis,
+    delete_queue,
+    rabbitmq_reachable,
+)
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.model
@@ -111,19 +114,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
             yield Scaled(stack, pg, redis, rabbit, stack.settings, log)
         finally:
             stack.stop()
-            _delete_queue(queue)
-
-
-def _delete_queue(queue: str) -> None:
-    """The test's queue is bound to Rasa's fanout exchange: left behind, it would fill."""
-
-    async def delete() -> None:
-        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
-        async with connection:
-            channel = await connection.channel()
-            await channel.queue_delete(queue)
-
-    asyncio.run(delete())
+            delete_queue(queue)
 
 
 def say(url: str, sender: str, message: str, attempts: int = 20) -> list[dict]:
