@@ -38,7 +38,7 @@ browser-deps:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 lint: install
-	$(VENV)/bin/ruff check bot handoff crm_adapter lotse website tests bench
+	$(VENV)/bin/ruff check bot handoff crm_adapter insights lotse website tests bench
 
 validate: train
 	$(PY) -m rasa data validate --config config.yml --domain build/rasa/domain.yml \

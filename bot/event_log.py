@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     delete,
     select,
     text,
@@ -39,19 +40,27 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from bot.erased_conversations import ErasedConversations
+from bot.experiments import exposure_responses, load_experiments
 from crm_adapter.store.engine import writer
 from crm_adapter.store.migrate import migrate
+from insights import summary_store
+from insights.conversation_summary import INSIGHT_SLOTS, slot_event_name
 
 TRACKER_SOURCE = "tracker"
 SETTLED_SECONDS = 300.0
 # `summary` in SQL, for PostgreSQL when the event log and Rasa's `events` share a database.
-FILL_IN_DATABASE = text("""
+FILL_IN_DATABASE = text(r"""
     INSERT INTO conversation_events (conversation_id, type_name, at, name, confidence, channel)
     SELECT left(sender_id, 255), left(type_name, 32), timestamp,
-           left(coalesce(CASE WHEN type_name = 'user' THEN intent_name ELSE action_name END, ''),
+           left(coalesce(CASE WHEN type_name = 'user' THEN intent_name
+                              WHEN type_name = 'slot' AND (action_name IN :insight_slots
+                                                           OR action_name LIKE 'ab\_%')
+                                   AND (data::json ->> 'value') ~ '^[A-Za-z0-9_:.\-]{1,64}$'
+                              THEN action_name || '=' || (data::json ->> 'value')
+                              ELSE action_name END, ''),
                 128),
            CASE WHEN type_name = 'user'
                 THEN (data::json -> 'parse_data' -> 'intent' ->> 'confidence')::float END,
@@ -59,8 +68,12 @@ FILL_IN_DATABASE = text("""
     FROM events
     WHERE id BETWEEN :first AND :last AND timestamp IS NOT NULL
     ON CONFLICT DO NOTHING
-""")
+""").bindparams(bindparam("insight_slots", value=list(INSIGHT_SLOTS), expanding=True))
+TOUCHED_IN_DATABASE = text(
+    "SELECT DISTINCT left(sender_id, 255) FROM events WHERE id BETWEEN :first AND :last"
+)
 BATCH = 1000
+SUMMARY_LOCK = 720_811  # PostgreSQL advisory lock of the summaries' writers
 NAME_CHARS = 128
 metadata = MetaData()
 events_table = Table(
@@ -108,6 +121,8 @@ def summary(event: Mapping[str, Any], conversation_id: str | None = None) -> dic
     intent = parse_data.get("intent") if isinstance(parse_data, dict) else None
     intent = intent if isinstance(intent, dict) else {}
     name = intent.get("name") if kind == "user" else event.get("name")
+    if kind == "slot" and isinstance(name, str):
+        name = slot_event_name(name, event.get("value"))
     confidence = intent.get("confidence") if kind == "user" else None
     channel = event.get("input_channel")
     return {
@@ -121,10 +136,16 @@ def summary(event: Mapping[str, Any], conversation_id: str | None = None) -> dic
 
 
 class EventLog:
-    def __init__(self, engine: Engine) -> None:
+    """Also keeps the insight summaries (`insights/summary_store.py`) of every
+    conversation whose events it adds, in the same transaction."""
+
+    def __init__(self, engine: Engine, responses: Mapping[str, str] | None = None) -> None:
         self.engine = engine
         migrate(engine)
         self.erased = ErasedConversations(engine, migrated=True)
+        self.responses = (
+            exposure_responses(load_experiments()) if responses is None else dict(responses)
+        )
 
     def _insert_ignoring_duplicates(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -134,6 +155,13 @@ class EventLog:
         statement = insert(events_table).on_conflict_do_nothing()
         with writer(self.engine).begin() as connection:
             connection.execute(statement, rows)
+            self._summarise(connection, {row["conversation_id"] for row in rows})
+
+    def _summarise(self, connection: Connection, conversation_ids: set[str]) -> None:
+        if self.engine.dialect.name == "postgresql":
+            # Writers of one conversation's summary take turns (else two could insert it).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SUMMARY_LOCK})
+        summary_store.refresh(connection, conversation_ids, self.responses)
 
     def record(self, events: Iterable[Mapping[str, Any]]) -> int:
         """Adds the broker's events, but none of a conversation erased a moment ago
@@ -184,6 +212,8 @@ class EventLog:
         if self._shares_database(tracker):
             with writer(self.engine).begin() as connection:
                 connection.execute(FILL_IN_DATABASE, {"first": first, "last": last})
+                touched = connection.execute(TOUCHED_IN_DATABASE, {"first": first, "last": last})
+                self._summarise(connection, set(touched.scalars()))
             return
         with tracker.connect() as connection:
             rows = connection.execute(
@@ -225,12 +255,20 @@ class EventLog:
                 .where(events_table.c.conversation_id == old)
                 .values(conversation_id=new)
             )
+            summary_store.rename(connection, old, new)
 
     def delete_before(self, moment: float) -> int:
+        """Deletes older events, and re-derives the summaries of their conversations."""
         with writer(self.engine).begin() as connection:
-            return connection.execute(
+            touched = connection.execute(
+                select(events_table.c.conversation_id).distinct().where(events_table.c.at < moment)
+            ).scalars()
+            touched = set(touched)
+            deleted = connection.execute(
                 delete(events_table).where(events_table.c.at < moment)
             ).rowcount
+            self._summarise(connection, touched)
+            return deleted
 
 
 def _loads(data: str | None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from bot.content import Content, Page, Topic, load_content
+from bot.experiments import Experiment, ExperimentsError, load_experiments, variant_responses
 from bot.language import DEFAULT_LANGUAGE, Lexicon, detect_language
 from bot.nlu import spacy_pipelines
 from bot.qualification.questions import load_questionnaire, questionnaire_file
@@ -101,7 +102,30 @@ def generated_domain(content: Content, source: Path = DOMAIN_SOURCE) -> dict:
         | qualification_responses()
         | {"utter_page_intro": page_intro_variations(content)}
     )
-    return domain
+    return with_experiments(domain, load_experiments())
+
+
+def with_experiments(domain: dict, experiments: tuple[Experiment, ...]) -> dict:
+    """Each A/B experiment's variants as conditional variations of its response, and its
+    slot (`ab_<name>`, set at session start)."""
+    slots = dict(domain.get("slots", {}))
+    responses = dict(domain["responses"])
+    for experiment in experiments:
+        if experiment.response not in responses:
+            raise ExperimentsError(
+                f"experiment '{experiment.name}': the bot has no response "
+                f"'{experiment.response}'"
+            )
+        responses[experiment.response] = variant_responses(
+            experiment, responses[experiment.response]
+        )
+        slots[experiment.slot] = {
+            "type": "categorical",
+            "values": [variant.name for variant in experiment.variants],
+            "influence_conversation": False,
+            "mappings": [{"type": "custom"}],
+        }
+    return {**domain, "slots": slots, "responses": responses}
 
 
 def generated_rules(content: Content) -> dict:
@@ -279,6 +303,7 @@ def build() -> Content:
     load_questionnaire()
     reply_texts.cache_clear()
     reply_texts()
+    load_experiments.cache_clear()
     _write_if_changed(GENERATED_DOMAIN, _yaml(generated_domain(content)))
     _write_if_changed(GENERATED_DATA / "faq_rules.yml", _yaml(generated_rules(content)))
     build_spacy()

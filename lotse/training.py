@@ -31,6 +31,8 @@ HASHED_INPUTS = (
     "bot/data/qualification.yml",
     "bot/data/content/faq.yml",
     "bot/data/content/entity_patterns.yml",
+    "bot/data/experiments.yml",
+    "bot/experiments.py",
     "bot/nlu",
     "bot/language.py",
     "bot/content.py",

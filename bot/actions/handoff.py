@@ -256,4 +256,6 @@ class ActionResumeAfterHandoff(Action):
         if State.from_slot(tracker.get_slot("qualification")).asking is not None:
             # The qualification was paused for the person: it goes on where it stopped.
             events += [SlotSet("qualification_answer", None), FollowupAction("qualification_form")]
+        else:  # how the person helped, 1-5 (the insights dashboard's CSAT)
+            dispatcher.utter_message(response="utter_ask_rating_after_handoff")
         return events

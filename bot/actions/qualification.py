@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.conversation import conversation_language
 from bot.actions.handoff import pause_for_person
 from bot.actions.leads import crm, profile_name, visit_of
-from bot.qualification.flow import Outcome, State, Turn, step
+from bot.qualification.flow import CONSENT, Outcome, State, Turn, step
 from bot.qualification.interpret import AnswerInterpreter
 from bot.qualification.learning import learnt_from
 from bot.qualification.questions import load_questionnaire
@@ -32,6 +32,8 @@ from handoff.triggers import first_holding
 
 log = logging.getLogger(__name__)
 INTERPRETER = AnswerInterpreter()
+# The flow's control questions with a step of their own in the funnel.
+STEP_NAMES = {CONSENT: "consent"}
 
 
 def warm_up() -> None:
@@ -94,6 +96,7 @@ class ValidateQualificationForm(Action):
         language = conversation_language(tracker)
         questionnaire = load_questionnaire()
         state = State.from_slot(tracker.get_slot("qualification"))
+        asked_before = state.asking
         now = datetime.now(timezone.utc)
         visit = visit_of(tracker, language)
         try:
@@ -116,20 +119,44 @@ class ValidateQualificationForm(Action):
             log.exception("qualification: the CRM store failed; nothing was saved")
             return _finished_events(State(), Replies(language).text("save_failed"))
         say(dispatcher, outcome)
+        steps = step_events(asked_before, outcome)
         if outcome.handoff:
-            return pause_for_person(dispatcher, tracker, outcome.state.to_slot())
+            return steps + pause_for_person(dispatcher, tracker, outcome.state.to_slot())
         if rule is not None:  # e.g. a sales qualified lead who asked for a demo
             outcome.state.asking = None
-            return pause_for_person(dispatcher, tracker, outcome.state.to_slot(),
-                                    reason="sales_ready", lead_in=outcome.prompt)  # fmt: skip
+            paused = pause_for_person(dispatcher, tracker, outcome.state.to_slot(),
+                                      reason="sales_ready", lead_in=outcome.prompt)  # fmt: skip
+            return steps + paused
         if outcome.finished:
-            return _finished_events(outcome.state, outcome.prompt, erase_offer=outcome.withdraw)
-        return [
+            return steps + _finished_events(
+                outcome.state, outcome.prompt, erase_offer=outcome.withdraw
+            )
+        return steps + [
             SlotSet("qualification", outcome.state.to_slot()),
             SlotSet("qualification_prompt", outcome.prompt),
             SlotSet("qualification_yes_no", outcome.yes_no),
             SlotSet("qualification_answer", None),
         ]
+
+
+def step_events(asked_before: str | None, outcome: Outcome) -> list[EventType]:
+    """The insight slot `qualification_step` (`bot/event_log.py`): for the question
+    asked before this turn, whether it was answered or declined, and which question is
+    asked now (`consent` for the consent question). Question keys only, no answer."""
+    steps = []
+    if asked_before is not None:
+        key = STEP_NAMES.get(asked_before, asked_before)
+        if asked_before in outcome.declined or (asked_before == CONSENT
+                                                and outcome.state.consent is False):  # fmt: skip
+            steps.append(f"{key}:declined")
+        elif any(r.key == asked_before for r in outcome.readings) or (
+            asked_before == CONSENT and outcome.consent_given
+        ):
+            steps.append(f"{key}:answered")
+    asking = outcome.state.asking
+    if asking and asking != asked_before and (asking in STEP_NAMES or asking[0] != "@"):
+        steps.append(f"{STEP_NAMES.get(asking, asking)}:asked")
+    return [SlotSet("qualification_step", step) for step in steps]
 
 
 def sales_ready(store: CrmPort, lead_id: int, model: ScoringModel, now: datetime) -> str | None:

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import page_key, session_metadata
 from bot.content import Content, load_content
+from bot.experiments import load_experiments
 from bot.language import normalise_language
 
 CONTENT: Content = load_content()
@@ -37,5 +38,7 @@ class ActionSessionStart(Action):
         page = page_key(metadata)
         if page in CONTENT.pages:  # the greeting's line is chosen by this slot
             events.append(SlotSet("page", page))
+        # A/B tests of messages (bot/data/experiments.yml): the same variant every session.
+        events += [SlotSet(e.slot, e.assign(tracker.sender_id)) for e in load_experiments()]
         events.append(ActionExecuted("action_listen"))
         return events

@@ -26,13 +26,14 @@ from sanic.response import HTTPResponse
 from crm_adapter.port import ConsentRequired, CrmError, CrmPort
 from handoff.auth import InvalidSession, StaffAuth, UnknownUser
 from handoff.bot_port import BotUnavailable, RasaBot
-from handoff.console import handlers
+from handoff.console import handlers, insights
 from handoff.console.feed import ChangeFeed
 from handoff.console.web import COOKIE, error
 from handoff.desk import BadTarget, Desk, NotAllowed
 from handoff.dispatch import Dispatcher
 from handoff.ownership import IllegalTransition
 from handoff.store import Conflict, UnknownHandoff
+from insights.report import Insights
 from lotse.personal_stores import PersonalStores
 
 STATIC = Path(__file__).parent / "static"
@@ -62,6 +63,7 @@ class ConsoleContext:
     session_lifetime: timedelta = timedelta(hours=12)
     dispatcher: Dispatcher | None = None  # sends the CRM store's queued notifications
     privacy: PersonalStores | None = None  # admins' export and erasure of a person's data
+    insights: Insights | None = None  # the admins' dashboard (handoff/console/insights.py)
 
 
 def _same_origin(request: Request) -> bool:
@@ -135,6 +137,7 @@ def make_app(ctx: ConsoleContext, name: str = "lotse_console") -> Sanic:
                       BadTarget, ValueError, KeyError, CrmError, BotUnavailable):  # fmt: skip
         app.error_handler.add(exception, translate_errors)
     handlers.register(app)
+    insights.register(app)
     _pages(app)
 
     @app.before_server_start

@@ -14,6 +14,7 @@ import argparse
 import logging
 import os
 
+from bot.qualification.questions import load_questionnaire
 from crm_adapter.connect import open_crm
 from crm_adapter.store.engine import make_crm_engine
 from handoff.auth import StaffAuth
@@ -21,6 +22,7 @@ from handoff.console.app import ConsoleContext, make_app
 from handoff.dispatch import dispatcher_from_settings
 from handoff.notify import notify_settings_from_env
 from handoff.wiring import desk, rasa_bot
+from insights.report import Insights
 from lotse import log_redaction
 from lotse.personal_stores import PersonalStores
 from lotse.settings import load_settings
@@ -37,7 +39,13 @@ def context() -> ConsoleContext:
         secure_cookies=os.environ.get("LOTSE_CONSOLE_INSECURE_COOKIES") != "1",
         dispatcher=dispatcher_from_settings(engine, notify_settings_from_env()),
         privacy=PersonalStores.configured(),
+        insights=Insights(engine, questions=question_order()),
     )
+
+
+def question_order() -> list[str]:
+    """The qualification's questions in their order, then the consent (the funnel's rows)."""
+    return [question.key for question in load_questionnaire().questions] + ["consent"]
 
 
 def main() -> None:

@@ -1,0 +1,54 @@
+"""Noting a question the bot could not answer, for the insights dashboard.
+
+Runs before the bot's "please rephrase" or "shall I ask a person" (rules in
+bot/data/rules/handoff.yml). Keeps the visitor's words only while their consent is on
+record (`insights/unanswered.py`); otherwise only that a question went unanswered.
+A failing store is logged (without the text) and the conversation goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.actions.conversation import conversation_language
+from bot.actions.leads import crm, visit_of
+from crm_adapter.port import CrmError
+from crm_adapter.store.engine import make_crm_engine
+from crm_adapter.store.migrate import migrate
+from insights.unanswered import UnansweredQuestions
+from lotse.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def unanswered_questions() -> UnansweredQuestions:
+    engine = make_crm_engine(load_settings().database_url)
+    migrate(engine)
+    return UnansweredQuestions(engine)
+
+
+class ActionNoteUnanswered(Action):
+    def name(self) -> str:
+        return "action_note_unanswered"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        message = tracker.latest_message or {}
+        kind = (message.get("intent") or {}).get("name") or "nlu_fallback"
+        try:
+            lead = crm().find_lead(visit_of(tracker, conversation_language(tracker)))
+            text = message.get("text") if lead is not None and lead.consent else None
+            unanswered_questions().add(tracker.sender_id, time.time(), kind, text)
+        except (CrmError, SQLAlchemyError):
+            log.exception("could not note an unanswered question")
+        return []

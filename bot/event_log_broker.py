@@ -1,0 +1,122 @@
+"""Rasa's event broker of the embedded profile: conversation events into the event log.
+
+The embedded profile has no RabbitMQ; this broker (endpoints.yml `event_broker`) takes
+the events Rasa publishes after each saved turn and writes them to the conversation
+event log (`bot/event_log.py`, in the CRM database, LOTSE_DATABASE_URL) from a
+background thread, in batches, so a turn never waits for the write. The event log
+keeps no text a visitor typed.
+
+A failed write is retried (every RETRY_SECONDS) with the same events, in order; while
+the database is away, up to MAX_PENDING events wait in memory, beyond that the oldest
+are dropped and counted in the log (an outage of hours). Events still waiting when
+the process is killed are lost; Rasa's `close()` at a normal stop writes them first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from asyncio import AbstractEventLoop
+from collections import deque
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+
+from bot.event_log import EventLog
+from crm_adapter.store.engine import make_crm_engine
+from lotse.settings import load_settings
+
+BATCH = 500
+FLUSH_SECONDS = 0.2
+RETRY_SECONDS = 1.0
+MAX_PENDING = 100_000
+log = logging.getLogger(__name__)
+
+
+class EventLogBroker(EventBroker):
+    def __init__(self, event_log: EventLog) -> None:
+        self.event_log = event_log
+        self.incoming: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self.pending: deque[dict[str, Any]] = deque()
+        self.dropped = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="event-log-broker", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig | None, event_loop: AbstractEventLoop | None = None
+    ) -> EventLogBroker:
+        url = (broker_config.kwargs.get("url") if broker_config else None) or (
+            load_settings().database_url
+        )
+        return cls(EventLog(make_crm_engine(url)))
+
+    def publish(self, event: dict[str, Any]) -> None:
+        self.incoming.put(event)
+
+    def is_ready(self) -> bool:
+        return self.thread.is_alive()
+
+    async def close(self) -> None:
+        self.incoming.put(None)
+        self.thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            self._take(block=not self.pending)
+            if self.pending and not self._write():
+                time.sleep(RETRY_SECONDS)
+
+    def _take(self, block: bool) -> None:
+        """Moves waiting events to `pending`: blocks for the first when told to, then
+        collects for up to FLUSH_SECONDS or a batch."""
+        deadline = time.monotonic() + FLUSH_SECONDS
+        while len(self.pending) < BATCH:
+            timeout = None if block else max(0.0, deadline - time.monotonic())
+            try:
+                event = self.incoming.get(timeout=timeout)
+            except queue.Empty:
+                return
+            if event is None:  # close(): write what waits, then stop
+                while self.pending and self._write():
+                    pass
+                self.stopped.set()
+                return
+            block = False
+            self.pending.append(event)
+            if len(self.pending) > MAX_PENDING:
+                self.pending.popleft()
+                self.dropped += 1
+                if self.dropped % 1000 == 1:
+                    log.error("event log: database away, %d events dropped", self.dropped)
+
+    def _write(self) -> bool:
+        batch = list(itertools.islice(self.pending, BATCH))
+        try:
+            self.event_log.record(batch)
+        except (DataError, IntegrityError):
+            self._write_one_by_one(batch)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("event log: writing %d events failed (%s); retrying",
+                        len(batch), type(error).__name__)  # fmt: skip
+            return False
+        for _ in batch:
+            self.pending.popleft()
+        return True
+
+    def _write_one_by_one(self, batch: list[dict[str, Any]]) -> None:
+        """A batch the database refuses (not an outage): every event it takes, and a
+        count of the ones it refuses, so one bad event cannot stall the log."""
+        refused = 0
+        for event in batch:
+            try:
+                self.event_log.record([event])
+            except (DataError, IntegrityError):
+                refused += 1
+        log.error("event log: %d events refused by the database, left out", refused)

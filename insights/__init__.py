@@ -1,0 +1,1 @@
+"""Pure analytics for the dashboard: rates and intervals, question clusters, SVG charts."""

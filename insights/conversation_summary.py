@@ -1,0 +1,158 @@
+"""One conversation's summary, derived from its events in the event log.
+
+Pure: takes the event log's rows of one conversation (`bot/event_log.py`: type, time,
+intent or action name, channel; slot events of the insight slots carry
+`<slot>=<value>`, see `INSIGHT_SLOTS`) and returns what the dashboard counts. No text
+a visitor typed ever reaches this module.
+
+Definitions (docs/insights.md):
+- a visitor message is a `user` event, except the ones Lotse sends itself
+  (`SYSTEM_INTENTS`);
+- engaged: at least one visitor message with an intent other than small talk
+  (`SMALL_TALK`), i.e. the visitor asked or did something;
+- unanswered: a message the bot answered with its "could not answer" path (the action
+  `action_note_unanswered` ran after it: not understood, or outside the content);
+  a fallback: such a message the NLU could not classify (`nlu_fallback`). Free-text
+  answers in the qualification are `nlu_fallback` to the NLU but answered by the
+  form, so they are neither;
+- handoff: the bot asked a person for the conversation (`handoff_requested` set true);
+- rating: the last 1-5 rating given at the end of the conversation, and the last one
+  given after a handoff;
+- a question of the qualification was asked, answered, declined; dropped off there:
+  the last question asked, neither answered nor declined;
+- a variant: the A/B variant the conversation was assigned, exposed once the
+  experiment's response was said.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+# Slots whose values the event log keeps (`slot=value`): none is personal.
+INSIGHT_SLOTS = ("language", "qualification_step", "rating", "handoff_requested")
+VARIANT_SLOT_PREFIX = "ab_"
+VALUE_PATTERN = re.compile(r"[A-Za-z0-9_:.\-]{1,64}")
+SYSTEM_INTENTS = frozenset({"handed_back", "handoff_timed_out"})
+SMALL_TALK = frozenset({"greet", "goodbye", "thanks", "empty_message", "rate", ""})
+FALLBACK = "nlu_fallback"
+NOTE_UNANSWERED = "action_note_unanswered"
+STEP_STATES = ("asked", "answered", "declined")
+RATING = re.compile(r"(end|handoff):([1-5])")
+UNKNOWN = "unknown"
+
+
+def is_insight_slot(name: str) -> bool:
+    return name in INSIGHT_SLOTS or name.startswith(VARIANT_SLOT_PREFIX)
+
+
+def slot_event_name(slot: str, value: object) -> str:
+    """The event log's name for a slot event: `slot=value` for an insight slot with a
+    plain short value, else the slot's name alone (never its value)."""
+    if is_insight_slot(slot) and value is not None:
+        text = str(value)
+        if VALUE_PATTERN.fullmatch(text):
+            return f"{slot}={text}"[:128]
+    return slot
+
+
+@dataclass(frozen=True)
+class Event:
+    type_name: str
+    at: float
+    name: str
+    channel: str | None = None
+
+
+@dataclass
+class Step:
+    question: str
+    asked: bool = False
+    answered: bool = False
+    declined: bool = False
+    dropped: bool = False
+
+
+@dataclass
+class Summary:
+    conversation_id: str
+    started_at: float
+    last_at: float
+    channel: str = UNKNOWN
+    language: str = UNKNOWN
+    user_messages: int = 0
+    engaged: bool = False
+    fallbacks: int = 0
+    unanswered: int = 0
+    handoff: bool = False
+    rating: int | None = None
+    rating_after_handoff: int | None = None
+    steps: dict[str, Step] = field(default_factory=dict)
+    variants: dict[str, str] = field(default_factory=dict)
+    exposed: set[str] = field(default_factory=set)
+
+
+def summarise(
+    conversation_id: str, events: Iterable[Event], responses: Mapping[str, str]
+) -> Summary | None:
+    """The summary of one conversation's events (in time order); None without events.
+    `responses` maps each A/B experiment to the response it tests."""
+    ordered = list(events)
+    if not ordered:
+        return None
+    summary = Summary(conversation_id, ordered[0].at, ordered[-1].at)
+    last_asked: list[str] = []
+    last_intent = ""
+    for event in ordered:
+        summary.started_at = min(summary.started_at, event.at)
+        summary.last_at = max(summary.last_at, event.at)
+        if event.type_name == "user":
+            _user(summary, event)
+        elif event.type_name == "slot":
+            _slot(summary, event.name, last_asked)
+        elif event.type_name == "action":
+            summary.exposed |= {e for e, r in responses.items() if r == event.name}
+            if event.name == NOTE_UNANSWERED:
+                summary.unanswered += 1
+                summary.fallbacks += last_intent == FALLBACK
+        if event.type_name == "user" and event.name not in SYSTEM_INTENTS:
+            last_intent = event.name
+    if last_asked:
+        step = summary.steps[last_asked[-1]]
+        step.dropped = not (step.answered or step.declined)
+    return summary
+
+
+def _user(summary: Summary, event: Event) -> None:
+    if event.name in SYSTEM_INTENTS:
+        return
+    summary.user_messages += 1
+    if summary.channel == UNKNOWN and event.channel:
+        summary.channel = event.channel
+    if event.name not in SMALL_TALK:
+        summary.engaged = True
+
+
+def _slot(summary: Summary, name: str, last_asked: list[str]) -> None:
+    slot, _, value = name.partition("=")
+    if not value:
+        return
+    if slot == "language":
+        summary.language = value[:8]
+    elif slot == "handoff_requested" and value == "True":
+        summary.handoff = True
+    elif slot == "rating" and (match := RATING.fullmatch(value)):
+        if match.group(1) == "end":
+            summary.rating = int(match.group(2))
+        else:
+            summary.rating_after_handoff = int(match.group(2))
+    elif slot == "qualification_step":
+        question, _, state = value.rpartition(":")
+        if question and state in STEP_STATES:
+            step = summary.steps.setdefault(question, Step(question))
+            setattr(step, state, True)
+            if state == "asked":
+                last_asked.append(question)
+    elif slot.startswith(VARIANT_SLOT_PREFIX):
+        summary.variants[slot[len(VARIANT_SLOT_PREFIX) :]] = value

@@ -1,0 +1,73 @@
+"""The dashboard's filters: a date range, a channel, a language.
+
+`Filters.parse(args, today)` reads them from query parameters: `from` and `to` are
+days (YYYY-MM-DD, both included, UTC; by default the last 30 days up to today),
+`channel` and `language` are optional. ValueError with a message a person
+understands for anything else. Pure Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 3660
+NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+@dataclass(frozen=True)
+class Filters:
+    first_day: date
+    last_day: date
+    channel: str | None = None
+    language: str | None = None
+
+    @property
+    def start(self) -> float:
+        return datetime.combine(self.first_day, time(), timezone.utc).timestamp()
+
+    @property
+    def end(self) -> float:
+        """The first moment after the range (exclusive)."""
+        return datetime.combine(self.last_day + timedelta(days=1), time(), timezone.utc).timestamp()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.first_day.isoformat(),
+            "to": self.last_day.isoformat(),
+            "channel": self.channel,
+            "language": self.language,
+        }
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str], today: date) -> Filters:
+        last = _day(args.get("to"), "to") or today
+        first = _day(args.get("from"), "from") or last - timedelta(days=DEFAULT_DAYS - 1)
+        if first > last:
+            raise ValueError("`from` must not be after `to`")
+        if (last - first).days > MAX_DAYS:
+            raise ValueError(f"the date range may span at most {MAX_DAYS} days")
+        return cls(first, last, _name(args.get("channel"), "channel"),
+                   _name(args.get("language"), "language"))  # fmt: skip
+
+
+def _day(value: str | None, what: str) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"`{what}` must be a day like 2026-11-26") from None
+
+
+def _name(value: str | None, what: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip().lower()
+    if not NAME.fullmatch(value):
+        raise ValueError(f"`{what}` must be a name like 'website' or 'de'")
+    return value
