@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install build train run run-scaled test test-unit lint validate conversation-tests eval bench bench-qualification bench-handoff bench-crm bench-scaled browser-deps clean
+.PHONY: install build train run run-scaled test test-unit lint validate conversation-tests eval bench bench-qualification bench-handoff bench-crm bench-scaled bench-insights browser-deps clean
 
 install: $(STAMP)
 
@@ -68,6 +68,10 @@ bench-handoff: train
 
 bench-crm: train
 	$(PY) bench/crm_delivery.py
+
+# The insights page's server time at 10k, 100k and 1M events (PostgreSQL at 127.0.0.1).
+bench-insights: install
+	$(PY) bench/insights.py
 
 # Locust lives in its own environment: its dependencies (gevent, Flask) stay out of
 # the bot's.

@@ -26,6 +26,7 @@ Definitions (docs/insights.md):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,7 +52,9 @@ def slot_event_name(slot: str, value: object) -> str:
     """The event log's name for a slot event: `slot=value` for an insight slot with a
     plain short value, else the slot's name alone (never its value)."""
     if is_insight_slot(slot) and value is not None:
-        text = str(value)
+        # As PostgreSQL's `data ->> 'value'` gives it (the event log's SQL fill): JSON's
+        # true/false for booleans.
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
         if VALUE_PATTERN.fullmatch(text):
             return f"{slot}={text}"[:128]
     return slot
@@ -140,7 +143,7 @@ def _slot(summary: Summary, name: str, last_asked: list[str]) -> None:
         return
     if slot == "language":
         summary.language = value[:8]
-    elif slot == "handoff_requested" and value == "True":
+    elif slot == "handoff_requested" and value in ("true", "True"):
         summary.handoff = True
     elif slot == "rating" and (match := RATING.fullmatch(value)):
         if match.group(1) == "end":

@@ -3,7 +3,7 @@
 `Filters.parse(args, today)` reads them from query parameters: `from` and `to` are
 days (YYYY-MM-DD, both included, UTC; by default the last 30 days up to today),
 `channel` and `language` are optional. ValueError with a message a person
-understands for anything else. Pure Python.
+understands for anything else (days outside 2000-2199 too). Pure Python.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
+EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
 NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
@@ -59,9 +60,12 @@ def _day(value: str | None, what: str) -> date | None:
     if value is None or not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"`{what}` must be a day like 2026-11-26") from None
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"`{what}` must be a day between {EARLIEST} and {LATEST}")
+    return day
 
 
 def _name(value: str | None, what: str) -> str | None:

@@ -186,7 +186,10 @@ class Insights:
         return len(rows), claimed
 
     def _daily(self, connection: Connection, chosen: Any) -> list[dict[str, Any]]:
-        day = cast(chosen.c.started_at / DAY, Integer).label("day")
+        days = chosen.c.started_at / DAY
+        # The whole days since 1970: PostgreSQL rounds a cast to integer, SQLite truncates.
+        whole = func.floor(days) if self.engine.dialect.name == "postgresql" else days
+        day = cast(whole, Integer).label("day")
         rows = connection.execute(
             select(
                 day,

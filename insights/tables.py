@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 summaries = Table(
@@ -20,6 +20,7 @@ summaries = Table(
     Column("handoff", Boolean, nullable=False),
     Column("rating", Integer),
     Column("rating_after_handoff", Integer),
+    Index("ix_conversation_summaries_started", "started_at"),
 )
 steps = Table(
     "conversation_steps",
@@ -47,4 +48,6 @@ unanswered = Table(
     Column("at", Float, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("text", Text),
+    Index("ix_unanswered_questions_at", "at"),
+    Index("ix_unanswered_questions_conversation", "conversation_id"),
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from crm_adapter.store.engine import writer
@@ -35,6 +35,17 @@ class UnansweredQuestions:
                     kind=kind if kind in KINDS else "nlu_fallback", text=kept or None,
                 )
             )  # fmt: skip
+
+    def texts_of(self, conversation_id: str) -> list[dict[str, object]]:
+        """A conversation's unanswered questions kept with their text (for an export)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(unanswered.c.at, unanswered.c.kind, unanswered.c.text)
+                .where(unanswered.c.conversation_id == conversation_id,
+                       unanswered.c.text.is_not(None))
+                .order_by(unanswered.c.at)
+            ).all()  # fmt: skip
+        return [{"at": row.at, "kind": row.kind, "text": row.text} for row in rows]
 
     def delete_conversations(self, conversation_ids: Collection[str]) -> int:
         if not conversation_ids:

@@ -60,6 +60,7 @@ class DataErasure:
             self.stores.handoffs.erase_conversation(old, new)
             self.stores.addresses.forget(old)
             self.stores.events.rename(old, new)
+        self.stores.unanswered.delete_conversations(list(renamed))
         now = datetime.now(timezone.utc)
         self.stores.crm.erase([lead.lead_id for lead in leads], now, requested_by, renamed)
         return Erased(len(leads), len(renamed))

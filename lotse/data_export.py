@@ -117,6 +117,7 @@ class DataExport:
             "transcript": transcript(self.stores.texts, conversation_id),
             "handoffs": [{**_plain(h), "notes": _plain(store.notes(h.id))} for h in handoffs],
             "handoff_messages": _plain(store.messages(conversation_id)),
+            "unanswered_questions": self.stores.unanswered.texts_of(conversation_id),
         }
 
     def _audit(self, leads: int, conversations: int, requested_by: str, at: datetime) -> None:

@@ -62,6 +62,7 @@ class DataPurge:
                 texts.pop(conversation_id, None)  # gone since it was listed: fine
         messages = self.stores.handoffs.delete_messages_before(cutoff)
         events = self.stores.events.delete_before(cutoff.timestamp())
+        self.stores.unanswered.delete_before(cutoff.timestamp())  # with the transcripts
         return Purged(counts, len(old), messages, events)
 
     def _old_transcripts(self, cutoff: datetime) -> list[str]:

@@ -2,15 +2,16 @@
 them.
 
 The CRM store, the handoff store and the messenger address book share one database
-(LOTSE_DATABASE_URL), as does the conversation event log (`bot.event_log`, whose
-conversation ids an erasure replaces). Transcripts are in the embedded tracker store's
-SQLite file (LOTSE_TRACKER_DB, `var/tracker.db` as `lotse run` uses) or, in the scaled
-profile, in Rasa's SQL tracker store (LOTSE_TRACKER_URL, `bot.sql_transcripts`). `texts`
-is None while that file does not exist and opens it once it does: the console and the
-daily purge start next to Rasa, which may create it only after them. The CRM store sends
-its changes to the configured CRM connectors (`crm_adapter.crm_config`), so an erasure
-reaches them as it does from the bot. Export, erasure and the retention purge all work
-on these.
+(LOTSE_DATABASE_URL), as do the conversation event log (`bot.event_log`, whose
+conversation ids an erasure replaces) and the unanswered questions' texts
+(`insights.unanswered`, erased with their conversations). Transcripts are in the
+embedded tracker store's SQLite file (LOTSE_TRACKER_DB, `var/tracker.db` as `lotse
+run` uses) or, in the scaled profile, in Rasa's SQL tracker store (LOTSE_TRACKER_URL,
+`bot.sql_transcripts`). `texts` is None while that file does not exist and opens it
+once it does: the console and the daily purge start next to Rasa, which may create it
+only after them. The CRM store sends its changes to the configured CRM connectors
+(`crm_adapter.crm_config`), so an erasure reaches them as it does from the bot.
+Export, erasure and the retention purge all work on these.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from crm_adapter.crm_config import configured_names
 from crm_adapter.store.engine import make_crm_engine
 from crm_adapter.store.local import LocalCrm
 from handoff.store import HandoffStore
+from insights.unanswered import UnansweredQuestions
 from lotse.settings import ROOT, load_settings
 
 
@@ -39,6 +41,7 @@ class PersonalStores:
     handoffs: HandoffStore
     addresses: AddressBook
     events: EventLog
+    unanswered: UnansweredQuestions  # what visitors asked the bot could not answer
     tracker_db: Path | None = None  # the embedded tracker store's file; None: no transcripts
     tracker_url: str | None = None  # Rasa's SQL tracker store (scaled profile), else None
     _texts: SQLiteTexts | SqlTranscripts | None = field(default=None, init=False, repr=False)
@@ -60,7 +63,8 @@ class PersonalStores:
         handoffs = HandoffStore(engine)  # brings the shared schema up to date
         crm = LocalCrm(engine, connectors=configured_names())
         addresses, events = AddressBook(engine), EventLog(engine)
-        return cls(engine, crm, handoffs, addresses, events, tracker_db, tracker_url)
+        unanswered = UnansweredQuestions(engine)
+        return cls(engine, crm, handoffs, addresses, events, unanswered, tracker_db, tracker_url)
 
     @classmethod
     def configured(cls) -> PersonalStores:

@@ -57,6 +57,7 @@ from crm_adapter.store.migrate import alembic_config
 from crm_adapter.store.models import Base, Company, Contact, OutboxRow, SalesTaskRow
 from handoff.auth import metadata as staff_tables
 from handoff.store import metadata as handoff_tables
+from insights.tables import metadata as insights_tables
 from tests.concurrency import run_together
 
 ADMIN_URL = os.environ.get("LOTSE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -422,7 +423,7 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
     try:
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM crm_alembic_version"))
-            assert versions.scalars().all() == ["0010"]
+            assert versions.scalars().all() == ["0011"]
             assert set(inspect(connection).get_table_names()) == {
                 *Base.metadata.tables,
                 *handoff_tables.tables,
@@ -430,10 +431,11 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
                 *channel_tables.tables,
                 *event_log_tables.tables,
                 *erased_tables.tables,
+                *insights_tables.tables,
                 "crm_alembic_version",
             }
             for models in (Base.metadata, handoff_tables, staff_tables, channel_tables,
-                           event_log_tables, erased_tables):  # fmt: skip
+                           event_log_tables, erased_tables, insights_tables):  # fmt: skip
                 own = set(models.tables)
                 context = MigrationContext.configure(connection, opts={
                     "version_table": "crm_alembic_version", "compare_type": True,

@@ -19,10 +19,12 @@ from sqlalchemy import text
 
 from bot.channels.address_book import AddressBook
 from bot.erased_conversations import ErasedConversations
+from bot.event_log import EventLog
 from bot.tracker_store import SQLiteTexts
 from crm_adapter.port import Consent, Visit
 from crm_adapter.store import LocalCrm, make_crm_engine
 from handoff.store import HandoffStore, NewHandoff
+from insights.unanswered import UnansweredQuestions
 from lotse.cli import main
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
@@ -51,6 +53,11 @@ def person(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     handoffs.add_message(WHATSAPP, "visitor", "Ich brauche ein Angebot", handoff.id)
     handoffs.add_message(WHATSAPP, "agent", "Gern, Frau Muster!", handoff.id, "anna", "Anna")
     handoffs.add_note(handoff, "anna", "Will die P400 bis März")
+    UnansweredQuestions(engine).add(WEB, NOW.timestamp(), "out_of_scope", "Habt ihr Kantinenessen?")
+    EventLog(engine).record(  # its summary holds the WhatsApp id (a phone number) too
+        [{"sender_id": WHATSAPP, "event": "user", "timestamp": NOW.timestamp(),
+          "parse_data": {"intent": {"name": "greet"}}, "input_channel": "twilio"}]
+    )  # fmt: skip
     texts = SQLiteTexts(str(tracker_db))
     for conversation, line in ((WHATSAPP, "Was kostet eine P400?"), (WEB, "Grüße 👋")):
         tracker = DialogueStateTracker.from_events(
@@ -87,6 +94,8 @@ def test_everything_about_a_person_by_email(person, capsys) -> None:
     ]
     assert [n["text"] for n in whatsapp["handoffs"][0]["notes"]] == ["Will die P400 bis März"]
     assert conversations[WEB]["transcript"][0]["text"] == "Grüße 👋"
+    [question] = conversations[WEB]["unanswered_questions"]
+    assert (question["kind"], question["text"]) == ("out_of_scope", "Habt ihr Kantinenessen?")
 
 
 def test_the_same_person_by_phone_however_written_and_to_a_file(person, capsys) -> None:
@@ -103,7 +112,15 @@ def test_nobody_known_is_a_clear_error(person, capsys) -> None:
     assert "nobody with that email or phone" in capsys.readouterr().err
 
 
-PERSONAL = (EMAIL, "+4915112345678", "Muster", "Angebot", "P400 bis M", "Was kostet eine P400")
+PERSONAL = (
+    EMAIL,
+    "+4915112345678",
+    "Muster",
+    "Angebot",
+    "P400 bis M",
+    "Was kostet eine P400",
+    "Kantinenessen",
+)
 
 
 def file_text(path: Path) -> str:
@@ -148,3 +165,17 @@ def test_erasure_leaves_nothing_personal_in_any_store(person, capsys) -> None:
 def test_erasing_nobody_is_a_clear_error(person, capsys) -> None:
     assert main(["privacy", "erase", "--phone", "+49 30 1234567"]) == 1
     assert "nobody with that email or phone" in capsys.readouterr().err
+
+
+def test_a_withdrawn_consent_takes_the_unanswered_questions_texts_but_not_their_count(
+    person,
+) -> None:
+    engine = make_crm_engine(f"sqlite:///{person / 'lotse.db'}")
+    crm, questions = LocalCrm(engine, clock=lambda: NOW), UnansweredQuestions(engine)
+    assert [q["text"] for q in questions.texts_of(WEB)] == ["Habt ihr Kantinenessen?"]
+    crm.withdraw_consent(crm.find_by_email(EMAIL).lead_id, NOW)
+    assert questions.texts_of(WEB) == []
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT kind, text FROM unanswered_questions")).all()
+    assert [tuple(row) for row in kept] == [("out_of_scope", None)]
+    assert "Kantinenessen" not in file_text(person / "lotse.db")

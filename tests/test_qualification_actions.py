@@ -26,6 +26,7 @@ def test_accepting_the_offer_starts_with_the_intro_and_the_first_question() -> N
     state = {"asking": "need", "go_on_question": None, "failures": 0, "declined": [],
              "consent": None, "noted": {}}  # fmt: skip
     assert events == [
+        SlotSet("qualification_step", "need:asked"),  # for the insights funnel
         SlotSet("qualification", state),
         SlotSet("qualification_prompt", Q.question("need").ask["de"]),
         SlotSet("qualification_yes_no", False),
@@ -41,8 +42,12 @@ def test_an_answer_is_stored_scored_and_the_next_question_asked() -> None:
     events, dispatcher = run(
         ValidateQualificationForm(), tracker("qualification_answers_employees_de")
     )
-    assert events[1] == SlotSet("qualification_prompt", Q.question("industry").ask["de"])
-    assert events[0].get("value")["noted"]["employees"] == "60"
+    assert events[:2] == [
+        SlotSet("qualification_step", "employees:answered"),
+        SlotSet("qualification_step", "industry:asked"),
+    ]
+    assert events[3] == SlotSet("qualification_prompt", Q.question("industry").ask["de"])
+    assert events[2].get("value")["noted"]["employees"] == "60"
     assert dispatcher.messages == []
     lead = stored("web-test-q2")
     assert lead.answers["employees"].value["count"] == 60

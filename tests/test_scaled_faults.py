@@ -30,6 +30,7 @@ from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.store.engine import make_crm_engine
+from insights.conversation_summary import slot_event_name
 from lotse.scaled_stack import ScaledStack, Services
 from lotse.settings import Settings
 from tests.conftest import IN_OFFICE_HOURS, set_clock
@@ -320,7 +321,10 @@ def _tracker_events(scaled: Scaled, sender: str) -> list[tuple[str, str | None]]
     for kind, data in rows:
         event = json.loads(data)
         intent = (event.get("parse_data") or {}).get("intent") or {}
-        result.append((kind, intent.get("name") if kind == "user" else event.get("name")))
+        name = intent.get("name") if kind == "user" else event.get("name")
+        if kind == "slot":  # the insight slots' values are kept (`slot=value`), no other
+            name = slot_event_name(name, event.get("value"))
+        result.append((kind, name))
     return result
 
 

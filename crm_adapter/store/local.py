@@ -57,7 +57,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -116,6 +116,7 @@ from crm_adapter.store.models import (
 )
 from crm_adapter.store.publish import publish
 from crm_adapter.sync_event import stamp
+from insights.tables import unanswered as unanswered_questions
 
 T = TypeVar("T")
 RETRIES = 4
@@ -362,6 +363,15 @@ class LocalCrm:
         s.execute(personal.execution_options(synchronize_session=False))
         notifications = delete(OutboxRow).where(OutboxRow.contact_id == lead.id)
         s.execute(notifications.execution_options(synchronize_session=False))
+        # The unanswered questions' texts were kept under this consent: only counts stay.
+        conversations = select(Conversation.conversation_id).where(
+            Conversation.contact_id == lead.id
+        )
+        s.execute(
+            update(unanswered_questions)
+            .where(unanswered_questions.c.conversation_id.in_(conversations))
+            .values(text=None)
+        )
         if self.connectors:
             self._withdraw_at_crms(s, lead, withdrawn_at)
         lead.email = lead.email_normalised = lead.phone_normalised = None

@@ -85,11 +85,11 @@ def register(app: Sanic) -> None:
             return refused
         return response.json(await report(filters_of(request)))
 
-    async def as_csv(request: Request, section: str) -> HTTPResponse:
+    async def as_csv(request: Request, table: str) -> HTTPResponse:
         if (refused := _refusal(app, request)) is not None:
             return refused
-        name = section.removesuffix(".csv")
-        if not section.endswith(".csv") or name not in SECTIONS:
+        name = table.removesuffix(".csv")
+        if not table.endswith(".csv") or name not in SECTIONS:
             return error(404, f"no such table; one of: {', '.join(SECTIONS)} (.csv)")
         rows = tables(await report(filters_of(request)))[name]
         return response.text(
@@ -101,7 +101,7 @@ def register(app: Sanic) -> None:
     app.add_route(page, "/console/insights", methods=["GET"], name="insights_page")
     app.add_route(as_json, "/console/api/insights", methods=["GET"], name="insights_json")
     app.add_route(
-        as_csv, "/console/api/insights/<section:str>", methods=["GET"], name="insights_csv"
+        as_csv, "/console/api/insights/<table:str>", methods=["GET"], name="insights_csv"
     )
 
 
