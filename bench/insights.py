@@ -378,8 +378,8 @@ def run(engine: Engine, sizes: list[int], runs: int, label: str) -> None:
         started = time.perf_counter()
         fill(engine, log, size, state)
         filled = time.perf_counter() - started
-        with engine.connect() as connection:
-            connection.execute(text("ANALYZE"))  # fresh statistics, as autovacuum would
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))  # fresh statistics, as autovacuum keeps them
         figures = measure(engine, runs)
         numbers = counts(engine)
         page_median, page_min = figures["page"]

@@ -52,9 +52,7 @@ class EventLogBroker(EventBroker):
     async def from_endpoint_config(
         cls, broker_config: EndpointConfig | None, event_loop: AbstractEventLoop | None = None
     ) -> EventLogBroker:
-        url = (broker_config.kwargs.get("url") if broker_config else None) or (
-            load_settings().database_url
-        )
+        url = (broker_config.url if broker_config else None) or load_settings().database_url
         return cls(EventLog(make_crm_engine(url)))
 
     def publish(self, event: dict[str, Any]) -> None:
@@ -75,20 +73,24 @@ class EventLogBroker(EventBroker):
 
     def _take(self, block: bool) -> None:
         """Moves waiting events to `pending`: blocks for the first when told to, then
-        collects for up to FLUSH_SECONDS or a batch."""
+        collects for up to FLUSH_SECONDS or a batch; with a batch already pending (the
+        database away), takes whatever waits at once, so at most MAX_PENDING wait."""
         deadline = time.monotonic() + FLUSH_SECONDS
-        while len(self.pending) < BATCH:
-            timeout = None if block else max(0.0, deadline - time.monotonic())
+        while not self.stopped.is_set():
+            if len(self.pending) >= BATCH:
+                timeout: float | None = 0.0
+            else:
+                timeout = None if block else max(0.0, deadline - time.monotonic())
             try:
                 event = self.incoming.get(timeout=timeout)
             except queue.Empty:
                 return
+            block = False
             if event is None:  # close(): write what waits, then stop
                 while self.pending and self._write():
                     pass
                 self.stopped.set()
                 return
-            block = False
             self.pending.append(event)
             if len(self.pending) > MAX_PENDING:
                 self.pending.popleft()
@@ -97,26 +99,33 @@ class EventLogBroker(EventBroker):
                     log.error("event log: database away, %d events dropped", self.dropped)
 
     def _write(self) -> bool:
+        """Writes the first batch of `pending`; False if the database is away (retry)."""
         batch = list(itertools.islice(self.pending, BATCH))
         try:
             self.event_log.record(batch)
+            handled = len(batch)
         except (DataError, IntegrityError):
-            self._write_one_by_one(batch)
+            handled = self._write_one_by_one(batch)
         except (SQLAlchemyError, OSError) as error:
             log.warning("event log: writing %d events failed (%s); retrying",
                         len(batch), type(error).__name__)  # fmt: skip
             return False
-        for _ in batch:
+        for _ in range(handled):
             self.pending.popleft()
-        return True
+        return handled == len(batch)
 
-    def _write_one_by_one(self, batch: list[dict[str, Any]]) -> None:
+    def _write_one_by_one(self, batch: list[dict[str, Any]]) -> int:
         """A batch the database refuses (not an outage): every event it takes, and a
-        count of the ones it refuses, so one bad event cannot stall the log."""
+        count of the ones it refuses, so one bad event cannot stall the log. Returns
+        how many were dealt with before the database went away (all, normally)."""
         refused = 0
-        for event in batch:
+        for done, event in enumerate(batch):
             try:
                 self.event_log.record([event])
             except (DataError, IntegrityError):
                 refused += 1
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("event log: writing failed (%s); retrying", type(error).__name__)
+                return done
         log.error("event log: %d events refused by the database, left out", refused)
+        return len(batch)

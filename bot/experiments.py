@@ -69,29 +69,29 @@ class _Reader(NodeReader):
         items = self.mapping(root, "the experiments file", {"version", "experiments"})
         if "experiments" not in items or items["experiments"].value in (None, "", "null"):
             return ()
-        found = self.mapping(items["experiments"], "experiments")
-        return tuple(self.experiment(name, node) for name, node in found.items())
+        self.mapping(items["experiments"], "experiments")  # a mapping, no name twice
+        return tuple(self.experiment(key, node) for key, node in items["experiments"].value)
 
-    def experiment(self, name: str, node: Node) -> Experiment:
+    def experiment(self, key: Node, node: Node) -> Experiment:
+        name = str(key.value)
         if not NAME.fullmatch(name):
-            raise self.fail(node, f"experiment name '{name}' must be lower case a-z, 0-9, _")
+            raise self.fail(key, f"experiment name '{name}' must be lower case a-z, 0-9, _")
         what = f"experiment '{name}'"
         items = self.mapping(node, what, {"response", "variants"})
         response = self.text(self.require(node, items, "response", what), f"{what}.response")
         variants_node = self.require(node, items, "variants", what)
-        variants = tuple(
-            self.variant(what, key, value)
-            for key, value in self.mapping(variants_node, f"{what}.variants").items()
-        )
+        self.mapping(variants_node, f"{what}.variants")
+        variants = tuple(self.variant(what, key, value) for key, value in variants_node.value)
         if len(variants) < 2:
             raise self.fail(variants_node, f"{what} needs at least two variants")
         if sum(v.text is None for v in variants) > 1:
             raise self.fail(variants_node, f"{what}: only one variant may leave out `text`")
         return Experiment(name, response, variants)
 
-    def variant(self, what: str, name: str, node: Node) -> Variant:
+    def variant(self, what: str, key: Node, node: Node) -> Variant:
+        name = str(key.value)
         if not VARIANT.fullmatch(name):
-            raise self.fail(node, f"variant name '{name}' must be 1-32 of A-Z, a-z, 0-9, _, -")
+            raise self.fail(key, f"variant name '{name}' must be 1-32 of A-Z, a-z, 0-9, _, -")
         where = f"{what}.variants.{name}"
         items = self.mapping(node, where, {"weight", "text"})
         weight = self.integer(self.require(node, items, "weight", where), f"{where}.weight", 1)
@@ -117,22 +117,25 @@ def exposure_responses(experiments: tuple[Experiment, ...]) -> dict[str, str]:
 
 def variant_responses(experiment: Experiment, control: list[dict]) -> list[dict]:
     """The domain's variations of the tested response: per variant and language, under
-    the conditions `language` and `ab_<name>`; the control's own default (unconditioned)
-    variations stay for a conversation without either slot. `control` is the
+    the conditions `language` and `ab_<name>` (and the control's words for a
+    conversation whose `ab_<name>` is not set, e.g. one begun before the experiment);
+    the control's own default (unconditioned) variations stay for a conversation
+    without a language. `control` is the
     response's variations as the domain has them (the English one conditioned on the
     language slot, the German one the default)."""
     by_language = {_language_of(v): v for v in control}
     generated = []
-    for variant in experiment.variants:
+    for variant in (*experiment.variants, None):  # None: a conversation without a variant
         for language in LANGUAGES:
             base = copy.deepcopy(by_language.get(language) or by_language[None])
             base.pop("condition", None)
-            if variant.text is not None:
+            if variant is not None and variant.text is not None:
                 base["text"] = variant.text[language]
             condition = [
                 {"type": "slot", "name": "language", "value": language},
-                {"type": "slot", "name": experiment.slot, "value": variant.name},
-            ]
+                {"type": "slot", "name": experiment.slot,
+                 "value": variant.name if variant is not None else None},
+            ]  # fmt: skip
             generated.append({"condition": condition, **base})
     defaults = [v for v in control if "condition" not in v]
     return generated + defaults

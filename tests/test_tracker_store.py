@@ -6,6 +6,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
+from rasa.core.brokers.broker import EventBroker
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -56,3 +58,58 @@ def test_saving_again_replaces_the_row(tmp_path: Path) -> None:
 
     assert asyncio.run(scenario()) == 5
     assert len(store.store) == 1
+
+
+class RecordingBroker(EventBroker):
+    def __init__(self) -> None:
+        self.published: list[dict] = []
+
+    def publish(self, event: dict) -> None:
+        self.published.append(event)
+
+
+def test_each_event_is_published_once_without_reading_the_conversation_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broker = RecordingBroker()
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"), event_broker=broker)
+    tracker = conversation("v")
+    reads: list[str] = []
+    retrieve = store.retrieve
+
+    async def counted(sender_id: str) -> DialogueStateTracker | None:
+        reads.append(sender_id)
+        return await retrieve(sender_id)
+
+    monkeypatch.setattr(store, "retrieve", counted)
+
+    async def scenario() -> None:
+        await store.save(tracker)  # unknown to this process: Rasa's way, one read
+        tracker.update(BotUttered("noch etwas?"))
+        tracker.update(UserUttered("nein danke", {"name": "deny"}))
+        await store.save(tracker)  # known: no read
+        await store.save(tracker)  # nothing new
+
+    asyncio.run(scenario())
+    assert reads == ["v"]
+    assert [e["event"] for e in broker.published] == ["action", "user", "bot", "slot", "bot",
+                                                      "user"]  # fmt: skip
+    assert {e["sender_id"] for e in broker.published} == {"v"}
+
+
+def test_a_conversation_begun_anew_under_the_same_id_is_published_whole(tmp_path: Path) -> None:
+    broker = RecordingBroker()
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"), event_broker=broker)
+
+    async def scenario() -> None:
+        await store.save(conversation("v"))
+        del store.store["v"]  # an erasure (lotse/data_erasure.py)
+        again = DialogueStateTracker("v", [])
+        for text in ("eins", "zwei", "drei", "vier", "fünf"):  # longer than the first
+            again.update(UserUttered(text, {"name": "greet"}))
+        await store.save(again)
+
+    asyncio.run(scenario())
+    texts = [e.get("text") for e in broker.published if e["event"] == "user"]
+    assert texts == ["Grüß Gott, was kostet die P400? 🙂", "eins", "zwei", "drei", "vier",
+                     "fünf"]  # fmt: skip
