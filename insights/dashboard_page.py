@@ -19,6 +19,7 @@ from insights.report import SECTIONS
 
 API = "/console/api/insights"
 FUNNEL_SERIES = ("answered", "declined", "dropped off", "skipped")
+FINDINGS = ("predicts acceptance", "predicts rejection", "no clear link", "too few verdicts")
 
 
 def _percent(value: float | None) -> str:
@@ -265,8 +266,15 @@ def _scoring_section(scoring: dict[str, Any]) -> str:
         "difference_high",
     )
     judged = [r for r in scoring["rules"] if r["verdicts_with"]]
+    findings = "".join(
+        f"<li><strong>{escape(finding)}:</strong> "
+        f"{escape(', '.join(r['rule'] for r in judged if r['finding'] == finding) or 'none')}"
+        "</li>"
+        for finding in FINDINGS
+    )
     return (
         f"<section><h2>Scoring feedback ({scoring['verdicts']} verdicts by sales)</h2>"
+        f'<ul class="findings">{findings}</ul>'
         + _figure(
             charts.interval_chart("Acceptance by score band (95 % interval)", bands),
             "scoring-bands",
@@ -279,17 +287,23 @@ def _scoring_section(scoring: dict[str, Any]) -> str:
     )
 
 
+def _experiment_chart(name: str, rows: list[dict[str, Any]]) -> str:
+    marks = [
+        (f"{r['variant']} → {outcome}", r[f"{key}_rate"], r[f"{key}_low"], r[f"{key}_high"])
+        for key, outcome in (("lead", "lead"), ("mql", "MQL"))
+        for r in rows
+        if r[f"{key}_rate"] is not None
+    ]
+    title = f"{name}: conversion per variant (95 % interval)"
+    return _figure(charts.interval_chart(title, marks), "experiments")
+
+
 def _experiments_section(experiments: list[dict[str, Any]]) -> str:
-    lead_rows = [
-        (f"{r['experiment']} {r['variant']} → lead", r["lead_rate"], r["lead_low"], r["lead_high"])
-        for r in experiments
-        if r["lead_rate"] is not None
-    ]
-    mql_rows = [
-        (f"{r['experiment']} {r['variant']} → MQL", r["mql_rate"], r["mql_low"], r["mql_high"])
-        for r in experiments
-        if r["mql_rate"] is not None
-    ]
+    names = list(dict.fromkeys(r["experiment"] for r in experiments))
+    figures = "".join(
+        _experiment_chart(name, [r for r in experiments if r["experiment"] == name])
+        for name in names
+    ) or _figure(charts.interval_chart("Conversion per variant", []), "experiments")
     columns = (
         "experiment",
         "variant",
@@ -307,10 +321,7 @@ def _experiments_section(experiments: list[dict[str, Any]]) -> str:
     )
     return (
         "<section><h2>A/B tests of messages</h2>"
-        + _figure(
-            charts.interval_chart("Conversion per variant (95 % interval)", lead_rows + mql_rows),
-            "experiments",
-        )
+        + f'<div class="charts">{figures}</div>'
         + _table(experiments, columns, "Conversations that saw the message, per variant")
         + "</section>"
     )

@@ -83,26 +83,27 @@ class Insights:
                 "overview": self._overview(connection, chosen, outcomes),
                 "daily": self._daily(connection, chosen),
                 "csat": self._csat(connection, chosen),
-                "funnel": self._funnel(connection, chosen, outcomes),
+                "funnel": self._funnel(connection, filters, outcomes),
                 "unanswered": self._unanswered(connection, chosen),
                 "scoring": self._scoring(connection, outcomes),
-                "experiments": self._experiments(connection, chosen, outcomes),
+                "experiments": self._experiments(connection, filters, outcomes),
             }
 
     # -- the conversations chosen and their outcomes ---------------------------------
 
     def _chosen(self, filters: Filters) -> Any:
         """The summaries of the conversations the filters choose (a subquery)."""
-        where = [summaries.c.started_at >= filters.start, summaries.c.started_at < filters.end]
-        if filters.channel:
-            where.append(summaries.c.channel == filters.channel)
-        if filters.language:
-            where.append(summaries.c.language == filters.language)
-        return select(summaries).where(and_(*where)).subquery("chosen")
+        return select(summaries).where(_chosen_by(summaries, filters)).subquery("chosen")
+
+    @staticmethod
+    def _ids(chosen: Any) -> Any:
+        """Only the ids of the chosen conversations: what a join needs (a narrow hash)."""
+        return select(chosen.c.conversation_id).subquery("chosen_ids")
 
     def _outcomes(self, chosen: Any) -> Any:
         """Per chosen conversation with a lead: the lead, the highest lifecycle stage it
         ever reached (rank in STAGES) and the sales verdict it has now."""
+        ids = self._ids(chosen)
         stages = union_all(
             select(history.c.contact_id, history.c.new_stage.label("stage")),
             select(contacts.c.id.label("contact_id"), contacts.c.stage.label("stage")),
@@ -120,7 +121,7 @@ class Insights:
                 contacts.c.accepted,
                 contacts.c.rejected,
             )
-            .join(chosen, chosen.c.conversation_id == conversations.c.conversation_id)
+            .join(ids, ids.c.conversation_id == conversations.c.conversation_id)
             .join(contacts, contacts.c.id == conversations.c.contact_id)
             .outerjoin(reached, reached.c.contact_id == conversations.c.contact_id)
             .subquery("outcomes")
@@ -173,9 +174,10 @@ class Insights:
 
     def _waits(self, connection: Connection, chosen: Any) -> tuple[int, list[float]]:
         """How many handoffs were asked for, and the waits (s) of those claimed."""
+        ids = self._ids(chosen)
         rows = connection.execute(
             select(handoffs.c.requested_at, handoffs.c.claimed_at).join(
-                chosen, chosen.c.conversation_id == handoffs.c.conversation_id
+                ids, ids.c.conversation_id == handoffs.c.conversation_id
             )
         ).all()
         claimed = [
@@ -226,46 +228,57 @@ class Insights:
 
     # -- the qualification funnel ---------------------------------------------------------
 
-    def _funnel(self, connection: Connection, chosen: Any, outcomes: Any) -> list[dict[str, Any]]:
+    def _funnel(
+        self, connection: Connection, filters: Filters, outcomes: Any
+    ) -> list[dict[str, Any]]:
         """Per question: asked; of those, answered, declined (not answered later),
         dropped off (the last question, unanswered) or skipped (the talk went on
         without an answer); and how many of the conversations asked reached MQL, SQL
-        and acceptance by sales."""
-
-        def count(condition: Any) -> Any:
-            return func.sum(case((condition, 1), else_=0))
-
-        asked = steps.c.asked
-        rows = connection.execute(
+        and acceptance by sales. The steps carry their conversation's start, channel
+        and language: the counts need no join; the outcomes join only the leads."""
+        asked, answered, declined = steps.c.asked, steps.c.answered, steps.c.declined
+        counts = connection.execute(
             select(
                 steps.c.question,
-                count(asked),
-                count(and_(asked, steps.c.answered)),
-                count(and_(asked, steps.c.declined, ~steps.c.answered)),
-                count(and_(asked, steps.c.dropped)),
-                count(and_(asked, ~steps.c.answered, ~steps.c.declined, ~steps.c.dropped)),
-                count(and_(asked, outcomes.c.rank >= STAGES.index(MQL))),
-                count(and_(asked, outcomes.c.rank >= STAGES.index(SQL))),
-                count(and_(asked, outcomes.c.accepted)),
+                _count(asked),
+                _count(and_(asked, answered)),
+                _count(and_(asked, declined, ~answered)),
+                _count(and_(asked, steps.c.dropped)),
+                _count(and_(asked, ~answered, ~declined, ~steps.c.dropped)),
             )
-            .join(chosen, chosen.c.conversation_id == steps.c.conversation_id)
-            .outerjoin(outcomes, outcomes.c.conversation_id == steps.c.conversation_id)
+            .where(_chosen_by(steps, filters))
             .group_by(steps.c.question)
         ).all()
+        reached = {
+            question: (int(m or 0), int(q or 0), int(a or 0))
+            for question, m, q, a in connection.execute(
+                select(
+                    steps.c.question,
+                    _count(and_(asked, outcomes.c.rank >= STAGES.index(MQL))),
+                    _count(and_(asked, outcomes.c.rank >= STAGES.index(SQL))),
+                    _count(and_(asked, outcomes.c.accepted)),
+                )
+                .join(outcomes, outcomes.c.conversation_id == steps.c.conversation_id)
+                .group_by(steps.c.question)
+            ).all()
+        }
         order = {key: index for index, key in enumerate(self.questions)}
-        result = [
-            {"question": q, "asked": int(a or 0), "answered": int(an or 0),
-             "declined": int(d or 0), "dropped_off": int(dr or 0),
-             "skipped": int(sk or 0),
-             "reached_mql": int(m or 0), "reached_sql": int(s or 0), "accepted": int(ac or 0)}
-            for q, a, an, d, dr, sk, m, s, ac in rows
-        ]  # fmt: skip
+        result = []
+        for question, *numbers in counts:
+            a, an, d, dr, sk = (int(n or 0) for n in numbers)
+            mql, sql, accepted = reached.get(question, (0, 0, 0))
+            result.append({
+                "question": question, "asked": a, "answered": an, "declined": d,
+                "dropped_off": dr, "skipped": sk, "reached_mql": mql, "reached_sql": sql,
+                "accepted": accepted,
+            })  # fmt: skip
         return sorted(result, key=lambda r: (order.get(r["question"], len(order)), r["question"]))
 
     # -- unanswered questions --------------------------------------------------------------
 
     def _unanswered(self, connection: Connection, chosen: Any) -> dict[str, Any]:
-        joined = unanswered.join(chosen, chosen.c.conversation_id == unanswered.c.conversation_id)
+        ids = self._ids(chosen)
+        joined = unanswered.join(ids, ids.c.conversation_id == unanswered.c.conversation_id)
         kinds = dict(
             connection.execute(
                 select(unanswered.c.kind, func.count())
@@ -309,6 +322,8 @@ class Insights:
         }
 
     def _judged(self, connection: Connection, outcomes: Any) -> list[scoring_feedback.Judged]:
+        """The latest verdict of each lead of the chosen conversations, with the scoring
+        rules that hold for it (its current answers and interest events)."""
         leads = select(outcomes.c.contact_id).distinct().subquery("judged_leads")
         latest = (
             select(feedback.c.contact_id, func.max(feedback.c.id).label("id"))
@@ -317,40 +332,43 @@ class Insights:
             .subquery("latest")
         )
         verdicts = connection.execute(
-            select(
-                feedback.c.contact_id, feedback.c.decision, feedback.c.fit, feedback.c.interest
-            ).join(latest, latest.c.id == feedback.c.id)  # fmt: skip
-        ).all()
+            select(feedback.c.contact_id, feedback.c.decision, feedback.c.fit,
+                   feedback.c.interest).join(latest, latest.c.id == feedback.c.id)
+        ).all()  # fmt: skip
         if not verdicts:
             return []
-        ids = [v.contact_id for v in verdicts]
-        facts = self._facts(connection, ids)
+        facts = self._facts(connection, latest)
         kinds: dict[int, set[str]] = {}
         for contact_id, kind in connection.execute(
-            select(interest.c.contact_id, interest.c.kind).where(interest.c.contact_id.in_(ids))
+            select(interest.c.contact_id, interest.c.kind)
+            .distinct()
+            .join(latest, latest.c.contact_id == interest.c.contact_id)
         ).all():
             kinds.setdefault(contact_id, set()).add(kind)
-        return [
-            scoring_feedback.Judged(
-                v.decision, v.fit, int(v.interest or 0),
-                frozenset(scoring_feedback.rule_keys(
-                    self.model, facts.get(v.contact_id, FitFacts()), kinds.get(v.contact_id, ())
-                )),
+        rules: dict[tuple[FitFacts, frozenset[str]], frozenset[str]] = {}  # leads alike
+        judged = []
+        for v in verdicts:
+            key = (facts.get(v.contact_id, FitFacts()), frozenset(kinds.get(v.contact_id, ())))
+            if key not in rules:
+                rules[key] = frozenset(scoring_feedback.rule_keys(self.model, *key))
+            judged.append(
+                scoring_feedback.Judged(v.decision, v.fit, int(v.interest or 0), rules[key])
             )
-            for v in verdicts
-        ]  # fmt: skip
+        return judged
 
-    def _facts(self, connection: Connection, ids: list[int]) -> dict[int, FitFacts]:
-        """The fit facts of leads from their current answers (as `recording.fit_facts`)."""
+    def _facts(self, connection: Connection, latest: Any) -> dict[int, FitFacts]:
+        """The fit facts of the judged leads from their current answers (as
+        `recording.fit_facts` reads them)."""
         keys = {"employees": "count", "industry": "key", "role": "key", "location": "country"}
         found: dict[int, dict[str, Any]] = {}
         for contact_id, attribute, value in connection.execute(
-            select(answers.c.contact_id, answers.c.attribute, answers.c.value).where(
-                answers.c.contact_id.in_(ids),
+            select(answers.c.contact_id, answers.c.attribute, answers.c.value)
+            .join(latest, latest.c.contact_id == answers.c.contact_id)
+            .where(
                 answers.c.superseded_at.is_(None),
                 answers.c.status == "answered",
                 answers.c.attribute.in_(list(keys)),
-            )  # fmt: skip
+            )
         ).all():
             if isinstance(value, dict):
                 found.setdefault(contact_id, {})[attribute] = value.get(keys[attribute])
@@ -367,22 +385,28 @@ class Insights:
     # -- A/B tests ---------------------------------------------------------------------------
 
     def _experiments(
-        self, connection: Connection, chosen: Any, outcomes: Any
+        self, connection: Connection, filters: Filters, outcomes: Any
     ) -> list[dict[str, Any]]:
-        rows = connection.execute(
-            select(
-                variants.c.experiment,
-                variants.c.variant,
-                func.count(),
-                func.count(case((outcomes.c.rank >= STAGES.index(LEAD), 1))),
-                func.count(case((outcomes.c.rank >= STAGES.index(MQL), 1))),
-            )
-            .join(chosen, chosen.c.conversation_id == variants.c.conversation_id)
-            .outerjoin(outcomes, outcomes.c.conversation_id == variants.c.conversation_id)
-            .where(variants.c.exposed)
+        exposed = connection.execute(
+            select(variants.c.experiment, variants.c.variant, func.count())
+            .where(_chosen_by(variants, filters), variants.c.exposed)
             .group_by(variants.c.experiment, variants.c.variant)
         ).all()
-        seen = {(e, v): (int(n), int(lead), int(mql)) for e, v, n, lead, mql in rows}
+        converted = {
+            (e, v): (int(lead or 0), int(mql or 0))
+            for e, v, lead, mql in connection.execute(
+                select(
+                    variants.c.experiment,
+                    variants.c.variant,
+                    _count(outcomes.c.rank >= STAGES.index(LEAD)),
+                    _count(outcomes.c.rank >= STAGES.index(MQL)),
+                )
+                .join(outcomes, outcomes.c.conversation_id == variants.c.conversation_id)
+                .where(variants.c.exposed)
+                .group_by(variants.c.experiment, variants.c.variant)
+            ).all()
+        }
+        seen = {(e, v): (int(n), *converted.get((e, v), (0, 0))) for e, v, n in exposed}
         result = []
         for experiment in self.experiments:
             for variant in experiment.variants:
@@ -419,6 +443,20 @@ def _variant_row(
         "mql_low": mql_interval[0] if mql_interval else None,
         "mql_high": mql_interval[1] if mql_interval else None,
     }
+
+
+def _chosen_by(table: Any, filters: Filters) -> Any:
+    """The filters on a table with a conversation's `started_at`, `channel`, `language`."""
+    where = [table.c.started_at >= filters.start, table.c.started_at < filters.end]
+    if filters.channel:
+        where.append(table.c.channel == filters.channel)
+    if filters.language:
+        where.append(table.c.language == filters.language)
+    return and_(*where)
+
+
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
 def _text(value: object) -> str | None:

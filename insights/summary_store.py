@@ -60,12 +60,12 @@ def _replace(connection: Connection, chunk: list[str], found: list[Summary]) -> 
     if not found:
         return
     connection.execute(summaries.insert(), [_summary_row(s) for s in found])
-    step_rows = [_step_row(s.conversation_id, step) for s in found for step in s.steps.values()]
+    step_rows = [_step_row(s, step) for s in found for step in s.steps.values()]
     if step_rows:
         connection.execute(steps.insert(), step_rows)
     variant_rows = [
-        {"conversation_id": s.conversation_id, "experiment": experiment[:64],
-         "variant": variant[:64], "exposed": experiment in s.exposed}
+        {**_conversation_of(s), "experiment": experiment[:64], "variant": variant[:64],
+         "exposed": experiment in s.exposed}
         for s in found
         for experiment, variant in s.variants.items()
     ]  # fmt: skip
@@ -90,9 +90,19 @@ def _summary_row(s: Summary) -> dict[str, Any]:
     }
 
 
-def _step_row(conversation_id: str, step: Any) -> dict[str, Any]:
+def _conversation_of(s: Summary) -> dict[str, Any]:
+    """What the steps and variants rows repeat of their conversation (for filtering)."""
     return {
-        "conversation_id": conversation_id,
+        "conversation_id": s.conversation_id,
+        "started_at": s.started_at,
+        "channel": s.channel[:32],
+        "language": s.language[:8],
+    }
+
+
+def _step_row(s: Summary, step: Any) -> dict[str, Any]:
+    return {
+        **_conversation_of(s),
         "question": step.question[:64],
         "asked": step.asked,
         "answered": step.answered,

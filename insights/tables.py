@@ -5,6 +5,18 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
+
+
+def _conversation_columns() -> list[Column]:
+    """The conversation's start, channel and language, repeated on its steps and
+    variants so the dashboard filters them without a join."""
+    return [
+        Column("started_at", Float, nullable=False),
+        Column("channel", String(32), nullable=False),
+        Column("language", String(8), nullable=False),
+    ]
+
+
 summaries = Table(
     "conversation_summaries",
     metadata,
@@ -27,18 +39,22 @@ steps = Table(
     metadata,
     Column("conversation_id", String(255), primary_key=True),
     Column("question", String(64), primary_key=True),
+    *_conversation_columns(),
     Column("asked", Boolean, nullable=False),
     Column("answered", Boolean, nullable=False),
     Column("declined", Boolean, nullable=False),
     Column("dropped", Boolean, nullable=False),
+    Index("ix_conversation_steps_started", "started_at"),
 )
 variants = Table(
     "conversation_variants",
     metadata,
     Column("conversation_id", String(255), primary_key=True),
     Column("experiment", String(64), primary_key=True),
+    *_conversation_columns(),
     Column("variant", String(64), nullable=False),
     Column("exposed", Boolean, nullable=False),
+    Index("ix_conversation_variants_started", "started_at"),
 )
 unanswered = Table(
     "unanswered_questions",

@@ -88,12 +88,20 @@ def event_log(url: str) -> Iterator[EventLog]:
     log.engine.dispose()
 
 
-def rows_of(engine: Engine, table: Any) -> list[dict[str, Any]]:
+REPEATED = ("started_at", "channel", "language")  # a conversation's, on its steps and variants
+
+
+def rows_of(engine: Engine, table: Any, repeated: bool = False) -> list[dict[str, Any]]:
+    """The table's rows; of steps and variants without what they repeat of their
+    conversation (unless `repeated`)."""
     key = [table.c.conversation_id] + [
         c for c in table.primary_key.columns if c.name != "conversation_id"
     ]
     with engine.connect() as connection:
-        return [dict(row._mapping) for row in connection.execute(select(table).order_by(*key))]
+        rows = [dict(row._mapping) for row in connection.execute(select(table).order_by(*key))]
+    if table is summaries or repeated:
+        return rows
+    return [{k: v for k, v in row.items() if k not in REPEATED} for row in rows]
 
 
 def summary_row(conversation_id: str, started_at: float, last_at: float, **values: Any) -> dict:
@@ -909,3 +917,16 @@ def test_unanswered_questions_go_with_erasure_withdrawal_and_retention(
         ("web-1", 3.0, "out_of_scope", None)]  # fmt: skip
     assert questions.delete_before(2.5) == 2
     assert unanswered_rows(event_log.engine) == [("web-1", 3.0, "out_of_scope", None)]
+
+
+def test_steps_and_variants_repeat_their_conversations_start_channel_and_language(
+    event_log: EventLog,
+) -> None:
+    event_log.record(two_conversations())
+    conversation = {row["conversation_id"]: {k: row[k] for k in REPEATED}
+                    for row in rows_of(event_log.engine, summaries)}  # fmt: skip
+    for table in (steps, variants):
+        found = rows_of(event_log.engine, table, repeated=True)
+        assert found
+        for row in found:
+            assert {k: row[k] for k in REPEATED} == conversation[row["conversation_id"]]

@@ -47,6 +47,7 @@ def upgrade() -> None:
         "conversation_steps",
         sa.Column("conversation_id", sa.String(length=255), nullable=False),
         sa.Column("question", sa.String(length=64), nullable=False),
+        *_conversation_columns(),
         sa.Column("asked", sa.Boolean(), nullable=False),
         sa.Column("answered", sa.Boolean(), nullable=False),
         sa.Column("declined", sa.Boolean(), nullable=False),
@@ -57,12 +58,15 @@ def upgrade() -> None:
         "conversation_variants",
         sa.Column("conversation_id", sa.String(length=255), nullable=False),
         sa.Column("experiment", sa.String(length=64), nullable=False),
+        *_conversation_columns(),
         sa.Column("variant", sa.String(length=64), nullable=False),
         sa.Column("exposed", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint(
             "conversation_id", "experiment", name=op.f("pk_conversation_variants")
         ),
     )
+    op.create_index("ix_conversation_steps_started", "conversation_steps", ["started_at"])
+    op.create_index("ix_conversation_variants_started", "conversation_variants", ["started_at"])
     op.create_table(
         "unanswered_questions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -78,9 +82,21 @@ def upgrade() -> None:
     )
 
 
+def _conversation_columns() -> list[sa.Column]:
+    """The conversation's start, channel and language, repeated on its steps and
+    variants so the dashboard filters them without a join."""
+    return [
+        sa.Column("started_at", sa.Float(), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+    ]
+
+
 def downgrade() -> None:
     op.drop_table("unanswered_questions")
+    op.drop_index("ix_conversation_variants_started", table_name="conversation_variants")
     op.drop_table("conversation_variants")
+    op.drop_index("ix_conversation_steps_started", table_name="conversation_steps")
     op.drop_table("conversation_steps")
     op.drop_index("ix_conversation_summaries_started", table_name="conversation_summaries")
     op.drop_table("conversation_summaries")
