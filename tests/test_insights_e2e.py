@@ -237,7 +237,9 @@ def figures(world: World, known: Known) -> dict[str, Any]:
 def test_overview_counts_every_conversation_lead_and_handoff(figures, known):
     overview = dict(figures["overview"])
     wait = overview.pop("median_wait_seconds")
-    assert WAIT_SECONDS <= wait < WAIT_SECONDS + (known.finished - known.started)
+    # The test clock runs on from each moment set: the request and the claim each come a
+    # little after theirs.
+    assert abs(wait - WAIT_SECONDS) < 5
     assert overview == {
         "conversations": 6,
         "engaged_conversations": 5,  # all but hello-and-goodbye
