@@ -19,7 +19,20 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from bot.experiments import Experiment, load_experiments
@@ -35,6 +48,7 @@ from insights.filters import Filters
 from insights.stats import median, rate, wilson_interval
 from insights.tables import steps, summaries, unanswered, variants
 
+OUTCOMES_TABLE = "insight_outcomes"  # temporary, per report
 MAX_TEXTS = 5000  # the latest unanswered texts clustered
 DAY = 86400
 contacts = Contact.__table__
@@ -75,19 +89,47 @@ class Insights:
             }  # fmt: skip
 
     def report(self, filters: Filters) -> dict[str, Any]:
-        with self.engine.connect() as connection:
+        with self.engine.begin() as connection:
             chosen = self._chosen(filters)
-            outcomes = self._outcomes(chosen)
-            return {
-                "filters": filters.as_dict(),
-                "overview": self._overview(connection, chosen, outcomes),
-                "daily": self._daily(connection, chosen),
-                "csat": self._csat(connection, chosen),
-                "funnel": self._funnel(connection, filters, outcomes),
-                "unanswered": self._unanswered(connection, chosen),
-                "scoring": self._scoring(connection, outcomes),
-                "experiments": self._experiments(connection, filters, outcomes),
-            }
+            outcomes = self._outcomes_once(connection, chosen)
+            try:
+                return self._sections(connection, filters, chosen, outcomes)
+            finally:
+                outcomes.drop(connection)
+
+    def _outcomes_once(self, connection: Connection, chosen: Any) -> Table:
+        """The outcomes, worked out once per report into a temporary table of this
+        connection (several sections join them; a subquery would be computed anew in
+        each). Dropped at the end of the report; writes nothing else."""
+        table = Table(
+            OUTCOMES_TABLE,
+            MetaData(),
+            Column("conversation_id", String(255), primary_key=True),
+            Column("contact_id", Integer, nullable=False),
+            Column("rank", Integer, nullable=False),
+            Column("accepted", Boolean, nullable=False),
+            Column("rejected", Boolean, nullable=False),
+            prefixes=["TEMPORARY"],
+        )
+        table.drop(connection, checkfirst=True)  # left by a report that died mid-way
+        table.create(connection)
+        outcomes = self._outcomes(chosen)
+        connection.execute(table.insert().from_select(list(outcomes.c.keys()), select(outcomes)))
+        return table
+
+    def _sections(
+        self, connection: Connection, filters: Filters, chosen: Any, outcomes: Any
+    ) -> dict[str, Any]:
+        return {
+            "filters": filters.as_dict(),
+            "overview": self._overview(connection, chosen, outcomes),
+            "daily": self._daily(connection, chosen),
+            "csat": self._csat(connection, chosen),
+            "funnel": self._funnel(connection, filters, outcomes),
+            "unanswered": self._unanswered(connection, chosen),
+            "scoring": self._scoring(connection, outcomes),
+            "experiments": self._experiments(connection, filters, outcomes),
+        }
 
     # -- the conversations chosen and their outcomes ---------------------------------
 

@@ -55,13 +55,15 @@ def _cell(value: Any) -> Any:
 
 
 def register(app: Sanic) -> None:
-    def insights() -> Insights | None:
-        return app.ctx.console.insights
+    def insights() -> Insights:
+        """The report's source; the handlers answer 503 first when there is none."""
+        found: Insights | None = app.ctx.console.insights
+        if found is None:
+            raise LookupError("the console runs without insights")
+        return found
 
     async def report(filters: Filters) -> dict[str, Any]:
-        found = insights()
-        assert found is not None
-        return await asyncio.to_thread(found.report, filters)
+        return await asyncio.to_thread(insights().report, filters)
 
     async def page(request: Request) -> HTTPResponse:
         session = await _session(app, request)
@@ -69,7 +71,7 @@ def register(app: Sanic) -> None:
             return response.redirect("/console/?next=insights")
         if session.role != "admin":
             return response.html("<p>Only an admin may see the insights.</p>", status=403)
-        if insights() is None:
+        if app.ctx.console.insights is None:
             return response.html("<p>The insights are not available.</p>", status=503)
         problem = ""
         try:
@@ -77,7 +79,7 @@ def register(app: Sanic) -> None:
         except ValueError as bad:
             problem, filters = str(bad), Filters.parse({}, datetime.now(timezone.utc).date())
         data = await report(filters)
-        choices = await asyncio.to_thread(insights().choices)  # type: ignore[union-attr]
+        choices = await asyncio.to_thread(insights().choices)
         return response.html(render(data, choices, problem))
 
     async def as_json(request: Request) -> HTTPResponse:
