@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from insights import charts
-from insights.report import SECTIONS
+from insights.report_tables import SECTIONS
 
 API = "/console/api/insights"
 FUNNEL_SERIES = ("answered", "declined", "dropped off", "skipped")

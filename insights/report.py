@@ -19,48 +19,29 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    and_,
-    case,
-    cast,
-    func,
-    select,
-    union_all,
-)
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.experiments import Experiment, load_experiments
 from crm_adapter.lifecycle import LEAD, MQL, SQL, STAGES
-from crm_adapter.scoring import FitFacts
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
-from crm_adapter.store.models import AnswerRow, Contact, FeedbackRow, InterestEventRow, StageRow
-from crm_adapter.store.models import Conversation as CrmConversation
 from handoff.store import handoffs
 from insights import scoring_feedback
 from insights.clusters import cluster_texts
 from insights.filters import Filters
+from insights.judged_leads import judged_leads
+from insights.selection import (
+    chosen_by,
+    chosen_conversations,
+    count_of,
+    ids_of,
+    outcomes_once,
+)
 from insights.stats import median, rate, wilson_interval
 from insights.tables import steps, summaries, unanswered, variants
 
-OUTCOMES_TABLE = "insight_outcomes"  # temporary, per report
 MAX_TEXTS = 5000  # the latest unanswered texts clustered
 DAY = 86400
-contacts = Contact.__table__
-conversations = CrmConversation.__table__
-history = StageRow.__table__
-feedback = FeedbackRow.__table__
-answers = AnswerRow.__table__
-interest = InterestEventRow.__table__
-
-
-def _stage_rank(column: Any) -> Any:
-    return case({stage: rank for rank, stage in enumerate(STAGES)}, value=column, else_=-1)
 
 
 class Insights:
@@ -90,32 +71,12 @@ class Insights:
 
     def report(self, filters: Filters) -> dict[str, Any]:
         with self.engine.begin() as connection:
-            chosen = self._chosen(filters)
-            outcomes = self._outcomes_once(connection, chosen)
+            chosen = chosen_conversations(filters)
+            outcomes = outcomes_once(connection, chosen)
             try:
                 return self._sections(connection, filters, chosen, outcomes)
             finally:
                 outcomes.drop(connection)
-
-    def _outcomes_once(self, connection: Connection, chosen: Any) -> Table:
-        """The outcomes, worked out once per report into a temporary table of this
-        connection (several sections join them; a subquery would be computed anew in
-        each). Dropped at the end of the report; writes nothing else."""
-        table = Table(
-            OUTCOMES_TABLE,
-            MetaData(),
-            Column("conversation_id", String(255), primary_key=True),
-            Column("contact_id", Integer, nullable=False),
-            Column("rank", Integer, nullable=False),
-            Column("accepted", Boolean, nullable=False),
-            Column("rejected", Boolean, nullable=False),
-            prefixes=["TEMPORARY"],
-        )
-        table.drop(connection, checkfirst=True)  # left by a report that died mid-way
-        table.create(connection)
-        outcomes = self._outcomes(chosen)
-        connection.execute(table.insert().from_select(list(outcomes.c.keys()), select(outcomes)))
-        return table
 
     def _sections(
         self, connection: Connection, filters: Filters, chosen: Any, outcomes: Any
@@ -130,44 +91,6 @@ class Insights:
             "scoring": self._scoring(connection, outcomes),
             "experiments": self._experiments(connection, filters, outcomes),
         }
-
-    # -- the conversations chosen and their outcomes ---------------------------------
-
-    def _chosen(self, filters: Filters) -> Any:
-        """The summaries of the conversations the filters choose (a subquery)."""
-        return select(summaries).where(_chosen_by(summaries, filters)).subquery("chosen")
-
-    @staticmethod
-    def _ids(chosen: Any) -> Any:
-        """Only the ids of the chosen conversations: what a join needs (a narrow hash)."""
-        return select(chosen.c.conversation_id).subquery("chosen_ids")
-
-    def _outcomes(self, chosen: Any) -> Any:
-        """Per chosen conversation with a lead: the lead, the highest lifecycle stage it
-        ever reached (rank in STAGES) and the sales verdict it has now."""
-        ids = self._ids(chosen)
-        stages = union_all(
-            select(history.c.contact_id, history.c.new_stage.label("stage")),
-            select(contacts.c.id.label("contact_id"), contacts.c.stage.label("stage")),
-        ).subquery("stages")
-        reached = (
-            select(stages.c.contact_id, func.max(_stage_rank(stages.c.stage)).label("rank"))
-            .group_by(stages.c.contact_id)
-            .subquery("reached")
-        )
-        return (
-            select(
-                conversations.c.conversation_id,
-                conversations.c.contact_id,
-                func.coalesce(reached.c.rank, -1).label("rank"),
-                contacts.c.accepted,
-                contacts.c.rejected,
-            )
-            .join(ids, ids.c.conversation_id == conversations.c.conversation_id)
-            .join(contacts, contacts.c.id == conversations.c.contact_id)
-            .outerjoin(reached, reached.c.contact_id == conversations.c.contact_id)
-            .subquery("outcomes")
-        )
 
     # -- overview ---------------------------------------------------------------------
 
@@ -216,7 +139,7 @@ class Insights:
 
     def _waits(self, connection: Connection, chosen: Any) -> tuple[int, list[float]]:
         """How many handoffs were asked for, and the waits (s) of those claimed."""
-        ids = self._ids(chosen)
+        ids = ids_of(chosen)
         rows = connection.execute(
             select(handoffs.c.requested_at, handoffs.c.claimed_at).join(
                 ids, ids.c.conversation_id == handoffs.c.conversation_id
@@ -282,13 +205,13 @@ class Insights:
         counts = connection.execute(
             select(
                 steps.c.question,
-                _count(asked),
-                _count(and_(asked, answered)),
-                _count(and_(asked, declined, ~answered)),
-                _count(and_(asked, steps.c.dropped)),
-                _count(and_(asked, ~answered, ~declined, ~steps.c.dropped)),
+                count_of(asked),
+                count_of(and_(asked, answered)),
+                count_of(and_(asked, declined, ~answered)),
+                count_of(and_(asked, steps.c.dropped)),
+                count_of(and_(asked, ~answered, ~declined, ~steps.c.dropped)),
             )
-            .where(_chosen_by(steps, filters))
+            .where(chosen_by(steps, filters))
             .group_by(steps.c.question)
         ).all()
         reached = {
@@ -296,9 +219,9 @@ class Insights:
             for question, m, q, a in connection.execute(
                 select(
                     steps.c.question,
-                    _count(and_(asked, outcomes.c.rank >= STAGES.index(MQL))),
-                    _count(and_(asked, outcomes.c.rank >= STAGES.index(SQL))),
-                    _count(and_(asked, outcomes.c.accepted)),
+                    count_of(and_(asked, outcomes.c.rank >= STAGES.index(MQL))),
+                    count_of(and_(asked, outcomes.c.rank >= STAGES.index(SQL))),
+                    count_of(and_(asked, outcomes.c.accepted)),
                 )
                 .join(outcomes, outcomes.c.conversation_id == steps.c.conversation_id)
                 .group_by(steps.c.question)
@@ -319,7 +242,7 @@ class Insights:
     # -- unanswered questions --------------------------------------------------------------
 
     def _unanswered(self, connection: Connection, chosen: Any) -> dict[str, Any]:
-        ids = self._ids(chosen)
+        ids = ids_of(chosen)
         joined = unanswered.join(ids, ids.c.conversation_id == unanswered.c.conversation_id)
         kinds = dict(
             connection.execute(
@@ -356,72 +279,11 @@ class Insights:
     # -- scoring feedback ------------------------------------------------------------------
 
     def _scoring(self, connection: Connection, outcomes: Any) -> dict[str, Any]:
-        judged = self._judged(connection, outcomes)
+        judged = judged_leads(connection, self.model, outcomes)
         return {
             "verdicts": len(judged),
             "bands": scoring_feedback.band_report(self.model, judged),
             "rules": scoring_feedback.rule_report(judged, scoring_feedback.model_rules(self.model)),
-        }
-
-    def _judged(self, connection: Connection, outcomes: Any) -> list[scoring_feedback.Judged]:
-        """The latest verdict of each lead of the chosen conversations, with the scoring
-        rules that hold for it (its current answers and interest events)."""
-        leads = select(outcomes.c.contact_id).distinct().subquery("judged_leads")
-        latest = (
-            select(feedback.c.contact_id, func.max(feedback.c.id).label("id"))
-            .join(leads, leads.c.contact_id == feedback.c.contact_id)
-            .group_by(feedback.c.contact_id)
-            .subquery("latest")
-        )
-        verdicts = connection.execute(
-            select(feedback.c.contact_id, feedback.c.decision, feedback.c.fit,
-                   feedback.c.interest).join(latest, latest.c.id == feedback.c.id)
-        ).all()  # fmt: skip
-        if not verdicts:
-            return []
-        facts = self._facts(connection, latest)
-        kinds: dict[int, set[str]] = {}
-        for contact_id, kind in connection.execute(
-            select(interest.c.contact_id, interest.c.kind)
-            .distinct()
-            .join(latest, latest.c.contact_id == interest.c.contact_id)
-        ).all():
-            kinds.setdefault(contact_id, set()).add(kind)
-        rules: dict[tuple[FitFacts, frozenset[str]], frozenset[str]] = {}  # leads alike
-        judged = []
-        for v in verdicts:
-            key = (facts.get(v.contact_id, FitFacts()), frozenset(kinds.get(v.contact_id, ())))
-            if key not in rules:
-                rules[key] = frozenset(scoring_feedback.rule_keys(self.model, *key))
-            judged.append(
-                scoring_feedback.Judged(v.decision, v.fit, int(v.interest or 0), rules[key])
-            )
-        return judged
-
-    def _facts(self, connection: Connection, latest: Any) -> dict[int, FitFacts]:
-        """The fit facts of the judged leads from their current answers (as
-        `recording.fit_facts` reads them)."""
-        keys = {"employees": "count", "industry": "key", "role": "key", "location": "country"}
-        found: dict[int, dict[str, Any]] = {}
-        for contact_id, attribute, value in connection.execute(
-            select(answers.c.contact_id, answers.c.attribute, answers.c.value)
-            .join(latest, latest.c.contact_id == answers.c.contact_id)
-            .where(
-                answers.c.superseded_at.is_(None),
-                answers.c.status == "answered",
-                answers.c.attribute.in_(list(keys)),
-            )
-        ).all():
-            if isinstance(value, dict):
-                found.setdefault(contact_id, {})[attribute] = value.get(keys[attribute])
-        return {
-            contact_id: FitFacts(
-                employees=v.get("employees") if isinstance(v.get("employees"), int) else None,
-                industry=_text(v.get("industry")),
-                role=_text(v.get("role")),
-                country=_text(v.get("location")),
-            )
-            for contact_id, v in found.items()
         }
 
     # -- A/B tests ---------------------------------------------------------------------------
@@ -431,7 +293,7 @@ class Insights:
     ) -> list[dict[str, Any]]:
         exposed = connection.execute(
             select(variants.c.experiment, variants.c.variant, func.count())
-            .where(_chosen_by(variants, filters), variants.c.exposed)
+            .where(chosen_by(variants, filters), variants.c.exposed)
             .group_by(variants.c.experiment, variants.c.variant)
         ).all()
         converted = {
@@ -440,8 +302,8 @@ class Insights:
                 select(
                     variants.c.experiment,
                     variants.c.variant,
-                    _count(outcomes.c.rank >= STAGES.index(LEAD)),
-                    _count(outcomes.c.rank >= STAGES.index(MQL)),
+                    count_of(outcomes.c.rank >= STAGES.index(LEAD)),
+                    count_of(outcomes.c.rank >= STAGES.index(MQL)),
                 )
                 .join(outcomes, outcomes.c.conversation_id == variants.c.conversation_id)
                 .where(variants.c.exposed)
@@ -487,50 +349,5 @@ def _variant_row(
     }
 
 
-def _chosen_by(table: Any, filters: Filters) -> Any:
-    """The filters on a table with a conversation's `started_at`, `channel`, `language`."""
-    where = [table.c.started_at >= filters.start, table.c.started_at < filters.end]
-    if filters.channel:
-        where.append(table.c.channel == filters.channel)
-    if filters.language:
-        where.append(table.c.language == filters.language)
-    return and_(*where)
-
-
-def _count(condition: Any) -> Any:
-    return func.sum(case((condition, 1), else_=0))
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _iso_day(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).date().isoformat()
-
-
-def tables(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The report as flat tables (one per CSV of the API)."""
-    overview = [{"metric": key, "value": value} for key, value in report["overview"].items()]
-    clusters = [
-        {"label": c["label"], "count": c["count"],
-         "texts": " | ".join(f"{t['text']} ({t['count']})" for t in c["texts"])}
-        for c in report["unanswered"]["clusters"]
-    ]  # fmt: skip
-    return {
-        "overview": overview,
-        "daily": report["daily"],
-        "csat": report["csat"],
-        "funnel": report["funnel"],
-        "unanswered_kinds": report["unanswered"]["by_kind"],
-        "unanswered_clusters": clusters,
-        "scoring_bands": report["scoring"]["bands"],
-        "scoring_rules": report["scoring"]["rules"],
-        "experiments": report["experiments"],
-    }
-
-
-SECTIONS = (
-    "overview", "daily", "csat", "funnel", "unanswered_kinds", "unanswered_clusters",
-    "scoring_bands", "scoring_rules", "experiments",
-)  # fmt: skip

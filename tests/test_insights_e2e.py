@@ -30,7 +30,7 @@ import requests
 
 from bot.experiments import load_experiments
 from handoff.wiring import handoff_store
-from insights.report import tables
+from insights.report_tables import tables
 from insights.stats import wilson_interval
 from lotse.settings import Settings
 from tests import fake_messengers as fm

@@ -32,7 +32,8 @@ from handoff.console.insights import to_csv
 from handoff.store import HandoffStore, NewHandoff
 from insights.conversation_summary import Event, Step, slot_event_name, summarise
 from insights.filters import Filters
-from insights.report import SECTIONS, Insights, tables
+from insights.report import Insights
+from insights.report_tables import SECTIONS, tables
 from insights.scoring_feedback import Judged, band_report, bands, rule_keys, rule_report
 from insights.stats import difference_interval, wilson_interval
 from insights.tables import steps, summaries, unanswered, variants

@@ -27,7 +27,8 @@ from handoff.auth import InvalidSession
 from handoff.console.web import COOKIE, error
 from insights.dashboard_page import render
 from insights.filters import Filters
-from insights.report import SECTIONS, Insights, tables
+from insights.report import Insights
+from insights.report_tables import SECTIONS, tables
 
 PARAMETERS = ("from", "to", "channel", "language")
 
