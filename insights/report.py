@@ -73,10 +73,11 @@ class Insights:
         with self.engine.begin() as connection:
             chosen = chosen_conversations(filters)
             outcomes = outcomes_once(connection, chosen)
-            try:
-                return self._sections(connection, filters, chosen, outcomes)
-            finally:
-                outcomes.drop(connection)
+            found = self._sections(connection, filters, chosen, outcomes)
+            # After an error the rollback takes the temporary table with it (DDL is
+            # transactional in PostgreSQL and SQLite): no dropping in a failed transaction.
+            outcomes.drop(connection)
+            return found
 
     def _sections(
         self, connection: Connection, filters: Filters, chosen: Any, outcomes: Any
