@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from sqlalchemy import Column, Float, MetaData, String, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from crm_adapter.store.engine import writer
 from crm_adapter.store.migrate import migrate
@@ -62,12 +62,20 @@ class ErasedConversations:
                     rows,
                 )
 
-    def recent(self, conversation_ids: Iterable[str], now: float | None = None) -> set[str]:
-        """Those of `conversation_ids` erased within the window."""
+    def recent(
+        self,
+        conversation_ids: Iterable[str],
+        now: float | None = None,
+        connection: Connection | None = None,
+    ) -> set[str]:
+        """Those of `conversation_ids` erased within the window (read on `connection`,
+        inside the caller's transaction, when given)."""
         wanted = {key_of(c): c for c in conversation_ids}
         if not wanted:
             return set()
         since = (time.time() if now is None else now) - WINDOW_SECONDS
         query = select(marks.c.key).where(marks.c.key.in_(wanted), marks.c.erased_at >= since)
-        with self.engine.connect() as connection:
+        if connection is not None:
             return {wanted[key] for key in connection.execute(query).scalars()}
+        with self.engine.connect() as own:
+            return {wanted[key] for key in own.execute(query).scalars()}

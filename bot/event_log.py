@@ -1,8 +1,10 @@
 """The conversation event log: what happened in conversations, for analytics.
 
 One row per Rasa event (`conversation_events`, migration 0009): type, time, intent or
-action name, intent confidence, channel. Never a text a person typed, never a slot's
-value. Rows come from two sources, both idempotent through the table's unique key:
+action name, intent confidence, channel. Never a text a person typed; a slot's value
+only for the insight slots, and only a value of the few they may hold
+(`insights.conversation_summary.slot_event_name`). Rows come from two sources, both
+idempotent through the table's unique key:
 
 - `record(events)`: events as Rasa's event broker publishes them (the consumer,
   `lotse/event_consumer.py`);
@@ -32,7 +34,6 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
-    bindparam,
     delete,
     select,
     text,
@@ -47,7 +48,7 @@ from bot.experiments import exposure_responses, load_experiments
 from crm_adapter.store.engine import writer
 from crm_adapter.store.migrate import migrate
 from insights import summary_store
-from insights.conversation_summary import INSIGHT_SLOTS, slot_event_name
+from insights.conversation_summary import SLOT_VALUES, VARIANT_VALUE, slot_event_name
 
 TRACKER_SOURCE = "tracker"
 SETTLED_SECONDS = 300.0
@@ -56,9 +57,15 @@ FILL_IN_DATABASE = text(r"""
     INSERT INTO conversation_events (conversation_id, type_name, at, name, confidence, channel)
     SELECT left(sender_id, 255), left(type_name, 32), timestamp,
            left(coalesce(CASE WHEN type_name = 'user' THEN intent_name
-                              WHEN type_name = 'slot' AND (action_name IN :insight_slots
-                                                           OR action_name LIKE 'ab\_%')
-                                   AND (data::json ->> 'value') ~ '^[A-Za-z0-9_:.\-]{1,64}$'
+                              WHEN type_name = 'slot' AND (data::json ->> 'value') ~ (
+                                   '^(' || CASE WHEN action_name LIKE 'ab\_%' THEN :variant
+                                                WHEN action_name = 'language' THEN :language
+                                                WHEN action_name = 'rating' THEN :rating
+                                                WHEN action_name = 'handoff_requested'
+                                                     THEN :handoff_requested
+                                                WHEN action_name = 'qualification_step'
+                                                     THEN :qualification_step
+                                           END || ')$')
                               THEN action_name || '=' || (data::json ->> 'value')
                               ELSE action_name END, ''),
                 128),
@@ -68,7 +75,7 @@ FILL_IN_DATABASE = text(r"""
     FROM events
     WHERE id BETWEEN :first AND :last AND timestamp IS NOT NULL
     ON CONFLICT DO NOTHING
-""").bindparams(bindparam("insight_slots", value=list(INSIGHT_SLOTS), expanding=True))
+""").bindparams(variant=VARIANT_VALUE, **SLOT_VALUES)
 TOUCHED_IN_DATABASE = text(
     "SELECT DISTINCT left(sender_id, 255) FROM events WHERE id BETWEEN :first AND :last"
 )
@@ -148,27 +155,39 @@ class EventLog:
         )
 
     def _insert_ignoring_duplicates(self, rows: list[dict[str, Any]]) -> None:
+        """Adds rows, but none of a conversation erased a moment ago: the marks are read
+        inside the write transaction, after the writers' lock, so an erasure's renaming
+        (which takes the same lock) either comes after and renames these rows or came
+        before and its mark is seen."""
         if not rows:
             return
         dialect = self.engine.dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = insert(events_table).on_conflict_do_nothing()
         with writer(self.engine).begin() as connection:
-            connection.execute(statement, rows)
-            self._summarise(connection, {row["conversation_id"] for row in rows})
+            self._take_turn(connection)
+            erased = self.erased.recent({r["conversation_id"] for r in rows}, connection=connection)
+            rows = [row for row in rows if row["conversation_id"] not in erased]
+            if rows:
+                connection.execute(statement, rows)
+                self._summarise(connection, {row["conversation_id"] for row in rows})
+
+    def _take_turn(self, connection: Connection) -> None:
+        """Writers of the log and its summaries take turns on PostgreSQL (SQLite's
+        writers already do: BEGIN IMMEDIATE), so two never insert one summary and a
+        rename never misses rows being written."""
+        if self.engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SUMMARY_LOCK})
 
     def _summarise(self, connection: Connection, conversation_ids: set[str]) -> None:
-        if self.engine.dialect.name == "postgresql":
-            # Writers of one conversation's summary take turns (else two could insert it).
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SUMMARY_LOCK})
+        self._take_turn(connection)  # held already by most callers: taking it again is free
         summary_store.refresh(connection, conversation_ids, self.responses)
 
     def record(self, events: Iterable[Mapping[str, Any]]) -> int:
         """Adds the broker's events, but none of a conversation erased a moment ago
         (still queued when it was erased); returns how many were readable."""
         rows = [row for event in events if (row := summary(event)) is not None]
-        erased = self.erased.recent({row["conversation_id"] for row in rows})
-        self._insert_ignoring_duplicates([r for r in rows if r["conversation_id"] not in erased])
+        self._insert_ignoring_duplicates(rows)
         return len(rows)
 
     def fill_from_tracker(self, tracker: Engine, now: float | None = None) -> int:
@@ -211,9 +230,18 @@ class EventLog:
         tables are in one database (no event crosses to Python), else row by row."""
         if self._shares_database(tracker):
             with writer(self.engine).begin() as connection:
+                self._take_turn(connection)
                 connection.execute(FILL_IN_DATABASE, {"first": first, "last": last})
-                touched = connection.execute(TOUCHED_IN_DATABASE, {"first": first, "last": last})
-                self._summarise(connection, set(touched.scalars()))
+                touched = set(
+                    connection.execute(TOUCHED_IN_DATABASE, {"first": first, "last": last})
+                    .scalars()
+                )  # fmt: skip
+                erased = self.erased.recent(touched, connection=connection)
+                if erased:  # the tracker store still had them: none goes to the log
+                    connection.execute(
+                        delete(events_table).where(events_table.c.conversation_id.in_(erased))
+                    )
+                self._summarise(connection, touched - erased)
             return
         with tracker.connect() as connection:
             rows = connection.execute(
@@ -239,6 +267,18 @@ class EventLog:
             if not moved:
                 connection.execute(cursors.insert().values(source=TRACKER_SOURCE, last_id=last_id))
 
+    def rebuild_summaries(self) -> int:
+        """Every conversation's summaries anew from its events (an upgrade's existing
+        events, a changed experiments file); returns how many conversations."""
+        with self.engine.connect() as connection:
+            ids = list(
+                connection.execute(select(events_table.c.conversation_id).distinct()).scalars()
+            )
+        for start in range(0, len(ids), BATCH):
+            with writer(self.engine).begin() as connection:
+                self._summarise(connection, set(ids[start : start + BATCH]))
+        return len(ids)
+
     def events_of(self, conversation_id: str) -> list[dict[str, Any]]:
         query = (
             select(events_table)
@@ -250,6 +290,7 @@ class EventLog:
 
     def rename(self, old: str, new: str) -> None:
         with writer(self.engine).begin() as connection:
+            self._take_turn(connection)
             connection.execute(
                 update(events_table)
                 .where(events_table.c.conversation_id == old)

@@ -92,6 +92,7 @@ class SQLiteTrackerStore(InMemoryTrackerStore):
         super().__init__(domain=domain, event_broker=event_broker, **kwargs)
         self.store = SQLiteTexts(db)  # type: ignore[assignment]
         self.published: OrderedDict[str, tuple[int, float | None]] = OrderedDict()
+        self.saving: dict[str, tuple[int, float | None]] = {}  # published, not yet written
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Publishes the events new since the last save to the event broker (the event
@@ -109,6 +110,16 @@ class SQLiteTrackerStore(InMemoryTrackerStore):
             await self._stream_new_events(self.event_broker, events[known[0] :], tracker.sender_id)
         else:
             await super().stream_events(tracker)
-        self.published[tracker.sender_id] = (len(events), first)
-        while len(self.published) > PUBLISHED_REMEMBERED:
-            self.published.popitem(last=False)
+        self.saving[tracker.sender_id] = (len(events), first)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save (publish, then write); the count of published events is kept
+        only once the write succeeded, so after a failed save they are published anew
+        (the event log ignores what it has)."""
+        self.saving.pop(tracker.sender_id, None)
+        await super().save(tracker)
+        saved = self.saving.pop(tracker.sender_id, None)
+        if saved is not None:
+            self.published[tracker.sender_id] = saved
+            while len(self.published) > PUBLISHED_REMEMBERED:
+                self.published.popitem(last=False)

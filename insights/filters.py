@@ -28,6 +28,15 @@ class Filters:
     language: str | None = None
 
     @property
+    def start_time(self) -> datetime:
+        return datetime.combine(self.first_day, time(), timezone.utc)
+
+    @property
+    def end_time(self) -> datetime:
+        """The first moment after the range (exclusive)."""
+        return datetime.combine(self.last_day + timedelta(days=1), time(), timezone.utc)
+
+    @property
     def start(self) -> float:
         return datetime.combine(self.first_day, time(), timezone.utc).timestamp()
 

@@ -1,7 +1,7 @@
 """The leads sales judged, with the scoring rules that hold for them.
 
-`judged_leads(connection, model, outcomes)`: for each lead of the chosen conversations
-(`outcomes`, `insights/selection.py`) its latest verdict (accept or reject, with the
+`judged_leads(connection, model, leads)`: for each lead of `leads` (a query with a
+`contact_id` column, `insights/report.py`) its latest verdict (accept or reject, with the
 fit and interest it had then) and the rules of the scoring model that hold for it
 now (its current answers and interest events, as `crm_adapter.recording` reads
 them). Reads the CRM store; raises SQLAlchemy errors.
@@ -25,8 +25,7 @@ interest = InterestEventRow.__table__
 FACT_KEYS = {"employees": "count", "industry": "key", "role": "key", "location": "country"}
 
 
-def judged_leads(connection: Connection, model: ScoringModel, outcomes: Any) -> list[Judged]:
-    leads = select(outcomes.c.contact_id).distinct().subquery("judged_leads")
+def judged_leads(connection: Connection, model: ScoringModel, leads: Any) -> list[Judged]:
     latest = (
         select(feedback.c.contact_id, func.max(feedback.c.id).label("id"))
         .join(leads, leads.c.contact_id == feedback.c.contact_id)

@@ -16,14 +16,13 @@ person. Raises SQLAlchemy errors.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.experiments import Experiment, load_experiments
-from crm_adapter.lifecycle import LEAD, MQL, SQL, STAGES
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
 from handoff.store import handoffs
 from insights import scoring_feedback
@@ -36,6 +35,7 @@ from insights.selection import (
     count_of,
     ids_of,
     outcomes_once,
+    reached_after,
 )
 from insights.stats import median, rate, wilson_interval
 from insights.tables import steps, summaries, unanswered, variants
@@ -84,18 +84,20 @@ class Insights:
     ) -> dict[str, Any]:
         return {
             "filters": filters.as_dict(),
-            "overview": self._overview(connection, chosen, outcomes),
-            "daily": self._daily(connection, chosen),
+            "overview": self._overview(connection, filters, chosen, outcomes),
+            "daily": self._daily(connection, filters, chosen),
             "csat": self._csat(connection, chosen),
             "funnel": self._funnel(connection, filters, outcomes),
-            "unanswered": self._unanswered(connection, chosen),
-            "scoring": self._scoring(connection, outcomes),
+            "unanswered": self._unanswered(connection, filters, chosen),
+            "scoring": self._scoring(connection, chosen, outcomes),
             "experiments": self._experiments(connection, filters, outcomes),
         }
 
     # -- overview ---------------------------------------------------------------------
 
-    def _overview(self, connection: Connection, chosen: Any, outcomes: Any) -> dict[str, Any]:
+    def _overview(
+        self, connection: Connection, filters: Filters, chosen: Any, outcomes: Any
+    ) -> dict[str, Any]:
         row = connection.execute(
             select(
                 func.count(),
@@ -106,8 +108,8 @@ class Insights:
             ).select_from(chosen)
         ).one()
         total, engaged, messages, fallbacks, handed = (int(v) for v in row)
-        leads = self._leads(connection, outcomes)
-        requested, waits = self._waits(connection, chosen)
+        leads = self._leads(connection, chosen, outcomes)
+        requested, waits = self._waits(connection, filters, chosen)
         return {
             "conversations": total,
             "engaged_conversations": engaged,
@@ -122,30 +124,38 @@ class Insights:
             "median_wait_seconds": median(waits),
         }
 
-    def _leads(self, connection: Connection, outcomes: Any) -> dict[str, int]:
-        def reached(rank: int) -> Any:
-            return func.count(func.distinct(case((outcomes.c.rank >= rank, outcomes.c.contact_id))))
+    def _leads(self, connection: Connection, chosen: Any, outcomes: Any) -> dict[str, int]:
+        """Leads of the chosen sessions that reached each stage, or got their verdict,
+        at or after a chosen session began (a returning MQL is not counted again)."""
+        o, started = outcomes.c, chosen.c.started_at
+
+        def leads_where(condition: Any) -> Any:
+            return func.count(func.distinct(case((condition, o.contact_id))))
 
         row = connection.execute(
             select(
-                reached(STAGES.index(LEAD)),
-                reached(STAGES.index(MQL)),
-                reached(STAGES.index(SQL)),
-                func.count(func.distinct(case((outcomes.c.accepted, outcomes.c.contact_id)))),
-                func.count(func.distinct(case((outcomes.c.rejected, outcomes.c.contact_id)))),
-            )
+                leads_where(reached_after(o.lead_at, started)),
+                leads_where(reached_after(o.mql_at, started)),
+                leads_where(reached_after(o.sql_at, started)),
+                leads_where(and_(o.accepted, reached_after(o.verdict_at, started))),
+                leads_where(and_(o.rejected, reached_after(o.verdict_at, started))),
+            ).select_from(chosen.join(outcomes, o.conversation_id == chosen.c.conversation_id))
         ).one()
         names = ("leads", "mql", "sql", "accepted_by_sales", "rejected_by_sales")
         return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
 
-    def _waits(self, connection: Connection, chosen: Any) -> tuple[int, list[float]]:
-        """How many handoffs were asked for, and the waits (s) of those claimed."""
+    def _waits(
+        self, connection: Connection, filters: Filters, chosen: Any
+    ) -> tuple[int, list[float]]:
+        """How many handoffs of the chosen conversations were asked for in the range,
+        and the waits (s) of those claimed."""
         ids = ids_of(chosen)
         rows = connection.execute(
-            select(handoffs.c.requested_at, handoffs.c.claimed_at).join(
-                ids, ids.c.conversation_id == handoffs.c.conversation_id
-            )
-        ).all()
+            select(handoffs.c.requested_at, handoffs.c.claimed_at)
+            .join(ids, ids.c.conversation_id == handoffs.c.conversation_id)
+            .where(handoffs.c.requested_at >= filters.start_time,
+                   handoffs.c.requested_at < filters.end_time)
+        ).all()  # fmt: skip
         claimed = [
             (row.claimed_at - row.requested_at).total_seconds()
             for row in rows
@@ -153,7 +163,8 @@ class Insights:
         ]
         return len(rows), claimed
 
-    def _daily(self, connection: Connection, chosen: Any) -> list[dict[str, Any]]:
+    def _daily(self, connection: Connection, filters: Filters, chosen: Any) -> list[dict[str, Any]]:
+        """Per day of the range (UTC, every day, none left out): sessions begun."""
         days = chosen.c.started_at / DAY
         # The whole days since 1970: PostgreSQL rounds a cast to integer, SQLite truncates.
         whole = func.floor(days) if self.engine.dialect.name == "postgresql" else days
@@ -168,11 +179,14 @@ class Insights:
             .group_by(day)
             .order_by(day)
         ).all()
-        return [
-            {"day": _iso_day(int(d) * DAY), "conversations": int(n), "engaged": int(e or 0),
-             "with_handoff": int(h or 0)}
-            for d, n, e, h in rows
-        ]  # fmt: skip
+        found = {_iso_day(int(d) * DAY): (int(n), int(e or 0), int(h or 0)) for d, n, e, h in rows}
+        days = (filters.last_day - filters.first_day).days + 1
+        result = []
+        for offset in range(days):
+            day = (filters.first_day + timedelta(days=offset)).isoformat()
+            n, e, h = found.get(day, (0, 0, 0))
+            result.append({"day": day, "conversations": n, "engaged": e, "with_handoff": h})
+        return result
 
     def _csat(self, connection: Connection, chosen: Any) -> list[dict[str, Any]]:
         result = []
@@ -220,11 +234,18 @@ class Insights:
             for question, m, q, a in connection.execute(
                 select(
                     steps.c.question,
-                    count_of(and_(asked, outcomes.c.rank >= STAGES.index(MQL))),
-                    count_of(and_(asked, outcomes.c.rank >= STAGES.index(SQL))),
-                    count_of(and_(asked, outcomes.c.accepted)),
-                )
+                    count_of(and_(asked, reached_after(outcomes.c.mql_at, steps.c.started_at))),
+                    count_of(and_(asked, reached_after(outcomes.c.sql_at, steps.c.started_at))),
+                    count_of(
+                        and_(
+                            asked,
+                            outcomes.c.accepted,
+                            reached_after(outcomes.c.verdict_at, steps.c.started_at),
+                        )
+                    ),
+                )  # fmt: skip
                 .join(outcomes, outcomes.c.conversation_id == steps.c.conversation_id)
+                .where(chosen_by(steps, filters))
                 .group_by(steps.c.question)
             ).all()
         }
@@ -242,16 +263,21 @@ class Insights:
 
     # -- unanswered questions --------------------------------------------------------------
 
-    def _unanswered(self, connection: Connection, chosen: Any) -> dict[str, Any]:
+    def _unanswered(self, connection: Connection, filters: Filters, chosen: Any) -> dict[str, Any]:
+        """The unanswered questions of the chosen conversations asked in the range."""
         ids = ids_of(chosen)
-        joined = unanswered.join(ids, ids.c.conversation_id == unanswered.c.conversation_id)
-        kinds = dict(
-            connection.execute(
-                select(unanswered.c.kind, func.count())
-                .select_from(joined)
-                .group_by(unanswered.c.kind)
-            ).all()
-        )
+        joined = unanswered.join(
+            ids,
+            and_(ids.c.conversation_id == unanswered.c.conversation_id,
+                 unanswered.c.at >= filters.start, unanswered.c.at < filters.end),
+        )  # fmt: skip
+        counted = connection.execute(
+            select(unanswered.c.kind, func.count(), func.count(unanswered.c.text))
+            .select_from(joined)
+            .group_by(unanswered.c.kind)
+        ).all()
+        kinds = {kind: n for kind, n, _ in counted}
+        with_text = sum(int(n) for _, _, n in counted)
         texts = connection.execute(
             select(unanswered.c.text)
             .select_from(joined)
@@ -265,8 +291,8 @@ class Insights:
         return {
             "total": int(total),
             "by_kind": [{"kind": k, "count": int(n)} for k, n in sorted(kinds.items())],
-            "with_text": len(shown),
-            "without_consent": int(total) - len(shown),
+            "with_text": with_text,  # the latest MAX_TEXTS of them are clustered
+            "without_consent": int(total) - with_text,
             "clusters": [
                 {
                     "label": c.label,
@@ -279,8 +305,17 @@ class Insights:
 
     # -- scoring feedback ------------------------------------------------------------------
 
-    def _scoring(self, connection: Connection, outcomes: Any) -> dict[str, Any]:
-        judged = judged_leads(connection, self.model, outcomes)
+    def _scoring(self, connection: Connection, chosen: Any, outcomes: Any) -> dict[str, Any]:
+        """Leads of the chosen sessions judged at or after the session began."""
+        o = outcomes.c
+        judged_ids = (
+            select(o.contact_id)
+            .distinct()
+            .select_from(chosen.join(outcomes, o.conversation_id == chosen.c.conversation_id))
+            .where(reached_after(o.verdict_at, chosen.c.started_at))
+            .subquery("judged_ids")
+        )
+        judged = judged_leads(connection, self.model, judged_ids)
         return {
             "verdicts": len(judged),
             "bands": scoring_feedback.band_report(self.model, judged),
@@ -303,11 +338,11 @@ class Insights:
                 select(
                     variants.c.experiment,
                     variants.c.variant,
-                    count_of(outcomes.c.rank >= STAGES.index(LEAD)),
-                    count_of(outcomes.c.rank >= STAGES.index(MQL)),
+                    count_of(reached_after(outcomes.c.lead_at, variants.c.started_at)),
+                    count_of(reached_after(outcomes.c.mql_at, variants.c.started_at)),
                 )
                 .join(outcomes, outcomes.c.conversation_id == variants.c.conversation_id)
-                .where(variants.c.exposed)
+                .where(chosen_by(variants, filters), variants.c.exposed)
                 .group_by(variants.c.experiment, variants.c.variant)
             ).all()
         }

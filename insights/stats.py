@@ -11,7 +11,8 @@ Contracts:
   (Newcombe 1998, "Two-sided confidence intervals for the single proportion", method 3).
 - `difference_interval` is Newcombe's hybrid score interval for p_a - p_b built from the
   two Wilson intervals (Newcombe 1998, "Interval estimation for the difference between
-  independent proportions", method 10). It is the interval we show for A/B conversion.
+  independent proportions", method 10). It is the interval of the scoring feedback's
+  rule findings (with the rule against without it).
 """
 
 from __future__ import annotations

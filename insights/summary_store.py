@@ -3,10 +3,12 @@
 `refresh(connection, conversation_ids, responses)` recomputes, from
 `conversation_events`, the summary rows of the conversations named (their
 `conversation_summaries`, `conversation_steps` and `conversation_variants` rows are
-replaced), inside the caller's transaction. Idempotent: the same events give the same
-rows, so events added twice or late change nothing or correct the rows. The
-dashboard reads these rows (one per conversation) instead of the events, so its
-queries stay fast with millions of events. Holds no text; raises SQLAlchemy errors.
+replaced: one row per session, `insights/conversation_summary.sessions`), inside the
+caller's transaction. Idempotent: the same events give the same rows, so events added
+twice or late change nothing or correct the rows; a session once exposed to an A/B
+experiment stays exposed (its experiment may since have left bot/data/experiments.yml).
+The dashboard reads these rows instead of the events, so its queries stay fast with
+millions of events. Holds no text; raises SQLAlchemy errors.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from insights.conversation_summary import Event, Summary, summarise
+from insights.conversation_summary import Event, Summary, sessions
 from insights.tables import steps, summaries, variants
 
 CHUNK = 500  # conversation ids per IN (...) list
@@ -48,13 +50,19 @@ def refresh(
         grouped: dict[str, list[Event]] = defaultdict(list)
         for row in rows:
             grouped[row.conversation_id].append(Event(row.type_name, row.at, row.name, row.channel))
-        found = [s for cid, events in grouped.items() if (s := summarise(cid, events, responses))]
+        found = [s for cid, events in grouped.items() for s in sessions(cid, events, responses)]
         _replace(connection, chunk, found)
         written += len(found)
     return written
 
 
 def _replace(connection: Connection, chunk: list[str], found: list[Summary]) -> None:
+    exposed = set(
+        connection.execute(
+            select(variants.c.conversation_id, variants.c.started_at, variants.c.experiment)
+            .where(variants.c.conversation_id.in_(chunk), variants.c.exposed)
+        ).all()
+    )  # fmt: skip
     for table in (steps, variants, summaries):
         connection.execute(delete(table).where(table.c.conversation_id.in_(chunk)))
     if not found:
@@ -65,7 +73,8 @@ def _replace(connection: Connection, chunk: list[str], found: list[Summary]) -> 
         connection.execute(steps.insert(), step_rows)
     variant_rows = [
         {**_conversation_of(s), "experiment": experiment[:64], "variant": variant[:64],
-         "exposed": experiment in s.exposed}
+         "exposed": experiment in s.exposed
+                    or (s.conversation_id, s.started_at, experiment[:64]) in exposed}
         for s in found
         for experiment, variant in s.variants.items()
     ]  # fmt: skip

@@ -1,16 +1,33 @@
-"""The insight tables (migration 0011), as SQLAlchemy Core tables."""
+"""The insight tables (migration 0011), as SQLAlchemy Core tables.
+
+One summary row per Rasa session (a visit) of a conversation, keyed by the
+conversation id and the session's start; its qualification steps and A/B variants
+repeat the session's start, channel and language so the dashboard filters them
+without a join. `unanswered_questions` holds what visitors asked the bot could not
+answer (`insights/unanswered.py`).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
 
-def _conversation_columns() -> list[Column]:
-    """The conversation's start, channel and language, repeated on its steps and
-    variants so the dashboard filters them without a join."""
+def _session_columns() -> list[Column]:
     return [
+        Column("conversation_id", String(255), nullable=False),
         Column("started_at", Float, nullable=False),
         Column("channel", String(32), nullable=False),
         Column("language", String(8), nullable=False),
@@ -20,7 +37,7 @@ def _conversation_columns() -> list[Column]:
 summaries = Table(
     "conversation_summaries",
     metadata,
-    Column("conversation_id", String(255), primary_key=True),
+    Column("conversation_id", String(255), nullable=False),
     Column("started_at", Float, nullable=False),
     Column("last_at", Float, nullable=False),
     Column("channel", String(32), nullable=False),
@@ -32,28 +49,31 @@ summaries = Table(
     Column("handoff", Boolean, nullable=False),
     Column("rating", Integer),
     Column("rating_after_handoff", Integer),
+    PrimaryKeyConstraint("conversation_id", "started_at", name="pk_conversation_summaries"),
     Index("ix_conversation_summaries_started", "started_at"),
 )
 steps = Table(
     "conversation_steps",
     metadata,
-    Column("conversation_id", String(255), primary_key=True),
-    Column("question", String(64), primary_key=True),
-    *_conversation_columns(),
+    *_session_columns(),
+    Column("question", String(64), nullable=False),
     Column("asked", Boolean, nullable=False),
     Column("answered", Boolean, nullable=False),
     Column("declined", Boolean, nullable=False),
     Column("dropped", Boolean, nullable=False),
+    PrimaryKeyConstraint("conversation_id", "started_at", "question", name="pk_conversation_steps"),
     Index("ix_conversation_steps_started", "started_at"),
 )
 variants = Table(
     "conversation_variants",
     metadata,
-    Column("conversation_id", String(255), primary_key=True),
-    Column("experiment", String(64), primary_key=True),
-    *_conversation_columns(),
+    *_session_columns(),
+    Column("experiment", String(64), nullable=False),
     Column("variant", String(64), nullable=False),
     Column("exposed", Boolean, nullable=False),
+    PrimaryKeyConstraint(
+        "conversation_id", "started_at", "experiment", name="pk_conversation_variants"
+    ),
     Index("ix_conversation_variants_started", "started_at"),
 )
 unanswered = Table(

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
+from bot.erased_conversations import ErasedConversations
 from crm_adapter.store.engine import writer
 from insights.tables import unanswered
 
@@ -25,6 +26,7 @@ KINDS = ("nlu_fallback", "out_of_scope", "out_of_depth")
 class UnansweredQuestions:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.erased = ErasedConversations(engine, migrated=True)
 
     def add(self, conversation_id: str, at: float, kind: str, text: str | None) -> None:
         kept = " ".join(text.split())[:MAX_TEXT_CHARS] if text else None

@@ -110,11 +110,27 @@ def with_experiments(domain: dict, experiments: tuple[Experiment, ...]) -> dict:
     slot (`ab_<name>`, set at session start)."""
     slots = dict(domain.get("slots", {}))
     responses = dict(domain["responses"])
+    tested: set[str] = set()
     for experiment in experiments:
         if experiment.response not in responses:
             raise ExperimentsError(
                 f"experiment '{experiment.name}': the bot has no response "
                 f"'{experiment.response}'"
+            )
+        if experiment.response in tested:
+            raise ExperimentsError(
+                f"experiment '{experiment.name}': '{experiment.response}' is tested by "
+                "another experiment already; test one response in one experiment at a time"
+            )
+        tested.add(experiment.response)
+        if any(
+            condition.get("name") != "language"
+            for variation in responses[experiment.response]
+            for condition in variation.get("condition") or []
+        ):
+            raise ExperimentsError(
+                f"experiment '{experiment.name}': '{experiment.response}' has variations "
+                "chosen by other slots than the language; it cannot be A/B tested"
             )
         responses[experiment.response] = variant_responses(
             experiment, responses[experiment.response]

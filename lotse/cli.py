@@ -165,6 +165,16 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_insights(args: argparse.Namespace) -> int:
+    """`lotse insights rebuild`: the dashboard's summaries anew from the event log."""
+    from bot.event_log import EventLog
+    from crm_adapter.store.engine import make_crm_engine
+
+    rebuilt = EventLog(make_crm_engine(load_settings().database_url)).rebuild_summaries()
+    print(f"insights: summaries of {rebuilt} conversation(s) rebuilt from the event log")
+    return 0
+
+
 def cmd_staff(args: argparse.Namespace) -> int:
     from handoff.staff_command import run
 
@@ -190,6 +200,12 @@ def parser() -> argparse.ArgumentParser:
         ("staff", "add, list, disable or remove logins of the staff console", cmd_staff),
         ("privacy", "export or erase everything Lotse holds about a person (DSGVO)", cmd_privacy),
         (
+            "insights",
+            "rebuild the insights dashboard's summaries from the conversation event log "
+            "(after an upgrade, or after editing bot/data/experiments.yml)",
+            cmd_insights,
+        ),
+        (
             "deliveries",
             "list, retry or discard CRM events that could not be delivered",
             cmd_deliveries,
@@ -214,6 +230,9 @@ def parser() -> argparse.ArgumentParser:
         if name == "eval":
             command.add_argument("--no-cross-validation", action="store_true")
             command.add_argument("--folds", type=int, default=3)
+        if name == "insights":
+            actions = command.add_subparsers(dest="insights_command", required=True)
+            actions.add_parser("rebuild", help="every conversation's summaries anew")
         if name == "handoffs":
             command.add_argument("--limit", type=int, default=50)
         if name == "leads":

@@ -228,3 +228,13 @@ def test_rasa_picks_exactly_the_variation_of_the_conversations_variant(slots, ex
     picker = ResponseVariationFilter({"utter_offer_enquiry": variations})
     found = picker.responses_for_utter_action("utter_offer_enquiry", "rest", slots)
     assert [variation["text"] for variation in found] == [expected]
+
+
+def test_with_experiments_refuses_a_response_tested_twice_or_chosen_by_other_slots() -> None:
+    twice = Experiment("second_offer", "utter_offer_enquiry", EXPERIMENT.variants)
+    with pytest.raises(ExperimentsError, match="tested by another experiment"):
+        with_experiments({"responses": {"utter_offer_enquiry": CONTROL}}, (EXPERIMENT, twice))
+    by_page = [{"condition": [{"type": "slot", "name": "page", "value": "presses"}],
+                "text": "Pressen?"}, *CONTROL]  # fmt: skip
+    with pytest.raises(ExperimentsError, match="other slots than the language"):
+        with_experiments({"responses": {"utter_offer_enquiry": by_page}}, (EXPERIMENT,))

@@ -30,7 +30,7 @@ from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.store import make_crm_engine
 from handoff.console.insights import to_csv
 from handoff.store import HandoffStore, NewHandoff
-from insights.conversation_summary import Event, Step, slot_event_name, summarise
+from insights.conversation_summary import Event, Step, sessions, slot_event_name, summarise
 from insights.filters import Filters
 from insights.report import Insights
 from insights.report_tables import SECTIONS, tables
@@ -66,6 +66,12 @@ def action(sender: str, at: float, name: str) -> dict[str, Any]:
 
 def step(sender: str, at: float, value: str) -> dict[str, Any]:
     return slot(sender, at, "qualification_step", value)
+
+
+def new_session(sender: str, at: float) -> list[dict[str, Any]]:
+    """What Rasa publishes when a session (a visit) starts, before its slots."""
+    return [action(sender, at, "action_session_start"),
+            {"sender_id": sender, "event": "session_started", "timestamp": at}]  # fmt: skip
 
 
 def events(*rows: tuple[str, float, str] | tuple[str, float, str, str]) -> list[Event]:
@@ -164,13 +170,22 @@ def test_unanswered_and_fallbacks_count_only_what_the_bot_could_not_answer() -> 
         ("user", 5.0, "nlu_fallback"),
         ("action", 6.0, "qualification_form"),  # a free-text answer the form took
         ("user", 7.0, "nlu_fallback"),
-        ("user", 8.0, "handoff_timed_out"),  # Lotse's own, between message and answer
         ("action", 9.0, "action_note_unanswered"),
         ("user", 10.0, "faq_press_price"),
         ("action", 11.0, "utter_faq_press_price"),
     ), RESPONSES)  # fmt: skip
     assert found is not None
     assert (found.unanswered, found.fallbacks, found.user_messages) == (3, 2, 5)
+
+
+def test_lotses_own_intent_between_a_message_and_its_answer_keeps_it_a_fallback() -> None:
+    found = summarise("web-1", events(
+        ("user", 1.0, "nlu_fallback"),
+        ("user", 2.0, "handoff_timed_out"),  # Lotse's own, between message and answer
+        ("action", 3.0, "action_note_unanswered"),
+    ), RESPONSES)  # fmt: skip
+    assert found is not None
+    assert (found.unanswered, found.fallbacks, found.user_messages) == (1, 1, 1)
 
 
 def test_a_forms_free_text_answers_are_neither_unanswered_nor_fallbacks() -> None:
@@ -194,23 +209,54 @@ def test_language_is_the_last_value_and_unknown_without_one() -> None:
 
 def test_a_handoff_is_when_the_bot_asked_for_a_person() -> None:
     asked = summarise("web-1", events(
-        ("slot", 1.0, "handoff_requested=True"), ("slot", 2.0, "handoff_requested=False"),
+        ("user", 1.0, "request_human"),
+        ("slot", 2.0, "handoff_requested=True"), ("slot", 3.0, "handoff_requested=False"),
     ), RESPONSES)  # fmt: skip
     assert asked is not None and asked.handoff is True
-    never = summarise("web-2", events(("slot", 1.0, "handoff_requested=False")), RESPONSES)
+    never = summarise("web-2", events(
+        ("user", 1.0, "greet"), ("slot", 2.0, "handoff_requested=False"),
+    ), RESPONSES)  # fmt: skip
     assert never is not None and never.handoff is False
 
 
 def test_a_handoff_is_read_in_postgresqls_spelling_too() -> None:
     """The SQL fill names a JSON true `true` (`data::json ->> 'value'`)."""
-    found = summarise("web-1", events(("slot", 1.0, "handoff_requested=true")), RESPONSES)
+    found = summarise("web-1", events(
+        ("user", 1.0, "request_human"), ("slot", 2.0, "handoff_requested=true"),
+    ), RESPONSES)  # fmt: skip
     assert found is not None and found.handoff is True
-    never = summarise("web-2", events(("slot", 1.0, "handoff_requested=false")), RESPONSES)
+    never = summarise("web-2", events(
+        ("user", 1.0, "greet"), ("slot", 2.0, "handoff_requested=false"),
+    ), RESPONSES)  # fmt: skip
     assert never is not None and never.handoff is False
+
+
+def test_slots_set_before_the_first_message_count_only_language_and_variant() -> None:
+    """Slots before a session's first visitor message were carried over from the visit
+    before (action_session_start): a handoff, a rating or a step asked then is not this
+    visit's; the language and the A/B variant are."""
+    found = summarise("web-1", events(
+        ("action", 1.0, "action_session_start"),
+        ("session_started", 1.0, ""),
+        ("slot", 2.0, "language=en"),
+        ("slot", 2.0, "handoff_requested=true"),
+        ("slot", 2.0, "rating=end:5"),
+        ("slot", 2.0, "rating=handoff:1"),
+        ("slot", 2.0, "qualification_step=company:asked"),
+        ("slot", 2.0, "ab_enquiry_offer=direct"),
+        ("action", 3.0, "action_listen"),
+        ("user", 4.0, "greet"),
+        ("slot", 5.0, "rating=end:3"),
+    ), RESPONSES)  # fmt: skip
+    assert found is not None
+    assert (found.language, found.variants, found.handoff, found.rating,
+            found.rating_after_handoff, found.steps) == (
+        "en", {"enquiry_offer": "direct"}, False, 3, None, {})  # fmt: skip
 
 
 def test_ratings_keep_the_last_at_the_end_and_after_a_handoff_and_ignore_garbage() -> None:
     found = summarise("web-1", events(
+        ("user", 0.5, "rate"),
         ("slot", 1.0, "rating=end:4"), ("slot", 2.0, "rating=handoff:2"),
         ("slot", 3.0, "rating=end:5"),
         *[("slot", 4.0 + i, f"rating={bad}") for i, bad in enumerate(
@@ -219,12 +265,14 @@ def test_ratings_keep_the_last_at_the_end_and_after_a_handoff_and_ignore_garbage
     ), RESPONSES)  # fmt: skip
     assert found is not None
     assert (found.rating, found.rating_after_handoff) == (5, 2)
-    unrated = summarise("web-2", events(("slot", 1.0, "rating=end:7")), RESPONSES)
+    unrated = summarise("web-2", events(("user", 0.5, "rate"), ("slot", 1.0, "rating=end:7")),
+                        RESPONSES)  # fmt: skip
     assert unrated is not None and (unrated.rating, unrated.rating_after_handoff) == (None, None)
 
 
 def test_qualification_steps_asked_answered_declined_and_only_the_last_dropped() -> None:
     found = summarise("web-1", events(
+        ("user", 0.5, "faq_press_price"),
         ("slot", 1.0, "qualification_step=company:asked"),
         ("slot", 2.0, "qualification_step=company:answered"),
         ("slot", 3.0, "qualification_step=employees:asked"),
@@ -243,6 +291,7 @@ def test_qualification_steps_asked_answered_declined_and_only_the_last_dropped()
         "timeline": Step("timeline", asked=True, dropped=True),
     }
     finished = summarise("web-2", events(
+        ("user", 0.5, "faq_press_price"),
         ("slot", 1.0, "qualification_step=company:asked"),
         ("slot", 2.0, "qualification_step=consent:asked"),
         ("slot", 3.0, "qualification_step=consent:answered"),
@@ -265,6 +314,88 @@ def test_a_variant_counts_as_exposed_only_once_its_experiments_response_ran() ->
     assert (unseen.variants, unseen.exposed) == ({"enquiry_offer": "control"}, set())
 
 
+# --- sessions: a sender's visits ----------------------------------------------------------
+
+V = 1_800_000_000.0  # a first visit; the second two hours later (a new Rasa session)
+
+
+def session_start(at: float, language: str, *variants: str) -> list[tuple[str, float, str]]:
+    """What Rasa logs when a session starts (bot/actions/session.py): the action, then
+    `session_started`, the carried and assigned slots, and the listen."""
+    return [("action", at, "action_session_start"), ("session_started", at, ""),
+            ("slot", at, f"language={language}"),
+            *[("slot", at, f"ab_{variant}") for variant in variants],
+            ("action", at, "action_listen")]  # fmt: skip
+
+
+def two_visits() -> list[Event]:
+    return events(
+        *session_start(V, "de", "enquiry_offer=control"),
+        ("user", V + 1, "faq_press_price", "rest"),
+        ("action", V + 2, "utter_offer_enquiry"),
+        ("user", V + 3, "nlu_fallback", "rest"),
+        ("action", V + 4, "action_note_unanswered"),
+        ("slot", V + 5, "handoff_requested=true"),
+        *session_start(V + 7200, "en", "enquiry_offer=control", "old_test=x"),
+        ("slot", V + 7200, "handoff_requested=true"),  # carried over: not this visit's
+        ("user", V + 7201, "greet", "rest"),
+        ("user", V + 7202, "faq_press_price", "rest"),
+        ("action", V + 7203, "utter_old"),
+        ("user", V + 7204, "rate", "rest"),
+        ("slot", V + 7205, "rating=end:4"),
+    )  # fmt: skip
+
+
+def test_a_senders_events_split_into_visits_each_with_its_own_figures() -> None:
+    first, second = sessions("web-1", two_visits(), RESPONSES)
+    visit = ("conversation_id", "started_at", "channel", "language", "user_messages", "engaged",
+             "fallbacks", "unanswered", "handoff", "rating", "variants", "exposed")  # fmt: skip
+    assert {k: getattr(first, k) for k in visit} == {
+        "conversation_id": "web-1", "started_at": V, "channel": "rest", "language": "de",
+        "user_messages": 2, "engaged": True, "fallbacks": 1, "unanswered": 1, "handoff": True,
+        "rating": None, "variants": {"enquiry_offer": "control"}, "exposed": {"enquiry_offer"},
+    }  # fmt: skip
+    assert {k: getattr(second, k) for k in visit} == {
+        "conversation_id": "web-1", "started_at": V + 7200, "channel": "rest", "language": "en",
+        "user_messages": 3, "engaged": True, "fallbacks": 0, "unanswered": 0, "handoff": False,
+        "rating": 4, "variants": {"enquiry_offer": "control", "old_test": "x"},
+        "exposed": {"old_test"},
+    }  # fmt: skip
+    assert second.last_at == V + 7205
+
+
+def test_a_part_without_a_visitor_message_is_no_session() -> None:
+    only_started = events(*session_start(V, "de", "enquiry_offer=direct"))
+    assert sessions("web-1", only_started, RESPONSES) == []
+    assert sessions("web-1", [], RESPONSES) == []
+    # A session start with no message yet does not split a visit: it is part of it.
+    restarted = events(*session_start(V, "de"), *session_start(V + 1, "de"),
+                       ("user", V + 2, "greet", "rest"))  # fmt: skip
+    (one,) = sessions("web-1", restarted, RESPONSES)
+    assert (one.user_messages, one.last_at) == (1, V + 2)
+
+
+def test_a_visit_ends_with_its_own_last_event() -> None:
+    first, _ = sessions("web-1", two_visits(), RESPONSES)
+    assert first.last_at == V + 5
+
+
+def test_an_earlier_session_without_messages_does_not_move_the_next_visits_start() -> None:
+    earlier = events(*session_start(V - 86400, "de"))  # a day before, no message
+    found = sessions("web-1", earlier + two_visits(), RESPONSES)
+    assert [s.started_at for s in found] == [V, V + 7200]
+
+
+def test_a_session_with_only_lotses_own_intents_is_no_visit() -> None:
+    handed_back = events(
+        *session_start(V + 4 * 3600, "en"),
+        ("user", V + 4 * 3600, "handed_back", "rest"),
+        ("action", V + 4 * 3600 + 1, "utter_handed_back_en"),
+    )  # fmt: skip
+    found = sessions("web-1", two_visits() + handed_back, RESPONSES)
+    assert len(found) == 2
+
+
 @pytest.mark.parametrize(
     ("slot_name", "value", "expected"),
     [
@@ -274,14 +405,23 @@ def test_a_variant_counts_as_exposed_only_once_its_experiments_response_ran() ->
         ("handoff_requested", True, "handoff_requested=true"),  # as PostgreSQL's JSON has it
         ("handoff_requested", False, "handoff_requested=false"),
         ("ab_enquiry_offer", "direct", "ab_enquiry_offer=direct"),
-        ("ab_x", "a" * 64, "ab_x=" + "a" * 64),
+        ("ab_x", "a" * 32, "ab_x=" + "a" * 32),
+        ("ab_x", "Var-2_b", "ab_x=Var-2_b"),
         ("language", None, "language"),
         ("language", "de en", "language"),
         ("language", "de\n", "language"),
         ("language", "Deutsch<b>", "language"),
         ("rating", "<script>", "rating"),
         ("language", "dé", "language"),
-        ("ab_x", "a" * 65, "ab_x"),
+        ("ab_x", "a" * 33, "ab_x"),
+        ("ab_x", "a.b", "ab_x"),
+        # Only the few values an insight slot may hold (a typed payload could set others):
+        ("language", "fr", "language"),
+        ("rating", "end:9", "rating"),
+        ("rating", "middle:3", "rating"),
+        ("handoff_requested", "yes", "handoff_requested"),
+        ("qualification_step", "company:maybe", "qualification_step"),
+        ("qualification_step", "Company:asked", "qualification_step"),
         ("email", "anna@mueller-metallbau.example", "email"),
         ("name", "Anna", "name"),
         ("qualification_answer", "60", "qualification_answer"),
@@ -392,10 +532,66 @@ def test_delete_before_re_derives_the_summaries_whose_old_events_went(
         summary_row("web-1", 106.0, 110.0, channel="rest", user_messages=1, engaged=True),
     ]
     assert rows_of(event_log.engine, steps) == [
-        step_row("web-1", "company", "asked", "answered"),
+        # "company:asked" (106) now comes before the first message left (107): taken
+        # as carried over from a visit before, it no longer counts.
+        step_row("web-1", "company", "answered"),
         step_row("web-1", "employees", "asked", "dropped"),
     ]
     assert [r["conversation_id"] for r in rows_of(event_log.engine, variants)] == ["tg-2"]
+
+
+def visits_of(sender: str) -> list[dict[str, Any]]:
+    """Two visits of a sender as the broker publishes them: a handoff in the first, the
+    flag carried into the second (bot/actions/session.py), which is not a handoff."""
+
+    def started(at: float, language: str) -> list[dict[str, Any]]:
+        return [*new_session(sender, at), slot(sender, at, "language", language),
+                slot(sender, at, "ab_enquiry_offer", "direct"),
+                action(sender, at, "action_listen")]  # fmt: skip
+
+    return [*started(V, "de"), user(sender, V + 1, "request_human"),
+            action(sender, V + 2, "utter_offer_enquiry"), step(sender, V + 3, "company:asked"),
+            slot(sender, V + 4, "handoff_requested", True),
+            *started(V + 7200, "en"), slot(sender, V + 7200, "handoff_requested", True),
+            slot(sender, V + 7200, "qualification_step", "company:asked"),
+            user(sender, V + 7201, "greet"), user(sender, V + 7202, "faq_press_price")]  # fmt: skip
+
+
+def test_a_handoff_carried_into_a_new_visit_does_not_make_it_a_handoff(
+    event_log: EventLog,
+) -> None:
+    event_log.record(visits_of("web-1"))
+    assert rows_of(event_log.engine, summaries) == [
+        summary_row("web-1", V, V + 4, channel="rest", language="de", user_messages=1,
+                    engaged=True, handoff=True),
+        summary_row("web-1", V + 7200, V + 7202, channel="rest", language="en",
+                    user_messages=2, engaged=True),
+    ]  # fmt: skip
+    assert rows_of(event_log.engine, steps, repeated=True) == [
+        step_row("web-1", "company", "asked", "dropped")
+        | {"started_at": V, "channel": "rest", "language": "de"}
+    ]
+    assert [(r["started_at"], r["language"], r["exposed"])
+            for r in rows_of(event_log.engine, variants, repeated=True)] == [
+        (V, "de", True), (V + 7200, "en", False)]  # fmt: skip
+    day = Filters(date(2027, 1, 15), date(2027, 1, 15))  # V is 2027-01-15 08:00 UTC
+    overview = Insights(event_log.engine, MODEL, [], []).report(day)["overview"]
+    assert (overview["conversations"], overview["conversations_with_handoff"]) == (2, 1)
+
+
+def test_an_exposure_stays_after_its_experiment_ended(event_log: EventLog) -> None:
+    event_log.record(visits_of("web-1") + visits_of("web-2")[:9])
+    ended = EventLog(event_log.engine, responses={})  # the experiment left experiments.yml
+    ended.record([user("web-1", V + 5, "thanks"), user("web-2", V + 5, "thanks"),  # late
+                  action("web-3", V, "utter_offer_enquiry"), user("web-3", V + 1, "greet"),
+                  slot("web-3", V + 2, "ab_enquiry_offer", "control")])  # fmt: skip
+    assert [(r["conversation_id"], r["started_at"], r["variant"], r["exposed"])
+            for r in rows_of(event_log.engine, variants, repeated=True)] == [
+        ("web-1", V, "direct", True), ("web-1", V + 7200, "direct", False),
+        ("web-2", V, "direct", True), ("web-3", V, "control", False)]  # fmt: skip
+    assert [(r["conversation_id"], r["user_messages"])
+            for r in rows_of(event_log.engine, summaries)] == [
+        ("web-1", 2), ("web-1", 2), ("web-2", 2), ("web-3", 1)]  # fmt: skip
 
 
 def rasa_conversation(sender: str, *extra: Any) -> DialogueStateTracker:
@@ -508,6 +704,8 @@ def test_the_last_day_is_included() -> None:
     assert (found.channel, found.language) == ("telegram", "de")
     assert found.start == datetime(2026, 11, 1, tzinfo=UTC).timestamp()
     assert found.end == datetime(2026, 11, 3, tzinfo=UTC).timestamp()
+    assert (found.start_time, found.end_time) == (datetime(2026, 11, 1, tzinfo=UTC),
+                                                  datetime(2026, 11, 3, tzinfo=UTC))  # fmt: skip
     one_day = Filters.parse({"from": "2026-11-02", "to": "2026-11-02"}, TODAY)
     assert one_day.end - one_day.start == 86400
     only_to = Filters.parse({"to": "2026-02-10"}, TODAY)
@@ -641,6 +839,23 @@ EXPERIMENT = Experiment(
 NOVEMBER = Filters(date(2026, 11, 1), date(2026, 11, 30))
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 T = START.timestamp()
+DAY = 86400.0
+OLD = T - 40 * DAY  # 2026-10-15
+
+
+def days_with_conversations(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's daily rows, one per day of the range: those with a conversation
+    (after checking that the others are all zeros)."""
+    daily = report["daily"]
+    first = date.fromisoformat(report["filters"]["from"])
+    last = date.fromisoformat(report["filters"]["to"])
+    assert [row["day"] for row in daily] == [
+        (first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)
+    ]
+    zero = {"conversations": 0, "engaged": 0, "with_handoff": 0}
+    rest = [row for row in daily if row["conversations"]]
+    assert all(row | zero == row for row in daily if row not in rest)
+    return rest
 
 
 def nothing(rate_of: str) -> dict[str, Any]:
@@ -679,7 +894,8 @@ def test_the_report_of_an_empty_database_is_zeros_and_nothing(event_log: EventLo
         "handoffs_claimed": 0, "conversations_with_handoff": 0, "containment_rate": None,
         "fallback_rate": None, "handoff_rate": None, "median_wait_seconds": None,
     }  # fmt: skip
-    assert report["daily"] == [] and report["funnel"] == []
+    assert days_with_conversations(report) == [] and len(report["daily"]) == 30
+    assert report["funnel"] == []
     assert report["csat"] == [nothing("end"), nothing("handoff")]
     assert report["unanswered"] == {"total": 0, "by_kind": [], "with_text": 0,
                                     "without_consent": 0, "clusters": []}  # fmt: skip
@@ -728,32 +944,42 @@ def conversation_c() -> list[dict[str, Any]]:
 
 def old_conversation() -> list[dict[str, Any]]:
     """October: outside the range, its lead accepted, its question unanswered."""
-    at = T - 40 * 86400
+    at = OLD
     return [slot("web-old", at, "language", "de"), user("web-old", at + 1, "faq_press_price"),
             step("web-old", at + 2, "company:asked")]  # fmt: skip
 
 
-def lead(crm: Any, conversation_id: str, channel: str, stages: list[str]) -> int:
+def lead(crm: Any, conversation_id: str, channel: str, stages: list[str], at: float = T) -> int:
+    """The conversation's lead, moved through `stages` a second apart from `at`."""
     lead_id = crm.lead_for(Visit(conversation_id, channel)).lead_id
     old = None
-    for stage in stages:
-        crm.change_stage(lead_id, StageRecord(old, stage, "test", START))
+    for offset, stage in enumerate(stages):
+        crm.change_stage(lead_id, StageRecord(old, stage, "test", moment(at + offset)))
         old = stage
     return lead_id
 
 
+def moment(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
 def crm_world(url: str) -> None:
+    """The leads of the conversations, qualified while they talked, judged later."""
     crm = open_crm(url)
-    a = lead(crm, "web-a", "rest", ["lead", "marketing_qualified_lead", "sales_qualified_lead"])
-    for attribute, value in (("employees", {"count": 60}), ("industry", {"key": "metalworking"})):
-        crm.save_answer(a, Answer(attribute, value, "answered", START, conversation_id="web-a"))
-    crm.record_feedback(a, Feedback("accept", "fits", 100, 65, "sales", START))
-    b = lead(crm, "web-b", "rest", ["lead"])
-    crm.save_answer(b, Answer("employees", {"count": 10}, "answered", START))
-    crm.record_feedback(b, Feedback("reject", "too small", 10, 15, "sales", START))
+    a = lead(crm, "web-a", "rest", ["lead", "marketing_qualified_lead", "sales_qualified_lead"],
+             T + 9)  # fmt: skip
+    for attribute, value, at in (("employees", {"count": 60}, T + 8),
+                                 ("industry", {"key": "metalworking"}, T + 9)):  # fmt: skip
+        crm.save_answer(
+            a, Answer(attribute, value, "answered", moment(at), conversation_id="web-a")
+        )
+    crm.record_feedback(a, Feedback("accept", "fits", 100, 65, "sales", moment(T + DAY)))
+    b = lead(crm, "web-b", "rest", ["lead"], T + 106)
+    crm.save_answer(b, Answer("employees", {"count": 10}, "answered", moment(T + 108)))
+    crm.record_feedback(b, Feedback("reject", "too small", 10, 15, "sales", moment(T + DAY)))
     lead(crm, "tg-c", "telegram", [])  # anonymous: no stage
-    old = lead(crm, "web-old", "rest", ["lead", "marketing_qualified_lead"])
-    crm.record_feedback(old, Feedback("accept", "", 80, 40, "sales", START))
+    old = lead(crm, "web-old", "rest", ["lead", "marketing_qualified_lead"], OLD + 2)
+    crm.record_feedback(old, Feedback("accept", "", 80, 40, "sales", moment(OLD + DAY)))
 
 
 @pytest.fixture
@@ -763,7 +989,7 @@ def world(event_log: EventLog, url: str) -> Insights:
     questions = UnansweredQuestions(event_log.engine)
     questions.add("web-b", T + 108, "out_of_scope", "Wie wird das Wetter morgen?")
     questions.add("web-b", T + 110, "nlu_fallback", None)  # no consent: counted only
-    questions.add("web-old", T - 40 * 86400, "out_of_scope", "Alte Frage")
+    questions.add("web-old", OLD + 1, "out_of_scope", "Alte Frage")
     handoffs = HandoffStore(event_log.engine)
     asked = START + timedelta(seconds=112)
     opened = handoffs.request(NewHandoff("web-b", "not_understood", "en", "general", "sales",
@@ -781,8 +1007,8 @@ def test_the_report_counts_hand_recorded_conversations(world: Insights) -> None:
         "handoffs_claimed": 1, "conversations_with_handoff": 1, "containment_rate": 2 / 3,
         "fallback_rate": 1 / 13, "handoff_rate": 1 / 3, "median_wait_seconds": 90.0,
     }  # fmt: skip
-    assert report["daily"] == [{"day": "2026-11-24", "conversations": 3, "engaged": 2,
-                                "with_handoff": 1}]  # fmt: skip
+    assert days_with_conversations(report) == [{"day": "2026-11-24", "conversations": 3,
+                                                "engaged": 2, "with_handoff": 1}]  # fmt: skip
     assert report["csat"] == [
         nothing("end") | {"ratings": 2, "average": 3.5, "satisfied_rate": 0.5, "rated_2": 1,
                           "rated_5": 1},
@@ -846,8 +1072,78 @@ def test_the_daily_figures_count_a_conversation_on_the_day_it_started(
     afternoon = datetime(2026, 11, 24, 14, 0, tzinfo=UTC).timestamp()
     evening = afternoon + 9 * 3600 + 59 * 60  # 23:59
     event_log.record([user("web-1", afternoon, "faq_press_price"), user("web-2", evening, "greet")])
-    daily = Insights(event_log.engine, MODEL, [], []).report(NOVEMBER)["daily"]
+    daily = days_with_conversations(Insights(event_log.engine, MODEL, [], []).report(NOVEMBER))
     assert daily == [{"day": "2026-11-24", "conversations": 2, "engaged": 1, "with_handoff": 0}]
+
+
+def returning_world(event_log: EventLog, url: str) -> Insights:
+    """Two returning visitors, each first in October and again on 2026-11-24: web-r
+    became an MQL in October; web-n was a lead in October and became an MQL in November."""
+    for sender, at, variant in (("web-r", OLD, "direct"), ("web-n", OLD + 3600, "control")):
+        event_log.record([
+            *new_session(sender, at), slot(sender, at, "ab_enquiry_offer", variant),
+            user(sender, at + 1, "faq_press_price"), step(sender, at + 2, "company:asked"),
+            *new_session(sender, T), slot(sender, T, "ab_enquiry_offer", variant),
+            user(sender, T + 1, "faq_press_price"),
+            action(sender, T + 2, "utter_offer_enquiry"), step(sender, T + 3, "employees:asked"),
+        ])  # fmt: skip
+    crm = open_crm(url)
+    lead(crm, "web-r", "rest", ["lead", "marketing_qualified_lead"], OLD + 10)
+    n = lead(crm, "web-n", "rest", ["lead"], OLD + 3600 + 10)
+    crm.change_stage(n, StageRecord("lead", "marketing_qualified_lead", "test", moment(T + 10)))
+    return Insights(event_log.engine, MODEL, ["company", "employees"], [EXPERIMENT])
+
+
+def test_a_returning_mql_is_not_counted_again_for_a_later_visit(
+    event_log: EventLog, url: str
+) -> None:
+    insights = returning_world(event_log, url)
+    november = insights.report(NOVEMBER)
+    overview = november["overview"]
+    assert (overview["conversations"], overview["leads"], overview["mql"], overview["sql"]) == (
+        2, 0, 1, 0)  # fmt: skip
+    assert november["experiments"] == [variant_row("control", (1, 0, 1)),
+                                       variant_row("direct", (1, 0, 0))]  # fmt: skip
+    assert november["funnel"] == [
+        {"question": "employees", "asked": 2, "answered": 0, "declined": 0, "dropped_off": 2,
+         "skipped": 0, "reached_mql": 1, "reached_sql": 0, "accepted": 0}]  # fmt: skip
+    both = insights.report(Filters(date(2026, 10, 1), NOVEMBER.last_day))["overview"]
+    assert (both["conversations"], both["leads"], both["mql"]) == (4, 2, 2)  # each lead once
+
+
+def test_a_handoff_or_question_before_the_range_is_not_counted(
+    event_log: EventLog,
+) -> None:
+    """web-h's October visit asked a question and a person; it is back in November.
+    web-k asked a person in November."""
+    event_log.record([
+        *new_session("web-h", OLD - 1), user("web-h", OLD, "out_of_scope"),
+        action("web-h", OLD + 1, "action_note_unanswered"),
+        slot("web-h", OLD + 2, "handoff_requested", True),
+        *new_session("web-h", T), slot("web-h", T, "handoff_requested", True),  # carried
+        user("web-h", T + 1, "greet"),
+        user("web-k", T, "request_human"), slot("web-k", T + 1, "handoff_requested", True),
+    ])  # fmt: skip
+    questions = UnansweredQuestions(event_log.engine)
+    questions.add("web-h", OLD, "out_of_scope", "Alte Frage")
+    questions.add("web-k", T + 2, "out_of_scope", "Was kostet die Wartung?")
+    handoffs = HandoffStore(event_log.engine)
+    for conversation, at in (("web-h", OLD + 2), ("web-k", T + 1)):
+        handoffs.request(NewHandoff(conversation, "asked", "de", "general", "sales",
+                                    timedelta(minutes=5)), now=moment(at))  # fmt: skip
+    report = Insights(event_log.engine, MODEL, [], []).report(NOVEMBER)
+    overview = report["overview"]
+    assert (overview["conversations"], overview["handoffs"], overview["handoffs_claimed"],
+            overview["conversations_with_handoff"]) == (2, 1, 0, 1)  # fmt: skip
+    assert report["unanswered"] == {
+        "total": 1, "by_kind": [{"kind": "out_of_scope", "count": 1}], "with_text": 1,
+        "without_consent": 0,
+        "clusters": [{"label": report["unanswered"]["clusters"][0]["label"], "count": 1,
+                      "texts": [{"text": "Was kostet die Wartung?", "count": 1}]}],
+    }  # fmt: skip
+    october = Insights(event_log.engine, MODEL, [], []).report(
+        Filters(date(2026, 10, 1), date(2026, 10, 31)))["overview"]  # fmt: skip
+    assert (october["conversations"], october["handoffs"]) == (1, 1)
 
 
 # --- CSV -------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_german_straight_path_metalworking_company_in_bielefeld_is_an_mql(stack)
     assert "fit = average of 4 known attribute(s) = 100" in report["explanation"]["fit"]
     assert report["answers"]["location"]["value"] == {"country": "DE", "postal_code": "33602"}
     assert report["answers"]["company"]["value"]["legal_form"] == "GmbH"
-    assert report["consent"]["version"] == "2026-11-01"
+    assert report["consent"]["version"] == "2026-11-26"
     assert report["consent"]["channel"] == "rest"
     assert any("fit 60 >= 60" in e["event"] or "fit 100 >= 60" in e["event"]
                for e in report["timeline"])  # fmt: skip

@@ -167,7 +167,7 @@ def assert_lead_intact(scaled: Scaled, email: str) -> None:
     assert report["fit"] == 100
     assert report["answers"]["company"]["value"]["legal_form"] == "GmbH"
     assert report["answers"]["location"]["value"] == {"country": "DE", "postal_code": "33602"}
-    assert report["consent"]["version"] == "2026-11-01"
+    assert report["consent"]["version"] == "2026-11-26"
 
 
 def assert_once_in_order(scaled: Scaled, sender: str, lines: list[str]) -> None:

@@ -113,3 +113,27 @@ def test_a_conversation_begun_anew_under_the_same_id_is_published_whole(tmp_path
     texts = [e.get("text") for e in broker.published if e["event"] == "user"]
     assert texts == ["Grüß Gott, was kostet die P400? 🙂", "eins", "zwei", "drei", "vier",
                      "fünf"]  # fmt: skip
+
+
+def test_after_a_failed_save_the_events_are_published_again(tmp_path: Path) -> None:
+    broker = RecordingBroker()
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"), event_broker=broker)
+    tracker = conversation("v")
+    texts = store.store
+
+    class Failing(dict):
+        def __setitem__(self, key: str, value: str) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    async def scenario() -> None:
+        await store.save(tracker)
+        tracker.update(BotUttered("noch etwas?"))
+        store.store = Failing()  # type: ignore[assignment]
+        with pytest.raises(sqlite3.OperationalError):
+            await store.save(tracker)
+        store.store = texts
+        await store.save(tracker)
+
+    asyncio.run(scenario())
+    kinds = [e["event"] for e in broker.published]
+    assert kinds == ["action", "user", "bot", "slot", "bot", "bot"]  # the last one twice

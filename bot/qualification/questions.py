@@ -60,6 +60,8 @@ class ConsentText:
     purpose: str
     privacy_url: str
     text: dict[str, str]
+    # The wording also asks to keep the questions the bot could not answer (insights).
+    covers_unanswered: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,15 @@ def _consent(raw: Any, formal: bool) -> ConsentText:
     for name in ("version", "purpose", "privacy_url"):
         if not isinstance(raw.get(name), str) or not raw[name].strip():
             raise QuestionnaireError(f"consent needs a '{name}'")
+    covers = raw.get("covers_unanswered_questions", False)
+    if not isinstance(covers, bool):
+        raise QuestionnaireError("consent 'covers_unanswered_questions' must be true or false")
     return ConsentText(
         version=raw["version"],
         purpose=raw["purpose"],
         privacy_url=raw["privacy_url"],
         text=_texts(raw.get("text"), "consent 'text'", formal),
+        covers_unanswered=covers,
     )
 
 

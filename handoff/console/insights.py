@@ -81,7 +81,7 @@ def register(app: Sanic) -> None:
             problem, filters = str(bad), Filters.parse({}, datetime.now(timezone.utc).date())
         data = await report(filters)
         choices = await asyncio.to_thread(insights().choices)
-        return response.html(render(data, choices, problem))
+        return response.html(await asyncio.to_thread(render, data, choices, problem))
 
     async def as_json(request: Request) -> HTTPResponse:
         if (refused := _refusal(app, request)) is not None:

@@ -5,8 +5,8 @@ Revision ID: 0011
 Revises: 0010
 Created: 2026-11-26
 
-`conversation_summaries`, `conversation_steps` and `conversation_variants` are derived
-from the conversation event log (`insights/summary_store.py`) and hold no text.
+`conversation_summaries` (one row per Rasa session: a visit), `conversation_steps` and
+`conversation_variants` are derived from the conversation event log (`insights/summary_store.py`) and hold no text.
 `unanswered_questions` holds what a visitor asked that the bot could not answer; its
 `text` is kept only while the visitor's consent is on record (else NULL, counted only),
 and is erased with the conversation.
@@ -38,31 +38,33 @@ def upgrade() -> None:
         sa.Column("handoff", sa.Boolean(), nullable=False),
         sa.Column("rating", sa.Integer()),
         sa.Column("rating_after_handoff", sa.Integer()),
-        sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_conversation_summaries")),
+        sa.PrimaryKeyConstraint(
+            "conversation_id", "started_at", name=op.f("pk_conversation_summaries")
+        ),
     )
     op.create_index(
         "ix_conversation_summaries_started", "conversation_summaries", ["started_at"]
     )
     op.create_table(
         "conversation_steps",
-        sa.Column("conversation_id", sa.String(length=255), nullable=False),
+        *_session_columns(),
         sa.Column("question", sa.String(length=64), nullable=False),
-        *_conversation_columns(),
         sa.Column("asked", sa.Boolean(), nullable=False),
         sa.Column("answered", sa.Boolean(), nullable=False),
         sa.Column("declined", sa.Boolean(), nullable=False),
         sa.Column("dropped", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("conversation_id", "question", name=op.f("pk_conversation_steps")),
+        sa.PrimaryKeyConstraint(
+            "conversation_id", "started_at", "question", name=op.f("pk_conversation_steps")
+        ),
     )
     op.create_table(
         "conversation_variants",
-        sa.Column("conversation_id", sa.String(length=255), nullable=False),
+        *_session_columns(),
         sa.Column("experiment", sa.String(length=64), nullable=False),
-        *_conversation_columns(),
         sa.Column("variant", sa.String(length=64), nullable=False),
         sa.Column("exposed", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "conversation_id", "experiment", name=op.f("pk_conversation_variants")
+            "conversation_id", "started_at", "experiment", name=op.f("pk_conversation_variants")
         ),
     )
     op.create_index("ix_conversation_steps_started", "conversation_steps", ["started_at"])
@@ -82,10 +84,11 @@ def upgrade() -> None:
     )
 
 
-def _conversation_columns() -> list[sa.Column]:
-    """The conversation's start, channel and language, repeated on its steps and
-    variants so the dashboard filters them without a join."""
+def _session_columns() -> list[sa.Column]:
+    """The session's conversation and start (the key), channel and language, repeated
+    on its steps and variants so the dashboard filters them without a join."""
     return [
+        sa.Column("conversation_id", sa.String(length=255), nullable=False),
         sa.Column("started_at", sa.Float(), nullable=False),
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),

@@ -310,6 +310,13 @@
     presence.title = me.staff_id ? "Whether new conversations are routed to you" :
       "This login is not linked to a staff member";
     if (me.role === "admin") {
+      // The insights dashboard (/console/insights) is for admins; back there after a
+      // login it sent here.
+      if (/[?&]next=insights\b/.test(window.location.search || "")) {
+        window.location.assign("/console/insights");
+        return;
+      }
+      $("insights-link").hidden = false;
       usersPanel = buildUsersPanel();
       $("left").appendChild(usersPanel.root);
       loadUsers();
