@@ -57,18 +57,7 @@ from insights.tables import unanswered  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/lotse_bench_insights"
 CHANNELS = ("rest", "rest", "rest", "telegram", "twilio", "facebook")
-QUESTIONS = (
-    "need",
-    "company",
-    "employees",
-    "industry",
-    "role",
-    "location",
-    "timeline",
-    "consent",
-    "name",
-    "email",
-)
+QUESTIONS = tuple(question_order())  # the questionnaire's, then the consent
 FAQ = ("faq_price", "faq_delivery_time", "faq_warranty", "faq_service", "faq_software")
 INTEREST = ("asked_price", "asked_delivery_time", "requested_demo", "short_timeline")
 UNANSWERED = (

@@ -57,17 +57,6 @@ class UnansweredQuestions:
                 delete(unanswered).where(unanswered.c.conversation_id.in_(list(conversation_ids)))
             ).rowcount
 
-    def forget_texts(self, conversation_ids: Collection[str]) -> None:
-        """After a withdrawal of consent: the texts go, the counts stay."""
-        if not conversation_ids:
-            return
-        with writer(self.engine).begin() as connection:
-            connection.execute(
-                unanswered.update()
-                .where(unanswered.c.conversation_id.in_(list(conversation_ids)))
-                .values(text=None)
-            )
-
     def delete_before(self, moment: float) -> int:
         with writer(self.engine).begin() as connection:
             return connection.execute(delete(unanswered).where(unanswered.c.at < moment)).rowcount

@@ -15,6 +15,9 @@ from lotse.settings import Settings
 from tests import fake_messengers as fm
 from tests.fake_hubspot import FakeHubSpot
 
+# The Playwright tests' `browser` (test_browser.py keeps a Selenium one of its own).
+pytest_plugins = ["tests.playwright_browser"]
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -9,9 +9,7 @@ script shows inert in the console.
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,27 +26,9 @@ from tests.console_client import PASSWORD, add_users
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
-CHROMIUM = shutil.which("chromium")
 SATURDAY_10 = datetime(2026, 11, 28, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 TIMEOUT_MS = 30_000
 HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>Danke!'
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM:
-        pytest.skip("chromium is not installed (make browser-deps installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -42,7 +41,6 @@ from tests.test_messenger_channels import say, someone
 pytestmark = pytest.mark.model
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium")
 WAIT_SECONDS = 90
 QUALIFICATION_DE = [
     "Ja",
@@ -431,23 +429,6 @@ def test_the_page_shows_the_figures(world, figures):
     assert html.count('class="chart"') >= 9
     bad = admin.get("/console/insights?from=2026-13-01")
     assert bad.status_code == 200 and "must be a day" in bad.text
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM:
-        pytest.skip("chromium is not installed (make browser-deps installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_the_dashboard_draws_its_charts_with_data_in_a_browser(world, figures, browser):

@@ -1199,21 +1199,19 @@ def test_unanswered_questions_keep_a_bounded_collapsed_text(event_log: EventLog)
     assert rows[4] == ("x" * 255, 5.0, "out_of_scope", "ü" * 300)
 
 
-def test_unanswered_questions_go_with_erasure_withdrawal_and_retention(
-    event_log: EventLog,
-) -> None:
+def test_unanswered_questions_go_with_erasure_and_retention(event_log: EventLog) -> None:
+    """(A withdrawal of consent takes the texts in the CRM store's transaction:
+    tests/test_privacy.py.)"""
     questions = UnansweredQuestions(event_log.engine)
     for at, conversation in enumerate(["web-1", "web-2", "web-3", "web-1"]):
         questions.add(conversation, float(at), "out_of_scope", f"Frage {at}")
     assert questions.delete_conversations([]) == 0
     assert questions.delete_conversations(["web-2", "nobody"]) == 1
-    questions.forget_texts([])
-    questions.forget_texts(["web-1"])
     assert unanswered_rows(event_log.engine) == [
-        ("web-1", 0.0, "out_of_scope", None), ("web-3", 2.0, "out_of_scope", "Frage 2"),
-        ("web-1", 3.0, "out_of_scope", None)]  # fmt: skip
+        ("web-1", 0.0, "out_of_scope", "Frage 0"), ("web-3", 2.0, "out_of_scope", "Frage 2"),
+        ("web-1", 3.0, "out_of_scope", "Frage 3")]  # fmt: skip
     assert questions.delete_before(2.5) == 2
-    assert unanswered_rows(event_log.engine) == [("web-1", 3.0, "out_of_scope", None)]
+    assert unanswered_rows(event_log.engine) == [("web-1", 3.0, "out_of_scope", "Frage 3")]
 
 
 def test_steps_and_variants_repeat_their_conversations_start_channel_and_language(
