@@ -48,11 +48,10 @@ from crm_adapter.store.models import (  # noqa: E402
     InterestEventRow,
     StageRow,
 )
-from handoff.console.server import question_order  # noqa: E402
 from handoff.store import HandoffStore, handoffs  # noqa: E402
 from insights.dashboard_page import render  # noqa: E402
 from insights.filters import Filters  # noqa: E402
-from insights.report import Insights  # noqa: E402
+from insights.report import Insights, question_order  # noqa: E402
 from insights.tables import unanswered  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/lotse_bench_insights"

@@ -23,6 +23,7 @@ from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.experiments import Experiment, load_experiments
+from bot.qualification.questions import load_questionnaire
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
 from handoff.store import handoffs
 from insights import scoring_feedback
@@ -42,6 +43,12 @@ from insights.tables import steps, summaries, unanswered, variants
 
 MAX_TEXTS = 5000  # the latest unanswered texts clustered
 DAY = 86400
+RATINGS = (1, 2, 3, 4, 5)
+
+
+def question_order() -> list[str]:
+    """The qualification's questions in their order, then the consent (the funnel's rows)."""
+    return [question.key for question in load_questionnaire().questions] + ["consent"]
 
 
 class Insights:
@@ -82,11 +89,12 @@ class Insights:
     def _sections(
         self, connection: Connection, filters: Filters, chosen: Any, outcomes: Any
     ) -> dict[str, Any]:
+        days = self._per_day(connection, chosen)
         return {
             "filters": filters.as_dict(),
-            "overview": self._overview(connection, filters, chosen, outcomes),
-            "daily": self._daily(connection, filters, chosen),
-            "csat": self._csat(connection, chosen),
+            "overview": self._overview(connection, filters, chosen, outcomes, days),
+            "daily": _daily(filters, days),
+            "csat": _csat(days),
             "funnel": self._funnel(connection, filters, outcomes),
             "unanswered": self._unanswered(connection, filters, chosen),
             "scoring": self._scoring(connection, chosen, outcomes),
@@ -96,31 +104,31 @@ class Insights:
     # -- overview ---------------------------------------------------------------------
 
     def _overview(
-        self, connection: Connection, filters: Filters, chosen: Any, outcomes: Any
+        self,
+        connection: Connection,
+        filters: Filters,
+        chosen: Any,
+        outcomes: Any,
+        days: list[dict[str, int]],
     ) -> dict[str, Any]:
-        row = connection.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((chosen.c.engaged, 1), else_=0)), 0),
-                func.coalesce(func.sum(chosen.c.user_messages), 0),
-                func.coalesce(func.sum(chosen.c.fallbacks), 0),
-                func.coalesce(func.sum(case((chosen.c.handoff, 1), else_=0)), 0),
-            ).select_from(chosen)
-        ).one()
-        total, engaged, messages, fallbacks, handed = (int(v) for v in row)
+        def total(key: str) -> int:
+            return sum(day[key] for day in days)
+
+        conversations, handed = total("conversations"), total("with_handoff")
+        messages = total("messages")
         leads = self._leads(connection, chosen, outcomes)
         requested, waits = self._waits(connection, filters, chosen)
         return {
-            "conversations": total,
-            "engaged_conversations": engaged,
+            "conversations": conversations,
+            "engaged_conversations": total("engaged"),
             "visitor_messages": messages,
             **leads,
             "handoffs": requested,
             "handoffs_claimed": len(waits),
             "conversations_with_handoff": handed,
-            "containment_rate": rate(total - handed, total),
-            "fallback_rate": rate(fallbacks, messages),
-            "handoff_rate": rate(handed, total),
+            "containment_rate": rate(conversations - handed, conversations),
+            "fallback_rate": rate(total("fallbacks"), messages),
+            "handoff_rate": rate(handed, conversations),
             "median_wait_seconds": median(waits),
         }
 
@@ -152,8 +160,8 @@ class Insights:
         ids = ids_of(chosen)
         rows = connection.execute(
             select(handoffs.c.requested_at, handoffs.c.claimed_at)
-            .join(ids, ids.c.conversation_id == handoffs.c.conversation_id)
-            .where(handoffs.c.requested_at >= filters.start_time,
+            .where(handoffs.c.conversation_id.in_(ids),
+                   handoffs.c.requested_at >= filters.start_time,
                    handoffs.c.requested_at < filters.end_time)
         ).all()  # fmt: skip
         claimed = [
@@ -163,48 +171,30 @@ class Insights:
         ]
         return len(rows), claimed
 
-    def _daily(self, connection: Connection, filters: Filters, chosen: Any) -> list[dict[str, Any]]:
-        """Per day of the range (UTC, every day, none left out): sessions begun."""
-        days = chosen.c.started_at / DAY
+    def _per_day(self, connection: Connection, chosen: Any) -> list[dict[str, int]]:
+        """The chosen sessions' figures per day they began, in one pass: the overview,
+        the daily table and the ratings all add these up."""
+        c = chosen.c
+        days = c.started_at / DAY
         # The whole days since 1970: PostgreSQL rounds a cast to integer, SQLite truncates.
         whole = func.floor(days) if self.engine.dialect.name == "postgresql" else days
         day = cast(whole, Integer).label("day")
+        columns = {
+            "conversations": func.count(),
+            "engaged": count_of(c.engaged),
+            "messages": func.sum(c.user_messages),
+            "fallbacks": func.sum(c.fallbacks),
+            "with_handoff": count_of(c.handoff),
+            **{f"end_{r}": count_of(c.rating == r) for r in RATINGS},
+            **{f"handoff_{r}": count_of(c.rating_after_handoff == r) for r in RATINGS},
+        }
         rows = connection.execute(
-            select(
-                day,
-                func.count(),
-                func.sum(case((chosen.c.engaged, 1), else_=0)),
-                func.sum(case((chosen.c.handoff, 1), else_=0)),
-            )
-            .group_by(day)
-            .order_by(day)
+            select(day, *(value.label(key) for key, value in columns.items())).group_by(day)
         ).all()
-        found = {_iso_day(int(d) * DAY): (int(n), int(e or 0), int(h or 0)) for d, n, e, h in rows}
-        days = (filters.last_day - filters.first_day).days + 1
-        result = []
-        for offset in range(days):
-            day = (filters.first_day + timedelta(days=offset)).isoformat()
-            n, e, h = found.get(day, (0, 0, 0))
-            result.append({"day": day, "conversations": n, "engaged": e, "with_handoff": h})
-        return result
-
-    def _csat(self, connection: Connection, chosen: Any) -> list[dict[str, Any]]:
-        result = []
-        moments = (("end", chosen.c.rating), ("handoff", chosen.c.rating_after_handoff))
-        for moment, column in moments:
-            counts = dict(
-                connection.execute(
-                    select(column, func.count()).where(column.is_not(None)).group_by(column)
-                ).all()
-            )
-            given = sum(counts.values())
-            average = sum(r * n for r, n in counts.items()) / given if given else None
-            result.append({
-                "moment": moment, "ratings": given, "average": average,
-                "satisfied_rate": rate(counts.get(4, 0) + counts.get(5, 0), given),
-                **{f"rated_{r}": int(counts.get(r, 0)) for r in range(1, 6)},
-            })  # fmt: skip
-        return result
+        return [
+            {"day": int(row.day), **{key: int(getattr(row, key) or 0) for key in columns}}
+            for row in rows
+        ]
 
     # -- the qualification funnel ---------------------------------------------------------
 
@@ -213,11 +203,13 @@ class Insights:
     ) -> list[dict[str, Any]]:
         """Per question: asked; of those, answered, declined (not answered later),
         dropped off (the last question, unanswered) or skipped (the talk went on
-        without an answer); and how many of the conversations asked reached MQL, SQL
-        and acceptance by sales. The steps carry their conversation's start, channel
-        and language: the counts need no join; the outcomes join only the leads."""
+        without an answer); and how many of the sessions asked reached MQL, SQL and
+        acceptance by sales then or later. The steps carry their session's start,
+        channel and language (no join to filter them); the outcomes are a small
+        temporary table, joined in the same pass."""
         asked, answered, declined = steps.c.asked, steps.c.answered, steps.c.declined
-        counts = connection.execute(
+        started, o = steps.c.started_at, outcomes.c
+        rows = connection.execute(
             select(
                 steps.c.question,
                 count_of(asked),
@@ -225,63 +217,42 @@ class Insights:
                 count_of(and_(asked, declined, ~answered)),
                 count_of(and_(asked, steps.c.dropped)),
                 count_of(and_(asked, ~answered, ~declined, ~steps.c.dropped)),
+                count_of(and_(asked, reached_after(o.mql_at, started))),
+                count_of(and_(asked, reached_after(o.sql_at, started))),
+                count_of(and_(asked, o.accepted, reached_after(o.verdict_at, started))),
             )
+            .outerjoin(outcomes, o.conversation_id == steps.c.conversation_id)
             .where(chosen_by(steps, filters))
             .group_by(steps.c.question)
         ).all()
-        reached = {
-            question: (int(m or 0), int(q or 0), int(a or 0))
-            for question, m, q, a in connection.execute(
-                select(
-                    steps.c.question,
-                    count_of(and_(asked, reached_after(outcomes.c.mql_at, steps.c.started_at))),
-                    count_of(and_(asked, reached_after(outcomes.c.sql_at, steps.c.started_at))),
-                    count_of(
-                        and_(
-                            asked,
-                            outcomes.c.accepted,
-                            reached_after(outcomes.c.verdict_at, steps.c.started_at),
-                        )
-                    ),
-                )  # fmt: skip
-                .join(outcomes, outcomes.c.conversation_id == steps.c.conversation_id)
-                .where(chosen_by(steps, filters))
-                .group_by(steps.c.question)
-            ).all()
-        }
         order = {key: index for index, key in enumerate(self.questions)}
-        result = []
-        for question, *numbers in counts:
-            a, an, d, dr, sk = (int(n or 0) for n in numbers)
-            mql, sql, accepted = reached.get(question, (0, 0, 0))
-            result.append({
-                "question": question, "asked": a, "answered": an, "declined": d,
-                "dropped_off": dr, "skipped": sk, "reached_mql": mql, "reached_sql": sql,
-                "accepted": accepted,
-            })  # fmt: skip
+        names = ("asked", "answered", "declined", "dropped_off", "skipped", "reached_mql",
+                 "reached_sql", "accepted")  # fmt: skip
+        result = [
+            {"question": question, **{n: int(v or 0) for n, v in zip(names, values, strict=True)}}
+            for question, *values in rows
+        ]
         return sorted(result, key=lambda r: (order.get(r["question"], len(order)), r["question"]))
 
     # -- unanswered questions --------------------------------------------------------------
 
     def _unanswered(self, connection: Connection, filters: Filters, chosen: Any) -> dict[str, Any]:
         """The unanswered questions of the chosen conversations asked in the range."""
-        ids = ids_of(chosen)
-        joined = unanswered.join(
-            ids,
-            and_(ids.c.conversation_id == unanswered.c.conversation_id,
-                 unanswered.c.at >= filters.start, unanswered.c.at < filters.end),
-        )  # fmt: skip
+        asked = and_(
+            unanswered.c.conversation_id.in_(ids_of(chosen)),
+            unanswered.c.at >= filters.start,
+            unanswered.c.at < filters.end,
+        )
         counted = connection.execute(
             select(unanswered.c.kind, func.count(), func.count(unanswered.c.text))
-            .select_from(joined)
+            .where(asked)
             .group_by(unanswered.c.kind)
         ).all()
         kinds = {kind: n for kind, n, _ in counted}
         with_text = sum(int(n) for _, _, n in counted)
         texts = connection.execute(
             select(unanswered.c.text)
-            .select_from(joined)
-            .where(unanswered.c.text.is_not(None))
+            .where(asked, unanswered.c.text.is_not(None))
             .order_by(unanswered.c.at.desc())
             .limit(MAX_TEXTS)
         ).scalars()
@@ -355,6 +326,34 @@ class Insights:
         for (name, variant_name), counts in sorted(seen.items()):  # ended experiments
             result.append(_variant_row(None, variant_name, None, counts, name))
         return result
+
+
+def _daily(filters: Filters, days: list[dict[str, int]]) -> list[dict[str, Any]]:
+    """Per day of the range (UTC, every day, none left out): sessions begun."""
+    found = {_iso_day(day["day"] * DAY): day for day in days}
+    result = []
+    for offset in range((filters.last_day - filters.first_day).days + 1):
+        name = (filters.first_day + timedelta(days=offset)).isoformat()
+        day = found.get(name, {})
+        result.append({"day": name, "conversations": day.get("conversations", 0),
+                       "engaged": day.get("engaged", 0),
+                       "with_handoff": day.get("with_handoff", 0)})  # fmt: skip
+    return result
+
+
+def _csat(days: list[dict[str, int]]) -> list[dict[str, Any]]:
+    """The ratings at the end of a conversation and after a handoff."""
+    result = []
+    for moment in ("end", "handoff"):
+        counts = {r: sum(day[f"{moment}_{r}"] for day in days) for r in RATINGS}
+        given = sum(counts.values())
+        average = sum(r * n for r, n in counts.items()) / given if given else None
+        result.append({
+            "moment": moment, "ratings": given, "average": average,
+            "satisfied_rate": rate(counts[4] + counts[5], given),
+            **{f"rated_{r}": counts[r] for r in RATINGS},
+        })  # fmt: skip
+    return result
 
 
 def _variant_row(

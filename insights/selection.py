@@ -60,8 +60,9 @@ def chosen_by(table: Any, filters: Filters) -> Any:
 
 
 def ids_of(chosen: Any) -> Any:
-    """The ids of the chosen sessions' conversations, once each: what a join needs."""
-    return select(chosen.c.conversation_id).distinct().subquery("chosen_ids")
+    """The ids of the chosen sessions' conversations, for `column.in_(...)`: the
+    database answers it as a semi-join, without making the ids distinct first."""
+    return select(chosen.c.conversation_id)
 
 
 def count_of(condition: Any) -> Any:
@@ -111,10 +112,10 @@ def outcomes_query(chosen: Any, dialect: str) -> Any:
             contacts.c.rejected,
             verdicts.c.verdict_at,
         )
-        .join(ids, ids.c.conversation_id == conversations.c.conversation_id)
         .join(contacts, contacts.c.id == conversations.c.contact_id)
         .outerjoin(reached, reached.c.contact_id == conversations.c.contact_id)
         .outerjoin(verdicts, verdicts.c.contact_id == conversations.c.contact_id)
+        .where(conversations.c.conversation_id.in_(ids))
         .subquery("outcomes")
     )
 
