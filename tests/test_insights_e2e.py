@@ -224,7 +224,7 @@ def report(world: World, query: str = "") -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def figures(world: World, known: Known) -> dict[str, Any]:
     """The report once every event has reached the event log (written in the background)."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         found = report(world)
         if found["overview"]["visitor_messages"] >= VISITOR_MESSAGES:
