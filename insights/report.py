@@ -15,6 +15,7 @@ person. Raises SQLAlchemy errors.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -44,6 +45,7 @@ from insights.tables import steps, summaries, unanswered, variants
 MAX_TEXTS = 5000  # the latest unanswered texts clustered
 DAY = 86400
 RATINGS = (1, 2, 3, 4, 5)
+CHOICES_SECONDS = 300.0
 
 
 def question_order() -> list[str]:
@@ -63,18 +65,23 @@ class Insights:
         self.model = model or load_scoring_model()
         self.questions = list(questions)
         self.experiments = list(load_experiments() if experiments is None else experiments)
+        self._choices: tuple[float, dict[str, list[str]]] | None = None
 
     def choices(self) -> dict[str, list[str]]:
-        """The channels and languages there are conversations of (for the filter form)."""
-        with self.engine.connect() as connection:
-            return {
-                "channels": list(connection.execute(
-                    select(summaries.c.channel).distinct().order_by(summaries.c.channel)
-                ).scalars()),
-                "languages": list(connection.execute(
-                    select(summaries.c.language).distinct().order_by(summaries.c.language)
-                ).scalars()),
-            }  # fmt: skip
+        """The channels and languages there are conversations of (for the filter form),
+        found anew at most every CHOICES_SECONDS: they seldom change."""
+        now = time.monotonic()
+        if self._choices is None or now - self._choices[0] > CHOICES_SECONDS:
+            with self.engine.connect() as connection:
+                pairs = connection.execute(
+                    select(summaries.c.channel, summaries.c.language).distinct()
+                ).all()
+            found = {
+                "channels": sorted({channel for channel, _ in pairs}),
+                "languages": sorted({language for _, language in pairs}),
+            }
+            self._choices = (now, found)
+        return self._choices[1]
 
     def report(self, filters: Filters) -> dict[str, Any]:
         with self.engine.begin() as connection:

@@ -15,6 +15,7 @@ model (below MQL, MQL up to SQL, SQL and above).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -90,24 +91,30 @@ def band_report(model: ScoringModel, judged: Sequence[Judged]) -> list[dict[str,
 
 
 def rule_report(judged: Sequence[Judged], all_rules: Iterable[str]) -> list[dict[str, object]]:
+    """Per rule: acceptance with it against without it (one pass over the verdicts)."""
+    total, accepted_total = len(judged), sum(j.decision == ACCEPT for j in judged)
+    having: Counter[str] = Counter()
+    accepted: Counter[str] = Counter()
+    for j in judged:
+        having.update(j.rules)
+        if j.decision == ACCEPT:
+            accepted.update(j.rules)
     rows = []
-    for rule in sorted(set(all_rules) | {r for j in judged for r in j.rules}):
-        with_rule = [j for j in judged if rule in j.rules]
-        without = [j for j in judged if rule not in j.rules]
-        a = sum(j.decision == ACCEPT for j in with_rule)
-        b = sum(j.decision == ACCEPT for j in without)
-        interval = difference_interval(a, len(with_rule), b, len(without))
+    for rule in sorted(set(all_rules) | set(having)):
+        n_with, a = having[rule], accepted[rule]
+        n_without, b = total - n_with, accepted_total - a
+        interval = difference_interval(a, n_with, b, n_without)
         rows.append({
             "rule": rule,
-            "verdicts_with": len(with_rule),
+            "verdicts_with": n_with,
             "accepted_with": a,
-            "acceptance_with": rate(a, len(with_rule)),
-            "verdicts_without": len(without),
+            "acceptance_with": rate(a, n_with),
+            "verdicts_without": n_without,
             "accepted_without": b,
-            "acceptance_without": rate(b, len(without)),
+            "acceptance_without": rate(b, n_without),
             "difference_low": interval[0] if interval else None,
             "difference_high": interval[1] if interval else None,
-            "finding": _finding(len(with_rule), len(without), interval),
+            "finding": _finding(n_with, n_without, interval),
         })  # fmt: skip
     return rows
 
