@@ -28,8 +28,10 @@ import pytest
 import requests
 
 from bot.experiments import load_experiments
+from crm_adapter.scoring_model import load_scoring_model
 from handoff.wiring import handoff_store
 from insights.report_tables import tables
+from insights.scoring_feedback import model_rules
 from insights.stats import wilson_interval
 from lotse.settings import Settings
 from tests import fake_messengers as fm
@@ -344,18 +346,18 @@ def test_scoring_feedback_per_band_and_rule(figures):
         ("interest", "30-59"): (2, 1),
         ("interest", "60-100"): (0, 0),
     }
-    rules = {r["rule"]: r for r in scoring["rules"]}
-    for rule in (
-        "company size 50-70",
-        "industry metalworking",
-        "role owner_md",
-        "region service area",
-        "interest asked_price",
-        "interest short_timeline",
-    ):
-        assert (rules[rule]["verdicts_with"], rules[rule]["accepted_with"]) == (2, 1), rule
-        assert rules[rule]["finding"] == "too few verdicts"
-    assert rules["role student"]["verdicts_with"] == 0
+    # Both judged leads: 60 people, metalworking, managing director, Bielefeld, a price
+    # asked, a timeline of two months; every other rule of the model holds for neither.
+    held = {"company size 50-70", "industry metalworking", "role owner_md",
+            "region service area", "interest asked_price", "interest short_timeline"}  # fmt: skip
+    every_rule = set(model_rules(load_scoring_model()))
+    assert held <= every_rule and {r["rule"] for r in scoring["rules"]} == every_rule
+    for row in scoring["rules"]:
+        n_with, accepted = (2, 1) if row["rule"] in held else (0, 0)
+        found = (row["verdicts_with"], row["accepted_with"], row["verdicts_without"],
+                 row["accepted_without"], row["finding"])  # fmt: skip
+        expected = (n_with, accepted, 2 - n_with, 1 - accepted, "too few verdicts")
+        assert found == expected, row["rule"]
 
 
 def test_ab_variants_count_exposures_and_conversions(figures, known):
