@@ -6,7 +6,8 @@ Revises: 0010
 Created: 2026-11-26
 
 `conversation_summaries` (one row per Rasa session: a visit), `conversation_steps` and
-`conversation_variants` are derived from the conversation event log (`insights/summary_store.py`) and hold no text.
+`conversation_variants` are derived from the conversation event log
+(`insights/summary_store.py`) and hold no text.
 `unanswered_questions` holds what a visitor asked that the bot could not answer; its
 `text` is kept only while the visitor's consent is on record (else NULL, counted only),
 and is erased with the conversation.
