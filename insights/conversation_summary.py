@@ -2,7 +2,7 @@
 
 Pure: takes the event log's rows of one conversation (`bot/event_log.py`: type, time,
 intent or action name, channel; slot events of the insight slots carry
-`<slot>=<value>`, see `INSIGHT_SLOTS`) and returns what the dashboard counts. No text
+`<slot>=<value>`, see `SLOT_VALUES`) and returns what the dashboard counts. No text
 a visitor typed ever reaches this module.
 
 A conversation here is a Rasa session: a visit (the website keeps a visitor's id for
@@ -46,7 +46,6 @@ SLOT_VALUES = {
 }
 VARIANT_SLOT_PREFIX = "ab_"
 VARIANT_VALUE = r"[A-Za-z0-9_-]{1,32}"
-INSIGHT_SLOTS = tuple(SLOT_VALUES)
 SYSTEM_INTENTS = frozenset({"handed_back", "handoff_timed_out"})
 SMALL_TALK = frozenset({"greet", "goodbye", "thanks", "empty_message", "rate", ""})
 FALLBACK = "nlu_fallback"
@@ -55,10 +54,6 @@ SESSION_START = "action_session_start"
 STEP_STATES = ("asked", "answered", "declined")
 RATING = re.compile(r"(end|handoff):([1-5])")
 UNKNOWN = "unknown"
-
-
-def is_insight_slot(name: str) -> bool:
-    return name in SLOT_VALUES or name.startswith(VARIANT_SLOT_PREFIX)
 
 
 def value_pattern(slot: str) -> str | None:
