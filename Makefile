@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install build train run run-scaled test test-unit lint validate conversation-tests eval bench bench-qualification bench-handoff bench-crm bench-scaled bench-insights browser-deps clean
+.PHONY: install build train run run-scaled test test-unit lint validate conversation-tests eval eval-conversations bench bench-qualification bench-handoff bench-crm bench-scaled bench-insights browser-deps clean
 
 install: $(STAMP)
 
@@ -56,6 +56,10 @@ test-unit: install
 
 eval: train
 	$(VENV)/bin/lotse eval
+
+# Simulated visitors hold the conversation corpus (tests/eval_conversations) with the bot.
+eval-conversations: train
+	$(VENV)/bin/lotse eval-conversations
 
 bench: train
 	$(PY) bench/latency.py

@@ -34,6 +34,10 @@ class Topic:
     answer: dict[str, str]
     suggestions: tuple[str, ...] = ()
     offer_enquiry: bool = False  # after the answer, offer to prepare an enquiry to sales
+    # A request with this question ("Angebot", "Demo"...) starts the enquiry after the
+    # answer; false for topics where it means something else (ordering spare parts).
+    request_starts_enquiry: bool = True
+    product_line: str | None = None  # presses, conveyors, software or service
 
     @property
     def intent(self) -> str:
@@ -53,9 +57,32 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Product:
+    """A product a visitor can name in a follow-up ("und die große?" is the P800)."""
+
+    key: str
+    words: tuple[str, ...]  # phrases that name it, both languages
+    lines: dict[str, dict[str, str]] = field(default_factory=dict)  # topic -> language -> text
+    product_line: str | None = None
+
+
+@dataclass(frozen=True)
 class Content:
     topics: dict[str, Topic]
     pages: dict[str, Page] = field(default_factory=dict)
+    products: dict[str, Product] = field(default_factory=dict)
+    # facet -> product line -> topic: the same question of different product lines
+    facets: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def on_line(self, topic: str, line: str | None) -> str:
+        """`topic`, or the topic that asks the same of product line `line` ("what does it
+        cost" of the software: software_price)."""
+        if line is None:
+            return topic
+        for by_line in self.facets.values():
+            if topic in by_line.values() and line in by_line:
+                return by_line[line]
+        return topic
 
     @property
     def intents(self) -> list[str]:
@@ -97,14 +124,68 @@ def _topic(key: str, raw: object) -> Topic:
         title=_texts(f"{where}.title", raw.get("title"), MAX_TITLE_CHARS),
         answer=_texts(f"{where}.answer", raw.get("answer")),
         suggestions=tuple(str(s) for s in suggestions),
-        offer_enquiry=_offer(where, raw.get("offer_enquiry", False)),
+        offer_enquiry=_flag(where, "offer_enquiry", raw.get("offer_enquiry", False)),
+        request_starts_enquiry=_flag(
+            where, "request_starts_enquiry", raw.get("request_starts_enquiry", True)
+        ),
+        product_line=_line(where, raw.get("product_line")),
     )
 
 
-def _offer(where: str, value: object) -> bool:
+PRODUCT_LINES = ("presses", "conveyors", "software", "service")
+
+
+def _line(where: str, value: object) -> str | None:
+    if value is not None and value not in PRODUCT_LINES:
+        raise ContentError(f"{where}.product_line: one of {', '.join(PRODUCT_LINES)}")
+    return value  # type: ignore[return-value]
+
+
+def _flag(where: str, name: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise ContentError(f"{where}.offer_enquiry: expected true or false")
+        raise ContentError(f"{where}.{name}: expected true or false")
     return value
+
+
+def _product(key: str, raw: object, topics: dict[str, Topic]) -> Product:
+    where = f"products.{key}"
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: expected a mapping with 'words' and optional 'lines'")
+    words = raw.get("words")
+    if not isinstance(words, list) or not words or not all(
+        isinstance(w, (str, int)) and str(w).strip() for w in words
+    ):
+        raise ContentError(f"{where}.words: expected a list of words that name the product")
+    lines = raw.get("lines") or {}
+    if not isinstance(lines, dict):
+        raise ContentError(f"{where}.lines: expected topic keys with a text per language")
+    unknown = [topic for topic in lines if topic not in topics]
+    if unknown:
+        raise ContentError(f"{where}.lines: unknown topic(s) {unknown}")
+    return Product(
+        key=key,
+        words=tuple(str(w).strip() for w in words),
+        lines={str(t): _texts(f"{where}.lines.{t}", text) for t, text in lines.items()},
+        product_line=_line(where, raw.get("product_line")),
+    )
+
+
+def _facets(raw: object, topics: dict[str, Topic]) -> dict[str, dict[str, str]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ContentError("'facets:' must map a facet to product lines and their topics")
+    facets = {}
+    for facet, by_line in raw.items():
+        where = f"facets.{facet}"
+        if not isinstance(by_line, dict):
+            raise ContentError(f"{where}: expected product lines with their topics")
+        for line, topic in by_line.items():
+            _line(where, line)
+            if topic not in topics:
+                raise ContentError(f"{where}.{line}: unknown topic {topic!r}")
+        facets[str(facet)] = {str(line): str(topic) for line, topic in by_line.items()}
+    return facets
 
 
 def _page(key: str, raw: object, topics: dict[str, Topic]) -> Page:
@@ -128,7 +209,15 @@ def parse_content(data: object) -> Content:
     pages = {
         str(key): _page(str(key), raw, topics) for key, raw in (data.get("pages") or {}).items()
     }
-    return Content(topics=topics, pages=pages)
+    products = data.get("products") or {}
+    if not isinstance(products, dict):
+        raise ContentError("'products:' must map product keys to their words and lines")
+    return Content(
+        topics=topics,
+        pages=pages,
+        products={str(key): _product(str(key), raw, topics) for key, raw in products.items()},
+        facets=_facets(data.get("facets"), topics),
+    )
 
 
 def _shown(path: Path) -> str:

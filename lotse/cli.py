@@ -127,6 +127,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(cross_validation=not args.no_cross_validation, folds=args.folds)
 
 
+def cmd_eval_conversations(args: argparse.Namespace) -> int:
+    from lotse.eval_conversations_command import run_eval_conversations
+
+    return run_eval_conversations(args.set, args.only, args.jobs)
+
+
 def cmd_handoffs(args: argparse.Namespace) -> int:
     from handoff.wiring import handoff_store
 
@@ -195,6 +201,11 @@ def parser() -> argparse.ArgumentParser:
         ("train", "train the model if its inputs changed", cmd_train),
         ("run", "start the bot, action server and demo website (Ctrl-C stops)", cmd_run),
         ("eval", "evaluate the NLU on held-out data (and cross-validation)", cmd_eval),
+        (
+            "eval-conversations",
+            "simulated visitors hold the conversation corpus with the bot; print the figures",
+            cmd_eval_conversations,
+        ),
         ("handoffs", "list open and recent handoffs to people", cmd_handoffs),
         ("leads", "list, show, accept or reject leads in the CRM store", cmd_leads),
         ("staff", "add, list, disable or remove logins of the staff console", cmd_staff),
@@ -235,6 +246,10 @@ def parser() -> argparse.ArgumentParser:
             actions.add_parser("rebuild", help="every conversation's summaries anew")
         if name == "handoffs":
             command.add_argument("--limit", type=int, default=50)
+        if name == "eval-conversations":
+            from lotse.eval_conversations_command import add_arguments as add_eval_arguments
+
+            add_eval_arguments(command)
         if name == "leads":
             from lotse.leads_command import add_arguments
 

@@ -16,10 +16,12 @@ from datetime import datetime, timezone
 from crm_adapter import lifecycle
 from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report, report_lines
-from crm_adapter.port import CrmPort, Lead
+from crm_adapter.port import CrmPort, Lead, Visit
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.verdict import give_verdict
 from lotse.settings import load_settings
+
+MAX_ID_CHARS = 128  # the store's id length
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
@@ -27,7 +29,11 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     listing = actions.add_parser("list", help="leads by stage, then fit and interest")
     listing.add_argument("--stage", choices=lifecycle.STAGES, help="only leads at this stage")
     show = actions.add_parser("show", help="one lead: answers, score explanation, consent")
-    show.add_argument("email")
+    show.add_argument("email", nargs="?", help="the lead's email address")
+    show.add_argument(
+        "--conversation", metavar="ID",
+        help="the lead of this conversation instead (a lead without an email, e.g. no consent)",
+    )  # fmt: skip
     for name in ("accept", "reject"):
         verdict = actions.add_parser(name, help=f"sales {name}s a lead, with a reason")
         verdict.add_argument("email")
@@ -42,6 +48,15 @@ def run(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
     if args.leads_command == "list":
         return _list(crm, args, now)
+    if args.leads_command == "show" and args.conversation:
+        lead = lead_of_conversation(crm, args.conversation)
+        if lead is None:
+            print("lotse: no lead for that conversation", file=sys.stderr)
+            return 1
+        return _show(lead, args, now)
+    if not args.email:
+        print("lotse: give the lead's email (or --conversation ID)", file=sys.stderr)
+        return 2
     lead = crm.find_by_email(args.email)
     if lead is None:
         print(f"lotse: no lead with the email {args.email!r}", file=sys.stderr)
@@ -49,6 +64,16 @@ def run(args: argparse.Namespace) -> int:
     if args.leads_command == "show":
         return _show(lead, args, now)
     return _verdict(crm, lead, args, now)
+
+
+def lead_of_conversation(crm: CrmPort, conversation_id: str) -> Lead | None:
+    """The lead a conversation belongs to (by its id, on any channel); None if none."""
+    return crm.find_lead(Visit(conversation_id[:MAX_ID_CHARS], "any"))
+
+
+def shown_lead(lead: Lead, now: datetime) -> dict:
+    """What `lotse leads show --json` prints for a lead."""
+    return lead_report(lead, load_scoring_model(), now)
 
 
 def _summary(lead: Lead, now: datetime) -> dict:
@@ -71,7 +96,7 @@ def _list(crm: CrmPort, args: argparse.Namespace, now: datetime) -> int:
 
 
 def _show(lead: Lead, args: argparse.Namespace, now: datetime) -> int:
-    report = lead_report(lead, load_scoring_model(), now)
+    report = shown_lead(lead, now)
     print(
         json.dumps(report, ensure_ascii=False, indent=2)
         if args.json

@@ -34,12 +34,14 @@ ANSWERS = {
 
 
 class ScriptedReader:
-    def read(self, question: Question, text: str, language: str, today: date) -> Reading | None:
+    def read(
+        self, question: Question, text: str, language: str, today: date, *, catch_all: bool = True
+    ) -> Reading | None:
         value = ANSWERS[question.key].get(text.lower())
         return None if value is None else Reading(question.key, {"v": value}, str(value))
 
     def volunteered(self, text: str, language: str, today: date) -> list[Reading]:
-        if text.lower() == "wir sind 80":
+        if text.lower() in ("wir sind 80", "wir sind doch 80 leute"):
             return [Reading("employees", {"v": 80}, "80")]
         if text.lower() == "60 leute metallbau in bielefeld":
             return [Reading("employees", {"v": 60}, "60"),
@@ -126,10 +128,18 @@ def test_a_correction_of_an_earlier_answer_is_taken_and_the_question_repeated() 
     state = start().state
     for text in ["Pressen", "Müller Metallbau GmbH", "60"]:
         state = talk(state, text).state
-    outcome = talk(state, "wir sind 80")
+    outcome = talk(state, "wir sind doch 80 Leute")  # names the question: a correction
     assert [r.value for r in outcome.readings] == [{"v": 80}]
     assert outcome.say == ["Notiert: Mitarbeiter 80."]
     assert outcome.state.asking == "industry"
+
+
+def test_a_later_message_that_only_fits_an_answer_given_does_not_change_it() -> None:
+    state = start().state
+    for text in ["Pressen", "Müller Metallbau GmbH", "60"]:
+        state = talk(state, text).state
+    outcome = talk(state, "wir sind 80")  # no "Mitarbeiter", no "eigentlich": a guess
+    assert outcome.readings == [] and outcome.state.noted["employees"] == "60"
 
 
 def test_a_product_question_in_between_is_answered_then_back_to_the_question() -> None:
@@ -150,9 +160,12 @@ def test_two_unusable_answers_explain_and_ask_to_go_on_never_looping() -> None:
     assert Q.question("company").why["de"] in second.say[0]
     again = talk(second.state, "ja", intent="affirm")
     assert again.state.asking == "company"
-    # One more miss and the bot moves on instead of asking again.
-    moved = talk(again.state, "???")
-    assert moved.state.asking == GO_ON
+    # Two more misses after the explanation, and the bot lets the question go.
+    third = talk(again.state, "???")
+    assert third.state.asking == "company"
+    moved = talk(third.state, "!!!")
+    assert moved.state.asking == "employees" and "company" in moved.state.skipped
+    assert Replies("de").text("let_go") in moved.say
 
 
 def test_stop_ends_and_keeps_what_was_said() -> None:

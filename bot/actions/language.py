@@ -9,20 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
-
-_NAMES = {
-    "en": ("englisch", "english", "engl"),
-    "de": ("deutsch", "german", "germ"),
-}
-
-
-def requested_language(text: str, current: str) -> str:
-    """The language named in `text`; the other one when none is named."""
-    lowered = text.lower()
-    for language, names in _NAMES.items():
-        if any(name in lowered for name in names):
-            return language
-    return "en" if current == "de" else "de"
+from bot.language import requested_language
 
 
 class ActionSwitchLanguage(Action):

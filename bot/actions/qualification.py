@@ -17,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
+from bot.actions.follow_up import line_of, previous_subject
 from bot.actions.handoff import pause_for_person
 from bot.actions.leads import crm, profile_name, visit_of
 from bot.qualification.flow import CONSENT, Outcome, State, Turn, step
@@ -24,6 +25,9 @@ from bot.qualification.interpret import AnswerInterpreter
 from bot.qualification.learning import learnt_from
 from bot.qualification.questions import load_questionnaire
 from bot.qualification.replies import Replies
+from bot.understanding.questions import is_question
+from bot.understanding.small_talk import is_non_answer, small_talk_kind
+from bot.understanding.words import words_of
 from crm_adapter.port import CrmError, CrmPort
 from crm_adapter.recording import Learnt, Scores, record
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
@@ -52,6 +56,10 @@ def warm_up() -> None:
 warm_up()
 
 
+MAX_EARLIER_MESSAGES = 20
+"""Earlier messages read for facts when the questions begin (the newest ones)."""
+
+
 def history(tracker: Tracker) -> list[tuple[str, str]]:
     """(intent, text) of every visitor message so far."""
     return [
@@ -64,18 +72,38 @@ def history(tracker: Tracker) -> list[tuple[str, str]]:
     ]
 
 
+def earlier_texts(said: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The visitor's messages before this one (no button payloads), oldest first."""
+    texts = [text for _, text in said[:-1] if text and not text.startswith("/")]
+    return tuple(texts[-MAX_EARLIER_MESSAGES:])
+
+
+def topic_line(tracker: Tracker) -> str | None:
+    """The product line of the last product answer (the need an accepted offer is about)."""
+    subject = previous_subject(list(tracker.events))
+    return line_of(subject.topic, subject.product) if subject is not None else None
+
+
 def turn_of(tracker: Tracker, state: State, language: str, known: frozenset[str],
             consent: bool) -> Turn:  # fmt: skip
     intent = tracker.latest_message.get("intent") or {}
+    text = tracker.latest_message.get("text") or ""
+    words = words_of(text)
+    starting = state.asking is None
     return Turn(
-        text=tracker.latest_message.get("text") or "",
+        text=text,
         language=language,
         today=datetime.now(timezone.utc).date(),
         intent=intent.get("name"),
         confidence=float(intent.get("confidence") or 0.0),
         known=known,
         consent_on_record=consent,
-        starting=state.asking is None,
+        starting=starting,
+        earlier=earlier_texts(history(tracker)) if starting else (),
+        topic_line=topic_line(tracker) if starting else None,
+        question=is_question(text, words),
+        small_talk=small_talk_kind(words),
+        non_answer=is_non_answer(words),
     )
 
 

@@ -11,12 +11,18 @@ Legal forms (German first, the longest form wins): "GmbH & Co. KG" (also "GmbH +
 KG", "GmbH und Co. KG"), "GmbH & Co. KGaA", "AG & Co. KGaA", "AG & Co. KG",
 "UG (haftungsbeschränkt)", "gGmbH", "GmbH", "KGaA", "AG", "KG", "OHG", "e.K."
 ("e. K.", "e.Kfm."), "UG", "SE", "GbR", "eG"; foreign: Ltd, LLC, Inc., plc, Corp., B.V.,
-N.V., BVBA, AB, A/S, ApS, AS, Oy, Oyj, S.A., S.à r.l., S.p.A., S.r.l., Sp. z o.o. Short
+N.V., BVBA, AB, A/S, ApS, AS, Oy, Oyj, S.A., S.à r.l., S.p.A., S.r.l., Sp. z o.o., s.r.o.,
+a.s.; Austrian e.U. and OG. Short
 upper-case forms ("AG", "AS") match only in upper case.
 
 `company_in(doc)` is the conservative variant for volunteered sentences: only a name
 of capitalised words followed by a legal form counts ("Geschäftsführer der Müller
 Metallbau GmbH" -> "Müller Metallbau GmbH").
+
+Never a company: a name without a word of letters ("3011 AB" is a Dutch postal code,
+not a company with the legal form AB), a postal code, small talk and fillers ("yes
+please", "ja gerne", "Moment", `bot.understanding.small_talk`), and a sentence about
+the visitor ("Pressen für unsere neue Linie").
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 from spacy.tokens import Doc, Token
 
 from bot.answers.pipeline import bounded, fold, folded_words, token_doc
+from bot.answers.postal import bare_postal_code, prefixed_postal_code
 from bot.answers.unknown import says_unknown
+from bot.understanding.small_talk import is_non_answer
+from bot.understanding.words import words_of
 
 MAX_NAME_CHARS = 120
 MAX_NAME_WORDS = 8
@@ -56,6 +65,10 @@ LEGAL_FORMS: tuple[tuple[str, str, bool], ...] = (
     ("UG", r"UG", False),
     ("S.à r.l.", r"S\.\s?[àa]\.?\s?r\.\s?l\.|SARL|S\.A\.R\.L\.|Sàrl", False),
     ("Sp. z o.o.", r"Sp\.?\s?z\s?o\.\s?o\.?", True),
+    ("s.r.o.", r"s\.\s?r\.\s?o\.?|spol\.\s?s\s?r\.\s?o\.?", True),
+    ("a.s.", r"a\.\s?s\.", False),
+    ("e.U.", r"e\.\s?U\.", False),
+    ("OG", r"OG", False),
     ("S.p.A.", r"S\.p\.A\.|SpA", False),
     ("S.r.l.", r"S\.r\.l\.|Srl|SRL", False),
     ("BVBA", r"BVBA|B\.V\.B\.A\.", False),
@@ -97,7 +110,16 @@ _LEAD_INS = tuple(
 )  # fmt: skip
 _LEAD_WORDS = folded_words("Firma Unternehmen Company Firmenname Betrieb")
 _CONNECTORS = frozenset({"&", "+", "-", "und", "and", "u.", "'s"})
+_PARTICLES = frozenset(
+    {"van", "der", "den", "de", "von", "vom", "zu", "zum", "di", "da", "la", "le", "du", "del",
+     "ten", "ter", "het", "'t", "af", "av"}
+)  # fmt: skip
+"""Words inside family names ("Van der Berg"): part of a name between name words."""
 _STOP_WORDS = frozenset(DE_STOP_WORDS | EN_STOP_WORDS)
+_ABOUT_THEMSELVES = folded_words(
+    "wir unser unsere unseren unserem unserer ich mein meine meinen meinem we our us my i me"
+)
+"""A sentence about the visitor, not a name ("Pressen für unsere neue Linie")."""
 _REFUSALS = folded_words(
     "privat privatperson private privately keine none nobody niemand anonym anonymous "
     "angabe danke thanks thank hallo hello hi hey moin servus guten grüße gruß grüß"
@@ -114,6 +136,8 @@ class Company:
 def parse_company(text: str, language: str) -> Company | None:
     text = bounded(text)
     if not text or "@" in text or "://" in text or "?" in text:
+        return None
+    if is_non_answer(words_of(text)) or _is_postal_code(text):
         return None
     doc = token_doc(text, language)
     found = company_in(doc, strict=False)
@@ -151,9 +175,11 @@ def _name_start(before: list[Token], *, strict: bool) -> int | None:
     for position in range(len(before) - 1, max(len(before) - 1 - MAX_NAME_WORDS, -1), -1):
         token = before[position]
         lowered = token.text.lower()
-        if lowered in _CONNECTORS and start is not None and position > 0:
-            if _is_name_word(before[position - 1], strict=strict):
-                continue
+        joins = _CONNECTORS if strict else _CONNECTORS | _PARTICLES
+        if lowered in joins and start is not None and position > 0:
+            left = before[position - 1]
+            if _is_name_word(left, strict=strict) or left.text.lower() in joins:
+                continue  # "Müller & Söhne"; answering: "Van der Berg Staalbouw"
             break
         if not _is_name_word(token, strict=strict):
             break
@@ -184,11 +210,24 @@ def _bare_name(doc: Doc) -> Company | None:
         return None
     if any(fold(token.text) in _REFUSALS for token in span) or says_unknown(doc):
         return None
+    if any(fold(token.text) in _ABOUT_THEMSELVES for token in span):
+        return None
     return _company(span.text, None)
+
+
+def _is_postal_code(text: str) -> bool:
+    """The whole answer is a postal code, maybe with a town ("3011 AB Rotterdam")."""
+    code = prefixed_postal_code(text) or bare_postal_code(text)
+    return code is not None and text.replace(" ", "").startswith(code.code.replace(" ", "")[:4])
 
 
 def _company(name: str, legal_form: str | None) -> Company | None:
     name = " ".join(name.split()).strip(" ,;:")
-    if not name or len(name) > MAX_NAME_CHARS or not any(ch.isalpha() for ch in name):
+    if not name or len(name) > MAX_NAME_CHARS:
         return None
+    words = name.split()
+    if legal_form is not None:
+        words = words[: -len(legal_form.split())] or words
+    if not any(any(ch.isalpha() for ch in word) for word in words):
+        return None  # "3011 AB": a postal code, no name
     return Company(name, legal_form)

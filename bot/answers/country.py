@@ -69,6 +69,15 @@ COUNTRY_NAMES: dict[str, tuple[str, ...]] = {
         "Amerika",
         "America",
         "Vereinigten Staaten",
+        # The states a visitor names instead ("Toledo, Ohio"); not Georgia (a country).
+        "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Kalifornien",
+        "Colorado", "Connecticut", "Delaware", "Florida", "Hawaii", "Idaho", "Illinois",
+        "Indiana", "Iowa", "Kansas", "Kentucky", "Louisiana", "Maine", "Maryland",
+        "Massachusetts", "Michigan", "Minnesota", "Mississippi", "Missouri", "Montana",
+        "Nebraska", "Nevada", "New Hampshire", "New Jersey", "New Mexico", "New York State",
+        "North Carolina", "North Dakota", "Ohio", "Oklahoma", "Oregon", "Pennsylvania",
+        "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas", "Utah",
+        "Vermont", "Virginia", "West Virginia", "Wisconsin", "Wyoming",
     ),  # fmt: skip
     "CA": ("Kanada", "Canada"),
     "CN": ("China", "Volksrepublik China"),
@@ -81,7 +90,10 @@ COUNTRY_NAMES: dict[str, tuple[str, ...]] = {
 EXACT_CASE_NAMES: dict[str, tuple[str, ...]] = {
     "IS": ("Island", "Ísland"),  # German for Iceland; an "island" in English
     "GB": ("UK", "U.K.", "GB"),
-    "US": ("USA", "U.S.A.", "US", "U.S."),
+    "US": ("USA", "U.S.A.", "US", "U.S.", "AL", "AZ", "AR", "CO", "CT", "FL", "IL", "IA",
+           "KS", "KY", "MD", "MA", "MI", "MN", "MS", "MO", "NE", "NV", "NH", "NJ", "NM", "NY",
+           "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA",
+           "WA", "WV", "WI", "WY"),  # fmt: skip
     "TR": ("Turkey",),
     "DE": ("DE", "GER"),
     "AT": ("AUT",),

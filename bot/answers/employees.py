@@ -90,6 +90,9 @@ def employees_in(doc: Doc, *, marked_only: bool = True) -> Employees | None:
 
 def _people_follow(found: list[Piece], quantity: Quantity) -> bool:
     """A word for people follows, with at most three fillers ("60 feste Mitarbeiter")."""
+    following = [piece.folded for piece in found[quantity.end : quantity.end + 2]]
+    if following in (["of", "us"], ["von", "uns"]):
+        return True  # "about 75 of us"
     for piece in found[quantity.end : quantity.end + 4]:
         if piece.folded in _PEOPLE or piece.lemma in _PEOPLE:
             return True

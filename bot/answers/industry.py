@@ -13,6 +13,12 @@ file and entry when first used.
 `industry_in(doc, skip=...)` is the same on a made doc, skipping the token positions
 given (volunteered sentences skip the company name: "Müller Metallbau GmbH" names a
 company, it does not state the industry).
+
+`other_industry(text)` is the catch-all for an answer to the industry question in
+words the table does not know ("Orgelbau"): the visitor's words (bounded to
+`MAX_WORDS_CHARS`) with `other_manufacturing` when a part of `catch_all` says the
+company makes or processes things, else `other`; None for a question, a sentence of
+more than `MAX_OTHER_WORDS` words or no letters.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import yaml
 from spacy.tokens import Doc
 
 from bot.answers.phrases import PhraseTable
-from bot.answers.pipeline import bounded, full_doc
+from bot.answers.pipeline import bounded, fold, folded_words, full_doc
 from bot.answers.tables import (
     CONTENT_DIR,
     entries,
@@ -48,29 +55,91 @@ _SECTION = re.compile(r"[A-U]")
 _DIVISION = re.compile(r"[0-9]{2}")
 
 
+MAX_OTHER_WORDS = 8
+MAX_WORDS_CHARS = 80
+
+
 @dataclass(frozen=True)
 class Industry:
     key: str
-    nace_section: str
+    nace_section: str | None
     nace_division: str | None
+    words: str | None = None  # the visitor's own words, for an industry the table lacks
 
 
 def parse_industry(text: str, language: str) -> Industry | None:
     text = bounded(text)
     if not text:
         return None
-    return industry_in(full_doc(text, language))
+    return industry_in(full_doc(text, language), answer=True)
 
 
-def industry_in(doc: Doc, skip: Container[int] = ()) -> Industry | None:
+def industry_in(doc: Doc, skip: Container[int] = (), *, answer: bool = False) -> Industry | None:
+    """The first industry named; in a sentence (`answer=False`) not the generic words
+    that only answer the industry question ("Hersteller", "Fertigung")."""
     for hit in industry_table().hits(doc):
-        if not any(position in skip for position in range(hit.start, hit.end)):
-            return hit.value
+        if any(position in skip for position in range(hit.start, hit.end)):
+            continue
+        if hit.value in answer_only_industries() and not answer:
+            continue
+        return hit.value
     return None
+
+
+@lru_cache(maxsize=1)
+def answer_only_industries(path: Path = INDUSTRIES_FILE) -> frozenset[Industry]:
+    return frozenset(
+        _industry(path, number, entry)
+        for number, entry in enumerate(entries(path, "industries"), start=1)
+        if entry.get("answer_only") is True
+    )
+
+
+_NEGATIONS = folded_words("nicht nichts nix kein keine keinen no not none nothing never")
+
+
+def other_industry(text: str) -> Industry | None:
+    text = bounded(text)
+    words = text.split()
+    if "?" in text or not 1 <= len(words) <= MAX_OTHER_WORDS:
+        return None
+    if not any(ch.isalpha() for ch in text):
+        return None
+    if any(fold(w.strip(".,;:!")) in _NEGATIONS for w in words):
+        return None  # "Dazu möchte ich nichts sagen", "no idea": not an industry
+    folded = fold(text)
+    makes = any(part in folded for part in manufacturing_parts())
+    key = "other_manufacturing" if makes else "other"
+    return Industry(key, "C" if makes else None, None, text[:MAX_WORDS_CHARS])
+
+
+@lru_cache(maxsize=1)
+def manufacturing_parts(path: Path = INDUSTRIES_FILE) -> tuple[str, ...]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = (data.get("catch_all") or {}).get("manufacturing_parts") or []
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p.strip() for p in raw):
+        raise ValueError(f"{path}: catch_all.manufacturing_parts must be a list of words")
+    return tuple(fold(p.strip()) for p in raw)
 
 
 def industry_table(path: Path = INDUSTRIES_FILE) -> PhraseTable[Industry]:
     return _industry_table(path)
+
+
+def _industry(path: Path, number: int, entry: dict) -> Industry:
+    at = where(path, "industries", number, entry, "key")
+    key = text_field(at, entry, "key")
+    if key not in INDUSTRY_KEYS:
+        raise ValueError(f"{at}: key {key!r} is not one of {', '.join(INDUSTRY_KEYS)}")
+    section = text_field(at, entry, "nace_section")
+    if not _SECTION.fullmatch(section):
+        raise ValueError(f"{at}: nace_section {section!r} must be one letter A-U")
+    division = optional_text_field(at, entry, "nace_division")
+    if division is not None and not _DIVISION.fullmatch(division):
+        raise ValueError(f"{at}: nace_division {division!r} must be two digits or null")
+    if not isinstance(entry.get("answer_only", False), bool):
+        raise ValueError(f"{at}: answer_only must be true or false")
+    return Industry(key, section, division)
 
 
 @lru_cache(maxsize=4)
@@ -78,16 +147,7 @@ def _industry_table(path: Path) -> PhraseTable[Industry]:
     rows = []
     for number, entry in enumerate(entries(path, "industries"), start=1):
         at = where(path, "industries", number, entry, "key")
-        key = text_field(at, entry, "key")
-        if key not in INDUSTRY_KEYS:
-            raise ValueError(f"{at}: key {key!r} is not one of {', '.join(INDUSTRY_KEYS)}")
-        section = text_field(at, entry, "nace_section")
-        if not _SECTION.fullmatch(section):
-            raise ValueError(f"{at}: nace_section {section!r} must be one letter A-U")
-        division = optional_text_field(at, entry, "nace_division")
-        if division is not None and not _DIVISION.fullmatch(division):
-            raise ValueError(f"{at}: nace_division {division!r} must be two digits or null")
-        industry = Industry(key, section, division)
+        industry = _industry(path, number, entry)
         words = words_field(at, entry, "words", required=True)
         rows.append((industry, words, words_field(at, entry, "exact_case"),
                      words_field(at, entry, "parts")))  # fmt: skip

@@ -10,18 +10,24 @@ nothing here logs or keeps it.
 
 from __future__ import annotations
 
-import unicodedata
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from bot.nlu.spacy_pipelines import load_pipelines
+from bot.dialect import standard_german
+from bot.folding import fold, folded_words
+from bot.language import Lexicon, language_scores
+from bot.nlu.spacy_pipelines import PIPELINES_DIR, load_lexicon, load_pipelines
 from bot.text_input import clean_visitor_text
+
+__all__ = [
+    "bounded", "fold", "folded_words", "full_doc", "nlp_for", "pipeline_language", "token_doc",
+]  # fmt: skip
 
 MAX_ANSWER_CHARS = 500
 """An answer to a qualification question is short; anything beyond this is ignored."""
 
-_SPELLED_UMLAUTS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 
 
 def bounded(text: object) -> str:
@@ -41,31 +47,25 @@ def nlp_for(language: object) -> Language:
 
 
 def full_doc(text: str, language: object) -> Doc:
-    """One full pipeline pass (tokens, lemmas, rule entities) over already bounded text."""
+    """One full pipeline pass (tokens, lemmas, rule entities) over already bounded text;
+    German text with its dialect words in standard German (`bot.dialect`: "öppe 60 Lüüt"
+    is read as "ungefähr 60 Leute"). Names are read from `token_doc`, which keeps every
+    word as written."""
+    if pipeline_language(language) == "de" and not _looks_english(text):
+        text = standard_german(text)  # not English typed in a German conversation
     return nlp_for(language)(text)
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> Lexicon:
+    return load_lexicon(PIPELINES_DIR)
+
+
+def _looks_english(text: str) -> bool:
+    scores = language_scores(text, _lexicon())
+    return scores["en"] > scores["de"]
 
 
 def token_doc(text: str, language: object) -> Doc:
     """Tokens only (no lemmas), for parsers that match characters or surface words."""
     return nlp_for(language).make_doc(text)
-
-
-def fold(word: str) -> str:
-    """Lower case without accents, with umlauts and their ASCII spellings made equal.
-
-    "Zürich", "Zuerich" and "Zurich" all fold to "zurich"; "Geschäftsführer" and
-    "Geschaeftsfuehrer" to "geschaftsfuhrer". Both sides of a comparison are folded, so
-    the occasional odd result ("queue" -> "quu") never matters.
-    """
-    text = word.lower().replace("ß", "ss")
-    text = "".join(
-        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
-    )
-    for spelled, plain in _SPELLED_UMLAUTS:
-        text = text.replace(spelled, plain)
-    return text
-
-
-def folded_words(words: str) -> frozenset[str]:
-    """The folded forms of whitespace-separated words: a compact way to write word lists."""
-    return frozenset(fold(word) for word in words.split())

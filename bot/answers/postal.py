@@ -160,6 +160,8 @@ def prefixed_postal_code(text: str) -> PostalCode | None:
 
 def find_postal_code(text: str, country: str, *, hinted: bool) -> PostalCode | None:
     """The first code of `country`; letters in any case only when the country is known."""
+    if country not in _FIND:
+        return None  # a country whose postal codes Lotse does not read (e.g. IE)
     flags = re.IGNORECASE if hinted else 0
     for match in re.finditer(_bounded_pattern(f"({_FIND[country]})"), text, flags):
         code = _normalised(country, match.group(1))

@@ -56,8 +56,8 @@ _BETWEEN = folded_words(
 _LEAD_INS = tuple(
     tuple(fold(word) for word in phrase.split())
     for phrase in (
-        "ich bin hier", "ich bin der", "ich bin die", "ich bin", "ich arbeite als",
-        "ich arbeite im", "ich arbeite in der", "arbeite als", "meine rolle ist",
+        "ich bin hier", "ich bin in der", "ich bin im", "ich bin der", "ich bin die", "ich bin",
+        "ich arbeite als", "ich arbeite im", "ich arbeite in der", "arbeite als", "meine rolle ist",
         "meine position ist", "meine funktion ist", "position", "rolle", "funktion", "als",
         "i am the", "i am a", "i am an", "i am", "i 'm the", "i 'm a", "i 'm an", "i 'm",
         "i'm the", "i'm a", "i'm an", "i'm", "i work as a", "i work as an", "i work as",
@@ -72,9 +72,13 @@ _NOT_A_ROLE = folded_words(
 )
 
 
+MAX_WORDS_CHARS = 80
+
+
 @dataclass(frozen=True)
 class Role:
     key: str
+    words: str | None = None  # the visitor's own words, for a role the table lacks
 
 
 def parse_role(text: str, language: str) -> Role | None:
@@ -85,7 +89,7 @@ def parse_role(text: str, language: str) -> Role | None:
     hits = role_table().hits(doc)
     if hits:
         return Role(hits[0].value)
-    return Role("other") if _reads_like_a_title(doc) else None
+    return Role("other", text[:MAX_WORDS_CHARS]) if _reads_like_a_title(doc) else None
 
 
 def role_in(doc: Doc) -> Role | None:
@@ -117,7 +121,12 @@ def _reads_like_a_title(doc: Doc) -> bool:
         return False
     if any(fold(token.text) in _NOT_A_ROLE for token in words):
         return False
-    return not all(token.lower_ in _STOP_WORDS for token in words)
+    return not all(token.lower_ in _STOP_WORDS and not _acronym(token.text) for token in words)
+
+
+def _acronym(word: str) -> bool:
+    """ "IT", "QM", "HR": a department, though "it" is an English stop word."""
+    return 2 <= len(word) <= 4 and word.isupper() and word.isalpha()
 
 
 def role_table(path: Path = ROLES_FILE) -> PhraseTable[str]:

@@ -12,9 +12,11 @@ attributes the text clearly states, keyed `employees` (Employees), `industry`
 - a company needs a legal form ("Müller Metallbau GmbH"); words inside its name do not
   state the industry;
 - a role needs "ich bin", "als", "I'm", "as" before it; "other" is never volunteered;
-- a named city of the city table gives its country and representative postal code
-  ("in Bielefeld" -> DE, DE 33602); a country name needs "in", "aus", "from" before it;
-- questions ("Liefern Sie in die Schweiz?") volunteer no place and no timeline;
+- a place is read by `bot.answers.location.location_in` (a town after "in", "aus",
+  "from" or beside a postal code, never after "bei Ihnen"; a named city of the city
+  table gives its country and representative postal code: "in Bielefeld" -> DE 33602);
+- question sentences ("Liefern Sie in die Schweiz?") volunteer no place and no
+  timeline; the statements around them do;
 - "unknown" is only volunteered for budget and timeline when the topic itself is
   negated ("noch kein Budget", "no timeline yet"), never for a bare "weiß nicht";
 - a phone number needs "+"/"00" or a word such as "Tel"/"phone" in the text.
@@ -30,26 +32,14 @@ from spacy.tokens import Doc
 
 from bot.answers.company import company_in
 from bot.answers.contact import Phone, parse_email, parse_phone
-from bot.answers.country import country_table
 from bot.answers.employees import employees_in
 from bot.answers.industry import industry_in
+from bot.answers.location import location_in
 from bot.answers.money import amount_in
 from bot.answers.pipeline import bounded, fold, folded_words, full_doc
-from bot.answers.postal import (
-    PostalCode,
-    bare_postal_code,
-    city_table,
-    find_postal_code,
-    prefixed_postal_code,
-)
 from bot.answers.role import role_in
 from bot.answers.timeline import timeline_in
 
-_PLACE_CUES = folded_words("in im aus from based located sitz sitzen nahe near bei at")
-_ARTICLES = folded_words("der die das dem den the")
-_POSTAL_KEYWORD = re.compile(
-    r"(?:PLZ|Postleitzahl|postal ?code|post ?code|zip(?: ?code)?)\W*", re.I
-)
 _PHONE_WORDS = folded_words(
     "Tel Tel. Telefon Telefonnummer Festnetz Mobil Mobilnummer Handy Handynummer Nummer "
     "Rufnummer erreichbar anrufen Rückruf phone telephone mobile cell number call"
@@ -74,10 +64,23 @@ def extract_all(text: str, language: str, today: date | None = None) -> dict[str
     found["budget"] = amount_in(doc)
     found["email"] = parse_email(text, language)
     found["phone"] = _phone(doc)
-    if "?" not in text:
-        found["timeline"] = timeline_in(doc, today)
-        found.update(_place(doc))
+    statements = _statements(doc)
+    if statements is not None:
+        found["timeline"] = timeline_in(statements, today)
+        place = location_in(statements)
+        if place is not None:
+            found.update(postal_code=place.postal_code, country=place.country)
     return {key: value for key, value in found.items() if value is not None}
+
+
+def _statements(doc: Doc) -> Doc | None:
+    """The doc without its question sentences ("Liefern Sie in die Schweiz?" names no
+    place of the visitor's), or None when it holds nothing else."""
+    if "?" not in doc.text:
+        return doc
+    sentences = re.split(r"(?<=[.!?])\s+", doc.text)
+    text = " ".join(s for s in sentences if not s.rstrip().endswith("?")).strip()
+    return full_doc(text, doc.lang_) if text else None
 
 
 def _positions_of(doc: Doc, name: str) -> set[int]:
@@ -91,35 +94,3 @@ def _positions_of(doc: Doc, name: str) -> set[int]:
 def _phone(doc: Doc) -> Phone | None:
     marked = _INTERNATIONAL.search(doc.text) or any(fold(t.text) in _PHONE_WORDS for t in doc)
     return parse_phone(doc.text, doc.lang_) if marked else None
-
-
-def _place(doc: Doc) -> dict[str, object]:
-    """Country and postal code from a prefixed or marked code, a city, a country name."""
-    postal = prefixed_postal_code(doc.text) or _after_keyword(doc.text)
-    city_hit = next(iter(city_table().hits(doc)), None)
-    if postal is None and city_hit is not None:
-        city = city_hit.value
-        before = doc[max(city_hit.start - 1, 0) : city_hit.start].text
-        postal = find_postal_code(before, city.country, hinted=True) or city.postal_code
-    country = _named_country(doc) or (postal.country if postal else None)
-    return {"postal_code": postal, "country": country}
-
-
-def _after_keyword(text: str) -> PostalCode | None:
-    match = _POSTAL_KEYWORD.search(text)
-    if match is None:
-        return None
-    following = text[match.end() : match.end() + 12]
-    code = prefixed_postal_code(following) or bare_postal_code(following)
-    # Only a code right after the keyword: "PLZ 33602", not "PLZ? Wir sind 60 ...".
-    return code if code is not None and following.startswith(code.code[:2]) else None
-
-
-def _named_country(doc: Doc) -> str | None:
-    for hit in country_table().hits(doc):
-        position = hit.start - 1
-        if position >= 0 and fold(doc[position].text) in _ARTICLES:
-            position -= 1
-        if position >= 0 and fold(doc[position].text) in _PLACE_CUES:
-            return hit.value
-    return None

@@ -1,9 +1,12 @@
 """A Rasa tokenizer that detects the message's language and uses that spaCy pipeline.
 
 Tokens carry spaCy lookup lemmas, so the featurizers see "Pressen" and "Presse" as
-one word. The detected language (or None) is kept on the message under
-`LANGUAGE_KEY`, the spaCy entities under `SPACY_ENTITIES_KEY`, for
-`SpacyRuleEntityExtractor`.
+one word, and dialect words carry their standard word as lemma (`bot.dialect`:
+"choschtet" is "kostet"). The language of clear natural-language text
+(`bot.language.clear_language`, or None: the conversation keeps its language) is kept
+on the message under `LANGUAGE_KEY`, the pipeline's language under
+`PIPELINE_LANGUAGE_KEY`, the spaCy entities under `SPACY_ENTITIES_KEY`, for the
+components that follow.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.language import DEFAULT_LANGUAGE, detect_language, normalise_language
+from bot.dialect import standard_word
+from bot.language import DEFAULT_LANGUAGE, clear_language, detect_language, normalise_language
 from bot.nlu.spacy_pipelines import PIPELINES_DIR, load_lexicon, load_pipelines
 
 LANGUAGE_KEY = "lotse_language"
+PIPELINE_LANGUAGE_KEY = "lotse_pipeline_language"
 SPACY_ENTITIES_KEY = "lotse_spacy_entities"
 
 
@@ -69,8 +74,10 @@ class BilingualSpacyTokenizer(Tokenizer):
         hinted = (
             normalise_language(metadata.get("language")) if isinstance(metadata, dict) else None
         )
-        doc = self._pipelines[detected or hinted or DEFAULT_LANGUAGE](text)
-        message.set(LANGUAGE_KEY, detected)
+        language = detected or hinted or DEFAULT_LANGUAGE
+        doc = self._pipelines[language](text)
+        message.set(LANGUAGE_KEY, clear_language(text, self._lexicon))
+        message.set(PIPELINE_LANGUAGE_KEY, language)
         message.set(
             SPACY_ENTITIES_KEY,
             [
@@ -78,5 +85,10 @@ class BilingualSpacyTokenizer(Tokenizer):
                 for ent in doc.ents
             ],
         )
-        tokens = [Token(t.text, t.idx, lemma=t.lemma_.lower()) for t in doc if t.text.strip()]
+        german = language == "de"
+        tokens = [
+            Token(t.text, t.idx, lemma=(standard_word(t.text, german=german) or t.lemma_).lower())
+            for t in doc
+            if t.text.strip()
+        ]
         return self._apply_token_pattern(tokens)

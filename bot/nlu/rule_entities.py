@@ -1,10 +1,9 @@
 """A Rasa entity extractor that reports what the bilingual tokenizer found.
 
-Entities: `language` (only when the text's language was detected with confidence, so
-a short "ok" never switches the conversation's language), every label of the spaCy
-entity ruler (products, product lines), and `request` when the visitor asks for a
-quote, demo, callback or to buy (the words of `controls.request` in
-`bot/data/qualification.yml`).
+Entities: `language` (only for clear natural-language text, so an "ok", an email
+address, a name or a line of code never switches the conversation's language), and
+every label of the spaCy entity ruler (products, product lines). Requests are read by
+`bot.nlu.message_reader`.
 """
 
 from __future__ import annotations
@@ -20,10 +19,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.bilingual_tokenizer import LANGUAGE_KEY, SPACY_ENTITIES_KEY, BilingualSpacyTokenizer
-from bot.qualification.questions import load_questionnaire
 
 EXTRACTOR_NAME = "SpacyRuleEntityExtractor"
-REQUEST = load_questionnaire().controls["request"]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -53,24 +50,23 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def _entities(self, message: Message) -> list[dict[str, Any]]:
         entities = [
-            self._entity(label, value, start, end, text)
-            for label, value, start, end, text in message.get(SPACY_ENTITIES_KEY) or []
+            rule_entity(label, value, start, end)
+            for label, value, start, end, _ in message.get(SPACY_ENTITIES_KEY) or []
         ]
         text = message.get(TEXT) or ""
         language = message.get(LANGUAGE_KEY)
         if language:
-            entities.append(self._entity("language", language, 0, len(text), text))
-        if REQUEST.said(text):
-            entities.append(self._entity("request", "yes", 0, len(text), text))
+            entities.append(rule_entity("language", language, 0, len(text)))
         return entities
 
-    @staticmethod
-    def _entity(label: str, value: str, start: int, end: int, text: str) -> dict[str, Any]:
-        return {
-            "entity": label,
-            "value": value,
-            "start": start,
-            "end": end,
-            "confidence": 1.0,
-            "extractor": EXTRACTOR_NAME,
-        }
+
+def rule_entity(label: str, value: str, start: int, end: int) -> dict[str, Any]:
+    """An entity as Rasa's extractors report it, marked as found by rule."""
+    return {
+        "entity": label,
+        "value": value,
+        "start": start,
+        "end": end,
+        "confidence": 1.0,
+        "extractor": EXTRACTOR_NAME,
+    }

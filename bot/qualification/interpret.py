@@ -2,8 +2,12 @@
 
 `AnswerInterpreter` implements `flow.Interpreter`. Every reading carries the JSON-able
 value the CRM stores (the keys the scoring reads: `employees.count`, `industry.key`,
-`role.key`, `location.country`) and a short text for the summary. Pure Python and
-spaCy; personal data (name, email, phone) passes through without being logged.
+`role.key`, `location.country`) and a short text for the summary. Small talk and
+fillers ("ja gerne", "yes please", "Moment") are never an answer. An answer in words
+the tables do not know is kept in those words when `catch_all` allows it: a need
+as `other` with its purpose, an industry as `other`/`other_manufacturing`, a role as
+`other`. Pure Python and spaCy; personal data (name, email, phone) passes through
+without being logged.
 """
 
 from __future__ import annotations
@@ -17,17 +21,22 @@ from typing import Any, TypeVar
 
 from bot.answers.company import Company, parse_company
 from bot.answers.contact import Email, Phone, parse_email, parse_phone
-from bot.answers.country import parse_country
 from bot.answers.employees import Employees, parse_employees, size_band
-from bot.answers.industry import Industry, parse_industry
+from bot.answers.industry import Industry, other_industry, parse_industry
+from bot.answers.location import location_in
 from bot.answers.money import Amount, parse_amount
 from bot.answers.person_name import parse_name
-from bot.answers.postal import PostalCode, parse_city, parse_postal_code
+from bot.answers.pipeline import bounded, fold, full_doc
+from bot.answers.postal import PostalCode
 from bot.answers.role import Role, parse_role
 from bot.answers.timeline import Timeline, parse_timeline
+from bot.answers.unknown import says_unknown
 from bot.answers.volunteered import extract_all
-from bot.qualification.flow import Reading
+from bot.dialect import standard_german
 from bot.qualification.questions import QUESTIONS_FILE, Question, questionnaire_file
+from bot.qualification.state import Reading
+from bot.understanding.small_talk import is_non_answer
+from bot.understanding.words import words_of
 
 Reader = Callable[[str, str, date], "Reading | None"]
 T = TypeVar("T")
@@ -49,15 +58,55 @@ def purpose_of(text: str) -> str:
     return " ".join(_CONTACT_DETAILS.sub("…", text).split())[:MAX_PURPOSE_CHARS]
 
 
+MIN_HEAD_CHARS = 6
+"""A need word also names the end of a compound ("Servopresse") from this length on."""
+
+
 def read_need(text: str, language: str, today: date) -> Reading | None:
-    lowered = text.lower()
-    words = lowered.replace(",", " ").split()
+    """The product line the text names first ("einen Wartungsvertrag für unsere Pressen"
+    is service: what is wanted comes before what it is for)."""
+    said = standard_german(text)  # "Wartigsvertrag" is a "Wartungsvertrag"
+    lowered = fold(said)
+    words = [fold(w) for w in re.split(r"[\s,;:.!?()/]+", said) if w]
+    best: tuple[int, str] | None = None
     for line, starts in need_words().items():
-        for start in starts:
-            # One word: a word that begins with it (German compounds); more: the phrase.
-            if (" " in start and start in lowered) or any(w.startswith(start) for w in words):
-                return Reading("need", {"product_line": line, "purpose": purpose_of(text)}, line)
+        for start in (fold(s) for s in starts):
+            position = _position(start, lowered, words)
+            if position is not None and (best is None or position < best[0]):
+                best = (position, line)
+    if best is None:
+        return None
+    return Reading("need", {"product_line": best[1], "purpose": purpose_of(text)}, best[1])
+
+
+def _position(start: str, lowered: str, words: list[str]) -> int | None:
+    """Where a need word stands: one word begins a word, or ends one when it is long
+    (German compounds: "Förderanlage", "Servopresse"); more words are a phrase."""
+    if " " in start:
+        at = lowered.find(start)
+        return None if at < 0 else len(lowered[:at].split())
+    for index, word in enumerate(words):
+        if word.startswith(start) or (len(start) >= MIN_HEAD_CHARS and word.endswith(start)):
+            return index
     return None
+
+
+MAX_SHOWN_CHARS = 60
+_NEGATIONS = frozenset(
+    ("nicht", "nichts", "nix", "kein", "keine", "keinen", "no", "not", "none", "nothing")
+)
+
+
+def other_need(text: str, language: str, today: date) -> Reading | None:
+    """A need in the visitor's words that names no product line ("eine Anlage zum
+    Entgraten"): kept with the product line `other`."""
+    if "?" in text or sum(ch.isalpha() for ch in text) < 3:
+        return None
+    doc = full_doc(bounded(text), language)
+    if says_unknown(doc) or any(token.lower_ in _NEGATIONS for token in doc):
+        return None
+    purpose = purpose_of(text)
+    return Reading("need", {"product_line": "other", "purpose": purpose}, purpose[:MAX_SHOWN_CHARS])
 
 
 def employees_reading(found: Employees) -> Reading:
@@ -74,11 +123,14 @@ def company_reading(found: Company) -> Reading:
 def industry_reading(found: Industry) -> Reading:
     value = {"key": found.key, "nace_section": found.nace_section,
              "nace_division": found.nace_division}  # fmt: skip
-    return Reading("industry", value, found.key)
+    if found.words:
+        value["words"] = found.words
+    return Reading("industry", value, found.words or found.key)
 
 
 def role_reading(found: Role) -> Reading:
-    return Reading("role", {"key": found.key}, found.key)
+    value = {"key": found.key, **({"words": found.words} if found.words else {})}
+    return Reading("role", value, found.words or found.key)
 
 
 def location_reading(country: str | None, postal: PostalCode | None) -> Reading | None:
@@ -118,12 +170,8 @@ def _then(found: T | None, convert: Callable[[T], Reading]) -> Reading | None:
 
 
 def read_location(text: str, language: str, today: date) -> Reading | None:
-    country = parse_country(text, language)
-    postal = parse_postal_code(text, language, country)
-    if postal is None:
-        city = parse_city(text, language)
-        postal = city.postal_code if city is not None else None
-    return location_reading(country, postal)
+    found = location_in(full_doc(bounded(text), language), answer=True)
+    return None if found is None else location_reading(found.country, found.postal_code)
 
 
 READERS: dict[str, Reader] = {
@@ -143,6 +191,11 @@ READERS: dict[str, Reader] = {
     "email": lambda text, lang, today: _then(parse_email(text, lang), email_reading),
     "phone": lambda text, lang, today: _then(parse_phone(text, lang), phone_reading),
 }
+# Answers in words the tables do not know, for the question being asked only.
+CATCH_ALL: dict[str, Reader] = {
+    "need": other_need,
+    "industry": lambda text, lang, today: _then(other_industry(text), industry_reading),
+}
 # What `extract_all` reports, turned into the reading of the question it answers.
 CONVERTERS: dict[str, Callable[[Any], Reading]] = {
     "employees": employees_reading,
@@ -157,8 +210,17 @@ CONVERTERS: dict[str, Callable[[Any], Reading]] = {
 
 
 class AnswerInterpreter:
-    def read(self, question: Question, text: str, language: str, today: date) -> Reading | None:
-        return READERS[question.parser](text, language, today)
+    def read(
+        self, question: Question, text: str, language: str, today: date, *, catch_all: bool = True
+    ) -> Reading | None:
+        if is_non_answer(words_of(text)):
+            return None
+        reading = READERS[question.parser](text, language, today)
+        if reading is None and catch_all and question.parser in CATCH_ALL:
+            reading = CATCH_ALL[question.parser](text, language, today)
+        if not catch_all and reading is not None and (reading.value or {}).get("key") == "other":
+            return None  # "other" is a catch-all: only as the answer to the question
+        return reading
 
     def volunteered(self, text: str, language: str, today: date) -> list[Reading]:
         found: dict[str, Any] = extract_all(text, language, today)

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 from bot.language import SUPPORTED
+from bot.understanding.patterns import Phrase, compile_phrases, first_match
+from bot.understanding.words import words_of
 
 QUESTIONS_FILE = Path(__file__).resolve().parents[1] / "data" / "qualification.yml"
 PARSERS = (
@@ -34,6 +36,7 @@ SCORING_ATTRIBUTES = ("company_size", "industry", "role", "region")
 ROUTING_ATTRIBUTES = ("product", "key_account", "region")
 QUESTION_KEYS = {
     "key", "parser", "skippable", "optional", "personal", "scoring", "routing", "ask", "why",
+    "names",
 }  # fmt: skip
 
 
@@ -52,6 +55,9 @@ class Question:
     personal: bool = False
     scoring: str | None = None
     routing: str | None = None
+    # Words that name what the question asks ("Mitarbeiter", "Firma"): a message naming
+    # it may change an answer given before ("wir sind doch 80 Mitarbeiter").
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,25 +72,23 @@ class ConsentText:
 
 @dataclass(frozen=True)
 class Signal:
-    """Words (and NLU intents) that mean one thing, e.g. "stop" or "asked for a price"."""
+    """Words (and NLU intents) that mean one thing, e.g. "stop" or "asked for a price".
 
-    phrases: tuple[str, ...]
+    The phrases are those of `bot.understanding.patterns`: compared folded, with a typo
+    tolerated in longer words, `...` for a few words between, `word*` for a beginning.
+    """
+
+    phrases: tuple[Phrase, ...]
     intents: tuple[str, ...] = ()
 
     def matches(self, text: str, intent: str | None = None) -> bool:
         return (intent is not None and intent in self.intents) or self.said(text)
 
     def said(self, text: str) -> bool:
-        padded = f" {_words(text)} "
-        return any(f" {phrase} " in padded for phrase in self.phrases)
+        return first_match(self.phrases, words_of(text)) is not None
 
 
-def _words(text: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch == "'" else " " for ch in text.lower())
-    return " ".join(cleaned.split())
-
-
-CONTROLS = ("withdraw", "stop", "why", "correct", "decline", "yes", "no", "request", "human")
+CONTROLS = ("withdraw", "stop", "why", "correct", "decline", "yes", "no", "human")
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,16 @@ def _question(raw: Any, number: int, formal: bool) -> Question:
         personal=_flag(raw, "personal", where, False),
         scoring=_choice(raw, "scoring", where, SCORING_ATTRIBUTES),
         routing=_choice(raw, "routing", where, ROUTING_ATTRIBUTES),
+        names=_names(raw.get("names"), where),
     )
+
+
+def _names(raw: Any, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(n, str) and n.strip() for n in raw):
+        raise QuestionnaireError(f"{where}: 'names' must be a list of words")
+    return tuple(n.strip() for n in raw)
 
 
 def _consent(raw: Any, formal: bool) -> ConsentText:
@@ -174,14 +187,24 @@ def _consent(raw: Any, formal: bool) -> ConsentText:
     )
 
 
+SIGNAL_TYPOS_FROM = 6
+"""Control words are short and many are one letter apart ("nein", "mein"): a typo is
+tolerated only from this length on ("einverstanden", "überspringen")."""
+
+
 def _signal(raw: Any, where: str) -> Signal:
     if not isinstance(raw, dict) or not isinstance(raw.get("phrases", []), list):
         raise QuestionnaireError(f"{where} needs a list of 'phrases'")
     intents = raw.get("intents", [])
     if not isinstance(intents, list):
         raise QuestionnaireError(f"{where}: 'intents' must be a list")
-    phrases = tuple(_words(str(phrase)) for phrase in raw.get("phrases", []))
-    return Signal(tuple(p for p in phrases if p), tuple(str(i) for i in intents))
+    try:
+        phrases = compile_phrases(
+            (str(p) for p in raw.get("phrases", []) if str(p).strip()), SIGNAL_TYPOS_FROM
+        )
+    except ValueError as error:
+        raise QuestionnaireError(f"{where}: {error}") from error
+    return Signal(phrases, tuple(str(i) for i in intents))
 
 
 def _controls(raw: Any) -> dict[str, Signal]:

@@ -14,7 +14,8 @@ from bot.language import SUPPORTED
 from bot.qualification.questions import QUESTIONS_FILE, questionnaire_file
 
 REPLY_KEYS = (
-    "intro", "not_understood", "explain", "needed", "go_on", "skipped", "noted",
+    "intro", "not_understood", "explain", "needed", "go_on", "skipped", "let_go", "noted",
+    "introduction_noted",
     "back_to_question", "consent_why", "consent_thanks", "consent_refused", "summary",
     "what_to_correct", "submitted", "stopped", "withdrawn", "nothing_to_note", "offer",
     "save_failed", "withdraw_failed", "resumed", "erase_everything_button", "erased_everything",
@@ -110,3 +111,7 @@ class Replies:
 
     def nothing_to_note(self) -> str:
         return self.text("nothing_to_note")
+
+    def listing(self, items: list[tuple[str, str]]) -> str:
+        """(question key, shown value) pairs as the visitor reads them: "Mitarbeiter 60"."""
+        return ", ".join(f"{self.label(key)} {self.value(shown)}" for key, shown in items)

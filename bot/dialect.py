@@ -1,0 +1,101 @@
+"""Swiss, Austrian and Bavarian German and colloquial spellings read as standard German.
+
+`bot/data/content/dialect.yml` maps such words to standard ones. `standard_word(word,
+german)` gives the standard form of one folded word (or the word itself);
+`standard_german(text)` rewrites the dialect words of a German text, keeping everything
+else as written (names and company names are not dialect words). The NLU tokenizer
+gives the standard words as lemmas; the answer parsers read German text rewritten;
+the conversation rules compare words rewritten with the `words` map alone (the
+`german_only` entries are also words of English or standard German). Pure; a bad file
+raises `ValueError` naming it when first used.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.folding import fold
+
+DIALECT_FILE = Path(__file__).resolve().parent / "data" / "content" / "dialect.yml"
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+_REPEATS = re.compile(r"(\w)\1{2,}", re.UNICODE)
+
+
+def _key(word: str) -> str:
+    return _REPEATS.sub(r"\1", fold(word)).replace("'", "")
+
+
+@lru_cache(maxsize=2)
+def dialect_maps(path: Path = DIALECT_FILE) -> tuple[dict[str, str], dict[str, str]]:
+    """(words, german_only): folded dialect word -> standard word."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: cannot be read as YAML ({error})") from error
+    maps = []
+    for section in ("words", "german_only"):
+        raw = data.get(section) or {}
+        if not isinstance(raw, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
+        ):
+            raise ValueError(f"{path}: '{section}' maps dialect words to standard words")
+        maps.append({_key(k): v.strip() for k, v in raw.items()})
+    return maps[0], maps[1]
+
+
+def standard_word(word: str, *, german: bool) -> str | None:
+    """The standard form of `word`, or None when it is no dialect word."""
+    everywhere, german_only = dialect_maps()
+    key = _key(word)
+    return everywhere.get(key) or (german_only.get(key) if german else None)
+
+
+def standard_german(text: str) -> str:
+    """`text` with its dialect words in standard German: the words of the file, and
+    Swiss spellings of known German words ("Stahlverarbeitig", "Iikauf": `swiss_spelling`)."""
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group(0)
+        found = standard_word(word, german=True) or swiss_spelling(word)
+        return word if found is None else found
+
+    return _WORD.sub(replace, text)
+
+
+MIN_SOUND_CHARS = 5
+MIN_HEAD_CHARS = 6
+
+
+def swiss_spelling(word: str) -> str | None:
+    """The standard German of a Swiss spelling, if it is a German word: "-ig" for "-ung"
+    ("Bearbeitig"), "ii" for "ei" ("Iikauf"), "üe" for "ü" ("Vorfüehrig"). A word German
+    knows already ("wichtig") stays; a compound counts by its known head."""
+    lowered = word.lower()
+    if len(lowered) < MIN_SOUND_CHARS or _known(lowered):
+        return None
+    candidate = lowered.replace("ii", "ei").replace("üe", "ü")
+    if candidate.endswith("ig"):
+        candidate = candidate[:-2] + "ung"
+    if candidate == lowered or not _known(candidate, heads=True):
+        return None
+    return candidate[0].upper() + candidate[1:] if word[0].isupper() else candidate
+
+
+def _known(word: str, *, heads: bool = False) -> bool:
+    words = german_words()
+    if word in words:
+        return True
+    return heads and any(word[i:] in words for i in range(1, len(word) - MIN_HEAD_CHARS + 1))
+
+
+@lru_cache(maxsize=1)
+def german_words() -> frozenset[str]:
+    """The lemmas of the German pipeline's lookup table, lower case (about 80,000)."""
+    from bot.nlu.spacy_pipelines import load_pipelines  # noqa: PLC0415 - spaCy loads late
+
+    table = load_pipelines()["de"].get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    return frozenset(value.lower() for value in table.values())

@@ -1,0 +1,127 @@
+"""A Rasa component that settles what a message is, after the intent classifiers.
+
+It runs `bot.understanding.reading.decide` on every message: a request (quote, demo,
+callback...) becomes `request_enquiry` or rides along with a product question as the
+entities `request` (which the rules react to) and `request_kind`; small talk is never a
+misunderstanding; a visitor introducing their company is `inform`; an elliptical
+follow-up the classifier did not understand is `follow_up`. The intent it sets keeps
+the classifier's ranking below it. Runs in the Rasa process: no action-server call.
+The facts of an introduction are read with the answer parsers (`bot.answers`), only
+for statements the classifier could not place. No visitor text is logged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.answers.volunteered import extract_all
+from bot.content import load_content
+from bot.language import requested_language
+from bot.nlu.bilingual_tokenizer import PIPELINE_LANGUAGE_KEY
+from bot.nlu.rule_entities import rule_entity
+from bot.qualification.questions import load_questionnaire
+from bot.understanding.reading import SWITCH_INTENT, Decision, decide
+
+REQUEST_ENTITY = "request"
+REQUEST_KIND_ENTITY = "request_kind"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class MessageReader(GraphComponent, IntentClassifier):
+    """Settles the intent of each message with the conversation rules (see module)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> MessageReader:
+        return cls()
+
+    def __init__(self) -> None:
+        content = load_content()
+        controls = load_questionnaire().controls
+        self._human = controls["human"]
+        self._withdraw = controls["withdraw"]
+        self._no_enquiry = frozenset(
+            topic.intent for topic in content.topics.values() if not topic.request_starts_enquiry
+        )
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._settle(message)
+        return messages
+
+    def _settle(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        intent = message.get(INTENT) or {}
+        name = intent.get(INTENT_NAME_KEY) or ""
+        language = message.get(PIPELINE_LANGUAGE_KEY) or "de"
+        ranking = [
+            (str(entry.get(INTENT_NAME_KEY)), float(entry.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+            for entry in message.get(INTENT_RANKING_KEY) or []
+        ]
+        decision = decide(
+            text,
+            name,
+            ranking,
+            says_human=self._human.said,
+            says_withdraw=self._withdraw.said,
+            facts=lambda said: bool(_company_facts(said, language)),
+            starts_enquiry=lambda faq: faq not in self._no_enquiry,
+        )
+        if decision.changed:
+            _set_intent(message, decision.intent)
+        if decision.request is not None:
+            _add_request(message, decision, len(text))
+            if name == SWITCH_INTENT:  # "Can we go on in English? We need a quote."
+                wanted = requested_language(text, language)
+                found = [rule_entity("language", wanted, 0, len(text))]
+                message.set(ENTITIES, _without_language(message) + found, add_to_output=True)
+
+
+def _without_language(message: Message) -> list[dict[str, Any]]:
+    return [e for e in message.get(ENTITIES) or [] if e.get("entity") != "language"]
+
+
+def _company_facts(text: str, language: str) -> dict[str, object]:
+    """Facts about the company a statement gives (not an email or a phone number)."""
+    found = extract_all(text, language, datetime.now(timezone.utc).date())
+    return {k: v for k, v in found.items() if k not in ("email", "phone", "budget")}
+
+
+def _set_intent(message: Message, name: str) -> None:
+    chosen = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+    ranking = [dict(chosen)] + [
+        entry
+        for entry in message.get(INTENT_RANKING_KEY) or []
+        if entry.get(INTENT_NAME_KEY) != name
+    ]
+    message.set(INTENT, chosen, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+
+def _add_request(message: Message, decision: Decision, length: int) -> None:
+    found = [
+        rule_entity(REQUEST_ENTITY, "yes", 0, length),
+        rule_entity(REQUEST_KIND_ENTITY, decision.request or "", 0, length),
+    ]
+    message.set(ENTITIES, (message.get(ENTITIES) or []) + found, add_to_output=True)

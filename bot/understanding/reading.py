@@ -1,0 +1,164 @@
+"""What a visitor's message is, decided from the NLU's intent and the conversation rules.
+
+`decide(text, intent, ...)` returns a `Decision`: the intent the dialogue acts on, and
+the kind of request the message makes. In this order:
+
+1. Intents the bot or its buttons send (`FIXED_INTENTS`) and "no" stay as they are.
+   A withdrawal stands only when the words ask to erase or withdraw, and not as a
+   question how to ("An wen wende ich mich, wenn ...?" is a data-protection question).
+2. A request (`bot.understanding.requests`: a quote, demo, appointment, callback,
+   purchase or trial) starts the enquiry: with a product question the NLU is sure of,
+   that question keeps its intent and the request rides along (its answer first, then
+   the questions); otherwise the intent becomes `REQUEST_INTENT`, whatever the
+   greeting, thanks, language switch or misunderstanding the NLU saw. A question
+   whether something exists ("Gibt es eine Testphase?") asks about it, not for it.
+3. Small talk only (`bot.understanding.small_talk`) is greeting, thanks, goodbye or
+   acknowledgement (taken as "yes": "alles klar" after an offer accepts it), never a
+   misunderstanding or a product question.
+4. A statement about the visitor's own company with facts ("Wir sind ein Metallbauer
+   aus Linz mit 60 Leuten") is `INFORM_INTENT`: the facts are noted, the enquiry
+   offered. `facts` is called only here (it runs the answer parsers).
+5. A short message that continues the previous answer ("und die große?", "und was
+   kostet das?") is `FOLLOW_UP_INTENT`, answered for the previous product or topic.
+6. A greeting, thanks or goodbye with more in the message ("Hallo, gibt es auch
+   Förderbänder für schwere Teile?"), or a message the NLU did not understand that
+   begins with a greeting, is the product question the NLU ranks next.
+Otherwise the NLU's intent stands. Pure: no Rasa, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.understanding.conversation_words import conversation_words
+from bot.understanding.follow_up import looks_like_follow_up
+from bot.understanding.patterns import first_match
+from bot.understanding.questions import asks_how, asks_whether, is_question
+from bot.understanding.requests import request_kind
+from bot.understanding.small_talk import greeting_end, small_talk_kind
+from bot.understanding.words import words_of
+
+REQUEST_INTENT = "request_enquiry"
+INFORM_INTENT = "inform"
+FOLLOW_UP_INTENT = "follow_up"
+FALLBACK_INTENT = "nlu_fallback"
+WITHDRAW_INTENT = "withdraw_consent"
+SWITCH_INTENT = "switch_language"
+FAQ_PREFIX = "faq_"
+FIXED_INTENTS = frozenset({
+    "erase_everything", "rate", "cancel_handoff", "handed_back", "handoff_timed_out",
+    "request_callback", "request_meeting", "empty_message", "deny",
+})  # fmt: skip
+SMALL_TALK_INTENTS = {
+    "greeting": "greet", "thanks": "thanks", "goodbye": "goodbye", "acknowledge": "affirm",
+    "agree": "affirm", "refuse": "deny",
+}  # fmt: skip
+NOT_UNDERSTOOD = frozenset({FALLBACK_INTENT, "out_of_scope", "out_of_depth", "bot_challenge"})
+"""What the NLU says of a message it could not place; small talk and facts replace it."""
+POLITE = frozenset({"greet", "thanks", "goodbye"})
+INTRODUCTION_REPLACES = NOT_UNDERSTOOD | POLITE
+RANKED_FAQ_CONFIDENCE = 0.1
+"""A greeting with a question: the question's topic is taken from the NLU's ranking
+from this confidence on (the greeting took most of it)."""
+DATA_PROTECTION_INTENT = "faq_data_protection"
+UNSURE = 0.5
+"""Below this, the NLU's second guess is no guess."""
+
+Ranking = Sequence[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class Decision:
+    intent: str
+    request: str | None = None  # the kind of request, when the message makes one
+    changed: bool = False
+
+
+def decide(
+    text: str,
+    intent: str,
+    ranking: Ranking = (),
+    *,
+    says_human: Callable[[str], bool] = lambda text: False,
+    says_withdraw: Callable[[str], bool] = lambda text: False,
+    facts: Callable[[str], bool] = lambda text: False,
+    starts_enquiry: Callable[[str], bool] = lambda intent: True,
+) -> Decision:
+    """The intent to act on (see the module docstring).
+
+    `says_human(text)`: the words ask for a person; `says_withdraw(text)`: the words ask
+    to withdraw consent or erase data; `facts(text)`: the text states facts about the
+    visitor's company; `starts_enquiry(intent)`: a request with this FAQ intent starts
+    the enquiry (False for topics such as spare parts).
+    """
+    if not text or text.startswith("/") or intent in FIXED_INTENTS:
+        return Decision(intent)
+    words = words_of(text)
+    if intent == WITHDRAW_INTENT or says_withdraw(text):
+        withdrawal = _withdrawal(text, words, intent, ranking, says_withdraw)
+        if withdrawal is not None:
+            return withdrawal
+        intent = _next_best(ranking, exclude=WITHDRAW_INTENT, least=UNSURE) or FALLBACK_INTENT
+        return _settled(text, words, intent, ranking, says_human, facts, starts_enquiry, True)
+    return _settled(text, words, intent, ranking, says_human, facts, starts_enquiry, False)
+
+
+def _withdrawal(
+    text: str, words: list[str], intent: str, ranking: Ranking, says_withdraw: Callable[[str], bool]
+) -> Decision | None:
+    """The withdrawal, if it is one; None when the NLU's guess does not hold."""
+    if not says_withdraw(text):
+        return None
+    if asks_how(text, words):
+        return Decision(DATA_PROTECTION_INTENT, changed=True)
+    return Decision(WITHDRAW_INTENT, changed=intent != WITHDRAW_INTENT)
+
+
+def _settled(
+    text: str,
+    words: list[str],
+    intent: str,
+    ranking: Ranking,
+    says_human: Callable[[str], bool],
+    facts: Callable[[str], bool],
+    starts_enquiry: Callable[[str], bool],
+    changed: bool,
+) -> Decision:
+    kind = None if asks_whether(text, words) else request_kind(words)
+    if kind is not None and not (intent == "request_human" and says_human(text)):
+        if intent.startswith(FAQ_PREFIX):
+            return Decision(intent, kind if starts_enquiry(intent) else None, changed)
+        return Decision(REQUEST_INTENT, kind, changed=True)
+    if intent in ("request_human", SWITCH_INTENT):
+        return Decision(intent, changed=changed)
+    talk = small_talk_kind(words)
+    if talk is not None:
+        if intent in NOT_UNDERSTOOD or intent.startswith(FAQ_PREFIX):
+            return Decision(SMALL_TALK_INTENTS[talk], changed=True)
+        return Decision(intent, changed=changed)
+    replaceable = intent in INTRODUCTION_REPLACES or intent.startswith(FAQ_PREFIX)
+    if replaceable and not is_question(text, words) and _about_themselves(words) and facts(text):
+        return Decision(INFORM_INTENT, changed=True)
+    if (intent == FALLBACK_INTENT or intent.startswith(FAQ_PREFIX)) and looks_like_follow_up(words):
+        return Decision(FOLLOW_UP_INTENT, changed=True)
+    greeted = intent in POLITE or (intent == FALLBACK_INTENT and greeting_end(words) > 0)
+    if greeted and greeting_end(words) < len(words):
+        topic = _next_best(ranking, exclude=intent, prefix=FAQ_PREFIX, least=RANKED_FAQ_CONFIDENCE)
+        if topic is not None:
+            return Decision(topic, changed=True)
+    return Decision(intent, changed=changed)
+
+
+def _next_best(
+    ranking: Ranking, *, exclude: str, prefix: str = "", least: float = 0.0
+) -> str | None:
+    for name, confidence in ranking:
+        if name in (exclude, FALLBACK_INTENT) or not name.startswith(prefix):
+            continue
+        return name if confidence >= least else None
+    return None
+
+
+def _about_themselves(words: list[str]) -> bool:
+    return first_match(conversation_words().self_words, words) is not None

@@ -1,0 +1,91 @@
+"""Requests that start an enquiry: a quote, a demo, an appointment, a callback, a
+purchase or a software trial.
+
+Contract: `request_kind(words)` returns the kind of the first request in the message's
+words (`words_of`), one of `REQUEST_KINDS`, or None. The phrases are data
+(`requests` in `bot/data/qualification.yml`); a request word right after a word of
+`not_after` ("Ihr Angebot", "kein Angebot", "welche Angebote") or right before one of
+`not_before` ("purchase manager") does not count. `load_requests()` validates the
+section and raises `ValueError` naming it. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.qualification.questions import QUESTIONS_FILE, questionnaire_file
+from bot.understanding.patterns import Phrase, compile_phrases
+from bot.understanding.words import fold_word
+
+REQUEST_KINDS = ("quote", "demo", "appointment", "callback", "purchase", "trial")
+NOT_AFTER_WINDOW = 2
+
+
+@dataclass(frozen=True)
+class Requests:
+    kinds: dict[str, tuple[Phrase, ...]]
+    not_after: frozenset[str]
+    not_before: frozenset[str]
+
+    def kind(self, words: Sequence[str]) -> str | None:
+        best: tuple[int, str] | None = None
+        for kind, phrases in self.kinds.items():
+            for phrase in phrases:
+                start = 0
+                while (found := phrase.find(words, start)) is not None:
+                    first, end = found
+                    if self._counts(words, first, end):
+                        if best is None or first < best[0]:
+                            best = (first, kind)
+                        break
+                    start = first + 1
+        return best[1] if best else None
+
+    def _counts(self, words: Sequence[str], first: int, end: int) -> bool:
+        before = words[max(0, first - NOT_AFTER_WINDOW) : first]
+        after = words[end : end + 1]
+        return not (set(before) & self.not_after or set(after) & self.not_before)
+
+
+def _words(raw: Any, where: str) -> frozenset[str]:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list):
+        raise ValueError(f"{where} must be a list of words")
+    return frozenset(fold_word(str(word)) for word in raw)
+
+
+def parse_requests(raw: Any, where: str = "requests") -> Requests:
+    if not isinstance(raw, dict) or not isinstance(raw.get("kinds"), dict):
+        raise ValueError(f"{where} needs 'kinds': {', '.join(REQUEST_KINDS)}")
+    kinds = {}
+    for kind, phrases in raw["kinds"].items():
+        if kind not in REQUEST_KINDS:
+            raise ValueError(f"{where}: '{kind}' is not one of {', '.join(REQUEST_KINDS)}")
+        if not isinstance(phrases, list) or not phrases:
+            raise ValueError(f"{where}.kinds.{kind} must be a non-empty list of phrases")
+        try:
+            kinds[kind] = compile_phrases(str(p) for p in phrases)
+        except ValueError as error:
+            raise ValueError(f"{where}.kinds.{kind}: {error}") from error
+    return Requests(
+        kinds,
+        _words(raw.get("not_after"), f"{where}.not_after"),
+        _words(raw.get("not_before"), f"{where}.not_before"),
+    )
+
+
+@lru_cache(maxsize=2)
+def load_requests(path: Path = QUESTIONS_FILE) -> Requests:
+    try:
+        return parse_requests(questionnaire_file(path).get("requests"))
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from error
+
+
+def request_kind(words: Sequence[str]) -> str | None:
+    return load_requests().kind(words)

@@ -1,0 +1,76 @@
+"""Small talk: a message that only greets, thanks, acknowledges or says goodbye.
+
+Contract: `small_talk_kind(words)` returns "goodbye", "refuse" (a bare no), "thanks",
+"greeting", "agree" (a bare yes) or "acknowledge" when every word of the message
+(`words_of`) is covered by a phrase of those kinds or by a filler, and at least one
+phrase is not a filler; None otherwise
+("ok danke" is thanks, "ok, und was kostet die P800?" is not small talk). Such a
+message is never a misunderstanding and never an answer. `greeting_end(words)` is the
+number of words a message spends greeting before it says something else ("Hallo, ich
+brauche ein Angebot" -> 1). `is_non_answer(words)` is True for a message of small talk
+and fillers only ("ja gerne", "yes please", "Moment bitte"). Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.understanding.conversation_words import SMALL_TALK_KINDS, conversation_words
+from bot.understanding.patterns import Phrase
+
+
+def _longest_at(phrases: Sequence[Phrase], words: Sequence[str], at: int) -> int:
+    """The end of the longest phrase that matches exactly at `at` (no gaps), or `at`."""
+    best = at
+    for phrase in phrases:
+        found = phrase.find(words[at : at + len(phrase.words)])
+        if found == (0, len(phrase.words)):
+            best = max(best, at + len(phrase.words))
+    return best
+
+
+def small_talk_kind(words: Sequence[str]) -> str | None:
+    kinds = _covering_kinds(words)
+    return next((kind for kind in SMALL_TALK_KINDS if kind in (kinds or ())), None)
+
+
+def is_non_answer(words: Sequence[str]) -> bool:
+    """Only small talk and fillers ("ja gerne", "yes please", "Moment", "gute Frage"):
+    never an answer to a question, never a value to store."""
+    return bool(words) and _covering_kinds(words) is not None
+
+
+def _covering_kinds(words: Sequence[str]) -> set[str] | None:
+    """The small-talk kinds that cover every word, or None when a word is not covered."""
+    if not words:
+        return None
+    lexicon = conversation_words()
+    kinds: set[str] = set()
+    at = 0
+    while at < len(words):
+        ends = {kind: _longest_at(lexicon.small_talk[kind], words, at) for kind in SMALL_TALK_KINDS}
+        kind, end = max(ends.items(), key=lambda item: item[1])
+        filler_end = _longest_at(lexicon.fillers, words, at)
+        if end > at and end >= filler_end:
+            kinds.add(kind)
+            at = end
+        elif filler_end > at:
+            at = filler_end
+        else:
+            return None
+    return kinds
+
+
+def greeting_end(words: Sequence[str]) -> int:
+    """How many leading words greet ("hallo zusammen, ..." -> 2); 0 when none does."""
+    lexicon = conversation_words()
+    at = 0
+    while at < len(words):
+        end = max(
+            _longest_at(lexicon.small_talk["greeting"], words, at),
+            _longest_at(lexicon.fillers, words, at) if at else at,
+        )
+        if end == at:
+            break
+        at = end
+    return at
