@@ -19,9 +19,11 @@ from pathlib import Path
 import yaml
 
 from bot.folding import fold
+from bot.word_yaml import load_words
 
 DIALECT_FILE = Path(__file__).resolve().parent / "data" / "content" / "dialect.yml"
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+_WORD = re.compile(r"(?<![\w-])[^\W\d_]+(?:'[^\W\d_]+)?(?![\w-])", re.UNICODE)
+"""A word on its own: not the "A" of "A-1010", not a piece of "e-mail" or "NW-Press"."""
 _REPEATS = re.compile(r"(\w)\1{2,}", re.UNICODE)
 
 
@@ -33,7 +35,7 @@ def _key(word: str) -> str:
 def dialect_maps(path: Path = DIALECT_FILE) -> tuple[dict[str, str], dict[str, str]]:
     """(words, german_only): folded dialect word -> standard word."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_words(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
         raise ValueError(f"{path}: cannot be read as YAML ({error})") from error
     maps = []
@@ -72,17 +74,22 @@ MIN_HEAD_CHARS = 6
 
 def swiss_spelling(word: str) -> str | None:
     """The standard German of a Swiss spelling, if it is a German word: "-ig" for "-ung"
-    ("Bearbeitig"), "ii" for "ei" ("Iikauf"), "üe" for "ü" ("Vorfüehrig"). A word German
-    knows already ("wichtig") stays; a compound counts by its known head."""
+    ("Bearbeitig"), "-ed" for "-en" ("mached", "liefered"), "ii" for "ei" ("Iikauf"),
+    "üe" for "ü" ("Vorfüehrig"). A word German knows already ("wichtig") stays; a
+    compound counts by its known head."""
     lowered = word.lower()
     if len(lowered) < MIN_SOUND_CHARS or _known(lowered):
         return None
-    candidate = lowered.replace("ii", "ei").replace("üe", "ü")
-    if candidate.endswith("ig"):
-        candidate = candidate[:-2] + "ung"
-    if candidate == lowered or not _known(candidate, heads=True):
-        return None
-    return candidate[0].upper() + candidate[1:] if word[0].isupper() else candidate
+    vowels = lowered.replace("ii", "ei").replace("üe", "ü")
+    if re.match(r"g[bdfgklmnpsstwz]", vowels):
+        vowels = "ge" + vowels[1:]  # "Gschäft", "gmacht": the Swiss drop the e
+    endings = [("ig", "ung"), ("ered", "ern"), ("ed", "en"), ("ä", "e")]
+    candidates = [vowels] + [vowels[: -len(old)] + new for old, new in endings
+                             if vowels.endswith(old)]  # fmt: skip
+    for candidate in candidates:
+        if candidate != lowered and _known(candidate, heads=True):
+            return candidate[0].upper() + candidate[1:] if word[0].isupper() else candidate
+    return None
 
 
 def _known(word: str, *, heads: bool = False) -> bool:
@@ -92,10 +99,8 @@ def _known(word: str, *, heads: bool = False) -> bool:
     return heads and any(word[i:] in words for i in range(1, len(word) - MIN_HEAD_CHARS + 1))
 
 
-@lru_cache(maxsize=1)
 def german_words() -> frozenset[str]:
-    """The lemmas of the German pipeline's lookup table, lower case (about 80,000)."""
-    from bot.nlu.spacy_pipelines import load_pipelines  # noqa: PLC0415 - spaCy loads late
+    """The words of German (the German pipeline's lemmas, lower case)."""
+    from bot.nlu.spacy_pipelines import vocabulary  # noqa: PLC0415 - spaCy loads late
 
-    table = load_pipelines()["de"].get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-    return frozenset(value.lower() for value in table.values())
+    return vocabulary("de")

@@ -85,6 +85,16 @@ def looks_like_code(text: str) -> bool:
     return bool(visible) and symbols >= 3 and symbols / len(visible) > MAX_CODE_SYMBOL_SHARE
 
 
+_ENGLISH_TOO = frozenset({"is", "a", "us", "e", "en", "mi", "no", "net", "ne", "es", "z"})
+
+
+def _dialect_word(word: str) -> bool:
+    from bot.dialect import dialect_maps  # noqa: PLC0415 - the maps load on first use
+
+    everywhere, german_only = dialect_maps()
+    return word not in _ENGLISH_TOO and (word in everywhere or word in german_only)
+
+
 def _telling_words(text: str) -> list[str]:
     """The words that may tell a language: no addresses, numbers or part numbers."""
     return _WORD.findall(_NOISE.sub(" ", text))
@@ -104,6 +114,8 @@ def _evidence(word: str, lexicon: Lexicon) -> tuple[str, float] | None:
         return "en", 2.0 if len(lowered) >= 5 else 1.0
     if _GERMAN_LETTERS & set(lowered) and not word[0].isupper():
         return "de", 2.0  # a lower-case word with ä, ö, ü or ß; capitalised: maybe a name
+    if _dialect_word(lowered):
+        return "de", 1.0  # "ned", "isch", "bruuched": Swiss, Austrian, Bavarian German
     return None
 
 
@@ -129,7 +141,10 @@ def _scores(text: str, lexicon: Lexicon) -> _Evidence:
                          {"de": set(), "en": set()})  # fmt: skip
     if looks_like_code(text):
         return evidence
-    for word in _telling_words(text):
+    telling = _telling_words(text)
+    if telling and _GERMAN_LETTERS & set(telling[0].lower()):
+        evidence.scores["de"] += 2.0  # "Weiß ...", "Grüß ...": a German word begins it
+    for word in telling:
         found = _evidence(word, lexicon)
         if found is not None:
             language, points = found

@@ -14,11 +14,15 @@ from typing import Any
 
 import yaml
 
+from bot.word_yaml import load_words
+
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "tests" / "eval_conversations"
 STYLES = ("de_formal", "de_informal", "de_at", "de_ch", "en")
 OUTCOMES = ("submitted", "stopped", "handoff", "no_enquiry", "declined_offer")
 CONTROL_KEYS = ("consent", "summary")
 MESSAGE_EXPECTATIONS = ("not_misunderstood", "greeting")
+IGNORE_OFFER = "\x00ignore"
+"""`accept_offer` of a conversation that expects no enquiry and says nothing of offers."""
 
 
 class CorpusError(ValueError):
@@ -108,13 +112,15 @@ def _conversation(
     fields = expect.get("fields") or {}
     if not isinstance(fields, dict) or any(k not in keys for k in fields):
         raise CorpusError(f"{where}: expect.fields map question keys to values")
-    location = fields.get("location")
-    if isinstance(location, dict) and location.get("country") is False:
-        fields["location"] = {**location, "country": "NO"}  # YAML 1.1 reads NO as false
     declined = expect.get("declined") or []
     if not isinstance(declined, list) or any(k not in keys for k in declined):
         raise CorpusError(f"{where}: expect.declined lists question keys")
-    accept = raw.get("accept_offer", "Ja" if language == "de" else "Yes")
+    if "accept_offer" in raw:
+        accept = raw["accept_offer"]  # a text accepts, null declines
+    elif expect["outcome"] == "no_enquiry":
+        accept = IGNORE_OFFER  # a visitor with questions only: offers pass unanswered
+    else:
+        accept = "Ja" if language == "de" else "Yes"
     return Conversation(
         id=raw["id"],
         source=source,
@@ -147,7 +153,7 @@ def load_corpus(
     seen: set[str] = set()
     for path in sorted(paths):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_words(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as error:
             raise CorpusError(f"{path}: cannot be read ({error})") from error
         if not isinstance(data, dict) or not isinstance(data.get("conversations"), list):
@@ -174,6 +180,6 @@ def visitor_texts(conversation: Conversation) -> list[str]:
     texts = [m.say for m in conversation.opening]
     texts += [m.say for m in conversation.answers.values() if m is not None]
     texts += [d.message.say for d in conversation.detours]
-    if conversation.accept_offer:
+    if conversation.accept_offer and conversation.accept_offer != IGNORE_OFFER:
         texts.append(conversation.accept_offer)
     return texts

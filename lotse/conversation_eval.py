@@ -121,9 +121,12 @@ def score(visit: Visit, lead: dict[str, Any] | None, optional: frozenset[str]) -
     answers = (lead or {}).get("answers") or {}
     # A field counts when the visitor gave it, or when its question is not optional (a
     # required question the bot never asked is a miss, not a field left out).
+    unsaid = {key for detour in visit.unsaid_detours for key in detour.gives}
     for key, expected in c.fields.items():
         if key in optional and key not in visit.given:
             continue
+        if key in unsaid:
+            continue  # the visitor's correction waited for a question the bot never asked
         right, stored = field_right(key, expected, answers.get(key))
         scored.fields.append(Checked(key, expected, stored, right))
     for key in c.declined:

@@ -20,7 +20,7 @@ from typing import Any
 from bot.content import Content
 from bot.experiments import Experiment
 from bot.qualification.questions import Questionnaire
-from lotse.conversation_corpus import Conversation, Message
+from lotse.conversation_corpus import IGNORE_OFFER, Conversation, Message
 
 DECLINE = {"de": "Dazu möchte ich nichts sagen", "en": "I'd rather not say"}
 REFUSE_OFFER = {"de": "Nein, danke", "en": "No, thanks"}
@@ -117,6 +117,7 @@ class Visit:
     qualification_turns: int = 0
     handoff: bool = False
     non_answers: list[str] = field(default_factory=list)  # texts that must not be stored
+    unsaid_detours: list[Message] = field(default_factory=list)  # their question never came
     errors: list[str] = field(default_factory=list)
 
 
@@ -135,6 +136,7 @@ class SimulatedVisitor:
             self.detours.setdefault(detour.at, []).append(detour.message)
         self.answered: set[str] = set()  # keys the visitor answered when asked
         self.declined = False  # the visitor said no to the enquiry offer
+        self.offered = False  # the bot offered an enquiry at some point
 
     # -- talking ----------------------------------------------------------------
 
@@ -186,7 +188,7 @@ class SimulatedVisitor:
                 self.visit.outcome = "handoff"
                 break
             if prompt is None:
-                if self.declined:
+                if self.declined or (self.offered and self.c.accept_offer is None):
                     self.visit.outcome = "declined_offer"
                 elif not self.visit.started:
                     self.visit.outcome = "no_enquiry"
@@ -200,6 +202,7 @@ class SimulatedVisitor:
             reply = self.answer(kind, key)
         else:
             self.visit.outcome = "loop"
+        self.visit.unsaid_detours = [m for pending in self.detours.values() for m in pending]
         return self.visit
 
     def prompt_of(self, reply: str) -> tuple[str, str] | None:
@@ -212,11 +215,14 @@ class SimulatedVisitor:
         if not found:
             return None
         kind, key, _ = found[-1]
+        self.offered = self.offered or kind == "offer"
         return kind, key
 
     def answer(self, kind: str, key: str) -> str:
         language = self.c.reply_language
         if kind == "offer":
+            if self.c.accept_offer == IGNORE_OFFER:
+                return ""  # the visitor does not answer the offer
             if self.c.accept_offer is None:
                 self.say(REFUSE_OFFER[language])
                 self.declined = True

@@ -41,6 +41,7 @@ from bot.answers import (
 )
 from bot.answers.contact import is_freemail
 from bot.answers.industry import industry_table
+from bot.answers.pipeline import token_doc
 from bot.answers.postal import city_table
 from bot.answers.role import role_table
 from bot.language import SUPPORTED
@@ -760,9 +761,8 @@ def test_an_english_sentence_volunteers_role_company_place_budget_and_quarter():
     ("text", "expected"),
     [
         (
-            # A country alone is no place to route by: the question is still asked.
             "Wir kommen aus Österreich, noch kein Budget",
-            {"budget": Amount.unknown()},
+            {"country": "AT", "budget": Amount.unknown()},
         ),  # fmt: skip
         ("Wir sitzen in 1010 Wien", {"country": "AT", "postal_code": PostalCode("AT", "1010")}),
         (
@@ -808,8 +808,8 @@ def test_bare_numbers_and_questions_volunteer_nothing(text, language):
         (role_table, "roles:\n  - {key: owner_md, words: [x]}\n  - just text\n",
          "roles entry 2 is not a mapping"),
         (role_table, "roles:\n  - {key: other, words: [x]}\n", "roles entry 1 (other)"),
-        (city_table, "cities:\n  - {names: [Oslo], country: NO, postal_code: '0150'}\n",
-         "quote NO"),
+        (city_table, "cities:\n  - {names: [Oslo], country: XX, postal_code: '0150'}\n",
+         "must be an ISO code"),
         (city_table, "cities:\n  - {names: [X], country: DE, postal_code: '123'}\n",
          "not a DE postal code"),
         (city_table, "cities: [\n", "cannot be read as YAML"),
@@ -821,6 +821,13 @@ def test_malformed_tables_name_file_and_entry(tmp_path: Path, loader, content, m
     with pytest.raises(ValueError, match="table.yml") as error:
         loader(path)
     assert message in str(error.value)
+
+
+def test_norway_is_a_country_code_not_false(tmp_path: Path):
+    """YAML 1.1 reads an unquoted NO as false; the word lists are read as words."""
+    path = tmp_path / "cities.yml"
+    path.write_text("cities:\n  - {names: [Oslo], country: NO, postal_code: '0150'}\n")
+    assert city_table(path).first(token_doc("Oslo", "en")).country == "NO"
 
 
 def test_malformed_freemail_list_names_file_and_entry(tmp_path: Path):

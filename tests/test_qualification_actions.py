@@ -21,19 +21,24 @@ def stored(conversation: str):  # noqa: ANN201
     return open_crm(os.environ["LOTSE_DATABASE_URL"]).lead_for(Visit(conversation, "rest"))
 
 
-def test_accepting_the_offer_starts_with_the_intro_and_the_first_question() -> None:
+def test_accepting_the_offer_starts_with_the_intro_and_the_first_open_question() -> None:
+    """The offer followed the price of the P400: the need is the presses, so the first
+    question asked is the company."""
     events, dispatcher = run(ValidateQualificationForm(), tracker("enquiry_offer_accepted_de"))
-    state = {"asking": "need", "go_on_question": None, "failures": 0, "declined": [],
-             "consent": None, "noted": {}}  # fmt: skip
+    state = {"asking": "company", "go_on_question": None, "failures": 0, "declined": [],
+             "consent": None, "noted": {"need": "presses"}, "tries": {}, "turns": 0,
+             "skipped": [], "explained": [], "partial": []}  # fmt: skip
     assert events == [
-        SlotSet("qualification_step", "need:asked"),  # for the insights funnel
+        SlotSet("qualification_step", "company:asked"),  # for the insights funnel
         SlotSet("qualification", state),
-        SlotSet("qualification_prompt", Q.question("need").ask["de"]),
+        SlotSet("qualification_prompt", Q.question("company").ask["de"]),
         SlotSet("qualification_yes_no", False),
         SlotSet("qualification_answer", None),
     ]
     assert "ein paar kurze Fragen" in dispatcher.messages[0]["text"]
     lead = stored("web-test-q1")
+    assert lead.answers["need"].value == {"product_line": "presses",
+                                          "purpose": "Was kostet eine P400?"}  # fmt: skip
     assert [e.kind for e in lead.interest_events] == ["asked_price"]
     assert lead.visitor_ids == ["visitor-q1"]
 
@@ -73,7 +78,8 @@ def test_withdrawal_erases_and_confirms() -> None:
     run(ValidateQualificationForm(), tracker("enquiry_offer_accepted_de"))
     events, dispatcher = run(ActionWithdrawConsent(), tracker("enquiry_offer_accepted_de"))
     assert "widerrufen" in dispatcher.messages[0]["text"]
-    assert events == [SlotSet("qualification", {"asking": None, "go_on_question": None,
-                                                "failures": 0, "declined": [],
-                                                "consent": False, "noted": {}})]  # fmt: skip
+    state = {"asking": None, "go_on_question": None, "failures": 0, "declined": [],
+             "consent": False, "noted": {}, "tries": {}, "turns": 0,
+             "skipped": [], "explained": [], "partial": []}  # fmt: skip
+    assert events == [SlotSet("qualification", state)]
     assert stored("web-test-q1").consent is None

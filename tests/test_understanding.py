@@ -134,7 +134,7 @@ def test_the_request_table_is_checked() -> None:
         ("danke vielmals!", "thanks"),
         ("ok, danke dir", "thanks"),
         ("alles klaaar 👍", "acknowledge"),
-        ("super, dann weiß ich Bescheid", None),  # says more than small talk
+        ("super, dann nehmen wir die P400", None),  # says more than small talk
         ("Moin zusammen", "greeting"),
         ("Griaß di", "greeting"),
         ("ciao und danke", "goodbye"),

@@ -10,6 +10,7 @@ the topic's answer. With nothing to follow up on, the bot asks to rephrase.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -19,11 +20,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
 from bot.content import FAQ_INTENT_PREFIX, Content, load_content
+from bot.qualification.interpret import read_need
 from bot.understanding.follow_up import FollowUp, follow_up_answer, says_more
 from bot.understanding.patterns import Phrase, compile_phrases
 from bot.understanding.words import words_of
 
 SUBJECT_SLOT = "follow_up_subject"
+OFFER_SLOT = "follow_up_offer"
 FAQ_RESPONSE_PREFIX = "utter_" + FAQ_INTENT_PREFIX
 NAMED_TOPIC_CONFIDENCE = 0.5
 """A topic the follow-up names itself ("und wie lange dauert die Lieferung dafür")
@@ -84,6 +87,12 @@ def line_of(topic: str | None, product: str | None) -> str | None:
     return subject.product_line if subject is not None else None
 
 
+def named_line(text: str) -> str | None:
+    """The product line the follow-up names ("and the presses?"), by the need words."""
+    reading = read_need(text, "de", date.today())
+    return (reading.value or {}).get("product_line") if reading is not None else None
+
+
 def named_topic(ranking: list[dict[str, Any]]) -> str | None:
     for entry in ranking:
         name = str(entry.get("name") or "")
@@ -110,12 +119,13 @@ class ActionFollowUp(Action):
             named if says_more(words, product_phrases()) else None,
             previous_subject(list(tracker.events)),
             entity_product=_product_entity(message),
+            named_line=named_line(message.get("text") or ""),
             line_of=line_of,
             on_line=content().on_line,
         )
         if follow is None:
             dispatcher.utter_message(response="utter_ask_rephrase")
-            return []
+            return [SlotSet(OFFER_SLOT, False)]
         language = conversation_language(tracker)
         product_item = content().products.get(follow.product or "")
         line = product_item.lines.get(follow.topic, {}).get(language) if product_item else None
@@ -123,4 +133,8 @@ class ActionFollowUp(Action):
             dispatcher.utter_message(text=line)
         else:
             dispatcher.utter_message(response=f"{FAQ_RESPONSE_PREFIX}{follow.topic}")
-        return [SlotSet(SUBJECT_SLOT, f"{follow.topic}|{follow.product or ''}")]
+        topic = content().topics[follow.topic]
+        return [
+            SlotSet(SUBJECT_SLOT, f"{follow.topic}|{follow.product or ''}"),
+            SlotSet(OFFER_SLOT, topic.offer_enquiry),  # the rule offers the enquiry next
+        ]

@@ -81,7 +81,9 @@ def earlier_texts(said: list[tuple[str, str]]) -> tuple[str, ...]:
 def topic_line(tracker: Tracker) -> str | None:
     """The product line of the last product answer (the need an accepted offer is about)."""
     subject = previous_subject(list(tracker.events))
-    return line_of(subject.topic, subject.product) if subject is not None else None
+    if subject is None:
+        return None
+    return line_of(subject.topic, None) or line_of(None, subject.product)
 
 
 def turn_of(tracker: Tracker, state: State, language: str, known: frozenset[str],

@@ -52,6 +52,7 @@ LEGAL_FORMS: tuple[tuple[str, str, bool], ...] = (
     ("AG & Co. KG", rf"AG{_AND}Co\.?\s*KG", False),
     ("SE & Co. KG", rf"SE{_AND}Co\.?\s*KG", False),
     ("UG (haftungsbeschränkt)", r"UG\s*\(?\s*haftungsbeschr(?:ä|ae)nkt\s*\)?", True),
+    ("GesmbH", r"Ges\.?\s?m\.?\s?b\.?\s?H\.?", True),
     ("gGmbH", r"gGmbH", True),
     ("GmbH", r"GmbH", True),
     ("KGaA", r"KGaA", False),
@@ -149,13 +150,33 @@ def parse_company(text: str, language: str) -> Company | None:
 def company_in(doc: Doc, *, strict: bool = True) -> Company | None:
     form = _legal_form(doc.text)
     if form is None:
-        return None
+        return _named_firm(doc) if strict else None
     canonical, start, end = form
     before = [token for token in doc if token.idx + len(token.text) <= start]
     first = _name_start(before, strict=strict)
     if first is None:
         return None
     return _company(doc.text[first:end], canonical)
+
+
+_FIRM_CUES = folded_words("Firma Company Unternehmen Betrieb Firm")
+MAX_FIRM_WORDS = 4
+
+
+def _named_firm(doc: Doc) -> Company | None:
+    """ "bei der Firma Leitner Antriebstechnik": a name without a legal form, after a
+    word for a company and written with capitals (a sentence goes on in lower case)."""
+    for i, token in enumerate(doc[:-1]):
+        if fold(token.text) not in _FIRM_CUES:
+            continue
+        names = []
+        for word in doc[i + 1 : i + 1 + MAX_FIRM_WORDS]:
+            if not (word.text[:1].isupper() and word.is_alpha) or word.lower_ in _STOP_WORDS:
+                break
+            names.append(word)
+        if names:
+            return _company(doc[names[0].i : names[-1].i + 1].text, None)
+    return None
 
 
 def _legal_form(text: str) -> tuple[str, int, int] | None:

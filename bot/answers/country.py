@@ -90,10 +90,7 @@ COUNTRY_NAMES: dict[str, tuple[str, ...]] = {
 EXACT_CASE_NAMES: dict[str, tuple[str, ...]] = {
     "IS": ("Island", "Ísland"),  # German for Iceland; an "island" in English
     "GB": ("UK", "U.K.", "GB"),
-    "US": ("USA", "U.S.A.", "US", "U.S.", "AL", "AZ", "AR", "CO", "CT", "FL", "IL", "IA",
-           "KS", "KY", "MD", "MA", "MI", "MN", "MS", "MO", "NE", "NV", "NH", "NJ", "NM", "NY",
-           "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA",
-           "WA", "WV", "WI", "WY"),  # fmt: skip
+    "US": ("USA", "U.S.A.", "US", "U.S."),
     "TR": ("Turkey",),
     "DE": ("DE", "GER"),
     "AT": ("AUT",),

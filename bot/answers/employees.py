@@ -17,6 +17,7 @@ large (>=250).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from spacy.tokens import Doc
@@ -33,7 +34,7 @@ _PEOPLE = folded_words(
     "Person Köpfe Köpfen köpfig köpfige köpfiges köpfigen Kollegen Kolleginnen Mann "
     "Fachkräfte Arbeitskräfte Vollzeitkräfte FTE VZÄ Mitglieder Seelen "
     "employees employee staff people persons person heads workers worker man men "
-    "strong colleagues members FTEs"
+    "strong colleagues members FTEs guys folks lads Jungs Mannschaft Kollegen Köpfe"
 )
 _FILLERS = folded_words(
     "- fest feste festen festangestellte festangestellten eigene eigenen aktive aktuell "
@@ -69,9 +70,13 @@ def size_band(count: int) -> str:
     return "large"
 
 
+_ROUGHLY_AFTER = re.compile(r"(\d)\s*-?\s*(?:ish|odd|something|irgendwas|plus)\b", re.I)
+"""English and German ways to say "roughly" after a number: "60ish", "60 odd"."""
+
+
 def parse_employees(text: str, language: str) -> Employees | None:
     """The headcount a visitor's answer states, or None if it states no usable one."""
-    text = bounded(text)
+    text = _ROUGHLY_AFTER.sub(r"\1", bounded(text))
     if not text:
         return None
     return employees_in(full_doc(text, language), marked_only=False)

@@ -12,7 +12,10 @@ file and entry when first used.
 
 `industry_in(doc, skip=...)` is the same on a made doc, skipping the token positions
 given (volunteered sentences skip the company name: "Müller Metallbau GmbH" names a
-company, it does not state the industry).
+company, it does not state the industry), and the generic words of `answer_only`
+entries ("Hersteller", "Maschinen") unless the sentence speaks of the visitor ("wir
+bauen Maschinen"). When a text names several, the persona's most specific one wins
+(`INDUSTRY_KEYS` order: "Stanzteile für die Autoindustrie" is an automotive supplier).
 
 `other_industry(text)` is the catch-all for an answer to the industry question in
 words the table does not know ("Orgelbau"): the visitor's words (bounded to
@@ -25,11 +28,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from spacy.tokens import Doc
 
 from bot.answers.phrases import PhraseTable
@@ -42,20 +44,22 @@ from bot.answers.tables import (
     where,
     words_field,
 )
+from bot.word_yaml import load_words
 
 INDUSTRIES_FILE = CONTENT_DIR / "industries.yml"
 INDUSTRY_KEYS = (
-    "metalworking",
     "automotive_supplier",
     "mechanical_engineering",
+    "metalworking",
     "other_manufacturing",
     "other",
 )
+"""In the order they win when a text names several."""
 _SECTION = re.compile(r"[A-U]")
 _DIVISION = re.compile(r"[0-9]{2}")
 
 
-MAX_OTHER_WORDS = 8
+MAX_OTHER_WORDS = 12
 MAX_WORDS_CHARS = 80
 
 
@@ -65,6 +69,7 @@ class Industry:
     nace_section: str | None
     nace_division: str | None
     words: str | None = None  # the visitor's own words, for an industry the table lacks
+    answer_only: bool = False  # generic words: only an answer to the industry question
 
 
 def parse_industry(text: str, language: str) -> Industry | None:
@@ -77,22 +82,33 @@ def parse_industry(text: str, language: str) -> Industry | None:
 def industry_in(doc: Doc, skip: Container[int] = (), *, answer: bool = False) -> Industry | None:
     """The first industry named; in a sentence (`answer=False`) not the generic words
     that only answer the industry question ("Hersteller", "Fertigung")."""
-    for hit in industry_table().hits(doc):
-        if any(position in skip for position in range(hit.start, hit.end)):
-            continue
-        if hit.value in answer_only_industries() and not answer:
-            continue
-        return hit.value
-    return None
+    found = [
+        hit.value
+        for hit in industry_table().hits(doc)
+        if not any(position in skip for position in range(hit.start, hit.end))
+        and (answer or not hit.value.answer_only or _said_of_themselves(doc, hit.start))
+    ]
+    if not found:
+        return None
+    # "Stanzteile für die Autoindustrie": an automotive supplier, though it stamps metal;
+    # generic words ("machining" is a "machine") only when nothing specific is named.
+    best = min(found, key=lambda i: (i.answer_only, INDUSTRY_KEYS.index(i.key)))
+    return replace(best, answer_only=False)
 
 
-@lru_cache(maxsize=1)
-def answer_only_industries(path: Path = INDUSTRIES_FILE) -> frozenset[Industry]:
-    return frozenset(
-        _industry(path, number, entry)
-        for number, entry in enumerate(entries(path, "industries"), start=1)
-        if entry.get("answer_only") is True
-    )
+_SELF = folded_words("wir we we're were mir mia")
+"""The company as the subject ("wir bauen", "we make"), not "unsere Fertigung"."""
+_OTHERS = folded_words(
+    "your yours ihre ihren ihrer ihrem eure euren eurer other others andere anderer"
+)
+SELF_WINDOW = 5
+
+
+def _said_of_themselves(doc: Doc, start: int) -> bool:
+    """ "Wir bauen Sondermaschinen": generic words count in a sentence about the
+    company ("wir", "we"), not about the visitor ("I") or others ("your machines")."""
+    before = [fold(token.text) for token in doc[max(start - SELF_WINDOW, 0) : start]]
+    return any(w in _SELF for w in before) and not any(w in _OTHERS for w in before[-2:])
 
 
 _NEGATIONS = folded_words("nicht nichts nix kein keine keinen no not none nothing never")
@@ -115,7 +131,7 @@ def other_industry(text: str) -> Industry | None:
 
 @lru_cache(maxsize=1)
 def manufacturing_parts(path: Path = INDUSTRIES_FILE) -> tuple[str, ...]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_words(path.read_text(encoding="utf-8")) or {}
     raw = (data.get("catch_all") or {}).get("manufacturing_parts") or []
     if not isinstance(raw, list) or not all(isinstance(p, str) and p.strip() for p in raw):
         raise ValueError(f"{path}: catch_all.manufacturing_parts must be a list of words")
@@ -137,9 +153,10 @@ def _industry(path: Path, number: int, entry: dict) -> Industry:
     division = optional_text_field(at, entry, "nace_division")
     if division is not None and not _DIVISION.fullmatch(division):
         raise ValueError(f"{at}: nace_division {division!r} must be two digits or null")
-    if not isinstance(entry.get("answer_only", False), bool):
+    answer_only = entry.get("answer_only", False)
+    if not isinstance(answer_only, bool):
         raise ValueError(f"{at}: answer_only must be true or false")
-    return Industry(key, section, division)
+    return Industry(key, section, division, answer_only=answer_only)
 
 
 @lru_cache(maxsize=4)

@@ -7,9 +7,8 @@ representative postal code) or of GeoNames' towns (`bot.answers.places`, the cou
 only); a postal code beside the town in that country's format ("9020 Klagenfurt",
 "Linz, 4030"); a country named ("aus Österreich", "Toledo, Ohio"). In a sentence
 (`answer=False`) a town or country counts only after a word such as "in", "aus", "from"
-or with a postal code beside it, a country only with a town or code (the question
-asks for both), never after "bei Ihnen" ("eine Vorführung bei Ihnen in Bielefeld" is
-Nordwerk's town, not the visitor's), and never when negated ("nicht Graz"); when a
+or with a postal code beside it, never after "bei Ihnen" ("eine Vorführung bei Ihnen
+in Bielefeld" is Nordwerk's town, not the visitor's), and never when negated ("nicht Graz"); when a
 sentence corrects itself ("nicht Graz, wir sind in Linz") the last town counts. Never
 raises; the text is not logged.
 """
@@ -35,6 +34,7 @@ from bot.answers.postal import (
     find_postal_code,
     prefixed_postal_code,
 )
+from bot.nlu.spacy_pipelines import inflected_words
 
 PLACE_CUES = folded_words(
     "in im aus from based located sitz sitzen sitzt ansässig nahe near bei at nach ort "
@@ -55,6 +55,11 @@ _POSTAL_KEYWORD = re.compile(
     r"(?:PLZ|Postleitzahl|postal ?code|post ?code|zip(?: ?code)?)\W*", re.I
 )
 _CODE_TOKEN = re.compile(r"\d{2,5}")
+_US_ZIP = re.compile(
+    r"\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|"
+    r"NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+(\d{5})(?:-\d{4})?\b"
+)
+"""A US state's code before a ZIP code ("Grand Rapids, MI 49503")."""
 _EVERYDAY_EXTRA = folded_words(
     "Lage Hof Halle Essen Werk Stein Berg Wald Bad Au Horn Zell Weil Mark Born Bruck Moos "
     "Linden Brake Gut Plan Most Rain Weiden Lauf Laufen Kirchen Hausen Stadt Ort Land Buch "
@@ -71,9 +76,10 @@ class Location:
 
 @lru_cache(maxsize=1)
 def everyday_words() -> frozenset[str]:
-    """Words of everyday speech that are also town names: never a town on their own."""
-    stops = {fold(w) for w in DE_STOP_WORDS | EN_STOP_WORDS}
-    return frozenset(stops | {w for w in _EVERYDAY_EXTRA if w.isalpha()})
+    """Words of everyday speech that are also town names ("Raum", "Lage", "Hof"):
+    never a town on their own (the big cities among them are in the city table)."""
+    words = DE_STOP_WORDS | EN_STOP_WORDS | inflected_words("de") | inflected_words("en")
+    return frozenset({fold(w) for w in words} | {w for w in _EVERYDAY_EXTRA if w.isalpha()})
 
 
 def _folded(doc: Doc) -> list[str]:
@@ -114,10 +120,19 @@ def _hits(doc: Doc, words: list[str]) -> list[_Hit]:
 
 
 def _cued(words: list[str], start: int) -> bool:
+    """A place word right before: "in Linz", "aus der Schweiz", "out of Toledo"."""
     position = start - 1
     if position >= 0 and words[position] in _ARTICLES:
         position -= 1
+    if position >= 1 and words[position - 1 : position + 1] == ["out", "of"]:
+        return True
     return position >= 0 and words[position] in PLACE_CUES
+
+
+def _cued_near(words: list[str], start: int, within: int = 4) -> bool:
+    """A place word a few words before: the country after a town ("in Toledo, Ohio",
+    "out of Grand Rapids, Michigan") or a town after a country ("in Denmark (Aarhus)")."""
+    return any(_cued(words, position) for position in range(max(start - within, 0), start + 1))
 
 
 def _coded(doc: Doc, hit: _Hit) -> PostalCode | None:
@@ -132,13 +147,13 @@ def _before(words: list[str], start: int, within: int, wanted: frozenset[str]) -
 
 def location_in(doc: Doc, *, answer: bool = False) -> Location | None:
     words = _folded(doc)
-    postal = prefixed_postal_code(doc.text) or _after_keyword(doc.text)
+    postal = prefixed_postal_code(doc.text) or _after_keyword(doc.text) or _us_zip(doc.text)
     hits = [
         hit
         for hit in _hits(doc, words)
         if not _before(words, hit.start, 3, _SECOND_PERSON | _THIRD_PARTY)
         and not _before(words, hit.start, 2, _NEGATIONS)
-        and (answer or _cued(words, hit.start) or _coded(doc, hit) is not None)
+        and (answer or _cued_near(words, hit.start, 3) or _coded(doc, hit) is not None)
     ]
     correcting = any(w in _CORRECTIONS or w in _NEGATIONS for w in words)
     hit = (hits[-1] if correcting else hits[0]) if hits else None
@@ -149,8 +164,6 @@ def location_in(doc: Doc, *, answer: bool = False) -> Location | None:
     )
     if postal is None and country is None and answer:
         postal = bare_postal_code(doc.text)  # "95028 Hof": a German code on its own
-    if not answer and hit is None and postal is None:
-        return None  # "Hello from Finland" names no place to route by: still asked
     if postal is not None and country is None:
         country = postal.country
     if country is None and postal is None:
@@ -158,6 +171,20 @@ def location_in(doc: Doc, *, answer: bool = False) -> Location | None:
     if country is not None and (postal is None or postal.country != country):
         postal = find_postal_code(doc.text, country, hinted=True)  # "Grand Rapids, MI 49503"
     return Location(country, postal)
+
+
+def _us_zip(text: str) -> PostalCode | None:
+    match = _US_ZIP.search(text)
+    return PostalCode("US", match.group(1)) if match else None
+
+
+def _town_before_country(doc: Doc, words: list[str]) -> bool:
+    """A country after a place word and a name the town tables lack ("out of Grand
+    Rapids, Michigan"): the town is named, only not known."""
+    for hit in country_table().hits(doc):
+        if not _cued(words, hit.start) and _cued_near(words, hit.start):
+            return any(token.text[:1].isupper() for token in doc[max(hit.start - 3, 0) : hit.start])
+    return False
 
 
 def _after_keyword(text: str) -> PostalCode | None:
@@ -177,6 +204,6 @@ def _named_country(
         if _before(words, hit.start, 2, _NEGATIONS) or _before(words, hit.start, 3, _THIRD_PARTY):
             continue
         after_town = town_end is not None and 0 <= hit.start - town_end <= 1  # "Toledo, Ohio"
-        if answer or after_town or _cued(words, hit.start):
+        if answer or after_town or _cued_near(words, hit.start):
             return hit.value
     return None

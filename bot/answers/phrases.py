@@ -51,16 +51,20 @@ def ungendered(word: str) -> str | None:
     return None
 
 
-def token_forms(token: Token) -> set[str]:
-    forms = {fold(token.text)}
-    if token.lemma_:
-        forms.add(fold(token.lemma_))
+def token_forms(token: Token) -> list[str]:
+    """The forms a token matches in, the word as written first: where a phrase matches
+    the written word and another its lemma ("stamping", "stamp"), the written one wins,
+    the same in every process (a set's order would differ)."""
+    forms = [fold(token.text)]
+    if token.lemma_ and fold(token.lemma_) not in forms:
+        forms.append(fold(token.lemma_))
     for form in list(forms):
         base = ungendered(form)
-        if base:
-            forms.add(base)
-        if len(form) > 3 and form.endswith("s") and not form.endswith("ss"):
-            forms.add(form[:-1])
+        if base and base not in forms:
+            forms.append(base)
+        plural = len(form) > 3 and form.endswith("s") and not form.endswith("ss")
+        if plural and form[:-1] not in forms:
+            forms.append(form[:-1])
     return forms
 
 
@@ -121,7 +125,7 @@ class PhraseTable(Generic[V]):
         found = self.hits(doc)
         return found[0].value if found else None
 
-    def _phrase_hits(self, doc: Doc, forms: list[set[str]]) -> list[Hit[V]]:
+    def _phrase_hits(self, doc: Doc, forms: list[list[str]]) -> list[Hit[V]]:
         index = self._index(doc.lang_)
         found = []
         for start, token_forms_ in enumerate(forms):
@@ -134,7 +138,7 @@ class PhraseTable(Generic[V]):
         return found
 
     @staticmethod
-    def _matches(doc: Doc, forms: list[set[str]], start: int, pattern: _Pattern[V]) -> bool:
+    def _matches(doc: Doc, forms: list[list[str]], start: int, pattern: _Pattern[V]) -> bool:
         end = start + len(pattern.folded)
         if end > len(doc):
             return False
@@ -142,7 +146,7 @@ class PhraseTable(Generic[V]):
             return tuple(t.text for t in doc[start:end]) == pattern.exact
         return all(word in forms[start + k] for k, word in enumerate(pattern.folded))
 
-    def _part_hits(self, forms: list[set[str]]) -> list[Hit[V]]:
+    def _part_hits(self, forms: list[list[str]]) -> list[Hit[V]]:
         found = []
         for position, token_forms_ in enumerate(forms):
             best: tuple[tuple[int, int], V] | None = None

@@ -118,10 +118,11 @@ def town_hits(
             end = position + len(name)
             if tuple(words[position:end]) != name:
                 continue
-            if len(name) == 1 and name[0] in everyday:
-                continue
             fits = code_countries[position] if code_countries else frozenset()
-            chosen = next((c for c, _ in candidates if c in fits), candidates[0][0])
+            coded = next((c for c, _ in candidates if c in fits), None)
+            if len(name) == 1 and name[0] in everyday and coded is None:
+                continue  # "Zug" is a train, "6300 Zug" a town (not "are 140": no code of it)
+            chosen = coded or candidates[0][0]
             found = Town(position, end, chosen)
             break
         if found is not None:

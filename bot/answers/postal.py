@@ -202,10 +202,9 @@ def _city_table(path: Path) -> PhraseTable[City]:
         exact = words_field(at, entry, "exact_case")
         if not names and not exact:
             raise ValueError(f"{at}: needs 'names' or 'exact_case'")
-        country = text_field(at, entry, "country") if entry.get("country") is not False else ""
+        country = text_field(at, entry, "country")
         if country not in POSTAL_FORMATS:
-            raise ValueError(f"{at}: 'country' must be an ISO code of {sorted(POSTAL_FORMATS)} "
-                             "(quote NO: YAML reads it as false)")  # fmt: skip
+            raise ValueError(f"{at}: 'country' must be an ISO code of {sorted(POSTAL_FORMATS)}")
         code = text_field(at, entry, "postal_code")
         if not is_valid_postal_code(country, code):
             raise ValueError(f"{at}: postal_code {code!r} is not a {country} postal code")

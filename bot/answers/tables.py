@@ -12,13 +12,15 @@ from pathlib import Path
 
 import yaml
 
+from bot.word_yaml import load_words
+
 CONTENT_DIR = Path(__file__).resolve().parents[1] / "data" / "content"
 
 
 def entries(path: Path, key: str) -> list[dict]:
     """The entries under `key` in the YAML file at `path`."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_words(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise ValueError(f"{path}: cannot be read as YAML ({error})") from error
     if not isinstance(data, dict) or not isinstance(data.get(key), list):

@@ -77,7 +77,10 @@ NEXT = folded_words(
 )
 THIS = folded_words("diese diesen dieses dieser diesem this current laufenden laufende")
 PAST = folded_words("seit vor since ago last past letzte letzten letztes vergangenen")
-ANCHORS = folded_words("in innerhalb binnen within during spätestens latest bis by until")
+ANCHORS = folded_words(
+    "in innerhalb binnen within during spätestens latest bis by until timeline timeframe "
+    "zeitplan zeitrahmen"
+)
 CONTEXT = (
     folded_words(
         "im in bis ab zum zur vor gegen um anfang mitte ende spätestens by until till before "

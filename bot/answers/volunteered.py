@@ -16,7 +16,8 @@ attributes the text clearly states, keyed `employees` (Employees), `industry`
   "from" or beside a postal code, never after "bei Ihnen"; a named city of the city
   table gives its country and representative postal code: "in Bielefeld" -> DE 33602);
 - question sentences ("Liefern Sie in die Schweiz?") volunteer no place and no
-  timeline; the statements around them do;
+  timeline, unless they speak of the visitor's own ("für unser Lager in Linz?"); the
+  statements around them do;
 - "unknown" is only volunteered for budget and timeline when the topic itself is
   negated ("noch kein Budget", "no timeline yet"), never for a bare "weiß nicht";
 - a phone number needs "+"/"00" or a word such as "Tel"/"phone" in the text.
@@ -79,8 +80,17 @@ def _statements(doc: Doc) -> Doc | None:
     if "?" not in doc.text:
         return doc
     sentences = re.split(r"(?<=[.!?])\s+", doc.text)
-    text = " ".join(s for s in sentences if not s.rstrip().endswith("?")).strip()
+    text = " ".join(s for s in sentences if not s.rstrip().endswith("?") or _ours(s)).strip()
     return full_doc(text, doc.lang_) if text else None
+
+
+_OURS = folded_words("wir uns unser unsere unserem unseren unserer we us our ours")
+
+
+def _ours(sentence: str) -> bool:
+    """A question that speaks of the visitor's own place ("... for our warehouse in
+    Amsterdam, can you send an offer?"), unlike "Liefern Sie in die Schweiz?"."""
+    return any(fold(word) in _OURS for word in re.findall(r"\w+", sentence))
 
 
 def _positions_of(doc: Doc, name: str) -> set[int]:

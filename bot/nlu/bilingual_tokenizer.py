@@ -22,9 +22,16 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.dialect import standard_word
+from bot.dialect import standard_word, swiss_spelling
 from bot.language import DEFAULT_LANGUAGE, clear_language, detect_language, normalise_language
 from bot.nlu.spacy_pipelines import PIPELINES_DIR, load_lexicon, load_pipelines
+
+
+def _lemma(text: str, lemma: str, german: bool) -> str:
+    """spaCy's lemma, or the standard word of a dialect word ("choschtet": "kostet")."""
+    standard = standard_word(text, german=german) or (swiss_spelling(text) if german else None)
+    return (standard or lemma).lower()
+
 
 LANGUAGE_KEY = "lotse_language"
 PIPELINE_LANGUAGE_KEY = "lotse_pipeline_language"
@@ -86,9 +93,6 @@ class BilingualSpacyTokenizer(Tokenizer):
             ],
         )
         german = language == "de"
-        tokens = [
-            Token(t.text, t.idx, lemma=(standard_word(t.text, german=german) or t.lemma_).lower())
-            for t in doc
-            if t.text.strip()
-        ]
+        tokens = [Token(t.text, t.idx, lemma=_lemma(t.text, t.lemma_, german)) for t in doc
+                  if t.text.strip()]  # fmt: skip
         return self._apply_token_pattern(tokens)

@@ -83,6 +83,7 @@ class MessageReader(GraphComponent, IntentClassifier):
             text,
             name,
             ranking,
+            confidence=float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
             says_human=self._human.said,
             says_withdraw=self._withdraw.said,
             facts=lambda said: bool(_company_facts(said, language)),

@@ -8,6 +8,7 @@ downloaded at run time. Pure spaCy, no Rasa.
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,6 +51,25 @@ def build_all(target: Path, lexicon: Lexicon, patterns: list[dict]) -> None:
     for lang in SUPPORTED:
         build_pipeline(lang, patterns).to_disk(target / lang)
     (target / LEXICON_NAME).write_text(lexicon.to_json(), encoding="utf-8")
+
+
+@lru_cache(maxsize=2)
+def inflected_words(language: str) -> frozenset[str]:
+    """Lemmas with two or more other forms in the lookup table, lower case: words that
+    are declined or conjugated ("Raum", "Räume", "Raumes"), unlike most names."""
+    nlp = load_pipelines()[language]
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    counts = Counter(value.lower() for value in table.values())
+    return frozenset(word for word, forms in counts.items() if forms >= 2)
+
+
+@lru_cache(maxsize=2)
+def vocabulary(language: str) -> frozenset[str]:
+    """The lemmas of a pipeline's lookup table, lower case: the words of the language
+    (about 80,000 German, 40,000 English)."""
+    nlp = load_pipelines()[language]
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    return frozenset(value.lower() for value in table.values())
 
 
 @lru_cache(maxsize=4)

@@ -47,6 +47,7 @@ from bot.qualification.state import (
     State,
     Turn,
 )
+from bot.understanding.conversation_words import conversation_words
 from bot.understanding.patterns import Phrase, compile_phrases, first_match
 from bot.understanding.questions import asks_how
 from bot.understanding.words import words_of
@@ -128,6 +129,10 @@ class _Flow:
     def volunteered(self, text: str | None = None) -> list[Reading]:
         said = self.turn.text if text is None else text
         return self.interpreter.volunteered(said, self.turn.language, self.turn.today)
+
+    def about_themselves(self) -> bool:
+        """The visitor speaks of themselves or their company ("wir", "unsere", "I")."""
+        return first_match(conversation_words().self_words, self.words) is not None
 
     def names(self, key: str) -> bool:
         """The message names what question `key` asks ("Mitarbeiter", "Firma")."""
@@ -246,8 +251,8 @@ class _Flow:
             self.note([*new, *changed], change=True)
             self.out.say.append(self.replies.noted(self.shown([*new, *changed])))
             return self.ask_next() if self.done(question.key) else self.ask(question)
-        if self.is_faq():
-            return self.digression(question)
+        if self.is_faq() and not self.about_themselves():
+            return self.digression(question)  # not "Wir pressen Karosserieteile": an answer
         if self.turn.question:  # a question about the question: its reason, no miss
             self.out.say.append(question.why[self.turn.language])
             return self.ask(question)
@@ -298,6 +303,9 @@ class _Flow:
 
     def declined(self, question: Question) -> Outcome:
         if not question.skippable:
+            if question.key in self.state.explained:
+                return self.let_go(question)  # declined again after the explanation
+            self.state.explained.append(question.key)
             self.out.say.append(self.replies.needed(question.why[self.turn.language]))
             return self.offer_go_on(question)
         self.state.declined.append(question.key)
@@ -428,12 +436,28 @@ class _Flow:
             self.out.readings = [r for r in self.out.readings if r.key != reading.key]
             self.out.readings.append(reading)
             self.state.noted[reading.key] = reading.shown
+            if self.partial(reading):
+                self.state.partial = [*self.state.partial, reading.key]
+            else:
+                self.state.partial = [k for k in self.state.partial if k != reading.key]
+
+    def partial(self, reading: Reading) -> bool:
+        """A country without the postal code that routing needs there ("aus Deutschland")."""
+        question = self.question(reading.key)
+        value = reading.value or {}
+        return bool(
+            question is not None
+            and value.get("country") in question.needs_postal_code_in
+            and not value.get("postal_code")
+        )
 
     def may_store(self, key: str) -> bool:
         question = self.question(key)
         return question is not None and (not question.personal or self.state.consent is True)
 
     def done(self, key: str) -> bool:
+        if key in self.state.partial and not self.state.tries.get(key):
+            return False  # known in part, not asked yet: asked once
         return (
             key in self.turn.known
             or key in self.state.declined

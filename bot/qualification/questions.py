@@ -17,6 +17,7 @@ import yaml
 from bot.language import SUPPORTED
 from bot.understanding.patterns import Phrase, compile_phrases, first_match
 from bot.understanding.words import words_of
+from bot.word_yaml import load_words
 
 QUESTIONS_FILE = Path(__file__).resolve().parents[1] / "data" / "qualification.yml"
 PARSERS = (
@@ -36,7 +37,7 @@ SCORING_ATTRIBUTES = ("company_size", "industry", "role", "region")
 ROUTING_ATTRIBUTES = ("product", "key_account", "region")
 QUESTION_KEYS = {
     "key", "parser", "skippable", "optional", "personal", "scoring", "routing", "ask", "why",
-    "names",
+    "names", "needs_postal_code_in",
 }  # fmt: skip
 
 
@@ -58,6 +59,9 @@ class Question:
     # Words that name what the question asks ("Mitarbeiter", "Firma"): a message naming
     # it may change an answer given before ("wir sind doch 80 Mitarbeiter").
     names: tuple[str, ...] = ()
+    # Countries where a location needs its postal code (routing goes by it there): a
+    # country named alone ("wir sind aus Deutschland") leaves the question to be asked.
+    needs_postal_code_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,7 @@ def _question(raw: Any, number: int, formal: bool) -> Question:
         scoring=_choice(raw, "scoring", where, SCORING_ATTRIBUTES),
         routing=_choice(raw, "routing", where, ROUTING_ATTRIBUTES),
         names=_names(raw.get("names"), where),
+        needs_postal_code_in=_names(raw.get("needs_postal_code_in"), where),
     )
 
 
@@ -260,7 +265,7 @@ def parse_questionnaire(data: Any) -> Questionnaire:
 def questionnaire_file(path: Path = QUESTIONS_FILE) -> dict[str, Any]:
     """The file's contents, read once; every section's reader starts here."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_words(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise QuestionnaireError(f"cannot read {path}: {error}") from error
     return data if isinstance(data, dict) else {}

@@ -64,6 +64,7 @@ class State:
     turns: int = 0  # turns of this qualification
     skipped: list[str] = field(default_factory=list)  # let go after too many turns
     explained: list[str] = field(default_factory=list)  # explained after two misses
+    partial: list[str] = field(default_factory=list)  # known in part: still to be asked
 
     def to_slot(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,7 +89,10 @@ class State:
             and isinstance(self.tries, dict)
             and all(isinstance(v, int) for v in self.tries.values())
             and isinstance(self.noted, dict)
-            and all(isinstance(x, list) for x in (self.declined, self.skipped, self.explained))
+            and all(
+                isinstance(x, list)
+                for x in (self.declined, self.skipped, self.explained, self.partial)
+            )
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from bot.understanding.patterns import Phrase, compile_phrases
+from bot.word_yaml import load_words
 
 WORDS_FILE = Path(__file__).resolve().parents[1] / "data" / "content" / "conversation_words.yml"
 SMALL_TALK_KINDS = ("goodbye", "refuse", "thanks", "greeting", "agree", "acknowledge")
@@ -77,7 +78,7 @@ def parse_conversation_words(data: Any, source: Path = WORDS_FILE) -> Conversati
 @lru_cache(maxsize=2)
 def conversation_words(path: Path = WORDS_FILE) -> ConversationWords:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_words(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise ValueError(f"{path}: cannot be read as YAML ({error})") from error
     return parse_conversation_words(data, path)

@@ -70,6 +70,7 @@ def follow_up_answer(
     previous: FollowUp | None,
     *,
     entity_product: str | None = None,
+    named_line: str | None = None,
     line_of: Callable[[str | None, str | None], str | None] = lambda topic, product: None,
     on_line: Callable[[str, str | None], str] = lambda topic, line: topic,
 ) -> FollowUp | None:
@@ -87,6 +88,8 @@ def follow_up_answer(
     product = named_product or (previous.product if previous else None)
     if named_product is not None:
         line = line_of(None, named_product)
+    elif named_line is not None:
+        line = named_line  # "what about the presses?" after the software's price
     elif previous is not None:
         line = line_of(previous.topic, previous.product)
     else:

@@ -36,6 +36,13 @@ def asks_how(text: str, words: Sequence[str]) -> bool:
     )
 
 
+_CONTINUATIONS = frozenset({"und", "and", "also", "btw", "ubrigens", "noch", "ach", "oh", "so"})
+
+
 def _begins_with(words: Sequence[str], phrases: Sequence[Phrase]) -> bool:
-    rest = list(words[greeting_end(words) :])
+    """After a greeting and a continuation ("und gibts ..."), begins with a phrase."""
+    start = greeting_end(words)
+    while start < len(words) and words[start] in _CONTINUATIONS:
+        start += 1
+    rest = list(words[start:])
     return any(p.find(rest[: len(p.words)]) == (0, len(p.words)) for p in phrases)

@@ -28,6 +28,7 @@ Otherwise the NLU's intent stands. Pure: no Rasa, no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,7 +37,12 @@ from bot.understanding.follow_up import looks_like_follow_up
 from bot.understanding.patterns import first_match
 from bot.understanding.questions import asks_how, asks_whether, is_question
 from bot.understanding.requests import request_kind
-from bot.understanding.small_talk import greeting_end, small_talk_kind
+from bot.understanding.small_talk import (
+    greeting_end,
+    leading_small_talk,
+    small_talk_kind,
+    small_talk_kinds,
+)
 from bot.understanding.words import words_of
 
 REQUEST_INTENT = "request_enquiry"
@@ -60,10 +66,16 @@ POLITE = frozenset({"greet", "thanks", "goodbye"})
 INTRODUCTION_REPLACES = NOT_UNDERSTOOD | POLITE
 RANKED_FAQ_CONFIDENCE = 0.1
 """A greeting with a question: the question's topic is taken from the NLU's ranking
-from this confidence on (the greeting took most of it)."""
+from this confidence on (the greeting took most of it)..."""
+SAYS_ENOUGH = 4
+"""...or whatever its confidence, when the message says this many words besides the
+greeting: a product question is likelier than a greeting of that length."""
 DATA_PROTECTION_INTENT = "faq_data_protection"
 UNSURE = 0.5
 """Below this, the NLU's second guess is no guess."""
+SURE = 0.9
+"""From this confidence on, the NLU's product question stands after a "thanks"."""
+SHORT_TAIL = 6
 
 Ranking = Sequence[tuple[str, float]]
 
@@ -80,6 +92,7 @@ def decide(
     intent: str,
     ranking: Ranking = (),
     *,
+    confidence: float = 0.0,
     says_human: Callable[[str], bool] = lambda text: False,
     says_withdraw: Callable[[str], bool] = lambda text: False,
     facts: Callable[[str], bool] = lambda text: False,
@@ -92,16 +105,22 @@ def decide(
     visitor's company; `starts_enquiry(intent)`: a request with this FAQ intent starts
     the enquiry (False for topics such as spare parts).
     """
-    if not text or text.startswith("/") or intent in FIXED_INTENTS:
+    if not text or text.startswith("/"):
         return Decision(intent)
     words = words_of(text)
+    if intent == "deny" and small_talk_kinds(words) == {"agree"}:
+        return Decision("affirm", changed=True)  # "Ja, warum ned": a yes the NLU took for no
+    if intent in FIXED_INTENTS:
+        return Decision(intent)
     if intent == WITHDRAW_INTENT or says_withdraw(text):
         withdrawal = _withdrawal(text, words, intent, ranking, says_withdraw)
         if withdrawal is not None:
             return withdrawal
         intent = _next_best(ranking, exclude=WITHDRAW_INTENT, least=UNSURE) or FALLBACK_INTENT
-        return _settled(text, words, intent, ranking, says_human, facts, starts_enquiry, True)
-    return _settled(text, words, intent, ranking, says_human, facts, starts_enquiry, False)
+        return _settled(text, words, intent, 0.0, ranking, says_human, facts, starts_enquiry, True)
+    return _settled(
+        text, words, intent, confidence, ranking, says_human, facts, starts_enquiry, False
+    )
 
 
 def _withdrawal(
@@ -119,13 +138,14 @@ def _settled(
     text: str,
     words: list[str],
     intent: str,
+    confidence: float,
     ranking: Ranking,
     says_human: Callable[[str], bool],
     facts: Callable[[str], bool],
     starts_enquiry: Callable[[str], bool],
     changed: bool,
 ) -> Decision:
-    kind = None if asks_whether(text, words) else request_kind(words)
+    kind = _request(text)
     if kind is not None and not (intent == "request_human" and says_human(text)):
         if intent.startswith(FAQ_PREFIX):
             return Decision(intent, kind if starts_enquiry(intent) else None, changed)
@@ -136,18 +156,59 @@ def _settled(
     if talk is not None:
         if intent in NOT_UNDERSTOOD or intent.startswith(FAQ_PREFIX):
             return Decision(SMALL_TALK_INTENTS[talk], changed=True)
+        kinds = small_talk_kinds(words)
+        if intent == "affirm" and "thanks" in kinds and "agree" not in kinds:
+            return Decision("thanks", changed=True)  # "alles klar, danke": no yes to an offer
         return Decision(intent, changed=changed)
+    closing = _thanks_and_a_few_words(text, words, intent, confidence)
+    if closing is not None:
+        return Decision(closing, changed=True)
     replaceable = intent in INTRODUCTION_REPLACES or intent.startswith(FAQ_PREFIX)
     if replaceable and not is_question(text, words) and _about_themselves(words) and facts(text):
         return Decision(INFORM_INTENT, changed=True)
     if (intent == FALLBACK_INTENT or intent.startswith(FAQ_PREFIX)) and looks_like_follow_up(words):
         return Decision(FOLLOW_UP_INTENT, changed=True)
     greeted = intent in POLITE or (intent == FALLBACK_INTENT and greeting_end(words) > 0)
-    if greeted and greeting_end(words) < len(words):
-        topic = _next_best(ranking, exclude=intent, prefix=FAQ_PREFIX, least=RANKED_FAQ_CONFIDENCE)
+    said = len(words) - greeting_end(words)  # words besides the greeting
+    if greeted and said > 0:
+        least = 0.0 if said >= SAYS_ENOUGH else RANKED_FAQ_CONFIDENCE
+        topic = _next_best(ranking, exclude=intent, prefix=FAQ_PREFIX, least=least)
         if topic is not None:
             return Decision(topic, changed=True)
     return Decision(intent, changed=changed)
+
+
+def _request(text: str) -> str | None:
+    """The request the message makes, sentence by sentence: a question whether a thing
+    exists asks about it ("Gibt es eine Testphase?"), and a question how to order or
+    try it asks how ("Wie kann ich das bestellen?"); the answer tells. "Wir wollen eine
+    P800 kaufen. Wie läuft das ab?" asks to buy."""
+    for sentence in _SENTENCE_END.split(text):
+        words = words_of(sentence)
+        if not words or asks_whether(sentence, words):
+            continue
+        kind = request_kind(words)
+        if kind in ("purchase", "trial") and asks_how(sentence, words):
+            continue
+        if kind is not None:
+            return kind
+    return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _thanks_and_a_few_words(
+    text: str, words: list[str], intent: str, confidence: float
+) -> str | None:
+    """ "Danke, das reicht mir erst mal": thanks or goodbye with a short tail that asks
+    nothing, which the NLU is not sure about, is the thanks or the goodbye."""
+    kind, end = leading_small_talk(words)
+    if kind not in ("thanks", "goodbye") or len(words) - end > SHORT_TAIL:
+        return None
+    if is_question(text, words) or not (intent in NOT_UNDERSTOOD or intent.startswith(FAQ_PREFIX)):
+        return None
+    return SMALL_TALK_INTENTS[kind] if confidence < SURE else None
 
 
 def _next_best(

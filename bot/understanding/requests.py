@@ -4,8 +4,9 @@ purchase or a software trial.
 Contract: `request_kind(words)` returns the kind of the first request in the message's
 words (`words_of`), one of `REQUEST_KINDS`, or None. The phrases are data
 (`requests` in `bot/data/qualification.yml`); a request word right after a word of
-`not_after` ("Ihr Angebot", "kein Angebot", "welche Angebote") or right before one of
-`not_before` ("purchase manager") does not count. `load_requests()` validates the
+`not_after` ("kein Angebot"), a request noun right after one of `not_after_noun`
+("Ihr Angebot", "welche Angebote"), or a word right before one of `not_before`
+("purchase manager") does not count. `load_requests()` validates the
 section and raises `ValueError` naming it. Pure.
 """
 
@@ -25,11 +26,16 @@ REQUEST_KINDS = ("quote", "demo", "appointment", "callback", "purchase", "trial"
 NOT_AFTER_WINDOW = 2
 
 
+NOUN_KINDS = ("quote", "demo", "appointment")
+"""Requests named by a noun: "Ihr Angebot" (the range) is none of them."""
+
+
 @dataclass(frozen=True)
 class Requests:
     kinds: dict[str, tuple[Phrase, ...]]
     not_after: frozenset[str]
     not_before: frozenset[str]
+    not_after_noun: frozenset[str] = frozenset()
 
     def kind(self, words: Sequence[str]) -> str | None:
         best: tuple[int, str] | None = None
@@ -38,17 +44,18 @@ class Requests:
                 start = 0
                 while (found := phrase.find(words, start)) is not None:
                     first, end = found
-                    if self._counts(words, first, end):
+                    if self._counts(words, first, end, kind in NOUN_KINDS):
                         if best is None or first < best[0]:
                             best = (first, kind)
                         break
                     start = first + 1
         return best[1] if best else None
 
-    def _counts(self, words: Sequence[str], first: int, end: int) -> bool:
-        before = words[max(0, first - NOT_AFTER_WINDOW) : first]
-        after = words[end : end + 1]
-        return not (set(before) & self.not_after or set(after) & self.not_before)
+    def _counts(self, words: Sequence[str], first: int, end: int, noun: bool) -> bool:
+        before = set(words[max(0, first - NOT_AFTER_WINDOW) : first])
+        after = set(words[end : end + 1])
+        refused = self.not_after | (self.not_after_noun if noun else frozenset())
+        return not (before & refused or after & self.not_before)
 
 
 def _words(raw: Any, where: str) -> frozenset[str]:
@@ -76,6 +83,7 @@ def parse_requests(raw: Any, where: str = "requests") -> Requests:
         kinds,
         _words(raw.get("not_after"), f"{where}.not_after"),
         _words(raw.get("not_before"), f"{where}.not_before"),
+        _words(raw.get("not_after_noun"), f"{where}.not_after_noun"),
     )
 
 

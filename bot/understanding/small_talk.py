@@ -34,6 +34,12 @@ def small_talk_kind(words: Sequence[str]) -> str | None:
     return next((kind for kind in SMALL_TALK_KINDS if kind in (kinds or ())), None)
 
 
+def small_talk_kinds(words: Sequence[str]) -> frozenset[str]:
+    """Every kind of small talk in a message of small talk only ("ja, danke": agree
+    and thanks); empty for anything else."""
+    return frozenset(_covering_kinds(words) or ())
+
+
 def is_non_answer(words: Sequence[str]) -> bool:
     """Only small talk and fillers ("ja gerne", "yes please", "Moment", "gute Frage"):
     never an answer to a question, never a value to store."""
@@ -59,6 +65,16 @@ def _covering_kinds(words: Sequence[str]) -> set[str] | None:
         else:
             return None
     return kinds
+
+
+def leading_small_talk(words: Sequence[str]) -> tuple[str | None, int]:
+    """The small-talk kind the message begins with and how many words it takes
+    ("Danke, das wars für heute" -> ("thanks", 1)); (None, 0) when it begins otherwise."""
+    for end in range(len(words), 0, -1):
+        kind = small_talk_kind(words[:end])
+        if kind is not None:
+            return kind, end
+    return None, 0
 
 
 def greeting_end(words: Sequence[str]) -> int:
