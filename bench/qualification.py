@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/qualification.py [--concurrency 10 50] [--messages
 
 In one run: the bare `rasa init` baseline and Lotse with the product-question mix (the
 figures of bench/latency.py), then Lotse with every visitor going through a whole
-German qualification (offer accepted, eleven answers, consent, summary: each turn
+German qualification (offer accepted, ten answers, consent, summary: each turn
 reads and writes the CRM store) and starting again. Prints p50/p95/p99, messages per
 second and the ratios to both. Target (issue 3): with qualification, throughput still
 >= 1.0x the bare bot's. Prints figures; asserts nothing.
@@ -22,8 +22,7 @@ from bench.load import faq_script  # noqa: E402
 
 QUALIFICATION = [
     "Was kostet eine P400?",
-    "Ja",
-    "Pressen für unsere Fertigung",
+    "Ja",  # the need is the presses of the price question
     "Müller Metallbau GmbH",
     "rund 60 Leute",
     "Metallbau",

@@ -11,6 +11,7 @@ Python, no Rasa imports.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,21 @@ class Content:
                 return by_line[line]
         return topic
 
+    def answer_varies(self, topic: str) -> bool:
+        """Whether the topic's answer differs by product line (a facet) or by product
+        (a product's own line): a follow-up on it may change the answer."""
+        in_facet = any(topic in by_line.values() for by_line in self.facets.values())
+        return in_facet or any(topic in product.lines for product in self.products.values())
+
+    def on_named_line(self, topic: str, named: Collection[str]) -> str:
+        """`topic`, or its facet's topic for the one product line a question names when
+        that is not the topic's own ("a press of 400 t, what is the price?" is the
+        press price, whatever the classifier ranked first)."""
+        own = self.topics[topic].product_line if topic in self.topics else None
+        if own is None or own in named or len(named) != 1:
+            return topic
+        return self.on_line(topic, next(iter(named)))
+
     @property
     def intents(self) -> list[str]:
         return [topic.intent for topic in self.topics.values()]
@@ -152,8 +168,10 @@ def _product(key: str, raw: object, topics: dict[str, Topic]) -> Product:
     if not isinstance(raw, dict):
         raise ContentError(f"{where}: expected a mapping with 'words' and optional 'lines'")
     words = raw.get("words")
-    if not isinstance(words, list) or not words or not all(
-        isinstance(w, (str, int)) and str(w).strip() for w in words
+    if (
+        not isinstance(words, list)
+        or not words
+        or not all(isinstance(w, (str, int)) and str(w).strip() for w in words)
     ):
         raise ContentError(f"{where}.words: expected a list of words that name the product")
     lines = raw.get("lines") or {}

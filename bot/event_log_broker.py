@@ -32,7 +32,9 @@ from crm_adapter.store.engine import make_crm_engine
 from lotse.settings import load_settings
 
 BATCH = 500
-FLUSH_SECONDS = 0.2
+FLUSH_SECONDS = 2.0
+"""Events are collected this long before a write: each write also recomputes the
+summaries of the conversations it touches, so fewer, larger writes cost less CPU."""
 RETRY_SECONDS = 1.0
 MAX_PENDING = 100_000
 log = logging.getLogger(__name__)

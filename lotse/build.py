@@ -120,8 +120,7 @@ def with_experiments(domain: dict, experiments: tuple[Experiment, ...]) -> dict:
     for experiment in experiments:
         if experiment.response not in responses:
             raise ExperimentsError(
-                f"experiment '{experiment.name}': the bot has no response "
-                f"'{experiment.response}'"
+                f"experiment '{experiment.name}': the bot has no response '{experiment.response}'"
             )
         if experiment.response in tested:
             raise ExperimentsError(
@@ -157,16 +156,39 @@ def generated_rules(content: Content) -> dict:
         if topic.offer_enquiry:
             steps.append({"action": OFFER_RESPONSE})
         rules.append({"rule": f"answer FAQ topic {topic.key}", "steps": steps})
+        if topic.offer_enquiry:
+            rules.append(_no_second_offer_rule(topic))
         if topic.request_starts_enquiry:
             rules.append(_request_rule(topic))
+        if topic.request_starts_enquiry and topic.offer_enquiry:
+            rules.append(_request_rule(topic, after_offer=True))
     return {"version": "3.1", "rules": rules}
 
 
-def _request_rule(topic: Topic) -> dict:
-    """Asking for a quote (demo, callback...) on the topic: answer, then qualify at once."""
+def _no_second_offer_rule(topic: Topic) -> dict:
+    """An offer the visitor passed over with another question is not made again at
+    once: the answer alone (the longer rule wins over the plain answer's)."""
     return {
-        "rule": f"a request on {topic.key} starts the qualification",
+        "rule": f"after an offer passed over, {topic.key} is answered without another",
         "steps": [
+            {"action": OFFER_RESPONSE},
+            {"intent": topic.intent},
+            {"action": topic.response},
+            {"action": "action_listen"},
+        ],
+    }
+
+
+def _request_rule(topic: Topic, *, after_offer: bool = False) -> dict:
+    """Asking for a quote (demo, callback...) on the topic: answer, then qualify at once.
+    `after_offer`: the same right after an offer passed over, longer than the rule that
+    then answers without another offer, so that it wins."""
+    before = [{"action": OFFER_RESPONSE}] if after_offer else []
+    where = " after an offer passed over" if after_offer else ""
+    return {
+        "rule": f"a request on {topic.key}{where} starts the qualification",
+        "steps": [
+            *before,
             {"intent": topic.intent, "entities": [{"request": "yes"}]},
             {"action": topic.response},
             {"action": "qualification_form"},

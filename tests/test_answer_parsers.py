@@ -281,11 +281,20 @@ def test_timelines(text, months, language):
     assert parse_timeline(text, language, today=TODAY) == Timeline(months)
 
 
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [("in ana Woche", 1), ("binnen am Monat", 1), ("so in am halben Jahr", 6)],
+)
+def test_bavarian_articles_count_one_after_in(text, months):
+    assert parse_timeline(text, "de", today=TODAY) == Timeline(months)
+
+
 @BOTH
 @pytest.mark.parametrize(
     "text",
     ["noch kein Zeitplan", "no timeline yet", "weiß ich noch nicht", "not sure",
-     "keine Eile", "no rush", "steht noch nicht fest", "haven't decided yet"],
+     "keine Eile", "no rush", "steht noch nicht fest", "haven't decided yet",
+     "it has not been settled yet", "the date hasn't been fixed"],
 )  # fmt: skip
 def test_timeline_said_to_be_unknown(text, language):
     timeline = parse_timeline(text, language, today=TODAY)
@@ -297,7 +306,8 @@ def test_timeline_said_to_be_unknown(text, language):
 @pytest.mark.parametrize(
     "text",
     ["", "Presse", "vor 2 Monaten", "seit 2 Jahren", "in 500 Jahren", "im Jahr 2025",
-     "Q3 2025", "in 10^999 Jahren", "we may buy", "Jan from sales", "ja gerne"],
+     "Q3 2025", "in 10^999 Jahren", "we may buy", "Jan from sales", "ja gerne",
+     "we have decided", "the date has been fixed"],
 )  # fmt: skip
 def test_no_timeline(text, language):
     assert parse_timeline(text, language, today=TODAY) is None
@@ -655,6 +665,27 @@ def test_no_industry(text, language):
     assert parse_industry(text, language) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("we are a small firm making special purpose machinery", "mechanical_engineering"),
+        ("we're a family firm, we build special-purpose machines", "mechanical_engineering"),
+        ("Wir sind ein Kfz-Zulieferer", "automotive_supplier"),
+    ],
+)
+def test_industries_in_sentences_pass_over_hyphens_and_punctuation(text, key):
+    found = extract_all(text, "en" if text.startswith("we") else "de", today=TODAY)
+    assert found["industry"].key == key
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Wir wollen unsere Fertigung modernisieren", "We plan to extend our production line"],
+)
+def test_a_department_of_theirs_is_no_industry(text):
+    assert "industry" not in extract_all(text, "de", today=TODAY)
+
+
 @BOTH
 @pytest.mark.parametrize(
     ("text", "key"),
@@ -695,8 +726,10 @@ def test_roles(text, key, language):
 
 @BOTH
 @pytest.mark.parametrize(
-    "text", ["", "keine Angabe", "weiß ich nicht", "Was kostet die P400?", "Ich bin 42", "hallo"]
-)
+    "text",
+    ["", "keine Angabe", "weiß ich nicht", "Was kostet die P400?", "Ich bin 42", "hallo",
+     "sag ich nich", "not telling you"],
+)  # fmt: skip
 def test_no_role(text, language):
     assert parse_role(text, language) is None
 
@@ -709,6 +742,7 @@ METAL_SHOP = {
     "industry": Industry("metalworking", "C", "25"),
     "postal_code": PostalCode("DE", "33602"),
     "country": "DE",
+    "town": "Bielefeld",
 }
 
 
@@ -754,6 +788,7 @@ def test_an_english_sentence_volunteers_role_company_place_budget_and_quarter():
         "timeline": Timeline(5),
         "postal_code": PostalCode("NL", "3011 AD"),
         "country": "NL",
+        "town": "Rotterdam",
     }
 
 
@@ -764,12 +799,16 @@ def test_an_english_sentence_volunteers_role_company_place_budget_and_quarter():
             "Wir kommen aus Österreich, noch kein Budget",
             {"country": "AT", "budget": Amount.unknown()},
         ),  # fmt: skip
-        ("Wir sitzen in 1010 Wien", {"country": "AT", "postal_code": PostalCode("AT", "1010")}),
+        (
+            "Wir sitzen in 1010 Wien",
+            {"country": "AT", "postal_code": PostalCode("AT", "1010"), "town": "Wien"},
+        ),
         (
             "01067 Dresden, Tel 0351 1234567",
             {
                 "country": "DE",
                 "postal_code": PostalCode("DE", "01067"),
+                "town": "Dresden",
                 "phone": Phone("+493511234567"),
             },
         ),  # fmt: skip

@@ -119,3 +119,20 @@ def test_the_greeting_line_follows_page_and_language() -> None:
     assert line()["text"] == content.pages["home"].intro["de"]  # language not known yet
     # Every call gives exactly the one variation its slots select, never a random other.
     assert all(line(language="de", page="presses") == presses for _ in range(20))
+
+
+@pytest.mark.parametrize(
+    ("topic", "text", "expected"),
+    [
+        ("software_price", "Looking for a 400 t hydraulic press, how much?", "press_price"),
+        ("press_price", "was kostet euer Monitoring ungefähr", "software_price"),
+        ("software_price", "Was kostet NW-Connect für unser Presswerk?", "software_price"),
+        ("software_price", "Preis für Pressen und die Software?", "software_price"),
+        ("maintenance", "Wartung für unsere Pressen", "maintenance"),  # no facet: stays
+        ("delivery_time", "wie lange dauert eine Presse", "delivery_time"),  # no line: stays
+    ],
+)
+def test_a_question_asked_of_another_product_line_gets_that_lines_topic(topic, text, expected):
+    from bot.qualification.interpret import named_lines
+
+    assert load_content().on_named_line(topic, named_lines(text)) == expected

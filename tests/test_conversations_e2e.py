@@ -110,7 +110,8 @@ def test_the_reply_language_follows_the_visitor_and_can_be_switched(stack):
     assert "24 Monate" in person.joined("Und wie lange gilt die Garantie bei Ihnen?")
     assert "English" in person.joined("Can we speak English please?")
     assert "24 months" in person.joined("/faq_warranty")
-    assert "All right" in person.joined("ok")  # a bare "ok" keeps the language
+    # A bare "ok" accepts the offer after the answer and keeps the language.
+    assert "Which company are you enquiring for?" in person.joined("ok")
     assert "24 months" in person.joined("/faq_warranty")
 
 

@@ -207,6 +207,19 @@ def test_a_summary_can_be_corrected() -> None:
     assert outcome.say == ["Was soll ich korrigieren?"]
 
 
+@pytest.mark.parametrize("text", ["it’s fine by me", "that is all good, thanks", "passt fein"])
+def test_a_summary_is_accepted_in_the_visitors_small_talk(text: str) -> None:
+    state = State(asking=SUMMARY, consent=True, noted={"employees": "60"})
+    outcome = talk(state, text, language="en")
+    assert outcome.submitted and outcome.finished
+
+
+def test_a_summary_is_not_accepted_by_a_refusal_in_small_talk() -> None:
+    state = State(asking=SUMMARY, consent=True, noted={"employees": "60"})
+    outcome = talk(state, "nein danke")
+    assert not outcome.submitted and outcome.state.asking == SUMMARY
+
+
 @pytest.mark.parametrize("raw", [None, "x", {"asking": 3, "bogus": 1}, {"failures": "x"}])
 def test_a_damaged_state_slot_starts_clean(raw: object) -> None:
     state = State.from_slot(raw)
@@ -254,3 +267,15 @@ def test_a_wish_for_a_person_pauses_the_questions_and_a_hand_back_resumes_them()
 def test_the_words_alone_also_ask_for_a_person_in_the_middle() -> None:
     state = start("Pressen").state
     assert talk(state, "ich möchte mit einem Menschen sprechen").handoff
+
+
+@pytest.mark.parametrize(
+    ("text", "company"),
+    [("Förderbänder", None), ("die Software", None), ("Wartung", None),
+     ("Pressen Lindner", "Pressen Lindner"), ("Hydraulik AG", "Hydraulik AG")],
+)  # fmt: skip
+def test_a_product_line_alone_is_no_company_name(text: str, company: str | None) -> None:
+    from bot.qualification.interpret import AnswerInterpreter
+
+    reading = AnswerInterpreter().read(Q.question("company"), text, "de", TODAY)
+    assert (reading.shown if reading else None) == company

@@ -45,3 +45,31 @@ def test_apply_installs_it_on_rasa_3_6(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert rasa_speedups.apply() is True
     assert RemoteAction._validate_action_result is rasa_speedups.validate_action_result
+
+
+def test_event_classes_are_resolved_as_rasa_resolves_them() -> None:
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    names = {cls.type_name for cls in all_subclasses(Event) if hasattr(cls, "type_name")}
+    for name in sorted(names) * 2:  # the second round comes from the memory
+        theirs = rasa_speedups.RASA_RESOLVE_BY_TYPE(name)
+        assert rasa_speedups.resolve_by_type(name) is theirs
+    assert rasa_speedups.resolve_by_type("slot") is SlotSet
+    assert rasa_speedups.resolve_by_type("action") is ActionExecuted
+    assert rasa_speedups.resolve_by_type("no_such_event", SlotSet) is SlotSet
+    assert rasa_speedups.resolve_by_type("topic") is None
+    with pytest.raises(ValueError, match="Unknown event name"):
+        rasa_speedups.resolve_by_type("no_such_event")
+
+
+def test_apply_installs_the_event_class_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.shared.core.events import Event, SlotSet
+
+    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(Event.resolve_by_type))
+    monkeypatch.setattr(
+        RemoteAction, "_validate_action_result", RemoteAction._validate_action_result
+    )
+    assert rasa_speedups.apply() is True
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type is rasa_speedups.resolve_by_type

@@ -97,6 +97,9 @@ def test_malformed_phrases_are_refused_with_their_text(bad: str) -> None:
         ("we'd like to buy one", "purchase"),
         ("Ich würde die Software gern kostenlos testen", "trial"),
         ("sign me up for the free trial", "trial"),
+        ("Dann buchen wir den Bedienerkurs für vier Leute", "purchase"),
+        ("we would like to book the operator course", "purchase"),
+        ("can we book a call with sales", "appointment"),
     ],
 )
 def test_requests_are_recognised_in_their_many_forms(text: str, expected: str) -> None:
@@ -141,6 +144,12 @@ def test_the_request_table_is_checked() -> None:
         ("have a great day", "goodbye"),
         ("ok, und was kostet die P800?", None),
         ("und die große?", None),  # not "Grüße": small talk tolerates typos only in long words
+        ("it’s fine by me", "acknowledge"),  # copulas and curly apostrophes
+        ("that is all good", "goodbye"),  # "that is all" closes; the summary takes it
+        ("is ok", "acknowledge"),
+        ("passt fein", "acknowledge"),
+        ("fine, everyone", "acknowledge"),  # "everyone" greets only after a greeting
+        ("Servus mitanand", "greeting"),
     ],
 )
 def test_small_talk_is_only_small_talk(text: str, expected: str | None) -> None:
@@ -269,6 +278,37 @@ def test_an_introduction_with_facts_is_inform() -> None:
 def test_an_elliptical_follow_up_is_one() -> None:
     assert decide("und die kleinste?", "nlu_fallback").intent == FOLLOW_UP_INTENT
     assert decide("und was kostet das?", "faq_press_price").intent == FOLLOW_UP_INTENT
+
+
+def test_a_question_is_never_a_yes_or_a_no() -> None:
+    ranking = [("affirm", 0.9), ("faq_products_overview", 0.3)]
+    assert decide("was genau bietet ihr so an", "affirm", ranking).intent == "faq_products_overview"
+    unsure = [("affirm", 0.9), ("faq_products_overview", 0.03)]
+    assert decide("ja wie jetzt genau?", "affirm", unsure).intent == "nlu_fallback"
+    assert decide("ja genau", "affirm", unsure).intent == "affirm"
+
+
+def test_a_greeting_the_word_lists_miss_does_not_pick_an_unlikely_topic() -> None:
+    ranking = [("greet", 0.94), ("faq_software_price", 0.02)]
+    decision = decide("Ein recht herzliches Grüß Gott beisammen", "greet", ranking, confidence=0.94)
+    assert decision.intent == "greet"
+
+
+def test_a_sure_question_is_no_follow_up_when_its_answer_is_the_same_for_every_product() -> None:
+    ranking = [("faq_data_protection", 0.97)]
+    decision = decide(
+        "und wie lange bleiben meine Angaben gespeichert?", "faq_data_protection", ranking,
+        confidence=0.97, answer_varies=lambda intent: intent == "faq_press_price",
+    )  # fmt: skip
+    assert decision.intent == "faq_data_protection"
+    price = decide(
+        "und die große?",
+        "faq_press_price",
+        [("faq_press_price", 0.97)],
+        confidence=0.97,
+        answer_varies=lambda intent: intent == "faq_press_price",
+    )
+    assert price.intent == "follow_up"
 
 
 def test_a_greeting_with_a_question_is_the_question() -> None:

@@ -103,6 +103,23 @@ def named_topic(ranking: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def follow_up_of(tracker: Tracker) -> FollowUp | None:
+    """What the latest message follows up on: topic and product (see module)."""
+    message = tracker.latest_message or {}
+    words = words_of(message.get("text") or "")
+    named = named_topic(message.get("intent_ranking") or [])
+    return follow_up_answer(
+        words,
+        product_phrases(),
+        named if says_more(words, product_phrases()) else None,
+        previous_subject(list(tracker.events)),
+        entity_product=_product_entity(message),
+        named_line=named_line(message.get("text") or ""),
+        line_of=line_of,
+        on_line=content().on_line,
+    )
+
+
 class ActionFollowUp(Action):
     def name(self) -> str:
         return "action_follow_up"
@@ -110,19 +127,7 @@ class ActionFollowUp(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        message = tracker.latest_message or {}
-        words = words_of(message.get("text") or "")
-        named = named_topic(message.get("intent_ranking") or [])
-        follow = follow_up_answer(
-            words,
-            product_phrases(),
-            named if says_more(words, product_phrases()) else None,
-            previous_subject(list(tracker.events)),
-            entity_product=_product_entity(message),
-            named_line=named_line(message.get("text") or ""),
-            line_of=line_of,
-            on_line=content().on_line,
-        )
+        follow = follow_up_of(tracker)
         if follow is None:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return [SlotSet(OFFER_SLOT, False)]

@@ -17,15 +17,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
-from bot.actions.follow_up import line_of, previous_subject
+from bot.actions.follow_up import follow_up_of, line_of, previous_subject
 from bot.actions.handoff import pause_for_person
 from bot.actions.leads import crm, profile_name, visit_of
+from bot.content import FAQ_INTENT_PREFIX
 from bot.qualification.flow import CONSENT, Outcome, State, Turn, step
 from bot.qualification.interpret import AnswerInterpreter
 from bot.qualification.learning import learnt_from
 from bot.qualification.questions import load_questionnaire
 from bot.qualification.replies import Replies
 from bot.understanding.questions import is_question
+from bot.understanding.reading import FOLLOW_UP_INTENT
 from bot.understanding.small_talk import is_non_answer, small_talk_kind
 from bot.understanding.words import words_of
 from crm_adapter.port import CrmError, CrmPort
@@ -92,12 +94,16 @@ def turn_of(tracker: Tracker, state: State, language: str, known: frozenset[str]
     text = tracker.latest_message.get("text") or ""
     words = words_of(text)
     starting = state.asking is None
+    name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+    if name == FOLLOW_UP_INTENT:  # "und die große?" between the questions: a product question
+        follow = follow_up_of(tracker)
+        name = FAQ_INTENT_PREFIX + follow.topic if follow is not None else name
     return Turn(
         text=text,
         language=language,
         today=datetime.now(timezone.utc).date(),
-        intent=intent.get("name"),
-        confidence=float(intent.get("confidence") or 0.0),
+        intent=name,
+        confidence=confidence,
         known=known,
         consent_on_record=consent,
         starting=starting,

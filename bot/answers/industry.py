@@ -99,16 +99,34 @@ def industry_in(doc: Doc, skip: Container[int] = (), *, answer: bool = False) ->
 _SELF = folded_words("wir we we're were mir mia")
 """The company as the subject ("wir bauen", "we make"), not "unsere Fertigung"."""
 _OTHERS = folded_words(
-    "your yours ihre ihren ihrer ihrem eure euren eurer other others andere anderer"
+    "your yours ihre ihren ihrer ihrem eure euren eurer other others andere anderer "
+    "unsere unser unseren unserer unserem our"
 )
-SELF_WINDOW = 5
+"""Right before a generic word, not the company's industry: "your machines", "unsere
+Fertigung erweitern" (a department of theirs)."""
+SELF_WINDOW = 6
 
 
 def _said_of_themselves(doc: Doc, start: int) -> bool:
     """ "Wir bauen Sondermaschinen": generic words count in a sentence about the
     company ("wir", "we"), not about the visitor ("I") or others ("your machines")."""
-    before = [fold(token.text) for token in doc[max(start - SELF_WINDOW, 0) : start]]
+    before = _words_before(doc, start)
     return any(w in _SELF for w in before) and not any(w in _OTHERS for w in before[-2:])
+
+
+def _words_before(doc: Doc, start: int) -> list[str]:
+    """Up to SELF_WINDOW words before `start` in the same sentence, punctuation and
+    hyphens not counted ("we're an engineering firm building special-purpose ...")."""
+    words: list[str] = []
+    for token in reversed(doc[:start]):
+        if token.text in _SENTENCE_ENDS or len(words) == SELF_WINDOW:
+            break
+        if any(ch.isalnum() for ch in token.text):
+            words.append(fold(token.text))
+    return words[::-1]
+
+
+_SENTENCE_ENDS = frozenset(".!?;")
 
 
 _NEGATIONS = folded_words("nicht nichts nix kein keine keinen no not none nothing never")

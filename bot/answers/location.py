@@ -72,6 +72,7 @@ _EVERYDAY_EXTRA = folded_words(
 class Location:
     country: str | None
     postal_code: PostalCode | None
+    town: str | None = None  # as the visitor wrote it
 
 
 @lru_cache(maxsize=1)
@@ -170,7 +171,8 @@ def location_in(doc: Doc, *, answer: bool = False) -> Location | None:
         return None
     if country is not None and (postal is None or postal.country != country):
         postal = find_postal_code(doc.text, country, hinted=True)  # "Grand Rapids, MI 49503"
-    return Location(country, postal)
+    town = doc[hit.start : hit.end].text if hit is not None else None
+    return Location(country, postal, town)
 
 
 def _us_zip(text: str) -> PostalCode | None:

@@ -27,6 +27,10 @@ _GENDER_BASES = ("er", "eur", "ent", "ant", "ist", "or", "and")
 _WHOLE, _HEAD, _MODIFIER = 2, 1, 0
 
 
+_HYPHENS = frozenset("-‐‑–")
+"""Hyphen tokens, passed over inside a phrase."""
+
+
 @dataclass(frozen=True)
 class Hit(Generic[V]):
     value: V
@@ -90,7 +94,7 @@ class PhraseTable(Generic[V]):
             index: dict[str, list[_Pattern[V]]] = {}
             for value, phrases, exact, _ in self._rows:
                 for phrase, is_exact in [(p, False) for p in phrases] + [(p, True) for p in exact]:
-                    words = tuple(t.text for t in nlp.make_doc(phrase))
+                    words = tuple(t.text for t in nlp.make_doc(phrase) if t.text not in _HYPHENS)
                     if not words:
                         continue
                     pattern = _Pattern(
@@ -131,20 +135,31 @@ class PhraseTable(Generic[V]):
         for start, token_forms_ in enumerate(forms):
             for form in token_forms_:
                 for pattern in index.get(form, ()):
-                    if self._matches(doc, forms, start, pattern):
-                        end = start + len(pattern.folded)
+                    end = self._match_end(doc, forms, start, pattern)
+                    if end is not None:
                         rank = (_WHOLE, len(doc[start:end].text))
                         found.append(Hit(pattern.value, start, end, rank))
         return found
 
     @staticmethod
-    def _matches(doc: Doc, forms: list[list[str]], start: int, pattern: _Pattern[V]) -> bool:
-        end = start + len(pattern.folded)
-        if end > len(doc):
-            return False
-        if pattern.exact is not None:
-            return tuple(t.text for t in doc[start:end]) == pattern.exact
-        return all(word in forms[start + k] for k, word in enumerate(pattern.folded))
+    def _match_end(
+        doc: Doc, forms: list[list[str]], start: int, pattern: _Pattern[V]
+    ) -> int | None:
+        """Where `pattern` ends if it matches at `start`; hyphens between its words are
+        passed over ("special-purpose machines" is "special purpose machines")."""
+        position = start
+        for k, word in enumerate(pattern.folded):
+            while k and position < len(doc) and doc[position].text in _HYPHENS:
+                position += 1
+            if position >= len(doc):
+                return None
+            if pattern.exact is not None:
+                if doc[position].text != pattern.exact[k]:
+                    return None
+            elif word not in forms[position]:
+                return None
+            position += 1
+        return position
 
     def _part_hits(self, forms: list[list[str]]) -> list[Hit[V]]:
         found = []

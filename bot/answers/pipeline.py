@@ -29,7 +29,6 @@ MAX_ANSWER_CHARS = 500
 """An answer to a qualification question is short; anything beyond this is ignored."""
 
 
-
 def bounded(text: object) -> str:
     """Clean, bounded text; the empty string for anything that is not a string."""
     return clean_visitor_text(text, max_chars=MAX_ANSWER_CHARS)

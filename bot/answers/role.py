@@ -68,7 +68,7 @@ _LEAD_INS = tuple(
 _STOP_WORDS = frozenset(DE_STOP_WORDS | EN_STOP_WORDS)
 _NOT_A_ROLE = folded_words(
     "keine angabe privat private egal nichts nothing hallo hello hi danke thanks ja nein yes "
-    "no ok okay test anonym anonymous"
+    "no ok okay test anonym anonymous nicht nich net ned nöd kein keine not never"
 )
 
 

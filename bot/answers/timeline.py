@@ -47,6 +47,8 @@ _DATE = re.compile(r"(?<![0-9.])([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4}|[0-9]{2})?
 _SINCE = frozenset({"seit", "since"})
 _A = frozenset({"a", "an"})
 _ONE = frozenset({"ein", "eine", "einen", "einem", "eines", "einer", "a", "an", "one"})
+_DIALECT_ONE = frozenset({"am", "ana", "oan", "oam", "oana", "an"})
+_WITHIN = frozenset({"in", "innerhalb", "binnen", "within"})
 _MONTH_YEAR = re.compile(r"(?<![0-9./])([0-9]{1,2})/([0-9]{4})(?![0-9/])")
 
 
@@ -249,6 +251,8 @@ class _Scanner:
             return tw.FEW[before[-2]], i - 2
         if before and before[-1] in _ONE:
             return 1.0, i - 1
+        if len(before) >= 2 and before[-1] in _DIALECT_ONE and before[-2] in _WITHIN:
+            return 1.0, i - 1  # Bavarian/Austrian "in am Jahr", "in ana Woch"
         return None, i
 
     def _calendar_unit(self, i: int, unit: float) -> int | None:

@@ -58,7 +58,8 @@ def _generic_patterns() -> list[list[dict]]:
         [lower("k."), lower("a.")],
         [
             lower("nicht", "not", "n't", "nt"),
-            lower("yet", "so", "ganz", "really", "quite", "100%", "genau") | {"OP": "?"},
+            lower("yet", "so", "ganz", "really", "quite", "100%", "genau", "been", "yet")
+            | {"OP": "*"},
             lower(*_NOT_YET),
         ],  # fmt: skip
         [lower("noch", "ist", "völlig", "komplett", "still", "is"), lower("offen", "open")],
@@ -69,9 +70,15 @@ def _generic_patterns() -> list[list[dict]]:
         [lower("n't", "nt", "not"), lower("know")],
         [lower("no"), lower("idea", "clue")],
         [
-            lower("have", "has", "haven't", "havent", "hasn't"),
-            lower("n't", "not") | {"OP": "?"},
-            lower("decided", "determined"),
+            lower("haven't", "havent", "hasn't", "hasnt"),
+            lower("been", "yet") | {"OP": "*"},
+            lower(*_NOT_YET),
+        ],
+        [
+            lower("have", "has"),
+            lower("n't", "not"),
+            lower("been", "yet") | {"OP": "*"},
+            lower(*_NOT_YET),
         ],  # fmt: skip
         [
             lower("möchte", "moechte", "will", "mag"),

@@ -70,7 +70,7 @@ def extract_all(text: str, language: str, today: date | None = None) -> dict[str
         found["timeline"] = timeline_in(statements, today)
         place = location_in(statements)
         if place is not None:
-            found.update(postal_code=place.postal_code, country=place.country)
+            found.update(postal_code=place.postal_code, country=place.country, town=place.town)
     return {key: value for key, value in found.items() if value is not None}
 
 

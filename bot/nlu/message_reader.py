@@ -4,7 +4,9 @@ It runs `bot.understanding.reading.decide` on every message: a request (quote, d
 callback...) becomes `request_enquiry` or rides along with a product question as the
 entities `request` (which the rules react to) and `request_kind`; small talk is never a
 misunderstanding; a visitor introducing their company is `inform`; an elliptical
-follow-up the classifier did not understand is `follow_up`. The intent it sets keeps
+follow-up the classifier did not understand is `follow_up`; a product question asked of
+another product line than the one the classifier's topic is about ("a press of 400 t,
+what is the price?" ranked as the software price) gets that line's topic. The intent it sets keeps
 the classifier's ranking below it. Runs in the Rasa process: no action-server call.
 The facts of an introduction are read with the answer parsers (`bot.answers`), only
 for statements the classifier could not place. No visitor text is logged.
@@ -31,10 +33,11 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.answers.volunteered import extract_all
-from bot.content import load_content
+from bot.content import FAQ_INTENT_PREFIX, load_content
 from bot.language import requested_language
 from bot.nlu.bilingual_tokenizer import PIPELINE_LANGUAGE_KEY
 from bot.nlu.rule_entities import rule_entity
+from bot.qualification.interpret import named_lines
 from bot.qualification.questions import load_questionnaire
 from bot.understanding.reading import SWITCH_INTENT, Decision, decide
 
@@ -57,10 +60,13 @@ class MessageReader(GraphComponent, IntentClassifier):
         return cls()
 
     def __init__(self) -> None:
-        content = load_content()
+        content = self._content = load_content()
         controls = load_questionnaire().controls
         self._human = controls["human"]
         self._withdraw = controls["withdraw"]
+        self._varying = frozenset(
+            FAQ_INTENT_PREFIX + topic for topic in content.topics if content.answer_varies(topic)
+        )
         self._no_enquiry = frozenset(
             topic.intent for topic in content.topics.values() if not topic.request_starts_enquiry
         )
@@ -88,15 +94,24 @@ class MessageReader(GraphComponent, IntentClassifier):
             says_withdraw=self._withdraw.said,
             facts=lambda said: bool(_company_facts(said, language)),
             starts_enquiry=lambda faq: faq not in self._no_enquiry,
+            answer_varies=lambda faq: faq in self._varying,
         )
-        if decision.changed:
-            _set_intent(message, decision.intent)
+        chosen = self._on_named_line(decision.intent, text)
+        if decision.changed or chosen != decision.intent:
+            _set_intent(message, chosen)
         if decision.request is not None:
             _add_request(message, decision, len(text))
             if name == SWITCH_INTENT:  # "Can we go on in English? We need a quote."
                 wanted = requested_language(text, language)
                 found = [rule_entity("language", wanted, 0, len(text))]
                 message.set(ENTITIES, _without_language(message) + found, add_to_output=True)
+
+    def _on_named_line(self, intent: str, text: str) -> str:
+        """A product question asked of the other product line the message names."""
+        if not intent.startswith(FAQ_INTENT_PREFIX):
+            return intent
+        topic = intent[len(FAQ_INTENT_PREFIX) :]
+        return FAQ_INTENT_PREFIX + self._content.on_named_line(topic, named_lines(text))
 
 
 def _without_language(message: Message) -> list[dict[str, Any]]:

@@ -50,6 +50,7 @@ from bot.qualification.state import (
 from bot.understanding.conversation_words import conversation_words
 from bot.understanding.patterns import Phrase, compile_phrases, first_match
 from bot.understanding.questions import asks_how
+from bot.understanding.small_talk import small_talk_kinds
 from bot.understanding.words import words_of
 
 __all__ = [
@@ -105,6 +106,12 @@ class _Flow:
         """Yes, unless the words also say no ("nicht einverstanden" holds "einverstanden")."""
         return self.control("yes") and not self.says_no()
 
+    def agrees_in_small_talk(self) -> bool:
+        """Small talk that agrees, acknowledges or thanks and does not refuse ("Is good",
+        "that's all fine, thanks")."""
+        kinds = small_talk_kinds(words_of(self.turn.text))
+        return bool(kinds & {"agree", "acknowledge", "thanks"}) and "refuse" not in kinds
+
     def withdraws(self) -> bool:
         """Withdrawal in words ("Daten löschen", "ich widerrufe"), not a question how to
         ("Wie kann ich meine Daten löschen lassen?") and not the consent question's no
@@ -120,8 +127,8 @@ class _Flow:
         return intent.startswith("faq_") and self.turn.confidence >= FAQ_CONFIDENCE
 
     def read(self, question: Question, *, catch_all: bool = True) -> Reading | None:
-        if self.turn.non_answer:
-            return None
+        if self.turn.non_answer or self.turn.text.startswith("/"):
+            return None  # small talk, fillers, a button's payload
         return self.interpreter.read(
             question, self.turn.text, self.turn.language, self.turn.today, catch_all=catch_all
         )
@@ -173,8 +180,10 @@ class _Flow:
         earlier: dict[str, Reading] = {}
         for text in self.turn.earlier:  # oldest first: what was said last counts
             earlier.update((r.key, r) for r in self.volunteered(text))
-        need = self.need_from([self.turn.text]) or self.topic_need() or self.need_from(
-            list(reversed(self.turn.earlier))
+        need = (
+            self.need_from([self.turn.text])
+            or self.topic_need()
+            or self.need_from(list(reversed(self.turn.earlier)))
         )
         now = {r.key: r for r in self.volunteered()}
         found = {**earlier, **now, **({"need": need} if need else {})}
@@ -239,18 +248,21 @@ class _Flow:
             return self.declined(question)
         if self.turn.question and self.is_faq():
             return self.digression(question)
-        reading = self.read(question)
+        reading = self.read(question, catch_all=False)
         new, changed = self.extras(question)
         if reading is not None:
-            self.state.failures = 0
-            self.note([reading, *new, *changed], change=True)
-            return self.ask_next()
+            return self.answered(reading, [*new, *changed])
         if not (new or changed) and self.control("correct") and not self.turn.question:
             changed = self.corrections(question)
         if new or changed:  # more information, or a correction, but not this answer
             self.note([*new, *changed], change=True)
             self.out.say.append(self.replies.noted(self.shown([*new, *changed])))
             return self.ask_next() if self.done(question.key) else self.ask(question)
+        # In the visitor's own words ("Orgelbau"), once nothing else fits: not a
+        # correction of an earlier answer ("eigentlich sind wir 80").
+        reading = None if self.turn.question else self.read(question)
+        if reading is not None:
+            return self.answered(reading, [])
         if self.is_faq() and not self.about_themselves():
             return self.digression(question)  # not "Wir pressen Karosserieteile": an answer
         if self.turn.question:  # a question about the question: its reason, no miss
@@ -259,6 +271,11 @@ class _Flow:
         if self.turn.small_talk or self.turn.non_answer:
             return self.ask(question)  # "ok", "Moment bitte": no answer, and no miss
         return self.not_understood(question)
+
+    def answered(self, reading: Reading, more: list[Reading]) -> Outcome:
+        self.state.failures = 0
+        self.note([reading, *more], change=True)
+        return self.ask_next()
 
     def extras(
         self, current: Question, *, with_current: bool = False
@@ -397,7 +414,7 @@ class _Flow:
             self.state.tries[SUMMARY] = 0  # a correction is progress
             self.note(extras, change=True)
             return self.ask_summary()
-        if self.says_yes() or self.turn.small_talk in ("agree", "acknowledge", "thanks"):
+        if self.says_yes() or self.agrees_in_small_talk():
             self.out.submitted = True  # "Passt so", "Looks good!", "Super, danke"
             return self.finish(self.replies.submitted())
         if self.control("stop"):
@@ -442,13 +459,15 @@ class _Flow:
                 self.state.partial = [k for k in self.state.partial if k != reading.key]
 
     def partial(self, reading: Reading) -> bool:
-        """A country without the postal code that routing needs there ("aus Deutschland")."""
+        """A country without the postal code that routing needs there, and without a
+        town ("aus Deutschland"; "aus Tuttlingen" names the place)."""
         question = self.question(reading.key)
         value = reading.value or {}
         return bool(
             question is not None
             and value.get("country") in question.needs_postal_code_in
             and not value.get("postal_code")
+            and not value.get("town")
         )
 
     def may_store(self, key: str) -> bool:

@@ -65,18 +65,26 @@ MIN_HEAD_CHARS = 6
 def read_need(text: str, language: str, today: date) -> Reading | None:
     """The product line the text names first ("einen Wartungsvertrag für unsere Pressen"
     is service: what is wanted comes before what it is for)."""
+    named = named_lines(text)
+    if not named:
+        return None
+    line = min(named, key=lambda name: named[name])
+    return Reading("need", {"product_line": line, "purpose": purpose_of(text)}, line)
+
+
+def named_lines(text: str) -> dict[str, int]:
+    """Each product line the text names (`needs:` of qualification.yml), with the word
+    position where it is first named."""
     said = standard_german(text)  # "Wartigsvertrag" is a "Wartungsvertrag"
     lowered = fold(said)
     words = [fold(w) for w in re.split(r"[\s,;:.!?()/]+", said) if w]
-    best: tuple[int, str] | None = None
+    named: dict[str, int] = {}
     for line, starts in need_words().items():
-        for start in (fold(s) for s in starts):
-            position = _position(start, lowered, words)
-            if position is not None and (best is None or position < best[0]):
-                best = (position, line)
-    if best is None:
-        return None
-    return Reading("need", {"product_line": best[1], "purpose": purpose_of(text)}, best[1])
+        positions = [_position(fold(start), lowered, words) for start in starts]
+        found = [position for position in positions if position is not None]
+        if found:
+            named[line] = min(found)
+    return named
 
 
 def _position(start: str, lowered: str, words: list[str]) -> int | None:
@@ -116,6 +124,17 @@ def employees_reading(found: Employees) -> Reading:
     return Reading("employees", value, shown)
 
 
+def _company(text: str, language: str) -> Company | None:
+    """A company name, not a product line said where the name was asked ("Pressen",
+    "the software": the visitor names what they want, not who they are)."""
+    found = parse_company(text, language)
+    if found is None or found.legal_form:
+        return found
+    words = [w for w in re.split(r"[\s,;:.!?()/]+", fold(found.name)) if w]
+    product_words = [w for w in words if named_lines(w)]
+    return None if product_words and len(product_words) == len(words) else found
+
+
 def company_reading(found: Company) -> Reading:
     return Reading("company", {"name": found.name, "legal_form": found.legal_form}, found.name)
 
@@ -133,13 +152,18 @@ def role_reading(found: Role) -> Reading:
     return Reading("role", value, found.words or found.key)
 
 
-def location_reading(country: str | None, postal: PostalCode | None) -> Reading | None:
+def location_reading(
+    country: str | None, postal: PostalCode | None, town: str | None = None
+) -> Reading | None:
+    value: dict[str, Any]
     if postal is not None:
         value = {"country": postal.country, "postal_code": postal.code}
     elif country is not None:
         value = {"country": country, "postal_code": None}
     else:
         return None
+    if town:
+        value["town"] = town[:MAX_TOWN_CHARS]  # the company's town, as written
     shown = " ".join(part for part in (value["country"], value["postal_code"]) if part)
     return Reading("location", value, shown)
 
@@ -169,14 +193,19 @@ def _then(found: T | None, convert: Callable[[T], Reading]) -> Reading | None:
     return None if found is None else convert(found)
 
 
+MAX_TOWN_CHARS = 80
+
+
 def read_location(text: str, language: str, today: date) -> Reading | None:
     found = location_in(full_doc(bounded(text), language), answer=True)
-    return None if found is None else location_reading(found.country, found.postal_code)
+    if found is None:
+        return None
+    return location_reading(found.country, found.postal_code, found.town)
 
 
 READERS: dict[str, Reader] = {
     "need": read_need,
-    "company": lambda text, lang, today: _then(parse_company(text, lang), company_reading),
+    "company": lambda text, lang, today: _then(_company(text, lang), company_reading),
     "employees": lambda text, lang, today: _then(parse_employees(text, lang), employees_reading),
     "industry": lambda text, lang, today: _then(parse_industry(text, lang), industry_reading),
     "role": lambda text, lang, today: _then(parse_role(text, lang), role_reading),
@@ -225,5 +254,6 @@ class AnswerInterpreter:
     def volunteered(self, text: str, language: str, today: date) -> list[Reading]:
         found: dict[str, Any] = extract_all(text, language, today)
         readings = [convert(found[key]) for key, convert in CONVERTERS.items() if key in found]
-        location = location_reading(found.get("country"), found.get("postal_code"))
+        location = location_reading(found.get("country"), found.get("postal_code"),
+                                    found.get("town"))  # fmt: skip
         return readings if location is None else [*readings, location]

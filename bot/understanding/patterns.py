@@ -57,6 +57,10 @@ class Phrase:
                     return first, end
         return None
 
+    def end_from(self, words: Sequence[str], first: int) -> int | None:
+        """Where the phrase ends when it begins at `first`, whose word matches its first."""
+        return self._rest(words, first + 1, 1)
+
     def _rest(self, words: Sequence[str], position: int, index: int) -> int | None:
         if index == len(self.words):
             return position
@@ -67,6 +71,25 @@ class Phrase:
                 if end is not None:
                     return end
         return None
+
+
+class PhraseIndex:
+    """Phrases looked up by the word they begin with: matching a message tries only the
+    phrases that can begin at each of its words (remembered per word), not all."""
+
+    MAX_REMEMBERED = 50_000
+
+    def __init__(self, phrases: Iterable[Phrase]) -> None:
+        self.phrases = tuple(phrases)
+        self._starting: dict[str, tuple[Phrase, ...]] = {}
+
+    def starting_with(self, word: str) -> tuple[Phrase, ...]:
+        found = self._starting.get(word)
+        if found is None:
+            found = tuple(p for p in self.phrases if p.words[0].matches(word))
+            if len(self._starting) < self.MAX_REMEMBERED:
+                self._starting[word] = found
+        return found
 
 
 def _word(raw: str, phrase: str, typos_from: int) -> Word:

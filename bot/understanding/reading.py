@@ -14,12 +14,14 @@ the kind of request the message makes. In this order:
    whether something exists ("Gibt es eine Testphase?") asks about it, not for it.
 3. Small talk only (`bot.understanding.small_talk`) is greeting, thanks, goodbye or
    acknowledgement (taken as "yes": "alles klar" after an offer accepts it), never a
-   misunderstanding or a product question.
+   misunderstanding or a product question. A question is never a yes or a no: it is
+   the product question the NLU ranks next, or not understood.
 4. A statement about the visitor's own company with facts ("Wir sind ein Metallbauer
    aus Linz mit 60 Leuten") is `INFORM_INTENT`: the facts are noted, the enquiry
    offered. `facts` is called only here (it runs the answer parsers).
 5. A short message that continues the previous answer ("und die große?", "und was
-   kostet das?") is `FOLLOW_UP_INTENT`, answered for the previous product or topic.
+   kostet das?") is `FOLLOW_UP_INTENT`, answered for the previous product or topic;
+   not when the NLU is sure of a question whose answer is the same for every product.
 6. A greeting, thanks or goodbye with more in the message ("Hallo, gibt es auch
    Förderbänder für schwere Teile?"), or a message the NLU did not understand that
    begins with a greeting, is the product question the NLU ranks next.
@@ -97,13 +99,15 @@ def decide(
     says_withdraw: Callable[[str], bool] = lambda text: False,
     facts: Callable[[str], bool] = lambda text: False,
     starts_enquiry: Callable[[str], bool] = lambda intent: True,
+    answer_varies: Callable[[str], bool] = lambda intent: True,
 ) -> Decision:
     """The intent to act on (see the module docstring).
 
     `says_human(text)`: the words ask for a person; `says_withdraw(text)`: the words ask
     to withdraw consent or erase data; `facts(text)`: the text states facts about the
     visitor's company; `starts_enquiry(intent)`: a request with this FAQ intent starts
-    the enquiry (False for topics such as spare parts).
+    the enquiry (False for topics such as spare parts); `answer_varies(intent)`: the
+    FAQ's answer differs by product line or product, so a follow-up may change it.
     """
     if not text or text.startswith("/"):
         return Decision(intent)
@@ -117,10 +121,10 @@ def decide(
         if withdrawal is not None:
             return withdrawal
         intent = _next_best(ranking, exclude=WITHDRAW_INTENT, least=UNSURE) or FALLBACK_INTENT
-        return _settled(text, words, intent, 0.0, ranking, says_human, facts, starts_enquiry, True)
-    return _settled(
-        text, words, intent, confidence, ranking, says_human, facts, starts_enquiry, False
-    )
+        rules = _Rules(says_human, facts, starts_enquiry, answer_varies)
+        return _settled(text, words, intent, 0.0, ranking, rules, changed=True)
+    rules = _Rules(says_human, facts, starts_enquiry, answer_varies)
+    return _settled(text, words, intent, confidence, ranking, rules, changed=False)
 
 
 def _withdrawal(
@@ -134,21 +138,30 @@ def _withdrawal(
     return Decision(WITHDRAW_INTENT, changed=intent != WITHDRAW_INTENT)
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """The callables `decide` is given (see there)."""
+
+    says_human: Callable[[str], bool]
+    facts: Callable[[str], bool]
+    starts_enquiry: Callable[[str], bool]
+    answer_varies: Callable[[str], bool]
+
+
 def _settled(
     text: str,
     words: list[str],
     intent: str,
     confidence: float,
     ranking: Ranking,
-    says_human: Callable[[str], bool],
-    facts: Callable[[str], bool],
-    starts_enquiry: Callable[[str], bool],
+    rules: _Rules,
+    *,
     changed: bool,
 ) -> Decision:
     kind = _request(text)
-    if kind is not None and not (intent == "request_human" and says_human(text)):
+    if kind is not None and not (intent == "request_human" and rules.says_human(text)):
         if intent.startswith(FAQ_PREFIX):
-            return Decision(intent, kind if starts_enquiry(intent) else None, changed)
+            return Decision(intent, kind if rules.starts_enquiry(intent) else None, changed)
         return Decision(REQUEST_INTENT, kind, changed=True)
     if intent in ("request_human", SWITCH_INTENT):
         return Decision(intent, changed=changed)
@@ -160,22 +173,45 @@ def _settled(
         if intent == "affirm" and "thanks" in kinds and "agree" not in kinds:
             return Decision("thanks", changed=True)  # "alles klar, danke": no yes to an offer
         return Decision(intent, changed=changed)
+    if intent in ("affirm", "deny") and is_question(text, words):
+        # "was macht ihr eigentlich genau": a question, though "genau" says yes
+        topic = _next_best(ranking, exclude=intent, prefix=FAQ_PREFIX, least=RANKED_FAQ_CONFIDENCE)
+        return Decision(topic or FALLBACK_INTENT, changed=True)
     closing = _thanks_and_a_few_words(text, words, intent, confidence)
     if closing is not None:
         return Decision(closing, changed=True)
     replaceable = intent in INTRODUCTION_REPLACES or intent.startswith(FAQ_PREFIX)
-    if replaceable and not is_question(text, words) and _about_themselves(words) and facts(text):
+    if (
+        replaceable
+        and not is_question(text, words)
+        and _about_themselves(words)
+        and rules.facts(text)
+    ):
         return Decision(INFORM_INTENT, changed=True)
-    if (intent == FALLBACK_INTENT or intent.startswith(FAQ_PREFIX)) and looks_like_follow_up(words):
+    if _follows_up(intent, confidence, words, rules):
         return Decision(FOLLOW_UP_INTENT, changed=True)
-    greeted = intent in POLITE or (intent == FALLBACK_INTENT and greeting_end(words) > 0)
-    said = len(words) - greeting_end(words)  # words besides the greeting
+    greeting = greeting_end(words)
+    greeted = intent in POLITE or (intent == FALLBACK_INTENT and greeting > 0)
+    said = len(words) - greeting  # words besides the greeting
     if greeted and said > 0:
-        least = 0.0 if said >= SAYS_ENOUGH else RANKED_FAQ_CONFIDENCE
+        # Only words after a greeting seen in the words are sure to say something else
+        # ("Einen schönen guten Morgen" is a greeting the word lists do not cover).
+        least = 0.0 if greeting and said >= SAYS_ENOUGH else RANKED_FAQ_CONFIDENCE
         topic = _next_best(ranking, exclude=intent, prefix=FAQ_PREFIX, least=least)
         if topic is not None:
             return Decision(topic, changed=True)
     return Decision(intent, changed=changed)
+
+
+def _follows_up(intent: str, confidence: float, words: list[str], rules: _Rules) -> bool:
+    """A short message that continues the previous answer, unless the NLU is sure of a
+    question whose answer is the same for every product ("Und wie lange speichern Sie
+    meine Daten?" asks about data protection, whatever was answered before)."""
+    if intent != FALLBACK_INTENT and not intent.startswith(FAQ_PREFIX):
+        return False
+    if intent.startswith(FAQ_PREFIX) and confidence >= SURE and not rules.answer_varies(intent):
+        return False
+    return looks_like_follow_up(words)
 
 
 def _request(text: str) -> str | None:

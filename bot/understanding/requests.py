@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from bot.qualification.questions import QUESTIONS_FILE, questionnaire_file
-from bot.understanding.patterns import Phrase, compile_phrases
+from bot.understanding.patterns import Phrase, PhraseIndex, compile_phrases
 from bot.understanding.words import fold_word
 
 REQUEST_KINDS = ("quote", "demo", "appointment", "callback", "purchase", "trial")
@@ -38,18 +38,25 @@ class Requests:
     not_after_noun: frozenset[str] = frozenset()
 
     def kind(self, words: Sequence[str]) -> str | None:
-        best: tuple[int, str] | None = None
-        for kind, phrases in self.kinds.items():
-            for phrase in phrases:
-                start = 0
-                while (found := phrase.find(words, start)) is not None:
-                    first, end = found
-                    if self._counts(words, first, end, kind in NOUN_KINDS):
-                        if best is None or first < best[0]:
-                            best = (first, kind)
-                        break
-                    start = first + 1
-        return best[1] if best else None
+        """The kind the words request: what they name (a quote, a demo, an appointment)
+        before how ("book a demo" is a demo), then the earliest."""
+        best: tuple[bool, int, str] | None = None
+        for kind, index in self._indexes.items():
+            for first, word in enumerate(words):
+                if best is not None and (kind not in NOUN_KINDS, first) >= best[:2]:
+                    break
+                if any(
+                    (end := phrase.end_from(words, first)) is not None
+                    and self._counts(words, first, end, kind in NOUN_KINDS)
+                    for phrase in index.starting_with(word)
+                ):
+                    best = (kind not in NOUN_KINDS, first, kind)
+                    break
+        return best[2] if best else None
+
+    @cached_property
+    def _indexes(self) -> dict[str, PhraseIndex]:
+        return {kind: PhraseIndex(phrases) for kind, phrases in self.kinds.items()}
 
     def _counts(self, words: Sequence[str], first: int, end: int, noun: bool) -> bool:
         before = set(words[max(0, first - NOT_AFTER_WINDOW) : first])

@@ -14,19 +14,29 @@ and fillers only ("ja gerne", "yes please", "Moment bitte"). Pure.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.understanding.conversation_words import SMALL_TALK_KINDS, conversation_words
-from bot.understanding.patterns import Phrase
+from bot.understanding.patterns import PhraseIndex
 
 
-def _longest_at(phrases: Sequence[Phrase], words: Sequence[str], at: int) -> int:
+def _longest_at(index: PhraseIndex, words: Sequence[str], at: int) -> int:
     """The end of the longest phrase that matches exactly at `at` (no gaps), or `at`."""
     best = at
-    for phrase in phrases:
-        found = phrase.find(words[at : at + len(phrase.words)])
-        if found == (0, len(phrase.words)):
-            best = max(best, at + len(phrase.words))
+    for phrase in index.starting_with(words[at]):
+        size = len(phrase.words)
+        window = words[at : at + size]
+        if len(window) == size and phrase.end_from(window, 0) == size:
+            best = max(best, at + size)
     return best
+
+
+@lru_cache(maxsize=1)
+def _indexes() -> tuple[dict[str, PhraseIndex], PhraseIndex]:
+    """The small-talk phrases per kind and the fillers, indexed by their first word."""
+    lexicon = conversation_words()
+    kinds = {kind: PhraseIndex(lexicon.small_talk[kind]) for kind in SMALL_TALK_KINDS}
+    return kinds, PhraseIndex(lexicon.fillers)
 
 
 def small_talk_kind(words: Sequence[str]) -> str | None:
@@ -50,13 +60,13 @@ def _covering_kinds(words: Sequence[str]) -> set[str] | None:
     """The small-talk kinds that cover every word, or None when a word is not covered."""
     if not words:
         return None
-    lexicon = conversation_words()
+    talk, fillers = _indexes()
     kinds: set[str] = set()
     at = 0
     while at < len(words):
-        ends = {kind: _longest_at(lexicon.small_talk[kind], words, at) for kind in SMALL_TALK_KINDS}
+        ends = {kind: _longest_at(talk[kind], words, at) for kind in SMALL_TALK_KINDS}
         kind, end = max(ends.items(), key=lambda item: item[1])
-        filler_end = _longest_at(lexicon.fillers, words, at)
+        filler_end = _longest_at(fillers, words, at)
         if end > at and end >= filler_end:
             kinds.add(kind)
             at = end
@@ -79,12 +89,12 @@ def leading_small_talk(words: Sequence[str]) -> tuple[str | None, int]:
 
 def greeting_end(words: Sequence[str]) -> int:
     """How many leading words greet ("hallo zusammen, ..." -> 2); 0 when none does."""
-    lexicon = conversation_words()
+    talk, fillers = _indexes()
     at = 0
     while at < len(words):
         end = max(
-            _longest_at(lexicon.small_talk["greeting"], words, at),
-            _longest_at(lexicon.fillers, words, at) if at else at,
+            _longest_at(talk["greeting"], words, at),
+            _longest_at(fillers, words, at) if at else at,
         )
         if end == at:
             break

@@ -18,7 +18,8 @@ import re
 from bot.dialect import standard_word
 from bot.folding import fold
 
-_SPLIT = re.compile(r"[^\w']+|_", re.UNICODE)
+_APOSTROPHES = str.maketrans("", "", "'’`´")
+_SPLIT = re.compile(r"[^\w'’`´]+|_", re.UNICODE)
 _REPEATS = re.compile(r"(\w)\1{2,}", re.UNICODE)
 MIN_SWAP_CHARS = 5
 MIN_TYPO_CHARS = 6
@@ -26,7 +27,7 @@ MIN_TYPO_CHARS = 6
 
 def fold_word(word: str) -> str:
     """One word as compared: folded, emphasis repeats collapsed, apostrophes dropped."""
-    return _REPEATS.sub(r"\1", fold(word)).replace("'", "")
+    return _REPEATS.sub(r"\1", fold(word)).translate(_APOSTROPHES)
 
 
 def words_of(text: str) -> list[str]:
