@@ -121,6 +121,9 @@ class Visit:
     errors: list[str] = field(default_factory=list)
 
 
+CANCEL_HANDOFF = "/cancel_handoff"
+"""The payload of the widget's button that cancels a wait for a person."""
+
 Sender = Callable[[str, str, dict[str, Any]], list[dict[str, Any]]]
 """Sends (sender id, text, metadata) to the bot; returns its REST replies."""
 
@@ -186,6 +189,7 @@ class SimulatedVisitor:
             prompt = self.prompt_of(reply)
             if self.visit.handoff:
                 self.visit.outcome = "handoff"
+                self.leave_the_queue()
                 break
             if prompt is None:
                 if self.declined or (self.offered and self.c.accept_offer is None):
@@ -204,6 +208,15 @@ class SimulatedVisitor:
             self.visit.outcome = "loop"
         self.visit.unsaid_detours = [m for pending in self.detours.values() for m in pending]
         return self.visit
+
+    def leave_the_queue(self) -> None:
+        """After a handoff the visitor cancels the wait (the widget's button), so that
+        an evaluation leaves no conversation waiting for the staff of the stack."""
+        metadata = {"language": self.c.language, "visitor_id": self.visit.sender}
+        try:
+            self._send_as(self.visit.sender, CANCEL_HANDOFF, metadata)
+        except Exception as error:  # noqa: BLE001 - a failed request is a finding
+            self.visit.errors.append(f"cancelling the wait failed: {type(error).__name__}")
 
     def prompt_of(self, reply: str) -> tuple[str, str] | None:
         """The last thing the bot asks in `reply` (a later text wins), or None."""
