@@ -44,6 +44,12 @@ class CrmError(Exception):
     """The CRM could not do what was asked."""
 
 
+class CrmUnavailable(CrmError):
+    """The CRM's store could not be reached (down, restarting, connection lost) for
+    longer than its calls wait: the same call may work a moment later, so a turn that
+    needs it fails and is sent again rather than going on without it."""
+
+
 class ConsentRequired(CrmError):
     """Personal data offered for a lead without a consent on record."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from rasa_sdk.events import SlotSet
 
 from bot.actions import qualification
 from bot.actions.qualification import ActionWithdrawConsent, ValidateQualificationForm
 from bot.qualification.questions import load_questionnaire
 from crm_adapter.connect import open_crm
-from crm_adapter.port import CrmError, Visit
+from crm_adapter.port import CrmError, CrmUnavailable, Visit
 from tests.test_actions import run, tracker
 
 Q = load_questionnaire()
@@ -72,6 +73,21 @@ def test_a_failing_store_is_told_honestly_and_ends_the_qualification(monkeypatch
     assert SlotSet("qualification_answer", "done") in events
     assert SlotSet("requested_slot", None) in events
     assert dispatcher.messages == []
+
+
+def test_an_unreachable_store_fails_the_turn_to_be_sent_again(monkeypatch) -> None:  # noqa: ANN001
+    """A database restart is no reason to end the qualification: the action raises, the
+    turn fails (bot/loud_actions.py: 503, nothing saved) and the message sent again
+    runs it anew."""
+
+    def restarting() -> None:
+        raise CrmUnavailable("the database cannot be reached")
+
+    monkeypatch.setattr(qualification, "crm", restarting)
+    with pytest.raises(CrmUnavailable):
+        run(ValidateQualificationForm(), tracker("qualification_answers_employees_de"))
+    with pytest.raises(CrmUnavailable):
+        run(ActionWithdrawConsent(), tracker("enquiry_offer_accepted_de"))
 
 
 def test_withdrawal_erases_and_confirms() -> None:

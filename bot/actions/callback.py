@@ -28,6 +28,7 @@ from crm_adapter.port import (
     Answer,
     Consent,
     CrmError,
+    CrmUnavailable,
     Lead,
     Meeting,
     Notification,
@@ -101,6 +102,8 @@ class ValidateCallbackForm(Action):
                 self.record_consent(lead, tracker, language, now)
             if outcome.done:
                 return self.store(dispatcher, tracker, outcome, person, language, now)
+        except CrmUnavailable:
+            raise  # the turn fails and is sent again (bot/loud_actions.py)
         except CrmError:
             log.exception("callback: the CRM store failed; nothing was saved")
             return finished(CallbackState(), load_handoff_texts().text("save_failed", language))

@@ -25,7 +25,7 @@ from bot.actions.qualification import INTERPRETER
 from bot.qualification.questions import load_questionnaire
 from bot.qualification.replies import Replies
 from bot.qualification.state import Reading
-from crm_adapter.port import ANSWERED, Answer, CrmError
+from crm_adapter.port import ANSWERED, Answer, CrmError, CrmUnavailable
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
 
@@ -63,6 +63,8 @@ class ActionNoteFacts(Action):
                        for r in new if not r.unknown]  # fmt: skip
             record(store, lead, Learnt(tracker.sender_id, answers=answers),
                    load_scoring_model(), now)  # fmt: skip
+        except CrmUnavailable:
+            raise  # the turn fails and is sent again (bot/loud_actions.py)
         except CrmError:
             log.exception("introduction: the CRM store failed; the facts were not noted")
             return []

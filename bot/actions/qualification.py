@@ -30,7 +30,7 @@ from bot.understanding.questions import is_question
 from bot.understanding.reading import FOLLOW_UP_INTENT
 from bot.understanding.small_talk import is_non_answer, small_talk_kind
 from bot.understanding.words import words_of
-from crm_adapter.port import CrmError, CrmPort
+from crm_adapter.port import CrmError, CrmPort, CrmUnavailable
 from crm_adapter.recording import Learnt, Scores, record
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
 from handoff.texts import load_handoff_texts
@@ -151,6 +151,8 @@ class ValidateQualificationForm(Action):
             learnt.profile_name = profile_name(tracker)  # kept only with a consent
             lead_id = record(store, lead, learnt, model, now)
             rule = sales_ready(store, lead_id, model, now) if outcome.submitted else None
+        except CrmUnavailable:
+            raise  # the turn fails and is sent again (bot/loud_actions.py)
         except CrmError:
             log.exception("qualification: the CRM store failed; nothing was saved")
             return _finished_events(State(), Replies(language).text("save_failed"))
@@ -233,6 +235,8 @@ class ActionWithdrawConsent(Action):
             lead = store.lead_for(visit_of(tracker, language))
             record(store, lead, Learnt(tracker.sender_id, withdraw=True),
                    load_scoring_model(), now)  # fmt: skip
+        except CrmUnavailable:
+            raise  # the turn fails and is sent again (bot/loud_actions.py)
         except CrmError:
             log.exception("withdrawal: the CRM store failed")
             dispatcher.utter_message(text=Replies(language).text("withdraw_failed"))

@@ -10,7 +10,9 @@ than its column, an email or phone number that is none);
 `CrmError` for any database failure, with a message that names the operation and the
 error class but no personal data (the driver's message, which may quote values, is
 dropped). A transaction that lost a race (unique index, deadlock, serialization
-failure) is retried, up to RETRIES times in all.
+failure) is retried, up to RETRIES times in all. A database server that cannot be
+reached (refused, restarting, connection lost) is tried again for UNREACHABLE_SECONDS
+with a growing pause, then `CrmUnavailable` (a CrmError) says so.
 
 Semantics beyond the port's docstrings:
 - An id of a contact that was merged away stands for the contact it was merged into:
@@ -53,13 +55,14 @@ outbox too), and every read returning a `Lead`. Nothing here logs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crm_adapter import events, lifecycle, sync_event
@@ -74,6 +77,7 @@ from crm_adapter.port import (
     Consent,
     ConsentRequired,
     CrmError,
+    CrmUnavailable,
     Feedback,
     Lead,
     Meeting,
@@ -122,6 +126,10 @@ T = TypeVar("T")
 RETRIES = 4
 EMAIL_LENGTH = 254
 RETRYABLE_PGCODES = ("40001", "40P01")  # serialization failure, deadlock detected
+# Connection exception (class 08); shutting down, crashed, starting (57P01-57P03).
+UNREACHABLE_PGCODES = ("08", "57P")
+UNREACHABLE_SECONDS = 4.0  # a database restart; the action's own limit is 10 s
+FIRST_PAUSE_SECONDS = 0.1
 # First key of the advisory locks on a person's calendar (the second is the staff id's
 # hash), apart from the migrations' single-key lock.
 MEETING_LOCKS = 0x4D656574  # "Meet"
@@ -142,6 +150,20 @@ def _retryable(err: SQLAlchemyError) -> bool:
     if isinstance(err, IntegrityError):
         return True
     return isinstance(err, DBAPIError) and getattr(err.orig, "pgcode", None) in RETRYABLE_PGCODES
+
+
+def _unreachable(err: SQLAlchemyError) -> bool:
+    """The database server was not there (not a wrong query or a lost race)."""
+    if not isinstance(err, DBAPIError):
+        return False
+    if err.connection_invalidated:
+        return True
+    code = getattr(err.orig, "pgcode", None)
+    if code:
+        return code.startswith(UNREACHABLE_PGCODES)
+    # psycopg2's errors have a pgcode; None for a client-side failure (refused, reset).
+    # SQLite's have none: its OperationalErrors are about the file or the query.
+    return isinstance(err, OperationalError) and hasattr(err.orig, "pgcode")
 
 
 def normalised_email(email: str) -> tuple[str, str]:
@@ -171,17 +193,30 @@ class LocalCrm:
         return as_utc(self._clock())
 
     def _run(self, operation: str, work: Callable[[Session], T], *, write: bool = True) -> T:
-        """`work` in one transaction; retried when a concurrent one got in its way."""
-        for attempt in range(1, RETRIES + 1):
+        """`work` in one transaction; retried when a concurrent one got in its way, and
+        for UNREACHABLE_SECONDS while the database server cannot be reached."""
+        deadline = time.monotonic() + UNREACHABLE_SECONDS
+        pause = FIRST_PAUSE_SECONDS
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 bind = self._writer if write else self._engine
                 with Session(bind, future=True) as s, s.begin():
                     return work(s)
             except SQLAlchemyError as err:
+                if _unreachable(err):
+                    if time.monotonic() + pause < deadline:
+                        time.sleep(pause)
+                        pause = min(pause * 2, 1.0)
+                        continue
+                    raise CrmUnavailable(
+                        f"CRM store: {operation} failed, the database cannot be reached "
+                        f"({_describe(err)})"
+                    ) from None
                 if attempt < RETRIES and _retryable(err):
                     continue
                 raise CrmError(f"CRM store: {operation} failed ({_describe(err)})") from None
-        raise AssertionError("unreachable")
 
     def _write(
         self, operation: str, lead_id: int, change: Callable[[Session, Contact], Any]
