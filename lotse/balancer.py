@@ -8,7 +8,11 @@ take any message. A backend that refuses the connection is skipped for
 always safe. A backend that dies while it holds a request answers 502 and is not
 retried here: the request may have had effects (an action ran), so the client decides.
 Upstream connections are not kept alive, so a killed backend never leaves a dead
-pooled connection that a fresh request would fail on.
+pooled connection that a fresh request would fail on. Like any proxy, it appends the
+address it was connected from to `X-Forwarded-For` (a client's own value stays in
+front of it): Rasa's REST channel serves requests without its token only to this
+machine (`bot.channels.rest_access`), and behind the balancer every request would
+otherwise come from this machine.
 
 Bodies and paths are not logged: they carry what visitors wrote.
 """
@@ -71,6 +75,13 @@ def _forwarded_headers(headers: dict[str, str] | object) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}  # type: ignore[attr-defined]
 
 
+def _with_client(headers: dict[str, str], hops: list[str], client: str | None) -> dict[str, str]:
+    """`headers` with X-Forwarded-For: the `hops` the client sent, then `client` (the
+    socket peer)."""
+    rest = {k: v for k, v in headers.items() if k.lower() != "x-forwarded-for"}
+    return {**rest, "X-Forwarded-For": ", ".join([*hops, client or "unknown"])}
+
+
 def make_app(backends: Backends) -> web.Application:
     session: dict[str, aiohttp.ClientSession] = {}
 
@@ -86,7 +97,8 @@ def make_app(backends: Backends) -> web.Application:
 
     async def forward(request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        headers = _forwarded_headers(request.headers)
+        hops = request.headers.getall("X-Forwarded-For", [])
+        headers = _with_client(_forwarded_headers(request.headers), hops, request.remote)
         for url in backends.order():
             try:
                 target = URL(url + request.raw_path, encoded=True)  # as the client wrote it

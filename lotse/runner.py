@@ -45,6 +45,9 @@ class Stack:
     # What the Rasa server shows the action server (endpoints.yml); made up per run
     # unless LOTSE_ACTION_SECRET sets one. A secret: never printed.
     action_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    # What the website's proxy shows Rasa's REST channel (`bot.channels.rest_access`);
+    # made up per run unless LOTSE_REST_TOKEN sets one. A secret: never printed.
+    rest_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     # Off only where the console is reached over plain HTTP (tests on 127.0.0.1).
     secure_cookies: bool = True
@@ -55,6 +58,8 @@ class Stack:
             self.rasa_token = self.settings.rasa_token
         if os.environ.get("LOTSE_ACTION_SECRET"):
             self.action_secret = os.environ["LOTSE_ACTION_SECRET"]
+        if self.settings.rest_token:
+            self.rest_token = self.settings.rest_token
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -66,6 +71,7 @@ class Stack:
             LOTSE_HOST=self.settings.host,
             LOTSE_RASA_TOKEN=self.rasa_token,
             LOTSE_ACTION_SECRET=self.action_secret,
+            LOTSE_REST_TOKEN=self.rest_token,
             # Without an SMTP server, notification emails are written here as .eml files.
             LOTSE_MAIL_DIR=os.environ.get("LOTSE_MAIL_DIR") or str(self.data_dir / "mail"),
             LOTSE_CONSOLE_INSECURE_COOKIES="0" if self.secure_cookies else "1",

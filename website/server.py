@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.rest_access import token_headers
 from bot.content import Content, load_content
 from handoff.wiring import desk
 from lotse import log_redaction
@@ -333,8 +334,9 @@ class SiteHandler(BaseHTTPRequestHandler):
     def _forward(self, body: dict) -> None:
         try:
             reply = rasa_session().post(
-                f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=RASA_TIMEOUT_SECONDS
-            )
+                f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=RASA_TIMEOUT_SECONDS,
+                headers=token_headers(load_settings()),  # Rasa's REST channel is not public
+            )  # fmt: skip
             if reply.status_code in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
                 # Rasa's "wait a moment" and "send it again" reach the widget as they are.
                 wait = (

@@ -7,9 +7,12 @@ person again (a chat id, a phone number, a Bot Framework conversation and servic
 URL) and returns the numbered choices the bot showed last (`set_menu`), so that a
 reply "2" can mean the second choice. `claim` makes one relay, of however many run,
 the sender of a handoff message (the table's primary key decides), and `sent` /
-`failed` record the outcome. The tables live in the shared Lotse database (migration
-0007), so every replica sees the same addresses. Addresses may be personal data (a
-WhatsApp number): nothing here logs.
+`failed` record the outcome. A delivery is open while it has neither; its relay
+renews `claimed_at` while it holds it (`renew`), and a relay may `take_over` an open
+delivery whose claim is older than a cutoff (its relay stopped): a conditional update,
+so of several relays exactly one wins. The tables live in the shared Lotse database
+(migration 0007), so every replica sees the same addresses. Addresses may be personal
+data (a WhatsApp number): nothing here logs.
 """
 
 from __future__ import annotations
@@ -76,6 +79,11 @@ def conversation_id_for(channel: str, platform_id: object) -> str | None:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _open() -> tuple[Any, ...]:
+    """Neither sent nor given up."""
+    return (deliveries.c.sent_at.is_(None), deliveries.c.error.is_(None))
 
 
 def _menu(raw: object) -> tuple[Button, ...]:
@@ -158,6 +166,48 @@ class AddressBook:
         if not message_ids:
             return set()
         query = select(deliveries.c.message_id).where(deliveries.c.message_id.in_(message_ids))
+        with self._engine.connect() as c:
+            return {int(i) for i in c.execute(query).scalars()}
+
+    def renew(self, message_ids: list[int]) -> None:
+        """The calling relay still holds these (open) deliveries."""
+        if not message_ids:
+            return
+        with self._writer.begin() as c:
+            c.execute(
+                update(deliveries)
+                .where(deliveries.c.message_id.in_(message_ids), *_open())
+                .values(claimed_at=_now())
+            )
+
+    def abandoned(self, claimed_before: datetime, limit: int = 100) -> list[tuple[int, str]]:
+        """(message id, conversation id) of open deliveries claimed before the cutoff."""
+        query = (
+            select(deliveries.c.message_id, deliveries.c.conversation_id)
+            .where(deliveries.c.claimed_at < claimed_before, *_open())
+            .order_by(deliveries.c.message_id)
+            .limit(limit)
+        )
+        with self._engine.connect() as c:
+            return [(int(i), str(conversation)) for i, conversation in c.execute(query)]
+
+    def take_over(self, message_id: int, claimed_before: datetime) -> bool:
+        """True for the one caller that takes an open delivery claimed before the cutoff."""
+        with self._writer.begin() as c:
+            done = c.execute(
+                update(deliveries)
+                .where(deliveries.c.message_id == message_id,
+                       deliveries.c.claimed_at < claimed_before, *_open())
+                .values(claimed_at=_now())
+            )  # fmt: skip
+        return done.rowcount == 1
+
+    def open_before(self, conversation_id: str, message_id: int) -> set[int]:
+        """Ids of the conversation's open deliveries older than `message_id`."""
+        query = select(deliveries.c.message_id).where(
+            deliveries.c.conversation_id == conversation_id,
+            deliveries.c.message_id < message_id, *_open(),
+        )  # fmt: skip
         with self._engine.connect() as c:
             return {int(i) for i in c.execute(query).scalars()}
 

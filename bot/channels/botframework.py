@@ -38,7 +38,8 @@ from sanic.response import HTTPResponse
 from bot.channels.admission import Handler
 from bot.channels.authenticity import BotFrameworkVerifier
 from bot.channels.messenger import MessengerChannel
-from bot.channels.outlet import SendFailed
+from bot.channels.outlet import PlatformBusy
+from bot.channels.platform_http import PlatformHttp
 from bot.channels.rendering import Part
 
 OPENID_URL_VARIABLE = "LOTSE_BOTFRAMEWORK_OPENID_URL"
@@ -77,24 +78,31 @@ class PublishedKeys:
 
 
 class BotFrameworkSender:
-    def __init__(self, app_id: str, app_password: str) -> None:
+    """Activities posted to the conversation through `PlatformHttp`, with a token from
+    the token endpoint, kept until shortly before it expires. 429 (with Retry-After)
+    and 5xx may be sent again; a 401 drops the kept token and may be sent again (with a
+    new one); any other error (403 the bot is disabled, 404 the conversation is gone)
+    is a refusal."""
+
+    def __init__(self, app_id: str, app_password: str, http: PlatformHttp | None = None) -> None:
         self.app_id = app_id
         self.app_password = app_password
         self.token_url = os.environ.get(TOKEN_URL_VARIABLE) or TOKEN_URL
+        self.http = http or PlatformHttp("botframework")
         self._token: tuple[str, float] | None = None  # (token, monotonic expiry)
         self._lock = threading.Lock()
 
     def token(self) -> str:
         with self._lock:
             if self._token is None or time.monotonic() >= self._token[1]:
-                given = requests.post(self.token_url, timeout=TIMEOUT_SECONDS, data={
+                given = self.http.post(self.token_url, data={
                     "grant_type": "client_credentials", "client_id": self.app_id,
                     "client_secret": self.app_password, "scope": TOKEN_SCOPE,
-                })  # fmt: skip
-                if not given.ok:
-                    raise SendFailed(f"token request answered {given.status_code}")
-                body = given.json()
-                self._token = (body["access_token"], time.monotonic() + body["expires_in"] - 60)
+                }).check("botframework token")  # fmt: skip
+                token, lifetime = given.field("access_token"), given.field("expires_in")
+                if not isinstance(token, str) or not isinstance(lifetime, (int, float)):
+                    raise PlatformBusy("botframework token: no token in the answer")
+                self._token = (token, time.monotonic() + lifetime - 60)
             return self._token[0]
 
     async def send(self, address: Mapping[str, Any], part: Part) -> None:
@@ -104,9 +112,12 @@ class BotFrameworkSender:
         url = (f"{address['service_url'].rstrip('/')}/v3/conversations/"
                f"{address['conversation']}/activities")  # fmt: skip
         headers = {"Authorization": f"Bearer {self.token()}"}
-        sent = requests.post(url, json=body, headers=headers, timeout=TIMEOUT_SECONDS)
-        if not sent.ok:
-            raise SendFailed(f"Bot Framework answered {sent.status_code}")
+        answer = self.http.post(url, json=body, headers=headers)
+        if answer.status == 401:  # the kept token is no longer good: a new one next time
+            with self._lock:
+                self._token = None
+            raise PlatformBusy("botframework answered 401")
+        answer.check("botframework")
 
 
 def activity(address: Mapping[str, Any], part: Part) -> dict[str, Any]:

@@ -28,14 +28,20 @@ from sanic.response import HTTPResponse
 from bot.channels.admission import Handler
 from bot.channels.authenticity import meta_signature_ok
 from bot.channels.messenger import MessengerChannel
-from bot.channels.outlet import SendFailed
+from bot.channels.outlet import PlatformBusy, PlatformRefused
+from bot.channels.platform_http import PlatformHttp
 from bot.channels.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_FACEBOOK_API_URL"
 GRAPH_API_VERSION = "v19.0"
+# developers.facebook.com/docs/messenger-platform/error-codes and graph-api/overview/
+# rate-limiting: rate limits and temporary failures; any other code is a refusal.
+TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 613, 1200})
 
 
 def graph_client(page_access_token: str) -> MessengerClient:
+    """Rasa's Graph API client, for Rasa's `Messenger` parser (its replies are replaced
+    by Lotse's: messages leave through `FacebookSender`)."""
     client = MessengerClient(page_access_token)
     base = os.environ.get(API_URL_VARIABLE) or "https://graph.facebook.com"
     client.graph_url = f"{base.rstrip('/')}/{GRAPH_API_VERSION}"
@@ -43,8 +49,16 @@ def graph_client(page_access_token: str) -> MessengerClient:
 
 
 class FacebookSender:
-    def __init__(self, page_access_token: str) -> None:
-        self.client = graph_client(page_access_token)
+    """The Send API (`me/messages`, a standard response) through `PlatformHttp`. Meta
+    answers most errors with 400 and a code: its rate limits (4, 17, 32, 613) and
+    temporary failures (1, 2, 1200) may be sent again; any other code is a refusal
+    (e.g. 551, the person is not reachable; 10, outside the 24-hour window)."""
+
+    def __init__(self, page_access_token: str, http: PlatformHttp | None = None) -> None:
+        base = (os.environ.get(API_URL_VARIABLE) or "https://graph.facebook.com").rstrip("/")
+        self.url = f"{base}/{GRAPH_API_VERSION}/me/messages"
+        self.token = page_access_token
+        self.http = http or PlatformHttp("facebook")
 
     async def send(self, address: Mapping[str, Any], part: Part) -> None:
         message: dict[str, Any] = {"text": part.text}
@@ -53,10 +67,16 @@ class FacebookSender:
                 {"content_type": "text", "title": b.title, "payload": b.payload}
                 for b in part.buttons
             ]
-        reply = await asyncio.to_thread(self.client.send, message, address["id"], "RESPONSE")
-        if isinstance(reply, dict) and "error" in reply:
-            error = reply["error"] if isinstance(reply["error"], dict) else {}
-            raise SendFailed(f"Graph API error {error.get('code')}")
+        body = {"messaging_type": "RESPONSE", "notification_type": "REGULAR",
+                "recipient": {"id": address["id"]}, "message": message}  # fmt: skip
+        answer = await asyncio.to_thread(self.http.post, self.url, json=body,
+                                         params={"access_token": self.token})  # fmt: skip
+        code = answer.field("error", "code")
+        if code in TRANSIENT_CODES:
+            raise PlatformBusy(f"Graph API error {code}")
+        answer.check("facebook")
+        if code is not None:
+            raise PlatformRefused(f"Graph API error {code}")
 
 
 class LotseFacebookInput(MessengerChannel, FacebookInput):

@@ -12,6 +12,7 @@ profile name with a message, so none is used. The conversation id is
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -25,10 +26,15 @@ from sanic.response import HTTPResponse
 from bot.channels.admission import Handler
 from bot.channels.authenticity import slack_signature_ok
 from bot.channels.messenger import MessengerChannel, json_body
-from bot.channels.outlet import SendFailed
+from bot.channels.outlet import PlatformBusy, PlatformRefused
+from bot.channels.platform_http import PlatformHttp
 from bot.channels.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_SLACK_API_URL"
+API_URL = "https://slack.com/api/"
+# api.slack.com/methods/chat.postMessage#errors: the ones worth another try.
+SLACK_BUSY = frozenset({"ratelimited", "rate_limited", "service_unavailable", "fatal_error",
+                        "internal_error", "request_timeout"})  # fmt: skip
 
 
 def blocks(part: Part) -> list[dict[str, Any]]:
@@ -46,19 +52,31 @@ def blocks(part: Part) -> list[dict[str, Any]]:
 
 
 class SlackSender:
-    def __init__(self, token: str) -> None:
-        self.bot = SlackBot(token)
-        if base := os.environ.get(API_URL_VARIABLE):
-            self.bot.client.base_url = base.rstrip("/") + "/"
+    """chat.postMessage (JSON, bearer token) through `PlatformHttp`. Slack answers its
+    rate limit with 429 and Retry-After; otherwise 200 with `ok: false` and an error
+    name: SLACK_BUSY ones may be sent again, any other (channel_not_found,
+    invalid_auth, ...) is a refusal."""
+
+    def __init__(self, token: str, http: PlatformHttp | None = None) -> None:
+        base = os.environ.get(API_URL_VARIABLE) or API_URL
+        self.url = base.rstrip("/") + "/chat.postMessage"
+        self.headers = {"Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json; charset=utf-8"}  # fmt: skip
+        self.http = http or PlatformHttp("slack")
 
     async def send(self, address: Mapping[str, Any], part: Part) -> None:
-        thread = {"thread_ts": address["thread"]} if address.get("thread") else {}
-        reply = await self.bot.client.chat_postMessage(
-            channel=address.get("channel") or address["id"], text=part.text, blocks=blocks(part),
-            **thread,
-        )  # fmt: skip
-        if not reply.get("ok"):  # the client raises SlackApiError first; this is a guard
-            raise SendFailed(f"Slack error {reply.get('error')}")
+        body: dict[str, Any] = {"channel": address.get("channel") or address["id"],
+                                "text": part.text, "blocks": blocks(part)}  # fmt: skip
+        if address.get("thread"):
+            body["thread_ts"] = address["thread"]
+        answer = await asyncio.to_thread(self.http.post, self.url, json=body,
+                                         headers=self.headers)  # fmt: skip
+        answer.check("slack")
+        if answer.field("ok") is not True:
+            error = str(answer.field("error"))[:40]
+            if error in SLACK_BUSY:
+                raise PlatformBusy(f"Slack error {error}")
+            raise PlatformRefused(f"Slack error {error}")
 
 
 class LotseSlackInput(MessengerChannel, SlackInput):

@@ -5,10 +5,14 @@ Credentials (credentials.yml, from the environment): `access_token` (from BotFat
 `/webhooks/telegram/webhook`), `secret_token` (1-256 characters of A-Z, a-z, 0-9, _ and
 -). At start Lotse calls setWebhook with the URL and the secret token; Telegram then
 sends the token in `X-Telegram-Bot-Api-Secret-Token` with every update, and an update
-without it is refused. Rasa's own connector never sets or checks it. Buttons become an
-inline keyboard whose callback data is the payload; when a payload is longer than
-Telegram's 64 bytes, the choices are numbered text instead (`bot.channels.rendering`).
-The profile name is the sender's first and last name.
+without it is refused. Rasa's own connector never sets or checks it, and serves
+`/webhooks/telegram/set_webhook` to anyone, which registers the webhook again without
+the secret (every update would then be refused: the channel is off). Lotse answers
+that route 404; to register the webhook again (a new URL or secret), restart Rasa (any
+replica does it at start). Buttons become an inline keyboard whose callback data is
+the payload; when a payload is longer than Telegram's 64 bytes, the choices are
+numbered text instead (`bot.channels.rendering`). The profile name is the sender's
+first and last name.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiogram.bot.api import TelegramAPIServer
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.exceptions import TelegramAPIError
 from aiohttp import ClientError
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
@@ -31,38 +34,50 @@ from sanic.response import HTTPResponse
 from bot.channels.admission import Handler
 from bot.channels.authenticity import telegram_secret_ok
 from bot.channels.messenger import MessengerChannel, json_body
+from bot.channels.outlet import PlatformRefused
+from bot.channels.platform_http import PlatformHttp
 from bot.channels.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_TELEGRAM_API_URL"
+API_URL = "https://api.telegram.org"
 log = logging.getLogger(__name__)
 
 
 def telegram_bot(access_token: str) -> TelegramOutput:
+    """Rasa's client (aiogram): Rasa's connector asks it `getMe` per update; Lotse sets
+    the webhook with it. Messages leave through `TelegramSender`."""
     bot = TelegramOutput(access_token)
     if base := os.environ.get(API_URL_VARIABLE):
         bot.server = TelegramAPIServer.from_base(base)
     return bot
 
 
-def keyboard(part: Part) -> InlineKeyboardMarkup:
+def keyboard(part: Part) -> dict[str, Any]:
     """Native buttons carry payloads of at most 64 bytes (`rendering.LIMITS`): the
-    callback data is the payload itself."""
-    markup = InlineKeyboardMarkup()
-    for button in part.buttons:
-        markup.add(InlineKeyboardButton(button.title, callback_data=button.payload))
-    return markup
+    callback data is the payload itself. One button a row."""
+    return {"inline_keyboard": [[{"text": b.title, "callback_data": b.payload}]
+                                for b in part.buttons]}  # fmt: skip
 
 
 class TelegramSender:
-    def __init__(self, access_token: str) -> None:
-        self.access_token = access_token
-        self._bot: TelegramOutput | None = None  # made in the server's event loop
+    """sendMessage through `PlatformHttp`. Telegram answers its rate limit with 429 and
+    `parameters.retry_after`; a person who blocked the bot, or a chat that is gone, is a
+    403 or 400 (refused)."""
+
+    def __init__(self, access_token: str, http: PlatformHttp | None = None) -> None:
+        base = (os.environ.get(API_URL_VARIABLE) or API_URL).rstrip("/")
+        self.url = f"{base}/bot{access_token}/sendMessage"
+        self.http = http or PlatformHttp("telegram")
 
     async def send(self, address: Mapping[str, Any], part: Part) -> None:
-        if self._bot is None:
-            self._bot = telegram_bot(self.access_token)
-        markup = keyboard(part) if part.buttons else None
-        await self._bot.send_message(address["id"], part.text, reply_markup=markup)
+        body: dict[str, Any] = {"chat_id": address["id"], "text": part.text}
+        if part.buttons:
+            body["reply_markup"] = keyboard(part)
+        answer = await asyncio.to_thread(self.http.post, self.url, json=body)
+        hinted = answer.field("parameters", "retry_after")
+        answer.check("telegram", float(hinted) if isinstance(hinted, (int, float)) else None)
+        if answer.field("ok") is not True:
+            raise PlatformRefused(f"telegram answered ok={answer.field('ok')!r}")
 
 
 async def set_webhook(access_token: str, url: str, secret_token: str) -> None:
@@ -127,4 +142,13 @@ class LotseTelegramInput(MessengerChannel, TelegramInput):
         except (TelegramAPIError, ClientError, asyncio.TimeoutError) as error:
             log.error("telegram: setWebhook failed (%s); updates arrive only once it is set",
                       type(error).__name__)  # fmt: skip
-        return self.wrapped(super().blueprint, on_new_message)
+        blueprint = self.wrapped(super().blueprint, on_new_message)
+
+        @blueprint.middleware("request")
+        async def no_set_webhook(request: Request) -> HTTPResponse | None:
+            """Rasa's unauthenticated re-registration without the secret: not served."""
+            if request.path.rstrip("/").endswith("/set_webhook"):
+                return response.text("not found", status=404)
+            return None
+
+        return blueprint
