@@ -5,21 +5,41 @@ PostgreSQL, tables `handoff_users`, `handoff_sessions` and `handoff_login_attemp
 (created by the Alembic migrations of the shared schema, `crm_adapter/migrations/`,
 brought up to date when `StaffAuth` is made). Build the engine with
 `crm_adapter.store.make_crm_engine`: on SQLite its `BEGIN IMMEDIATE` for writers is what
-makes the login limit hold under parallel attempts (on PostgreSQL, transaction-level
-advisory locks per username and per client do).
+makes the login limits hold under parallel attempts, also from several console
+processes (on PostgreSQL, transaction-level advisory locks per username and per client
+do).
+
+Login throttling (`LoginLimits`) slows a guesser without locking out the real user:
+- per client address: after `per_client` failed logins (of any names) within `window`
+  the address is refused until the oldest of them is out of the window; other
+  addresses are not affected;
+- per login: once it has `free_failures` failures within the window (from anywhere),
+  an address that has itself failed it within the window waits a delay doubling with
+  each further failure (`backoff_base`, at most `backoff_cap`) after its own last
+  failure. An address that has not failed it is not delayed: the right password from
+  a new address always gets in, and a wrong one is answered as wrong (and counted).
+A refusal comes before the password is checked (a refused guess learns nothing) and is
+not counted; a success forgives only its own address's failures of that login. Unknown
+and impossible usernames are counted and throttled exactly like real ones, and the
+answers are the same (no account enumeration). Which address a request comes from is
+the web layer's business (`handoff.console.web.client_address`: X-Forwarded-For only
+from a trusted proxy). No rate-limit library: those count requests in buckets of their
+own, while these limits count failures, take back a success's reservation and share
+the migrated table and the transaction (a few indexed queries).
 
 Errors:
     AuthError                  the base of everything below
       BadCredentials           wrong username, wrong password or inactive user (one message)
-      TooManyAttempts          too many failed logins; `.retry_after` in seconds
+      TooManyAttempts          throttled (see above); `.retry_after` in seconds
       UnknownUser              user management named a login that does not exist
       InvalidSession           unknown, expired or logged-out token, or an inactive user
     ValueError                 invalid input to user management (username, password, role)
 Database errors propagate as SQLAlchemy errors.
 
-Personal data: usernames and display names of staff, and the client address (IP) and
-username of each failed login, kept for `attempt_window` (pruned at the next login).
-Passwords are stored only as scrypt hashes, session tokens only as SHA-256 hashes.
+Personal data: usernames and display names of staff, and the client address (IP, an
+IPv6 one as its /64) and username of each failed login, kept for `LoginLimits.window`
+(pruned at the next login). Nothing here logs a username or an address. Passwords are
+stored only as scrypt hashes, session tokens only as SHA-256 hashes.
 """
 
 from __future__ import annotations
@@ -27,6 +47,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import math
 import re
 import secrets
@@ -71,6 +92,8 @@ SALT_BYTES, HASH_BYTES = 16, 32
 SCRYPT_MAXMEM = 64 * 1024 * 1024
 BAD_CREDENTIALS = "wrong username or password"
 INVALID_NAME = "(invalid)"  # what a login attempt under an impossible username is counted as
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -123,7 +146,8 @@ class BadCredentials(AuthError):
 
 
 class TooManyAttempts(AuthError):
-    """Too many failed logins for the username or the client; try after `retry_after` s."""
+    """Throttled: the client address is over its limit, or it failed this login and
+    the login's backoff has not passed yet; try after `retry_after` seconds."""
 
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"too many failed logins; try again in {math.ceil(retry_after)} s")
@@ -140,6 +164,30 @@ class InvalidSession(AuthError):
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """How failed logins are throttled (the module docstring says how they combine)."""
+
+    window: timedelta = timedelta(minutes=15)  # how long a failure counts
+    per_client: int = 10  # failures from one address, of any logins, within the window
+    free_failures: int = 3  # failures of a login before its backoff starts
+    backoff_base: timedelta = timedelta(seconds=1)  # the first delay; doubles per failure
+    backoff_cap: timedelta = timedelta(minutes=5)
+
+    def __post_init__(self) -> None:
+        if min(self.window, self.backoff_base, self.backoff_cap) <= timedelta(0):
+            raise ValueError("the window and the backoff's base and cap must be positive")
+        if self.per_client < 1 or self.free_failures < 0:
+            raise ValueError("per_client must be at least 1, free_failures at least 0")
+
+    def backoff(self, failures: int) -> timedelta:
+        """The delay after a login's `failures`-th failure within the window."""
+        if failures < self.free_failures:
+            return timedelta(0)
+        doublings = min(failures - self.free_failures, 40)  # the cap is reached long before
+        return min(self.backoff_cap, self.backoff_base * 2**doublings)
 
 
 @dataclass(frozen=True)
@@ -259,19 +307,15 @@ class StaffAuth:
         self,
         engine: Engine,
         session_lifetime: timedelta = timedelta(hours=12),
-        max_attempts: int = 5,
-        attempt_window: timedelta = timedelta(minutes=15),
+        limits: LoginLimits = LoginLimits(),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        if session_lifetime <= timedelta(0) or attempt_window <= timedelta(0):
-            raise ValueError("session_lifetime and attempt_window must be positive")
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        if session_lifetime <= timedelta(0):
+            raise ValueError("session_lifetime must be positive")
         self._engine = engine
         self._writer = writer(engine)
         self._lifetime = session_lifetime
-        self._max_attempts = max_attempts
-        self._window = attempt_window
+        self._limits = limits
         self._clock = clock
         migrate(engine)  # the shared schema, CRM and handoff tables, up to date
         _dummy_hash()  # made now, so the first unknown username costs no extra hashing
@@ -355,11 +399,14 @@ class StaffAuth:
     # -- logging in and sessions --
 
     def login(self, username: str, password: str, client: str) -> Session:
-        """A new session, or BadCredentials / TooManyAttempts (checked before the password).
+        """A new session, or BadCredentials / TooManyAttempts (throttling, module docstring).
 
-        The attempt is recorded as a failure before the password is checked, and a success
-        deletes the username's recorded failures; an attempt refused as too many is not
-        recorded, so waiting `retry_after` is enough."""
+        `client` is the request's client address as the web layer determined it. The
+        throttle is checked before the password. An attempt it lets through is recorded
+        as a failure before the password is checked (so parallel guesses cannot get past
+        the limits), and a success deletes the failures of this username from this
+        client, its own included; an attempt refused is not recorded, so waiting
+        `retry_after` is enough."""
         name = username.strip().lower()
         name = name if USERNAME.fullmatch(name) else INVALID_NAME
         client = "".join(ch for ch in (client or "")[:MAX_CLIENT_CHARS] if ch.isprintable()) or "-"
@@ -372,13 +419,14 @@ class StaffAuth:
                 .first()
             )
         if retry_after is not None:
+            log.warning("a console login was refused: too many failed logins")  # nobody named
             raise TooManyAttempts(retry_after)
         matches = verify_password(password, row["password_hash"] if row else _dummy_hash())
         if not (matches and row is not None and row["active"]):
             raise BadCredentials(BAD_CREDENTIALS)
-        return self._start_session(row, now)
+        return self._start_session(row, client, now)
 
-    def _start_session(self, user: Mapping[str, Any], now: datetime) -> Session:
+    def _start_session(self, user: Mapping[str, Any], client: str, now: datetime) -> Session:
         name = user["username"]
         token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         session = Session(
@@ -391,7 +439,11 @@ class StaffAuth:
             ).scalar()
             if still_active:
                 attempts, sessions = attempts_table.c, sessions_table.c
-                connection.execute(delete(attempts_table).where(attempts.username == name))
+                connection.execute(  # a guesser's failures elsewhere still count
+                    delete(attempts_table).where(
+                        attempts.username == name, attempts.client == client
+                    )
+                )
                 connection.execute(delete(sessions_table).where(sessions.expires_at <= now))
                 connection.execute(
                     insert(sessions_table).values(
@@ -405,29 +457,40 @@ class StaffAuth:
     def _reserve_attempt(
         self, connection: Connection, name: str, client: str, now: datetime
     ) -> float | None:
-        """Seconds to wait if the limit is reached; otherwise records the attempt."""
+        """Seconds to wait if the attempt is throttled; otherwise records it (as a failure)."""
         if connection.dialect.name == "postgresql":
             for key in sorted({_lock_key("user", name), _lock_key("client", client)}):
                 connection.execute(select(func.pg_advisory_xact_lock(key)))
-        attempts = attempts_table.c
-        cutoff = now - self._window
+        attempts, limits = attempts_table.c, self._limits
+        cutoff = now - limits.window
         connection.execute(delete(attempts_table).where(attempts.attempted_at <= cutoff))
+        recent = attempts.attempted_at > cutoff
         waits = []
-        for column, value in ((attempts.username, name), (attempts.client, client)):
-            recent = (
-                connection.execute(
-                    select(attempts.attempted_at)
-                    .where(column == value, attempts.attempted_at > cutoff)
-                    .order_by(attempts.attempted_at.desc())
-                    .limit(self._max_attempts)
-                )
-                .scalars()
-                .all()
+        from_client = (
+            connection.execute(
+                select(attempts.attempted_at)
+                .where(attempts.client == client, recent)
+                .order_by(attempts.attempted_at.desc())
+                .limit(limits.per_client)
             )
-            if len(recent) >= self._max_attempts:  # free again when the oldest of these expires
-                waits.append((recent[-1] + self._window - now).total_seconds())
-        if waits:
-            return max(waits)
+            .scalars()
+            .all()
+        )
+        if len(from_client) >= limits.per_client:  # free when the oldest of these expires
+            waits.append(from_client[-1] + limits.window - now)
+        last_here = connection.execute(
+            select(func.max(attempts.attempted_at)).where(
+                attempts.username == name, attempts.client == client, recent
+            )
+        ).scalar()
+        if last_here is not None:  # this address failed this login: the login's backoff
+            failures = connection.execute(
+                select(func.count()).where(attempts.username == name, recent)
+            ).scalar_one()
+            waits.append(as_utc(last_here) + limits.backoff(failures) - now)
+        wait = max(waits, default=timedelta(0))
+        if wait > timedelta(0):
+            return wait.total_seconds()
         connection.execute(
             insert(attempts_table).values(username=name, client=client, attempted_at=now)
         )

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from handoff.office_hours import OfficeHours
-from handoff.ownership import HUMAN, WAITING, IllegalTransition
+from handoff.ownership import HUMAN, WAITING, IllegalTransition, Reader, may_read
 from handoff.routing import RoutingDecision, RoutingRequest, StaffStatus, route
 from handoff.routing_model import RoutingModel
 from handoff.store import Conflict, Handoff, HandoffStore, Message, NewHandoff, utc_now
@@ -243,19 +243,26 @@ class Desk:
     def member(self, actor: Actor) -> Any:
         return self.model.staff.get(actor.staff_id or "")
 
-    def may_see(self, actor: Actor, handoff: Handoff) -> bool:
-        if actor.role == ADMIN:
-            return True
-        if actor.staff_id and handoff.assignee == actor.staff_id:
-            return True
+    def reader(self, actor: Actor) -> Reader:
         member = self.member(actor)
-        return (
-            member is not None
-            and handoff.state == WAITING
-            and handoff.assignee is None
-            and member.team == handoff.team
-            and handoff.language in member.languages
+        team, languages = (member.team, frozenset(member.languages)) if member else (None, None)
+        return Reader(actor.staff_id, actor.role == ADMIN, team, languages or frozenset())
+
+    def may_see(self, actor: Actor, handoff: Handoff) -> bool:
+        """Whether `actor` may read `handoff`'s conversation now (`ownership.may_read`)."""
+        return may_read(
+            self.reader(actor), handoff.state, handoff.assignee, handoff.team, handoff.language
         )
+
+    def readable(self, handoff_id: int, actor: Actor) -> Handoff:
+        """The handoff, as it is now, if `actor` may read its conversation (messages,
+        transcript, lead card, notes); NotAllowed otherwise, UnknownHandoff if there is
+        none. Every read by handoff id goes through here, and a handler that read
+        something checks again afterwards (the handoff may have moved meanwhile)."""
+        handoff = self.store.get(handoff_id)
+        if not self.may_see(actor, handoff):
+            raise NotAllowed("not your conversation")
+        return handoff
 
     def visible(self, actor: Actor) -> list[Handoff]:
         return [h for h in self.store.open_handoffs() if self.may_see(actor, h)]
@@ -291,9 +298,7 @@ class Desk:
         )
 
     def note(self, handoff_id: int, actor: Actor, text: str) -> None:
-        handoff = self.store.get(handoff_id)
-        if not self.may_see(actor, handoff):
-            raise NotAllowed("not your conversation")
+        handoff = self.readable(handoff_id, actor)
         if not text.strip():
             raise ValueError("an empty note")
         self.store.add_note(handoff, actor.username, text)

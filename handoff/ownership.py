@@ -12,10 +12,19 @@ what I read") and a race (two agents claiming at once) has exactly one winner.
                      bot
 
 The conversation's owner is the state of its open handoff (waiting or human); with
-none open, the bot owns it. The bot speaks only then (`bot_may_speak`). Pure Python.
+none open, the bot owns it. The bot speaks only then (`bot_may_speak`).
+
+Who may read a conversation through a handoff (its messages, the bot's transcript,
+the lead card, the notes) is `may_read`, the one rule the desk and every console
+handler go by: an open handoff's assignee, the team's queue for an open unassigned
+one, admins always. Once a handoff has ended (handed back, closed, timed out,
+cancelled) or moved to someone else, its former assignee reads nothing more through
+its id, however the conversation goes on. Pure Python.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 BOT, WAITING, HUMAN, CLOSED = "bot", "waiting", "human", "closed"
 STATES = (BOT, WAITING, HUMAN, CLOSED)
@@ -50,3 +59,33 @@ def next_state(state: str, event: str) -> str:
 def bot_may_speak(open_state: str | None) -> bool:
     """Whether the bot answers a visitor whose open handoff is in `open_state` (None: none)."""
     return open_state not in OPEN_STATES
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who asks to read: a staff member (their team and languages) or an admin."""
+
+    staff_id: str | None
+    admin: bool = False
+    team: str | None = None
+    languages: frozenset[str] = frozenset()
+
+
+def may_read(reader: Reader, state: str, assignee: str | None, team: str, language: str) -> bool:
+    """Whether `reader` may read the conversation of a handoff in `state`, assigned to
+    `assignee` (a staff id or None), waiting for or with `team`, in `language`.
+
+    - admins: any handoff, also ended ones (they answer for the data, e.g. DSGVO requests);
+    - while the handoff is open (waiting or human), its assignee: the one who has it, or
+      the one it is routed or transferred to;
+    - while it waits with nobody assigned, the members of its team who speak its
+      language, so they can decide to claim it;
+    - nobody else: not a former assignee once it was handed back, closed, timed out,
+      cancelled or moved to someone else."""
+    if reader.admin:
+        return True
+    if state not in OPEN_STATES or reader.staff_id is None:
+        return False
+    if assignee is not None:
+        return assignee == reader.staff_id
+    return state == WAITING and reader.team == team and language in reader.languages

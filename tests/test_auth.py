@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from handoff import auth as auth_module
 from handoff.auth import (
     BadCredentials,
     InvalidSession,
+    LoginLimits,
     Session,
     StaffAuth,
     StaffUser,
@@ -245,49 +247,139 @@ def test_an_inactive_user_cannot_log_in_until_enabled(auth: StaffAuth) -> None:
     assert auth.login("anna", PASSWORD, "10.0.0.1").username == "anna"
 
 
-def test_failed_logins_of_a_username_are_limited(auth: StaffAuth, clock: Clock) -> None:
-    for n in range(5):  # from different clients: the username's own limit
-        fail(auth, client=f"10.0.1.{n}")
+# -- login throttling: a guesser is slowed, the real user is not locked out (issue 18) --
+
+
+def refused(auth: StaffAuth, username: str = "anna", client: str = "10.0.0.1",
+            password: str = "wrong password!") -> float:  # fmt: skip
+    with pytest.raises(TooManyAttempts) as refusal:
+        auth.login(username, password, client)
+    return refusal.value.retry_after
+
+
+def test_a_correct_password_from_a_new_address_passes_the_accounts_backoff(
+    auth: StaffAuth, clock: Clock
+) -> None:
+    for _ in range(3):
+        fail(auth, client="203.0.113.9")
+    assert refused(auth, client="203.0.113.9", password=PASSWORD) > 0  # the guesser, even right
+    for n in range(20):  # and guessers at twenty more addresses, one guess each
+        fail(auth, client=f"198.51.100.{n}")
+        clock.advance(seconds=1)
+    assert auth.login("anna", PASSWORD, "10.0.2.1").username == "anna"  # the real user, at once
+
+
+def test_the_accounts_backoff_grows_for_every_address_that_failed_it(
+    auth: StaffAuth, clock: Clock
+) -> None:
+    limits = LoginLimits()
+    assert (limits.free_failures, limits.backoff_base) == (3, timedelta(seconds=1))
+    fail(auth, client="192.0.2.1")  # one slip from a second address, early on
+    fail(auth, client="203.0.113.9")
+    fail(auth, client="203.0.113.9")  # no delay for the first free_failures
+    waits = []
+    for _ in range(5):
+        waits.append(refused(auth, client="203.0.113.9"))
+        clock.advance(seconds=waits[-1])
+        fail(auth, client="203.0.113.9")  # after the wait, one more guess
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0]  # doubling with the account's failures
+    # The other address that failed this account waits the account's delay too (8
+    # failures: 32 s), counted from its own last failure (31 s ago).
+    assert refused(auth, client="192.0.2.1") == 1.0
+    clock.advance(seconds=1)
+    fail(auth, client="192.0.2.1")
+    assert refused(auth, client="192.0.2.1") == 64.0
+    # A wrong password from an address new to the account is checked and answered as wrong.
+    fail(auth, client="10.0.9.9")
+
+
+def test_the_backoff_is_capped_and_refused_attempts_do_not_prolong_it(
+    engine: Engine, clock: Clock
+) -> None:
+    limits = LoginLimits(per_client=100, backoff_cap=timedelta(seconds=30))
+    auth = StaffAuth(engine, limits=limits, clock=clock)
+    auth.add_user("anna", PASSWORD, "agent")
+    for _ in range(12):
         clock.advance(minutes=1)
-    with pytest.raises(TooManyAttempts) as refused:  # even with the right password
-        auth.login("anna", PASSWORD, "10.0.2.1")
-    assert refused.value.retry_after == 600.0  # the first failure (T0) expires at T0+15min
-    clock.advance(minutes=5)
-    with pytest.raises(TooManyAttempts) as still:  # refused attempts do not prolong the wait
-        auth.login("anna", PASSWORD, "10.0.2.1")
-    assert still.value.retry_after == 300.0
-    clock.advance(minutes=5)
-    assert auth.login("anna", PASSWORD, "10.0.2.1").username == "anna"
+        fail(auth, client="203.0.113.9")
+    assert refused(auth, client="203.0.113.9") == 30.0
+    clock.advance(seconds=20)
+    assert refused(auth, client="203.0.113.9", password=PASSWORD) == 10.0  # not counted
+    clock.advance(seconds=10)
+    assert auth.login("anna", PASSWORD, "203.0.113.9").username == "anna"
 
 
-def test_failed_logins_from_a_client_are_limited(auth: StaffAuth, clock: Clock) -> None:
-    for name in ("anna", "jonas", "lea", "marco", "sofie"):
+def test_an_address_that_keeps_guessing_is_refused_other_addresses_are_not(
+    auth: StaffAuth, clock: Clock
+) -> None:
+    names = ["anna", "jonas", "lea", "marco", "sofie", "tim", "eva", "nina", "paul", "admin"]
+    assert len(names) == LoginLimits().per_client
+    for name in names:  # one guess per account: no account backoff, the address's own limit
         fail(auth, username=name, client="192.0.2.7")
-    with pytest.raises(TooManyAttempts) as refused:
-        auth.login("anna", PASSWORD, "192.0.2.7")
-    assert 0 < refused.value.retry_after <= 15 * 60
-    assert auth.login("anna", PASSWORD, "192.0.2.8").username == "anna"  # another client
-    clock.advance(minutes=15)
+        clock.advance(seconds=30)
+    wait = refused(auth, username="anna", client="192.0.2.7", password=PASSWORD)
+    assert wait == 15 * 60 - 10 * 30  # until its oldest failure is out of the window
+    assert refused(auth, username="nobody", client="192.0.2.7") == wait  # for any name
+    assert auth.login("anna", PASSWORD, "192.0.2.8").username == "anna"  # another address
+    clock.advance(seconds=wait)
     assert auth.login("anna", PASSWORD, "192.0.2.7").username == "anna"
 
 
-def test_a_success_clears_the_usernames_failures(auth: StaffAuth) -> None:
-    for _ in range(4):
-        fail(auth)
-    auth.login("anna", PASSWORD, "10.0.0.1")
-    for _ in range(4):
-        fail(auth)
-    assert auth.login("anna", PASSWORD, "10.0.0.1").username == "anna"
+def test_a_success_forgives_only_its_own_addresss_failures(auth: StaffAuth) -> None:
+    for _ in range(3):
+        fail(auth, client="203.0.113.9")
+    fail(auth, client="10.0.0.1")  # the real user mistypes once
+    assert auth.login("anna", PASSWORD, "10.0.0.7").username == "anna"
+    assert refused(auth, client="203.0.113.9") > 0  # the guesser is still slowed
+    with pytest.raises(TooManyAttempts):  # and so is the address that mistyped, for now
+        auth.login("anna", PASSWORD, "10.0.0.1")
 
 
-def test_parallel_guesses_do_not_get_past_the_limit(engine: Engine, clock: Clock) -> None:
-    auth = StaffAuth(engine, max_attempts=3, clock=clock)
-    auth.add_user("anna", PASSWORD, "agent")
-    results, errors = run_together(lambda: auth.login("anna", "a guess, wrong", "10.0.0.9"), 8)
-    assert results == []
-    assert sorted(type(error).__name__ for error in errors) == (
-        ["BadCredentials"] * 3 + ["TooManyAttempts"] * 5
-    )
+def test_unknown_accounts_are_throttled_exactly_like_real_ones(auth: StaffAuth) -> None:
+    for username in ("anna", "annette"):
+        for _ in range(3):
+            fail(auth, username=username, client=f"203.0.113.{len(username)}")
+        assert refused(auth, username=username, client=f"203.0.113.{len(username)}") == 1.0
+
+
+def test_a_refusal_is_logged_without_the_name_or_the_address(
+    auth: StaffAuth, caplog: pytest.LogCaptureFixture
+) -> None:
+    for _ in range(3):
+        fail(auth, client="203.0.113.9")
+    with caplog.at_level("DEBUG"):
+        refused(auth, client="203.0.113.9")
+    assert "too many failed logins" in caplog.text
+    assert "anna" not in caplog.text.lower() and "203.0.113" not in caplog.text
+
+
+def test_parallel_guesses_from_two_processes_get_past_neither_limit(
+    engine: Engine, clock: Clock
+) -> None:
+    # Two StaffAuth on two engines: two console processes sharing the database.
+    other = make_crm_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        first = StaffAuth(engine, clock=clock)
+        second = StaffAuth(other, clock=clock)
+        first.add_user("anna", PASSWORD, "agent")
+        turn = iter(range(1000))
+
+        def guess(username: str = "anna") -> object:
+            auth = (first, second)[next(turn) % 2]
+            return auth.login(username, "a guess, wrong", "203.0.113.9")
+
+        results, errors = run_together(guess, 8)
+        assert results == []
+        assert sorted(type(error).__name__ for error in errors) == (
+            ["BadCredentials"] * 3 + ["TooManyAttempts"] * 5  # the account's free failures
+        )
+        numbers = itertools.count()
+        results, errors = run_together(lambda: guess(f"user{next(numbers)}"), 12)
+        assert sorted(type(error).__name__ for error in errors) == (
+            ["BadCredentials"] * 7 + ["TooManyAttempts"] * 5  # the address's 10 in all
+        )
+    finally:
+        other.dispose()
 
 
 def test_two_parallel_logins_get_two_sessions(auth: StaffAuth) -> None:

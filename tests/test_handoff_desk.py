@@ -16,10 +16,10 @@ import pytest
 
 from crm_adapter.store.engine import make_crm_engine
 from handoff.desk import Actor, Ask, BadTarget, Desk, NotAllowed, Queued, Unavailable
-from handoff.ownership import IllegalTransition, bot_may_speak, next_state
+from handoff.ownership import IllegalTransition, Reader, bot_may_speak, may_read, next_state
 from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
-from handoff.store import Conflict, HandoffStore
+from handoff.store import Conflict, HandoffStore, UnknownHandoff
 from handoff.texts import load_handoff_texts
 from tests.test_crm_store import postgres_database
 
@@ -256,3 +256,69 @@ def test_the_expected_wait_learns_from_recent_claims(desk: Desk, clock: Clock):
     desk.claim(first.id, JONAS)  # claimed after six minutes
     assert queued(desk, "web-b").minutes == 6
     assert queued(desk, "web-c").minutes == 12  # second in the queue
+
+
+# -- who may read a handoff's conversation (issue 18: no reading through an old id) --
+
+SALES_DE = Reader("anna", team="sales", languages=frozenset({"de", "en"}))
+
+
+@pytest.mark.parametrize(
+    ("reader", "state", "assignee", "team", "language", "allowed"),
+    [
+        (SALES_DE, "human", "anna", "sales", "de", True),  # hers now
+        (SALES_DE, "waiting", "anna", "sales", "de", True),  # routed to her, not yet claimed
+        (SALES_DE, "waiting", None, "sales", "de", True),  # her team's queue, her language
+        (SALES_DE, "waiting", None, "sales", "fr", False),  # not her language
+        (SALES_DE, "waiting", None, "service", "de", False),  # another team's queue
+        (SALES_DE, "waiting", "jonas", "sales", "de", False),  # routed or moved to a colleague
+        (SALES_DE, "human", "jonas", "sales", "de", False),  # a colleague's
+        (SALES_DE, "bot", "anna", "sales", "de", False),  # handed back, timed out, cancelled
+        (SALES_DE, "closed", "anna", "sales", "de", False),  # closed
+        (Reader(None), "waiting", None, "sales", "de", False),  # a login that is no staff
+        (Reader(None, admin=True), "closed", "anna", "sales", "de", True),  # admins: all
+        (Reader(None, admin=True), "bot", None, "service", "fr", True),
+    ],
+)
+def test_who_may_read_a_handoff_is_one_rule(
+    reader: Reader, state: str, assignee: str | None, team: str, language: str, allowed: bool
+):
+    assert may_read(reader, state, assignee, team, language) is allowed
+
+
+def test_a_former_assignee_reads_nothing_more_through_the_old_handoff(desk: Desk):
+    first = queued(desk).handoff
+    assert desk.may_see(ANNA, desk.claim(first.id, ANNA))
+    back = desk.hand_back(first.id, ANNA)
+    assert not desk.may_see(ANNA, back)
+    for act in (
+        lambda: desk.readable(first.id, ANNA),
+        lambda: desk.note(first.id, ANNA, "noch eine Notiz"),
+        lambda: desk.reply(first.id, ANNA, "noch eine Antwort"),
+    ):
+        with pytest.raises(NotAllowed):
+            act()
+    second = queued(desk).handoff  # the visitor asks again: a new handoff, Jonas takes it
+    desk.claim(second.id, JONAS)
+    assert desk.readable(second.id, JONAS).id == second.id
+    for handoff_id in (first.id, second.id):
+        with pytest.raises(NotAllowed):
+            desk.readable(handoff_id, ANNA)
+        assert desk.readable(handoff_id, ADMIN).id == handoff_id
+    with pytest.raises(NotAllowed):  # Jonas reads his handoff, not the old one
+        desk.readable(first.id, JONAS)
+
+
+def test_after_a_transfer_or_a_close_the_former_assignee_reads_nothing(desk: Desk):
+    moved = queued(desk, "web-t").handoff
+    desk.claim(moved.id, ANNA)
+    desk.transfer(moved.id, ANNA, to_staff="nina")
+    with pytest.raises(NotAllowed):
+        desk.readable(moved.id, ANNA)
+    closed = queued(desk, "web-c").handoff
+    desk.claim(closed.id, ANNA)
+    desk.close(closed.id, ANNA, "resolved")
+    with pytest.raises(NotAllowed):
+        desk.readable(closed.id, ANNA)
+    with pytest.raises(UnknownHandoff):
+        desk.readable(10**6, ANNA)

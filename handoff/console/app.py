@@ -35,6 +35,7 @@ from handoff.ownership import IllegalTransition
 from handoff.store import Conflict, UnknownHandoff
 from insights.report import Insights
 from lotse.personal_stores import PersonalStores
+from lotse.settings import Network
 
 STATIC = Path(__file__).parent / "static"
 OPENAPI = Path(__file__).parent / "openapi.yaml"
@@ -64,6 +65,8 @@ class ConsoleContext:
     dispatcher: Dispatcher | None = None  # sends the CRM store's queued notifications
     privacy: PersonalStores | None = None  # admins' export and erasure of a person's data
     insights: Insights | None = None  # the admins' dashboard (handoff/console/insights.py)
+    # Reverse proxies whose X-Forwarded-For names the client (LOTSE_CONSOLE_TRUSTED_PROXY).
+    trusted_proxies: tuple[Network, ...] = ()
 
 
 def _same_origin(request: Request) -> bool:

@@ -1,5 +1,11 @@
 """The console's JSON API routes (see openapi.yaml); thin over the desk and the auth.
 
+Every route that reads a conversation by handoff id (detail: transcript, the bot's
+part, lead card, notes; answers; notes; close with a verdict) asks `Desk.readable`
+first, the one rule of `handoff.ownership.may_read`, and a route that read something
+asks again before answering: a former assignee gets 403. Login throttling counts the
+client by `web.client_address` (X-Forwarded-For only from a trusted proxy).
+
 Blocking work (database, Rasa, CRM) runs in threads so one slow call never stalls the
 event streams of other agents. Admins export or erase a person's data (DSGVO) with the
 `lotse privacy` command's code (`lotse/data_export.py`, `lotse/data_erasure.py`), one
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +36,15 @@ from handoff.auth import BadCredentials, InvalidSession, TooManyAttempts
 from handoff.bot_port import BotUnavailable
 from handoff.console.lead_card import change_answer, empty_card, lead_card
 from handoff.console.views import handoff_summary, message_view, note_view, transcript
-from handoff.console.web import COOKIE, actor_of, body_of, error, person_of, text_of
+from handoff.console.web import (
+    COOKIE,
+    actor_of,
+    body_of,
+    client_address,
+    error,
+    person_of,
+    text_of,
+)
 from handoff.desk import ONLINE_WITHIN, NotAllowed
 from handoff.store import Handoff
 from lotse.data_erasure import DataErasure
@@ -86,11 +101,12 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
         body = body_of(request)
         username = str(body.get("username") or "")[:64]
         password = str(body.get("password") or "")[:256]
-        client = request.remote_addr or request.ip or "unknown"
+        forwarded = request.headers.getall("x-forwarded-for", [])
+        client = client_address(request.ip, forwarded, ctx().trusted_proxies)
         try:
             session = await blocking(ctx().auth.login, username, password, client)
         except TooManyAttempts as refused:
-            wait = max(1, int(refused.retry_after))
+            wait = max(1, math.ceil(refused.retry_after))
             reply = error(429, f"too many attempts; try again in {wait} s")
             reply.headers["Retry-After"] = str(wait)
             return reply
@@ -198,9 +214,7 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
     async def handoff_detail(request: Request, handoff_id: int) -> HTTPResponse:
         desk = ctx().desk
         actor = actor_of(request)
-        handoff = await blocking(desk.store.get, handoff_id)
-        if not desk.may_see(actor, handoff):
-            raise NotAllowed("not your conversation")
+        handoff = await blocking(desk.readable, handoff_id, actor)
         feed = await blocking(desk.store.messages, handoff.conversation_id)
         tracker_events, bot_note = [], None
         if ctx().bot is not None:
@@ -216,6 +230,8 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
             card = empty_card()
         notes = await blocking(desk.store.notes, handoff.id)
         history = await blocking(desk.store.events, handoff.id)
+        # Handed back or passed on while this was read: what was read is not shown.
+        handoff = await blocking(desk.readable, handoff_id, actor)
         return response.json({
             "handoff": handoff_summary(handoff, desk.model, now(), (card or {}).get("stage")),
             "transcript": transcript(tracker_events, feed),
@@ -269,7 +285,7 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
         verdict = body.get("lead_verdict")
         desk = ctx().desk
         actor = actor_of(request)
-        handoff = await blocking(desk.store.get, handoff_id)
+        handoff = await blocking(desk.readable, handoff_id, actor)  # before the lead is looked up
         if verdict is not None:
             if verdict not in ("accept", "reject") or not reason.strip():
                 raise ValueError("a lead verdict is accept or reject, with a reason")
@@ -303,9 +319,8 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
         attribute = text_of(body, "attribute", 64)
         text = text_of(body, "text", 300)
         desk = ctx().desk
-        handoff = await blocking(desk.store.get, handoff_id)
-        if not desk.may_see(actor_of(request), handoff):
-            raise NotAllowed("not your conversation")
+        actor = actor_of(request)
+        handoff = await blocking(desk.readable, handoff_id, actor)
         lead_id = await blocking(_lead_id, handoff, True)  # the agent's answer makes one
         if lead_id is None:
             raise ValueError("no CRM store is configured")
@@ -313,6 +328,7 @@ def register(app: Sanic) -> None:  # noqa: C901 - one place lists every route
             change_answer, ctx().crm, interpreter(), lead_id, attribute, text,
             handoff.language, handoff.conversation_id, now(),
         )  # fmt: skip
+        await blocking(desk.readable, handoff_id, actor)  # still theirs: the card is shown
         return response.json(card)
 
     @route("/console/api/users", ["GET"], "users")

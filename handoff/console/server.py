@@ -40,6 +40,7 @@ def context() -> ConsoleContext:
         dispatcher=dispatcher_from_settings(engine, notify_settings_from_env()),
         privacy=PersonalStores.configured(),
         insights=Insights(engine, questions=question_order()),
+        trusted_proxies=settings.console_trusted_proxies,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sanic import response
@@ -12,8 +14,10 @@ from sanic.response import HTTPResponse
 from crm_adapter.phone import MAX_RAW_CHARS, normalised_phone
 from crm_adapter.store.local import EMAIL_LENGTH, normalised_email
 from handoff.desk import Actor
+from lotse.settings import Network
 
 COOKIE = "lotse_console"
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def error(status: int, message: str, **extra: Any) -> HTTPResponse:
@@ -23,6 +27,43 @@ def error(status: int, message: str, **extra: Any) -> HTTPResponse:
 def actor_of(request: Request) -> Actor:
     session = request.ctx.session
     return Actor(session.username, session.role, session.staff_id)
+
+
+def client_address(peer: str, forwarded: Sequence[str], trusted: Sequence[Network]) -> str:
+    """The address a request counts as for login throttling (`handoff.auth`).
+
+    The socket `peer`; only when the peer is one of the `trusted` proxies, the
+    X-Forwarded-For hop (`forwarded`: the header's lines) nearest to it that is not
+    itself a trusted proxy: those hops were added by the proxies, earlier ones are
+    whatever the client wrote. A hop that is no address ends the walk (the last
+    trusted hop counts). IPv6 addresses count by their /64 (one host has many), an
+    IPv4-mapped one as the IPv4 address; "unknown" without a peer. Pure."""
+    address = _address(peer)
+    if address is None:
+        return "unknown"
+    hops = [hop.strip() for line in forwarded for hop in line.split(",") if hop.strip()]
+    while _trusted(address, trusted) and hops:
+        hop = _address(hops.pop())
+        if hop is None:
+            break
+        address = hop
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _address(text: str) -> Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(address: Address, trusted: Sequence[Network]) -> bool:
+    return any(address.version == net.version and address in net for net in trusted)
 
 
 def body_of(request: Request) -> dict[str, Any]:
