@@ -13,8 +13,11 @@ idempotent through the table's unique key:
   keeps failed publishes only in its process's memory (lost when the process ends), so
   the broker alone may miss events; the tracker store has them all.
 
-`rename(old, new)` serves an erasure (a conversation id may hold a phone number);
-`delete_before(moment)` the retention purge. Raises SQLAlchemy errors.
+`rename(old, new)` serves an erasure (a conversation id may hold a phone number); from
+both sources, events of an erased conversation from before its erasure's window ended
+are dropped however late they come (`bot/erased_conversations.py`), so they cannot
+bring the old id back. `delete_before(moment)` serves the retention purge. Raises
+SQLAlchemy errors.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterable, Mapping
+from math import inf
 from typing import Any
 
 from sqlalchemy import (
@@ -155,7 +159,8 @@ class EventLog:
         )
 
     def _insert_ignoring_duplicates(self, rows: list[dict[str, Any]]) -> None:
-        """Adds rows, but none of a conversation erased a moment ago: the marks are read
+        """Adds rows, but none of an erased conversation from before its erasure's window
+        ended (`ErasedConversations.cutoffs`), however late it comes: the marks are read
         inside the write transaction, after the writers' lock, so an erasure's renaming
         (which takes the same lock) either comes after and renames these rows or came
         before and its mark is seen."""
@@ -166,8 +171,9 @@ class EventLog:
         statement = insert(events_table).on_conflict_do_nothing()
         with writer(self.engine).begin() as connection:
             self._take_turn(connection)
-            erased = self.erased.recent({r["conversation_id"] for r in rows}, connection=connection)
-            rows = [row for row in rows if row["conversation_id"] not in erased]
+            ids = {row["conversation_id"] for row in rows}
+            cutoffs = self.erased.cutoffs(ids, connection=connection)
+            rows = [row for row in rows if row["at"] >= cutoffs.get(row["conversation_id"], -inf)]
             if rows:
                 connection.execute(statement, rows)
                 self._summarise(connection, {row["conversation_id"] for row in rows})
@@ -184,8 +190,9 @@ class EventLog:
         summary_store.refresh(connection, conversation_ids, self.responses)
 
     def record(self, events: Iterable[Mapping[str, Any]]) -> int:
-        """Adds the broker's events, but none of a conversation erased a moment ago
-        (still queued when it was erased); returns how many were readable."""
+        """Adds the broker's events, but none an erasure dropped (still queued when
+        the conversation was erased, however late they come); returns how many were
+        readable."""
         rows = [row for event in events if (row := summary(event)) is not None]
         self._insert_ignoring_duplicates(rows)
         return len(rows)
@@ -236,12 +243,15 @@ class EventLog:
                     connection.execute(TOUCHED_IN_DATABASE, {"first": first, "last": last})
                     .scalars()
                 )  # fmt: skip
-                erased = self.erased.recent(touched, connection=connection)
-                if erased:  # the tracker store still had them: none goes to the log
+                # The tracker store still had events of erased conversations: none from
+                # before the erasure's window ended goes to the log.
+                for erased, cutoff in self.erased.cutoffs(touched, connection=connection).items():
                     connection.execute(
-                        delete(events_table).where(events_table.c.conversation_id.in_(erased))
+                        delete(events_table).where(
+                            events_table.c.conversation_id == erased, events_table.c.at < cutoff
+                        )
                     )
-                self._summarise(connection, touched - erased)
+                self._summarise(connection, touched)
             return
         with tracker.connect() as connection:
             rows = connection.execute(

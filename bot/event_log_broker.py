@@ -10,6 +10,8 @@ A failed write is retried (every RETRY_SECONDS) with the same events, in order; 
 the database is away, up to MAX_PENDING events wait in memory, beyond that the oldest
 are dropped and counted in the log (an outage of hours). Events still waiting when
 the process is killed are lost; Rasa's `close()` at a normal stop writes them first.
+Events of a conversation erased while they waited are dropped by the event log when
+they are written, however late (`bot/erased_conversations.py`).
 """
 
 from __future__ import annotations

@@ -25,14 +25,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import ssl
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
+from email.policy import default as DEFAULT_POLICY
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -151,7 +154,8 @@ class SmtpSender:
 class MailFolderSender:
     """The embedded default without an SMTP server: each email is written as an `.eml`
     file (readable by any mail program) into `folder`, owner-only, so nothing is lost
-    and a demo shows what would have been sent. Personal data: the files hold it."""
+    and a demo shows what would have been sent. Personal data: the files hold it; an
+    erasure deletes the files about the person (`erase_mail_mentioning`)."""
 
     def __init__(self, folder: Path, sender: str) -> None:
         self._folder = folder
@@ -172,6 +176,71 @@ class MailFolderSender:
                 f"mail folder not writable ({type(exc).__name__})"
             ) from None
         log.info("email written to the mail folder (%d recipients)", len(email.to))
+
+
+_FOLDED = re.compile(r"\r?\n[ \t]")
+_PHONE_SEPARATORS = re.compile(r"[\s\-./()]")
+_NUMBER_SUFFIX_DIGITS = 7  # fewer digits than this: the whole number is looked for
+
+
+def erase_mail_mentioning(
+    folder: Path, texts: Collection[str], numbers: Collection[str] = ()
+) -> int:
+    """Deletes every mail file in `folder` (`.eml`, and a `.tmp` left by a crash) that
+    mentions any of `texts` (email addresses, names, conversation ids: in any case,
+    whitespace runs alike, not as part of a longer word) or of `numbers` (E.164,
+    "+4915124681357": however written, "0151 2468-1357", "+49 (0)151 ..."); returns
+    how many.
+
+    Each file is read raw and decoded: every header (MIME encoded-words) and every
+    part (a quoted-printable body, a base64 invitation), folded lines joined (a file
+    the parser cannot read is searched raw). A number is found by its digits after
+    the first three (the country code and a digit or two more) with separators
+    dropped, or by all its digits when that leaves fewer than _NUMBER_SUFFIX_DIGITS.
+    Idempotent; a folder that does not exist holds nothing. Raises OSError if a file
+    cannot be deleted. Personal data: the files and `texts`; only the count is logged.
+    The freed disk blocks are not overwritten (the file system decides about them)."""
+    if not folder.is_dir():
+        return 0
+    wanted = sorted({" ".join(t.split()).casefold() for t in texts if t.strip()})
+    mentioned = re.compile("|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in wanted) or "(?!)")
+    digits = [_number_signature(n) for n in numbers if any(c.isdigit() for c in n)]
+    erased = 0
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or not path.name.endswith((".eml", ".tmp")):
+            continue
+        try:
+            content = _mail_text(path.read_bytes())
+        except FileNotFoundError:  # sent while we looked, or erased by another erasure
+            continue
+        spaced = " ".join(content.split())
+        plain = _PHONE_SEPARATORS.sub("", content)
+        if mentioned.search(spaced) or any(d in plain for d in digits):
+            path.unlink(missing_ok=True)
+            erased += 1
+    if erased:
+        log.info("mail folder: %d email(s) erased", erased)
+    return erased
+
+
+def _number_signature(number: str) -> str:
+    digits = "".join(c for c in number if c.isdigit())
+    return digits[3:] if len(digits) - 3 >= _NUMBER_SUFFIX_DIGITS else digits
+
+
+def _mail_text(data: bytes) -> str:
+    """A mail file's raw text and every header and part decoded, casefolded."""
+    texts = [data.decode("utf-8", "replace")]
+    try:
+        message = message_from_bytes(data, policy=DEFAULT_POLICY)
+        for part in message.walk():
+            texts += [f"{key}: {value}" for key, value in part.items()]
+            if not part.is_multipart():
+                payload = part.get_payload(decode=True) or b""
+                texts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+    except Exception:  # noqa: BLE001 - a broken file: its raw text is searched still
+        pass
+    return _FOLDED.sub("", "\n".join(texts)).casefold()
 
 
 def build_message(email: Email, sender: str) -> EmailMessage:

@@ -4,7 +4,10 @@
 `lotse privacy erase` does (`DataErasure.erase_leads`, audited as "retention"),
 deletes the transcripts in the tracker store whose last event is older than the
 transcript period, and the handoff messages, staff notes and conversation events
-(`bot.event_log`) older than it.
+(`bot.event_log`) older than it. Then it turns the erasure marks past their window
+into tombstones (`bot.erased_conversations`) and scrubs the databases with VACUUM
+(`PersonalStores.scrub`): the chat's and the console's erasures only empty SQLite's
+write-ahead logs, and one a reader held is emptied here.
 `dry_run` counts without deleting. `lotse privacy purge` runs it once, or every
 `--every` seconds (`lotse run` starts it once a day).
 """
@@ -29,6 +32,7 @@ class Purged:
     transcripts: int = 0
     handoff_messages: int = 0
     conversation_events: int = 0
+    busy: tuple[str, ...] = ()  # database files the scrub could not finish (kept in use)
 
 
 def last_event_at(dialogue: str) -> datetime | None:
@@ -63,7 +67,9 @@ class DataPurge:
         messages = self.stores.handoffs.delete_messages_before(cutoff)
         events = self.stores.events.delete_before(cutoff.timestamp())
         self.stores.unanswered.delete_before(cutoff.timestamp())  # with the transcripts
-        return Purged(counts, len(old), messages, events)
+        self.stores.events.erased.bury()  # marks past their window keep nothing to name
+        scrubbed = self.stores.scrub(vacuum=True)  # also what the chat's and console's left
+        return Purged(counts, len(old), messages, events, scrubbed.busy)
 
     def _old_transcripts(self, cutoff: datetime) -> list[str]:
         texts = self.stores.texts

@@ -7,7 +7,9 @@ database) and acknowledges a batch only after its rows are committed: a database
 or a crash leaves the messages in RabbitMQ for the next try. Every FILL_SECONDS it also
 reads the tracker store's new events (LOTSE_TRACKER_URL), so whatever the broker lost
 (Rasa's in-memory buffer of failed publishes) still arrives; duplicates are ignored.
-Connections to RabbitMQ are re-established by aio-pika's robust connection.
+Connections to RabbitMQ are re-established by aio-pika's robust connection. Events of
+an erased conversation from before its erasure are dropped (and acknowledged) however
+late they come, so a backlog cannot bring its id back (`bot/erased_conversations.py`).
 
 Nothing of an event's text is logged or stored (see `bot.event_log`).
 """

@@ -2,7 +2,8 @@
 
 `export` prints (or writes with `--out`) everything Lotse holds about a person, found
 by email or phone number, as one JSON document (`lotse/data_export.py`); `erase`
-erases it everywhere (`lotse/data_erasure.py`) and prints only counts; both are
+erases it everywhere (`lotse/data_erasure.py`, with VACUUM) and prints only counts
+(exit 1 if a database file was kept in use and is not scrubbed yet); both are
 audited with `--by` as who asked, as the console's admin export and erasure are with
 the admin's login. `purge` deletes what is past its retention period
 (`bot/data/retention.yml`, `lotse/data_purge.py`), once or every `--every` seconds.
@@ -45,11 +46,16 @@ def run(args: argparse.Namespace) -> int:
     if args.privacy_command == "purge":
         return _purge(DataPurge(stores, load_retention_policy()), args)
     if args.privacy_command == "erase":
-        erased = DataErasure(stores).erase(email=args.email, phone=args.phone,
-                                            requested_by=args.by)  # fmt: skip
-        if not erased.leads:
+        erased = DataErasure(stores, vacuum=True).erase(email=args.email, phone=args.phone,
+                                                         requested_by=args.by)  # fmt: skip
+        if not erased.leads and not erased.mails:
             return _nobody()
-        print(f"erased: {erased.leads} lead(s), {erased.conversations} conversation(s)")
+        print(f"erased: {erased.leads} lead(s), {erased.conversations} conversation(s), "
+              f"{erased.mails} email(s) in the mail folder")  # fmt: skip
+        if erased.busy:
+            print(f"lotse: erased, but {', '.join(erased.busy)} was kept in use and is not "
+                  "scrubbed yet: `lotse privacy purge` finishes it", file=sys.stderr)  # fmt: skip
+            return 1
         return 0
     document = DataExport(stores).export(email=args.email, phone=args.phone, requested_by=args.by)
     if not document["leads"]:
@@ -83,6 +89,9 @@ def _purge(purge: DataPurge, args: argparse.Namespace) -> int:
             print(f"{verb}: leads {leads}; transcripts {done.transcripts}; "
                   f"handoff messages {done.handoff_messages}; "
                   f"conversation events {done.conversation_events}", flush=True)  # fmt: skip
+            if done.busy:
+                print(f"lotse privacy purge: {', '.join(done.busy)} still in use, not fully "
+                      "scrubbed; next round tries again", file=sys.stderr, flush=True)  # fmt: skip
         if not args.every:
             return 0
         time.sleep(args.every)

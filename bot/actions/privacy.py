@@ -2,11 +2,15 @@
 
 After a withdrawal the bot offers a button, "Erase everything, this conversation
 too" (`/erase_everything`). `action_erase_everything` then runs the same erasure as
-`lotse privacy erase` (`lotse.data_erasure`) on the lead of this conversation: every
-conversation of the person, their handoffs' messages and notes, messenger address,
-answers and identifiers, the erasure sent to connected CRMs, one audit row
-("chat"). The current conversation is deleted at the end of this turn by the tracker
-store (the `erased` slot, `bot/loud_tracker_store.py`); the next message starts anew.
+`lotse privacy erase` (`lotse.data_erasure`) on the lead of this conversation, which
+holds only what the visitor proved (this conversation, their browser's, and contacts
+joined by a code or a platform's number, never one whose address was merely typed):
+every conversation of the person, their handoffs' messages and notes, messenger
+address, answers and identifiers, the erasure sent to connected CRMs, one audit row
+("chat"). Mails are found by the conversations' ids only (`proven_only`): a typed
+name or address may be someone else's. The current conversation is deleted at the end
+of this turn by the tracker store (the `erased` slot, `bot/loud_tracker_store.py`);
+the next message starts anew.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ class ActionEraseEverything(Action):
         try:
             lead = crm().lead_for(visit_of(tracker, replies.language))
             erased = DataErasure(personal_stores()).erase_leads(
-                [lead], REQUESTED_BY, asked_in=tracker.sender_id
+                [lead], REQUESTED_BY, asked_in=tracker.sender_id, proven_only=True
             )
         except (CrmError, SQLAlchemyError) as error:
             log.error("erasure from the chat failed (%s)", type(error).__name__)
