@@ -11,11 +11,14 @@ All three are personal data: nothing here logs or keeps them.
   `bot/data/content/freemail_domains.yml`. Obfuscated forms ("a at b dot de") are not
   read.
 - `parse_phone(text, language, default_country="DE")` finds the first phone number and
-  returns it E.164-like ("+495215550100"): "+49 (0) 521 5550100", "0049 521 …",
-  "0521 555 0100" (a single leading 0 is a national number of `default_country`:
-  DE, AT or CH). Numbers with fewer than 6 or more than 15 digits (a national number
-  needs at least 5 after its 0, so "01067" stays a postal code), dates and numbers
-  without a leading "+", "00" or "0" are rejected.
+  returns it in E.164 ("+495215550100"): "+49 (0) 521 5550100", "+49 0521 …",
+  "0049 521 …", "0521 555 0100". The CRM's normaliser reads it (`crm_adapter.phone`,
+  libphonenumber): a single leading 0 is a national number of `default_country`, the
+  ISO code of the country the visitor gave ("0664 1234567" is "+43664…" for "AT");
+  None or a country without a known numbering plan reads as Germany. Numbers with
+  fewer than 6 or more than 15 digits (a national number needs at least 5 after its 0,
+  so "01067" stays a postal code), of a length their country's numbers never have,
+  dates and numbers without a leading "+", "00" or "0" are rejected.
 - `parse_name(text, language)` is in `person_name` and re-exported here.
 """
 
@@ -41,7 +44,6 @@ MAX_LOCAL_CHARS = 64
 MIN_PHONE_DIGITS = 6
 MIN_NATIONAL_DIGITS = 5
 """A national number has at least this many digits after its 0; "01067" is a postal code."""
-COUNTRY_CALLING_CODES = {"DE": "49", "AT": "43", "CH": "41"}
 
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _LABEL = re.compile(r"(?!-)[^\W_](?:[\w-]*[^\W_])?", re.UNICODE)
@@ -121,7 +123,9 @@ def _freemail(path: Path) -> tuple[frozenset[str], frozenset[str]]:
     return found[0], found[1]
 
 
-def parse_phone(text: str, language: str = "de", default_country: str = "DE") -> Phone | None:
+def parse_phone(
+    text: str, language: str = "de", default_country: str | None = phone.DEFAULT_COUNTRY
+) -> Phone | None:
     text = bounded(text)
     for match in _PHONE.finditer(text):
         candidate = match.group(0).strip()
@@ -133,11 +137,12 @@ def parse_phone(text: str, language: str = "de", default_country: str = "DE") ->
     return None
 
 
-def normalised_phone(raw: str, default_country: str = "DE") -> str | None:
+def normalised_phone(raw: str, default_country: str | None = phone.DEFAULT_COUNTRY) -> str | None:
     """ "+49 (0) 521 5550100" -> "+495215550100"; None when it is no phone number. The
     CRM's normaliser (`crm_adapter.phone`), so an answer identifies a lead as typed, with
     the parser's bounds: 6 digits at least, and 5 after a national 0 ("01067" is a
-    postal code)."""
-    code = COUNTRY_CALLING_CODES.get(str(default_country).upper(), "49")
-    return phone.normalised_phone(raw, code, min_digits=MIN_PHONE_DIGITS,
+    postal code). A national number is of `default_country` (any text: what is no
+    country with a known numbering plan reads as Germany, `phone.phone_country`)."""
+    return phone.normalised_phone(raw, phone.phone_country(default_country),
+                                  min_digits=MIN_PHONE_DIGITS,
                                   min_national_digits=MIN_NATIONAL_DIGITS)  # fmt: skip

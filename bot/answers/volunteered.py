@@ -1,7 +1,7 @@
 """Everything one message volunteers, for the qualification not to ask it again.
 
-Contract: `extract_all(text, language, today=None)` returns a dict with only the
-attributes the text clearly states, keyed `employees` (Employees), `industry`
+Contract: `extract_all(text, language, today=None, country=None)` returns a dict with
+only the attributes the text clearly states, keyed `employees` (Employees), `industry`
 (Industry), `company` (Company), `role` (Role), `country` (str), `postal_code`
 (PostalCode), `timeline` (Timeline), `budget` (Amount), `email` (Email), `phone`
 (Phone). It is conservative, as a wrong value is worse than a question:
@@ -20,7 +20,9 @@ attributes the text clearly states, keyed `employees` (Employees), `industry`
   statements around them do;
 - "unknown" is only volunteered for budget and timeline when the topic itself is
   negated ("noch kein Budget", "no timeline yet"), never for a bare "weiß nicht";
-- a phone number needs "+"/"00" or a word such as "Tel"/"phone" in the text.
+- a phone number needs "+"/"00" or a word such as "Tel"/"phone" in the text; a national
+  one ("Tel. 0664 1234567") is of the country of a place the message names ("in Linz"),
+  else of `country` (the ISO code the visitor gave before), else of Germany.
 One spaCy pass per call. Never raises; the text is personal data and is not logged.
 """
 
@@ -48,7 +50,9 @@ _PHONE_WORDS = folded_words(
 _INTERNATIONAL = re.compile(r"(?<![\w+])(?:\+|00)[1-9]")
 
 
-def extract_all(text: str, language: str, today: date | None = None) -> dict[str, object]:
+def extract_all(
+    text: str, language: str, today: date | None = None, country: str | None = None
+) -> dict[str, object]:
     text = bounded(text)
     if not text:
         return {}
@@ -64,13 +68,14 @@ def extract_all(text: str, language: str, today: date | None = None) -> dict[str
     found["role"] = role_in(doc)
     found["budget"] = amount_in(doc)
     found["email"] = parse_email(text, language)
-    found["phone"] = _phone(doc)
     statements = _statements(doc)
+    place = None
     if statements is not None:
         found["timeline"] = timeline_in(statements, today)
         place = location_in(statements)
         if place is not None:
             found.update(postal_code=place.postal_code, country=place.country, town=place.town)
+    found["phone"] = _phone(doc, (place.country if place else None) or country)
     return {key: value for key, value in found.items() if value is not None}
 
 
@@ -101,6 +106,6 @@ def _positions_of(doc: Doc, name: str) -> set[int]:
     return {token.i for token in doc if start <= token.idx < end}
 
 
-def _phone(doc: Doc) -> Phone | None:
+def _phone(doc: Doc, country: str | None) -> Phone | None:
     marked = _INTERNATIONAL.search(doc.text) or any(fold(t.text) in _PHONE_WORDS for t in doc)
-    return parse_phone(doc.text, doc.lang_) if marked else None
+    return parse_phone(doc.text, doc.lang_, country) if marked else None

@@ -130,12 +130,14 @@ class _Flow:
         if self.turn.non_answer or self.turn.text.startswith("/"):
             return None  # small talk, fillers, a button's payload
         return self.interpreter.read(
-            question, self.turn.text, self.turn.language, self.turn.today, catch_all=catch_all
-        )
+            question, self.turn.text, self.turn.language, self.turn.today, catch_all=catch_all,
+            country=self.turn.country,
+        )  # fmt: skip
 
     def volunteered(self, text: str | None = None) -> list[Reading]:
         said = self.turn.text if text is None else text
-        return self.interpreter.volunteered(said, self.turn.language, self.turn.today)
+        return self.interpreter.volunteered(said, self.turn.language, self.turn.today,
+                                            self.turn.country)  # fmt: skip
 
     def about_themselves(self) -> bool:
         """The visitor speaks of themselves or their company ("wir", "unsere", "I")."""

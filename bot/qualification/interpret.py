@@ -240,10 +240,14 @@ CONVERTERS: dict[str, Callable[[Any], Reading]] = {
 
 class AnswerInterpreter:
     def read(
-        self, question: Question, text: str, language: str, today: date, *, catch_all: bool = True
-    ) -> Reading | None:
+        self, question: Question, text: str, language: str, today: date, *, catch_all: bool = True,
+        country: str | None = None,
+    ) -> Reading | None:  # fmt: skip
+        """`country`: the one the visitor gave; a national phone number is read in it."""
         if is_non_answer(words_of(text)):
             return None
+        if question.parser == "phone":
+            return _then(parse_phone(text, language, default_country=country), phone_reading)
         reading = READERS[question.parser](text, language, today)
         if reading is None and catch_all and question.parser in CATCH_ALL:
             reading = CATCH_ALL[question.parser](text, language, today)
@@ -251,8 +255,10 @@ class AnswerInterpreter:
             return None  # "other" is a catch-all: only as the answer to the question
         return reading
 
-    def volunteered(self, text: str, language: str, today: date) -> list[Reading]:
-        found: dict[str, Any] = extract_all(text, language, today)
+    def volunteered(
+        self, text: str, language: str, today: date, country: str | None = None
+    ) -> list[Reading]:
+        found: dict[str, Any] = extract_all(text, language, today, country=country)
         readings = [convert(found[key]) for key, convert in CONVERTERS.items() if key in found]
         location = location_reading(found.get("country"), found.get("postal_code"),
                                     found.get("town"))  # fmt: skip

@@ -111,6 +111,7 @@ class Turn:
     question: bool = False  # the message asks something (bot.understanding.questions)
     small_talk: str | None = None  # greeting, thanks, goodbye, acknowledge
     non_answer: bool = False  # only small talk and fillers ("ja gerne", "Moment")
+    country: str | None = None  # the country the visitor gave (ISO), to read phone numbers
 
 
 @dataclass
