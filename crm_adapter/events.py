@@ -25,8 +25,8 @@ the connector's message (operation and HTTP status, never personal data).
 the transaction that marks the event. `erase` (consent withdrawn) replaces the payloads
 of contacts' events with ERASED and forgets the written values (also those an event in
 flight at that moment brings back); an erased event still pending is marked delivered
-when its turn comes, without being sent. `erase_pending` does that to the pending
-events of a contact merged into another.
+when its turn comes, without being sent. `carry_pending` gives the pending events of
+a contact merged into another to that other contact, so none is lost.
 
 Errors: `CrmError` naming the operation and the error class only. Personal data:
 payloads and `crm_links.sent`; nothing here logs them.
@@ -114,11 +114,12 @@ def erase(connection: Connection, lead_ids: Sequence[int]) -> None:
     connection.execute(update(LINKS).where(LINKS.c.contact_id.in_(ids)).values(sent={}))
 
 
-def erase_pending(connection: Connection, lead_id: int) -> None:
-    """A contact merged into another: its events not yet delivered are not sent (the
-    contact it merged into gets everything with its next event)."""
+def carry_pending(connection: Connection, source_id: int, target_id: int) -> None:
+    """A contact merged into another: its events not yet delivered (a task, a booking)
+    go to the CRMs as the other's, in their order, instead of being lost."""
     connection.execute(
-        update(EVENTS).where(EVENTS.c.contact_id == lead_id, *_PENDING).values(payload=ERASED)
+        update(EVENTS).where(EVENTS.c.contact_id == source_id, *_PENDING)
+        .values(contact_id=target_id)
     )
 
 

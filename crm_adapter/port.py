@@ -19,12 +19,14 @@ may hold personal data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from crm_adapter.scoring import InterestEvent
+
+T = TypeVar("T")
 
 PERSONAL_ATTRIBUTES = frozenset({"name", "email", "phone"})
 ANSWERED, DECLINED, UNKNOWN = "answered", "declined", "unknown"
@@ -105,6 +107,37 @@ class Consent:
     channel: str
     given_at: datetime
     withdrawn_at: datetime | None = None
+    # When the person proved the email address given with this consent (the code sent
+    # to it came back: double opt-in); None until then.
+    confirmed_at: datetime | None = None
+
+
+# Kinds of an email address claimed in a conversation (`CrmPort.claim_email`).
+NEW_ADDRESS = "new"  # nobody had it: it is the lead's now, to be confirmed by the code
+KNOWN_ADDRESS = "known"  # another contact has it: joined after the code, not before
+# Outcomes of `CrmPort.verify_code`.
+CONFIRMED, JOINED, WRONG_CODE, EXPIRED, NO_CLAIM = (
+    "confirmed", "joined", "wrong", "expired", "none",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An email address typed in a conversation, waiting for the code sent to it."""
+
+    kind: str  # NEW_ADDRESS | KNOWN_ADDRESS
+    address: str  # as typed (personal data: shown back to the one who typed it only)
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a code typed in a conversation did: `lead_id` is the lead the conversation
+    belongs to now (the claimed contact's after JOINED)."""
+
+    outcome: str  # CONFIRMED | JOINED | WRONG_CODE | EXPIRED | NO_CLAIM
+    lead_id: int
+    attempts_left: int = 0
 
 
 @dataclass(frozen=True)
@@ -211,6 +244,9 @@ class Lead:
 
 
 class CrmPort(Protocol):
+    def atomically(self, work: Callable[[], T], operation: str = "recording a turn") -> T:
+        """`work`'s calls of this port as one unit of work: all commit or none."""
+
     def lead_for(self, visit: Visit) -> Lead:
         """The lead of this conversation (or of this known visitor); created if new."""
 
@@ -244,6 +280,28 @@ class CrmPort(Protocol):
         (case-insensitive), this lead's records merge into it and its id is returned;
         the merge is recorded with reason "email" and `conversation_id` (the
         conversation whose answer caused it)."""
+
+    def claim_email(
+        self, lead_id: int, email: str, freemail: bool, code: str, mail: Notification,
+        conversation_id: str | None = None,
+    ) -> Claim | None:  # fmt: skip
+        """An email address typed in a conversation: a claim, proven by `code`, which
+        `mail` (its body holding the code) takes to the address through the outbox, in
+        the same transaction. Needs a consent (ConsentRequired). If nobody has the
+        address, the lead takes it at once, unconfirmed (NEW_ADDRESS); if another lead
+        has it, nothing of that lead changes or is shown, the lead stays apart until
+        `verify_code` (KNOWN_ADDRESS). None (and no mail) when the address is the
+        lead's own already. A new claim replaces the lead's open one."""
+
+    def open_claim(self, lead_id: int) -> Claim | None:
+        """The lead's claim waiting for its code, if any (expired ones too)."""
+
+    def verify_code(self, lead_id: int, code: str) -> Verification:
+        """Checks a code typed in the lead's conversation against its open claim: the
+        right one confirms a new address (recorded with the consent in force) or joins
+        the lead into the contact that has the address (a merge, reason "email");
+        a wrong one counts (MAX_CODE_ATTEMPTS, then the claim is void), an old one
+        has EXPIRED."""
 
     def identify_phone(self, lead_id: int, phone: str, conversation_id: str | None = None) -> int:
         """Identifies the lead by a phone number, normalised to E.164 by

@@ -6,13 +6,20 @@ interest with the scoring model, writes one scoring event per change with its ca
 ("company size 60 (50-70): 100 -> fit 100") and moves the stage forward when the scores
 earn it.
 
-Identity: an email answer identifies the lead (`CrmPort.identify`), a phone answer too
-(`CrmPort.identify_phone`), so a person who gives either in a second conversation ends
-in the lead that already has it (the store merges them). Right after a consent is
-recorded, a WhatsApp conversation identifies its lead by the platform's number
-(`crm_adapter.phone.whatsapp_phone`), and a messenger's profile name becomes the
-"name" answer (source PROFILE) if the lead has none and none comes in this turn.
-Before a consent neither is stored: both are personal data.
+Identity: typing an address proves nothing, so an email answer is a claim
+(`CrmPort.claim_email`): a one-time code goes to the address (Learnt.code_mail makes
+the mail), and only the code typed back (`CrmPort.verify_code`) confirms a new address
+or joins the conversation into the contact that has it; until then that contact is
+neither changed nor shown. A typed phone number is an answer, never an identity (no
+code can be sent to it). What a platform proves is an identity: right after a consent
+is recorded, a WhatsApp conversation identifies its lead by the platform's number
+(`crm_adapter.phone.whatsapp_phone`), which may merge it into the lead with that
+number, and a messenger's profile name becomes the "name" answer (source PROFILE) if
+the lead has none and none comes in this turn. Before a consent neither is stored:
+both are personal data.
+
+One unit of work: everything `record` writes commits together or not at all
+(`CrmPort.atomically`), so a crash between two writes leaves the lead as it was.
 
 Pure Python over the port; it touches personal data only by passing the email, name
 and phone answers, the profile name and a WhatsApp conversation's number through to
@@ -21,18 +28,22 @@ the store, which refuses them without consent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from crm_adapter import lifecycle
-from crm_adapter.phone import normalised_phone, whatsapp_phone
+from crm_adapter.identity_code import new_code
+from crm_adapter.phone import whatsapp_phone
 from crm_adapter.port import (
     ANSWERED,
+    HUMAN,
     PROFILE,
     Answer,
     Consent,
     CrmPort,
     Lead,
+    Notification,
     SalesTask,
     ScoringEvent,
     StageRecord,
@@ -47,6 +58,9 @@ from crm_adapter.scoring import (
 )
 from crm_adapter.scoring_model import ScoringModel
 
+# (code, address) -> the mail that takes the code to the address
+CodeMail = Callable[[str, str], Notification]
+
 
 @dataclass
 class Learnt:
@@ -54,6 +68,8 @@ class Learnt:
 
     `profile_name`: the name the person's messenger profile shows (bounded by the
     caller), stored only together with a consent; it is no fact of its own.
+    `code_mail`: makes the mail with the code for an email answer (needed if there is
+    one).
     """
 
     conversation_id: str
@@ -63,6 +79,7 @@ class Learnt:
     withdraw: bool = False
     task: SalesTask | None = None
     profile_name: str | None = None
+    code_mail: CodeMail | None = None
 
 
 def fit_facts(lead: Lead) -> FitFacts:
@@ -113,15 +130,19 @@ def is_empty(learnt: Learnt) -> bool:
 
 
 def record(crm: CrmPort, lead: Lead, learnt: Learnt, model: ScoringModel, now: datetime) -> int:
-    """Stores `learnt` for `lead` (as just read from `crm`) and returns the lead's id,
-    another one if an email or phone number merged it into an existing lead.
+    """Stores `learnt` for `lead` (as just read from `crm`) in one unit of work and
+    returns the lead's id (another one if a WhatsApp number merged it into a lead).
 
     Reads the lead once more after writing, to score it; writes nothing when `learnt`
     holds nothing new.
     """
-    lead_id = lead.lead_id
     if is_empty(learnt):
-        return lead_id
+        return lead.lead_id
+    return crm.atomically(lambda: _record(crm, lead, learnt, model, now))
+
+
+def _record(crm: CrmPort, lead: Lead, learnt: Learnt, model: ScoringModel, now: datetime) -> int:
+    lead_id = lead.lead_id
     before = Scores.of(lead, model, now)
     if learnt.withdraw:
         crm.withdraw_consent(lead_id, now)
@@ -129,7 +150,7 @@ def record(crm: CrmPort, lead: Lead, learnt: Learnt, model: ScoringModel, now: d
         crm.record_consent(lead_id, learnt.consent)
         lead_id = after_consent(crm, lead, learnt, now)
     for answer in learnt.answers:
-        lead_id = identified(crm, lead_id, answer, learnt.conversation_id)
+        claimed(crm, lead_id, answer, learnt)
         crm.save_answer(lead_id, answer)
     known = {(e.kind, e.conversation_id) for e in lead.interest_events}
     for kind in dict.fromkeys(learnt.interest):
@@ -137,6 +158,13 @@ def record(crm: CrmPort, lead: Lead, learnt: Learnt, model: ScoringModel, now: d
             crm.add_interest_event(lead_id, InterestEvent(kind, now, learnt.conversation_id))
     if learnt.task is not None:
         crm.add_task(lead_id, learnt.task)
+    return rescored(crm, lead_id, before, model, now)
+
+
+def rescored(crm: CrmPort, lead_id: int, before: Scores, model: ScoringModel,
+             now: datetime) -> int:  # fmt: skip
+    """Scores the lead as it is now against `before`: a scoring event per change and
+    the stage moved forward when the scores earn it. Returns `lead_id`."""
     lead = crm.lead(lead_id)
     after = Scores.of(lead, model, now)
     events = scoring_events(model, before, after, now)
@@ -167,19 +195,23 @@ def after_consent(crm: CrmPort, lead: Lead, learnt: Learnt, now: datetime) -> in
     return lead_id
 
 
-def identified(crm: CrmPort, lead_id: int, answer: Answer, conversation_id: str) -> int:
-    """Identifies the lead by an email or phone answer before it is saved: the id of
-    the lead to save it to (another one if the store merged the lead into it). Like the
-    saving, this needs a consent (ConsentRequired); a phone number the store cannot
-    compare (too short) is only saved."""
-    if not answer.value or answer.attribute not in ("email", "phone"):
-        return lead_id
-    cause = answer.conversation_id or conversation_id
-    if answer.attribute == "email":
-        address, freemail = str(answer.value["address"]), bool(answer.value.get("freemail"))
-        return crm.identify(lead_id, address, freemail, conversation_id=cause)
-    number = normalised_phone(str(answer.value.get("number") or ""))
-    return lead_id if number is None else crm.identify_phone(lead_id, number, cause)
+def claimed(crm: CrmPort, lead_id: int, answer: Answer, learnt: Learnt) -> None:
+    """An email answer is claimed before it is saved: the code goes to the address
+    (`CrmPort.claim_email`; like the saving, this needs a consent). One that staff
+    entered (source HUMAN: they know the person) identifies the lead at once. A phone
+    answer is only saved: nothing proves a typed number."""
+    if not answer.value or answer.attribute != "email":
+        return
+    address, freemail = str(answer.value["address"]), bool(answer.value.get("freemail"))
+    cause = answer.conversation_id or learnt.conversation_id
+    if answer.source == HUMAN:
+        crm.identify(lead_id, address, freemail, conversation_id=cause)
+        return
+    if learnt.code_mail is None:
+        raise ValueError("an email answer needs Learnt.code_mail for the code's mail")
+    code = new_code()
+    crm.claim_email(lead_id, address, freemail, code, learnt.code_mail(code, address),
+                    conversation_id=cause)  # fmt: skip
 
 
 def explained(model: ScoringModel, scores: Scores) -> list[str]:

@@ -136,16 +136,23 @@ def test_the_write_and_its_event_commit_together_or_not_at_all(crm: LocalCrm, mo
     assert [r.kind for r in events(crm)] == ["contact.identified"]
 
 
-def test_a_merged_contact_sends_nothing_more_and_is_withdrawn_by_its_record(crm: LocalCrm):
+def test_a_merged_contact_s_undelivered_events_go_on_as_the_other_s(crm: LocalCrm):
+    """Issue 18: a merge used to drop the merged contact's undelivered events (a task, a
+    booking never reached the CRM); they now go to the contact it merged into."""
     first = known_lead(crm, "erste@kunde.example", "c-first")
     crm.save_answer(first, answer("timeline", 3, 4))
     outbox = EventOutbox(crm._engine, connector="hubspot")  # noqa: SLF001
     [identified] = outbox.claim(T0)
     outbox.delivered(identified, T0, Link("hs-first", {"email": "erste@kunde.example"}))
+    crm.add_task(first, SalesTask("callback", "morgens", at(30), at(5)))
+    undelivered = {r.event_id: r.kind for r in events(crm)
+                   if r.contact_id == first and not r.delivered_at}  # fmt: skip
+    assert sorted(undelivered.values()) == ["answer.saved", "task.created"]
     second = known_lead(crm, "zweite@kunde.example", "c-second")
     assert crm.identify(first, "zweite@kunde.example", freemail=False) == second  # merged
-    pending_of_first = [r for r in events(crm) if r.contact_id == first and not r.delivered_at]
-    assert [r.payload for r in pending_of_first] == [ERASED]  # its answer is not sent
+    carried = {r.event_id: r for r in events(crm) if r.event_id in undelivered}
+    assert {r.contact_id for r in carried.values()} == {second}
+    assert all(r.payload != ERASED and not r.delivered_at for r in carried.values())
     crm.withdraw_consent(second, at(20))
     withdrawals = [r for r in events(crm) if r.kind == "consent.withdrawn"]
     assert {(r.contact_id, r.payload["contact"]["email"]) for r in withdrawals} == {

@@ -423,7 +423,7 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
     try:
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM crm_alembic_version"))
-            assert versions.scalars().all() == ["0011"]
+            assert versions.scalars().all() == ["0012"]
             assert set(inspect(connection).get_table_names()) == {
                 *Base.metadata.tables,
                 *handoff_tables.tables,

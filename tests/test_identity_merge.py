@@ -1,4 +1,6 @@
-"""One lead per person across channels: merging by phone or email, each merge recorded.
+"""One lead per person across channels, joined only on proof: an email address by the
+code sent to it (issue 18), a number by the platform (WhatsApp); each merge recorded.
+A typed number or address alone joins nobody.
 
 The conversations go through `crm_adapter.recording.record` into the local store, as
 the actions send them: a WhatsApp conversation through Twilio
@@ -9,6 +11,7 @@ server at LOTSE_TEST_POSTGRES_URL, see `tests.test_crm_store`; skipped if unreac
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -26,17 +29,21 @@ from bot.answers.contact import parse_phone
 from crm_adapter.port import (
     ANSWERED,
     BOT,
+    JOINED,
+    KNOWN_ADDRESS,
+    NEW_ADDRESS,
     PROFILE,
     Answer,
     Consent,
     ConsentRequired,
     MergeRecord,
+    Notification,
     Visit,
 )
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.store import LocalCrm
-from crm_adapter.store.models import Contact, MergeRow
+from crm_adapter.store.models import Contact, MergeRow, OutboxRow
 from tests import crm_engines
 from tests.concurrency import run_together
 
@@ -111,29 +118,38 @@ def merge_rows(engine: Engine) -> list[tuple[int, int, str, str | None]]:
                 for r in rows]  # fmt: skip
 
 
-def test_the_number_typed_on_the_website_merges_into_the_whatsapp_lead(
+def code_mail(code: str, address: str) -> Notification:
+    return Notification("email", "Ihr Code", f"Ihr Code: {code}", (address,))
+
+
+def sent_code(engine: Engine, address: str) -> str:
+    """The code in the latest mail to `address` in the outbox."""
+    with Session(engine) as s:
+        rows = s.execute(select(OutboxRow).order_by(OutboxRow.id.desc())).scalars()
+        body = next(r.body for r in rows if address in r.recipients)
+    found = re.search(r"[0-9]{6}", body)
+    assert found is not None
+    return found.group()
+
+
+def test_a_number_typed_on_the_website_does_not_join_the_whatsapp_lead(
     crm: LocalCrm, engine: Engine, clock: Clock
 ) -> None:
+    """Issue 18: typing someone's number used to merge the typist into their lead. A
+    typed number proves nothing (no code can go to it): it is an answer, no identity."""
     whatsapp_id = consenting(crm, WHATSAPP, "twilio", clock())
     assert crm.lead(whatsapp_id).phone == ANNA  # the platform's number, after the consent
     page = web()
     web_id = consenting(crm, page, "rest", clock.tick())
-    merged_at = clock.tick()
-    answer = typed_phone(page, "0151 12345678", merged_at)
-    lead_id = learn(crm, page, "rest", Learnt(page, answers=[answer]), merged_at)
-    assert lead_id == whatsapp_id != web_id
-    lead = crm.lead(web_id)  # a merged id stands for the lead it went into
-    assert lead.lead_id == whatsapp_id
-    assert sorted(lead.conversation_ids) == sorted([WHATSAPP, page])
-    assert (lead.phone, lead.answers["phone"].value) == (ANNA, {"number": ANNA})
-    assert len(lead.consents) == 2
-    assert merge_rows(engine) == [(web_id, whatsapp_id, "phone", page)]
-    assert crm.merges(whatsapp_id) == [MergeRecord(web_id, whatsapp_id, "phone", page, merged_at)]
-    assert crm.lead_for(Visit(page, "rest")).lead_id == whatsapp_id  # the next turn too
+    answer = typed_phone(page, "0151 12345678", clock.tick())
+    assert learn(crm, page, "rest", Learnt(page, answers=[answer]), clock()) == web_id
+    assert crm.lead(web_id).answers["phone"].value == {"number": ANNA}
+    assert crm.lead(whatsapp_id).conversation_ids == [WHATSAPP]
+    assert merge_rows(engine) == [] and crm.merges(whatsapp_id) == []
 
 
-def test_a_whatsapp_consent_merges_into_the_lead_that_typed_its_number(
-    crm: LocalCrm, clock: Clock
+def test_a_whatsapp_consent_does_not_join_a_lead_that_only_typed_its_number(
+    crm: LocalCrm, engine: Engine, clock: Clock
 ) -> None:
     page = web()
     web_id = consenting(crm, page, "rest", clock())
@@ -141,26 +157,33 @@ def test_a_whatsapp_consent_merges_into_the_lead_that_typed_its_number(
                                                                 clock())]), clock())  # fmt: skip
     whatsapp_id = crm.lead_for(Visit(WHATSAPP, "twilio")).lead_id
     assert crm.lead(whatsapp_id).phone is None  # nothing of the number before the consent
-    lead_id = consenting(crm, WHATSAPP, "twilio", clock.tick())
-    assert lead_id == web_id
-    assert sorted(crm.lead(whatsapp_id).conversation_ids) == sorted([page, WHATSAPP])
-    assert crm.merges(web_id) == [MergeRecord(whatsapp_id, web_id, "phone", WHATSAPP, clock())]
+    assert consenting(crm, WHATSAPP, "twilio", clock.tick()) == whatsapp_id != web_id
+    assert crm.lead(whatsapp_id).conversation_ids == [WHATSAPP]
+    assert merge_rows(engine) == []
 
 
-def test_the_same_email_in_two_conversations_merges_them_by_email(
+def test_the_same_email_in_two_conversations_joins_them_only_after_the_code(
     crm: LocalCrm, engine: Engine, clock: Clock
 ) -> None:
     first, second = web(), web()
     first_id = consenting(crm, first, "rest", clock())
-    learn(crm, first, "rest", Learnt(first, [email(first, "anna@kunde.example", clock())]),
-          clock())  # fmt: skip
+    learn(crm, first, "rest", Learnt(first, [email(first, "anna@kunde.example", clock())],
+                                     code_mail=code_mail), clock())  # fmt: skip
+    assert crm.lead(first_id).email == "anna@kunde.example"  # new: hers, to be confirmed
     second_id = consenting(crm, second, "rest", clock.tick())
+    answer = email(second, "Anna@Kunde.example", clock.tick())
+    learnt = Learnt(second, [answer], code_mail=code_mail)
+    assert learn(crm, second, "rest", learnt, clock()) == second_id  # a claim, no merge
+    assert crm.lead(first_id).conversation_ids == [first]  # untouched, not shown
+    assert crm.lead(second_id).email is None and merge_rows(engine) == []
+    assert crm.open_claim(second_id).kind == KNOWN_ADDRESS
     merged_at = clock.tick()
-    answer = email(second, "Anna@Kunde.example", merged_at)
-    assert learn(crm, second, "rest", Learnt(second, [answer]), merged_at) == first_id
+    result = crm.verify_code(second_id, sent_code(engine, "Anna@Kunde.example"))
+    assert (result.outcome, result.lead_id) == (JOINED, first_id)
     assert sorted(crm.lead(second_id).conversation_ids) == sorted([first, second])
     assert merge_rows(engine) == [(second_id, first_id, "email", second)]
     assert crm.merges(second_id) == [MergeRecord(second_id, first_id, "email", second, merged_at)]
+    assert all(c.confirmed_at == merged_at for c in crm.lead(first_id).consents)
 
 
 def test_nothing_merges_without_a_consent(crm: LocalCrm, engine: Engine, clock: Clock) -> None:
@@ -195,7 +218,7 @@ def test_merges_lists_every_merge_into_the_lead_oldest_first(crm: LocalCrm, cloc
     assert crm.lead(c_id).email == "anna@kunde.example"  # taken over: c had none
 
 
-def test_a_phone_merge_keeps_the_email_and_a_callback_number_keeps_the_whatsapp_one(
+def test_a_website_visitor_giving_the_whatsapp_lead_s_number_and_a_new_email_stays_apart(
     crm: LocalCrm, clock: Clock
 ) -> None:
     whatsapp_id = consenting(crm, WHATSAPP, "twilio", clock())
@@ -203,11 +226,12 @@ def test_a_phone_merge_keeps_the_email_and_a_callback_number_keeps_the_whatsapp_
     learn(crm, WHATSAPP, "twilio", Learnt(WHATSAPP, answers=[office]), clock())
     assert crm.lead(whatsapp_id).phone == "+495215550100"  # the answer is the phone shown
     page = web()
-    consenting(crm, page, "rest", clock.tick())
+    web_id = consenting(crm, page, "rest", clock.tick())
     answers = [email(page, "anna@kunde.example", clock()), typed_phone(page, ANNA, clock())]
-    assert learn(crm, page, "rest", Learnt(page, answers), clock()) == whatsapp_id
-    assert [lead.lead_id for lead in crm.leads()] == [whatsapp_id]
-    assert crm.lead(whatsapp_id).email == "anna@kunde.example"
+    assert learn(crm, page, "rest", Learnt(page, answers, code_mail=code_mail), clock()) == web_id
+    assert crm.lead(whatsapp_id).email is None
+    assert crm.lead(web_id).email == "anna@kunde.example"
+    assert crm.open_claim(web_id).kind == NEW_ADDRESS
 
 
 def test_two_leads_with_different_emails_are_not_merged_by_a_shared_number(

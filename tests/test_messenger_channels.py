@@ -32,6 +32,7 @@ from lotse.settings import Settings
 from tests import fake_messengers as fm
 from tests.console_client import add_users, logged_in
 from tests.rest_client import Visitor
+from tests.test_attacks import code_mailed_to, mail_files
 
 pytestmark = pytest.mark.model
 CHANNELS = ("telegram", "facebook", "twilio", "slack", "botframework")
@@ -199,6 +200,18 @@ def test_unsigned_or_badly_signed_requests_are_refused(stack, stack_messengers, 
     )
 
 
+def test_rasas_telegram_set_webhook_route_is_not_served(stack, stack_messengers):
+    """Anyone could call it to register the webhook again without the secret (issue 18)."""
+    before = sum(1 for platform, path in list(stack_messengers.calls)
+                 if platform == "telegram" and path.lower().endswith("/setwebhook"))  # fmt: skip
+    for method in ("GET", "POST"):
+        url = f"{stack.rasa_url}/webhooks/telegram/set_webhook"
+        assert requests.request(method, url, timeout=30).status_code == 404
+    after = sum(1 for platform, path in list(stack_messengers.calls)
+                if platform == "telegram" and path.lower().endswith("/setwebhook"))  # fmt: skip
+    assert after == before
+
+
 def test_a_slack_replay_outside_five_minutes_is_refused(stack, stack_messengers):
     person = someone("slack")
     url, body, _ = request_for(stack.rasa_url, stack_messengers, person, "Hallo")
@@ -249,9 +262,11 @@ def transcript(stack: Settings, conversation_id: str) -> list[str]:
     return [e.get("text") or "" for e in events if e.get("event") == "user"]
 
 
-def test_whatsapp_then_website_with_the_same_email_is_one_lead_with_both_transcripts(
+def test_whatsapp_then_website_with_the_same_email_is_one_lead_after_the_code(
     stack, stack_messengers
 ):
+    """The address typed on the website is only a claim until the code mailed to it is
+    typed back (issue 18); then the website conversation joins the WhatsApp lead."""
     email = f"anna.{uuid.uuid4().hex[:6]}@mueller-metallbau.example"
     whatsapp = someone("twilio")
     for line in ["Was kostet eine P400?", "1", *QUALIFICATION, email]:  # "1": the first choice
@@ -264,8 +279,11 @@ def test_whatsapp_then_website_with_the_same_email_is_one_lead_with_both_transcr
 
     website = Visitor(stack.rasa_url, metadata={"language": "de", "visitor_id": uuid.uuid4().hex})
     website.joined("Was kostet eine P200?")
+    seen = mail_files(stack)
     for line in ["Ja", *QUALIFICATION, email]:
         website.say(line)
+    assert crm.find_by_email(email) == on_whatsapp  # a claim: nothing joined yet
+    assert "verbunden" in website.joined(code_mailed_to(stack, email, seen))
     lead = crm.find_by_email(email)
     assert lead is not None and lead.lead_id == on_whatsapp.lead_id
     assert {whatsapp.conversation_id, website.sender} <= set(lead.conversation_ids)

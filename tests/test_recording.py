@@ -9,7 +9,7 @@ import pytest
 
 from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report, report_lines
-from crm_adapter.port import ANSWERED, Answer, Consent, CrmPort, Visit
+from crm_adapter.port import ANSWERED, Answer, Consent, CrmPort, Notification, Visit
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
 
@@ -50,7 +50,13 @@ def qualify(crm: CrmPort) -> int:
     lead_id = record(crm, crm.lead(lead_id), Learnt(CONVERSATION, consent=consent()), MODEL, NOW)
     email = {"address": "Anna@Mueller-Metall.example", "freemail": False}
     personal = [answer("name", {"full": "Anna Muster"}), answer("email", email)]
-    return record(crm, crm.lead(lead_id), Learnt(CONVERSATION, personal), MODEL, NOW)
+    return record(crm, crm.lead(lead_id), Learnt(CONVERSATION, personal, code_mail=code_mail),
+                  MODEL, NOW)  # fmt: skip
+
+
+def code_mail(code: str, address: str) -> Notification:
+    """The mail taking an email answer's code to the address (`Learnt.code_mail`)."""
+    return Notification("email", "Ihr Code", f"Ihr Code: {code}", (address,))
 
 
 def test_bielefeld_metalworking_md_is_fit_100_and_an_mql_with_the_reasons(crm: CrmPort) -> None:

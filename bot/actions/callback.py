@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
 from bot.actions.handoff import ask_of
+from bot.actions.identity import code_mail
 from bot.actions.leads import crm, profile_name, visit_of
 from bot.answers.contact import is_freemail, parse_email, parse_phone
 from bot.qualification.questions import load_questionnaire
@@ -57,8 +59,8 @@ log = logging.getLogger(__name__)
 COMPANY = ("Nordwerk Anlagenbau GmbH", "vertrieb@nordwerk.example")
 
 
-def _phone(text: str, language: str) -> str | None:
-    found = parse_phone(text, language)
+def _phone(text: str, language: str, country: str | None = None) -> str | None:
+    found = parse_phone(text, language, country)
     return found.number if found else None
 
 
@@ -67,7 +69,17 @@ def _email(text: str, language: str) -> str | None:
     return found.address if found else None
 
 
-READERS = CallbackReaders(phone=_phone, email=_email)
+def readers(lead: Lead) -> CallbackReaders:
+    """The form's readers for `lead`: a number typed without "+" or "00" is read in the
+    country of the lead's "location" answer ("0664 1234567" in Linz is "+43664..."),
+    in Germany when it gave none."""
+    answer = lead.answers.get("location")
+    value = answer.value if answer is not None and answer.status == ANSWERED else None
+    country = (value or {}).get("country")
+    return CallbackReaders(
+        phone=partial(_phone, country=country if isinstance(country, str) else None),
+        email=_email,
+    )
 
 
 def callback_texts() -> CallbackTexts:
@@ -97,7 +109,8 @@ class ValidateCallbackForm(Action):
                 starting=starting, kind=kind, consent_on_record=lead.consent is not None,
                 known_phone=lead.phone, known_email=lead.email, offered=tuple(offered),
             )  # fmt: skip
-            outcome = step(state, turn, callback_texts(), load_questionnaire().controls, READERS)
+            outcome = step(state, turn, callback_texts(), load_questionnaire().controls,
+                           readers(lead))  # fmt: skip
             if outcome.consent_given:
                 self.record_consent(lead, tracker, language, now)
             if outcome.done:
@@ -180,28 +193,34 @@ def arrange_callback(tracker: Tracker, state: CallbackState, language: str, now:
     hours = the_desk.hours(team.key)
     opening = hours.next_opening(now)
     when = moment(opening.astimezone(hours.zone), language)
-    store = crm()
-    lead = store.lead_for(visit_of(tracker, language))
-    phone = Answer(
-        "phone", {"number": state.phone}, ANSWERED, now, conversation_id=tracker.sender_id
-    )
-    lead_id = record(store, lead, Learnt(tracker.sender_id, answers=[phone],
-                                         interest=["requested_callback"]),
-                     load_scoring_model(), now)  # fmt: skip
-    stage = store.lead(lead_id).stage or "-"
-    values = {"phone": state.phone or "", "window": state.window or "", "lead": str(lead_id),
-              "stage": stage, "conversation": tracker.sender_id}  # fmt: skip
     staff = the_desk.model.staff.get(person or "")
     recipient = staff.email if staff else team.email
     label = the_desk.person_label(person, language) or the_desk.team_label(team.key, language)
-    notify = [
-        Notification("email", texts.text("callback_email_subject", "de", **values),
-                     texts.text("callback_email_body", "de", **values), (recipient,)),
-        *chat_notifications(texts.text("callback_chat", "de", person=label, lead=str(lead_id),
-                                       next=moment(opening.astimezone(hours.zone), "de"))),
-    ]  # fmt: skip
+    store = crm()
+    phone = Answer(
+        "phone", {"number": state.phone}, ANSWERED, now, conversation_id=tracker.sender_id
+    )
     task = SalesTask("callback", state.window or "", opening, now, assignee=person)
-    store.add_task(lead_id, task, notify)
+
+    def save() -> None:
+        """The number, the interest and the task with its notifications: one unit."""
+        lead = store.lead_for(visit_of(tracker, language))
+        lead_id = record(store, lead, Learnt(tracker.sender_id, answers=[phone],
+                                             interest=["requested_callback"]),
+                         load_scoring_model(), now)  # fmt: skip
+        values = {"phone": state.phone or "", "window": state.window or "",
+                  "lead": str(lead_id), "stage": store.lead(lead_id).stage or "-",
+                  "conversation": tracker.sender_id}  # fmt: skip
+        notify = [
+            Notification("email", texts.text("callback_email_subject", "de", **values),
+                         texts.text("callback_email_body", "de", **values), (recipient,)),
+            *chat_notifications(texts.text("callback_chat", "de", person=label,
+                                           lead=str(lead_id), next=moment(
+                                               opening.astimezone(hours.zone), "de"))),
+        ]  # fmt: skip
+        store.add_task(lead_id, task, notify)
+
+    store.atomically(save, "arranging a callback")
     return texts.text("callback_confirmed", language, person=label, phone=state.phone or "",
                       window=state.window or "", next=when)  # fmt: skip
 
@@ -219,13 +238,9 @@ def book(
     label = the_desk.person_label(person, language) or staff.name
     when = moment(start.astimezone(staff.working_hours.zone), language)
     store = crm()
-    lead = store.lead_for(visit_of(tracker, language))
     domain = state.email.rsplit("@", 1)[-1]
     email = Answer("email", {"address": state.email, "freemail": is_freemail(domain)}, ANSWERED,
                    now, conversation_id=tracker.sender_id)  # fmt: skip
-    lead_id = record(store, lead, Learnt(tracker.sender_id, answers=[email],
-                                         interest=["requested_demo"]),
-                     load_scoring_model(), now)  # fmt: skip
     title = texts.text("meeting_title", language, person=staff.name)
     invitation = meeting_invitation(
         uid=f"{uuid.uuid4()}@lotse", start=start, end=end, summary=title,
@@ -233,17 +248,28 @@ def book(
         organizer=(staff.name, staff.email), attendees=[(state.email, state.email)], now=now,
     )  # fmt: skip
     staff_when = moment(start.astimezone(staff.working_hours.zone), "de")
-    values = {"slot": staff_when, "lead": str(lead_id), "email": state.email,
-              "conversation": tracker.sender_id}  # fmt: skip
-    notify = [
-        Notification("email", title, texts.text("meeting_email_body", language,
-                     person=staff.name, slot=when), (state.email,), invitation),
-        Notification("email", title, texts.text("meeting_staff_body", "de", **values),
-                     (staff.email,), invitation),
-        *chat_notifications(texts.text("meeting_chat", "de", person=staff.name, slot=staff_when,
-                                       lead=str(lead_id))),
-    ]  # fmt: skip
-    store.book_meeting(lead_id, Meeting(person, start, end, title, now), notify)
+
+    def save() -> None:
+        """The email (its code sent), the interest and the meeting: one unit of work;
+        SlotTaken leaves nothing behind."""
+        lead = store.lead_for(visit_of(tracker, language))
+        lead_id = record(store, lead, Learnt(tracker.sender_id, answers=[email],
+                                             interest=["requested_demo"],
+                                             code_mail=code_mail(language)),
+                         load_scoring_model(), now)  # fmt: skip
+        values = {"slot": staff_when, "lead": str(lead_id), "email": state.email,
+                  "conversation": tracker.sender_id}  # fmt: skip
+        notify = [
+            Notification("email", title, texts.text("meeting_email_body", language,
+                         person=staff.name, slot=when), (state.email,), invitation),
+            Notification("email", title, texts.text("meeting_staff_body", "de", **values),
+                         (staff.email,), invitation),
+            *chat_notifications(texts.text("meeting_chat", "de", person=staff.name,
+                                           slot=staff_when, lead=str(lead_id))),
+        ]  # fmt: skip
+        store.book_meeting(lead_id, Meeting(person, start, end, title, now), notify)
+
+    store.atomically(save, "booking a meeting")
     return texts.text("meeting_confirmed", language, slot=when, person=label, email=state.email)
 
 

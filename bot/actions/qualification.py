@@ -2,8 +2,11 @@
 
 Thin: reads the turn from the tracker, runs the state machine (`bot.qualification.flow`)
 and hands what it learnt to `crm_adapter.recording.record`, which writes the CRM
-store. If the store fails, the visitor is told that nothing could be saved (never
-"we'll be in touch" when nothing was stored); the log names no personal data.
+store; the whole turn is one unit of work (`CrmPort.atomically`). An email answer sends
+a code to the address (`bot.actions.identity`); a code typed back is checked here
+while the qualification runs. If the store fails, the visitor is told that nothing
+could be saved (never "we'll be in touch" when nothing was stored); if it cannot be
+reached, the turn fails to be sent again. The log names no personal data.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.conversation import conversation_language
 from bot.actions.follow_up import follow_up_of, line_of, previous_subject
 from bot.actions.handoff import pause_for_person
+from bot.actions.identity import checked_code, code_mail, code_sent
 from bot.actions.leads import crm, profile_name, visit_of
 from bot.content import FAQ_INTENT_PREFIX
 from bot.qualification.flow import CONSENT, Outcome, State, Turn, step
@@ -27,10 +31,10 @@ from bot.qualification.learning import learnt_from
 from bot.qualification.questions import load_questionnaire
 from bot.qualification.replies import Replies
 from bot.understanding.questions import is_question
-from bot.understanding.reading import FOLLOW_UP_INTENT
+from bot.understanding.reading import CODE_INTENT, FOLLOW_UP_INTENT
 from bot.understanding.small_talk import is_non_answer, small_talk_kind
 from bot.understanding.words import words_of
-from crm_adapter.port import CrmError, CrmPort, CrmUnavailable
+from crm_adapter.port import CrmError, CrmPort, CrmUnavailable, Lead
 from crm_adapter.recording import Learnt, Scores, record
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
 from handoff.texts import load_handoff_texts
@@ -89,12 +93,14 @@ def topic_line(tracker: Tracker) -> str | None:
 
 
 def turn_of(tracker: Tracker, state: State, language: str, known: frozenset[str],
-            consent: bool) -> Turn:  # fmt: skip
+            consent: bool, country: str | None = None) -> Turn:  # fmt: skip
     intent = tracker.latest_message.get("intent") or {}
     text = tracker.latest_message.get("text") or ""
     words = words_of(text)
     starting = state.asking is None
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+    if name == CODE_INTENT:  # digits, but no code is awaited: an answer like any other
+        name = "inform"
     if name == FOLLOW_UP_INTENT:  # "und die große?" between the questions: a product question
         follow = follow_up_of(tracker)
         name = FAQ_INTENT_PREFIX + follow.topic if follow is not None else name
@@ -112,7 +118,15 @@ def turn_of(tracker: Tracker, state: State, language: str, known: frozenset[str]
         question=is_question(text, words),
         small_talk=small_talk_kind(words),
         non_answer=is_non_answer(words),
+        country=country,
     )
+
+
+def country_of(lead: Lead) -> str | None:
+    """The country of the lead's location answer (ISO), if it has one."""
+    location = lead.answers.get("location")
+    country = (location.value or {}).get("country") if location is not None else None
+    return country if isinstance(country, str) else None
 
 
 def say(dispatcher: CollectingDispatcher, outcome: Outcome) -> None:
@@ -131,15 +145,23 @@ class ValidateQualificationForm(Action):
     ) -> list[EventType]:
         language = conversation_language(tracker)
         questionnaire = load_questionnaire()
-        state = State.from_slot(tracker.get_slot("qualification"))
-        asked_before = state.asking
+        asked_before = State.from_slot(tracker.get_slot("qualification")).asking
         now = datetime.now(timezone.utc)
         visit = visit_of(tracker, language)
-        try:
-            store = crm()
+
+        def turn() -> tuple[Outcome, int, str | None, str | None] | str:
+            """The whole turn as one unit of work: run again from the start if the
+            store retries it, so the state is read anew each time."""
+            state = State.from_slot(tracker.get_slot("qualification"))
             lead = store.lead_for(visit)
+            text = tracker.latest_message.get("text") or ""
+            if (tracker.latest_message.get("intent") or {}).get("name") == CODE_INTENT:
+                code_reply = checked_code(store, lead.lead_id, text, language)
+                if code_reply is not None:
+                    return code_reply
             known = frozenset(lead.answers)
-            turn = turn_of(tracker, state, language, known, lead.consent is not None)
+            turn = turn_of(tracker, state, language, known, lead.consent is not None,
+                           country_of(lead))  # fmt: skip
             outcome = step(questionnaire, state, turn, INTERPRETER)
             model = load_scoring_model()
             learnt = learnt_from(
@@ -149,13 +171,27 @@ class ValidateQualificationForm(Action):
                 channel=visit.channel, now=now,
             )  # fmt: skip
             learnt.profile_name = profile_name(tracker)  # kept only with a consent
+            learnt.code_mail = code_mail(language)
             lead_id = record(store, lead, learnt, model, now)
             rule = sales_ready(store, lead_id, model, now) if outcome.submitted else None
+            claimed = any(a.attribute == "email" and a.value for a in learnt.answers)
+            notice = code_sent(store, lead_id, language) if claimed else None
+            return outcome, lead_id, rule, notice
+
+        try:
+            store = crm()
+            done = store.atomically(turn)
         except CrmUnavailable:
             raise  # the turn fails and is sent again (bot/loud_actions.py)
         except CrmError:
             log.exception("qualification: the CRM store failed; nothing was saved")
             return _finished_events(State(), Replies(language).text("save_failed"))
+        if isinstance(done, str):  # a code typed back: the question stays open
+            dispatcher.utter_message(text=done)
+            return [SlotSet("qualification_answer", None)]
+        outcome, _, rule, notice = done
+        if notice is not None:
+            dispatcher.utter_message(text=notice)
         say(dispatcher, outcome)
         steps = step_events(asked_before, outcome)
         if outcome.handoff:

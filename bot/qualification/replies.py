@@ -19,6 +19,8 @@ REPLY_KEYS = (
     "back_to_question", "consent_why", "consent_thanks", "consent_refused", "summary",
     "what_to_correct", "submitted", "stopped", "withdrawn", "nothing_to_note", "offer",
     "save_failed", "withdraw_failed", "resumed", "erase_everything_button", "erased_everything",
+    "code_mail_subject", "code_mail_body", "code_sent_new", "code_sent_known", "code_confirmed",
+    "code_joined", "code_wrong", "code_void", "code_expired", "code_none",
 )  # fmt: skip
 
 

@@ -6,6 +6,8 @@ the kind of request the message makes. In this order:
 1. Intents the bot or its buttons send (`FIXED_INTENTS`) and "no" stay as they are.
    A withdrawal stands only when the words ask to erase or withdraw, and not as a
    question how to ("An wen wende ich mich, wenn ...?" is a data-protection question).
+   A one-time code typed back (six digits and at most CODE_WORDS words, no question)
+   is `CODE_INTENT`, checked against the code sent to an email address.
 2. A request (`bot.understanding.requests`: a quote, demo, appointment, callback,
    purchase or trial) starts the enquiry: with a product question the NLU is sure of,
    that question keeps its intent and the request rides along (its answer first, then
@@ -46,6 +48,7 @@ from bot.understanding.small_talk import (
     small_talk_kinds,
 )
 from bot.understanding.words import words_of
+from crm_adapter.identity_code import code_in
 
 REQUEST_INTENT = "request_enquiry"
 INFORM_INTENT = "inform"
@@ -78,6 +81,10 @@ UNSURE = 0.5
 SURE = 0.9
 """From this confidence on, the NLU's product question stands after a "thanks"."""
 SHORT_TAIL = 6
+CODE_INTENT = "confirm_code"
+CODE_WORDS = 3
+"""A one-time code typed back: its digits and at most this many words ("Der Code ist
+123456"); a longer message that happens to hold six digits says something else."""
 
 Ranking = Sequence[tuple[str, float]]
 
@@ -116,6 +123,8 @@ def decide(
         return Decision("affirm", changed=True)  # "Ja, warum ned": a yes the NLU took for no
     if intent in FIXED_INTENTS:
         return Decision(intent)
+    if _is_code(text, words):
+        return Decision(CODE_INTENT, changed=intent != CODE_INTENT)
     if intent == WITHDRAW_INTENT or says_withdraw(text):
         withdrawal = _withdrawal(text, words, intent, ranking, says_withdraw)
         if withdrawal is not None:
@@ -125,6 +134,12 @@ def decide(
         return _settled(text, words, intent, 0.0, ranking, rules, changed=True)
     rules = _Rules(says_human, facts, starts_enquiry, answer_varies)
     return _settled(text, words, intent, confidence, ranking, rules, changed=False)
+
+
+def _is_code(text: str, words: list[str]) -> bool:
+    if code_in(text) is None or "?" in text:
+        return False
+    return sum(1 for word in words if not word.isdigit()) <= CODE_WORDS
 
 
 def _withdrawal(

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -67,13 +68,20 @@ from sqlalchemy.orm import Session
 
 from crm_adapter import events, lifecycle, sync_event
 from crm_adapter.contact_snapshot import answer_text
+from crm_adapter.identity_code import CODE_DIGITS, MAX_CODE_ATTEMPTS, code_in
 from crm_adapter.phone import normalised_phone
 from crm_adapter.port import (
     BOOKED,
     BY_EMAIL,
     BY_PHONE,
+    CONFIRMED,
+    EXPIRED,
+    JOINED,
+    NO_CLAIM,
     PERSONAL_ATTRIBUTES,
+    WRONG_CODE,
     Answer,
+    Claim,
     Consent,
     ConsentRequired,
     CrmError,
@@ -87,11 +95,12 @@ from crm_adapter.port import (
     ScoringEvent,
     SlotTaken,
     StageRecord,
+    Verification,
     Visit,
 )
 from crm_adapter.retention import Candidate
 from crm_adapter.scoring import InterestEvent
-from crm_adapter.store import mapping
+from crm_adapter.store import claims, mapping
 from crm_adapter.store.answers import record_answer, refresh_views
 from crm_adapter.store.contacts import (
     consent_in_force,
@@ -133,6 +142,11 @@ FIRST_PAUSE_SECONDS = 0.1
 # First key of the advisory locks on a person's calendar (the second is the staff id's
 # hash), apart from the migrations' single-key lock.
 MEETING_LOCKS = 0x4D656574  # "Meet"
+
+
+# The transaction of the unit of work running in this context (`LocalCrm.atomically`),
+# with the engine it belongs to.
+_unit: ContextVar[tuple[Engine, Session] | None] = ContextVar("lotse_crm_unit", default=None)
 
 
 def _utc_now() -> datetime:
@@ -195,6 +209,9 @@ class LocalCrm:
     def _run(self, operation: str, work: Callable[[Session], T], *, write: bool = True) -> T:
         """`work` in one transaction; retried when a concurrent one got in its way, and
         for UNREACHABLE_SECONDS while the database server cannot be reached."""
+        unit = _unit.get()
+        if unit is not None and unit[0] is self._writer:
+            return work(unit[1])  # its errors end the whole unit (retried as one)
         deadline = time.monotonic() + UNREACHABLE_SECONDS
         pause = FIRST_PAUSE_SECONDS
         attempt = 0
@@ -217,6 +234,24 @@ class LocalCrm:
                 if attempt < RETRIES and _retryable(err):
                     continue
                 raise CrmError(f"CRM store: {operation} failed ({_describe(err)})") from None
+
+    def atomically(self, work: Callable[[], T], operation: str = "recording a turn") -> T:
+        """Runs `work` (calls of this store's methods, and plain Python) as one unit of
+        work: every write in it commits together, or none does; a lost race or an
+        unreachable server runs the whole of `work` again (so it must not have other
+        side effects). Nested: the inner one is part of the outer."""
+        current = _unit.get()
+        if current is not None and current[0] is self._writer:
+            return work()
+
+        def whole(s: Session) -> T:
+            token = _unit.set((self._writer, s))
+            try:
+                return work()
+            finally:
+                _unit.reset(token)
+
+        return self._run(operation, whole)
 
     def _write(
         self, operation: str, lead_id: int, change: Callable[[Session, Contact], Any]
@@ -398,6 +433,8 @@ class LocalCrm:
         s.execute(personal.execution_options(synchronize_session=False))
         notifications = delete(OutboxRow).where(OutboxRow.contact_id == lead.id)
         s.execute(notifications.execution_options(synchronize_session=False))
+        claims.drop_claims(s, [lead.id])  # its own claims, and others' of its address:
+        claims.drop_claims_of_holders(s, [lead.id])  # they hold the address too
         # The unanswered questions' texts were kept under this consent: only counts stay.
         conversations = select(Conversation.conversation_id).where(
             Conversation.contact_id == lead.id
@@ -465,6 +502,102 @@ class LocalCrm:
 
         return self._run("identifying a lead", work)
 
+    def claim_email(
+        self, lead_id: int, email: str, freemail: bool, code: str, mail: Notification,
+        conversation_id: str | None = None,
+    ) -> Claim | None:  # fmt: skip
+        address, normalised = normalised_email(email)
+        mapping.checked_id(conversation_id, "conversation id")
+        if code_in(code) != code:
+            raise ValueError(f"a code has {CODE_DIGITS} digits")
+        notify = self._notifying([mail])
+
+        def work(s: Session) -> Claim | None:
+            lead = contact(s, lead_id)
+            if not consent_in_force(s, lead.id):
+                raise ConsentRequired(f"lead {lead.id}: an email needs a consent")
+            if lead.email_normalised == normalised:
+                return None
+            holder = s.execute(
+                select(Contact).where(
+                    Contact.email_normalised == normalised,
+                    Contact.merged_into_id.is_(None),
+                    Contact.id != lead.id,
+                )
+            ).scalar_one_or_none()
+            if holder is None:
+                lead.email, lead.email_normalised, lead.freemail = address, normalised, freemail
+                lead.updated_at = self._now()
+                s.flush()  # a concurrent claim of the same new address fails here: retried
+                self._publish(s, lead, sync_event.IDENTIFIED, {})
+            # The mail to a known address is its holder's: erased with the holder's data.
+            notify(s, lead if holder is None else holder)
+            claim = claims.NewClaim(lead.id, None if holder is None else holder.id, address,
+                                    normalised, freemail, conversation_id)  # fmt: skip
+            return claims.add_claim(s, claim, code, self._now())
+
+        return self._run("claiming an email", work)
+
+    def open_claim(self, lead_id: int) -> Claim | None:
+        def work(s: Session) -> Claim | None:
+            row = claims.open_claim_row(s, contact(s, lead_id, lock=False).id)
+            return None if row is None else claims.as_claim(row)
+
+        return self._run("reading a claim", work, write=False)
+
+    def verify_code(self, lead_id: int, code: str) -> Verification:
+        def work(s: Session) -> Verification:
+            lead = contact(s, lead_id)
+            row = claims.open_claim_row(s, lead.id)
+            if row is None:
+                return Verification(NO_CLAIM, lead.id)
+            if row.expires_at <= self._now():
+                s.delete(row)
+                return Verification(EXPIRED, lead.id)
+            if not claims.matches(row, code):
+                row.attempts += 1
+                left = MAX_CODE_ATTEMPTS - row.attempts
+                if left <= 0:
+                    s.delete(row)
+                return Verification(WRONG_CODE, lead.id, max(left, 0))
+            return self._proven(s, lead, row)
+
+        return self._run("verifying a code", work)
+
+    def _proven(self, s: Session, lead: Contact, row: claims.IdentityClaimRow) -> Verification:
+        """The claim's code came back: the address is the lead's, or the lead joins the
+        contact that has it (if it still has it; else the address is free to take)."""
+        normalised, conversation_id = row.email_normalised, row.conversation_id
+        address, freemail = row.email, row.freemail
+        s.delete(row)
+        s.flush()
+        holder = s.execute(
+            select(Contact).where(
+                Contact.email_normalised == normalised,
+                Contact.merged_into_id.is_(None),
+                Contact.id != lead.id,
+            ).with_for_update().execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if holder is not None:
+            merged_into = self._merged(s, lead, holder, BY_EMAIL, conversation_id)
+            self._confirm(s, holder)
+            return Verification(JOINED, merged_into)
+        if lead.email_normalised != normalised:  # its holder went (erased, withdrawn)
+            lead.email, lead.email_normalised, lead.freemail = address, normalised, freemail
+            s.flush()
+            self._publish(s, lead, sync_event.IDENTIFIED, {})
+        self._confirm(s, lead)
+        return Verification(CONFIRMED, lead.id)
+
+    def _confirm(self, s: Session, lead: Contact) -> None:
+        """The double opt-in, recorded with the consents in force."""
+        in_force = select(ConsentRow).where(
+            ConsentRow.contact_id == lead.id, ConsentRow.withdrawn_at.is_(None)
+        )
+        for consent in s.execute(in_force).scalars():
+            consent.confirmed_at = self._now()
+        lead.updated_at = self._now()
+
     def identify_phone(self, lead_id: int, phone: str, conversation_id: str | None = None) -> int:
         number = normalised_phone(phone)
         if number is None:
@@ -495,9 +628,10 @@ class LocalCrm:
         self, s: Session, lead: Contact, other: Contact, reason: str, conversation_id: str | None
     ) -> int:
         """Merges `lead` into `other` (both locked) and returns the id of `other`."""
-        if self.connectors:  # its events would go to its old record: not after this
-            events.erase_pending(s.connection(), lead.id)
         merge_into(s, lead, other, self._now(), reason, conversation_id)
+        claims.drop_claims(s, [lead.id])
+        if self.connectors:  # its undelivered events go to the CRMs as the other's
+            events.carry_pending(s.connection(), lead.id, other.id)
         self._publish(s, other, sync_event.IDENTIFIED, {})
         return other.id
 

@@ -108,6 +108,7 @@ def consent_values(consent: Consent) -> dict[str, Any]:
             channel=consent.channel,
             given_at=as_utc(consent.given_at),
             withdrawn_at=None if withdrawn is None else as_utc(withdrawn),
+            confirmed_at=None if consent.confirmed_at is None else as_utc(consent.confirmed_at),
         ),
     )
 
@@ -270,6 +271,7 @@ def _records(row: Any) -> Any:
             row.channel,
             row.given_at,
             row.withdrawn_at,
+            row.confirmed_at,
         )
     if isinstance(row, InterestEventRow):
         return InterestEvent(row.kind, row.at, row.conversation_id)

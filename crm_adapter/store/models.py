@@ -188,6 +188,7 @@ class ConsentRow(Base):
     channel = Column(String(32), nullable=False)
     given_at = Column(UtcDateTime, nullable=False)
     withdrawn_at = Column(UtcDateTime)
+    confirmed_at = Column(UtcDateTime)  # the email proven by its code (double opt-in)
 
 
 class InterestEventRow(Base):
@@ -303,6 +304,27 @@ class PrivacyAuditRow(Base):
     conversations = Column(Integer, nullable=False)
     requested_by = Column(String(64), nullable=False)
     at = Column(UtcDateTime, nullable=False)
+
+
+class IdentityClaimRow(Base):
+    """An email address typed in a conversation of `contact_id`, waiting for its code
+    (`crm_adapter.store.claims`). `holder_id`: the contact that had the address when it
+    was claimed (None: nobody, a new address). `code_hash`: SHA-256 of a random salt
+    and the code, never the code. Personal data: `email`, `email_normalised`."""
+
+    __tablename__ = "crm_identity_claims"
+    id = Column(Integer, primary_key=True)
+    contact_id = _contact_id()
+    holder_id = Column(Integer, ForeignKey("crm_contacts.id"))
+    email = Column(String(254), nullable=False)
+    email_normalised = Column(String(254), nullable=False)
+    freemail = Column(Boolean, nullable=False, default=False)
+    salt = Column(String(32), nullable=False)
+    code_hash = Column(String(64), nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    conversation_id = Column(String(128))
+    created_at = Column(UtcDateTime, nullable=False)
+    expires_at = Column(UtcDateTime, nullable=False)
 
 
 OWNED_BY_CONTACT = (
