@@ -134,8 +134,10 @@ def test_outside_office_hours_a_meeting_is_booked_with_invitations(staff, stack_
         rows = db.execute(select(OutboxRow.channel, OutboxRow.recipients, OutboxRow.ics)
                           .where(OutboxRow.contact_id == lead.lead_id)).all()  # fmt: skip
     emails = sorted(tuple(r.recipients) for r in rows if r.channel == "email")
-    assert emails == sorted([(email,), ("anna.becker@nordwerk.example",)])
-    assert all("BEGIN:VCALENDAR" in r.ics for r in rows if r.channel == "email")
+    # The invitation, Anna's copy, and the code that proves the address (issue 18).
+    assert emails == sorted([(email,), (email,), ("anna.becker@nordwerk.example",)])
+    invitations = [r for r in rows if r.channel == "email" and r.ics is not None]
+    assert len(invitations) == 2 and all("BEGIN:VCALENDAR" in r.ics for r in invitations)
     again = visitor(staff, "en")
     again.joined("Can I talk to someone from sales?")
     taken = [b["title"] for b in again.say("/request_meeting")[-1]["buttons"]]

@@ -269,8 +269,10 @@ def test_whatsapp_then_website_with_the_same_email_is_one_lead_after_the_code(
     typed back (issue 18); then the website conversation joins the WhatsApp lead."""
     email = f"anna.{uuid.uuid4().hex[:6]}@mueller-metallbau.example"
     whatsapp = someone("twilio")
+    before_whatsapp = mail_files(stack)
     for line in ["Was kostet eine P400?", "1", *QUALIFICATION, email]:  # "1": the first choice
         say(stack, stack_messengers, whatsapp, line)
+    code_mailed_to(stack, email, before_whatsapp)  # its own code (a new address), not typed
     texts = [s.text for s in stack_messengers.sent_to("twilio", whatsapp.recipient)]
     assert any("einverstanden" in t for t in texts) and email in texts[-1]
     crm = open_crm(stack.database_url)

@@ -35,12 +35,15 @@ ANSWERS = {
 
 class ScriptedReader:
     def read(
-        self, question: Question, text: str, language: str, today: date, *, catch_all: bool = True
-    ) -> Reading | None:
+        self, question: Question, text: str, language: str, today: date, *, catch_all: bool = True,
+        country: str | None = None,
+    ) -> Reading | None:  # fmt: skip
         value = ANSWERS[question.key].get(text.lower())
         return None if value is None else Reading(question.key, {"v": value}, str(value))
 
-    def volunteered(self, text: str, language: str, today: date) -> list[Reading]:
+    def volunteered(
+        self, text: str, language: str, today: date, country: str | None = None
+    ) -> list[Reading]:
         if text.lower() in ("wir sind 80", "wir sind doch 80 leute"):
             return [Reading("employees", {"v": 80}, "80")]
         if text.lower() == "60 leute metallbau in bielefeld":
@@ -186,7 +189,7 @@ def test_consent_refused_skips_every_personal_question() -> None:
 
 def test_personal_data_is_not_taken_without_consent() -> None:
     class Volunteering(ScriptedReader):
-        def volunteered(self, text, language, today):  # noqa: ANN001, ANN202
+        def volunteered(self, text, language, today, country=None):  # noqa: ANN001, ANN202
             return [Reading("email", {"v": text}, text)]
 
     outcome = step(Q, State(), Turn("a@b.example", "de", TODAY, starting=True), Volunteering())

@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
 from bot.actions.handoff import ask_of
-from bot.actions.identity import code_mail
+from bot.actions.identity import code_mail, code_sent
 from bot.actions.leads import crm, profile_name, visit_of
 from bot.answers.contact import is_freemail, parse_email, parse_phone
 from bot.qualification.questions import load_questionnaire
@@ -249,7 +249,7 @@ def book(
     )  # fmt: skip
     staff_when = moment(start.astimezone(staff.working_hours.zone), "de")
 
-    def save() -> None:
+    def save() -> int:
         """The email (its code sent), the interest and the meeting: one unit of work;
         SlotTaken leaves nothing behind."""
         lead = store.lead_for(visit_of(tracker, language))
@@ -268,9 +268,13 @@ def book(
                                            slot=staff_when, lead=str(lead_id))),
         ]  # fmt: skip
         store.book_meeting(lead_id, Meeting(person, start, end, title, now), notify)
+        return lead_id
 
-    store.atomically(save, "booking a meeting")
-    return texts.text("meeting_confirmed", language, slot=when, person=label, email=state.email)
+    lead_id = store.atomically(save, "booking a meeting")
+    confirmed = texts.text("meeting_confirmed", language, slot=when, person=label,
+                           email=state.email)  # fmt: skip
+    notice = code_sent(store, lead_id, language)  # the code that proves the address
+    return confirmed if notice is None else f"{confirmed}\n\n{notice}"
 
 
 def chat_notifications(text: str) -> list[Notification]:
