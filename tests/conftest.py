@@ -126,6 +126,10 @@ def stack(
                    # the limits are tested on their own (tests/test_website_security.py).
                    "LOTSE_RATE_VISITOR": "off", "LOTSE_RATE_IP": "off",
                    "LOTSE_RATE_ISSUE": "off",
+                   # The console behind a proxy on this machine: a test's X-Forwarded-For
+                   # names a client elsewhere (tests/test_attacks.py guesses passwords
+                   # from such addresses without locking this machine's logins out).
+                   "LOTSE_CONSOLE_TRUSTED_PROXY": "127.0.0.1",
                    **messenger_environment(stack_messengers, settings.rasa_url)},
     )  # fmt: skip
     running.start()

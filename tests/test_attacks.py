@@ -4,26 +4,34 @@
   changes nothing, joins nothing, and "Daten löschen" / "Alles löschen" erases only
   their own; the owner, with the code from the mail, joins the conversation.
 
-The channel, console and relay attacks (forged and replayed webhooks, REST sender
-spoofing, login lockout, a former assignee's reads) run against their real servers in
-tests/test_rest_access.py, tests/test_channel_*.py, tests/test_console_login.py and
-tests/test_console_access.py.
+- Someone guessing a staff password from elsewhere (behind the stack's proxy): the
+  guesser is slowed and then refused, the real user still logs in from any address.
+- An agent who handed a conversation back: reads nothing more of it (the later
+  messages, the lead card), writes nothing to it; an admin still reads it.
+
+Forged, unsigned, tampered and stale (replayed after five minutes) webhooks of every
+messenger and Rasa's `set_webhook` route run against the same stack in
+tests/test_messenger_channels.py; REST sender and visitor-id spoofing in
+tests/test_rest_access.py (its last test on the stack, the others on the channel's own
+server, with the balancer); the rules behind the console attacks alone in
+tests/test_console_login.py and tests/test_console_access.py.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-import re
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from crm_adapter.connect import open_crm
 from crm_adapter.port import Lead, Visit
+from handoff.wiring import handoff_store
+from lotse.settings import Settings
+from tests.console_client import PASSWORD, add_users, logged_in
+from tests.mailbox import code_mailed_to, mail_files, mails_mentioning
 from tests.rest_client import Visitor
+from tests.test_console_access import reads, refused
+from tests.test_console_login import login
 
 pytestmark = pytest.mark.model
 
@@ -39,40 +47,6 @@ def enquiry(visitor: Visitor, name: str, address: str, employees: str) -> list[s
         "33602 Bielefeld", "in zwei Monaten", "Ja", name, address,
     ]  # fmt: skip
     return [visitor.joined(line) for line in lines]
-
-
-def mail_files(stack) -> set[str]:  # noqa: ANN001
-    return {path.name for path in mail_folder(stack).glob("*.eml")}
-
-
-def mail_folder(stack) -> Path:  # noqa: ANN001
-    return Path(stack.database_url.removeprefix("sqlite:///")).parent / "mail"
-
-
-def code_mailed_to(stack, address: str, seen: set[str]) -> str:  # noqa: ANN001
-    """The code in a mail to `address` that is not among the files `seen` before (the
-    console's dispatcher writes the outbox to the mail folder: there is no SMTP server)."""
-    folder = mail_folder(stack)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for path in folder.glob("*.eml"):
-            if path.name in seen:
-                continue
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if address.lower() in str(message["To"]).lower():
-                body = message.get_body(("plain",))
-                found = re.search(r"\b[0-9]{6}\b", body.get_content() if body else "")
-                if found:
-                    return found.group()
-        time.sleep(0.2)
-    raise AssertionError(f"no code mailed to {address}")
-
-
-def mails_mentioning(stack, address: str) -> set[str]:  # noqa: ANN001
-    return {
-        path.name for path in mail_folder(stack).glob("*.eml")
-        if address.lower() in path.read_text(errors="replace").lower()
-    }  # fmt: skip
 
 
 def lead_of(stack, address: str) -> Lead:  # noqa: ANN001
@@ -117,3 +91,49 @@ def test_a_stranger_typing_a_known_address_can_neither_read_nor_erase_it(stack) 
     joined = open_crm(stack.database_url).lead_for(Visit(again.sender, "rest"))
     assert joined.lead_id == before.lead_id
     assert set(before.conversation_ids) < set(joined.conversation_ids)
+
+
+@pytest.fixture(scope="module")
+def staff(stack: Settings) -> Settings:
+    add_users(stack.database_url)
+    return stack
+
+
+def console_url(stack: Settings) -> str:
+    return f"http://{stack.host}:{stack.console_port}"
+
+
+def test_guessing_a_staff_password_locks_out_neither_the_user_nor_this_machine(staff) -> None:  # noqa: ANN001
+    base, guesser = console_url(staff), f"203.0.113.{uuid.uuid4().int % 200 + 1}"
+    statuses = [login(base, "anna", "wrong password!", guesser).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]  # the account's backoff, for this address only
+    assert login(base, "anna", PASSWORD, guesser).status_code == 429  # even with the password
+    for number in range(12):  # spraying other accounts: the address is refused
+        login(base, f"user{number}", "wrong password!", guesser)
+    assert login(base, "jonas", PASSWORD, guesser).status_code == 429
+    assert login(base, "anna", PASSWORD, "198.51.100.23").status_code == 200  # Anna elsewhere
+    assert logged_in(base, "anna").get("/console/api/queue").status_code == 200  # and here
+
+
+def test_an_agent_who_handed_a_conversation_back_reads_and_writes_nothing_more(staff) -> None:  # noqa: ANN001
+    handoff_store(staff.database_url).touch_presence("anna", "available")
+    visitor = person(staff)
+    visitor.joined("Was kostet eine P400?")
+    assert "Ich verbinde Sie" in visitor.joined("Kann ich bitte mit einem Menschen sprechen?")
+    handoff = handoff_store(staff.database_url).open_handoff(visitor.sender)
+    assert handoff is not None
+    anna, admin = logged_in(console_url(staff), "anna"), logged_in(console_url(staff), "admin")
+    path = f"/console/api/handoffs/{handoff.id}"
+    assert anna.post(f"{path}/claim").ok
+    assert anna.get(path).status_code == 200
+    assert anna.post(f"{path}/hand-back").ok
+
+    later = "Meine Durchwahl ist übrigens die 0521 9876543"
+    visitor.joined(later)  # the bot has the conversation again
+    assert refused(reads(anna, handoff.id))
+    assert "9876543" not in anna.get(path).text
+    assert handoff.id not in {h["id"] for h in anna.get("/console/api/queue").json()["handoffs"]}
+    detail = admin.get(path)
+    assert detail.status_code == 200  # nothing is lost: an admin reads the handoff
+    lead = open_crm(staff.database_url).lead_for(Visit(visitor.sender, "rest"))
+    assert visitor.sender in lead.conversation_ids

@@ -31,8 +31,8 @@ from handoff.wiring import handoff_store
 from lotse.settings import Settings
 from tests import fake_messengers as fm
 from tests.console_client import add_users, logged_in
+from tests.mailbox import code_mailed_to, mail_files
 from tests.rest_client import Visitor
-from tests.test_attacks import code_mailed_to, mail_files
 
 pytestmark = pytest.mark.model
 CHANNELS = ("telegram", "facebook", "twilio", "slack", "botframework")
