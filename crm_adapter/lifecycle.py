@@ -35,7 +35,7 @@ class StageChange:
 class LeadStanding:
     """What the stage rules look at."""
 
-    identified: bool  # a business email given with consent
+    identified: bool  # a business email given with consent, proven (double opt-in)
     fit: int | None
     interest: int
     accepted: bool = False  # by sales
@@ -45,7 +45,7 @@ class LeadStanding:
 def earned_stage(model: ScoringModel, standing: LeadStanding) -> tuple[str | None, str]:
     """The highest stage the scores earn, with its reason."""
     if not standing.identified:
-        return None, "no business email with consent yet"
+        return None, "no proven business email with consent yet"
     fit = standing.fit if standing.fit is not None else 0
     if standing.accepted:
         return SQL, "accepted by sales"
@@ -57,7 +57,7 @@ def earned_stage(model: ScoringModel, standing: LeadStanding) -> tuple[str | Non
                 f"fit {fit} >= {threshold.fit} and interest {standing.interest} "
                 f">= {threshold.interest}"
             )
-    return LEAD, "business email given with consent"
+    return LEAD, "business email given with consent and proven"
 
 
 def advance(current: str | None, model: ScoringModel, standing: LeadStanding) -> StageChange | None:

@@ -10,7 +10,9 @@ Identity: typing an address proves nothing, so an email answer is a claim
 (`CrmPort.claim_email`): a one-time code goes to the address (Learnt.code_mail makes
 the mail), and only the code typed back (`CrmPort.verify_code`) confirms a new address
 or joins the conversation into the contact that has it; until then that contact is
-neither changed nor shown. A typed phone number is an answer, never an identity (no
+neither changed nor shown. A lead counts as a lead (the lifecycle's first stage) only
+once its address is proven: the double opt-in German marketing consent expects, recorded
+with the consent (`Consent.confirmed_at`). A typed phone number is an answer, never an identity (no
 code can be sent to it). What a platform proves is an identity: right after a consent
 is recorded, a WhatsApp conversation identifies its lead by the platform's number
 (`crm_adapter.phone.whatsapp_phone`), which may merge it into the lead with that
@@ -37,7 +39,9 @@ from crm_adapter.identity_code import new_code
 from crm_adapter.phone import whatsapp_phone
 from crm_adapter.port import (
     ANSWERED,
+    CONFIRMED,
     HUMAN,
+    JOINED,
     PROFILE,
     Answer,
     Consent,
@@ -47,6 +51,7 @@ from crm_adapter.port import (
     SalesTask,
     ScoringEvent,
     StageRecord,
+    Verification,
 )
 from crm_adapter.scoring import (
     FitFacts,
@@ -114,14 +119,46 @@ class Scores:
         )
 
 
+def given_with_consent(lead: Lead) -> bool:
+    """An email address with a consent in force, proven or not."""
+    return bool(lead.email) and lead.consent is not None
+
+
+def proven_with_consent(lead: Lead) -> bool:
+    """An email address given with consent and proven: its code came back (double
+    opt-in, `Consent.confirmed_at`), or staff entered it (they know the person)."""
+    if not given_with_consent(lead):
+        return False
+    email = lead.answers.get("email")
+    return lead.consent.confirmed_at is not None or (  # type: ignore[union-attr]
+        email is not None and email.source == HUMAN
+    )
+
+
 def standing(lead: Lead, scores: Scores) -> lifecycle.LeadStanding:
+    """What the stage rules see: a lead counts once its address is proven."""
     return lifecycle.LeadStanding(
-        identified=bool(lead.email) and lead.consent is not None,
+        identified=proven_with_consent(lead),
         fit=scores.fit.value,
         interest=scores.interest.value,
         accepted=lead.accepted,
         rejected=lead.rejected,
     )
+
+
+def stage_once_proven(lead: Lead, scores: Scores, model: ScoringModel) -> str | None:
+    """The stage the lead has, or the one it earns as soon as its address is proven.
+    The bot hands a sales-ready visitor to sales in the chat before the code comes
+    back (talking to a person in the chat they are in needs no proven address); the
+    stage itself waits for the code."""
+    pending = lifecycle.LeadStanding(
+        identified=given_with_consent(lead), fit=scores.fit.value,
+        interest=scores.interest.value, accepted=lead.accepted, rejected=lead.rejected,
+    )  # fmt: skip
+    earned, _ = lifecycle.earned_stage(model, pending)
+    if earned is None or lifecycle.rank(earned) <= lifecycle.rank(lead.stage):
+        return lead.stage
+    return earned
 
 
 def is_empty(learnt: Learnt) -> bool:
@@ -212,6 +249,22 @@ def claimed(crm: CrmPort, lead_id: int, answer: Answer, learnt: Learnt) -> None:
     code = new_code()
     crm.claim_email(lead_id, address, freemail, code, learnt.code_mail(code, address),
                     conversation_id=cause)  # fmt: skip
+
+
+def verified(crm: CrmPort, lead_id: int, code: str, model: ScoringModel,
+             now: datetime) -> Verification:  # fmt: skip
+    """Checks a code typed back (`CrmPort.verify_code`) in one unit of work; a lead it
+    confirmed or joined is scored anew: its answers may have changed with the join, and
+    a proven address may make it a lead."""
+
+    def work() -> Verification:
+        before = Scores.of(crm.lead(lead_id), model, now)
+        result = crm.verify_code(lead_id, code)
+        if result.outcome in (CONFIRMED, JOINED):
+            rescored(crm, result.lead_id, before, model, now)
+        return result
+
+    return crm.atomically(work, "verifying a code")
 
 
 def explained(model: ScoringModel, scores: Scores) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.fake_hubspot import FakeHubSpot
+from tests.mailbox import code_mailed_to
 from tests.test_qualification_e2e import person, run
 
 pytestmark = pytest.mark.model
@@ -38,6 +39,7 @@ def test_a_qualified_visitor_arrives_in_hubspot_with_answers_scores_and_consent(
         "in zwei Monaten", "Ja", "Anna Muster", email,
     ])  # fmt: skip
     assert "Vertrieb" in visitor.joined("Ja, passt so")
+    assert "bestätigt" in visitor.joined(code_mailed_to(stack, email, set()))  # double opt-in
 
     contact_id = eventually(lambda: stack_hubspot.contact_id(email), "the contact in HubSpot")
 

@@ -37,6 +37,7 @@ from lotse.settings import Settings
 from tests import fake_messengers as fm
 from tests.conftest import IN_OFFICE_HOURS, messenger_environment, set_clock
 from tests.console_client import PASSWORD, add_users, logged_in
+from tests.mailbox import code_mailed_to
 from tests.rest_client import Visitor
 from tests.test_messenger_channels import say, someone
 
@@ -160,6 +161,7 @@ def known(world: World) -> Known:
     email_a = f"anna.{uuid.uuid4().hex[:6]}@mueller-metallbau.example"
     assert "Stimmt das so?" in a.joined(email_a)
     assert "Vertrieb" in a.joined("Ja, passt so")
+    assert "bestätigt" in a.joined(code_mailed_to(world.settings, email_a, set()))
     talk(a, [WEATHER, WEATHER])
     assert "Wie zufrieden" in a.joined("Tschüss")
     assert "Bewertung" in a.joined('/rate{"rating": "end:5"}')
@@ -196,6 +198,7 @@ def known(world: World) -> Known:
     email_g = f"anna.miller.{uuid.uuid4().hex[:6]}@miller-metalworks.example"
     g.joined(email_g)
     assert "sales team" in g.joined("yes, that's right")
+    assert "confirmed" in g.joined(code_mailed_to(world.settings, email_g, set()))
 
     leads_command(world, "accept", email_a, "--reason", "fits, budget confirmed")
     leads_command(world, "reject", email_g, "--reason", "no budget this year")
@@ -206,7 +209,7 @@ def console_url(world: World) -> str:
     return f"http://127.0.0.1:{world.settings.console_port}"
 
 
-VISITOR_MESSAGES = 16 + 3 + 3 + 3 + 1 + 12  # A B C D E G, rating clicks included
+VISITOR_MESSAGES = 17 + 3 + 3 + 3 + 1 + 13  # A B C D E G, rating clicks and codes included
 
 
 # The handoff's times come from the test clock (2026-11-24), the conversations' from

@@ -18,6 +18,7 @@ from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report
 from crm_adapter.port import ANSWERED, DECLINED, Lead, Visit
 from crm_adapter.scoring_model import load_scoring_model
+from tests.mailbox import code_mailed_to
 from tests.rest_client import Visitor
 
 pytestmark = pytest.mark.model
@@ -56,6 +57,8 @@ def test_german_straight_path_metalworking_company_in_bielefeld_is_an_mql(stack)
     replies = run(visitor, ["Ja", "Anna Muster", email])
     assert "Mitarbeiter: 60" in replies[-1] and email in replies[-1]
     assert "Vertrieb" in visitor.joined("Ja, passt so")
+    assert lead_of(stack, email).stage is None  # a lead once the address is proven
+    assert "bestätigt" in visitor.joined(code_mailed_to(stack, email, set()))
     lead = lead_of(stack, email)
     report = lead_report(lead, load_scoring_model(), lead.created_at)
     assert report["fit"] == 100
@@ -94,6 +97,7 @@ def test_leads_command_shows_the_lead_as_json(stack) -> None:
             "ja",
         ],
     )
+    visitor.joined(code_mailed_to(stack, email, set()))  # the double opt-in
     env = dict(os.environ, LOTSE_DATABASE_URL=stack.database_url)
     shown = subprocess.run(
         [sys.executable, "-m", "lotse.cli", "leads", "show", email.upper(), "--json"],
@@ -195,6 +199,7 @@ def test_english_straight_path_is_an_mql(stack) -> None:
     replies = run(visitor, ["yes", "Anna Miller", email])
     assert "Employees: 60" in replies[-1] and "Role: owner / managing director" in replies[-1]
     assert "sales team" in visitor.joined("yes, that's right")
+    assert "confirmed" in visitor.joined(code_mailed_to(stack, email, set()))
     report = lead_report(
         lead_of(stack, email), load_scoring_model(), lead_of(stack, email).created_at
     )

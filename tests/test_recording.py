@@ -9,8 +9,17 @@ import pytest
 
 from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report, report_lines
-from crm_adapter.port import ANSWERED, Answer, Consent, CrmPort, Notification, Visit
-from crm_adapter.recording import Learnt, record
+from crm_adapter.port import (
+    ANSWERED,
+    CONFIRMED,
+    HUMAN,
+    Answer,
+    Consent,
+    CrmPort,
+    Notification,
+    Visit,
+)
+from crm_adapter.recording import Learnt, record, verified
 from crm_adapter.scoring_model import load_scoring_model
 
 MODEL = load_scoring_model()
@@ -31,7 +40,7 @@ def consent() -> Consent:
     return Consent("lead_contact", "2026-11-01", "Sind Sie einverstanden?", "de", "rest", NOW)
 
 
-def qualify(crm: CrmPort) -> int:
+def qualify(crm: CrmPort, prove: bool = True) -> int:
     lead = crm.lead_for(Visit(CONVERSATION, "rest", "visitor-1", "de"))
     lead_id = record(crm, lead, Learnt(CONVERSATION, interest=["asked_price"]), MODEL, NOW)
     firmographics = [
@@ -50,12 +59,19 @@ def qualify(crm: CrmPort) -> int:
     lead_id = record(crm, crm.lead(lead_id), Learnt(CONVERSATION, consent=consent()), MODEL, NOW)
     email = {"address": "Anna@Mueller-Metall.example", "freemail": False}
     personal = [answer("name", {"full": "Anna Muster"}), answer("email", email)]
-    return record(crm, crm.lead(lead_id), Learnt(CONVERSATION, personal, code_mail=code_mail),
-                  MODEL, NOW)  # fmt: skip
+    lead_id = record(crm, crm.lead(lead_id), Learnt(CONVERSATION, personal, code_mail=code_mail),
+                     MODEL, NOW)  # fmt: skip
+    if prove:
+        assert verified(crm, lead_id, MAILED_CODES[-1], MODEL, NOW).outcome == CONFIRMED
+    return lead_id
+
+
+MAILED_CODES: list[str] = []
 
 
 def code_mail(code: str, address: str) -> Notification:
     """The mail taking an email answer's code to the address (`Learnt.code_mail`)."""
+    MAILED_CODES.append(code)
     return Notification("email", "Ihr Code", f"Ihr Code: {code}", (address,))
 
 
@@ -83,6 +99,26 @@ def test_bielefeld_metalworking_md_is_fit_100_and_an_mql_with_the_reasons(crm: C
     assert lead.stages[0].cause == "fit 100 >= 60 and interest 35 >= 30"
     text = "\n".join(report_lines(report))
     assert "stage marketing_qualified_lead   fit 100   interest 35" in text
+
+
+def test_an_address_counts_once_proven_by_its_code_or_entered_by_staff(crm: CrmPort) -> None:
+    lead_id = qualify(crm, prove=False)
+    waiting = crm.lead(lead_id)
+    assert waiting.email == "Anna@Mueller-Metall.example" and waiting.stage is None
+    assert verified(crm, lead_id, "000000" if MAILED_CODES[-1] != "000000" else "111111",
+                    MODEL, NOW).outcome == "wrong"  # fmt: skip
+    assert crm.lead(lead_id).stage is None
+    assert verified(crm, lead_id, MAILED_CODES[-1], MODEL, NOW).outcome == CONFIRMED
+    proven = crm.lead(lead_id)
+    assert proven.consent is not None and proven.consent.confirmed_at is not None
+    assert [(s.old, s.new) for s in proven.stages] == [(None, "marketing_qualified_lead")]
+
+    other = crm.lead_for(Visit("staff-entered", "rest"))
+    record(crm, other, Learnt("staff-entered", consent=consent()), MODEL, NOW)
+    typed = Answer("email", {"address": "jo@stahl-nord.example", "freemail": False}, ANSWERED,
+                   NOW, HUMAN, "staff-entered")  # fmt: skip
+    record(crm, crm.lead(other.lead_id), Learnt("staff-entered", [typed]), MODEL, NOW)
+    assert crm.lead(other.lead_id).stage == "lead"  # staff know the person: no code
 
 
 def test_nothing_personal_without_consent_and_a_lead_needs_an_email(crm: CrmPort) -> None:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from crm_adapter.port import ANSWERED, BOT, Answer, Consent, Notification, SalesTask, Visit
+from crm_adapter.port import ANSWERED, BOT, HUMAN, Answer, Consent, Notification, SalesTask, Visit
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.store import LocalCrm
@@ -40,19 +40,26 @@ def mail(code: str, address: str) -> Notification:
     return Notification("email", "Code", f"Code {code}", (address,))
 
 
-def turn(conversation: str) -> Learnt:
-    """Everything one turn can bring: a consent, answers (an email among them, which
-    sends a code), interest, a task; enough to move the stage and the scores."""
+def turn(conversation: str, source: str = BOT) -> Learnt:
+    """Everything one turn can bring: a consent, answers (an email among them: typed in
+    the chat it sends a code; entered by staff it makes the contact a lead at once),
+    interest, a task; enough to move the scores (and the stage, once proven)."""
     answers = [
         Answer("employees", {"count": 60}, ANSWERED, NOW, BOT, conversation),
         Answer("industry", {"key": "metalworking"}, ANSWERED, NOW, BOT, conversation),
         Answer("role", {"key": "owner_md"}, ANSWERED, NOW, BOT, conversation),
         Answer("email", {"address": "anna@metallbau.example", "freemail": False}, ANSWERED,
-               NOW, BOT, conversation),
+               NOW, source, conversation),
     ]  # fmt: skip
     consent = Consent("lead_contact", "2026-11-26", "Einverstanden?", "de", "rest", NOW)
-    return Learnt(conversation, answers, consent, ["requested_demo", "asked_price"],
-                  task=SalesTask("follow_up", "enquiry", None, NOW), code_mail=mail)
+    return Learnt(
+        conversation,
+        answers,
+        consent,
+        ["requested_demo", "asked_price"],
+        task=SalesTask("follow_up", "enquiry", None, NOW),
+        code_mail=mail,
+    )
 
 
 def tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -81,38 +88,45 @@ def crashing_after(crm: LocalCrm, calls: int, monkeypatch: pytest.MonkeyPatch) -
     return seen
 
 
+@pytest.mark.parametrize("source", [BOT, HUMAN])
 def test_a_crash_after_any_store_call_leaves_everything_as_before(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, source: str
 ) -> None:
     crm = LocalCrm(engine, clock=lambda: NOW, connectors=("hubspot",))
     with monkeypatch.context() as counting:  # how many calls a whole turn makes
         calls = crashing_after(crm, 0, counting)
-        counted = crm.lead_for(Visit("turn-0", "rest"))
-        record(crm, counted, _other_address(turn("turn-0"), "carl"), MODEL, NOW)
+        counted = crm.lead_for(Visit(f"turn-0-{source}", "rest"))
+        record(crm, counted, _other_address(turn(f"turn-0-{source}", source), "carl"), MODEL, NOW)
         total = len(calls) - 1
     assert total >= 8, calls
-    lead = crm.lead_for(Visit("turn-1", "rest"))
+    assert ("change_stage" in calls) == (source == HUMAN)  # a typed address waits for its code
+    lead = crm.lead_for(Visit(f"turn-1-{source}", "rest"))
     before = tables(engine)
     for k in range(1, total + 1):
         with monkeypatch.context() as patch:
             crashing_after(crm, k, patch)
             with pytest.raises(Crash):
-                record(crm, lead, turn("turn-1"), MODEL, NOW)
+                record(crm, lead, turn(f"turn-1-{source}", source), MODEL, NOW)
         assert tables(engine) == before, f"a crash after call {k} left a trace"
-    lead_id = record(crm, lead, turn("turn-1"), MODEL, NOW)  # sent again: goes through
+    lead_id = record(crm, lead, turn(f"turn-1-{source}", source), MODEL, NOW)  # sent again
     once = crm.lead(lead_id)
     assert len(once.consents) == 1 and len(once.tasks) == 1
     assert sorted(e.kind for e in once.interest_events) == ["asked_price", "requested_demo"]
-    assert once.stage is not None and once.scoring_events
-    assert crm.open_claim(lead_id) is not None
-    control = crm.lead_for(Visit("turn-2", "rest"))
-    other = crm.lead(record(crm, control, _other_address(turn("turn-2")), MODEL, NOW))
+    assert once.scoring_events
+    assert (once.stage is not None) == (source == HUMAN)
+    assert (crm.open_claim(lead_id) is not None) == (source == BOT)
+    control = crm.lead_for(Visit(f"turn-2-{source}", "rest"))
+    other = crm.lead(record(crm, control, _other_address(turn(f"turn-2-{source}", source)),
+                            MODEL, NOW))  # fmt: skip
     assert _shape(once) == _shape(other)
 
 
 def _other_address(learnt: Learnt, name: str = "bert") -> Learnt:
     address = {"address": f"{name}@metallbau.example", "freemail": False}
-    learnt.answers[-1] = Answer("email", address, ANSWERED, NOW, BOT, learnt.conversation_id)
+    typed = learnt.answers[-1]
+    learnt.answers[-1] = Answer(
+        "email", address, ANSWERED, NOW, typed.source, typed.conversation_id
+    )
     return learnt
 
 

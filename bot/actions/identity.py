@@ -6,7 +6,8 @@ The visitor types the code back whenever it suits them: inside the qualification
 form's validation action checks it (`checked_code`), elsewhere `action_verify_code`
 (the message reader's `confirm_code` intent). A right code confirms a new address or
 joins the conversation into the contact that has the address, which is then scored
-anew; before that, that contact is neither changed nor shown.
+anew (a proven address makes it a lead: `crm_adapter.recording.verified`); before
+that, that contact is neither changed nor shown.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.conversation import conversation_language
 from bot.actions.leads import crm, visit_of
 from bot.qualification.replies import Replies
+from crm_adapter import recording
 from crm_adapter.identity_code import CODE_MINUTES, code_in
 from crm_adapter.port import (
     CONFIRMED,
@@ -36,7 +38,7 @@ from crm_adapter.port import (
     Notification,
     Verification,
 )
-from crm_adapter.recording import CodeMail, Scores, rescored
+from crm_adapter.recording import CodeMail
 from crm_adapter.scoring_model import load_scoring_model
 
 log = logging.getLogger(__name__)
@@ -64,19 +66,9 @@ def code_sent(store: CrmPort, lead_id: int, language: str) -> str | None:
 
 
 def verified(store: CrmPort, lead_id: int, code: str) -> Verification:
-    """Checks the code; a lead it confirmed or joined is scored anew (its answers may
-    have changed with the join), in the same unit of work."""
-
-    def work() -> Verification:
-        now = datetime.now(timezone.utc)
-        model = load_scoring_model()
-        before = Scores.of(store.lead(lead_id), model, now)
-        result = store.verify_code(lead_id, code)
-        if result.outcome in (CONFIRMED, JOINED):
-            rescored(store, result.lead_id, before, model, now)
-        return result
-
-    return store.atomically(work, "verifying a code")
+    """Checks the code (`crm_adapter.recording.verified`: scored anew once proven)."""
+    return recording.verified(store, lead_id, code, load_scoring_model(),
+                              datetime.now(timezone.utc))  # fmt: skip
 
 
 def verification_text(result: Verification, language: str) -> str:

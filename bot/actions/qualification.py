@@ -35,7 +35,7 @@ from bot.understanding.reading import CODE_INTENT, FOLLOW_UP_INTENT
 from bot.understanding.small_talk import is_non_answer, small_talk_kind
 from bot.understanding.words import words_of
 from crm_adapter.port import CrmError, CrmPort, CrmUnavailable, Lead
-from crm_adapter.recording import Learnt, Scores, record
+from crm_adapter.recording import Learnt, Scores, record, stage_once_proven
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
 from handoff.texts import load_handoff_texts
 from handoff.triggers import first_holding
@@ -237,7 +237,8 @@ def sales_ready(store: CrmPort, lead_id: int, model: ScoringModel, now: datetime
     """The name of the first handoff rule (handoff.yml) the lead now meets, if any."""
     lead = store.lead(lead_id)
     scores = Scores.of(lead, model, now)
-    rule = first_holding(load_handoff_texts().rules, lead.stage, scores.fit.value,
+    stage = stage_once_proven(lead, scores, model)  # the code may still be on its way
+    rule = first_holding(load_handoff_texts().rules, stage, scores.fit.value,
                          scores.interest.value, [e.kind for e in lead.interest_events])  # fmt: skip
     return rule.name if rule else None
 
