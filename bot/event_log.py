@@ -32,12 +32,10 @@ from typing import Any
 from sqlalchemy import (
     Column,
     Float,
-    Index,
     Integer,
     MetaData,
     String,
     Table,
-    UniqueConstraint,
     delete,
     select,
     text,
@@ -53,6 +51,8 @@ from crm_adapter.store.engine import writer
 from crm_adapter.store.migrate import migrate
 from insights import summary_store
 from insights.conversation_summary import SLOT_VALUES, VARIANT_VALUE, slot_event_name
+from insights.tables import NAME_CHARS
+from insights.tables import events as events_table
 
 TRACKER_SOURCE = "tracker"
 SETTLED_SECONDS = 300.0
@@ -85,23 +85,7 @@ TOUCHED_IN_DATABASE = text(
 )
 BATCH = 1000
 SUMMARY_LOCK = 720_811  # PostgreSQL advisory lock of the summaries' writers
-NAME_CHARS = 128
 metadata = MetaData()
-events_table = Table(
-    "conversation_events",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("conversation_id", String(255), nullable=False),
-    Column("type_name", String(32), nullable=False),
-    Column("at", Float, nullable=False),
-    Column("name", String(NAME_CHARS), nullable=False),
-    Column("confidence", Float),
-    Column("channel", String(32)),
-    UniqueConstraint(
-        "conversation_id", "type_name", "at", "name", name="uq_conversation_events_key"
-    ),
-    Index("ix_conversation_events_at", "at"),
-)
 cursors = Table(
     "event_log_cursors",
     metadata,

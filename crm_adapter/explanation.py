@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from crm_adapter.lead_scores import Scores
 from crm_adapter.port import Lead
-from crm_adapter.recording import Scores
 from crm_adapter.scoring_model import ScoringModel
 
 

@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crm_adapter import lifecycle
+from crm_adapter.explanation import fit_explanation, interest_explanation
 from crm_adapter.identity_code import new_code
+from crm_adapter.lead_scores import Scores
 from crm_adapter.phone import whatsapp_phone
 from crm_adapter.port import (
     ANSWERED,
@@ -54,12 +56,7 @@ from crm_adapter.port import (
     Verification,
 )
 from crm_adapter.scoring import (
-    FitFacts,
-    FitScore,
     InterestEvent,
-    InterestScore,
-    fit_score,
-    interest_score,
 )
 from crm_adapter.scoring_model import ScoringModel
 
@@ -85,38 +82,6 @@ class Learnt:
     task: SalesTask | None = None
     profile_name: str | None = None
     code_mail: CodeMail | None = None
-
-
-def fit_facts(lead: Lead) -> FitFacts:
-    def value(attribute: str, key: str) -> object:
-        answer = lead.answers.get(attribute)
-        if answer is None or answer.status != ANSWERED or not answer.value:
-            return None
-        return answer.value.get(key)
-
-    employees = value("employees", "count")
-    return FitFacts(
-        employees=employees if isinstance(employees, int) else None,
-        industry=_text(value("industry", "key")),
-        role=_text(value("role", "key")),
-        country=_text(value("location", "country")),
-    )
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-@dataclass(frozen=True)
-class Scores:
-    fit: FitScore
-    interest: InterestScore
-
-    @classmethod
-    def of(cls, lead: Lead, model: ScoringModel, now: datetime) -> Scores:
-        return cls(
-            fit_score(model, fit_facts(lead)), interest_score(model, lead.interest_events, now)
-        )
 
 
 def given_with_consent(lead: Lead) -> bool:
@@ -269,8 +234,6 @@ def verified(crm: CrmPort, lead_id: int, code: str, model: ScoringModel,
 
 def explained(model: ScoringModel, scores: Scores) -> list[str]:
     """Both scores explained line by line (what sales reads in `lotse leads show`)."""
-    from crm_adapter.explanation import fit_explanation, interest_explanation
-
     return [*fit_explanation(model, scores), *interest_explanation(model, scores)]
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from crm_adapter import lifecycle
+from crm_adapter.lead_scores import Scores
 from crm_adapter.port import CrmPort, Feedback, Lead, StageRecord
-from crm_adapter.recording import Scores
 from crm_adapter.scoring_model import ScoringModel
 
 DECISIONS = ("accept", "reject")

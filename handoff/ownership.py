@@ -12,7 +12,8 @@ what I read") and a race (two agents claiming at once) has exactly one winner.
                      bot
 
 The conversation's owner is the state of its open handoff (waiting or human); with
-none open, the bot owns it. The bot speaks only then (`bot_may_speak`).
+none open, the bot owns it. The bot speaks only then (`bot/channels/ownership_gate.py`
+hands every message of an open handoff to the staff instead).
 
 Who may read a conversation through a handoff (its messages, the bot's transcript,
 the lead card, the notes) is `may_read`, the one rule the desk and every console
@@ -54,11 +55,6 @@ def next_state(state: str, event: str) -> str:
     if state not in sources:
         raise IllegalTransition(f"{event!r} is not allowed while the conversation is {state!r}")
     return target
-
-
-def bot_may_speak(open_state: str | None) -> bool:
-    """Whether the bot answers a visitor whose open handoff is in `open_state` (None: none)."""
-    return open_state not in OPEN_STATES
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from insights.conversation_summary import Event, Summary, sessions
+from insights.tables import events as events_table
 from insights.tables import steps, summaries, variants
 
 CHUNK = 500  # conversation ids per IN (...) list
@@ -30,8 +31,6 @@ def refresh(
     connection: Connection, conversation_ids: Collection[str], responses: Mapping[str, str]
 ) -> int:
     """Recomputes the summaries of `conversation_ids`; returns how many were written."""
-    from bot.event_log import events_table  # the event log imports this module
-
     ids = sorted(set(conversation_ids))
     written = 0
     for start in range(0, len(ids), CHUNK):

@@ -1,4 +1,4 @@
-"""The insight tables (migration 0011), as SQLAlchemy Core tables.
+"""The insight tables (migrations 0009 and 0011), as SQLAlchemy Core tables.
 
 One summary row per Rasa session (a visit) of a conversation, keyed by the
 conversation id and the session's start; its qualification steps and A/B variants
@@ -20,9 +20,30 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
+NAME_CHARS = 128
+
+# The conversation event log (`bot/event_log.py` writes it, migration 0009): what the
+# summaries below are computed from. An intent, action or slot name per event, never
+# a message's text.
+events = Table(
+    "conversation_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(255), nullable=False),
+    Column("type_name", String(32), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("name", String(NAME_CHARS), nullable=False),
+    Column("confidence", Float),
+    Column("channel", String(32)),
+    UniqueConstraint(
+        "conversation_id", "type_name", "at", "name", name="uq_conversation_events_key"
+    ),
+    Index("ix_conversation_events_at", "at"),
+)
 
 
 def _session_columns() -> list[Column]:

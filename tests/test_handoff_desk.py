@@ -16,7 +16,7 @@ import pytest
 
 from crm_adapter.store.engine import make_crm_engine
 from handoff.desk import Actor, Ask, BadTarget, Desk, NotAllowed, Queued, Unavailable
-from handoff.ownership import IllegalTransition, Reader, bot_may_speak, may_read, next_state
+from handoff.ownership import IllegalTransition, Reader, may_read, next_state
 from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
 from handoff.store import Conflict, HandoffStore, UnknownHandoff
@@ -101,8 +101,6 @@ def test_the_state_machine_allows_only_its_transitions():
                          ("waiting", "hand_back"), ("human", "cancel")):  # fmt: skip
         with pytest.raises(IllegalTransition):
             next_state(state, event)
-    assert bot_may_speak(None) and bot_may_speak("closed") and bot_may_speak("bot")
-    assert not bot_may_speak("waiting") and not bot_may_speak("human")
 
 
 def test_a_request_in_office_hours_is_routed_and_queued_with_position_and_wait(desk: Desk):

@@ -34,8 +34,9 @@ from bot.understanding.questions import is_question
 from bot.understanding.reading import CODE_INTENT, FOLLOW_UP_INTENT
 from bot.understanding.small_talk import is_non_answer, small_talk_kind
 from bot.understanding.words import words_of
+from crm_adapter.lead_scores import Scores
 from crm_adapter.port import CrmError, CrmPort, CrmUnavailable, Lead
-from crm_adapter.recording import Learnt, Scores, record, stage_once_proven
+from crm_adapter.recording import Learnt, record, stage_once_proven
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
 from handoff.texts import load_handoff_texts
 from handoff.triggers import first_holding
