@@ -77,7 +77,7 @@ texts = st.one_of(
 )
 languages = st.sampled_from(SUPPORTED) | st.text(max_size=5)
 TODAY = date(2026, 11, 25)
-ATTRIBUTES = {"employees", "industry", "company", "role", "country", "postal_code",
+ATTRIBUTES = {"employees", "industry", "company", "role", "country", "postal_code", "town",
               "timeline", "budget", "email", "phone"}  # fmt: skip
 
 
@@ -206,6 +206,8 @@ def test_any_text_volunteers_only_valid_attributes(text, language):
               "timeline": check_timeline, "postal_code": check_postal_code,
               "email": check_email, "phone": check_phone, "company": check_company,
               "industry": check_industry, "role": check_role, "country": check_country}  # fmt: skip
+    town = found.pop("town", None)  # the place's name as written, with its country
+    assert town is None or (isinstance(town, str) and town.strip() and "country" in found)
     for key, value in found.items():
         checks[key](value)
     assert found.get("role") != Role("other")
