@@ -199,17 +199,44 @@ def normalise_language(value: object) -> str | None:
     return code if code in SUPPORTED else None
 
 
+# A language's name as a whole word, inflected ("auf Englisch", "im Deutschen"); the
+# countries ("Germany", "Deutschland", "England") are no language.
 _LANGUAGE_NAMES = {
-    "en": ("englisch", "english", "engl", "englisch"),
-    "de": ("deutsch", "german", "germ", "dütsch", "ditsch"),
+    "en": re.compile(r"(?:english|engl|englisch(?:e[mnrs]?)?)"),
+    "de": re.compile(r"(?:german|germ|deutsch(?:e[mnrs]?)?|dütsch|ditsch|tüütsch)"),
 }
+
+
+# Words that make a clause about a language say the visitor does not speak it (well):
+# "my German is not good", "ich spreche kein Englisch", "mis Dütsch isch nöd so guet".
+_LIMITING = frozenset({
+    "not", "no", "don't", "dont", "isn't", "isnt", "can't", "cant", "cannot", "bad",
+    "poor", "weak", "little", "barely", "hardly", "rusty",
+    "nicht", "kein", "keine", "schlecht", "wenig", "kaum", "schwach", "nöd", "ned", "net",
+})  # fmt: skip
+_CLAUSE = re.compile(r"[.,;:!?\n]+|\b(?:but|aber|sondern|rather|lieber)\b", re.IGNORECASE)
+_CLAUSE_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
 
 def requested_language(text: str, current: str) -> str:
     """The language a request to switch names ("Können wir Englisch sprechen?"); the
-    other one when it names none."""
-    lowered = text.lower()
-    for language, names in _LANGUAGE_NAMES.items():
-        if any(name in lowered for name in names):
-            return language
+    other one of a language the visitor says they do not speak (well) ("my German is
+    not good"); the other one than `current` when it names none.
+
+    Each clause is read on its own: "Do you speak English? My German isn't great" wants
+    English; "not German, but English" wants English.
+    """
+    wanted: set[str] = set()
+    unwanted: set[str] = set()
+    for clause in _CLAUSE.split(text.lower()):
+        words = _CLAUSE_WORD.findall(clause)
+        limited = any(word in _LIMITING for word in words)
+        for language, name in _LANGUAGE_NAMES.items():
+            if any(name.fullmatch(word) for word in words):
+                (unwanted if limited else wanted).add(language)
+    chosen = wanted - unwanted
+    if len(chosen) == 1:
+        return chosen.pop()
+    if not chosen and len(unwanted) == 1:
+        return "de" if unwanted.pop() == "en" else "en"
     return "en" if current == "de" else "de"

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language import Lexicon, detect_language, normalise_language
+from bot.language import Lexicon, detect_language, normalise_language, requested_language
 
 LEXICON = Lexicon.from_examples(
     {
@@ -56,3 +56,20 @@ def test_channel_language_hints_are_normalised(hint, expected):
 @given(st.text(max_size=2000))
 def test_detection_never_crashes(text):
     assert detect_language(text, LEXICON) in ("de", "en", None)
+
+
+@pytest.mark.parametrize(("text", "current", "wanted"), [
+    ("Können wir auf Englisch weitermachen?", "de", "en"),
+    ("Can we speak German?", "en", "de"),
+    ("Im Deutschen bitte", "en", "de"),
+    ("Sorry, I barely speak any German. Could you send me a quote?", "de", "en"),
+    ("Ich spreche kein Englisch", "en", "de"),
+    ("Do you speak English? My German isn't great", "de", "en"),
+    ("Not German please, but English", "de", "en"),
+    ("mis Englisch isch nöd so guet", "en", "de"),
+    ("Wir sind aus Deutschland, geht auch Englisch?", "de", "en"),  # a country is no language
+    ("We are based in Germany, english please", "de", "en"),
+    ("other language please", "de", "en"),  # none named: the other one
+])  # fmt: skip
+def test_the_language_asked_for_is_not_the_one_the_visitor_says_they_lack(text, current, wanted):
+    assert requested_language(text, current) == wanted
