@@ -214,7 +214,7 @@ _LIMITING = frozenset({
     "poor", "weak", "little", "barely", "hardly", "rusty",
     "nicht", "kein", "keine", "schlecht", "wenig", "kaum", "schwach", "nöd", "ned", "net",
 })  # fmt: skip
-_CLAUSE = re.compile(r"[.,;:!?\n]+|\b(?:but|aber|sondern|rather|lieber)\b", re.IGNORECASE)
+_CLAUSE = re.compile(r"[.,;:!?\n]+|\b(?:but|aber|sondern|rather|lieber)\b")  # on lowered text
 _CLAUSE_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
 

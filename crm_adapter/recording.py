@@ -11,14 +11,14 @@ Identity: typing an address proves nothing, so an email answer is a claim
 the mail), and only the code typed back (`CrmPort.verify_code`) confirms a new address
 or joins the conversation into the contact that has it; until then that contact is
 neither changed nor shown. A lead counts as a lead (the lifecycle's first stage) only
-once its address is proven: the double opt-in German marketing consent expects, recorded
-with the consent (`Consent.confirmed_at`). A typed phone number is an answer, never an identity (no
-code can be sent to it). What a platform proves is an identity: right after a consent
-is recorded, a WhatsApp conversation identifies its lead by the platform's number
-(`crm_adapter.phone.whatsapp_phone`), which may merge it into the lead with that
-number, and a messenger's profile name becomes the "name" answer (source PROFILE) if
-the lead has none and none comes in this turn. Before a consent neither is stored:
-both are personal data.
+once its address is proven: the double opt-in German marketing consent expects,
+recorded with the consent (`Consent.confirmed_at`). A typed phone number is an
+answer, never an identity (no code can be sent to it). What a platform proves is an
+identity: right after a consent is recorded, a WhatsApp conversation identifies its
+lead by the platform's number (`crm_adapter.phone.whatsapp_phone`), which may merge it
+into the lead with that number, and a messenger's profile name becomes the "name"
+answer (source PROFILE) if the lead has none and none comes in this turn. Before a
+consent neither is stored: both are personal data.
 
 One unit of work: everything `record` writes commits together or not at all
 (`CrmPort.atomically`), so a crash between two writes leaves the lead as it was.
@@ -31,7 +31,7 @@ the store, which refuses them without consent.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from crm_adapter import lifecycle
@@ -55,9 +55,7 @@ from crm_adapter.port import (
     StageRecord,
     Verification,
 )
-from crm_adapter.scoring import (
-    InterestEvent,
-)
+from crm_adapter.scoring import InterestEvent
 from crm_adapter.scoring_model import ScoringModel
 
 # (code, address) -> the mail that takes the code to the address
@@ -92,12 +90,10 @@ def given_with_consent(lead: Lead) -> bool:
 def proven_with_consent(lead: Lead) -> bool:
     """An email address given with consent and proven: its code came back (double
     opt-in, `Consent.confirmed_at`), or staff entered it (they know the person)."""
-    if not given_with_consent(lead):
+    consent, email = lead.consent, lead.answers.get("email")
+    if not lead.email or consent is None:
         return False
-    email = lead.answers.get("email")
-    return lead.consent.confirmed_at is not None or (  # type: ignore[union-attr]
-        email is not None and email.source == HUMAN
-    )
+    return consent.confirmed_at is not None or (email is not None and email.source == HUMAN)
 
 
 def standing(lead: Lead, scores: Scores) -> lifecycle.LeadStanding:
@@ -116,14 +112,9 @@ def stage_once_proven(lead: Lead, scores: Scores, model: ScoringModel) -> str | 
     The bot hands a sales-ready visitor to sales in the chat before the code comes
     back (talking to a person in the chat they are in needs no proven address); the
     stage itself waits for the code."""
-    pending = lifecycle.LeadStanding(
-        identified=given_with_consent(lead), fit=scores.fit.value,
-        interest=scores.interest.value, accepted=lead.accepted, rejected=lead.rejected,
-    )  # fmt: skip
-    earned, _ = lifecycle.earned_stage(model, pending)
-    if earned is None or lifecycle.rank(earned) <= lifecycle.rank(lead.stage):
-        return lead.stage
-    return earned
+    pending = replace(standing(lead, scores), identified=given_with_consent(lead))
+    change = lifecycle.advance(lead.stage, model, pending)
+    return change.new if change is not None else lead.stage
 
 
 def is_empty(learnt: Learnt) -> bool:
