@@ -37,21 +37,29 @@ browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-lint: install
-	$(VENV)/bin/ruff check bot handoff crm_adapter insights lotse website tests bench
+# import-linter checks the architecture's contract (.importlinter, docs/architecture.md).
+# It lives in its own environment: its click and rich are newer than Rasa's.
+LINT_VENV := .venv-lint
+$(LINT_VENV)/bin/lint-imports:
+	$(PY_BOOT) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet "import-linter==2.15"
+
+lint: install $(LINT_VENV)/bin/lint-imports
+	$(LINT_VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check lotse crm_adapter dialogue conversations handoff insights privacy bot console website ops tests bench
 
 validate: train
 	$(PY) -m rasa data validate --config config.yml --domain build/rasa/domain.yml \
 	  --data bot/data build/rasa/data
 
 conversation-tests: train
-	$(PY) -m rasa test core --model $$($(PY) -c "from lotse.training import model_path; print(model_path())") \
+	$(PY) -m rasa test core --model $$($(PY) -c "from ops.training import model_path; print(model_path())") \
 	  --stories tests/stories --fail-on-prediction-errors --out results/conversation-tests
 
 test: install browser-deps lint train validate conversation-tests
 	$(PY) -m pytest -q
 
-test-unit: install
+test-unit: install $(LINT_VENV)/bin/lint-imports
 	$(PY) -m pytest -q -m "not model and not browser"
 
 eval: train

@@ -39,9 +39,10 @@ from sqlalchemy import func, select  # noqa: E402
 from bench.latency import running_stack  # noqa: E402
 from bench.load import faq_script, run_load  # noqa: E402
 from bench.qualification import qualification_script  # noqa: E402
-from crm_adapter.events import EventOutbox, enqueue  # noqa: E402
-from crm_adapter.store import make_crm_engine, migrate  # noqa: E402
+from crm_adapter.store.crm_events import EventOutbox, enqueue  # noqa: E402
 from crm_adapter.store.models import CrmEventRow  # noqa: E402
+from lotse.database import make_engine
+from lotse.migrate import migrate
 from lotse.settings import ROOT  # noqa: E402
 from tests.fake_hubspot import FakeHubSpot  # noqa: E402
 
@@ -68,7 +69,7 @@ def contact(n: int) -> dict:
 
 
 def queue_backlog(url: str, events: int) -> None:
-    engine = make_crm_engine(url)
+    engine = make_engine(url)
     now = datetime.now(timezone.utc)
     with engine.begin() as c:
         for i in range(events):
@@ -91,11 +92,11 @@ def backlog_run(folder: Path, events: int, latency: float) -> tuple[float, int]:
     url = f"sqlite:///{folder / 'backlog.db'}"
     migrate(url)
     queue_backlog(url, events)
-    outbox = EventOutbox(make_crm_engine(url), connector="hubspot")
+    outbox = EventOutbox(make_engine(url), connector="hubspot")
     with FakeHubSpot(TOKEN, latency=latency) as fake:
         env = {**os.environ, "BENCH_HUBSPOT_TOKEN": TOKEN, "LOTSE_DATABASE_URL": url,
                "LOTSE_CRM_CONFIG": str(write_config(folder, fake))}  # fmt: skip
-        worker = subprocess.Popen([sys.executable, "-m", "lotse.deliver_command"], cwd=ROOT,
+        worker = subprocess.Popen([sys.executable, "-m", "ops.deliver_command"], cwd=ROOT,
                                   env=env, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
             seconds = drain(outbox)
@@ -120,7 +121,7 @@ def live_run(folder: Path, latency: float, concurrency: int, messages: int) -> d
         with running_stack(folder) as (settings, url, pid):
             peak = run_load(url, concurrency, messages, pid, faq_script)
             qualify = run_load(url, concurrency, messages, pid, qualification_script)
-            outbox = EventOutbox(make_crm_engine(settings.database_url), connector="hubspot")
+            outbox = EventOutbox(make_engine(settings.database_url), connector="hubspot")
             backlog = outbox.pending_count()
             seconds = drain(outbox)
     return {"peak_messages": peak.throughput, "qualify_messages": qualify.throughput,
@@ -129,7 +130,7 @@ def live_run(folder: Path, latency: float, concurrency: int, messages: int) -> d
 
 
 def total_events(folder: Path) -> int:
-    engine = make_crm_engine(f"sqlite:///{folder / 'lotse.db'}")
+    engine = make_engine(f"sqlite:///{folder / 'lotse.db'}")
     with engine.connect() as c:
         return int(c.execute(select(func.count()).select_from(CrmEventRow)).scalar_one())
 

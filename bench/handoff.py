@@ -37,9 +37,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crm_adapter.connect import open_crm  # noqa: E402
-from lotse.runner import Stack  # noqa: E402
 from lotse.settings import Settings  # noqa: E402
-from lotse.training import ensure_model  # noqa: E402
+from ops.runner import Stack  # noqa: E402
+from ops.training import ensure_model  # noqa: E402
 from tests.console_client import Staff, add_users, logged_in  # noqa: E402
 from tests.rest_client import website_visitor_id  # noqa: E402
 

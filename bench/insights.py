@@ -38,9 +38,6 @@ from sqlalchemy.engine import Engine, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.event_log import EventLog  # noqa: E402
-from bot.experiments import load_experiments  # noqa: E402
-from crm_adapter.store.engine import make_crm_engine  # noqa: E402
 from crm_adapter.store.models import (  # noqa: E402
     AnswerRow,
     Contact,
@@ -49,11 +46,14 @@ from crm_adapter.store.models import (  # noqa: E402
     InterestEventRow,
     StageRow,
 )
+from dialogue.experiments import load_experiments  # noqa: E402
 from handoff.store import HandoffStore, handoffs  # noqa: E402
 from insights.dashboard_page import render  # noqa: E402
+from insights.event_log import EventLog  # noqa: E402
 from insights.filters import Filters  # noqa: E402
 from insights.report import Insights, question_order  # noqa: E402
-from insights.tables import unanswered  # noqa: E402
+from lotse.database import make_engine  # noqa: E402
+from lotse.shared_tables import unanswered  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/lotse_bench_insights"
 CHANNELS = ("rest", "rest", "rest", "telegram", "twilio", "facebook")
@@ -315,7 +315,7 @@ def timed(work: Any, runs: int) -> tuple[float, float]:
 
 
 def measure(engine: Engine, runs: int) -> dict[str, tuple[float, float]]:
-    # As the console does once started (handoff/console/server.py): what is loaded stays,
+    # As the console does once started (console/server.py): what is loaded stays,
     # so the collector's full passes do not walk it during a request.
     gc.collect()
     gc.freeze()
@@ -354,7 +354,7 @@ def fresh_postgres(url: str) -> Engine:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
-    return make_crm_engine(url)
+    return make_engine(url)
 
 
 def run(engine: Engine, sizes: list[int], runs: int, label: str) -> None:
@@ -403,7 +403,7 @@ def main() -> None:
     small = [s for s in sizes if s <= args.sqlite_up_to]
     if small:
         with tempfile.TemporaryDirectory() as folder:
-            engine = make_crm_engine(f"sqlite:///{folder}/bench.db")
+            engine = make_engine(f"sqlite:///{folder}/bench.db")
             run(engine, small, args.runs, "SQLite (embedded profile)")
 
 

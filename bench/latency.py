@@ -27,9 +27,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load import LoadResult, Script, faq_script, run_load  # noqa: E402
-from lotse.runner import Stack  # noqa: E402
 from lotse.settings import Settings  # noqa: E402
-from lotse.training import ensure_model  # noqa: E402
+from ops.runner import Stack  # noqa: E402
+from ops.training import ensure_model  # noqa: E402
 
 LOTSE_PORTS = (35005, 35055, 38080)
 BASELINE_PORT = 36005

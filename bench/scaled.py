@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/scaled.py [--users 200] [--spawn-rate 20] [--secon
        [--replicas 1 2] [--think 0] [--locust .venv-bench/bin/locust]
 (`make bench-scaled` makes the Locust environment, .venv-bench, first.)
 
-For each replica count: the scaled profile (`lotse.scaled_stack`: Rasa replicas and
+For each replica count: the scaled profile (`ops.scaled_stack`: Rasa replicas and
 action servers behind the balancer, PostgreSQL tracker and CRM store in a database of
 its own, Redis locks, RabbitMQ events) on bench ports, then Locust with `--users`
 simulated visitors (bench/locustfile.py: half over the REST channel with a full
@@ -41,9 +41,9 @@ import contextlib
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.load import rss_mb  # noqa: E402
-from lotse.scaled_stack import ScaledStack, Services  # noqa: E402
 from lotse.settings import ROOT, Settings  # noqa: E402
-from lotse.training import ensure_model  # noqa: E402
+from ops.scaled_stack import ScaledStack, Services  # noqa: E402
+from ops.training import ensure_model  # noqa: E402
 from tests.private_services import delete_queue  # noqa: E402
 
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"

@@ -2,7 +2,7 @@
 
 The embedded profile has no RabbitMQ; this broker (endpoints.yml `event_broker`) takes
 the events Rasa publishes after each saved turn and writes them to the conversation
-event log (`bot/event_log.py`, in the CRM database, LOTSE_DATABASE_URL) from a
+event log (`insights/event_log.py`, in the CRM database, LOTSE_DATABASE_URL) from a
 background thread, in batches, so a turn never waits for the write. The event log
 keeps no text a visitor typed.
 
@@ -11,7 +11,7 @@ the database is away, up to MAX_PENDING events wait in memory, beyond that the o
 are dropped and counted in the log (an outage of hours). Events still waiting when
 the process is killed are lost; Rasa's `close()` at a normal stop writes them first.
 Events of a conversation erased while they waited are dropped by the event log when
-they are written, however late (`bot/erased_conversations.py`).
+they are written, however late (`conversations/erased.py`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
-from bot.event_log import EventLog
-from crm_adapter.store.engine import make_crm_engine
+from insights.event_log import EventLog
+from lotse.database import make_engine
 from lotse.settings import load_settings
 
 BATCH = 500
@@ -57,7 +57,7 @@ class EventLogBroker(EventBroker):
         cls, broker_config: EndpointConfig | None, event_loop: AbstractEventLoop | None = None
     ) -> EventLogBroker:
         url = (broker_config.url if broker_config else None) or load_settings().database_url
-        return cls(EventLog(make_crm_engine(url)))
+        return cls(EventLog(make_engine(url)))
 
     def publish(self, event: dict[str, Any]) -> None:
         self.incoming.put(event)

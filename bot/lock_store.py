@@ -21,7 +21,7 @@ and pruning. Use it in endpoints.yml:
       db: 1
 
 A ticket lives TICKET_LOCK_LIFETIME seconds (Rasa's default 60). No Lotse action runs
-that long: CRM calls go through the outbox (`crm_adapter.events`), and the action
+that long: CRM calls go through the outbox (`crm_adapter.store.crm_events`), and the action
 endpoint's timeout is shorter than the lifetime.
 """
 

@@ -2,11 +2,11 @@
 
 Rasa 3.6 catches any error of an action run ("Bot will continue, but the actions
 events are lost"): when the action server is restarting, unreachable or answers an
-error (Lotse's own time limit answers 504, `lotse/action_server.py`), the turn goes on
+error (Lotse's own time limit answers 504, `bot/action_server.py`), the turn goes on
 without the action's events and is saved as if it had run. A qualification answer
 would be lost while the visitor saw a normal reply.
 
-`install()` (called where Lotse starts the Rasa server, `lotse/rasa_server.py`) makes a
+`install()` (called where Lotse starts the Rasa server, `bot/rasa_server.py`) makes a
 failed custom action raise `ActionFailed` out of the turn instead: nothing of the turn
 is saved (Rasa saves a conversation at the end of its turn), the REST channel answers
 503 and the widget shows its "try again" line (`bot/channels/rest.py`), a messenger

@@ -7,7 +7,7 @@ takes a known visitor for a new one and answers without their conversation. Both
 happen with one line in the log.
 
 `LoudTrackerStore` replaces it (`install()`, called where Lotse starts the Rasa server,
-`lotse/rasa_server.py`): each call is tried ATTEMPTS times with a short pause (a
+`bot/rasa_server.py`): each call is tried ATTEMPTS times with a short pause (a
 database restart or a dropped pooled connection is usually over by then; SQLAlchemy
 replaces a connection that failed), then `TrackerStoreUnavailable` is raised. The
 turn fails: the REST channel answers 503 and the website widget shows its "try again"
@@ -19,7 +19,7 @@ A turn in which the visitor had everything about them erased (the `erased` slot,
 by `action_erase_everything`) deletes the conversation instead of saving it: the
 transcript must not come back with the save that ends the erasing turn. So does a turn
 that was running while the command or the console erased the conversation
-(`bot.erased_conversations`).
+(`conversations.erased`).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from rasa.core.tracker_store import (
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.erased_conversations import ErasedConversations
-from crm_adapter.store.engine import make_crm_engine
+from conversations.erased import ErasedConversations
+from lotse.database import make_engine
 from lotse.settings import load_settings
 
 ATTEMPTS = 3
@@ -102,7 +102,7 @@ class LoudTrackerStore(FailSafeTrackerStore):
 
 @lru_cache(maxsize=1)
 def erased_conversations() -> ErasedConversations:
-    return ErasedConversations(make_crm_engine(load_settings().database_url))
+    return ErasedConversations(make_engine(load_settings().database_url))
 
 
 async def _erased_now(sender_id: str) -> bool:

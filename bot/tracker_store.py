@@ -13,10 +13,7 @@ configure Rasa's `type: SQL` on PostgreSQL.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
-from collections.abc import Iterator, MutableMapping
-from pathlib import Path
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
@@ -24,59 +21,9 @@ from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA busy_timeout=5000",
-    "PRAGMA secure_delete=ON",  # an erased conversation leaves no bytes behind
-)
+from conversations.texts import SQLiteTexts
+
 PUBLISHED_REMEMBERED = 10_000  # conversations whose published event count is kept
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS conversations (sender_id TEXT PRIMARY KEY, dialogue TEXT NOT NULL)"
-)
-
-
-class SQLiteTexts(MutableMapping[str, str]):
-    """A dict of sender id -> serialised conversation, kept in a SQLite file."""
-
-    def __init__(self, path: str) -> None:
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # Rasa calls the store from its event loop's thread only.
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in PRAGMAS:
-            self.db.execute(pragma)
-        self.db.execute(SCHEMA)
-
-    def __getitem__(self, sender_id: str) -> str:
-        row = self.db.execute(
-            "SELECT dialogue FROM conversations WHERE sender_id = ?", (sender_id,)
-        ).fetchone()
-        if row is None:
-            raise KeyError(sender_id)
-        return row[0]
-
-    def __setitem__(self, sender_id: str, dialogue: str) -> None:
-        self.db.execute(
-            "INSERT INTO conversations (sender_id, dialogue) VALUES (?, ?) "
-            "ON CONFLICT(sender_id) DO UPDATE SET dialogue = excluded.dialogue",
-            (sender_id, dialogue),
-        )
-
-    def __delitem__(self, sender_id: str) -> None:
-        self.db.execute("DELETE FROM conversations WHERE sender_id = ?", (sender_id,))
-
-    def __contains__(self, sender_id: object) -> bool:
-        row = self.db.execute(
-            "SELECT 1 FROM conversations WHERE sender_id = ?", (sender_id,)
-        ).fetchone()
-        return row is not None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([row[0] for row in self.db.execute("SELECT sender_id FROM conversations")])
-
-    def __len__(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
 
 
 class SQLiteTrackerStore(InMemoryTrackerStore):

@@ -29,9 +29,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from crm_adapter.port import CrmError, Notification
-from crm_adapter.store.engine import writer
 from crm_adapter.store.mapping import notification_of
 from crm_adapter.store.models import OutboxRow, as_utc
+from lotse.database import writer
 
 T = TypeVar("T")
 ERROR_LENGTH = 200

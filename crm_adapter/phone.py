@@ -68,7 +68,7 @@ def normalised_phone(
     knows (such as "49", a calling code; `phone_country` gives one for any country).
     `min_digits` is the fewest digits after the "+"; a national number needs at least
     `min_national_digits` digits after its 0 (the answer parser's guard against postal
-    codes, `bot.answers.contact`)."""
+    codes, `dialogue.answers.contact`)."""
     region = default_country.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"a default country is an ISO 3166 code, not {default_country!r}")

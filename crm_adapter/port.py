@@ -65,6 +65,18 @@ class SlotTaken(CrmError):
 
 
 @dataclass(frozen=True)
+class RetentionCandidate:
+    """What the retention purge (`privacy.retention`) needs to know of a lead: no
+    personal data."""
+
+    lead_id: int
+    identified: bool  # has an email
+    consented: bool  # a consent in force
+    stage: str | None
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
 class Visit:
     """Where an answer comes from: a conversation on a channel, maybe a known visitor."""
 

@@ -2,9 +2,9 @@
 
 The framework-free core of the console's authentication: SQLAlchemy Core on SQLite or
 PostgreSQL, tables `handoff_users`, `handoff_sessions` and `handoff_login_attempts`
-(created by the Alembic migrations of the shared schema, `crm_adapter/migrations/`,
+(created by the Alembic migrations of the shared schema, `lotse/migrations/`,
 brought up to date when `StaffAuth` is made). Build the engine with
-`crm_adapter.store.make_crm_engine`: on SQLite its `BEGIN IMMEDIATE` for writers is what
+`crm_adapter.store.make_engine`: on SQLite its `BEGIN IMMEDIATE` for writers is what
 makes the login limits hold under parallel attempts, also from several console
 processes (on PostgreSQL, transaction-level advisory locks per username and per client
 do).
@@ -22,7 +22,7 @@ A refusal comes before the password is checked (a refused guess learns nothing) 
 not counted; a success forgives only its own address's failures of that login. Unknown
 and impossible usernames are counted and throttled exactly like real ones, and the
 answers are the same (no account enumeration). Which address a request comes from is
-the web layer's business (`handoff.console.web.client_address`: X-Forwarded-For only
+the web layer's business (`console.web.client_address`: X-Forwarded-For only
 from a trusted proxy). No rate-limit library: those count requests in buckets of their
 own, while these limits count failures, take back a success's reservation and share
 the migrated table and the transaction (a few indexed queries).
@@ -75,9 +75,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from crm_adapter.store.engine import writer
-from crm_adapter.store.migrate import migrate
 from crm_adapter.store.models import UtcDateTime, as_utc
+from lotse.database import writer
+from lotse.migrate import migrate
 
 ROLES = ("agent", "admin")
 USERNAME = re.compile(r"[a-z0-9._-]{3,64}")

@@ -38,7 +38,6 @@ from sqlalchemy.engine import Engine
 
 from crm_adapter.outbox import Outbox, OutboxItem
 from crm_adapter.port import EMAIL, SLACK, TEAMS, Notification
-from crm_adapter.retry import backoff
 from handoff.notify import (
     Email,
     MailFolderSender,
@@ -48,6 +47,7 @@ from handoff.notify import (
     WebhookSender,
 )
 from handoff.store import utc_now
+from lotse.retry import backoff
 
 log = logging.getLogger(__name__)
 

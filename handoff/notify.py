@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from crm_adapter.retry import parse_retry_after
+from lotse.retry import parse_retry_after
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from dataclasses import asdict
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from crm_adapter.store.engine import make_crm_engine
 from handoff.auth import ROLES, AuthError, StaffAuth, normalise_username
+from lotse.database import make_engine
 from lotse.settings import load_settings
 
 PASSWORD_VARIABLE = "LOTSE_STAFF_PASSWORD"
@@ -78,7 +78,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = make_crm_engine(load_settings().database_url)
+    engine = make_engine(load_settings().database_url)
     try:
         return ACTIONS[args.staff_command](StaffAuth(engine), args)
     except (AuthError, ValueError) as error:

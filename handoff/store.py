@@ -10,7 +10,7 @@ increasing id is the change feed the console and the widget wait on.
 Personal data: message texts (what visitor and staff wrote) and notes. They are
 bounded (MAX_TEXT) and never logged. Errors from the database propagate as
 SQLAlchemy errors. The tables are made by the Alembic migrations of the shared schema
-(`crm_adapter/migrations/versions/0003_handoff_and_staff.py`); the definitions below
+(`lotse/migrations/versions/0003_handoff_and_staff.py`); the definitions below
 must match them (a test compares).
 """
 
@@ -40,12 +40,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from crm_adapter.store.engine import writer
-from crm_adapter.store.migrate import migrate
 from crm_adapter.store.models import UtcDateTime
 from crm_adapter.store.publish import publish_on
 from crm_adapter.sync_event import HANDOFF_CLOSED, transcript_lines
 from handoff.ownership import BOT, CLOSED, OPEN_STATES, WAITING, next_state
+from lotse.database import writer
+from lotse.migrate import migrate
 
 MAX_TEXT = 2000
 SENDERS = ("visitor", "agent", "bot", "system")
@@ -244,7 +244,7 @@ class HandoffStore:
         self._engine = engine
         self._writer = writer(engine)
         self.connectors = tuple(connectors)  # external CRMs that get handoff outcomes
-        migrate(engine)  # the shared schema (crm_adapter/migrations/), up to date
+        migrate(engine)  # the shared schema (lotse/migrations/), up to date
 
     # -- handoffs ----------------------------------------------------------------
 

@@ -10,18 +10,18 @@ from functools import lru_cache
 from pathlib import Path
 
 from crm_adapter.crm_config import configured_names
-from crm_adapter.store.engine import make_crm_engine
 from handoff.bot_port import RasaBot
 from handoff.desk import Desk
 from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore, utc_now
 from handoff.texts import load_handoff_texts
+from lotse.database import make_engine
 from lotse.settings import load_settings
 
 
 @lru_cache(maxsize=4)
 def handoff_store(url: str) -> HandoffStore:
-    return HandoffStore(make_crm_engine(url), configured_names())
+    return HandoffStore(make_engine(url), configured_names())
 
 
 def rasa_bot() -> RasaBot | None:

@@ -1,6 +1,6 @@
 """The summaries of a conversation's sessions, derived from its events in the event log.
 
-Pure: takes the event log's rows of one conversation (`bot/event_log.py`: type, time,
+Pure: takes the event log's rows of one conversation (`insights/event_log.py`: type, time,
 intent or action name, channel; slot events of the insight slots carry
 `<slot>=<value>`, see `SLOT_VALUES`) and returns what the dashboard counts. No text
 a visitor typed ever reaches this module.
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 # Slots whose values the event log keeps (`slot=value`), and the only values it keeps
 # of each: none is personal, and a visitor who types a payload (`/rate{"rating": ...}`)
-# cannot put anything else there. The same patterns are in bot/event_log.py's SQL.
+# cannot put anything else there. The same patterns are in insights/event_log.py's SQL.
 SLOT_VALUES = {
     "language": r"de|en",
     "rating": r"(end|handoff):[1-5]",

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 
-from bot.experiments import Experiment, load_experiments
-from bot.qualification.questions import load_questionnaire
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
+from dialogue.experiments import Experiment, load_experiments
+from dialogue.qualification.questions import load_questionnaire
 from handoff.store import handoffs
 from insights import scoring_feedback
 from insights.clusters import cluster_texts
@@ -40,7 +40,7 @@ from insights.selection import (
     reached_after,
 )
 from insights.stats import median, rate, wilson_interval
-from insights.tables import steps, summaries, unanswered, variants
+from lotse.shared_tables import steps, summaries, unanswered, variants
 
 MAX_TEXTS = 5000  # the latest unanswered texts clustered
 DAY = 86400

@@ -34,7 +34,7 @@ from crm_adapter.lifecycle import LEAD, MQL, SQL, STAGES
 from crm_adapter.store.models import Contact, FeedbackRow, StageRow
 from crm_adapter.store.models import Conversation as CrmConversation
 from insights.filters import Filters
-from insights.tables import summaries
+from lotse.shared_tables import summaries
 
 OUTCOMES_TABLE = "insight_outcomes"  # temporary, per report
 contacts = Contact.__table__

@@ -21,8 +21,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from insights.conversation_summary import Event, Summary, sessions
-from insights.tables import events as events_table
-from insights.tables import steps, summaries, variants
+from lotse.shared_tables import events as events_table
+from lotse.shared_tables import steps, summaries, variants
 
 CHUNK = 500  # conversation ids per IN (...) list
 

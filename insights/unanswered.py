@@ -15,9 +15,9 @@ from collections.abc import Collection
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
-from bot.erased_conversations import ErasedConversations
-from crm_adapter.store.engine import writer
-from insights.tables import unanswered
+from conversations.erased import ErasedConversations
+from lotse.database import writer
+from lotse.shared_tables import unanswered
 
 MAX_TEXT_CHARS = 300
 KINDS = ("nlu_fallback", "out_of_scope", "out_of_depth")

@@ -28,9 +28,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("LOTSE_DATABASE_URL", f"sqlite:///{tmp_path / 'lotse.db'}")
     from bot.actions.leads import crm
-    from bot.channels.address_book import shared_address_book
     from bot.channels.ownership_gate import ownership_gate
     from bot.loud_tracker_store import erased_conversations
+    from conversations.address_book import shared_address_book
     from crm_adapter.connect import open_crm
     from crm_adapter.crm_config import configured_names
     from handoff.wiring import desk, handoff_store
@@ -97,8 +97,8 @@ def stack(
     """The whole bot (Rasa with every channel on against `stack_messengers`, action
     server, website, console, and the CRM delivery worker with a HubSpot connector to
     `stack_hubspot`) on test ports, started once."""
-    from lotse.runner import Stack
-    from lotse.training import ensure_model
+    from ops.runner import Stack
+    from ops.training import ensure_model
 
     data_dir = tmp_path_factory.mktemp("stack")
     crm_config = data_dir / "crm.yml"

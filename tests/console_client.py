@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import requests
 
-from crm_adapter.store.engine import make_crm_engine
 from handoff.auth import StaffAuth
+from lotse.database import make_engine
 from lotse.settings import ROOT
 
 PASSWORD = "correct horse battery"
@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def add_users(database_url: str) -> None:
-    auth = StaffAuth(make_crm_engine(database_url))
+    auth = StaffAuth(make_engine(database_url))
     existing = {u.username for u in auth.users()}
     for username, role, staff_id in USERS:
         if username not in existing:
@@ -42,7 +42,7 @@ def console_server(database_url: str, env: dict[str, str] | None = None) -> Iter
     port = free_port()
     environment = {**os.environ, "LOTSE_DATABASE_URL": database_url, **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "handoff.console.server", "--port", str(port)],
+        [sys.executable, "-m", "console.server", "--port", str(port)],
         cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

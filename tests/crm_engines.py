@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from crm_adapter.store import make_crm_engine, migrate
 from crm_adapter.store.models import Base
+from lotse.database import make_engine
+from lotse.migrate import migrate
 from tests.test_crm_store import postgres_database
 
 
@@ -29,7 +30,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         migrate(url)
     else:
         url = request.getfixturevalue("postgres_url")
-    engine = make_crm_engine(url)
+    engine = make_engine(url)
     if request.param == "postgresql":
         tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
         with engine.begin() as connection:

@@ -1,4 +1,4 @@
-"""The action server (lotse/action_server.py) answers only who shows the shared secret;
+"""The action server (bot/action_server.py) answers only who shows the shared secret;
 `/health` stays open; no CORS headers for a browser. And Rasa sends the secret:
 endpoints.yml names it in the action endpoint's headers."""
 
@@ -18,7 +18,7 @@ from rasa.core.utils import read_endpoints_from_path
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
-from lotse.action_server import (
+from bot.action_server import (
     DEFAULT_TIME_LIMIT_SECONDS,
     SECRET_HEADER,
     ActionTookTooLong,
@@ -38,7 +38,7 @@ CALL = {"next_action": "action_session_start", "sender_id": "web-1", "version": 
 def server() -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "LOTSE_ACTION_SECRET": SECRET}
-    command = [sys.executable, "-m", "lotse.action_server", "--port", str(port)]
+    command = [sys.executable, "-m", "bot.action_server", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import (
+from dialogue.answers import (
     Amount,
     City,
     Company,
@@ -39,13 +39,13 @@ from bot.answers import (
     parse_timeline,
     size_band,
 )
-from bot.answers.contact import is_freemail
-from bot.answers.industry import industry_table
-from bot.answers.pipeline import token_doc
-from bot.answers.postal import city_table
-from bot.answers.role import role_table
-from bot.language import SUPPORTED
-from bot.nlu.spacy_pipelines import PIPELINES_DIR, load_pipelines
+from dialogue.answers.contact import is_freemail
+from dialogue.answers.industry import industry_table
+from dialogue.answers.pipeline import token_doc
+from dialogue.answers.postal import city_table
+from dialogue.answers.role import role_table
+from dialogue.lexicon import SUPPORTED
+from dialogue.spacy_pipelines import PIPELINES_DIR, load_pipelines
 
 TODAY = date(2026, 11, 25)
 BOTH = pytest.mark.parametrize("language", SUPPORTED)
@@ -55,7 +55,7 @@ BOTH = pytest.mark.parametrize("language", SUPPORTED)
 def spacy_pipelines():
     """The parsers load build/spacy; build it once when a fresh checkout lacks it."""
     if not all((PIPELINES_DIR / lang).is_dir() for lang in SUPPORTED):
-        from lotse.build import build_spacy
+        from ops.build import build_spacy
 
         build_spacy()
     return load_pipelines()

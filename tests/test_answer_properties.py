@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answers import (
+from dialogue.answers import (
     Amount,
     Company,
     Email,
@@ -39,16 +39,16 @@ from bot.answers import (
     parse_role,
     parse_timeline,
 )
-from bot.answers.company import LEGAL_FORMS
-from bot.answers.employees import MAX_EMPLOYEES
-from bot.answers.industry import INDUSTRY_KEYS
-from bot.answers.money import CURRENCIES, MAX_AMOUNT
-from bot.answers.numbers import MAX_NUMBER
-from bot.answers.postal import POSTAL_FORMATS, is_valid_postal_code
-from bot.answers.role import ROLE_KEYS
-from bot.answers.timeline import MAX_MONTHS
-from bot.language import SUPPORTED
-from bot.nlu.spacy_pipelines import PIPELINES_DIR, load_pipelines
+from dialogue.answers.company import LEGAL_FORMS
+from dialogue.answers.employees import MAX_EMPLOYEES
+from dialogue.answers.industry import INDUSTRY_KEYS
+from dialogue.answers.money import CURRENCIES, MAX_AMOUNT
+from dialogue.answers.numbers import MAX_NUMBER
+from dialogue.answers.postal import POSTAL_FORMATS, is_valid_postal_code
+from dialogue.answers.role import ROLE_KEYS
+from dialogue.answers.timeline import MAX_MONTHS
+from dialogue.lexicon import SUPPORTED
+from dialogue.spacy_pipelines import PIPELINES_DIR, load_pipelines
 
 FAST = settings(
     max_examples=200,
@@ -85,7 +85,7 @@ ATTRIBUTES = {"employees", "industry", "company", "role", "country", "postal_cod
 def spacy_pipelines():
     """The parsers load build/spacy; build it once when a fresh checkout lacks it."""
     if not all((PIPELINES_DIR / lang).is_dir() for lang in SUPPORTED):
-        from lotse.build import build_spacy
+        from ops.build import build_spacy
 
         build_spacy()
     return load_pipelines()

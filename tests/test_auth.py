@@ -20,8 +20,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from crm_adapter.store import make_crm_engine
-from crm_adapter.store.migrate import migrate
 from handoff import auth as auth_module
 from handoff.auth import (
     BadCredentials,
@@ -37,6 +35,8 @@ from handoff.auth import (
     sessions_table,
     verify_password,
 )
+from lotse.database import make_engine
+from lotse.migrate import migrate
 from tests.test_crm_store import postgres_database
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -64,9 +64,9 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
-        engine = make_crm_engine(f"sqlite:///{tmp_path / 'auth.db'}")
+        engine = make_engine(f"sqlite:///{tmp_path / 'auth.db'}")
     else:
-        engine = make_crm_engine(request.getfixturevalue("postgres_url"))
+        engine = make_engine(request.getfixturevalue("postgres_url"))
         migrate(engine)
         with engine.begin() as connection:  # each test starts without logins
             for table in reversed(metadata.sorted_tables):
@@ -357,7 +357,7 @@ def test_parallel_guesses_from_two_processes_get_past_neither_limit(
     engine: Engine, clock: Clock
 ) -> None:
     # Two StaffAuth on two engines: two console processes sharing the database.
-    other = make_crm_engine(engine.url.render_as_string(hide_password=False))
+    other = make_engine(engine.url.render_as_string(hide_password=False))
     try:
         first = StaffAuth(engine, clock=clock)
         second = StaffAuth(other, clock=clock)

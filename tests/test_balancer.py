@@ -1,5 +1,5 @@
-"""The scaled profile's load balancer (lotse/balancer.py) and how the profile is put
-together (lotse/scaled_stack.py, endpoints.scaled.yml)."""
+"""The scaled profile's load balancer (ops/balancer.py) and how the profile is put
+together (ops/scaled_stack.py, endpoints.scaled.yml)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pytest
 import requests
 from rasa.core.utils import read_endpoints_from_path
 
-from lotse.balancer import Backends, parse_listen
-from lotse.scaled_stack import ENDPOINTS, ScaledStack, Services
 from lotse.settings import Settings, SettingsError
+from ops.balancer import Backends, parse_listen
+from ops.scaled_stack import ENDPOINTS, ScaledStack, Services
 from tests.console_client import free_port
 from tests.fake_servers import ServedInThread
 
@@ -57,7 +57,7 @@ def balanced() -> Iterator[tuple[str, NamedServer, NamedServer]]:
     with NamedServer("a") as a, NamedServer("b") as b:
         port = free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "lotse.balancer", "--listen",
+            [sys.executable, "-m", "ops.balancer", "--listen",
              f"127.0.0.1:{port}=http://127.0.0.1:{a.port},http://127.0.0.1:{b.port}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.qualification.questions import load_questionnaire
+from dialogue.qualification.questions import load_questionnaire
 from handoff.callback_flow import (
     CALLBACK,
     MEETING,

@@ -1,4 +1,4 @@
-"""Which channels are on (lotse/channel_credentials.py): a channel whose every variable is
+"""Which channels are on (ops/channel_credentials.py): a channel whose every variable is
 set; the file Rasa gets keeps the ${...} references, so no secret is written to disk."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lotse.channel_credentials import CredentialsError, enabled, short_name, write_enabled
 from lotse.settings import ROOT
+from ops.channel_credentials import CredentialsError, enabled, short_name, write_enabled
 
 TELEGRAM = {"TELEGRAM_TOKEN": "7123:abc", "TELEGRAM_BOT_NAME": "nordwerk_bot",
             "TELEGRAM_WEBHOOK_URL": "https://bot.example/webhooks/telegram/webhook",
@@ -50,6 +50,6 @@ def test_a_malformed_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def _variables(channels: dict) -> set[str]:
-    from lotse.channel_credentials import referenced
+    from ops.channel_credentials import referenced
 
     return set().union(*(referenced(v) for v in channels.values()))

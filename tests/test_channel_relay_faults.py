@@ -18,21 +18,21 @@ from datetime import timedelta
 
 import pytest
 
-from bot.channels.address_book import AddressBook
 from bot.channels.botframework import TOKEN_URL_VARIABLE, BotFrameworkSender
 from bot.channels.facebook import API_URL_VARIABLE as FACEBOOK_API
 from bot.channels.facebook import FacebookSender
 from bot.channels.outlet import Outlet
 from bot.channels.relay import Relay
-from bot.channels.rendering import LIMITS
 from bot.channels.slack import API_URL_VARIABLE as SLACK_API
 from bot.channels.slack import SlackSender
 from bot.channels.telegram import API_URL_VARIABLE as TELEGRAM_API
 from bot.channels.telegram import TelegramSender
 from bot.channels.twilio import API_URL_VARIABLE as TWILIO_API
 from bot.channels.twilio import TwilioSender
-from crm_adapter.store.engine import make_crm_engine
+from conversations.address_book import AddressBook
+from conversations.rendering import LIMITS
 from handoff.store import HandoffStore, NewHandoff
+from lotse.database import make_engine
 from tests import fake_messengers as fm
 from tests.console_client import add_users, console_server, logged_in
 from tests.faulty_messengers import (
@@ -110,7 +110,7 @@ def world(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                            (TOKEN_URL_VARIABLE, "botframework/token")):  # fmt: skip
             monkeypatch.setenv(name, f"{fake.url}/{path}")
         url = f"sqlite:///{tmp_path / 'lotse.db'}"
-        engine = make_crm_engine(url)
+        engine = make_engine(url)
         yield World(fake, HandoffStore(engine), AddressBook(engine), url)
 
 

@@ -1,4 +1,4 @@
-"""bot.channels.rendering: message parts within each messenger's limits."""
+"""conversations.rendering: message parts within each messenger's limits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 import regex
 
-from bot.channels.rendering import (
+from conversations.rendering import (
     LIMITS,
     MAX_PAYLOAD_CHARS,
     MAX_TITLE_UNITS,

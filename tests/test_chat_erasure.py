@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.tracker_store import SQLiteTexts
+from conversations.texts import SQLiteTexts
 from crm_adapter.connect import open_crm
-from crm_adapter.store import make_crm_engine
 from crm_adapter.store.models import PrivacyAuditRow
+from lotse.database import make_engine
 from tests.rest_client import Visitor
 from tests.var_scan import Person, traces
 
@@ -53,7 +53,7 @@ def test_a_visitor_erases_everything_from_the_chat(stack) -> None:
     assert "alles gelöscht" in visitor.joined("/erase_everything")
     assert open_crm(stack.database_url).find_by_email(email) is None
     assert visitor.sender not in texts  # deleted, not saved again at the end of the turn
-    engine = make_crm_engine(stack.database_url)
+    engine = make_engine(stack.database_url)
     with engine.connect() as connection:
         audit = connection.execute(select(PrivacyAuditRow).order_by(PrivacyAuditRow.id.desc())
                                    .limit(1)).one()  # fmt: skip

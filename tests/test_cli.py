@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from lotse import cli
+from ops import cli
 
 
 def test_help_lists_the_commands():
     result = subprocess.run(
-        [sys.executable, "-m", "lotse.cli", "--help"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "ops.cli", "--help"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0
     for command in ("build", "train", "run", "eval", "handoffs"):
@@ -26,12 +26,12 @@ def test_a_bad_setting_is_named_and_exits_2(monkeypatch, capsys):
 
 
 def test_broken_content_is_reported_not_raised(monkeypatch, capsys, tmp_path):
-    from bot import content
+    from dialogue import content
 
     broken = tmp_path / "faq.yml"
     broken.write_text("topics:\n  warranty: {title: {de: Garantie}}\n", encoding="utf-8")
     monkeypatch.setattr(content, "CONTENT_FILE", broken)
-    monkeypatch.setattr("lotse.build.load_content", lambda: content.load_content(broken))
+    monkeypatch.setattr("ops.build.load_content", lambda: content.load_content(broken))
     assert cli.main(["build"]) == 2
     assert "topics.warranty.title: the 'en' text is missing" in capsys.readouterr().err
 

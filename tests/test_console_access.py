@@ -15,12 +15,12 @@ import requests
 
 from crm_adapter.connect import open_crm
 from crm_adapter.port import Visit
-from crm_adapter.store.engine import make_crm_engine
 from handoff.desk import Ask, Desk
 from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
+from lotse.database import make_engine
 from tests.conftest import set_clock
 from tests.console_client import Staff, add_users, console_server, logged_in
 from tests.test_console_api import TUESDAY_10
@@ -48,7 +48,7 @@ def base(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
 
 @pytest.fixture
 def desk(database: str) -> Desk:
-    store = HandoffStore(make_crm_engine(database))
+    store = HandoffStore(make_engine(database))
     return Desk(store, load_routing_model(), load_handoff_texts(), clock=lambda: TUESDAY_10)
 
 

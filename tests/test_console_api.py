@@ -14,15 +14,15 @@ import pytest
 import requests
 import yaml
 
+from console.app import OPENAPI
 from crm_adapter.connect import open_crm
 from crm_adapter.port import ANSWERED, Answer, Visit
-from crm_adapter.store.engine import make_crm_engine
-from handoff.console.app import OPENAPI
 from handoff.desk import Ask, Desk
 from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
+from lotse.database import make_engine
 from tests.conftest import set_clock
 from tests.console_client import Staff, add_users, console_server, logged_in
 
@@ -49,7 +49,7 @@ def base(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
 
 @pytest.fixture
 def desk(database: str) -> Desk:
-    store = HandoffStore(make_crm_engine(database))
+    store = HandoffStore(make_engine(database))
     return Desk(store, load_routing_model(), load_handoff_texts(), clock=lambda: TUESDAY_10)
 
 
@@ -69,10 +69,10 @@ def api_routes() -> list[tuple[str, str]]:
 
 
 def test_the_openapi_document_lists_exactly_the_routes_the_app_serves(desk: Desk, tmp_path: Path):
+    from console.app import ConsoleContext, make_app
     from handoff.auth import StaffAuth
-    from handoff.console.app import ConsoleContext, make_app
 
-    auth = StaffAuth(make_crm_engine(f"sqlite:///{tmp_path / 'auth.db'}"))
+    auth = StaffAuth(make_engine(f"sqlite:///{tmp_path / 'auth.db'}"))
     app = make_app(ConsoleContext(desk, auth, None, None), name="openapi_check")
     served = set()
     for route in app.router.routes:

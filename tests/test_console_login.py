@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from handoff.console.web import client_address
+from console.web import client_address
 from lotse.settings import SettingsError, load_settings
 from tests.console_client import PASSWORD, add_users, console_server
 

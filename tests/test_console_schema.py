@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from handoff.console.app import OPENAPI
+from console.app import OPENAPI
 from tests.console_client import Staff, logged_in
 from tests.test_fuzz_payloads import seeded_console
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import ContentError, load_content, parse_content
-from lotse.build import examples_by_language, generated_domain, generated_rules, nlu_examples
+from dialogue.content import ContentError, load_content, parse_content
+from ops.build import examples_by_language, generated_domain, generated_rules, nlu_examples
 from tests.facts import FACTS, missing_facts
 
 CONTENT = load_content()
@@ -102,7 +102,7 @@ def test_unreadable_file_gives_a_content_error(tmp_path):
 def test_the_greeting_line_follows_page_and_language() -> None:
     from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 
-    from lotse.build import page_intro_variations
+    from ops.build import page_intro_variations
 
     content = load_content()
     nlg = TemplatedNaturalLanguageGenerator({"utter_page_intro": page_intro_variations(content)})
@@ -133,6 +133,6 @@ def test_the_greeting_line_follows_page_and_language() -> None:
     ],
 )
 def test_a_question_asked_of_another_product_line_gets_that_lines_topic(topic, text, expected):
-    from bot.qualification.interpret import named_lines
+    from dialogue.qualification.interpret import named_lines
 
     assert load_content().on_named_line(topic, named_lines(text)) == expected

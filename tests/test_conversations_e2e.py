@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from bot.content import load_content
+from dialogue.content import load_content
 from handoff.wiring import handoff_store
 from tests.facts import FACTS, missing_facts
 from tests.rest_client import Visitor

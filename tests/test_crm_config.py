@@ -17,8 +17,8 @@ from crm_adapter.crm_config import (
 )
 from crm_adapter.delivery import ConnectorConfigError
 from crm_adapter.webhook import WebhookConnector
-from lotse.runner import Stack
 from lotse.settings import ROOT, load_settings
+from ops.runner import Stack
 
 SECRET = "webhook-secret-of-enough-length-42"
 FULL = """
@@ -108,7 +108,7 @@ def test_lotse_run_starts_the_delivery_worker_only_with_a_connector(tmp_path, mo
     stack = Stack(load_settings(), model=tmp_path / "model.tar.gz")
     assert "deliver" not in stack.commands()
     monkeypatch.setenv("LOTSE_CRM_CONFIG", str(write(tmp_path, FULL)))
-    assert stack.commands()["deliver"][-1] == "lotse.deliver_command"
+    assert stack.commands()["deliver"][-1] == "ops.deliver_command"
 
 
 def test_the_worker_refuses_to_start_with_a_bad_config_and_says_why(tmp_path: Path):
@@ -116,7 +116,7 @@ def test_the_worker_refuses_to_start_with_a_bad_config_and_says_why(tmp_path: Pa
     env = {"PATH": "/usr/bin:/bin", "LOTSE_CRM_CONFIG": str(config),
            "LOTSE_DATABASE_URL": f"sqlite:///{tmp_path / 'crm.db'}"}  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-m", "lotse.deliver_command", "--once"], cwd=ROOT, env=env,
+        [sys.executable, "-m", "ops.deliver_command", "--once"], cwd=ROOT, env=env,
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2

@@ -21,12 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from crm_adapter.crm_config import load_crm_config
-from crm_adapter.events import EventOutbox
-from crm_adapter.store import LocalCrm, make_crm_engine, migrate
+from crm_adapter.store import LocalCrm
+from crm_adapter.store.crm_events import EventOutbox
 from crm_adapter.store.models import CrmEventRow
 from crm_adapter.webhook import WebhookConnector  # noqa: F401 - the worker imports all
-from lotse.deliver_command import workers
+from lotse.database import make_engine
+from lotse.migrate import migrate
 from lotse.settings import ROOT
+from ops.deliver_command import workers
 from tests.fake_hubspot import FakeHubSpot
 from tests.tcp_proxy import TcpProxy
 from tests.test_crm_publish import known_lead
@@ -56,7 +58,7 @@ def database() -> Iterator[str]:
 
 def fill(url: str, contacts: int, answers: int) -> LocalCrm:
     """`contacts` identified leads with `answers` further answers each (1 + answers events)."""
-    crm = LocalCrm(make_crm_engine(url), connectors=("hubspot",))
+    crm = LocalCrm(make_engine(url), connectors=("hubspot",))
     for n in range(contacts):
         lead_id = known_lead(crm, f"kontakt{n}@kunde.example", f"conversation-{n}")
         for i in range(answers):
@@ -121,7 +123,7 @@ def test_a_crm_that_is_down_for_a_while_gets_everything_once_in_order_when_back(
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "lotse.deliver_command"], cwd=ROOT, env=env,
+        [sys.executable, "-m", "ops.deliver_command"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 

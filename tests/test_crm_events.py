@@ -1,4 +1,4 @@
-"""The delivery outbox for external CRMs and its worker (crm_adapter/events.py), on
+"""The delivery outbox for external CRMs and its worker (crm_adapter/store/crm_events.py), on
 SQLite and PostgreSQL: order per contact, exactly-once claims across workers, retries
 honouring Retry-After, dead letters that hold the contact's later events back, and the
 webhook connector delivering a backlog once the receiver is back."""
@@ -19,10 +19,10 @@ from crm_adapter.delivery import (
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
-from crm_adapter.events import DeliveryWorker, EventOutbox
-from crm_adapter.store.engine import make_crm_engine
-from crm_adapter.store.migrate import migrate
+from crm_adapter.store.crm_events import DeliveryWorker, EventOutbox
 from crm_adapter.webhook import WebhookConnector
+from lotse.database import make_engine
+from lotse.migrate import migrate
 from tests.fake_servers import FakeWebhookServer, Reply
 from tests.test_crm_store import postgres_database
 
@@ -60,11 +60,11 @@ def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventOutb
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'events.db'}"
         migrate(url)
-        yield EventOutbox(make_crm_engine(url))
+        yield EventOutbox(make_engine(url))
     else:
         with postgres_database() as url:
             migrate(url)
-            engine = make_crm_engine(url)
+            engine = make_engine(url)
             yield EventOutbox(engine)
             engine.dispose()
 
@@ -193,12 +193,12 @@ def test_a_backlog_reaches_a_webhook_that_was_down_once_each_in_order(outbox: Ev
 
 
 def test_the_deliveries_command_lists_retries_and_discards_dead_letters(capsys):
-    from lotse import cli
     from lotse.settings import load_settings
+    from ops import cli
 
     url = load_settings().database_url  # the test's own SQLite (conftest)
     migrate(url)
-    outbox = EventOutbox(make_crm_engine(url))
+    outbox = EventOutbox(make_engine(url))
     add(outbox, 3, "contact.created")
     add(outbox, 3, "stage.changed")
     [head] = outbox.claim(T0)
@@ -260,12 +260,12 @@ def test_refused_credentials_are_retried_slowly_without_using_up_attempts(outbox
 
 
 def test_retry_all_revives_every_dead_letter(tmp_path: Path, monkeypatch, capsys):
-    from lotse import cli
+    from ops import cli
 
     url = f"sqlite:///{tmp_path / 'all.db'}"
     monkeypatch.setenv("LOTSE_DATABASE_URL", url)
     migrate(url)
-    outbox = EventOutbox(make_crm_engine(url))
+    outbox = EventOutbox(make_engine(url))
     for lead in (1, 2, 3):
         add(outbox, lead, "contact.created")
     for claimed in outbox.claim(T0):

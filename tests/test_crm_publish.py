@@ -14,9 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from crm_adapter import events as events_module
 from crm_adapter.delivery import CrmEvent, Link
-from crm_adapter.events import ERASED, DeliveryWorker, EventOutbox
 from crm_adapter.port import (
     Answer,
     ConsentRequired,
@@ -28,10 +26,14 @@ from crm_adapter.port import (
     StageRecord,
     Visit,
 )
-from crm_adapter.store import LocalCrm, make_crm_engine, migrate
+from crm_adapter.store import LocalCrm
+from crm_adapter.store import crm_events as events_module
+from crm_adapter.store.crm_events import ERASED, DeliveryWorker, EventOutbox
 from crm_adapter.store.models import CrmEventRow
 from crm_adapter.sync_event import timeline_entry, with_staff_emails
 from handoff.store import HandoffStore, NewHandoff
+from lotse.database import make_engine
+from lotse.migrate import migrate
 from tests.test_crm_store import CONSENT, T0, answer, at, postgres_database
 
 TARGETS = ("hubspot", "hooks")
@@ -42,11 +44,11 @@ def crm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalCrm]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'crm.db'}"
         migrate(url)
-        yield LocalCrm(make_crm_engine(url), clock=lambda: T0, connectors=TARGETS)
+        yield LocalCrm(make_engine(url), clock=lambda: T0, connectors=TARGETS)
     else:
         with postgres_database() as url:
             migrate(url)
-            engine = make_crm_engine(url)
+            engine = make_engine(url)
             yield LocalCrm(engine, clock=lambda: T0, connectors=TARGETS)
             engine.dispose()
 

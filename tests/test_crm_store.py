@@ -27,9 +27,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.channels.address_book import metadata as channel_tables
-from bot.erased_conversations import metadata as erased_tables
-from bot.event_log import metadata as event_log_tables
+from conversations.address_book import metadata as channel_tables
+from conversations.erased import metadata as erased_tables
 from crm_adapter.port import (
     ANSWERED,
     BOT,
@@ -51,13 +50,14 @@ from crm_adapter.port import (
     Visit,
 )
 from crm_adapter.scoring import InterestEvent
-from crm_adapter.store import LocalCrm, make_crm_engine, migrate
-from crm_adapter.store.engine import writer
-from crm_adapter.store.migrate import alembic_config
+from crm_adapter.store import LocalCrm
 from crm_adapter.store.models import Base, Company, Contact, OutboxRow, SalesTaskRow
 from handoff.auth import metadata as staff_tables
 from handoff.store import metadata as handoff_tables
-from insights.tables import metadata as insights_tables
+from insights.event_log import metadata as event_log_tables
+from lotse.database import make_engine, writer
+from lotse.migrate import alembic_config, migrate
+from lotse.shared_tables import metadata as insights_tables
 from tests.concurrency import run_together
 
 ADMIN_URL = os.environ.get("LOTSE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -70,7 +70,7 @@ def at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-# The key under which the bot's readings (bot/qualification/interpret.py) hold a value.
+# The key under which the bot's readings (dialogue/qualification/interpret.py) hold a value.
 KEYS = {
     "name": "full",
     "phone": "number",
@@ -124,7 +124,7 @@ def crm_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         migrate(url)
         return url
     url: str = request.getfixturevalue("postgres_url")
-    engine = make_crm_engine(url)
+    engine = make_engine(url)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
@@ -144,7 +144,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def engine(crm_url: str) -> Iterator[Engine]:
-    engine = make_crm_engine(crm_url)
+    engine = make_engine(crm_url)
     yield engine
     engine.dispose()
 
@@ -379,7 +379,7 @@ def test_unknown_leads(crm: LocalCrm) -> None:
 
 
 def test_database_errors_are_crm_errors_naming_no_personal_data(empty_url: str) -> None:
-    unmigrated = make_crm_engine(empty_url)
+    unmigrated = make_engine(empty_url)
     try:
         with pytest.raises(CrmError) as raised:
             LocalCrm(unmigrated).identify(1, "erika@kunde.example", freemail=False)
@@ -418,7 +418,7 @@ def test_concurrent_identify_of_one_email_leaves_one_holder(crm: LocalCrm, engin
 
 def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
     migrate(empty_url)
-    engine = make_crm_engine(empty_url)
+    engine = make_engine(empty_url)
     migrate(engine)
     try:
         with engine.connect() as connection:
@@ -449,7 +449,7 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
-    engine = make_crm_engine(f"sqlite:///{tmp_path / 'new' / 'crm.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'new' / 'crm.db'}")
     try:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -631,7 +631,7 @@ def test_concurrent_bookings_of_one_time_have_exactly_one_winner(
 
 
 def test_migrating_from_0001_keeps_existing_tasks(empty_url: str) -> None:
-    engine = make_crm_engine(empty_url)
+    engine = make_engine(empty_url)
     config = alembic_config(empty_url)
     try:
         with writer(engine).begin() as connection:

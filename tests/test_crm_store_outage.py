@@ -12,8 +12,10 @@ from collections.abc import Iterator
 import pytest
 
 from crm_adapter.port import CrmError, CrmUnavailable, Visit
-from crm_adapter.store import LocalCrm, make_crm_engine, migrate
+from crm_adapter.store import LocalCrm
 from crm_adapter.store import local as local_store
+from lotse.database import make_engine
+from lotse.migrate import migrate
 from tests.private_services import PrivatePostgres
 
 
@@ -28,7 +30,7 @@ def pg() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture
 def crm(pg: PrivatePostgres) -> Iterator[LocalCrm]:
-    engine = make_crm_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{pg.port}/postgres")
+    engine = make_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{pg.port}/postgres")
     migrate(engine)
     yield LocalCrm(engine)
     engine.dispose()
@@ -82,7 +84,7 @@ def test_an_unmigrated_database_is_no_outage(pg: PrivatePostgres) -> None:
         cursor.execute("DROP DATABASE IF EXISTS empty_crm")
         cursor.execute("CREATE DATABASE empty_crm")
     admin.close()
-    engine = make_crm_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{pg.port}/empty_crm")
+    engine = make_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{pg.port}/empty_crm")
     try:
         started = time.monotonic()
         with pytest.raises(CrmError) as raised:

@@ -30,21 +30,22 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.channels.address_book import AddressBook
-from bot.event_log import EventLog
-from bot.tracker_store import SQLiteTexts
+from conversations.address_book import AddressBook
+from conversations.texts import SQLiteTexts
 from crm_adapter.port import ANSWERED, Answer, Consent, Meeting, Notification, SalesTask, Visit
-from crm_adapter.store import LocalCrm, make_crm_engine
+from crm_adapter.store import LocalCrm
 from handoff.dispatch import dispatcher_from_settings
 from handoff.ics import meeting_invitation
 from handoff.notify import Email, MailFolderSender, erase_mail_mentioning, notify_settings_from_env
 from handoff.store import HandoffStore, NewHandoff
 from handoff.texts import load_handoff_texts
+from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
 from lotse import log_redaction
-from lotse.cli import main
-from lotse.data_erasure import DataErasure
-from lotse.personal_stores import PersonalStores, Scrubbed
+from lotse.database import make_engine
+from ops.cli import main
+from privacy.erasure import DataErasure
+from privacy.personal_stores import PersonalStores, Scrubbed
 from tests.var_scan import Person, traces
 
 PERSON = Person("joerg.weissmueller@stahlbau-nord.example", "+4915124681357", "Jörg Weißmüller")
@@ -126,7 +127,7 @@ def build(var: Path) -> tuple[Engine, SQLiteTexts, int]:
     engine and the tracker store (kept open while the erasure runs, as the running
     processes keep theirs) and the lead."""
     now = datetime.now(timezone.utc)
-    engine = make_crm_engine(os.environ["LOTSE_DATABASE_URL"])
+    engine = make_engine(os.environ["LOTSE_DATABASE_URL"])
     crm, handoffs = LocalCrm(engine), HandoffStore(engine)
     for conversation, channel in ((WHATSAPP, "twilio"), (WEB, "rest")):
         lead = crm.lead_for(Visit(conversation, channel))
@@ -271,7 +272,7 @@ def test_vacuum_also_removes_what_a_connection_without_secure_delete_left(
 def test_on_postgresql_the_command_s_erasure_vacuums_the_database() -> None:
     """PostgreSQL keeps an erased row's old version until VACUUM; `lotse privacy
     erase` runs it (the dead versions go; their space is not overwritten, see
-    `lotse/personal_stores.py`)."""
+    `privacy/personal_stores.py`)."""
     from tests.test_crm_store import postgres_database
 
     with postgres_database() as url:

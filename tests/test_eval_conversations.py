@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_content
-from bot.qualification.questions import load_questionnaire
-from lotse.build import nlu_examples
-from lotse.conversation_corpus import (
+from dialogue.content import load_content
+from dialogue.qualification.questions import load_questionnaire
+from ops.build import nlu_examples
+from ops.conversation_corpus import (
     CORPUS_DIR,
     Conversation,
     CorpusError,
@@ -21,8 +21,8 @@ from lotse.conversation_corpus import (
     load_corpus,
     visitor_texts,
 )
-from lotse.conversation_eval import field_right, figures, score
-from lotse.simulated_visitor import Visit
+from ops.conversation_eval import field_right, figures, score
+from ops.simulated_visitor import Visit
 
 MIN_SHARED_WORDS = 3
 """Shorter messages ("Ja", "ok danke", "Passt so") are everybody's words."""
@@ -115,7 +115,7 @@ def test_a_stored_filler_and_an_early_fact_asked_again_are_misses() -> None:
 @pytest.mark.model
 def test_a_fixed_part_of_the_corpus_holds_the_floors(stack) -> None:
     """Every fourth conversation of both sets against the session's stack."""
-    from lotse.eval_conversations_command import run_against
+    from ops.eval_conversations_command import run_against
 
     part = corpus()[::4]
     results = run_against(stack, part, jobs=4)

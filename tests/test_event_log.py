@@ -1,5 +1,5 @@
-"""The conversation event log (bot/event_log.py) and the transcripts of Rasa's SQL
-tracker store (bot/sql_transcripts.py), on the local PostgreSQL and RabbitMQ.
+"""The conversation event log (insights/event_log.py) and the transcripts of Rasa's SQL
+tracker store (conversations/sql_transcripts.py), on the local PostgreSQL and RabbitMQ.
 
 Rasa's Pika broker loses what it publishes while RabbitMQ is unreachable (kept in one
 process's memory at best); the log fills such gaps from the tracker store, which has
@@ -24,9 +24,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
-from bot.event_log import SETTLED_SECONDS, EventLog, summary
-from bot.sql_transcripts import SqlTranscripts
-from crm_adapter.store import make_crm_engine, migrate
+from conversations.sql_transcripts import SqlTranscripts
+from insights.event_log import SETTLED_SECONDS, EventLog, summary
+from lotse.database import make_engine
+from lotse.migrate import migrate
 from tests.private_services import rabbitmq_reachable
 from tests.tcp_proxy import TcpProxy
 from tests.test_crm_store import postgres_database
@@ -80,7 +81,7 @@ def test_the_log_fills_from_the_tracker_store_once(pg: str, where: str) -> None:
     with contextlib.ExitStack() as stack:
         log_url = pg if where == "same database" else stack.enter_context(postgres_database())
         migrate(log_url)
-        event_log = EventLog(make_crm_engine(log_url))
+        event_log = EventLog(make_engine(log_url))
         assert event_log._shares_database(store.engine) == (where == "same database")
         asyncio.run(store.save(conversation("web-1")))
         published = [{"sender_id": "web-1", **e.as_dict()} for e in conversation("web-1").events]
@@ -105,7 +106,7 @@ def test_the_cursor_passes_only_settled_events(pg: str) -> None:
     """A turn still open may commit rows with lower ids later: recent rows are added but
     read again next time, until they are older than SETTLED_SECONDS."""
     store = tracker_store(pg)
-    event_log = EventLog(make_crm_engine(pg))
+    event_log = EventLog(make_engine(pg))
     asyncio.run(store.save(conversation("web-1")))  # timestamps 1.0 to 5.0
     now = 4.0 + SETTLED_SECONDS
     assert event_log.fill_from_tracker(store.engine, now=now) == 5
@@ -118,7 +119,7 @@ def test_the_cursor_passes_only_settled_events(pg: str) -> None:
 
 def test_sql_transcripts_read_and_delete_rasas_events(pg: str) -> None:
     store = tracker_store(pg)
-    texts = SqlTranscripts(make_crm_engine(pg))
+    texts = SqlTranscripts(make_engine(pg))
     assert "web-1" not in texts and list(texts) == []  # no table before Rasa ran
     asyncio.run(store.save(conversation("web-1")))
     asyncio.run(store.save(conversation("web-2")))
@@ -168,7 +169,7 @@ def test_what_rasas_broker_loses_while_rabbitmq_is_down_the_log_still_gets(pg: s
     asyncio.run(publish_with_rabbitmq_cut())
     received = asyncio.run(_queued(queue))
     assert [e for e in received if e.get("sender_id") == sender] == []  # the gap
-    event_log = EventLog(make_crm_engine(pg))
+    event_log = EventLog(make_engine(pg))
     event_log.record(received)
     event_log.fill_from_tracker(store.engine)
     assert len(event_log.events_of(sender)) == len(conversation(sender).events)
@@ -176,8 +177,8 @@ def test_what_rasas_broker_loses_while_rabbitmq_is_down_the_log_still_gets(pg: s
 
 
 def test_the_privacy_commands_read_transcripts_from_the_sql_tracker_store(pg: str) -> None:
-    from lotse.data_export import transcript
-    from lotse.personal_stores import PersonalStores
+    from privacy.export import transcript
+    from privacy.personal_stores import PersonalStores
 
     store = tracker_store(pg)
     asyncio.run(store.save(conversation("web-1")))
@@ -201,7 +202,7 @@ def test_odd_events_are_summarised_or_skipped_never_raised() -> None:
 def test_events_of_a_conversation_erased_a_moment_ago_are_dropped(pg: str) -> None:
     """Still queued in RabbitMQ when the erasure renamed the log's rows: not written
     back under the old id (a WhatsApp id is a phone number)."""
-    event_log = EventLog(make_crm_engine(pg))
+    event_log = EventLog(make_engine(pg))
     whatsapp = "twilio:whatsapp:+4915112345678"
     event_log.erased.mark([whatsapp])
     queued = [{"sender_id": sender, **e.as_dict()}

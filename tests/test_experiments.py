@@ -1,5 +1,5 @@
-"""A/B tests of the bot's messages: the experiments file (bot/experiments.py), the
-variant a conversation gets, and the variants written into the domain (lotse/build.py)."""
+"""A/B tests of the bot's messages: the experiments file (dialogue/experiments.py), the
+variant a conversation gets, and the variants written into the domain (ops/build.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rasa.core.nlg.generator import ResponseVariationFilter
 
-from bot.experiments import (
+from dialogue.experiments import (
     EXPERIMENTS_FILE,
     Experiment,
     ExperimentsError,
@@ -20,7 +20,7 @@ from bot.experiments import (
     read_experiments,
     variant_responses,
 )
-from lotse.build import language_variations, qualification_responses, with_experiments
+from ops.build import language_variations, qualification_responses, with_experiments
 
 IDS = [f"conversation-{i}" for i in range(10_000)]
 HEADER = "version: 1\nexperiments:\n"

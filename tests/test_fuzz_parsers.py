@@ -33,11 +33,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sanic.request import RequestParameters
 
-from bot.answers.contact import email_from_word
-from bot.answers.contact import normalised_phone as answer_phone
-from bot.answers.number_words import digits_value, word_value
-from bot.answers.pipeline import MAX_ANSWER_CHARS, bounded, fold, pipeline_language
-from bot.channels.address_book import MAX_CONVERSATION_CHARS, conversation_id_for
 from bot.channels.authenticity import (
     BotFrameworkVerifier,
     meta_signature_ok,
@@ -48,7 +43,11 @@ from bot.channels.authenticity import (
 )
 from bot.channels.botframework import LotseBotFrameworkInput
 from bot.channels.messenger import MAX_PROFILE_NAME_CHARS
-from bot.channels.rendering import (
+from bot.channels.telegram import LotseTelegramInput
+from bot.channels.twilio import LotseTwilioInput
+from console.web import body_of, text_of
+from conversations.address_book import MAX_CONVERSATION_CHARS, conversation_id_for
+from conversations.rendering import (
     LIMITS,
     MAX_PAYLOAD_CHARS,
     MAX_TITLE_UNITS,
@@ -61,8 +60,6 @@ from bot.channels.rendering import (
     split_text,
     utf16_units,
 )
-from bot.channels.telegram import LotseTelegramInput
-from bot.channels.twilio import LotseTwilioInput
 from crm_adapter.crm_config import DELIVERY_KEYS, CrmConfig, load_crm_config
 from crm_adapter.delivery import ConnectorConfigError
 from crm_adapter.phone import MAX_DIGITS, normalised_phone, whatsapp_phone
@@ -72,7 +69,10 @@ from crm_adapter.scoring_model import (
     ScoringModelError,
     parse_scoring_model,
 )
-from handoff.console.web import body_of, text_of
+from dialogue.answers.contact import email_from_word
+from dialogue.answers.contact import normalised_phone as answer_phone
+from dialogue.answers.number_words import digits_value, word_value
+from dialogue.answers.pipeline import MAX_ANSWER_CHARS, bounded, fold, pipeline_language
 from handoff.routing_model import ROUTING_FILE, RoutingModel, RoutingModelError, parse_routing_model
 from handoff.triggers import HandoffRule, HandoffRuleError, parse_rules
 from lotse.log_redaction import REDACTED, redacted

@@ -61,18 +61,18 @@ from bot.channels.telegram import API_URL_VARIABLE as TELEGRAM_API
 from bot.channels.telegram import LotseTelegramInput
 from bot.channels.twilio import API_URL_VARIABLE as TWILIO_API
 from bot.channels.twilio import LotseTwilioInput
-from bot.qualification.questions import load_questionnaire
-from bot.text_input import EMPTY_MESSAGE_INTENT, MAX_TEXT_CHARS
+from console.app import OPENAPI, ConsoleContext, make_app
 from crm_adapter.connect import open_crm
 from crm_adapter.port import Visit
-from crm_adapter.store.engine import make_crm_engine
+from dialogue.qualification.questions import load_questionnaire
+from dialogue.text_input import EMPTY_MESSAGE_INTENT, MAX_TEXT_CHARS
 from handoff.auth import StaffAuth
-from handoff.console.app import OPENAPI, ConsoleContext, make_app
 from handoff.desk import Actor, Ask, Desk
 from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
+from lotse.database import make_engine
 from tests import fake_messengers as fm
 from tests.console_client import Staff, add_users, free_port, logged_in
 
@@ -242,7 +242,7 @@ def seeded_console(folder: Path, prefix: str) -> Iterator[tuple[str, Desk, list[
     open_crm.cache_clear()
     crm = open_crm(url)
     add_users(url)
-    engine = make_crm_engine(url)
+    engine = make_engine(url)
     desk = Desk(HandoffStore(engine), load_routing_model(), load_handoff_texts(),
                 clock=lambda: TUESDAY_10)  # fmt: skip
     lead = crm.lead_for(Visit(f"{prefix}-lead", "rest", None, "de"))

@@ -16,11 +16,11 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import handoff as handoff_actions
-from crm_adapter.store.engine import make_crm_engine
 from handoff.desk import Desk
 from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
+from lotse.database import make_engine
 
 FIXTURES = Path(__file__).parent / "fixtures" / "trackers"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -45,7 +45,7 @@ def at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """Installs a desk whose clock says the given time; returns it."""
 
     def install(moment: datetime) -> Desk:
-        store = HandoffStore(make_crm_engine(f"sqlite:///{tmp_path / 'lotse.db'}"))
+        store = HandoffStore(make_engine(f"sqlite:///{tmp_path / 'lotse.db'}"))
         desk = Desk(store, load_routing_model(), load_handoff_texts(), clock=lambda: moment)
         monkeypatch.setattr(handoff_actions, "desk", lambda: desk)
         return desk

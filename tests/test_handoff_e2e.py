@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from crm_adapter.connect import open_crm
 from crm_adapter.port import Visit
-from crm_adapter.store.engine import make_crm_engine
 from crm_adapter.store.models import OutboxRow
 from handoff.wiring import handoff_store
+from lotse.database import make_engine
 from lotse.settings import Settings
 from tests.conftest import set_clock
 from tests.console_client import add_users, logged_in
@@ -135,7 +135,7 @@ def test_outside_office_hours_a_meeting_is_booked_with_invitations(staff, stack_
     [meeting] = lead.meetings
     assert meeting.staff_id == "anna"
     assert meeting.start == datetime(2026, 11, 30, 8, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-    with make_crm_engine(staff.database_url).connect() as db:
+    with make_engine(staff.database_url).connect() as db:
         rows = db.execute(select(OutboxRow.channel, OutboxRow.recipients, OutboxRow.ics)
                           .where(OutboxRow.contact_id == lead.lead_id)).all()  # fmt: skip
     emails = sorted(tuple(r.recipients) for r in rows if r.channel == "email")

@@ -14,7 +14,6 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.understanding.reading import CODE_INTENT, decide
 from crm_adapter.identity_code import CODE_MINUTES, MAX_CODE_ATTEMPTS, code_in, new_code
 from crm_adapter.port import (
     ANSWERED,
@@ -36,6 +35,7 @@ from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.store import LocalCrm
 from crm_adapter.store.models import Base, IdentityClaimRow, OutboxRow
+from dialogue.understanding.reading import CODE_INTENT, decide
 from tests import crm_engines
 
 engine, postgres_url = crm_engines.engine, crm_engines.postgres_url  # shared fixtures

@@ -25,7 +25,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.actions.leads import MAX_PROFILE_NAME_CHARS, profile_name
-from bot.answers.contact import parse_phone
 from crm_adapter.port import (
     ANSWERED,
     BOT,
@@ -44,6 +43,7 @@ from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.store import LocalCrm
 from crm_adapter.store.models import Contact, MergeRow, OutboxRow
+from dialogue.answers.contact import parse_phone
 from tests import crm_engines
 from tests.concurrency import run_together
 

@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 import requests
 
-from bot.experiments import load_experiments
 from crm_adapter.scoring_model import load_scoring_model
+from dialogue.experiments import load_experiments
 from handoff.wiring import handoff_store
 from insights.report_tables import tables
 from insights.scoring_feedback import model_rules
@@ -81,8 +81,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    from lotse.runner import Stack
-    from lotse.training import ensure_model
+    from ops.runner import Stack
+    from ops.training import ensure_model
 
     data_dir = tmp_path_factory.mktemp("insights-stack")
     fake = fm.FakeMessengers()
@@ -131,7 +131,7 @@ def talk(visitor: Visitor, lines: list[str]) -> list[str]:
 def leads_command(world: World, *args: str) -> None:
     env = {**os.environ, "LOTSE_DATABASE_URL": world.settings.database_url}
     done = subprocess.run(
-        [sys.executable, "-m", "lotse.cli", "leads", *args],
+        [sys.executable, "-m", "ops.cli", "leads", *args],
         env=env,
         capture_output=True,
         text=True,

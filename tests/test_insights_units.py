@@ -21,23 +21,23 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot.event_log import EventLog
-from bot.experiments import Experiment, Variant
+from console.insights import to_csv
 from crm_adapter.connect import open_crm
 from crm_adapter.port import Answer, Feedback, StageRecord, Visit
 from crm_adapter.scoring import FitFacts
 from crm_adapter.scoring_model import load_scoring_model
-from crm_adapter.store import make_crm_engine
-from handoff.console.insights import to_csv
+from dialogue.experiments import Experiment, Variant
 from handoff.store import HandoffStore, NewHandoff
 from insights.conversation_summary import Event, Step, sessions, slot_event_name, summarise
+from insights.event_log import EventLog
 from insights.filters import Filters
 from insights.report import Insights
 from insights.report_tables import SECTIONS, tables
 from insights.scoring_feedback import Judged, band_report, bands, rule_keys, rule_report
 from insights.stats import difference_interval, wilson_interval
-from insights.tables import steps, summaries, unanswered, variants
 from insights.unanswered import UnansweredQuestions
+from lotse.database import make_engine
+from lotse.shared_tables import steps, summaries, unanswered, variants
 from tests.test_crm_store import postgres_database
 from tests.test_event_log import tracker_store
 
@@ -90,7 +90,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def event_log(url: str) -> Iterator[EventLog]:
-    log = EventLog(make_crm_engine(url), responses=RESPONSES)
+    log = EventLog(make_engine(url), responses=RESPONSES)
     yield log
     log.engine.dispose()
 
@@ -628,8 +628,8 @@ def filled_and_recorded(
     with postgres_database() as url:
         store = tracker_store(url)
         asyncio.run(store.save(tracker))
-        filled = EventLog(make_crm_engine(url), responses=RESPONSES)
-        recorded = EventLog(make_crm_engine(f"sqlite:///{tmp_path / 'recorded.db'}"), RESPONSES)
+        filled = EventLog(make_engine(url), responses=RESPONSES)
+        recorded = EventLog(make_engine(f"sqlite:///{tmp_path / 'recorded.db'}"), RESPONSES)
         try:
             assert filled._shares_database(store.engine)
             assert filled.fill_from_tracker(store.engine) == len(tracker.events)
@@ -675,7 +675,7 @@ def test_the_broker_and_the_tracker_fill_keep_a_boolean_slot_event_once() -> Non
     with postgres_database() as url:
         store = tracker_store(url)
         asyncio.run(store.save(tracker))
-        log = EventLog(make_crm_engine(url), responses=RESPONSES)
+        log = EventLog(make_engine(url), responses=RESPONSES)
         try:
             log.record(published(tracker))  # the broker came first
             log.fill_from_tracker(store.engine)

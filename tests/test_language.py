@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language import Lexicon, detect_language, normalise_language, requested_language
+from dialogue.language import detect_language, normalise_language, requested_language
+from dialogue.lexicon import Lexicon
 
 LEXICON = Lexicon.from_examples(
     {

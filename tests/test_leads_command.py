@@ -8,7 +8,7 @@ import os
 import pytest
 
 from crm_adapter.connect import open_crm
-from lotse.cli import main
+from ops.cli import main
 from tests.test_recording import qualify
 
 EMAIL = "anna@mueller-metall.example"

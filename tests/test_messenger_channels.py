@@ -22,12 +22,12 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
-from bot.channels.address_book import AddressBook
-from bot.tracker_store import SQLiteTexts
+from conversations.address_book import AddressBook
+from conversations.texts import SQLiteTexts
 from crm_adapter.connect import open_crm
 from crm_adapter.port import Visit
-from crm_adapter.store.engine import make_crm_engine
 from handoff.wiring import handoff_store
+from lotse.database import make_engine
 from lotse.settings import Settings
 from tests import fake_messengers as fm
 from tests.console_client import add_users, logged_in
@@ -171,7 +171,7 @@ def test_a_signed_message_gets_the_bots_answer_rendered_for_the_platform(
         assert all(buttons_of(s) == [] for s in sent)
     else:
         assert buttons_of(sent[-1]) == ["Ja", "Nein"]
-    book = AddressBook(make_crm_engine(stack.database_url))
+    book = AddressBook(make_engine(stack.database_url))
     assert book.address(person.conversation_id) is not None
 
 
@@ -196,7 +196,7 @@ def test_unsigned_or_badly_signed_requests_are_refused(stack, stack_messengers, 
     say(stack, stack_messengers, person, "Hallo")  # the same request, signed, gets an answer
     stack_messengers.wait_for(channel, person.recipient)
     assert (
-        AddressBook(make_crm_engine(stack.database_url)).address(person.conversation_id) is not None
+        AddressBook(make_engine(stack.database_url)).address(person.conversation_id) is not None
     )
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from lotse.eval_command import configured_threshold
-from lotse.evaluation import (
+from ops.eval_command import configured_threshold
+from ops.evaluation import (
     Prediction,
     best_threshold,
     is_correct,
@@ -18,7 +18,7 @@ from lotse.evaluation import (
     parse_all,
     report,
 )
-from lotse.training import ensure_model
+from ops.training import ensure_model
 
 FAQ_FLOOR = 0.95
 OFF_TOPIC_FLOOR = 0.93
@@ -39,7 +39,7 @@ def test_unseen_product_questions_and_off_topic_questions(test_predictions):
 
 
 def test_heldout_sets_do_not_overlap_each_other_or_the_training_data():
-    from lotse.build import nlu_examples
+    from ops.build import nlu_examples
 
     def key(text: str) -> str:
         return "".join(ch for ch in text.lower() if ch.isalnum())

@@ -14,7 +14,6 @@ from email.utils import format_datetime
 import pytest
 import requests
 
-from crm_adapter.retry import backoff, parse_retry_after
 from handoff.ics import meeting_invitation
 from handoff.notify import (
     Email,
@@ -26,6 +25,7 @@ from handoff.notify import (
     WebhookSender,
     notify_settings_from_env,
 )
+from lotse.retry import backoff, parse_retry_after
 from tests.fake_servers import FakeSmtpServer, FakeWebhookServer, Reply, unused_port
 
 SUBJECT = "Rückruf gewünscht: Müller GmbH – Größe 250"

@@ -19,8 +19,9 @@ from sqlalchemy.engine import Engine
 
 from crm_adapter.outbox import Outbox, OutboxItem
 from crm_adapter.port import Consent, CrmError, Notification, SalesTask, Visit
-from crm_adapter.store import LocalCrm, make_crm_engine
+from crm_adapter.store import LocalCrm
 from crm_adapter.store.models import OutboxRow
+from lotse.database import make_engine
 from tests import crm_engines
 from tests.concurrency import run_together
 
@@ -147,7 +148,7 @@ def test_two_dispatchers_never_take_the_same_row(
 
 
 def test_database_errors_are_crm_errors(tmp_path: Path) -> None:
-    unmigrated = make_crm_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    unmigrated = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     try:
         with pytest.raises(CrmError, match="taking due notifications"):
             Outbox(unmigrated).due(T0)

@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.channels.ownership_gate import CANCEL_INTENT, OwnershipGate
-from crm_adapter.store.engine import make_crm_engine
 from handoff.store import HandoffStore, NewHandoff
 from handoff.texts import load_handoff_texts
+from lotse.database import make_engine
 
 
 @pytest.fixture
 def gate(tmp_path: Path) -> OwnershipGate:
-    store = HandoffStore(make_crm_engine(f"sqlite:///{tmp_path / 'gate.db'}"))
+    store = HandoffStore(make_engine(f"sqlite:///{tmp_path / 'gate.db'}"))
     return OwnershipGate(store, load_handoff_texts())
 
 

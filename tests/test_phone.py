@@ -2,7 +2,7 @@
 national number read in the visitor's country (Germany when none is known); and that
 country reaching the number where a visitor types it: the answer parser, what one
 message volunteers, and the callback form through to the lead's stored number
-(`bot.answers`, `bot.actions.callback`, `crm_adapter.recording` on a SQLite store)."""
+(`dialogue.answers`, `bot.actions.callback`, `crm_adapter.recording` on a SQLite store)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 
 from bot.actions import callback
-from bot.answers import contact, volunteered
-from bot.answers.contact import Phone, parse_phone
 from crm_adapter import phone
 from crm_adapter.phone import normalised_phone, whatsapp_phone
 from crm_adapter.port import ANSWERED, Answer, Consent, Visit
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
-from crm_adapter.store import LocalCrm, make_crm_engine, migrate
+from crm_adapter.store import LocalCrm
+from dialogue.answers import contact, volunteered
+from dialogue.answers.contact import Phone, parse_phone
+from lotse.database import make_engine
+from lotse.migrate import migrate
 
 ANNA = "+4915112345678"
 SEPP = "+436641234567"  # an Austrian mobile number
@@ -207,7 +209,7 @@ def test_a_volunteered_number_is_read_in_the_country_the_visitor_gave() -> None:
 def crm(tmp_path: Path) -> LocalCrm:
     url = f"sqlite:///{tmp_path / 'crm.db'}"
     migrate(url)
-    return LocalCrm(make_crm_engine(url), clock=lambda: NOW)
+    return LocalCrm(make_engine(url), clock=lambda: NOW)
 
 
 def austrian_lead(crm: LocalCrm, conversation: str) -> int:
@@ -241,9 +243,9 @@ def test_the_qualification_reads_the_phone_answer_in_the_country_the_visitor_gav
     from datetime import date
 
     from bot.actions.qualification import country_of
-    from bot.qualification.interpret import AnswerInterpreter
-    from bot.qualification.questions import load_questionnaire
     from crm_adapter.port import ANSWERED, Answer, Lead
+    from dialogue.qualification.interpret import AnswerInterpreter
+    from dialogue.qualification.questions import load_questionnaire
 
     question = load_questionnaire().question("phone")
     read = AnswerInterpreter().read

@@ -1,4 +1,4 @@
-"""`lotse privacy export|erase` (lotse/data_export.py, lotse/data_erasure.py): one JSON
+"""`lotse privacy export|erase` (privacy/export.py, privacy/erasure.py): one JSON
 document with everything Lotse holds about a person, found by email or by phone,
 across the CRM store, the merges, the tracker store's transcripts, messenger
 addresses, handoffs with messages and notes, and the outbox; and the erasure of all
@@ -17,15 +17,16 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 
-from bot.channels.address_book import AddressBook
-from bot.erased_conversations import ErasedConversations
-from bot.event_log import EventLog
-from bot.tracker_store import SQLiteTexts
+from conversations.address_book import AddressBook
+from conversations.erased import ErasedConversations
+from conversations.texts import SQLiteTexts
 from crm_adapter.port import Consent, Visit
-from crm_adapter.store import LocalCrm, make_crm_engine
+from crm_adapter.store import LocalCrm
 from handoff.store import HandoffStore, NewHandoff
+from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
-from lotse.cli import main
+from lotse.database import make_engine
+from ops.cli import main
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 WHATSAPP = "twilio:whatsapp:+4915112345678"
@@ -39,7 +40,7 @@ def person(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     colleague's reply and a note, her transcripts in the tracker store."""
     tracker_db = tmp_path / "tracker.db"
     monkeypatch.setenv("LOTSE_TRACKER_DB", str(tracker_db))
-    engine = make_crm_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
     crm, handoffs = LocalCrm(engine, clock=lambda: NOW), HandoffStore(engine)
     for conversation, channel in ((WHATSAPP, "twilio"), (WEB, "rest")):
         lead = crm.lead_for(Visit(conversation, channel))
@@ -139,7 +140,7 @@ def raw_text(path: Path) -> str:
 
 def test_erasure_leaves_nothing_personal_in_any_store(person, capsys) -> None:
     lead_id = (
-        LocalCrm(make_crm_engine(f"sqlite:///{person / 'lotse.db'}")).find_by_email(EMAIL).lead_id
+        LocalCrm(make_engine(f"sqlite:///{person / 'lotse.db'}")).find_by_email(EMAIL).lead_id
     )
     stores = (person / "lotse.db", person / "tracker.db")
     before = " ".join(raw_text(store) for store in stores)
@@ -147,7 +148,7 @@ def test_erasure_leaves_nothing_personal_in_any_store(person, capsys) -> None:
     assert main(["privacy", "erase", "--email", EMAIL, "--by", "dpo"]) == 0
     assert "erased: 1 lead(s), 2 conversation(s)" in capsys.readouterr().out
     assert main(["privacy", "export", "--phone", "0151 12345678"]) == 1  # nobody left
-    engine = make_crm_engine(f"sqlite:///{person / 'lotse.db'}")
+    engine = make_engine(f"sqlite:///{person / 'lotse.db'}")
     lead = LocalCrm(engine).lead(lead_id)
     assert (lead.email, lead.name, lead.phone, lead.answers) == (None, None, None, {})
     assert all(c.startswith("erased:") for c in lead.conversation_ids)
@@ -177,7 +178,7 @@ def test_erasing_nobody_is_a_clear_error(person, capsys) -> None:
 def test_a_withdrawn_consent_takes_the_unanswered_questions_texts_but_not_their_count(
     person,
 ) -> None:
-    engine = make_crm_engine(f"sqlite:///{person / 'lotse.db'}")
+    engine = make_engine(f"sqlite:///{person / 'lotse.db'}")
     crm, questions = LocalCrm(engine, clock=lambda: NOW), UnansweredQuestions(engine)
     assert [q["text"] for q in questions.texts_of(WEB)] == ["Habt ihr Kantinenessen?"]
     crm.withdraw_consent(crm.find_by_email(EMAIL).lead_id, NOW)

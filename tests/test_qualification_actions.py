@@ -10,9 +10,9 @@ from rasa_sdk.events import SlotSet
 
 from bot.actions import qualification
 from bot.actions.qualification import ActionWithdrawConsent, ValidateQualificationForm
-from bot.qualification.questions import load_questionnaire
 from crm_adapter.connect import open_crm
 from crm_adapter.port import CrmError, CrmUnavailable, Visit
+from dialogue.qualification.questions import load_questionnaire
 from tests.test_actions import run, tracker
 
 Q = load_questionnaire()

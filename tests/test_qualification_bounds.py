@@ -3,7 +3,7 @@
 Simulated visitors (hypothesis) answer, misunderstand, ask "why?", decline, digress,
 correct, chat, say yes and no at random, with the real questionnaire and the real
 answer parsers. Whatever they do, every conversation reaches the summary's end, a stop
-or a handoff within the stated bounds (`bot/qualification/state.py`): no question is
+or a handoff within the stated bounds (`dialogue/qualification/state.py`): no question is
 asked more than `MAX_TURNS_PER_QUESTION` turns (once more after "yes, go on"), and no
 qualification takes more than `MAX_QUALIFICATION_TURNS` turns.
 """
@@ -16,7 +16,7 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.qualification.flow import (
+from dialogue.qualification.flow import (
     MAX_QUALIFICATION_TURNS,
     MAX_TURNS_PER_QUESTION,
     Outcome,
@@ -24,11 +24,11 @@ from bot.qualification.flow import (
     Turn,
     step,
 )
-from bot.qualification.interpret import AnswerInterpreter
-from bot.qualification.questions import load_questionnaire
-from bot.understanding.questions import is_question
-from bot.understanding.small_talk import is_non_answer, small_talk_kind
-from bot.understanding.words import words_of
+from dialogue.qualification.interpret import AnswerInterpreter
+from dialogue.qualification.questions import load_questionnaire
+from dialogue.understanding.questions import is_question
+from dialogue.understanding.small_talk import is_non_answer, small_talk_kind
+from dialogue.understanding.words import words_of
 
 Q = load_questionnaire()
 READER = AnswerInterpreter()

@@ -100,14 +100,14 @@ def test_leads_command_shows_the_lead_as_json(stack) -> None:
     visitor.joined(code_mailed_to(stack, email, set()))  # the double opt-in
     env = dict(os.environ, LOTSE_DATABASE_URL=stack.database_url)
     shown = subprocess.run(
-        [sys.executable, "-m", "lotse.cli", "leads", "show", email.upper(), "--json"],
+        [sys.executable, "-m", "ops.cli", "leads", "show", email.upper(), "--json"],
         capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
     data = json.loads(shown.stdout)
     assert (data["fit"], data["stage"]) == (100, "marketing_qualified_lead")
     assert data["answers"]["employees"]["value"]["count"] == 55
     listed = subprocess.run(
-        [sys.executable, "-m", "lotse.cli", "leads", "list", "--json"],
+        [sys.executable, "-m", "ops.cli", "leads", "list", "--json"],
         capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
     assert email in [row["email"] for row in json.loads(listed.stdout)]

@@ -1,4 +1,4 @@
-"""The qualification state machine (bot/qualification/flow.py) with a scripted reader.
+"""The qualification state machine (dialogue/qualification/flow.py) with a scripted reader.
 
 The reader below understands a tiny fixed vocabulary, so these tests pin the dialogue
 rules alone: order, skipping what is known, consent before personal data, "why?",
@@ -11,9 +11,9 @@ from datetime import date
 
 import pytest
 
-from bot.qualification.flow import CONSENT, GO_ON, SUMMARY, Reading, State, Turn, step
-from bot.qualification.questions import Question, load_questionnaire
-from bot.qualification.replies import Replies
+from dialogue.qualification.flow import CONSENT, GO_ON, SUMMARY, Reading, State, Turn, step
+from dialogue.qualification.questions import Question, load_questionnaire
+from dialogue.qualification.replies import Replies
 
 Q = load_questionnaire()
 TODAY = date(2026, 11, 25)
@@ -243,7 +243,7 @@ def test_stop_in_words_is_not_taken_for_a_withdrawal_even_if_nlu_thinks_so() -> 
 
 
 def test_the_need_keeps_what_for_without_contact_details() -> None:
-    from bot.qualification.interpret import read_need
+    from dialogue.qualification.interpret import read_need
 
     reading = read_need(
         "Pressen für die neue Linie, Rückruf an 0521 1234567 oder a@b.de", "de", TODAY
@@ -278,7 +278,7 @@ def test_the_words_alone_also_ask_for_a_person_in_the_middle() -> None:
      ("Pressen Lindner", "Pressen Lindner"), ("Hydraulik AG", "Hydraulik AG")],
 )  # fmt: skip
 def test_a_product_line_alone_is_no_company_name(text: str, company: str | None) -> None:
-    from bot.qualification.interpret import AnswerInterpreter
+    from dialogue.qualification.interpret import AnswerInterpreter
 
     reading = AnswerInterpreter().read(Q.question("company"), text, "de", TODAY)
     assert (reading.shown if reading else None) == company

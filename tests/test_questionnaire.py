@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from bot.qualification.questions import (
+from dialogue.qualification.questions import (
     QUESTIONS_FILE,
     QuestionnaireError,
     load_questionnaire,

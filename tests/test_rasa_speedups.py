@@ -6,7 +6,7 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from lotse import rasa_speedups
+from bot import rasa_speedups
 
 GOOD = [
     {"events": [], "responses": []},

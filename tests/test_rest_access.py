@@ -190,11 +190,11 @@ def outside_address() -> str | None:
 
 @pytest.fixture
 def balanced(rest) -> Iterator[tuple[str, str, Bot]]:
-    """The REST channel behind `lotse.balancer` listening on every interface; yields
+    """The REST channel behind `ops.balancer` listening on every interface; yields
     (the balancer's loopback URL, its port, the bot)."""
     base, bot = rest(LOTSE_REST_TOKEN=TOKEN)
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "lotse.balancer", "--listen",
+    process = subprocess.Popen([sys.executable, "-m", "ops.balancer", "--listen",
                                 f"0.0.0.0:{port}={base}"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
@@ -260,8 +260,8 @@ def test_the_stacks_rest_channel_answers_this_machine_and_refuses_what_came_from
 
 
 def test_rasas_app_bounds_every_body_unless_told_otherwise() -> None:
-    from lotse.rasa_server import MAX_BODY_BYTES as RASA_MAX_BODY_BYTES
-    from lotse.rasa_server import bound_bodies
+    from bot.rasa_server import MAX_BODY_BYTES as RASA_MAX_BODY_BYTES
+    from bot.rasa_server import bound_bodies
 
     environ: dict[str, str] = {}
     bound_bodies(environ)

@@ -1,4 +1,4 @@
-"""Retention (crm_adapter/retention.py, lotse/data_purge.py): the periods a company sets
+"""Retention (privacy/retention.py, privacy/purge.py): the periods a company sets
 in bot/data/retention.yml, which leads are due, and the purge: due leads erased and
 audited, old transcripts and handoff messages deleted, everything else kept; a dry
 run deletes nothing."""
@@ -14,9 +14,15 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text, update
 
-from bot.tracker_store import SQLiteTexts
+from conversations.texts import SQLiteTexts
 from crm_adapter.port import Consent, Visit
-from crm_adapter.retention import (
+from crm_adapter.store import LocalCrm
+from crm_adapter.store.models import Contact
+from handoff.store import HandoffStore, NewHandoff
+from lotse.database import make_engine
+from privacy.personal_stores import PersonalStores
+from privacy.purge import DataPurge
+from privacy.retention import (
     ANONYMOUS,
     UNCONVERTED,
     Candidate,
@@ -25,11 +31,6 @@ from crm_adapter.retention import (
     due,
     load_retention_policy,
 )
-from crm_adapter.store import LocalCrm, make_crm_engine
-from crm_adapter.store.models import Contact
-from handoff.store import HandoffStore, NewHandoff
-from lotse.data_purge import DataPurge
-from lotse.personal_stores import PersonalStores
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 POLICY = RetentionPolicy(timedelta(days=90), timedelta(days=365), timedelta(days=180))
@@ -75,7 +76,7 @@ def seen(engine, conversation: str, at: datetime, email: str | None = None) -> i
 
 
 def test_the_purge_erases_what_is_due_and_keeps_the_rest(tmp_path: Path) -> None:
-    engine = make_crm_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
     handoffs = HandoffStore(engine)  # brings the schema up to date
     old_anonymous = seen(engine, "web-old", days_ago(100))
     recent_anonymous = seen(engine, "web-new", days_ago(10))

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from lotse.training import ensure_model
+from ops.training import ensure_model
 from tests.rest_client import website_visitor_id
 
 pytestmark = pytest.mark.model
@@ -43,7 +43,7 @@ def test_run_prints_the_url_serves_the_chat_and_ctrl_c_stops_everything(tmp_path
     env = dict(os.environ, **{k: str(v) for k, v in PORTS.items()})
     env["LOTSE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'lotse.db'}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "lotse.cli", "run"],
+        [sys.executable, "-m", "ops.cli", "run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -73,8 +73,8 @@ def test_run_prints_the_url_serves_the_chat_and_ctrl_c_stops_everything(tmp_path
 
 
 def test_the_rasa_api_token_is_one_argument_even_when_it_starts_with_a_dash(tmp_path):
-    from lotse.runner import Stack
     from lotse.settings import Settings
+    from ops.runner import Stack
 
     settings = Settings(f"sqlite:///{tmp_path / 'x.db'}", 1, 2, 3, "127.0.0.1")
     stack = Stack(settings, tmp_path / "model.tar.gz", data_dir=tmp_path, rasa_token="-abc")

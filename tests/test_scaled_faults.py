@@ -25,14 +25,14 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from bot.event_log import EventLog
 from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report
 from crm_adapter.scoring_model import load_scoring_model
-from crm_adapter.store.engine import make_crm_engine
 from insights.conversation_summary import slot_event_name
-from lotse.scaled_stack import ScaledStack, Services
+from insights.event_log import EventLog
+from lotse.database import make_engine
 from lotse.settings import Settings
+from ops.scaled_stack import ScaledStack, Services
 from tests.conftest import IN_OFFICE_HOURS, set_clock
 from tests.private_services import (
     PrivatePostgres,
@@ -74,7 +74,7 @@ class Scaled:
 
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
-    from lotse.training import ensure_model
+    from ops.training import ensure_model
 
     for reason in (PrivatePostgres.available(), PrivateRedis.available()):
         if reason:
@@ -283,7 +283,7 @@ def test_events_reach_the_consumer_also_while_rabbitmq_is_down(scaled: Scaled) -
             assert say(scaled.settings.rasa_url, sender, line)  # the broker never fails a turn
     finally:
         scaled.rabbit.restore()
-    event_log = EventLog(make_crm_engine(scaled.settings.database_url))
+    event_log = EventLog(make_engine(scaled.settings.database_url))
     tracker = _tracker_events(scaled, sender)
     deadline = time.monotonic() + 30
     while len(event_log.events_of(sender)) < len(tracker) and time.monotonic() < deadline:

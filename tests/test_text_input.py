@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text_input import (
+from dialogue.text_input import (
     EMPTY_MESSAGE_INTENT,
     MAX_TEXT_CHARS,
     clean_visitor_text,

@@ -103,7 +103,7 @@ def test_a_conversation_begun_anew_under_the_same_id_is_published_whole(tmp_path
 
     async def scenario() -> None:
         await store.save(conversation("v"))
-        del store.store["v"]  # an erasure (lotse/data_erasure.py)
+        del store.store["v"]  # an erasure (privacy/erasure.py)
         again = DialogueStateTracker("v", [])
         for text in ("eins", "zwei", "drei", "vier", "fünf"):  # longer than the first
             again.update(UserUttered(text, {"name": "greet"}))

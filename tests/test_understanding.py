@@ -1,4 +1,4 @@
-"""What a message is, besides an answer (bot/understanding/): words, phrases, requests,
+"""What a message is, besides an answer (dialogue/understanding/): words, phrases, requests,
 small talk, questions, follow-ups, dialect, and the decision on the intent.
 
 Plain Python; the phrasings here are this file's own (the evaluation corpus in
@@ -10,20 +10,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dialect import standard_german, standard_word
-from bot.qualification.questions import load_questionnaire
-from bot.understanding.follow_up import FollowUp, follow_up_answer, looks_like_follow_up
-from bot.understanding.patterns import compile_phrase, compile_phrases, first_match
-from bot.understanding.questions import asks_how, asks_whether, is_question
-from bot.understanding.reading import (
+from dialogue.dialect import standard_german, standard_word
+from dialogue.qualification.questions import load_questionnaire
+from dialogue.understanding.follow_up import FollowUp, follow_up_answer, looks_like_follow_up
+from dialogue.understanding.patterns import compile_phrase, compile_phrases, first_match
+from dialogue.understanding.questions import asks_how, asks_whether, is_question
+from dialogue.understanding.reading import (
     FOLLOW_UP_INTENT,
     INFORM_INTENT,
     REQUEST_INTENT,
     decide,
 )
-from bot.understanding.requests import parse_requests, request_kind
-from bot.understanding.small_talk import greeting_end, is_non_answer, small_talk_kind
-from bot.understanding.words import similar, words_of
+from dialogue.understanding.requests import parse_requests, request_kind
+from dialogue.understanding.small_talk import greeting_end, is_non_answer, small_talk_kind
+from dialogue.understanding.words import similar, words_of
 
 
 def kind(text: str) -> str | None:

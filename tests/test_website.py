@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from bot.content import load_content
+from dialogue.content import load_content
 from website.pages import ROUTES, find_route, render_page
 from website.server import Guard, make_server
 from website.visitor_ids import VisitorIds

@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 from string import Template
 
-from bot.content import Content
+from dialogue.content import Content
 
 TEMPLATE = Template((Path(__file__).parent / "templates" / "page.html").read_text(encoding="utf-8"))
 

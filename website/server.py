@@ -38,7 +38,7 @@ import requests
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.rest_access import token_headers
-from bot.content import Content, load_content
+from dialogue.content import Content, load_content
 from handoff.wiring import desk
 from lotse import log_redaction
 from lotse.rate_limit import Limit, TokenBucket, limit_from_env, per_minute

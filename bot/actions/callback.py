@@ -23,8 +23,6 @@ from bot.actions.conversation import conversation_language
 from bot.actions.handoff import ask_of
 from bot.actions.identity import code_mail, code_sent
 from bot.actions.leads import crm, profile_name, visit_of
-from bot.answers.contact import is_freemail, parse_email, parse_phone
-from bot.qualification.questions import load_questionnaire
 from crm_adapter.port import (
     ANSWERED,
     Answer,
@@ -39,6 +37,8 @@ from crm_adapter.port import (
 )
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
+from dialogue.answers.contact import is_freemail, parse_email, parse_phone
+from dialogue.qualification.questions import load_questionnaire
 from handoff.callback_flow import (
     MEETING,
     CallbackOutcome,

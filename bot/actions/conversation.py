@@ -6,7 +6,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.language import DEFAULT_LANGUAGE, normalise_language
+from dialogue.language import DEFAULT_LANGUAGE, normalise_language
 
 MAX_PAGE_CHARS = 64
 

@@ -3,7 +3,7 @@ for the product or topic of the previous answer.
 
 Thin: the previous answer's topic and product are read from the conversation (the
 last FAQ answer, the products the visitor named, or this action's own last subject,
-kept in the slot `follow_up_subject`); `bot.understanding.follow_up` decides; the
+kept in the slot `follow_up_subject`); `dialogue.understanding.follow_up` decides; the
 answer is the product's own line for the topic (`products` in `content/faq.yml`) or
 the topic's answer. With nothing to follow up on, the bot asks to rephrase.
 """
@@ -19,11 +19,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
-from bot.content import FAQ_INTENT_PREFIX, Content, load_content
-from bot.qualification.interpret import read_need
-from bot.understanding.follow_up import FollowUp, follow_up_answer, says_more
-from bot.understanding.patterns import Phrase, compile_phrases
-from bot.understanding.words import words_of
+from dialogue.content import FAQ_INTENT_PREFIX, Content, load_content
+from dialogue.qualification.interpret import read_need
+from dialogue.understanding.follow_up import FollowUp, follow_up_answer, says_more
+from dialogue.understanding.patterns import Phrase, compile_phrases
+from dialogue.understanding.words import words_of
 
 SUBJECT_SLOT = "follow_up_subject"
 OFFER_SLOT = "follow_up_offer"

@@ -19,8 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.conversation import channel_name, conversation_language, current_page
 from bot.actions.leads import crm, visit_of
-from bot.qualification.flow import State
 from crm_adapter.port import ANSWERED, CrmError, Lead
+from dialogue.qualification.flow import State
 from handoff.desk import Ask, Queued, Unavailable
 from handoff.routing import RoutingRequest
 from handoff.texts import load_handoff_texts

@@ -22,7 +22,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
 from bot.actions.leads import crm, visit_of
-from bot.qualification.replies import Replies
 from crm_adapter import recording
 from crm_adapter.identity_code import CODE_MINUTES, code_in
 from crm_adapter.port import (
@@ -40,6 +39,7 @@ from crm_adapter.port import (
 )
 from crm_adapter.recording import CodeMail
 from crm_adapter.scoring_model import load_scoring_model
+from dialogue.qualification.replies import Replies
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """A visitor introduces their company before any question ("Wir sind ein Metallbauer
 aus Linz mit 60 Leuten"): the facts are noted in the CRM store and shown back.
 
-Thin: the facts are read by the qualification's interpreter (`bot.qualification`),
+Thin: the facts are read by the qualification's interpreter (`dialogue.qualification`),
 stored as anonymous answers (no consent needed: nothing personal; email, name and
 phone are left out) for questions the lead has no answer to yet, and the rule that
 runs this action offers the enquiry next. A store failure is logged without the text
@@ -22,12 +22,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.conversation import conversation_language
 from bot.actions.leads import crm, visit_of
 from bot.actions.qualification import INTERPRETER
-from bot.qualification.questions import load_questionnaire
-from bot.qualification.replies import Replies
-from bot.qualification.state import Reading
 from crm_adapter.port import ANSWERED, Answer, CrmError, CrmUnavailable
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
+from dialogue.qualification.questions import load_questionnaire
+from dialogue.qualification.replies import Replies
+from dialogue.qualification.state import Reading
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import conversation_language
-from bot.language import requested_language
+from dialogue.language import requested_language
 
 
 class ActionSwitchLanguage(Action):

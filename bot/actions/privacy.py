@@ -2,7 +2,7 @@
 
 After a withdrawal the bot offers a button, "Erase everything, this conversation
 too" (`/erase_everything`). `action_erase_everything` then runs the same erasure as
-`lotse privacy erase` (`lotse.data_erasure`) on the lead of this conversation, which
+`lotse privacy erase` (`privacy.erasure`) on the lead of this conversation, which
 holds only what the visitor proved (this conversation, their browser's, and contacts
 joined by a code or a platform's number, never one whose address was merely typed):
 every conversation of the person, their handoffs' messages and notes, messenger
@@ -27,10 +27,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.actions.conversation import conversation_language
 from bot.actions.leads import crm, visit_of
 from bot.loud_tracker_store import ERASED_SLOT
-from bot.qualification.replies import Replies
 from crm_adapter.port import CrmError
-from lotse.data_erasure import DataErasure
-from lotse.personal_stores import PersonalStores
+from dialogue.qualification.replies import Replies
+from privacy.erasure import DataErasure
+from privacy.personal_stores import PersonalStores
 
 REQUESTED_BY = "chat"
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The qualification form's validation action and the withdrawal of consent.
 
-Thin: reads the turn from the tracker, runs the state machine (`bot.qualification.flow`)
+Thin: reads the turn from the tracker, runs the state machine (`dialogue.qualification.flow`)
 and hands what it learnt to `crm_adapter.recording.record`, which writes the CRM
 store; the whole turn is one unit of work (`CrmPort.atomically`). An email answer sends
 a code to the address (`bot.actions.identity`); a code typed back is checked here
@@ -24,20 +24,20 @@ from bot.actions.follow_up import follow_up_of, line_of, previous_subject
 from bot.actions.handoff import pause_for_person
 from bot.actions.identity import checked_code, code_mail, code_sent
 from bot.actions.leads import crm, profile_name, visit_of
-from bot.content import FAQ_INTENT_PREFIX
-from bot.qualification.flow import CONSENT, Outcome, State, Turn, step
-from bot.qualification.interpret import AnswerInterpreter
-from bot.qualification.learning import learnt_from
-from bot.qualification.questions import load_questionnaire
-from bot.qualification.replies import Replies
-from bot.understanding.questions import is_question
-from bot.understanding.reading import CODE_INTENT, FOLLOW_UP_INTENT
-from bot.understanding.small_talk import is_non_answer, small_talk_kind
-from bot.understanding.words import words_of
 from crm_adapter.lead_scores import Scores
 from crm_adapter.port import CrmError, CrmPort, CrmUnavailable, Lead
 from crm_adapter.recording import Learnt, record, stage_once_proven
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
+from dialogue.content import FAQ_INTENT_PREFIX
+from dialogue.qualification.flow import CONSENT, Outcome, State, Turn, step
+from dialogue.qualification.interpret import AnswerInterpreter
+from dialogue.qualification.learning import learnt_from
+from dialogue.qualification.questions import load_questionnaire
+from dialogue.qualification.replies import Replies
+from dialogue.understanding.questions import is_question
+from dialogue.understanding.reading import CODE_INTENT, FOLLOW_UP_INTENT
+from dialogue.understanding.small_talk import is_non_answer, small_talk_kind
+from dialogue.understanding.words import words_of
 from handoff.texts import load_handoff_texts
 from handoff.triggers import first_holding
 
@@ -215,7 +215,7 @@ class ValidateQualificationForm(Action):
 
 
 def step_events(asked_before: str | None, outcome: Outcome) -> list[EventType]:
-    """The insight slot `qualification_step` (`bot/event_log.py`): for the question
+    """The insight slot `qualification_step` (`insights/event_log.py`): for the question
     asked before this turn, whether it was answered or declined, and which question is
     asked now (`consent` for the consent question). Question keys only, no answer."""
     steps = []

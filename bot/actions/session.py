@@ -9,9 +9,9 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.conversation import page_key, session_metadata
-from bot.content import Content, load_content
-from bot.experiments import load_experiments
-from bot.language import normalise_language
+from dialogue.content import Content, load_content
+from dialogue.experiments import load_experiments
+from dialogue.language import normalise_language
 
 CONTENT: Content = load_content()
 

@@ -21,11 +21,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.conversation import conversation_language
 from bot.actions.leads import crm, visit_of
-from bot.qualification.questions import load_questionnaire
 from crm_adapter.port import CrmError, Lead
-from crm_adapter.store.engine import make_crm_engine
-from crm_adapter.store.migrate import migrate
+from dialogue.qualification.questions import load_questionnaire
 from insights.unanswered import UnansweredQuestions
+from lotse.database import make_engine
+from lotse.migrate import migrate
 from lotse.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def unanswered_questions() -> UnansweredQuestions:
-    engine = make_crm_engine(load_settings().database_url)
+    engine = make_engine(load_settings().database_url)
     migrate(engine)
     return UnansweredQuestions(engine)
 

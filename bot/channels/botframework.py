@@ -40,7 +40,7 @@ from bot.channels.authenticity import BotFrameworkVerifier
 from bot.channels.messenger import MessengerChannel
 from bot.channels.outlet import PlatformBusy
 from bot.channels.platform_http import PlatformHttp
-from bot.channels.rendering import Part
+from conversations.rendering import Part
 
 OPENID_URL_VARIABLE = "LOTSE_BOTFRAMEWORK_OPENID_URL"
 TOKEN_URL_VARIABLE = "LOTSE_BOTFRAMEWORK_TOKEN_URL"

@@ -30,7 +30,7 @@ from bot.channels.authenticity import meta_signature_ok
 from bot.channels.messenger import MessengerChannel
 from bot.channels.outlet import PlatformBusy, PlatformRefused
 from bot.channels.platform_http import PlatformHttp
-from bot.channels.rendering import Part
+from conversations.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_FACEBOOK_API_URL"
 GRAPH_API_VERSION = "v19.0"

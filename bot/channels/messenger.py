@@ -11,7 +11,7 @@ A Lotse messenger channel (`bot.channels.telegram`, `.facebook`, `.twilio`, `.sl
   only, never its content.
 - Then each message: the conversation id becomes `"{channel}:{platform id}"`; the
   platform address is remembered (`AddressBook`) for staff replies during a handoff;
-  the text is cleaned and bounded like the website's (`bot.text_input`); a reply
+  the text is cleaned and bounded like the website's (`dialogue.text_input`); a reply
   naming a numbered choice ("2") becomes that choice's payload; only the channel's
   known metadata (the profile name, bounded) passes; the message goes through the
   turn and ownership gates (`bot.channels.admission`).
@@ -39,12 +39,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import relay
-from bot.channels.address_book import AddressBook, conversation_id_for, shared_address_book
 from bot.channels.admission import Handler, TooManyMessages, admitting
 from bot.channels.outlet import Outlet, Sender
-from bot.channels.rendering import LIMITS, Button, buttons_from, chosen_payload
 from bot.channels.turn_gate import TurnGate, configured_limit
-from bot.text_input import to_rasa_text
+from conversations.address_book import AddressBook, conversation_id_for, shared_address_book
+from conversations.rendering import LIMITS, Button, buttons_from, chosen_payload
+from dialogue.text_input import to_rasa_text
 
 MAX_PROFILE_NAME_CHARS = 80
 log = logging.getLogger(__name__)

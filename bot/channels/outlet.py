@@ -2,7 +2,7 @@
 
 An `Outlet` is a channel's way out: its name, its `Sender` (which speaks the
 platform's send API) and its limits. `Outlet.deliver` renders a text with its buttons
-(`bot.channels.rendering`), remembers the choices shown (so that a reply "2" can mean
+(`conversations.rendering`), remembers the choices shown (so that a reply "2" can mean
 the second), and sends the parts in order. The bot's answers (`MessengerOutput`) and
 the staff messages of a handoff (`bot.channels.relay`, which sends part by part with
 `parts` and `send` so that a retry never repeats a part the platform took) both leave
@@ -32,8 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.channels.address_book import AddressBook
-from bot.channels.rendering import Button, ChannelLimits, Part, render
+from conversations.address_book import AddressBook
+from conversations.rendering import Button, ChannelLimits, Part, render
 
 BUTTONS_ONLY_TEXT = "…"  # Telegram and Messenger refuse a message without text
 log = logging.getLogger(__name__)

@@ -51,9 +51,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bot.channels.address_book import AddressBook, shared_address_book
 from bot.channels.outlet import DeliveryUnknown, Outlet, PlatformBusy
-from bot.channels.rendering import Part, buttons_from
+from conversations.address_book import AddressBook, shared_address_book
+from conversations.rendering import Part, buttons_from
 from handoff.store import HandoffStore, Message, utc_now
 from handoff.wiring import handoff_store
 from lotse.settings import load_settings

@@ -5,7 +5,7 @@ load tests and the website's proxy speak plain Rasa REST. It is not for browsers
 the website's proxy and Lotse's own scripts may use it (`bot.channels.rest_access`: the
 shared token, or an unforwarded connection from this machine; 401/403 otherwise,
 before the body is read), and a body is bounded to MAX_BODY_BYTES (413). Before Rasa
-sees a message: the text is cleaned and bounded (`bot.text_input`), an empty or
+sees a message: the text is cleaned and bounded (`dialogue.text_input`), an empty or
 unreadable text becomes the `empty_message` intent, the sender id is bounded to safe
 characters, and only known metadata keys with short string values pass. A message
 without a sender is refused (400; Rasa would file it under "default"), and so is a
@@ -41,7 +41,7 @@ from sanic.response import HTTPResponse
 from bot.channels.admission import TooManyMessages, admitting
 from bot.channels.rest_access import RestAccess
 from bot.channels.turn_gate import TurnGate, configured_limit
-from bot.text_input import to_rasa_text
+from dialogue.text_input import to_rasa_text
 from lotse.settings import load_settings
 
 METADATA_KEYS = ("language", "page", "visitor_id")

@@ -28,7 +28,7 @@ from bot.channels.authenticity import slack_signature_ok
 from bot.channels.messenger import MessengerChannel, json_body
 from bot.channels.outlet import PlatformBusy, PlatformRefused
 from bot.channels.platform_http import PlatformHttp
-from bot.channels.rendering import Part
+from conversations.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_SLACK_API_URL"
 API_URL = "https://slack.com/api/"

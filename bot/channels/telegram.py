@@ -11,7 +11,7 @@ the secret (every update would then be refused: the channel is off). Lotse answe
 that route 404; to register the webhook again (a new URL or secret), restart Rasa (any
 replica does it at start). Buttons become an inline keyboard whose callback data is
 the payload; when a payload is longer than Telegram's 64 bytes, the choices are
-numbered text instead (`bot.channels.rendering`). The profile name is the sender's
+numbered text instead (`conversations.rendering`). The profile name is the sender's
 first and last name.
 """
 
@@ -36,7 +36,7 @@ from bot.channels.authenticity import telegram_secret_ok
 from bot.channels.messenger import MessengerChannel, json_body
 from bot.channels.outlet import PlatformRefused
 from bot.channels.platform_http import PlatformHttp
-from bot.channels.rendering import Part
+from conversations.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_TELEGRAM_API_URL"
 API_URL = "https://api.telegram.org"

@@ -26,7 +26,7 @@ from bot.channels.admission import Handler
 from bot.channels.authenticity import twilio_signature_ok
 from bot.channels.messenger import MessengerChannel
 from bot.channels.platform_http import PlatformHttp
-from bot.channels.rendering import Part
+from conversations.rendering import Part
 
 API_URL_VARIABLE = "LOTSE_TWILIO_API_URL"
 API_URL = "https://api.twilio.com"

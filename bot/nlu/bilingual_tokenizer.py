@@ -1,9 +1,9 @@
 """A Rasa tokenizer that detects the message's language and uses that spaCy pipeline.
 
 Tokens carry spaCy lookup lemmas, so the featurizers see "Pressen" and "Presse" as
-one word, and dialect words carry their standard word as lemma (`bot.dialect`:
+one word, and dialect words carry their standard word as lemma (`dialogue.dialect`:
 "choschtet" is "kostet"). The language of clear natural-language text
-(`bot.language.clear_language`, or None: the conversation keeps its language) is kept
+(`dialogue.language.clear_language`, or None: the conversation keeps its language) is kept
 on the message under `LANGUAGE_KEY`, the pipeline's language under
 `PIPELINE_LANGUAGE_KEY`, the spaCy entities under `SPACY_ENTITIES_KEY`, for the
 components that follow.
@@ -22,9 +22,9 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.dialect import standard_word, swiss_spelling
-from bot.language import DEFAULT_LANGUAGE, clear_language, detect_language, normalise_language
-from bot.nlu.spacy_pipelines import PIPELINES_DIR, load_lexicon, load_pipelines
+from dialogue.dialect import standard_word, swiss_spelling
+from dialogue.language import DEFAULT_LANGUAGE, clear_language, detect_language, normalise_language
+from dialogue.spacy_pipelines import PIPELINES_DIR, load_lexicon, load_pipelines
 
 
 def _lemma(text: str, lemma: str, german: bool) -> str:

@@ -1,6 +1,6 @@
 """A Rasa component that settles what a message is, after the intent classifiers.
 
-It runs `bot.understanding.reading.decide` on every message: a request (quote, demo,
+It runs `dialogue.understanding.reading.decide` on every message: a request (quote, demo,
 callback...) becomes `request_enquiry` or rides along with a product question as the
 entities `request` (which the rules react to) and `request_kind`; small talk is never a
 misunderstanding; a visitor introducing their company is `inform`; an elliptical
@@ -8,7 +8,7 @@ follow-up the classifier did not understand is `follow_up`; a product question a
 another product line than the one the classifier's topic is about ("a press of 400 t,
 what is the price?" ranked as the software price) gets that line's topic. The intent it sets keeps
 the classifier's ranking below it. Runs in the Rasa process: no action-server call.
-The facts of an introduction are read with the answer parsers (`bot.answers`), only
+The facts of an introduction are read with the answer parsers (`dialogue.answers`), only
 for statements the classifier could not place. No visitor text is logged.
 """
 
@@ -32,14 +32,14 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.answers.volunteered import extract_all
-from bot.content import FAQ_INTENT_PREFIX, load_content
-from bot.language import requested_language
 from bot.nlu.bilingual_tokenizer import PIPELINE_LANGUAGE_KEY
 from bot.nlu.rule_entities import rule_entity
-from bot.qualification.interpret import named_lines
-from bot.qualification.questions import load_questionnaire
-from bot.understanding.reading import SWITCH_INTENT, Decision, decide
+from dialogue.answers.volunteered import extract_all
+from dialogue.content import FAQ_INTENT_PREFIX, load_content
+from dialogue.language import requested_language
+from dialogue.qualification.interpret import named_lines
+from dialogue.qualification.questions import load_questionnaire
+from dialogue.understanding.reading import SWITCH_INTENT, Decision, decide
 
 REQUEST_ENTITY = "request"
 REQUEST_KIND_ENTITY = "request_kind"

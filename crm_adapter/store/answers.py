@@ -29,7 +29,7 @@ from crm_adapter.port import ANSWERED, SOURCES
 from crm_adapter.store.models import AnswerRow, Company, Contact
 
 # Which (attribute, key of its value) fills which column; the first one known counts.
-# The shapes are those of bot/qualification/interpret.py.
+# The shapes are those of dialogue/qualification/interpret.py.
 Sources = tuple[tuple[str, str], ...]
 COMPANY_SOURCES: dict[str, Sources] = {
     "name": (("company", "name"),),

@@ -66,7 +66,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from crm_adapter import events, lifecycle, sync_event
+from crm_adapter import lifecycle, sync_event
 from crm_adapter.contact_snapshot import answer_text
 from crm_adapter.identity_code import CODE_DIGITS, MAX_CODE_ATTEMPTS, code_in
 from crm_adapter.phone import normalised_phone
@@ -91,6 +91,7 @@ from crm_adapter.port import (
     Meeting,
     MergeRecord,
     Notification,
+    RetentionCandidate,
     SalesTask,
     ScoringEvent,
     SlotTaken,
@@ -98,9 +99,8 @@ from crm_adapter.port import (
     Verification,
     Visit,
 )
-from crm_adapter.retention import Candidate
 from crm_adapter.scoring import InterestEvent
-from crm_adapter.store import claims, mapping
+from crm_adapter.store import claims, crm_events, mapping
 from crm_adapter.store.answers import record_answer, refresh_views
 from crm_adapter.store.contacts import (
     consent_in_force,
@@ -108,7 +108,6 @@ from crm_adapter.store.contacts import (
     contact_for_visit,
     known_contact_id,
 )
-from crm_adapter.store.engine import writer
 from crm_adapter.store.erasure import ERASED_PREFIX, anonymise
 from crm_adapter.store.identity import lock_phone, merge_records, phone_holder
 from crm_adapter.store.merge import merge_into, refresh_verdict
@@ -129,7 +128,8 @@ from crm_adapter.store.models import (
 )
 from crm_adapter.store.publish import publish
 from crm_adapter.sync_event import stamp
-from insights.tables import unanswered as unanswered_questions
+from lotse.database import writer
+from lotse.shared_tables import unanswered as unanswered_questions
 
 T = TypeVar("T")
 RETRIES = 4
@@ -189,7 +189,7 @@ def normalised_email(email: str) -> tuple[str, str]:
 
 
 class LocalCrm:
-    """The CRM port on an engine made by `make_crm_engine`, migrated by `migrate`."""
+    """The CRM port on an engine made by `make_engine`, migrated by `migrate`."""
 
     def __init__(
         self, engine: Engine, clock: Callable[[], datetime] = _utc_now,
@@ -280,9 +280,9 @@ class LocalCrm:
 
         return self._run("finding a lead by email", work, write=False)
 
-    def retention_candidates(self, idle_since: datetime) -> list[Candidate]:
+    def retention_candidates(self, idle_since: datetime) -> list[RetentionCandidate]:
         """Leads whose last message is older than `idle_since` and that were not erased
-        yet (`crm_adapter.retention` decides which are due); reads no personal data
+        yet (`privacy.retention` decides which are due); reads no personal data
         beyond "has an email"."""
         last_seen = (
             select(Conversation.contact_id, func.max(Conversation.last_seen_at).label("seen"))
@@ -305,8 +305,8 @@ class LocalCrm:
             .order_by(Contact.id)
         )  # fmt: skip
 
-        def work(s: Session) -> list[Candidate]:
-            return [Candidate(row[0], bool(row[1]), bool(row[2]), row[3], as_utc(row[4]))
+        def work(s: Session) -> list[RetentionCandidate]:
+            return [RetentionCandidate(row[0], bool(row[1]), bool(row[2]), row[3], as_utc(row[4]))
                     for row in s.execute(query)]  # fmt: skip
 
         return self._run("finding leads past their retention", work, write=False)
@@ -631,7 +631,7 @@ class LocalCrm:
         merge_into(s, lead, other, self._now(), reason, conversation_id)
         claims.drop_claims(s, [lead.id])
         if self.connectors:  # its undelivered events go to the CRMs as the other's
-            events.carry_pending(s.connection(), lead.id, other.id)
+            crm_events.carry_pending(s.connection(), lead.id, other.id)
         self._publish(s, other, sync_event.IDENTIFIED, {})
         return other.id
 
@@ -642,16 +642,16 @@ class LocalCrm:
         merged = select(Contact.id).where(Contact.merged_into_id == lead.id)
         ids = [lead.id, *s.execute(merged).scalars()]
         c = s.connection()
-        records = events.linked_records(c, ids[1:])
-        events.erase(c, ids)
+        records = crm_events.linked_records(c, ids[1:])
+        crm_events.erase(c, ids)
         change = {"withdrawn_at": stamp(at)}
         if lead.email is not None:
-            events.enqueue(c, lead.id, sync_event.CONSENT_WITHDRAWN, {
+            crm_events.enqueue(c, lead.id, sync_event.CONSENT_WITHDRAWN, {
                 "contact": {"email": lead.email}, "change": change}, self._now(),
                 self.connectors)  # fmt: skip
         for contact_id, connector in records:
             if connector in self.connectors:
-                events.enqueue(c, contact_id, sync_event.CONSENT_WITHDRAWN, {
+                crm_events.enqueue(c, contact_id, sync_event.CONSENT_WITHDRAWN, {
                     "contact": {"email": None}, "change": change}, self._now(),
                     (connector,))  # fmt: skip
 

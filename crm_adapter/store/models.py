@@ -1,6 +1,6 @@
 """The local CRM store's tables (all prefixed `crm_`), as SQLAlchemy declarative models.
 
-The schema itself is created by the Alembic migrations in `crm_adapter/migrations/`
+The schema itself is created by the Alembic migrations in `lotse/migrations/`
 (never by `metadata.create_all`); a test checks that the migrated schema matches these
 models. Personal data lives in `crm_contacts.email`, `.email_normalised`, `.name`,
 `.phone`, `.phone_normalised`, in the `crm_answers` rows of PERSONAL_ATTRIBUTES and in

@@ -1,7 +1,7 @@
 """Events for the external CRMs, written in the store's own transaction.
 
 `publish` adds one event per configured connector to `crm_events` (see
-`crm_adapter.events`) with the contact as it stands after the change. Only contacts
+`crm_adapter.store.crm_events`) with the contact as it stands after the change. Only contacts
 with an email get events: an email needs a consent, so nothing personal leaves for a
 CRM without one, and an anonymous visitor is nobody a CRM could file. Personal data:
 the payload (the contact's values and answers).
@@ -16,10 +16,9 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from crm_adapter import events  # a module: events imports the store package
 from crm_adapter.contact_snapshot import snapshot
 from crm_adapter.port import UnknownLead
-from crm_adapter.store import mapping
+from crm_adapter.store import crm_events, mapping
 from crm_adapter.store.contacts import contact
 from crm_adapter.store.models import Contact
 from crm_adapter.sync_event import IDENTIFIED
@@ -40,7 +39,7 @@ def publish(
             for e in current.scoring_events
         ]
     contact = snapshot(current)
-    events.enqueue(s.connection(), lead.id, kind, {"contact": contact, "change": change}, now,
+    crm_events.enqueue(s.connection(), lead.id, kind, {"contact": contact, "change": change}, now,
             connectors)  # fmt: skip
 
 

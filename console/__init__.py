@@ -1,0 +1,2 @@
+"""The staff console: the web app for handoffs, lead cards, insights and privacy
+administration."""

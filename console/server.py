@@ -1,0 +1,64 @@
+"""Run the staff console: `python -m console.server [--host H] [--port P]`.
+
+Wires the console from settings (the composition root): the handoff desk, the staff
+logins, the CRM store, the bot's HTTP API, the notification dispatcher (SMTP and
+Slack/Teams webhooks from LOTSE_SMTP_* / LOTSE_*_WEBHOOK_URL, see handoff/notify.py)
+and, for admins' export and erasure, every store with personal data (the tracker
+store's file too: LOTSE_TRACKER_DB, `privacy/personal_stores.py`).
+`lotse run` starts it next to Rasa.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import os
+
+from console.app import ConsoleContext, make_app
+from crm_adapter.connect import open_crm
+from handoff.auth import StaffAuth
+from handoff.dispatch import dispatcher_from_settings
+from handoff.notify import notify_settings_from_env
+from handoff.wiring import desk, rasa_bot
+from insights.report import Insights, question_order
+from lotse import log_redaction
+from lotse.database import make_engine
+from lotse.settings import load_settings
+from privacy.personal_stores import PersonalStores
+
+
+def context() -> ConsoleContext:
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    return ConsoleContext(
+        desk=desk(),
+        auth=StaffAuth(engine),
+        crm=open_crm(settings.database_url),
+        bot=rasa_bot(),
+        secure_cookies=os.environ.get("LOTSE_CONSOLE_INSECURE_COOKIES") != "1",
+        dispatcher=dispatcher_from_settings(engine, notify_settings_from_env()),
+        privacy=PersonalStores.configured(),
+        insights=Insights(engine, questions=question_order()),
+        trusted_proxies=settings.console_trusted_proxies,
+    )
+
+
+def main() -> None:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(description="Serve Lotse's staff console.")
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.console_port)
+    args = parser.parse_args()
+    log_redaction.install()
+    logging.basicConfig(level=logging.WARNING)
+    app = make_app(context())
+    # What is loaded now (Rasa's modules come with the transcripts' store) stays: the
+    # garbage collector's full passes then skip it, instead of pausing a request for
+    # a few hundred milliseconds to walk half a million objects (bench/insights.py).
+    gc.freeze()
+    app.run(host=args.host, port=args.port, access_log=False, motd=False, workers=1)
+
+
+if __name__ == "__main__":
+    main()

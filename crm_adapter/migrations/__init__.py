@@ -1,1 +1,0 @@
-"""Alembic migrations of the CRM store; run them with `crm_adapter.store.migrate`."""

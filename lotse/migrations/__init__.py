@@ -1,0 +1,1 @@
+"""Alembic migrations of the CRM store; run them with `lotse.migrate`."""
