@@ -36,12 +36,12 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crm_adapter.connect import open_crm  # noqa: E402
 from lotse.settings import Settings  # noqa: E402
 from ops.runner import Stack  # noqa: E402
 from ops.training import ensure_model  # noqa: E402
 from tests.console_client import Staff, add_users, logged_in  # noqa: E402
 from tests.rest_client import website_visitor_id  # noqa: E402
+from wiring.services import services_for  # noqa: E402
 
 PORTS = (45005, 45055, 48080, 48090)
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -178,7 +178,7 @@ def main() -> None:
         settings = Settings(url, rasa, actions, web_port, "127.0.0.1", console_port=console)
         clock = data_dir / "clock"
         clock.write_text(TUESDAY_10.isoformat(), encoding="utf-8")
-        open_crm(url)
+        services_for(url)  # the schema, before the stack starts
         add_users(url)
         stack = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True,
                       extra_env={"LOTSE_TEST_CLOCK_FILE": str(clock),

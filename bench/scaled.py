@@ -42,7 +42,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.load import rss_mb  # noqa: E402
 from lotse.settings import ROOT, Settings  # noqa: E402
-from ops.scaled_stack import ScaledStack, Services  # noqa: E402
+from ops.scaled_stack import ScaledStack, ServiceAddresses  # noqa: E402
 from ops.training import ensure_model  # noqa: E402
 from tests.private_services import delete_queue  # noqa: E402
 
@@ -55,7 +55,7 @@ def bench_settings() -> Settings:
                     host="127.0.0.1", console_port=38090)  # fmt: skip
 
 
-def fresh_database(services: Services) -> None:
+def fresh_database(services: ServiceAddresses) -> None:
     name = services.values["LOTSE_PG_DB"]
     admin = create_engine(services.pg_url("postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -151,7 +151,7 @@ def run(replicas: int, args: argparse.Namespace, folder: Path) -> dict[str, obje
     env = {"LOTSE_PG_DB": f"lotse_bench_{replicas}", "LOTSE_REDIS_DB": "3",
            "LOTSE_EVENTS_QUEUE": QUEUE, "LOTSE_RATE_VISITOR": "off", "LOTSE_RATE_IP": "off",
            "LOTSE_RATE_ISSUE": "off"}  # fmt: skip
-    services = Services.from_environment(env)
+    services = ServiceAddresses.from_environment(env)
     fresh_database(services)
     data_dir = folder / f"r{replicas}"
     log = data_dir / "stack.log"

@@ -30,8 +30,8 @@ from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from insights.event_log import EventLog
-from lotse.database import make_engine
 from lotse.settings import load_settings
+from wiring.services import services_for
 
 BATCH = 500
 FLUSH_SECONDS = 2.0
@@ -57,7 +57,7 @@ class EventLogBroker(EventBroker):
         cls, broker_config: EndpointConfig | None, event_loop: AbstractEventLoop | None = None
     ) -> EventLogBroker:
         url = (broker_config.url if broker_config else None) or load_settings().database_url
-        return cls(EventLog(make_engine(url)))
+        return cls(services_for(url).event_log)
 
     def publish(self, event: dict[str, Any]) -> None:
         self.incoming.put(event)

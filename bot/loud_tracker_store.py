@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from functools import lru_cache
 from typing import TypeVar
 
 from rasa.core.agent import Agent
@@ -41,8 +40,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from conversations.erased import ErasedConversations
-from lotse.database import make_engine
-from lotse.settings import load_settings
+from wiring.services import services
 
 ATTEMPTS = 3
 # Set by the action that erases everything about the visitor (bot/actions/privacy.py):
@@ -100,9 +98,8 @@ class LoudTrackerStore(FailSafeTrackerStore):
         return await self._tried("keys", self._tracker_store.keys)
 
 
-@lru_cache(maxsize=1)
 def erased_conversations() -> ErasedConversations:
-    return ErasedConversations(make_engine(load_settings().database_url))
+    return services().erased
 
 
 async def _erased_now(sender_id: str) -> bool:

@@ -1,6 +1,6 @@
 """Run the staff console: `python -m console.server [--host H] [--port P]`.
 
-Wires the console from settings (the composition root): the handoff desk, the staff
+Wires the console from the composition root (`wiring.services`): the handoff desk, the staff
 logins, the CRM store, the bot's HTTP API, the notification dispatcher (SMTP and
 Slack/Teams webhooks from LOTSE_SMTP_* / LOTSE_*_WEBHOOK_URL, see handoff/notify.py)
 and, for admins' export and erasure, every store with personal data (the tracker
@@ -16,31 +16,26 @@ import logging
 import os
 
 from console.app import ConsoleContext, make_app
-from crm_adapter.connect import open_crm
-from handoff.auth import StaffAuth
 from handoff.dispatch import dispatcher_from_settings
 from handoff.notify import notify_settings_from_env
-from handoff.wiring import desk, rasa_bot
 from insights.report import Insights, question_order
 from lotse import log_redaction
-from lotse.database import make_engine
 from lotse.settings import load_settings
-from privacy.personal_stores import PersonalStores
+from wiring.services import rasa_bot, services
 
 
 def context() -> ConsoleContext:
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
+    root = services()  # one engine, the schema migrated once
     return ConsoleContext(
-        desk=desk(),
-        auth=StaffAuth(engine),
-        crm=open_crm(settings.database_url),
-        bot=rasa_bot(),
+        desk=root.desk,
+        auth=root.staff,
+        crm=root.crm,
+        bot=rasa_bot(root.settings),
         secure_cookies=os.environ.get("LOTSE_CONSOLE_INSECURE_COOKIES") != "1",
-        dispatcher=dispatcher_from_settings(engine, notify_settings_from_env()),
-        privacy=PersonalStores.configured(),
-        insights=Insights(engine, questions=question_order()),
-        trusted_proxies=settings.console_trusted_proxies,
+        dispatcher=dispatcher_from_settings(root.engine, notify_settings_from_env()),
+        privacy=root.personal_stores,
+        insights=Insights(root.engine, questions=question_order()),
+        trusted_proxies=root.settings.console_trusted_proxies,
     )
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -40,9 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from conversations.rendering import Button
 from crm_adapter.store.models import UtcDateTime
-from lotse.database import make_engine, writer
-from lotse.migrate import migrate
-from lotse.settings import load_settings
+from lotse.database import writer
 
 MAX_CONVERSATION_CHARS = 128
 MAX_ERROR_CHARS = 200
@@ -96,17 +93,10 @@ def _menu(raw: object) -> tuple[Button, ...]:
     )
 
 
-@lru_cache(maxsize=1)
-def shared_address_book() -> AddressBook:
-    """The address book of the configured Lotse database (LOTSE_DATABASE_URL)."""
-    return AddressBook(make_engine(load_settings().database_url))
-
-
 class AddressBook:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._writer = writer(engine)
-        migrate(engine)
 
     def remember(
         self, conversation_id: str, channel: str, address: Mapping[str, Any]

@@ -38,7 +38,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from lotse.database import writer
-from lotse.migrate import migrate
 
 WINDOW_SECONDS = 600.0
 TOMBSTONE_PREFIX = "tomb:"  # a key of this prefix is a tombstone, any other a mark
@@ -61,10 +60,8 @@ def tombstone_of(key: str) -> str:
 
 
 class ErasedConversations:
-    def __init__(self, engine: Engine, migrated: bool = False) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        if not migrated:
-            migrate(engine)
 
     def mark(self, conversation_ids: Iterable[str], now: float | None = None) -> None:
         moment = time.time() if now is None else now

@@ -2,9 +2,9 @@
 
 The framework-free core of the console's authentication: SQLAlchemy Core on SQLite or
 PostgreSQL, tables `handoff_users`, `handoff_sessions` and `handoff_login_attempts`
-(created by the Alembic migrations of the shared schema, `lotse/migrations/`,
-brought up to date when `StaffAuth` is made). Build the engine with
-`crm_adapter.store.make_engine`: on SQLite its `BEGIN IMMEDIATE` for writers is what
+(created by the Alembic migrations of the shared schema, `lotse/migrations/`, which the
+composition root runs, `wiring.services`). Build the engine with
+`lotse.database.make_engine`: on SQLite its `BEGIN IMMEDIATE` for writers is what
 makes the login limits hold under parallel attempts, also from several console
 processes (on PostgreSQL, transaction-level advisory locks per username and per client
 do).
@@ -77,7 +77,6 @@ from sqlalchemy.exc import IntegrityError
 
 from crm_adapter.store.models import UtcDateTime, as_utc
 from lotse.database import writer
-from lotse.migrate import migrate
 
 ROLES = ("agent", "admin")
 USERNAME = re.compile(r"[a-z0-9._-]{3,64}")
@@ -317,7 +316,6 @@ class StaffAuth:
         self._lifetime = session_lifetime
         self._limits = limits
         self._clock = clock
-        migrate(engine)  # the shared schema, CRM and handoff tables, up to date
         _dummy_hash()  # made now, so the first unknown username costs no extra hashing
 
     def _now(self) -> datetime:

@@ -45,7 +45,6 @@ from crm_adapter.store.publish import publish_on
 from crm_adapter.sync_event import HANDOFF_CLOSED, transcript_lines
 from handoff.ownership import BOT, CLOSED, OPEN_STATES, WAITING, next_state
 from lotse.database import writer
-from lotse.migrate import migrate
 
 MAX_TEXT = 2000
 SENDERS = ("visitor", "agent", "bot", "system")
@@ -244,7 +243,6 @@ class HandoffStore:
         self._engine = engine
         self._writer = writer(engine)
         self.connectors = tuple(connectors)  # external CRMs that get handoff outcomes
-        migrate(engine)  # the shared schema (lotse/migrations/), up to date
 
     # -- handoffs ----------------------------------------------------------------
 

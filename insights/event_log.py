@@ -7,7 +7,7 @@ only for the insight slots, and only a value of the few they may hold
 idempotent through the table's unique key:
 
 - `record(events)`: events as Rasa's event broker publishes them (the consumer,
-  `insights/event_consumer.py`);
+  `bot/event_consumer.py`);
 - `fill_from_tracker(engine)`: Rasa's SQL tracker store's `events` table, read after a
   remembered cursor. Rasa's Pika broker drops events published before it connected and
   keeps failed publishes only in its process's memory (lost when the process ends), so
@@ -50,7 +50,6 @@ from dialogue.experiments import exposure_responses, load_experiments
 from insights import summary_store
 from insights.conversation_summary import SLOT_VALUES, VARIANT_VALUE, slot_event_name
 from lotse.database import writer
-from lotse.migrate import migrate
 from lotse.shared_tables import NAME_CHARS
 from lotse.shared_tables import events as events_table
 
@@ -136,8 +135,7 @@ class EventLog:
 
     def __init__(self, engine: Engine, responses: Mapping[str, str] | None = None) -> None:
         self.engine = engine
-        migrate(engine)
-        self.erased = ErasedConversations(engine, migrated=True)
+        self.erased = ErasedConversations(engine)
         self.responses = (
             exposure_responses(load_experiments()) if responses is None else dict(responses)
         )

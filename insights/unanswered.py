@@ -26,7 +26,7 @@ KINDS = ("nlu_fallback", "out_of_scope", "out_of_depth")
 class UnansweredQuestions:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.erased = ErasedConversations(engine, migrated=True)
+        self.erased = ErasedConversations(engine)
 
     def add(self, conversation_id: str, at: float, kind: str, text: str | None) -> None:
         kept = " ".join(text.split())[:MAX_TEXT_CHARS] if text else None

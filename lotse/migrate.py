@@ -46,3 +46,10 @@ def _upgrade(engine: Engine) -> None:
     with writer(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def migrated_engine(url: str) -> Engine:
+    """An engine for `url` (`make_engine`) on a schema brought up to date."""
+    engine = make_engine(url)
+    migrate(engine)
+    return engine

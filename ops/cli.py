@@ -52,24 +52,23 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def demo_logins(database_url: str) -> list[tuple[str, str]]:
     """On the very first start, logins for the demo company's staff (else none)."""
-    from handoff.auth import StaffAuth
-    from handoff.staff_command import ensure_demo_staff
-    from lotse.database import make_engine
+    from ops.staff_command import ensure_demo_staff
+    from wiring.services import services_for
 
-    return ensure_demo_staff(StaffAuth(make_engine(database_url)))
+    return ensure_demo_staff(services_for(database_url).staff)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from crm_adapter.connect import open_crm
     from ops.runner import Stack
     from ops.training import ensure_model
+    from wiring.services import services_for
 
     settings = load_settings()
     crm_targets = [c.name for c in build_connectors(load_crm_config())]  # a mistake stops here
     model = ensure_model()
     stack = scaled_stack(settings, model, args.replicas) if args.scaled else Stack(settings, model)
     settings = stack.settings  # the scaled profile's database is PostgreSQL
-    open_crm(settings.database_url)  # brings the CRM schema up to date before anyone writes
+    services_for(settings.database_url)  # the schema up to date before anyone writes
     logins = demo_logins(settings.database_url)
     channels = stack.channels()  # a malformed credentials.yml stops here
     signal.signal(signal.SIGTERM, _interrupt)
@@ -134,9 +133,9 @@ def cmd_eval_conversations(args: argparse.Namespace) -> int:
 
 
 def cmd_handoffs(args: argparse.Namespace) -> int:
-    from handoff.wiring import handoff_store
+    from wiring.services import services
 
-    store = handoff_store(load_settings().database_url)
+    store = services().handoffs
     rows = store.open_handoffs() + store.recent_closed(args.limit)
     for h in sorted(rows, key=lambda h: h.id, reverse=True)[: args.limit]:
         stamp = h.requested_at.isoformat(timespec="seconds")
@@ -173,16 +172,15 @@ def cmd_privacy(args: argparse.Namespace) -> int:
 
 def cmd_insights(args: argparse.Namespace) -> int:
     """`lotse insights rebuild`: the dashboard's summaries anew from the event log."""
-    from insights.event_log import EventLog
-    from lotse.database import make_engine
+    from wiring.services import services
 
-    rebuilt = EventLog(make_engine(load_settings().database_url)).rebuild_summaries()
+    rebuilt = services().event_log.rebuild_summaries()
     print(f"insights: summaries of {rebuilt} conversation(s) rebuilt from the event log")
     return 0
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
-    from handoff.staff_command import run
+    from ops.staff_command import run
 
     return run(args)
 
@@ -255,7 +253,7 @@ def parser() -> argparse.ArgumentParser:
 
             add_arguments(command)
         if name == "staff":
-            from handoff.staff_command import add_arguments as add_staff_arguments
+            from ops.staff_command import add_arguments as add_staff_arguments
 
             add_staff_arguments(command)
         if name == "deliveries":

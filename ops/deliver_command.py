@@ -29,9 +29,8 @@ from crm_adapter.delivery import Connector, ConnectorConfigError, CrmEvent
 from crm_adapter.store.crm_events import DeliveryWorker, EventOutbox
 from crm_adapter.sync_event import with_staff_emails
 from lotse import log_redaction
-from lotse.database import make_engine
-from lotse.migrate import migrate
 from lotse.settings import load_settings
+from wiring.services import services_for
 
 log = logging.getLogger("lotse.deliver")
 
@@ -56,8 +55,7 @@ def size_pool(connector: Connector, threads: int) -> None:
 
 
 def workers(config: CrmConfig, connectors: list[Connector], url: str) -> list[DeliveryWorker]:
-    engine = make_engine(url)
-    migrate(engine)
+    engine = services_for(url).engine
     emails = staff_emails()
 
     def prepare(event: CrmEvent) -> CrmEvent:

@@ -16,9 +16,7 @@ import sys
 from datetime import datetime, timezone
 
 from crm_adapter.store.crm_events import EventOutbox
-from lotse.database import make_engine
-from lotse.migrate import migrate
-from lotse.settings import load_settings
+from wiring.services import services
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
@@ -34,9 +32,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = make_engine(load_settings().database_url)
-    migrate(engine)
-    outbox = EventOutbox(engine)
+    outbox = EventOutbox(services().engine)
     now = datetime.now(timezone.utc)
     if args.deliveries_command == "dead":
         letters = outbox.dead_letters()

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 import requests
 import yaml
 
-from crm_adapter.connect import open_crm
 from dialogue.content import load_content
 from dialogue.experiments import load_experiments
 from dialogue.qualification.questions import load_questionnaire
@@ -34,6 +33,7 @@ from ops.leads_command import lead_of_conversation, shown_lead
 from ops.runner import Stack
 from ops.simulated_visitor import BotTexts, Sender
 from ops.training import ensure_model
+from wiring.services import services_for
 
 IN_OFFICE_HOURS = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # a Tuesday
 PORTS = {"rasa": 26005, "action": 26055, "web": 26080, "console": 26090}
@@ -79,7 +79,7 @@ def rest_sender(rasa_url: str) -> Sender:
 
 
 def lead_reader(database_url: str):  # noqa: ANN201 - a LeadOf
-    store = open_crm(database_url)
+    store = services_for(database_url).crm
 
     def lead_of(conversation_id: str) -> dict[str, Any] | None:
         lead = lead_of_conversation(store, conversation_id)

@@ -14,12 +14,11 @@ import sys
 from datetime import datetime, timezone
 
 from crm_adapter import lifecycle
-from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report, report_lines
 from crm_adapter.port import CrmPort, Lead, Visit
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.verdict import give_verdict
-from lotse.settings import load_settings
+from wiring.services import services
 
 MAX_ID_CHARS = 128  # the store's id length
 
@@ -44,7 +43,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    crm = open_crm(load_settings().database_url)
+    crm = services().crm
     now = datetime.now(timezone.utc)
     if args.leads_command == "list":
         return _list(crm, args, now)

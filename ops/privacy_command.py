@@ -20,9 +20,9 @@ from pathlib import Path
 
 from privacy.erasure import DataErasure
 from privacy.export import DataExport, as_text
-from privacy.personal_stores import PersonalStores
 from privacy.purge import DataPurge
 from privacy.retention import load_retention_policy
+from wiring.services import services
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
@@ -42,7 +42,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    stores = PersonalStores.configured()
+    stores = services().personal_stores
     if args.privacy_command == "purge":
         return _purge(DataPurge(stores, load_retention_policy()), args)
     if args.privacy_command == "erase":

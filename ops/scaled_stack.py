@@ -4,7 +4,7 @@ Several Rasa replicas and action servers, each pair behind a load balancer
 (`ops.balancer`), on the stores Rasa is built for (`endpoints.scaled.yml`): the
 conversations in Rasa's SQL tracker store on PostgreSQL, the conversation locks in
 Redis (`bot.lock_store`), conversation events to RabbitMQ with a consumer
-(`insights.event_consumer`); the CRM store, the outbox and the handoff state in the same
+(`bot.event_consumer`); the CRM store, the outbox and the handoff state in the same
 PostgreSQL database. The website, the console, the CRM delivery worker and the purge
 are the embedded profile's, pointed at PostgreSQL.
 
@@ -19,7 +19,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 
-from lotse.services import Services
+from lotse.service_addresses import ServiceAddresses
 from lotse.settings import ROOT, Settings, SettingsError
 from ops.runner import Stack
 
@@ -30,7 +30,9 @@ DEFAULT_REPLICAS = 2
 @dataclass
 class ScaledStack(Stack):
     replicas: int = DEFAULT_REPLICAS
-    services: Services = field(default_factory=lambda: Services.from_environment(os.environ))
+    services: ServiceAddresses = field(
+        default_factory=lambda: ServiceAddresses.from_environment(os.environ)
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -62,7 +64,7 @@ class ScaledStack(Stack):
             sys.executable, "-m", "ops.balancer",
             "--listen", self._listen(s.rasa_port), "--listen", self._listen(s.action_port),
         ]  # fmt: skip
-        commands["events"] = [sys.executable, "-m", "insights.event_consumer"]
+        commands["events"] = [sys.executable, "-m", "bot.event_consumer"]
         return {**commands, **single}
 
     def _listen(self, port: int) -> str:

@@ -13,7 +13,10 @@ which may create it only after them. Without an SMTP server, notification emails
 files in the mail folder (LOTSE_MAIL_DIR, `var/mail` as `lotse run` sets it;
 `handoff.notify.MailFolderSender`). The CRM store sends its changes to the configured
 CRM connectors (`crm_adapter.crm_config`), so an erasure reaches them as it does from
-the bot. Export, erasure and the retention purge all work on these.
+the bot. Export, erasure and the retention purge all work on these. The composition
+root builds them (`wiring.services`: `Services.personal_stores` from the settings,
+`open_personal_stores` for another database); the transcripts' own database, Rasa's,
+is opened here on first use.
 
 `scrub()` runs after data was deleted, so that its bytes are gone from the files too:
 - SQLite (both files): every connection runs with `secure_delete` (deleted content and
@@ -35,7 +38,6 @@ Raises SQLAlchemy or sqlite3 errors when a database is unreachable.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -46,14 +48,12 @@ from sqlalchemy.engine import Engine, make_url
 from conversations.address_book import AddressBook
 from conversations.sql_transcripts import SqlTranscripts
 from conversations.texts import SQLiteTexts
-from crm_adapter.crm_config import configured_names
 from crm_adapter.store.local import LocalCrm
 from handoff.notify import erase_mail_mentioning
 from handoff.store import HandoffStore
 from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
 from lotse.database import make_engine
-from lotse.settings import ROOT, load_settings
 
 SQLITE_BUSY_MS = 10_000
 
@@ -111,29 +111,6 @@ class PersonalStores:
             for url in postgres.values():
                 _vacuum_postgres(url)
         return Scrubbed(len(files) + (len(postgres) if vacuum else 0), tuple(busy))
-
-    @classmethod
-    def open(
-        cls,
-        database_url: str,
-        tracker_db: Path | None,
-        tracker_url: str | None = None,
-        mail_dir: Path | None = None,
-    ) -> PersonalStores:
-        engine = make_engine(database_url)
-        handoffs = HandoffStore(engine)  # brings the shared schema up to date
-        crm = LocalCrm(engine, connectors=configured_names())
-        addresses, events = AddressBook(engine), EventLog(engine)
-        unanswered = UnansweredQuestions(engine)
-        return cls(engine, crm, handoffs, addresses, events, unanswered, tracker_db, tracker_url,
-                   mail_dir)  # fmt: skip
-
-    @classmethod
-    def configured(cls) -> PersonalStores:
-        tracker_db = Path(os.environ.get("LOTSE_TRACKER_DB") or ROOT / "var" / "tracker.db")
-        tracker_url = os.environ.get("LOTSE_TRACKER_URL") or None
-        mail_dir = Path(os.environ.get("LOTSE_MAIL_DIR") or ROOT / "var" / "mail")
-        return cls.open(load_settings().database_url, tracker_db, tracker_url, mail_dir)
 
 
 def _backend(url: str) -> str:

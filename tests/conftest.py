@@ -27,16 +27,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("LOTSE_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("LOTSE_DATABASE_URL", f"sqlite:///{tmp_path / 'lotse.db'}")
-    from bot.actions.leads import crm
     from bot.channels.ownership_gate import ownership_gate
-    from bot.loud_tracker_store import erased_conversations
-    from conversations.address_book import shared_address_book
-    from crm_adapter.connect import open_crm
     from crm_adapter.crm_config import configured_names
-    from handoff.wiring import desk, handoff_store
+    from wiring.services import forget
 
-    for cache in (crm, open_crm, desk, handoff_store, ownership_gate, configured_names,
-                  shared_address_book, erased_conversations):  # fmt: skip
+    forget()  # the composition root builds anew, from this test's settings
+    for cache in (ownership_gate, configured_names):
         cache.cache_clear()
 
 

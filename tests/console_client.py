@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import requests
 
 from handoff.auth import StaffAuth
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from lotse.settings import ROOT
 
 PASSWORD = "correct horse battery"
@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def add_users(database_url: str) -> None:
-    auth = StaffAuth(make_engine(database_url))
+    auth = StaffAuth(migrated_engine(database_url))
     existing = {u.username for u in auth.users()}
     for username, role, staff_id in USERS:
         if username not in existing:

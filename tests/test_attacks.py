@@ -23,15 +23,14 @@ import uuid
 
 import pytest
 
-from crm_adapter.connect import open_crm
 from crm_adapter.port import Lead, Visit
-from handoff.wiring import handoff_store
 from lotse.settings import Settings
 from tests.console_client import PASSWORD, add_users, logged_in
 from tests.mailbox import code_mailed_to, mail_files, mails_mentioning
 from tests.rest_client import Visitor
 from tests.test_console_access import reads, refused
 from tests.test_console_login import login
+from wiring.services import services_for
 
 pytestmark = pytest.mark.model
 
@@ -50,7 +49,7 @@ def enquiry(visitor: Visitor, name: str, address: str, employees: str) -> list[s
 
 
 def lead_of(stack, address: str) -> Lead:  # noqa: ANN001
-    lead = open_crm(stack.database_url).find_by_email(address)
+    lead = services_for(stack.database_url).crm.find_by_email(address)
     assert lead is not None
     return lead
 
@@ -88,7 +87,7 @@ def test_a_stranger_typing_a_known_address_can_neither_read_nor_erase_it(stack) 
     replies = enquiry(again, "Anna Muster", address, "rund 60 Leute")
     assert "kennen wir schon" in replies[-1]
     assert "verbunden" in again.joined(code_mailed_to(stack, address, seen))
-    joined = open_crm(stack.database_url).lead_for(Visit(again.sender, "rest"))
+    joined = services_for(stack.database_url).crm.lead_for(Visit(again.sender, "rest"))
     assert joined.lead_id == before.lead_id
     assert set(before.conversation_ids) < set(joined.conversation_ids)
 
@@ -116,11 +115,11 @@ def test_guessing_a_staff_password_locks_out_neither_the_user_nor_this_machine(s
 
 
 def test_an_agent_who_handed_a_conversation_back_reads_and_writes_nothing_more(staff) -> None:  # noqa: ANN001
-    handoff_store(staff.database_url).touch_presence("anna", "available")
+    services_for(staff.database_url).handoffs.touch_presence("anna", "available")
     visitor = person(staff)
     visitor.joined("Was kostet eine P400?")
     assert "Ich verbinde Sie" in visitor.joined("Kann ich bitte mit einem Menschen sprechen?")
-    handoff = handoff_store(staff.database_url).open_handoff(visitor.sender)
+    handoff = services_for(staff.database_url).handoffs.open_handoff(visitor.sender)
     assert handoff is not None
     anna, admin = logged_in(console_url(staff), "anna"), logged_in(console_url(staff), "admin")
     path = f"/console/api/handoffs/{handoff.id}"
@@ -135,5 +134,5 @@ def test_an_agent_who_handed_a_conversation_back_reads_and_writes_nothing_more(s
     assert handoff.id not in {h["id"] for h in anna.get("/console/api/queue").json()["handoffs"]}
     detail = admin.get(path)
     assert detail.status_code == 200  # nothing is lost: an admin reads the handoff
-    lead = open_crm(staff.database_url).lead_for(Visit(visitor.sender, "rest"))
+    lead = services_for(staff.database_url).crm.lead_for(Visit(visitor.sender, "rest"))
     assert visitor.sender in lead.conversation_ids

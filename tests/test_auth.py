@@ -36,7 +36,7 @@ from handoff.auth import (
     verify_password,
 )
 from lotse.database import make_engine
-from lotse.migrate import migrate
+from lotse.migrate import migrate, migrated_engine
 from tests.test_crm_store import postgres_database
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -64,9 +64,9 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'auth.db'}")
+        engine = migrated_engine(f"sqlite:///{tmp_path / 'auth.db'}")
     else:
-        engine = make_engine(request.getfixturevalue("postgres_url"))
+        engine = migrated_engine(request.getfixturevalue("postgres_url"))
         migrate(engine)
         with engine.begin() as connection:  # each test starts without logins
             for table in reversed(metadata.sorted_tables):

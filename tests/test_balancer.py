@@ -16,7 +16,7 @@ from rasa.core.utils import read_endpoints_from_path
 
 from lotse.settings import Settings, SettingsError
 from ops.balancer import Backends, parse_listen
-from ops.scaled_stack import ENDPOINTS, ScaledStack, Services
+from ops.scaled_stack import ENDPOINTS, ScaledStack, ServiceAddresses
 from tests.console_client import free_port
 from tests.fake_servers import ServedInThread
 
@@ -128,8 +128,9 @@ def settings() -> Settings:
 
 
 def test_the_scaled_profile_runs_replicas_behind_the_balancers(tmp_path: Path) -> None:
+    addresses = ServiceAddresses.from_environment({"LOTSE_PG_DB": "lotse_x"})
     stack = ScaledStack(settings(), Path("model.tar.gz"), data_dir=tmp_path, replicas=2,
-                        services=Services.from_environment({"LOTSE_PG_DB": "lotse_x"}))  # fmt: skip
+                        services=addresses)  # fmt: skip
     commands = stack.commands()
     assert {"rasa-1", "rasa-2", "actions-1", "actions-2", "balancer", "events", "website",
             "console", "purge"} <= set(commands)  # fmt: skip
@@ -148,13 +149,14 @@ def test_the_scaled_profile_runs_replicas_behind_the_balancers(tmp_path: Path) -
 
 def test_bad_service_settings_are_refused_with_their_name() -> None:
     with pytest.raises(SettingsError, match="LOTSE_REDIS_PORT"):
-        Services.from_environment({"LOTSE_REDIS_PORT": "sechs"})
+        ServiceAddresses.from_environment({"LOTSE_REDIS_PORT": "sechs"})
     with pytest.raises(SettingsError, match="at least one replica"):
-        ScaledStack(settings(), Path("m"), replicas=0, services=Services.from_environment({}))
+        ScaledStack(settings(), Path("m"), replicas=0,
+                    services=ServiceAddresses.from_environment({}))
 
 
 def test_rasa_reads_the_scaled_endpoints(monkeypatch) -> None:
-    for name, value in {**Services.from_environment({}).values, "LOTSE_ACTION_PORT": "5055",
+    for name, value in {**ServiceAddresses.from_environment({}).values, "LOTSE_ACTION_PORT": "5055",
                         "LOTSE_ACTION_SECRET": "s"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     endpoints = read_endpoints_from_path(ENDPOINTS)

@@ -19,7 +19,7 @@ from bot.channels.relay import Relay, RetryPolicy
 from conversations.address_book import AddressBook, conversation_id_for
 from conversations.rendering import LIMITS, Button, Part
 from handoff.store import HandoffStore, NewHandoff, utc_now
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 
 CONVERSATION = "twilio:whatsapp:+4915112345678"
 
@@ -43,7 +43,7 @@ class RecordingSender:
 
 @pytest.fixture
 def stores(tmp_path) -> tuple[HandoffStore, AddressBook]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
     store, book = HandoffStore(engine), AddressBook(engine)
     book.remember(CONVERSATION, "twilio", {"id": "whatsapp:+4915112345678"})
     return store, book
@@ -158,7 +158,7 @@ class FailingOnce(AddressBook):
 
 
 def test_a_round_that_fails_loses_no_message(tmp_path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
     store, book = HandoffStore(engine), FailingOnce(engine)
     book.remember(CONVERSATION, "twilio", {"id": "whatsapp:+4915112345678"})
     handoff = open_handoff(store)
@@ -199,7 +199,7 @@ def test_conversation_ids_name_the_channel_and_drop_unsafe_characters() -> None:
 
 
 def test_the_address_book_keeps_the_latest_address_and_the_choices_shown(tmp_path) -> None:
-    book = AddressBook(make_engine(f"sqlite:///{tmp_path / 'book.db'}"))
+    book = AddressBook(migrated_engine(f"sqlite:///{tmp_path / 'book.db'}"))
     assert book.remember("slack:U1", "slack", {"id": "U1", "thread": "1.0"}) == ()
     book.set_menu("slack:U1", (Button("Ja", "/affirm"),))
     assert book.remember("slack:U1", "slack", {"id": "U1", "thread": "2.0"}) == (

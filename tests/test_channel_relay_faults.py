@@ -32,7 +32,7 @@ from bot.channels.twilio import TwilioSender
 from conversations.address_book import AddressBook
 from conversations.rendering import LIMITS
 from handoff.store import HandoffStore, NewHandoff
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from tests import fake_messengers as fm
 from tests.console_client import add_users, console_server, logged_in
 from tests.faulty_messengers import (
@@ -110,7 +110,7 @@ def world(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                            (TOKEN_URL_VARIABLE, "botframework/token")):  # fmt: skip
             monkeypatch.setenv(name, f"{fake.url}/{path}")
         url = f"sqlite:///{tmp_path / 'lotse.db'}"
-        engine = make_engine(url)
+        engine = migrated_engine(url)
         yield World(fake, HandoffStore(engine), AddressBook(engine), url)
 
 

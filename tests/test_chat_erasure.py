@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from conversations.texts import SQLiteTexts
-from crm_adapter.connect import open_crm
 from crm_adapter.store.models import PrivacyAuditRow
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from tests.rest_client import Visitor
 from tests.var_scan import Person, traces
+from wiring.services import services_for
 
 pytestmark = pytest.mark.model
 MAIL_SECONDS = 20.0  # the console's dispatcher sends every few seconds
@@ -51,9 +51,9 @@ def test_a_visitor_erases_everything_from_the_chat(stack) -> None:
     } in buttons
 
     assert "alles gelöscht" in visitor.joined("/erase_everything")
-    assert open_crm(stack.database_url).find_by_email(email) is None
+    assert services_for(stack.database_url).crm.find_by_email(email) is None
     assert visitor.sender not in texts  # deleted, not saved again at the end of the turn
-    engine = make_engine(stack.database_url)
+    engine = migrated_engine(stack.database_url)
     with engine.connect() as connection:
         audit = connection.execute(select(PrivacyAuditRow).order_by(PrivacyAuditRow.id.desc())
                                    .limit(1)).one()  # fmt: skip

@@ -40,10 +40,10 @@ def test_handoffs_lists_open_and_recent_handoffs(capsys):
     from datetime import timedelta
 
     from handoff.store import NewHandoff
-    from handoff.wiring import handoff_store
     from lotse.settings import load_settings
+    from wiring.services import services_for
 
-    store = handoff_store(load_settings().database_url)
+    store = services_for(load_settings().database_url).handoffs
     store.request(
         NewHandoff("web-abc", "out_of_depth", "en", "service", "service", timedelta(minutes=2),
                    "rest", "presses", rule="technical_service")

@@ -13,17 +13,17 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from crm_adapter.connect import open_crm
 from crm_adapter.port import Visit
 from handoff.desk import Ask, Desk
 from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from tests.conftest import set_clock
 from tests.console_client import Staff, add_users, console_server, logged_in
 from tests.test_console_api import TUESDAY_10
+from wiring.services import forget, services_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LATER = "Meine Nummer ist übrigens die 0151 2345678"
@@ -32,8 +32,8 @@ LATER = "Meine Nummer ist übrigens die 0151 2345678"
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('access') / 'lotse.db'}"
-    open_crm.cache_clear()
-    open_crm(url)
+    forget()
+    services_for(url)  # the schema, as `lotse run` brings it up
     add_users(url)
     return url
 
@@ -48,7 +48,7 @@ def base(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
 
 @pytest.fixture
 def desk(database: str) -> Desk:
-    store = HandoffStore(make_engine(database))
+    store = HandoffStore(migrated_engine(database))
     return Desk(store, load_routing_model(), load_handoff_texts(), clock=lambda: TUESDAY_10)
 
 
@@ -80,7 +80,7 @@ def refused(answers: dict[str, int]) -> bool:
 def test_an_agent_who_handed_back_reads_nothing_more_through_the_old_id(
     base: str, desk: Desk, database: str
 ) -> None:
-    lead = open_crm(database).lead_for(Visit("web-former", "rest", None, "de"))
+    lead = services_for(database).crm.lead_for(Visit("web-former", "rest", None, "de"))
     first = waiting(desk, "web-former", lead.lead_id)
     anna, jonas, admin = (logged_in(base, name) for name in ("anna", "jonas", "admin"))
     assert anna.post(f"/console/api/handoffs/{first}/claim").ok
@@ -113,7 +113,7 @@ def test_after_a_close_or_a_transfer_the_former_assignee_reads_nothing(
     base: str, desk: Desk, database: str
 ) -> None:
     anna, nina = logged_in(base, "anna"), logged_in(base, "nina")
-    lead = open_crm(database).lead_for(Visit("web-closed", "rest", None, "de"))
+    lead = services_for(database).crm.lead_for(Visit("web-closed", "rest", None, "de"))
     closed = waiting(desk, "web-closed", lead.lead_id)
     assert anna.post(f"/console/api/handoffs/{closed}/claim").ok
     assert anna.post(f"/console/api/handoffs/{closed}/close", {"outcome": "resolved"}).ok

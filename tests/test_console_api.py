@@ -15,16 +15,16 @@ import requests
 import yaml
 
 from console.app import OPENAPI
-from crm_adapter.connect import open_crm
 from crm_adapter.port import ANSWERED, Answer, Visit
 from handoff.desk import Ask, Desk
 from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from tests.conftest import set_clock
 from tests.console_client import Staff, add_users, console_server, logged_in
+from wiring.services import forget, services_for
 
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 SPEC = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
@@ -33,8 +33,8 @@ SPEC = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'lotse.db'}"
-    open_crm.cache_clear()
-    open_crm(url)  # the CRM schema, as `lotse run` brings it up
+    forget()
+    services_for(url)  # the schema, as `lotse run` brings it up
     add_users(url)
     return url
 
@@ -49,7 +49,7 @@ def base(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
 
 @pytest.fixture
 def desk(database: str) -> Desk:
-    store = HandoffStore(make_engine(database))
+    store = HandoffStore(migrated_engine(database))
     return Desk(store, load_routing_model(), load_handoff_texts(), clock=lambda: TUESDAY_10)
 
 
@@ -72,7 +72,7 @@ def test_the_openapi_document_lists_exactly_the_routes_the_app_serves(desk: Desk
     from console.app import ConsoleContext, make_app
     from handoff.auth import StaffAuth
 
-    auth = StaffAuth(make_engine(f"sqlite:///{tmp_path / 'auth.db'}"))
+    auth = StaffAuth(migrated_engine(f"sqlite:///{tmp_path / 'auth.db'}"))
     app = make_app(ConsoleContext(desk, auth, None, None), name="openapi_check")
     served = set()
     for route in app.router.routes:
@@ -152,7 +152,7 @@ def test_two_agents_claiming_at_once_over_http_have_exactly_one_winner(base: str
 
 
 def test_an_agent_works_a_conversation_from_queue_to_close(base: str, desk: Desk, database: str):
-    crm = open_crm(database)
+    crm = services_for(database).crm
     lead = crm.lead_for(Visit("web-work", "rest", None, "de"))
     crm.save_answer(lead.lead_id, Answer("employees", {"count": 60}, ANSWERED,
                                          datetime.now(timezone.utc)))  # fmt: skip

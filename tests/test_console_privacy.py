@@ -27,13 +27,13 @@ from sqlalchemy import text
 from console.app import OPENAPI
 from conversations.address_book import AddressBook
 from conversations.texts import SQLiteTexts
-from crm_adapter.connect import open_crm
 from crm_adapter.port import ANSWERED, Answer, Consent, Visit
 from crm_adapter.store import LocalCrm
 from handoff.store import HandoffStore, NewHandoff
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from ops.cli import main
 from tests.console_client import Staff, add_users, console_server, logged_in
+from wiring.services import forget, services_for
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 EXPORT = "/console/api/privacy/export"
@@ -68,7 +68,7 @@ BERND = Person("bernd.beispiel@kunde.example", "+4917098765432", "+49 170 9876 5
 def seed(database: str, tracker_db: Path, person: Person) -> None:
     """A lead with two conversations merged by email, answers, a number, a WhatsApp
     address, a handoff with a message and a note, and both transcripts."""
-    engine = make_engine(database)
+    engine = migrated_engine(database)
     crm, handoffs = LocalCrm(engine, clock=lambda: NOW), HandoffStore(engine)
     for conversation, channel in ((person.whatsapp, "twilio"), (person.web, "rest")):
         lead = crm.lead_for(Visit(conversation, channel))
@@ -97,8 +97,8 @@ def seed(database: str, tracker_db: Path, person: Person) -> None:
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('privacy') / 'lotse.db'}"
-    open_crm.cache_clear()
-    open_crm(url)
+    forget()
+    services_for(url)  # the schema, as `lotse run` brings it up
     add_users(url)
     return url
 
@@ -127,7 +127,7 @@ def export(staff: Staff, **person: Any) -> requests.Response:
 
 
 def audit(database: str) -> list[dict[str, Any]]:
-    engine = make_engine(database)
+    engine = migrated_engine(database)
     with engine.connect() as c:
         rows = [dict(row) for row in c.execute(text("SELECT * FROM privacy_audit")).mappings()]
     engine.dispose()
@@ -266,7 +266,7 @@ def test_erasing_needs_the_csrf_token_and_a_confirmation(base: str, database: st
 def test_an_admin_erases_a_person_everywhere(base: str, database: str, tracker_db: Path,
                                              people: None):  # fmt: skip
     admin = logged_in(base, "admin")
-    engine = make_engine(database)
+    engine = migrated_engine(database)
     crm, handoffs = LocalCrm(engine), HandoffStore(engine)
     lead_id = crm.find_by_email(BERND.email).lead_id
     before = audit(database)

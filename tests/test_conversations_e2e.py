@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from dialogue.content import load_content
-from handoff.wiring import handoff_store
 from tests.facts import FACTS, missing_facts
 from tests.rest_client import Visitor
+from wiring.services import services_for
 
 pytestmark = pytest.mark.model
 CONTENT = load_content()
@@ -53,7 +53,7 @@ def test_off_topic_is_recognised_and_an_accepted_offer_queues_for_a_person(stack
     assert [b["payload"] for b in offer[0]["buttons"]] == ["/affirm", "/deny"]
     queued = person.say("ja, gerne")
     assert "Position" in queued[0]["text"] and queued[1]["custom"]["handoff"]["state"] == "waiting"
-    store = handoff_store(stack.database_url)
+    store = services_for(stack.database_url).handoffs
     [handoff] = store.for_conversation(person.sender)
     assert (handoff.reason, handoff.language, handoff.page, handoff.state) == (
         "out_of_scope", "de", "software", "waiting",
@@ -72,7 +72,7 @@ def test_not_understood_twice_in_a_row_hands_over(stack):
     assert "put it differently" in person.joined("blorp fnargle wibble")
     handed = person.joined("zzkx qwv plimf")
     assert "connecting you" in handed
-    [handoff] = handoff_store(stack.database_url).for_conversation(person.sender)
+    [handoff] = services_for(stack.database_url).handoffs.for_conversation(person.sender)
     assert handoff.reason == "not_understood"
     person.say("/cancel_handoff")
 
@@ -100,7 +100,7 @@ def test_technical_depth_is_not_answered_with_a_topic(stack):
     reply = person.joined("Which hydraulic oil grade do I need for the P400?")
     assert "beyond what I can answer reliably" in reply
     assert "All right" in person.joined("no thanks")
-    assert handoff_store(stack.database_url).for_conversation(person.sender) == []
+    assert services_for(stack.database_url).handoffs.for_conversation(person.sender) == []
 
 
 def test_the_reply_language_follows_the_visitor_and_can_be_switched(stack):

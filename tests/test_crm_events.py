@@ -22,7 +22,7 @@ from crm_adapter.delivery import (
 from crm_adapter.store.crm_events import DeliveryWorker, EventOutbox
 from crm_adapter.webhook import WebhookConnector
 from lotse.database import make_engine
-from lotse.migrate import migrate
+from lotse.migrate import migrate, migrated_engine
 from tests.fake_servers import FakeWebhookServer, Reply
 from tests.test_crm_store import postgres_database
 
@@ -64,7 +64,7 @@ def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventOutb
     else:
         with postgres_database() as url:
             migrate(url)
-            engine = make_engine(url)
+            engine = migrated_engine(url)
             yield EventOutbox(engine)
             engine.dispose()
 

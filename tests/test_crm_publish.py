@@ -33,7 +33,7 @@ from crm_adapter.store.models import CrmEventRow
 from crm_adapter.sync_event import timeline_entry, with_staff_emails
 from handoff.store import HandoffStore, NewHandoff
 from lotse.database import make_engine
-from lotse.migrate import migrate
+from lotse.migrate import migrate, migrated_engine
 from tests.test_crm_store import CONSENT, T0, answer, at, postgres_database
 
 TARGETS = ("hubspot", "hooks")
@@ -48,7 +48,7 @@ def crm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalCrm]:
     else:
         with postgres_database() as url:
             migrate(url)
-            engine = make_engine(url)
+            engine = migrated_engine(url)
             yield LocalCrm(engine, clock=lambda: T0, connectors=TARGETS)
             engine.dispose()
 

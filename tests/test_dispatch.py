@@ -24,8 +24,7 @@ from crm_adapter.store.models import OutboxRow
 from handoff.dispatch import Dispatcher, dispatcher_from_settings
 from handoff.ics import meeting_invitation
 from handoff.notify import SmtpSender, WebhookSender, notify_settings_from_env
-from lotse.database import make_engine
-from lotse.migrate import migrate
+from lotse.migrate import migrate, migrated_engine
 from tests.fake_servers import FakeSmtpServer, FakeWebhookServer, Reply
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -51,7 +50,7 @@ class Clock:
 def engine(tmp_path: Path) -> Iterator[Engine]:
     url = f"sqlite:///{tmp_path / 'crm.db'}"
     migrate(url)
-    engine = make_engine(url)
+    engine = migrated_engine(url)
     yield engine
     engine.dispose()
 

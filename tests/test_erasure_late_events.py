@@ -4,7 +4,7 @@ person's phone number).
 
 An erasure marks its conversations (`conversations/erased.py`) and renames their
 rows in the event log. Events published before it may wait in RabbitMQ (the scaled
-profile's consumer, `insights/event_consumer.py`, down or behind) or in the embedded
+profile's consumer, `bot/event_consumer.py`, down or behind) or in the embedded
 broker's memory (`bot/event_log_broker.py`, database away) for longer than the
 marks' window: they are dropped whenever they arrive. Events the conversation has
 after the window (the person writes again, a new conversation) are kept, and after
@@ -29,12 +29,12 @@ import pytest
 from sqlalchemy import select
 
 from bot import event_log_broker
+from bot.event_consumer import Consumer
 from bot.event_log_broker import EventLogBroker
 from conversations.erased import WINDOW_SECONDS, key_of, marks
 from crm_adapter.store.erasure import erased_id
-from insights.event_consumer import Consumer
 from insights.event_log import EventLog
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from tests.private_services import delete_queue, rabbitmq_reachable
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
@@ -68,7 +68,7 @@ def wait_until(condition: Callable[[], bool], seconds: float = DEADLINE_SECONDS)
 
 @pytest.fixture
 def log(tmp_path: Path) -> EventLog:
-    made = EventLog(make_engine(f"sqlite:///{tmp_path / 'lotse.db'}"), responses={})
+    made = EventLog(migrated_engine(f"sqlite:///{tmp_path / 'lotse.db'}"), responses={})
     yield made
     made.engine.dispose()
 
@@ -157,7 +157,7 @@ def test_the_fill_from_rasas_sql_tracker_store_does_not_bring_it_back_either() -
     from tests.test_event_log import conversation, tracker_store
 
     with postgres_database() as url:
-        log = EventLog(make_engine(url), responses={})
+        log = EventLog(migrated_engine(url), responses={})
         store = tracker_store(url)
         erased_at = time.time() - 3 * WINDOW_SECONDS
         erase(log, WHATSAPP, erased_at)

@@ -42,11 +42,12 @@ from handoff.texts import load_handoff_texts
 from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
 from lotse import log_redaction
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from ops.cli import main
 from privacy.erasure import DataErasure
-from privacy.personal_stores import PersonalStores, Scrubbed
+from privacy.personal_stores import Scrubbed
 from tests.var_scan import Person, traces
+from wiring.services import open_personal_stores, services
 
 PERSON = Person("joerg.weissmueller@stahlbau-nord.example", "+4915124681357", "Jörg Weißmüller")
 TYPED_PHONE = "0151 2468 1357"
@@ -127,7 +128,7 @@ def build(var: Path) -> tuple[Engine, SQLiteTexts, int]:
     engine and the tracker store (kept open while the erasure runs, as the running
     processes keep theirs) and the lead."""
     now = datetime.now(timezone.utc)
-    engine = make_engine(os.environ["LOTSE_DATABASE_URL"])
+    engine = migrated_engine(os.environ["LOTSE_DATABASE_URL"])
     crm, handoffs = LocalCrm(engine), HandoffStore(engine)
     for conversation, channel in ((WHATSAPP, "twilio"), (WEB, "rest")):
         lead = crm.lead_for(Visit(conversation, channel))
@@ -196,7 +197,7 @@ def test_after_an_erasure_no_file_under_var_holds_the_person(
         assert said in capsys.readouterr().out
     else:  # the chat: the withdrawal's turn (it clears the lead's email, phone and
         # name), then the button's erasure (the console's too runs without VACUUM)
-        personal = PersonalStores.configured()
+        personal = services().personal_stores
         personal.crm.withdraw_consent(lead_id, datetime.now(timezone.utc))
         lead = personal.crm.lead(lead_id)
         assert (lead.email, lead.phone, lead.name) == (None, None, None)
@@ -254,7 +255,7 @@ def test_vacuum_also_removes_what_a_connection_without_secure_delete_left(
     """Lotse's connections all run with secure_delete; a row deleted by another (an
     older version, a hand-started sqlite3) leaves its bytes in the file, which the
     scrub of `lotse privacy erase` and the daily purge (with VACUUM) removes."""
-    stores = PersonalStores.configured()
+    stores = services().personal_stores
     path = var / "lotse.db"
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("PRAGMA secure_delete=OFF")
@@ -276,7 +277,7 @@ def test_on_postgresql_the_command_s_erasure_vacuums_the_database() -> None:
     from tests.test_crm_store import postgres_database
 
     with postgres_database() as url:
-        stores = PersonalStores.open(url, None)
+        stores = open_personal_stores(url, None)
         lead = stores.crm.lead_for(Visit(WEB, "rest"))
         stores.crm.record_consent(
             lead.lead_id,

@@ -27,10 +27,11 @@ from sqlalchemy.engine import make_url
 from conversations.sql_transcripts import SqlTranscripts
 from insights.event_log import SETTLED_SECONDS, EventLog, summary
 from lotse.database import make_engine
-from lotse.migrate import migrate
+from lotse.migrate import migrate, migrated_engine
 from tests.private_services import rabbitmq_reachable
 from tests.tcp_proxy import TcpProxy
 from tests.test_crm_store import postgres_database
+from wiring.services import open_personal_stores
 
 PERSONAL = "Anna Muster, anna@mueller-metallbau.example"
 
@@ -81,7 +82,7 @@ def test_the_log_fills_from_the_tracker_store_once(pg: str, where: str) -> None:
     with contextlib.ExitStack() as stack:
         log_url = pg if where == "same database" else stack.enter_context(postgres_database())
         migrate(log_url)
-        event_log = EventLog(make_engine(log_url))
+        event_log = EventLog(migrated_engine(log_url))
         assert event_log._shares_database(store.engine) == (where == "same database")
         asyncio.run(store.save(conversation("web-1")))
         published = [{"sender_id": "web-1", **e.as_dict()} for e in conversation("web-1").events]
@@ -106,7 +107,7 @@ def test_the_cursor_passes_only_settled_events(pg: str) -> None:
     """A turn still open may commit rows with lower ids later: recent rows are added but
     read again next time, until they are older than SETTLED_SECONDS."""
     store = tracker_store(pg)
-    event_log = EventLog(make_engine(pg))
+    event_log = EventLog(migrated_engine(pg))
     asyncio.run(store.save(conversation("web-1")))  # timestamps 1.0 to 5.0
     now = 4.0 + SETTLED_SECONDS
     assert event_log.fill_from_tracker(store.engine, now=now) == 5
@@ -169,7 +170,7 @@ def test_what_rasas_broker_loses_while_rabbitmq_is_down_the_log_still_gets(pg: s
     asyncio.run(publish_with_rabbitmq_cut())
     received = asyncio.run(_queued(queue))
     assert [e for e in received if e.get("sender_id") == sender] == []  # the gap
-    event_log = EventLog(make_engine(pg))
+    event_log = EventLog(migrated_engine(pg))
     event_log.record(received)
     event_log.fill_from_tracker(store.engine)
     assert len(event_log.events_of(sender)) == len(conversation(sender).events)
@@ -178,11 +179,10 @@ def test_what_rasas_broker_loses_while_rabbitmq_is_down_the_log_still_gets(pg: s
 
 def test_the_privacy_commands_read_transcripts_from_the_sql_tracker_store(pg: str) -> None:
     from privacy.export import transcript
-    from privacy.personal_stores import PersonalStores
 
     store = tracker_store(pg)
     asyncio.run(store.save(conversation("web-1")))
-    stores = PersonalStores.open(pg, None, tracker_url=pg)
+    stores = open_personal_stores(pg, None, tracker_url=pg)
     assert isinstance(stores.texts, SqlTranscripts)
     said = transcript(stores.texts, "web-1")
     assert [(line["from"], line["text"]) for line in said] == [
@@ -202,7 +202,7 @@ def test_odd_events_are_summarised_or_skipped_never_raised() -> None:
 def test_events_of_a_conversation_erased_a_moment_ago_are_dropped(pg: str) -> None:
     """Still queued in RabbitMQ when the erasure renamed the log's rows: not written
     back under the old id (a WhatsApp id is a phone number)."""
-    event_log = EventLog(make_engine(pg))
+    event_log = EventLog(migrated_engine(pg))
     whatsapp = "twilio:whatsapp:+4915112345678"
     event_log.erased.mark([whatsapp])
     queued = [{"sender_id": sender, **e.as_dict()}

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from bot import event_log_broker
 from bot.event_log_broker import EventLogBroker
 from insights.event_log import EventLog, events_table
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 
 DEADLINE_SECONDS = 10.0
 
@@ -50,7 +50,7 @@ class FlakyLog(EventLog):
 
     def __init__(self, url: str, failures: int = 0, refusal: type[Exception] = IntegrityError,
                  refused: str | None = None) -> None:  # fmt: skip
-        super().__init__(make_engine(url), responses={})
+        super().__init__(migrated_engine(url), responses={})
         self.failures = failures
         self.refusal = refusal
         self.refused = refused
@@ -100,7 +100,7 @@ def test_published_events_reach_the_log_in_order(
     url: str, quick: None, brokers: list[EventLogBroker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(event_log_broker, "BATCH", 3)  # several batches
-    log = EventLog(make_engine(url), responses={})
+    log = EventLog(migrated_engine(url), responses={})
     broker = started(brokers, log)
     assert broker.is_ready()
     # Times run backwards: the rows' ids show the order of writing, not of time.
@@ -114,7 +114,7 @@ def test_published_events_reach_the_log_in_order(
 
 def test_close_writes_what_waits(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(event_log_broker, "FLUSH_SECONDS", 60.0)  # no write of its own
-    log = EventLog(make_engine(url), responses={})
+    log = EventLog(migrated_engine(url), responses={})
     broker = EventLogBroker(log)
     for i in range(5):
         broker.publish(event("web-1", float(i), f"action_{i}"))

@@ -62,7 +62,6 @@ from bot.channels.telegram import LotseTelegramInput
 from bot.channels.twilio import API_URL_VARIABLE as TWILIO_API
 from bot.channels.twilio import LotseTwilioInput
 from console.app import OPENAPI, ConsoleContext, make_app
-from crm_adapter.connect import open_crm
 from crm_adapter.port import Visit
 from dialogue.qualification.questions import load_questionnaire
 from dialogue.text_input import EMPTY_MESSAGE_INTENT, MAX_TEXT_CHARS
@@ -72,9 +71,10 @@ from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from tests import fake_messengers as fm
 from tests.console_client import Staff, add_users, free_port, logged_in
+from wiring.services import forget, services_for
 
 FUZZ = settings(
     max_examples=40,
@@ -239,10 +239,10 @@ def seeded_console(folder: Path, prefix: str) -> Iterator[tuple[str, Desk, list[
     the demo staff and three handoffs: waiting, waiting with a lead, claimed by anna.
     Yields (base URL, desk, handoff ids)."""
     url = f"sqlite:///{folder / 'lotse.db'}"
-    open_crm.cache_clear()
-    crm = open_crm(url)
+    forget()
+    crm = services_for(url).crm
     add_users(url)
-    engine = make_engine(url)
+    engine = migrated_engine(url)
     desk = Desk(HandoffStore(engine), load_routing_model(), load_handoff_texts(),
                 clock=lambda: TUESDAY_10)  # fmt: skip
     lead = crm.lead_for(Visit(f"{prefix}-lead", "rest", None, "de"))

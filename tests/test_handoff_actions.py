@@ -20,7 +20,7 @@ from handoff.desk import Desk
 from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 
 FIXTURES = Path(__file__).parent / "fixtures" / "trackers"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -45,7 +45,7 @@ def at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """Installs a desk whose clock says the given time; returns it."""
 
     def install(moment: datetime) -> Desk:
-        store = HandoffStore(make_engine(f"sqlite:///{tmp_path / 'lotse.db'}"))
+        store = HandoffStore(migrated_engine(f"sqlite:///{tmp_path / 'lotse.db'}"))
         desk = Desk(store, load_routing_model(), load_handoff_texts(), clock=lambda: moment)
         monkeypatch.setattr(handoff_actions, "desk", lambda: desk)
         return desk

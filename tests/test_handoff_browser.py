@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_adapter.connect import open_crm
 from crm_adapter.outbox import Outbox
 from crm_adapter.port import Visit
 from lotse.database import make_engine
 from lotse.settings import Settings
 from tests.conftest import set_clock
 from tests.console_client import PASSWORD, add_users
+from wiring.services import services_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -97,7 +97,7 @@ def test_a_visitor_and_an_agent_talk_and_the_bot_takes_over_again(browser, staff
     agent.click(".answer-edit[data-attribute=employees]")
     wait_for_text(agent, ".answer-row[data-attribute=employees]", "80")
     sender = visitor.evaluate("window.lotseWidget.state().sender")
-    lead = open_crm(staff.database_url).find_lead(Visit(sender, "rest"))
+    lead = services_for(staff.database_url).crm.find_lead(Visit(sender, "rest"))
     assert lead is not None and lead.answers["employees"].value["count"] == 80
     assert lead.answers["employees"].source == "human"
     assert visitor.locator(".lotse-msg", has_text="Interessiert an P400").count() == 0  # internal
@@ -124,7 +124,7 @@ def test_an_agent_closes_with_a_rejected_lead_and_the_visitor_is_told(browser, s
     agent.click("#close")
     wait_for_text(visitor, ".lotse-system", "Jonas, Vertrieb hat das Gespräch beendet")
     sender = visitor.evaluate("window.lotseWidget.state().sender")
-    lead = open_crm(staff.database_url).find_lead(Visit(sender, "rest"))
+    lead = services_for(staff.database_url).crm.find_lead(Visit(sender, "rest"))
     assert lead is not None and lead.rejected
     assert (lead.feedback[-1].decision, lead.feedback[-1].reason, lead.feedback[-1].actor) == (
         "reject", "Studentisches Projekt, kein Bedarf", "jonas",
@@ -146,7 +146,7 @@ def test_outside_office_hours_the_visitor_leaves_a_callback_request(browser, sta
     wait_for_text(visitor, ".lotse-bot", "will call you back on +495211234567")
 
     sender = visitor.evaluate("window.lotseWidget.state().sender")
-    crm = open_crm(staff.database_url)
+    crm = services_for(staff.database_url).crm
     lead = crm.lead_for(Visit(sender, "rest", None, "en"))
     [task] = lead.tasks
     assert (task.kind, task.note, task.assignee) == ("callback", "Monday morning", None)

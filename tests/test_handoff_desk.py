@@ -20,7 +20,7 @@ from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
 from handoff.store import Conflict, HandoffStore, UnknownHandoff
 from handoff.texts import load_handoff_texts
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from tests.test_crm_store import postgres_database
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -71,7 +71,7 @@ def bot() -> FakeBot:
 
 @pytest.fixture
 def desk(store_url: str, clock: Clock, bot: FakeBot) -> Desk:
-    store = HandoffStore(make_engine(store_url))
+    store = HandoffStore(migrated_engine(store_url))
     return Desk(store, load_routing_model(), load_handoff_texts(), bot=bot, clock=clock)
 
 

@@ -14,16 +14,15 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from crm_adapter.connect import open_crm
 from crm_adapter.port import Visit
 from crm_adapter.store.models import OutboxRow
-from handoff.wiring import handoff_store
 from lotse.database import make_engine
 from lotse.settings import Settings
 from tests.conftest import set_clock
 from tests.console_client import add_users, logged_in
 from tests.mailbox import code_mailed_to
 from tests.rest_client import Visitor, website_visitor_id
+from wiring.services import services_for
 
 pytestmark = pytest.mark.model
 SATURDAY_10 = datetime(2026, 11, 28, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -65,7 +64,7 @@ def feed_texts_until(stack: Settings, sender: str, wanted: str, timeout: float =
 
 
 def test_a_sales_ready_lead_is_handed_to_the_routed_rep_at_the_end(staff):
-    handoff_store(staff.database_url).touch_presence("anna", "available")
+    services_for(staff.database_url).handoffs.touch_presence("anna", "available")
     person = visitor(staff)
     email = f"lena.{uuid.uuid4().hex[:6]}@mueller-metallbau.example"
     assert "140.000" in person.joined("Was kostet eine P400?")
@@ -75,13 +74,13 @@ def test_a_sales_ready_lead_is_handed_to_the_routed_rep_at_the_end(staff):
         person.say(line)
     closing = person.joined("Ja, passt so")
     assert "Ich verbinde Sie mit Anna, Vertrieb" in closing
-    [handoff] = handoff_store(staff.database_url).for_conversation(person.sender)
+    [handoff] = services_for(staff.database_url).handoffs.for_conversation(person.sender)
     assert (handoff.reason, handoff.rule, handoff.assignee) == (
         "sales_ready",
         "germany_0_3",
         "anna",
     )
-    crm = open_crm(staff.database_url)
+    crm = services_for(staff.database_url).crm
     lead = crm.find_by_email(email)
     # Handed over before the code came back; the stage waits for it (issue 18).
     assert lead is not None and lead.stage is None and crm.open_claim(lead.lead_id)
@@ -97,7 +96,7 @@ def test_a_paused_qualification_resumes_with_what_the_agent_changed(staff):
     person.say("Ich hätte gern ein Angebot für eine P400")
     person.say("Müller Metallbau GmbH")
     assert "Ich verbinde Sie" in person.joined("Kann ich bitte mit einem Menschen sprechen?")
-    store = handoff_store(staff.database_url)
+    store = services_for(staff.database_url).handoffs
     handoff = store.open_handoff(person.sender)
     assert handoff is not None and handoff.state == "waiting"
     assert person.say("Wir sind übrigens 80 Leute") == []  # the bot is silent now
@@ -110,7 +109,7 @@ def test_a_paused_qualification_resumes_with_what_the_agent_changed(staff):
     texts = feed_texts_until(staff, person.sender, "wo wir stehen geblieben sind")
     # The size the agent entered is known: the next question is the industry.
     assert any("Branche" in t for t in texts), texts
-    lead = open_crm(staff.database_url).lead_for(Visit(person.sender, "rest"))
+    lead = services_for(staff.database_url).crm.lead_for(Visit(person.sender, "rest"))
     employees = lead.answers["employees"]
     assert (employees.value["count"], employees.source) == (80, "human")
     assert store.open_handoff(person.sender) is None
@@ -129,7 +128,7 @@ def test_outside_office_hours_a_meeting_is_booked_with_invitations(staff, stack_
     assert "email address" in person.joined("/affirm")
     confirmed = person.joined(email)
     assert f"Booked: {buttons[0]} with Anna, Sales. The invitation goes to {email}" in confirmed
-    crm = open_crm(staff.database_url)
+    crm = services_for(staff.database_url).crm
     lead = crm.find_by_email(email)
     assert lead is not None
     [meeting] = lead.meetings

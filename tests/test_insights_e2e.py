@@ -29,7 +29,6 @@ import requests
 
 from crm_adapter.scoring_model import load_scoring_model
 from dialogue.experiments import load_experiments
-from handoff.wiring import handoff_store
 from insights.report_tables import tables
 from insights.scoring_feedback import model_rules
 from insights.stats import wilson_interval
@@ -40,6 +39,7 @@ from tests.console_client import PASSWORD, add_users, logged_in
 from tests.mailbox import code_mailed_to
 from tests.rest_client import Visitor
 from tests.test_messenger_channels import say, someone
+from wiring.services import services_for
 
 pytestmark = pytest.mark.model
 
@@ -175,7 +175,7 @@ def known(world: World) -> Known:
     set_clock(world.clock, IN_OFFICE_HOURS)
     assert "put it differently" in c.joined(GIBBERISH)
     assert "queue" in c.joined(GIBBERISH)
-    handoff = handoff_store(world.settings.database_url).open_handoff(c.sender)
+    handoff = services_for(world.settings.database_url).handoffs.open_handoff(c.sender)
     assert handoff is not None
     set_clock(world.clock, IN_OFFICE_HOURS + timedelta(seconds=WAIT_SECONDS))
     anna = logged_in(console_url(world), "anna")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from insights.event_log import EventLog
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from lotse.shared_tables import summaries
 from ops.cli import main
 
@@ -18,7 +18,7 @@ def test_rebuild_makes_the_summaries_of_events_that_have_none(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'lotse.db'}"
     monkeypatch.setenv("LOTSE_DATABASE_URL", url)
-    log = EventLog(make_engine(url))
+    log = EventLog(migrated_engine(url))
     log.record([
         {"sender_id": f"web-{n}", "event": "user", "timestamp": 1_795_000_000.0 + n,
          "parse_data": {"intent": {"name": "faq_price"}}, "input_channel": "rest"}

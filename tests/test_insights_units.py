@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from console.insights import to_csv
-from crm_adapter.connect import open_crm
 from crm_adapter.port import Answer, Feedback, StageRecord, Visit
 from crm_adapter.scoring import FitFacts
 from crm_adapter.scoring_model import load_scoring_model
@@ -36,10 +35,11 @@ from insights.report_tables import SECTIONS, tables
 from insights.scoring_feedback import Judged, band_report, bands, rule_keys, rule_report
 from insights.stats import difference_interval, wilson_interval
 from insights.unanswered import UnansweredQuestions
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from lotse.shared_tables import steps, summaries, unanswered, variants
 from tests.test_crm_store import postgres_database
 from tests.test_event_log import tracker_store
+from wiring.services import services_for
 
 MODEL = load_scoring_model()
 RESPONSES = {"enquiry_offer": "utter_offer_enquiry", "old_test": "utter_old"}
@@ -90,7 +90,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def event_log(url: str) -> Iterator[EventLog]:
-    log = EventLog(make_engine(url), responses=RESPONSES)
+    log = EventLog(migrated_engine(url), responses=RESPONSES)
     yield log
     log.engine.dispose()
 
@@ -628,8 +628,8 @@ def filled_and_recorded(
     with postgres_database() as url:
         store = tracker_store(url)
         asyncio.run(store.save(tracker))
-        filled = EventLog(make_engine(url), responses=RESPONSES)
-        recorded = EventLog(make_engine(f"sqlite:///{tmp_path / 'recorded.db'}"), RESPONSES)
+        filled = EventLog(migrated_engine(url), responses=RESPONSES)
+        recorded = EventLog(migrated_engine(f"sqlite:///{tmp_path / 'recorded.db'}"), RESPONSES)
         try:
             assert filled._shares_database(store.engine)
             assert filled.fill_from_tracker(store.engine) == len(tracker.events)
@@ -675,7 +675,7 @@ def test_the_broker_and_the_tracker_fill_keep_a_boolean_slot_event_once() -> Non
     with postgres_database() as url:
         store = tracker_store(url)
         asyncio.run(store.save(tracker))
-        log = EventLog(make_engine(url), responses=RESPONSES)
+        log = EventLog(migrated_engine(url), responses=RESPONSES)
         try:
             log.record(published(tracker))  # the broker came first
             log.fill_from_tracker(store.engine)
@@ -965,7 +965,7 @@ def moment(at: float) -> datetime:
 
 def crm_world(url: str) -> None:
     """The leads of the conversations, qualified while they talked, judged later."""
-    crm = open_crm(url)
+    crm = services_for(url).crm
     a = lead(crm, "web-a", "rest", ["lead", "marketing_qualified_lead", "sales_qualified_lead"],
              T + 9)  # fmt: skip
     for attribute, value, at in (("employees", {"count": 60}, T + 8),
@@ -1087,7 +1087,7 @@ def returning_world(event_log: EventLog, url: str) -> Insights:
             user(sender, T + 1, "faq_press_price"),
             action(sender, T + 2, "utter_offer_enquiry"), step(sender, T + 3, "employees:asked"),
         ])  # fmt: skip
-    crm = open_crm(url)
+    crm = services_for(url).crm
     lead(crm, "web-r", "rest", ["lead", "marketing_qualified_lead"], OLD + 10)
     n = lead(crm, "web-n", "rest", ["lead"], OLD + 3600 + 10)
     crm.change_stage(n, StageRecord("lead", "marketing_qualified_lead", "test", moment(T + 10)))

@@ -7,16 +7,16 @@ import os
 
 import pytest
 
-from crm_adapter.connect import open_crm
 from ops.cli import main
 from tests.test_recording import qualify
+from wiring.services import forget, services_for
 
 EMAIL = "anna@mueller-metall.example"
 
 
 @pytest.fixture()
 def seeded() -> None:
-    qualify(open_crm(os.environ["LOTSE_DATABASE_URL"]))
+    qualify(services_for(os.environ["LOTSE_DATABASE_URL"]).crm)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
@@ -75,10 +75,10 @@ def test_the_commands_work_against_postgresql(
 
     with postgres_database() as url:
         monkeypatch.setenv("LOTSE_DATABASE_URL", url)
-        qualify(open_crm(url))
+        qualify(services_for(url).crm)
         [row] = run_json(capsys, "list")
         assert (row["fit"], row["stage"]) == (100, "marketing_qualified_lead")
         assert run_json(capsys, "accept", EMAIL, "--reason", "met them")["stage"] == (
             "sales_qualified_lead"
         )
-        open_crm.cache_clear()
+        forget()

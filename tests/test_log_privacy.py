@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from handoff.wiring import handoff_store
 from tests.console_client import add_users, logged_in
 from tests.rest_client import Visitor
 from tests.test_messenger_channels import say, someone
+from wiring.services import services_for
 
 pytestmark = pytest.mark.model
 
@@ -33,7 +33,7 @@ def test_a_full_conversation_leaves_no_personal_data_in_the_logs(stack, stack_me
     secret_wish = f"Bitte rufen Sie mich an, Kennwort {marker}"
     say(stack, stack_messengers, whatsapp, secret_wish)
     add_users(stack.database_url)
-    handoff = handoff_store(stack.database_url).open_handoff(whatsapp.conversation_id)
+    handoff = services_for(stack.database_url).handoffs.open_handoff(whatsapp.conversation_id)
     jonas = logged_in(f"http://{stack.host}:{stack.console_port}", "jonas")
     assert jonas.post(f"/console/api/handoffs/{handoff.id}/claim").ok
     reply = f"Gern, ich rufe Sie an ({marker}-antwort)"

@@ -24,15 +24,14 @@ import requests
 
 from conversations.address_book import AddressBook
 from conversations.texts import SQLiteTexts
-from crm_adapter.connect import open_crm
 from crm_adapter.port import Visit
-from handoff.wiring import handoff_store
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from lotse.settings import Settings
 from tests import fake_messengers as fm
 from tests.console_client import add_users, logged_in
 from tests.mailbox import code_mailed_to, mail_files
 from tests.rest_client import Visitor
+from wiring.services import services_for
 
 pytestmark = pytest.mark.model
 CHANNELS = ("telegram", "facebook", "twilio", "slack", "botframework")
@@ -171,7 +170,7 @@ def test_a_signed_message_gets_the_bots_answer_rendered_for_the_platform(
         assert all(buttons_of(s) == [] for s in sent)
     else:
         assert buttons_of(sent[-1]) == ["Ja", "Nein"]
-    book = AddressBook(make_engine(stack.database_url))
+    book = AddressBook(migrated_engine(stack.database_url))
     assert book.address(person.conversation_id) is not None
 
 
@@ -196,7 +195,7 @@ def test_unsigned_or_badly_signed_requests_are_refused(stack, stack_messengers, 
     say(stack, stack_messengers, person, "Hallo")  # the same request, signed, gets an answer
     stack_messengers.wait_for(channel, person.recipient)
     assert (
-        AddressBook(make_engine(stack.database_url)).address(person.conversation_id) is not None
+        AddressBook(migrated_engine(stack.database_url)).address(person.conversation_id) is not None
     )
 
 
@@ -233,7 +232,7 @@ def test_handoff_in_the_channel_reaches_the_console_and_the_agents_reply_the_pla
     say(staff, stack_messengers, person, "Kann ich bitte mit einem Menschen sprechen?")
     [connecting] = stack_messengers.wait_for(channel, person.recipient)
     assert "Ich verbinde Sie" in connecting.text
-    store = handoff_store(staff.database_url)
+    store = services_for(staff.database_url).handoffs
     handoff = store.open_handoff(person.conversation_id)
     assert handoff is not None and handoff.channel == channel
     say(staff, stack_messengers, person, "Wir brauchen eine Presse für Aluminium ✨")
@@ -275,7 +274,7 @@ def test_whatsapp_then_website_with_the_same_email_is_one_lead_after_the_code(
     code_mailed_to(stack, email, before_whatsapp)  # its own code (a new address), not typed
     texts = [s.text for s in stack_messengers.sent_to("twilio", whatsapp.recipient)]
     assert any("einverstanden" in t for t in texts) and email in texts[-1]
-    crm = open_crm(stack.database_url)
+    crm = services_for(stack.database_url).crm
     on_whatsapp = crm.find_by_email(email)
     assert on_whatsapp is not None and on_whatsapp.name == "Anna Muster"
 
@@ -301,7 +300,7 @@ def test_a_whatsapp_profile_name_is_used_only_after_consent(stack, stack_messeng
     profile = {"profile_name": "Jörg Weiß 🌻"}
     for line in ["Was kostet eine P400?", "Ja", *QUALIFICATION[:7]]:
         say(stack, stack_messengers, person, line, **profile)
-    crm = open_crm(stack.database_url)
+    crm = services_for(stack.database_url).crm
     visit = Visit(person.conversation_id, "twilio")
     assert crm.lead_for(visit).name is None  # asked for consent, not given yet
     say(stack, stack_messengers, person, "Ja", **profile)  # the consent

@@ -12,12 +12,12 @@ from sqlalchemy.exc import OperationalError
 from bot.channels.ownership_gate import CANCEL_INTENT, OwnershipGate
 from handoff.store import HandoffStore, NewHandoff
 from handoff.texts import load_handoff_texts
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 
 
 @pytest.fixture
 def gate(tmp_path: Path) -> OwnershipGate:
-    store = HandoffStore(make_engine(f"sqlite:///{tmp_path / 'gate.db'}"))
+    store = HandoffStore(migrated_engine(f"sqlite:///{tmp_path / 'gate.db'}"))
     return OwnershipGate(store, load_handoff_texts())
 
 

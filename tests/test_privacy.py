@@ -25,7 +25,7 @@ from crm_adapter.store import LocalCrm
 from handoff.store import HandoffStore, NewHandoff
 from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from ops.cli import main
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
@@ -40,7 +40,7 @@ def person(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     colleague's reply and a note, her transcripts in the tracker store."""
     tracker_db = tmp_path / "tracker.db"
     monkeypatch.setenv("LOTSE_TRACKER_DB", str(tracker_db))
-    engine = make_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
     crm, handoffs = LocalCrm(engine, clock=lambda: NOW), HandoffStore(engine)
     for conversation, channel in ((WHATSAPP, "twilio"), (WEB, "rest")):
         lead = crm.lead_for(Visit(conversation, channel))
@@ -140,7 +140,7 @@ def raw_text(path: Path) -> str:
 
 def test_erasure_leaves_nothing_personal_in_any_store(person, capsys) -> None:
     lead_id = (
-        LocalCrm(make_engine(f"sqlite:///{person / 'lotse.db'}")).find_by_email(EMAIL).lead_id
+        LocalCrm(migrated_engine(f"sqlite:///{person / 'lotse.db'}")).find_by_email(EMAIL).lead_id
     )
     stores = (person / "lotse.db", person / "tracker.db")
     before = " ".join(raw_text(store) for store in stores)
@@ -148,7 +148,7 @@ def test_erasure_leaves_nothing_personal_in_any_store(person, capsys) -> None:
     assert main(["privacy", "erase", "--email", EMAIL, "--by", "dpo"]) == 0
     assert "erased: 1 lead(s), 2 conversation(s)" in capsys.readouterr().out
     assert main(["privacy", "export", "--phone", "0151 12345678"]) == 1  # nobody left
-    engine = make_engine(f"sqlite:///{person / 'lotse.db'}")
+    engine = migrated_engine(f"sqlite:///{person / 'lotse.db'}")
     lead = LocalCrm(engine).lead(lead_id)
     assert (lead.email, lead.name, lead.phone, lead.answers) == (None, None, None, {})
     assert all(c.startswith("erased:") for c in lead.conversation_ids)
@@ -159,7 +159,7 @@ def test_erasure_leaves_nothing_personal_in_any_store(person, capsys) -> None:
     assert handoffs.messages(kept.conversation_id) == [] and handoffs.notes(kept.id) == []
     assert AddressBook(engine).address(WHATSAPP) is None
     # Marked for a while: a turn running now cannot save the transcript back.
-    assert ErasedConversations(engine, migrated=True).recent([WHATSAPP]) == {WHATSAPP}
+    assert ErasedConversations(engine).recent([WHATSAPP]) == {WHATSAPP}
     with engine.connect() as c:
         audit = c.execute(text("SELECT action, leads, conversations, requested_by "
                                "FROM privacy_audit")).all()  # fmt: skip
@@ -178,7 +178,7 @@ def test_erasing_nobody_is_a_clear_error(person, capsys) -> None:
 def test_a_withdrawn_consent_takes_the_unanswered_questions_texts_but_not_their_count(
     person,
 ) -> None:
-    engine = make_engine(f"sqlite:///{person / 'lotse.db'}")
+    engine = migrated_engine(f"sqlite:///{person / 'lotse.db'}")
     crm, questions = LocalCrm(engine, clock=lambda: NOW), UnansweredQuestions(engine)
     assert [q["text"] for q in questions.texts_of(WEB)] == ["Habt ihr Kantinenessen?"]
     crm.withdraw_consent(crm.find_by_email(EMAIL).lead_id, NOW)

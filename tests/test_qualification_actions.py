@@ -10,16 +10,16 @@ from rasa_sdk.events import SlotSet
 
 from bot.actions import qualification
 from bot.actions.qualification import ActionWithdrawConsent, ValidateQualificationForm
-from crm_adapter.connect import open_crm
 from crm_adapter.port import CrmError, CrmUnavailable, Visit
 from dialogue.qualification.questions import load_questionnaire
 from tests.test_actions import run, tracker
+from wiring.services import services_for
 
 Q = load_questionnaire()
 
 
 def stored(conversation: str):  # noqa: ANN201
-    return open_crm(os.environ["LOTSE_DATABASE_URL"]).lead_for(Visit(conversation, "rest"))
+    return services_for(os.environ["LOTSE_DATABASE_URL"]).crm.lead_for(Visit(conversation, "rest"))
 
 
 def test_accepting_the_offer_starts_with_the_intro_and_the_first_open_question() -> None:

@@ -14,12 +14,12 @@ import uuid
 
 import pytest
 
-from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report
 from crm_adapter.port import ANSWERED, DECLINED, Lead, Visit
 from crm_adapter.scoring_model import load_scoring_model
 from tests.mailbox import code_mailed_to
 from tests.rest_client import Visitor
+from wiring.services import services_for
 
 pytestmark = pytest.mark.model
 
@@ -30,13 +30,13 @@ def person(stack, language: str = "de", visitor_id: str | None = None) -> Visito
 
 
 def lead_of(stack, email: str) -> Lead:
-    lead = open_crm(stack.database_url).find_by_email(email)
+    lead = services_for(stack.database_url).crm.find_by_email(email)
     assert lead is not None, email
     return lead
 
 
 def lead_of_conversation(stack, visitor: Visitor) -> Lead:
-    return open_crm(stack.database_url).lead_for(Visit(visitor.sender, "rest"))
+    return services_for(stack.database_url).crm.lead_for(Visit(visitor.sender, "rest"))
 
 
 def run(visitor: Visitor, lines: list[str]) -> list[str]:
@@ -170,7 +170,7 @@ def test_consent_withdrawn_erases_personal_data(stack) -> None:
     assert "widerrufen" in visitor.joined("Ich widerrufe meine Einwilligung")
     lead = lead_of_conversation(stack, visitor)
     assert lead.email is None and lead.name is None and lead.consent is None
-    assert open_crm(stack.database_url).find_by_email(email) is None
+    assert services_for(stack.database_url).crm.find_by_email(email) is None
     assert lead.answers["employees"].value["count"] == 120  # anonymous answers stay
 
 
@@ -238,7 +238,7 @@ def test_english_consent_refused_and_withdrawn(stack) -> None:
                     "Lars Berg", email])  # fmt: skip
     assert lead_of(stack, email).name == "Lars Berg"
     assert "withdrawn" in withdrawn.joined("Please delete my data")
-    assert open_crm(stack.database_url).find_by_email(email) is None
+    assert services_for(stack.database_url).crm.find_by_email(email) is None
 
 
 def test_english_returning_visitor(stack) -> None:

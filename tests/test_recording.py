@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report, report_lines
 from crm_adapter.port import (
     ANSWERED,
@@ -21,6 +20,7 @@ from crm_adapter.port import (
 )
 from crm_adapter.recording import Learnt, record, verified
 from crm_adapter.scoring_model import load_scoring_model
+from wiring.services import services_for
 
 MODEL = load_scoring_model()
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
@@ -29,7 +29,7 @@ CONVERSATION = "conv-1"
 
 @pytest.fixture()
 def crm(tmp_path: Path) -> CrmPort:
-    return open_crm(f"sqlite:///{tmp_path / 'crm.db'}")
+    return services_for(f"sqlite:///{tmp_path / 'crm.db'}").crm
 
 
 def answer(attribute: str, value: dict) -> Answer:

@@ -19,8 +19,7 @@ from crm_adapter.port import Consent, Visit
 from crm_adapter.store import LocalCrm
 from crm_adapter.store.models import Contact
 from handoff.store import HandoffStore, NewHandoff
-from lotse.database import make_engine
-from privacy.personal_stores import PersonalStores
+from lotse.migrate import migrated_engine
 from privacy.purge import DataPurge
 from privacy.retention import (
     ANONYMOUS,
@@ -31,6 +30,7 @@ from privacy.retention import (
     due,
     load_retention_policy,
 )
+from wiring.services import open_personal_stores
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 POLICY = RetentionPolicy(timedelta(days=90), timedelta(days=365), timedelta(days=180))
@@ -76,7 +76,7 @@ def seen(engine, conversation: str, at: datetime, email: str | None = None) -> i
 
 
 def test_the_purge_erases_what_is_due_and_keeps_the_rest(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
     handoffs = HandoffStore(engine)  # brings the schema up to date
     old_anonymous = seen(engine, "web-old", days_ago(100))
     recent_anonymous = seen(engine, "web-new", days_ago(10))
@@ -93,7 +93,7 @@ def test_the_purge_erases_what_is_due_and_keeps_the_rest(tmp_path: Path) -> None
         event = UserUttered("Hallo", timestamp=days_ago(age).timestamp())
         tracker = DialogueStateTracker.from_events(conversation, [event])
         texts[conversation] = SerializedTrackerAsText.serialise_tracker(tracker)
-    stores = PersonalStores.open(f"sqlite:///{tmp_path / 'lotse.db'}", tmp_path / "tracker.db")
+    stores = open_personal_stores(f"sqlite:///{tmp_path / 'lotse.db'}", tmp_path / "tracker.db")
     purge = DataPurge(stores, POLICY)
 
     counted = purge.run(NOW, dry_run=True)

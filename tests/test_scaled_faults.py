@@ -25,14 +25,13 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from crm_adapter.connect import open_crm
 from crm_adapter.explanation import lead_report
 from crm_adapter.scoring_model import load_scoring_model
 from insights.conversation_summary import slot_event_name
 from insights.event_log import EventLog
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from lotse.settings import Settings
-from ops.scaled_stack import ScaledStack, Services
+from ops.scaled_stack import ScaledStack, ServiceAddresses
 from tests.conftest import IN_OFFICE_HOURS, set_clock
 from tests.private_services import (
     PrivatePostgres,
@@ -41,6 +40,7 @@ from tests.private_services import (
     rabbitmq_reachable,
 )
 from tests.tcp_proxy import TcpProxy
+from wiring.services import services_for
 
 pytestmark = pytest.mark.model
 
@@ -107,7 +107,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
         log = folder / "stack.log"
         stack = ScaledStack(
             settings, ensure_model(), data_dir=folder, log_file=log, secure_cookies=False,
-            extra_env=env, services=Services.from_environment(env),
+            extra_env=env, services=ServiceAddresses.from_environment(env),
         )  # fmt: skip
         stack.start()
         try:
@@ -161,7 +161,7 @@ def converse(
 
 
 def assert_lead_intact(scaled: Scaled, email: str) -> None:
-    lead = open_crm(scaled.settings.database_url).find_by_email(email)
+    lead = services_for(scaled.settings.database_url).crm.find_by_email(email)
     assert lead is not None, email
     report = lead_report(lead, load_scoring_model(), lead.created_at)
     assert report["fit"] == 100
@@ -283,7 +283,7 @@ def test_events_reach_the_consumer_also_while_rabbitmq_is_down(scaled: Scaled) -
             assert say(scaled.settings.rasa_url, sender, line)  # the broker never fails a turn
     finally:
         scaled.rabbit.restore()
-    event_log = EventLog(make_engine(scaled.settings.database_url))
+    event_log = EventLog(migrated_engine(scaled.settings.database_url))
     tracker = _tracker_events(scaled, sender)
     deadline = time.monotonic() + 30
     while len(event_log.events_of(sender)) < len(tracker) and time.monotonic() < deadline:

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from handoff.auth import BadCredentials, StaffAuth, StaffUser
-from handoff.staff_command import DEMO_STAFF, PASSWORD_VARIABLE, ensure_demo_staff
-from lotse.database import make_engine
+from lotse.migrate import migrated_engine
 from ops.cli import main
+from ops.staff_command import DEMO_STAFF, PASSWORD_VARIABLE, ensure_demo_staff
 
 PASSWORD = "a long secret 1"
 NEW_PASSWORD = "another long secret 2"
@@ -21,7 +21,7 @@ NEW_PASSWORD = "another long secret 2"
 @pytest.fixture
 def auth() -> Iterator[StaffAuth]:
     """The store the command works on, for looking behind it."""
-    engine = make_engine(os.environ["LOTSE_DATABASE_URL"])
+    engine = migrated_engine(os.environ["LOTSE_DATABASE_URL"])
     yield StaffAuth(engine)
     engine.dispose()
 

@@ -39,13 +39,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.rest_access import token_headers
 from dialogue.content import Content, load_content
-from handoff.wiring import desk
 from lotse import log_redaction
 from lotse.rate_limit import Limit, TokenBucket, limit_from_env, per_minute
 from lotse.settings import ROOT, SettingsError, load_settings
 from website.pages import find_route, render_page
 from website.updates import FeedWatcher
 from website.visitor_ids import KEY_FILE_NAME, VisitorIds, load_visitor_key
+from wiring.services import desk
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024

@@ -53,7 +53,7 @@ from handoff.ics import meeting_invitation
 from handoff.meetings import HORIZON_DAYS, meeting_person, offered_slots
 from handoff.routing_model import Team
 from handoff.texts import load_handoff_texts
-from handoff.wiring import desk
+from wiring.services import desk
 
 log = logging.getLogger(__name__)
 COMPANY = ("Nordwerk Anlagenbau GmbH", "vertrieb@nordwerk.example")

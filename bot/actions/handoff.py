@@ -24,7 +24,7 @@ from dialogue.qualification.flow import State
 from handoff.desk import Ask, Queued, Unavailable
 from handoff.routing import RoutingRequest
 from handoff.texts import load_handoff_texts
-from handoff.wiring import desk
+from wiring.services import desk
 
 log = logging.getLogger(__name__)
 

@@ -4,22 +4,18 @@ which keeps it only with a consent; never logged)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from rasa_sdk import Tracker
 
 from bot.actions.conversation import channel_name, message_metadata
-from crm_adapter.connect import open_crm
 from crm_adapter.port import CrmPort, Visit
-from lotse.settings import load_settings
+from wiring.services import services
 
 MAX_VISITOR_ID_CHARS = 64
 MAX_PROFILE_NAME_CHARS = 100
 
 
-@lru_cache(maxsize=1)
 def crm() -> CrmPort:
-    return open_crm(load_settings().database_url)
+    return services().crm
 
 
 def visit_of(tracker: Tracker, language: str) -> Visit:

@@ -16,7 +16,6 @@ the next message starts anew.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -31,14 +30,14 @@ from crm_adapter.port import CrmError
 from dialogue.qualification.replies import Replies
 from privacy.erasure import DataErasure
 from privacy.personal_stores import PersonalStores
+from wiring.services import services
 
 REQUESTED_BY = "chat"
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
 def personal_stores() -> PersonalStores:
-    return PersonalStores.configured()
+    return services().personal_stores
 
 
 class ActionEraseEverything(Action):

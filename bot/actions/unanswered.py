@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -24,18 +23,13 @@ from bot.actions.leads import crm, visit_of
 from crm_adapter.port import CrmError, Lead
 from dialogue.qualification.questions import load_questionnaire
 from insights.unanswered import UnansweredQuestions
-from lotse.database import make_engine
-from lotse.migrate import migrate
-from lotse.settings import load_settings
+from wiring.services import services
 
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
 def unanswered_questions() -> UnansweredQuestions:
-    engine = make_engine(load_settings().database_url)
-    migrate(engine)
-    return UnansweredQuestions(engine)
+    return services().unanswered
 
 
 class ActionNoteUnanswered(Action):

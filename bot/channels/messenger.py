@@ -42,9 +42,10 @@ from bot.channels import relay
 from bot.channels.admission import Handler, TooManyMessages, admitting
 from bot.channels.outlet import Outlet, Sender
 from bot.channels.turn_gate import TurnGate, configured_limit
-from conversations.address_book import AddressBook, conversation_id_for, shared_address_book
+from conversations.address_book import AddressBook, conversation_id_for
 from conversations.rendering import LIMITS, Button, buttons_from, chosen_payload
 from dialogue.text_input import to_rasa_text
+from wiring.services import services
 
 MAX_PROFILE_NAME_CHARS = 80
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class MessengerChannel:
             conversation_id = conversation_id_for(outlet.channel, message.sender_id)
             if conversation_id is None:
                 return None
-            book = shared_address_book()
+            book = services().addresses
             address = self.address_of(message)
             shown = await asyncio.to_thread(book.remember, conversation_id, outlet.channel,
                                             address)  # fmt: skip

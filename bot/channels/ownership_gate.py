@@ -21,8 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from handoff.ownership import WAITING
 from handoff.store import HandoffStore, utc_now
 from handoff.texts import HandoffTexts, load_handoff_texts
-from handoff.wiring import handoff_store
-from lotse.settings import load_settings
+from wiring.services import services
 
 CANCEL_INTENT = "/cancel_handoff"
 log = logging.getLogger(__name__)
@@ -64,4 +63,4 @@ class OwnershipGate:
 
 @lru_cache(maxsize=1)
 def ownership_gate() -> OwnershipGate:
-    return OwnershipGate(handoff_store(load_settings().database_url), load_handoff_texts())
+    return OwnershipGate(services().handoffs, load_handoff_texts())

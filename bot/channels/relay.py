@@ -52,11 +52,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot.channels.outlet import DeliveryUnknown, Outlet, PlatformBusy
-from conversations.address_book import AddressBook, shared_address_book
+from conversations.address_book import AddressBook
 from conversations.rendering import Part, buttons_from
 from handoff.store import HandoffStore, Message, utc_now
-from handoff.wiring import handoff_store
-from lotse.settings import load_settings
+from wiring.services import services
 
 POLL_SECONDS = 0.25
 LOOKBACK_EVENTS = 500  # at start, events looked at again (claims keep sends unique)
@@ -355,8 +354,7 @@ async def start(_app: Any, _loop: Any = None) -> None:
     global _task
     if _task is not None or not _outlets:
         return
-    store = handoff_store(load_settings().database_url)
-    relay = Relay(store, shared_address_book(), _outlets)
+    relay = Relay(services().handoffs, services().addresses, _outlets)
     _task = asyncio.get_running_loop().create_task(relay.run())
 
 

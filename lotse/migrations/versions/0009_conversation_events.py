@@ -6,7 +6,7 @@ Created: 2026-11-26
 
 `conversation_events` holds one row per Rasa event of a conversation: its type, time,
 the intent or action name, the intent's confidence and the channel; never a text or a
-slot value. The consumer (`insights/event_consumer.py`) writes them from RabbitMQ and
+slot value. The consumer (`bot/event_consumer.py`) writes them from RabbitMQ and
 fills gaps from the tracker store; the unique key makes both writes idempotent.
 `event_log_cursors` remembers how far the tracker store was read. Personal data: a
 messenger conversation id may hold a phone number (renamed on erasure).

@@ -1,4 +1,4 @@
-"""`python -m insights.event_consumer`: conversation events from RabbitMQ into the event log.
+"""`python -m bot.event_consumer`: conversation events from RabbitMQ into the event log.
 
 Rasa's Pika broker (endpoints.scaled.yml) publishes every event of every conversation
 to the fanout exchange, bound to the durable queue LOTSE_EVENTS_QUEUE. This consumer
@@ -31,8 +31,8 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from insights.event_log import EventLog
 from lotse import log_redaction
 from lotse.database import make_engine
-from lotse.services import Services
-from lotse.settings import load_settings
+from lotse.service_addresses import ServiceAddresses
+from wiring.services import services
 
 BATCH = 200
 BATCH_WAIT_SECONDS = 0.5
@@ -155,8 +155,8 @@ class Consumer:
             await asyncio.sleep(self.fill_seconds)
 
 
-def amqp_url(services: Services) -> str:
-    v = services.values
+def amqp_url(addresses: ServiceAddresses) -> str:
+    v = addresses.values
     user, password = (
         quote(v[k], safe="") for k in ("LOTSE_RABBITMQ_USER", "LOTSE_RABBITMQ_PASSWORD")
     )
@@ -168,10 +168,9 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    services = Services.from_environment(os.environ)
-    event_log = EventLog(make_engine(load_settings().database_url))
+    addresses = ServiceAddresses.from_environment(os.environ)
     consumer = Consumer(
-        event_log, amqp_url(services), services.values["LOTSE_EVENTS_QUEUE"],
+        services().event_log, amqp_url(addresses), addresses.values["LOTSE_EVENTS_QUEUE"],
         os.environ.get("LOTSE_TRACKER_URL"),
         float(os.environ.get("LOTSE_EVENT_FILL_SECONDS") or FILL_SECONDS),
     )  # fmt: skip

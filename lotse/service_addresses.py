@@ -32,13 +32,13 @@ DEFAULTS = {
 
 
 @dataclass(frozen=True)
-class Services:
+class ServiceAddresses:
     """Where the shared services are (LOTSE_PG_*, LOTSE_REDIS_*, LOTSE_RABBITMQ_*)."""
 
     values: dict[str, str] = field(repr=False)
 
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | os._Environ[str]) -> Services:
+    def from_environment(cls, environ: dict[str, str] | os._Environ[str]) -> ServiceAddresses:
         values = {name: environ.get(name) or default for name, default in DEFAULTS.items()}
         values["LOTSE_PG_PASSWORD"] = environ.get("LOTSE_PG_PASSWORD", "")
         for name in ("LOTSE_PG_PORT", "LOTSE_REDIS_PORT", "LOTSE_RABBITMQ_PORT", "LOTSE_REDIS_DB"):

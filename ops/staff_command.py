@@ -22,8 +22,7 @@ from dataclasses import asdict
 from sqlalchemy.exc import SQLAlchemyError
 
 from handoff.auth import ROLES, AuthError, StaffAuth, normalise_username
-from lotse.database import make_engine
-from lotse.settings import load_settings
+from wiring.services import services
 
 PASSWORD_VARIABLE = "LOTSE_STAFF_PASSWORD"
 
@@ -78,9 +77,8 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = make_engine(load_settings().database_url)
     try:
-        return ACTIONS[args.staff_command](StaffAuth(engine), args)
+        return ACTIONS[args.staff_command](services().staff, args)
     except (AuthError, ValueError) as error:
         print(f"lotse: {error}", file=sys.stderr)
         return 1
@@ -88,8 +86,6 @@ def run(args: argparse.Namespace) -> int:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"lotse: the staff database failed: {first_line}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
 
 
 def _new_password(username: str) -> str:
