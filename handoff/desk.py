@@ -98,6 +98,17 @@ class Unavailable:
     text: str
 
 
+
+CANCEL_INTENT = "/cancel_handoff"  # what the bot gets when a visitor cancels the wait
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Whether the bot gets a visitor's message, and the text it gets."""
+
+    to_bot: bool
+    text: str
+
 class Desk:
     def __init__(
         self,
@@ -122,6 +133,23 @@ class Desk:
             staff_id: StaffStatus(online=staff_id in online, load=loads.get(staff_id, 0))
             for staff_id in self.model.staff
         }
+
+    def visitor_wrote(self, conversation_id: str, text: str) -> Admission:
+        """A visitor's message, before the bot sees it. No open handoff: the bot gets
+        it. A cancel (`HandoffTexts.is_cancel`) while waiting ends the wait and goes to
+        the bot as CANCEL_INTENT. Otherwise a person has or will have the conversation:
+        the message is kept for them and the bot stays silent."""
+        handoff = self.store.open_handoff(conversation_id)
+        if handoff is None:
+            return Admission(True, text)
+        if handoff.state == WAITING and self.texts.is_cancel(text):
+            now = self.clock()
+            self.store.transition(
+                handoff, "cancel", "visitor", now, closed_at=now, outcome="cancelled"
+            )
+            return Admission(True, CANCEL_INTENT)
+        self.store.add_message(conversation_id, "visitor", text, handoff.id)
+        return Admission(False, text)
 
     def route(self, request: RoutingRequest, now: datetime) -> RoutingDecision:
         return route(request, self.model, self.presence(now), self.store.last_assigned())

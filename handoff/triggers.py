@@ -1,15 +1,20 @@
 """When the bot hands a lead to a person by itself (`handoff_rules` in handoff.yml).
 
 Pure Python: a rule holds when all its conditions hold on the lead's stage, scores
-and interest events. Checked at the end of the qualification.
+and interest events (`rule_met` for a lead). Checked at the end of the qualification.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
+from crm_adapter.lead_scores import Scores
 from crm_adapter.lifecycle import STAGES, rank
+from crm_adapter.port import Lead
+from crm_adapter.recording import stage_once_proven
+from crm_adapter.scoring_model import ScoringModel
 
 
 class HandoffRuleError(ValueError):
@@ -80,3 +85,14 @@ def first_holding(
 ) -> HandoffRule | None:  # fmt: skip
     kinds = list(interest_kinds)
     return next((r for r in rules if r.holds(stage, fit, interest, kinds)), None)
+
+
+def rule_met(
+    rules: Iterable[HandoffRule], lead: Lead, model: ScoringModel, now: datetime
+) -> HandoffRule | None:
+    """The first rule the lead meets `now`: its scores, and its stage as far as it is
+    proven (`stage_once_proven`: a typed email still waiting for its code counts)."""
+    scores = Scores.of(lead, model, now)
+    stage = stage_once_proven(lead, scores, model)
+    kinds = [event.kind for event in lead.interest_events]
+    return first_holding(rules, stage, scores.fit.value, scores.interest.value, kinds)

@@ -10,7 +10,6 @@ configured), which the console's dispatcher sends later. Nothing personal is log
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -30,15 +29,13 @@ from crm_adapter.port import (
     CrmError,
     CrmUnavailable,
     Lead,
-    Meeting,
-    Notification,
-    SalesTask,
     SlotTaken,
 )
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
 from dialogue.answers.contact import is_freemail, parse_email, parse_phone
 from dialogue.qualification.questions import load_questionnaire
+from handoff.booking import BookingError, plan_callback, plan_meeting
 from handoff.callback_flow import (
     MEETING,
     CallbackOutcome,
@@ -48,8 +45,6 @@ from handoff.callback_flow import (
     CallbackTurn,
     step,
 )
-from handoff.desk import moment
-from handoff.ics import meeting_invitation
 from handoff.meetings import HORIZON_DAYS, meeting_person, offered_slots
 from handoff.routing_model import Team
 from handoff.texts import load_handoff_texts
@@ -188,19 +183,12 @@ def routed(tracker: Tracker, now: datetime) -> tuple[str | None, Team]:
 
 def arrange_callback(tracker: Tracker, state: CallbackState, language: str, now: datetime) -> str:
     texts = load_handoff_texts()
-    the_desk = desk()
     person, team = routed(tracker, now)
-    hours = the_desk.hours(team.key)
-    opening = hours.next_opening(now)
-    when = moment(opening.astimezone(hours.zone), language)
-    staff = the_desk.model.staff.get(person or "")
-    recipient = staff.email if staff else team.email
-    label = the_desk.person_label(person, language) or the_desk.team_label(team.key, language)
+    plan = plan_callback(desk(), person, team, language, now)
     store = crm()
     phone = Answer(
         "phone", {"number": state.phone}, ANSWERED, now, conversation_id=tracker.sender_id
     )
-    task = SalesTask("callback", state.window or "", opening, now, assignee=person)
 
     def save() -> None:
         """The number, the interest and the task with its notifications: one unit."""
@@ -208,46 +196,27 @@ def arrange_callback(tracker: Tracker, state: CallbackState, language: str, now:
         lead_id = record(store, lead, Learnt(tracker.sender_id, answers=[phone],
                                              interest=["requested_callback"]),
                          load_scoring_model(), now)  # fmt: skip
-        values = {"phone": state.phone or "", "window": state.window or "",
-                  "lead": str(lead_id), "stage": store.lead(lead_id).stage or "-",
-                  "conversation": tracker.sender_id}  # fmt: skip
-        notify = [
-            Notification("email", texts.text("callback_email_subject", "de", **values),
-                         texts.text("callback_email_body", "de", **values), (recipient,)),
-            *chat_notifications(texts.text("callback_chat", "de", person=label,
-                                           lead=str(lead_id), next=moment(
-                                               opening.astimezone(hours.zone), "de"))),
-        ]  # fmt: skip
-        store.add_task(lead_id, task, notify)
+        notify = plan.notifications(texts, lead_id, store.lead(lead_id).stage, state.phone,
+                                    state.window, tracker.sender_id)  # fmt: skip
+        store.add_task(lead_id, plan.task(state.window, now), notify)
 
     store.atomically(save, "arranging a callback")
-    return texts.text("callback_confirmed", language, person=label, phone=state.phone or "",
-                      window=state.window or "", next=when)  # fmt: skip
+    return plan.confirmation(texts, language, state.phone, state.window)
 
 
 def book(
     tracker: Tracker, state: CallbackState, person: str | None, language: str, now: datetime
 ) -> str:
     texts = load_handoff_texts()
-    the_desk = desk()
-    if person is None or state.slot is None or state.email is None:
-        raise CrmError("a meeting needs a person, a time and an email")
-    staff = the_desk.model.staff[person]
-    start = datetime.fromisoformat(state.slot)
-    end = next(datetime.fromisoformat(o[2]) for o in state.offered if o[1] == state.slot)
-    label = the_desk.person_label(person, language) or staff.name
-    when = moment(start.astimezone(staff.working_hours.zone), language)
+    try:
+        plan = plan_meeting(desk(), texts, person, state.slot, state.email, state.offered,
+                            language, now)  # fmt: skip
+    except BookingError as error:
+        raise CrmError(str(error)) from error  # the visitor is told it could not be saved
     store = crm()
-    domain = state.email.rsplit("@", 1)[-1]
-    email = Answer("email", {"address": state.email, "freemail": is_freemail(domain)}, ANSWERED,
+    domain = plan.email.rsplit("@", 1)[-1]
+    email = Answer("email", {"address": plan.email, "freemail": is_freemail(domain)}, ANSWERED,
                    now, conversation_id=tracker.sender_id)  # fmt: skip
-    title = texts.text("meeting_title", language, person=staff.name)
-    invitation = meeting_invitation(
-        uid=f"{uuid.uuid4()}@lotse", start=start, end=end, summary=title,
-        description=texts.text("meeting_email_body", language, person=staff.name, slot=when),
-        organizer=(staff.name, staff.email), attendees=[(state.email, state.email)], now=now,
-    )  # fmt: skip
-    staff_when = moment(start.astimezone(staff.working_hours.zone), "de")
 
     def save() -> int:
         """The email (its code sent), the interest and the meeting: one unit of work;
@@ -257,29 +226,14 @@ def book(
                                              interest=["requested_demo"],
                                              code_mail=code_mail(language)),
                          load_scoring_model(), now)  # fmt: skip
-        values = {"slot": staff_when, "lead": str(lead_id), "email": state.email,
-                  "conversation": tracker.sender_id}  # fmt: skip
-        notify = [
-            Notification("email", title, texts.text("meeting_email_body", language,
-                         person=staff.name, slot=when), (state.email,), invitation),
-            Notification("email", title, texts.text("meeting_staff_body", "de", **values),
-                         (staff.email,), invitation),
-            *chat_notifications(texts.text("meeting_chat", "de", person=staff.name,
-                                           slot=staff_when, lead=str(lead_id))),
-        ]  # fmt: skip
-        store.book_meeting(lead_id, Meeting(person, start, end, title, now), notify)
+        notify = plan.notifications(texts, language, lead_id, tracker.sender_id)
+        store.book_meeting(lead_id, plan.meeting(now), notify)
         return lead_id
 
     lead_id = store.atomically(save, "booking a meeting")
-    confirmed = texts.text("meeting_confirmed", language, slot=when, person=label,
-                           email=state.email)  # fmt: skip
+    confirmed = plan.confirmation(texts, language)
     notice = code_sent(store, lead_id, language)  # the code that proves the address
     return confirmed if notice is None else f"{confirmed}\n\n{notice}"
-
-
-def chat_notifications(text: str) -> list[Notification]:
-    """A line for the team chat (Slack and Teams; the dispatcher skips what is not set up)."""
-    return [Notification("slack", text, ""), Notification("teams", text, "")]
 
 
 def asking(outcome: CallbackOutcome) -> list[EventType]:

@@ -19,10 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.conversation import channel_name, conversation_language, current_page
 from bot.actions.leads import crm, visit_of
-from crm_adapter.port import ANSWERED, CrmError, Lead
+from crm_adapter.port import CrmError
 from dialogue.qualification.flow import State
 from handoff.desk import Ask, Queued, Unavailable
-from handoff.routing import RoutingRequest
+from handoff.routing_facts import routing_request
 from handoff.texts import load_handoff_texts
 from wiring.services import desk
 
@@ -74,40 +74,6 @@ def last_topic(tracker: Tracker) -> str | None:
     return None
 
 
-def _answer(lead: Lead | None, attribute: str, key: str) -> Any:
-    answer = lead.answers.get(attribute) if lead else None
-    if answer is None or answer.status != ANSWERED or not answer.value:
-        return None
-    return answer.value.get(key)
-
-
-def routing_request(
-    lead: Lead | None, language: str, reason: str, topic: str | None, said: str = ""
-) -> RoutingRequest:
-    """Routing facts: the lead's answers, and whether sales or technical service is meant
-    (words naming a team win over the reason and the last question's topic)."""
-    product_line = _answer(lead, "need", "product_line")
-    texts = load_handoff_texts()
-    named = texts.need_named(said)
-    service = named == "service" or (
-        named is None
-        and (
-            reason == "out_of_depth"
-            or product_line == "service"
-            or (topic is not None and topic in texts.service_topics)
-        )
-    )
-    employees = _answer(lead, "employees", "count")
-    return RoutingRequest(
-        language=language,
-        need="service" if service else "sales",
-        product_line=product_line if isinstance(product_line, str) else None,
-        country=_answer(lead, "location", "country"),
-        postal_code=_answer(lead, "location", "postal_code"),
-        employees=employees if isinstance(employees, int) else None,
-    )
-
-
 def ask_of(tracker: Tracker, reason: str) -> Ask:
     language = conversation_language(tracker)
     lead = None
@@ -118,9 +84,9 @@ def ask_of(tracker: Tracker, reason: str) -> Ask:
     return Ask(
         conversation_id=tracker.sender_id,
         reason=reason,
-        routing=routing_request(
-            lead, language, reason, last_topic(tracker), tracker.latest_message.get("text") or ""
-        ),
+        routing=routing_request(lead, language, reason, last_topic(tracker),
+                                tracker.latest_message.get("text") or "",
+                                load_handoff_texts()),  # fmt: skip
         channel=channel_name(tracker),
         page=current_page(tracker),
         lead_id=lead.lead_id if lead else None,

@@ -24,9 +24,8 @@ from bot.actions.follow_up import follow_up_of, line_of, previous_subject
 from bot.actions.handoff import pause_for_person
 from bot.actions.identity import checked_code, code_mail, code_sent
 from bot.actions.leads import crm, profile_name, visit_of
-from crm_adapter.lead_scores import Scores
 from crm_adapter.port import CrmError, CrmPort, CrmUnavailable, Lead
-from crm_adapter.recording import Learnt, record, stage_once_proven
+from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import ScoringModel, load_scoring_model
 from dialogue.content import FAQ_INTENT_PREFIX
 from dialogue.qualification.flow import CONSENT, Outcome, State, Turn, step
@@ -39,7 +38,7 @@ from dialogue.understanding.reading import CODE_INTENT, FOLLOW_UP_INTENT
 from dialogue.understanding.small_talk import is_non_answer, small_talk_kind
 from dialogue.understanding.words import words_of
 from handoff.texts import load_handoff_texts
-from handoff.triggers import first_holding
+from handoff.triggers import rule_met
 
 log = logging.getLogger(__name__)
 INTERPRETER = AnswerInterpreter()
@@ -236,11 +235,7 @@ def step_events(asked_before: str | None, outcome: Outcome) -> list[EventType]:
 
 def sales_ready(store: CrmPort, lead_id: int, model: ScoringModel, now: datetime) -> str | None:
     """The name of the first handoff rule (handoff.yml) the lead now meets, if any."""
-    lead = store.lead(lead_id)
-    scores = Scores.of(lead, model, now)
-    stage = stage_once_proven(lead, scores, model)  # the code may still be on its way
-    rule = first_holding(load_handoff_texts().rules, stage, scores.fit.value,
-                         scores.interest.value, [e.kind for e in lead.interest_events])  # fmt: skip
+    rule = rule_met(load_handoff_texts().rules, store.lead(lead_id), model, now)
     return rule.name if rule else None
 
 
