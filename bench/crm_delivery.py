@@ -44,7 +44,7 @@ from crm_adapter.store.models import CrmEventRow  # noqa: E402
 from lotse.database import make_engine
 from lotse.migrate import migrate
 from lotse.settings import ROOT  # noqa: E402
-from tests.fake_hubspot import FakeHubSpot  # noqa: E402
+from tests.support.fake_hubspot import FakeHubSpot  # noqa: E402
 
 TOKEN = "pat-bench-token"
 

@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lotse.settings import Settings  # noqa: E402
 from ops.runner import Stack  # noqa: E402
 from ops.training import ensure_model  # noqa: E402
-from tests.console_client import Staff, add_users, logged_in  # noqa: E402
-from tests.rest_client import website_visitor_id  # noqa: E402
+from tests.support.console_client import Staff, add_users, logged_in  # noqa: E402
+from tests.support.rest_client import website_visitor_id  # noqa: E402
 from wiring.services import services_for  # noqa: E402
 
 PORTS = (45005, 45055, 48080, 48090)

@@ -44,7 +44,7 @@ from bench.load import rss_mb  # noqa: E402
 from lotse.settings import ROOT, Settings  # noqa: E402
 from ops.scaled_stack import ScaledStack, ServiceAddresses  # noqa: E402
 from ops.training import ensure_model  # noqa: E402
-from tests.private_services import delete_queue  # noqa: E402
+from tests.support.private_services import delete_queue  # noqa: E402
 
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 QUEUE = "lotse_bench_events"

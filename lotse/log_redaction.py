@@ -2,7 +2,7 @@
 
 Lotse's own code never logs what a person wrote, their name, email or number (its log
 lines name channels, ids of records, counts and error classes), and
-`tests/test_log_privacy.py` checks the logs of a whole conversation for it. This
+`tests/e2e/test_log_privacy.py` checks the logs of a whole conversation for it. This
 guard catches what a library might log anyway (a driver's error quoting a value, a
 URL with a WhatsApp conversation id, Rasa's Pika broker logging each event it failed
 to publish): `install()` makes every log record of the process, whatever logger and

@@ -6,7 +6,7 @@ right lead (`docs/conversation_eval.md`).
 lead back as `lotse leads show --json` shows it, and returns the `Results`;
 `format_results` prints the figures per set and every miss with its transcript.
 `run_eval_conversations` starts Lotse on ports of its own for it. It asserts nothing:
-the floors are held by `tests/test_eval_conversations.py`.
+the floors are held by `tests/e2e/test_eval_conversations.py`.
 """
 
 from __future__ import annotations

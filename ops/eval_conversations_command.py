@@ -5,7 +5,7 @@ in a temporary folder, in office hours on its clock, without rate limits; runs t
 corpus (`ops.conversation_eval`); prints the figures and every miss; stops it.
 `--set dev|test|all` picks the files, `--only ID` conversations, `--jobs N` how many
 visitors talk at once. Exit code 0 unless the run itself fails: the figures are
-judged by the suite's floors (`tests/test_eval_conversations.py`).
+judged by the suite's floors (`tests/e2e/test_eval_conversations.py`).
 """
 
 from __future__ import annotations

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lotse.settings import Settings
-from tests import fake_messengers as fm
-from tests.fake_hubspot import FakeHubSpot
+from tests.support import fake_messengers as fm
+from tests.support.fake_hubspot import FakeHubSpot
 
 # The Playwright tests' `browser` (test_browser.py keeps a Selenium one of its own).
-pytest_plugins = ["tests.playwright_browser"]
+pytest_plugins = ["tests.support.playwright_browser"]
 
 
 @pytest.fixture(autouse=True)
@@ -119,11 +119,12 @@ def stack(
         extra_env={"LOTSE_TEST_CLOCK_FILE": str(clock), "LOTSE_CRM_CONFIG": str(crm_config),
                    "STACK_HUBSPOT_TOKEN": STACK_HUBSPOT_TOKEN,
                    # Every test visitor comes from 127.0.0.1 and types at machine speed;
-                   # the limits are tested on their own (tests/test_website_security.py).
+                   # the limits are tested on their own
+                   # (tests/integration/test_website_security.py).
                    "LOTSE_RATE_VISITOR": "off", "LOTSE_RATE_IP": "off",
                    "LOTSE_RATE_ISSUE": "off",
                    # The console behind a proxy on this machine: a test's X-Forwarded-For
-                   # names a client elsewhere (tests/test_attacks.py guesses passwords
+                   # names a client elsewhere (tests/e2e/test_attacks.py guesses passwords
                    # from such addresses without locking this machine's logins out).
                    "LOTSE_CONSOLE_TRUSTED_PROXY": "127.0.0.1",
                    **messenger_environment(stack_messengers, settings.rasa_url)},
