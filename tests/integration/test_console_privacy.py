@@ -1,4 +1,4 @@
-"""The console's data protection routes over real HTTP (console/handlers.py):
+"""The console's data protection routes over real HTTP (console/routes/privacy.py):
 an admin downloads everything about a person (the document `lotse privacy export`
 writes, as the OpenAPI document describes it) or erases them (as `lotse privacy erase`
 does); agents are refused, anonymous callers asked to log in, bad input is a 400 that

@@ -1,0 +1,1 @@
+"""The console's JSON API (see console/openapi.yaml), one module per resource."""

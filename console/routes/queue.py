@@ -1,0 +1,90 @@
+"""The queue an agent sees, their presence, and the change feed that tells the page
+to look again (event ids only, a heartbeat that also checks the session)."""
+
+from __future__ import annotations
+
+import time
+
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from console.routing import Routes, blocking
+from console.views import handoff_summary
+from console.web import COOKIE, actor_of, body_of
+from handoff.auth import InvalidSession
+from handoff.desk import ONLINE_WITHIN, NotAllowed
+
+STATUSES = ("available", "away")
+HEARTBEAT = 10.0
+
+
+def register(routes: Routes) -> None:
+    def stages(lead_ids: list[int | None]) -> dict[int, str | None]:
+        crm = routes.console.crm
+        return crm.stages(i for i in lead_ids if i is not None) if crm else {}
+
+    @routes("/console/api/queue", ["GET"], "queue")
+    async def queue(request: Request) -> HTTPResponse:
+        desk = routes.console.desk
+        actor = actor_of(request)
+        moment = routes.now()
+        visible = await blocking(desk.visible, actor)
+        stage_of = await blocking(stages, [h.lead_id for h in visible])
+        statuses = await blocking(desk.store.statuses)
+        online = await blocking(desk.store.online, moment, ONLINE_WITHIN)
+        return response.json({
+            "handoffs": [handoff_summary(h, desk.model, moment, stage_of.get(h.lead_id))
+                         for h in visible],
+            "staff": [
+                {"id": sid, "name": m.name, "team": m.team, "languages": list(m.languages),
+                 "online": sid in online}
+                for sid, m in desk.model.staff.items()
+            ],
+            "teams": [{"key": k, "label": t.label.get("en") or k}
+                      for k, t in desk.model.teams.items()],
+            "status": statuses.get(actor.staff_id or "", ("away", None))[0],
+        })  # fmt: skip
+
+    @routes("/console/api/presence", ["PUT"], "presence")
+    async def presence(request: Request) -> HTTPResponse:
+        status = body_of(request).get("status")
+        if status not in STATUSES:
+            raise ValueError("status is available or away")
+        actor = actor_of(request)
+        if actor.staff_id is None:
+            raise NotAllowed("this login is not a staff member")
+        await blocking(routes.console.desk.store.touch_presence, actor.staff_id, status)
+        return response.json({"status": status})
+
+    @routes("/console/api/events", ["GET"], "events")
+    async def events(request: Request) -> HTTPResponse | None:
+        console = routes.console
+        feed = routes.app.ctx.feed
+        actor = actor_of(request)
+        token = request.cookies.get(COOKIE) or ""
+        stream = await request.respond(
+            content_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+        last = feed.current
+        await stream.send(f"event: change\ndata: {last}\n\n")
+        checked = -HEARTBEAT
+        while True:
+            if time.monotonic() - checked >= HEARTBEAT:  # presence and session, not per change
+                checked = time.monotonic()
+                if actor.staff_id:
+                    await blocking(console.desk.store.heartbeat, actor.staff_id)
+                try:
+                    await blocking(console.auth.session, token)
+                except InvalidSession:
+                    await stream.send("event: logout\ndata: {}\n\n")
+                    break
+            changed = await feed.wait(last, timeout=HEARTBEAT)
+            if changed > last:
+                last = changed
+                await stream.send(f"event: change\ndata: {last}\n\n")
+            else:
+                await stream.send(": still here\n\n")
+        await stream.eof()
+        return None
