@@ -11,6 +11,7 @@ are bounded; nothing a visitor or agent wrote is logged.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -36,6 +37,8 @@ from handoff.store import Conflict, UnknownHandoff
 from insights.report import Insights
 from lotse.settings import Network
 from privacy.personal_stores import PersonalStores
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 OPENAPI = Path(__file__).parent / "openapi.yaml"
@@ -160,7 +163,7 @@ async def sweep(desk: Desk) -> None:
         try:
             await asyncio.to_thread(desk.expire)
         except Exception:  # noqa: BLE001 - keep sweeping; the error is logged by the desk
-            handlers.log.exception("sweeping unclaimed handoffs failed")
+            log.exception("sweeping unclaimed handoffs failed")
 
 
 async def deliver(dispatcher: Dispatcher) -> None:
@@ -170,7 +173,7 @@ async def deliver(dispatcher: Dispatcher) -> None:
         try:
             await asyncio.to_thread(dispatcher.run_once)
         except Exception:  # noqa: BLE001 - keep delivering; the dispatcher logs no personal data
-            handlers.log.exception("delivering notifications failed")
+            log.exception("delivering notifications failed")
 
 
 def _pages(app: Sanic) -> None:

@@ -5,14 +5,10 @@ cases. Blocking work runs in threads (`console.routing.blocking`)."""
 
 from __future__ import annotations
 
-import logging
-
 from sanic import Sanic
 
 from console.routes import handoffs, privacy, queue, sessions, users
 from console.routing import Routes
-
-log = logging.getLogger(__name__)
 
 
 def register(app: Sanic) -> None:

@@ -90,6 +90,7 @@ class MeetingPlan:
     email: str  # the visitor's
     label: str  # the person as the visitor reads it
     title: str
+    body: str  # the visitor's email, also the invitation's description
     invitation: str  # the iCalendar text sent to both
 
     def meeting(self, now: datetime) -> Meeting:
@@ -104,10 +105,8 @@ class MeetingPlan:
         staff_when = self.when(STAFF_LANGUAGE)
         values = {"slot": staff_when, "lead": str(lead_id), "email": self.email,
                   "conversation": conversation_id}  # fmt: skip
-        visitor_body = texts.text("meeting_email_body", language, person=self.staff.name,
-                                  slot=self.when(language))  # fmt: skip
         return [
-            Notification("email", self.title, visitor_body, (self.email,), self.invitation),
+            Notification("email", self.title, self.body, (self.email,), self.invitation),
             Notification("email", self.title,
                          texts.text("meeting_staff_body", STAFF_LANGUAGE, **values),
                          (self.staff.email,), self.invitation),  # fmt: skip
@@ -135,12 +134,11 @@ def plan_meeting(
     staff = desk.model.staff[person]
     start, end = datetime.fromisoformat(slot), datetime.fromisoformat(ends[0])
     title = texts.text("meeting_title", language, person=staff.name)
-    description = texts.text("meeting_email_body", language, person=staff.name,
-                             slot=moment(start.astimezone(staff.working_hours.zone), language))
+    body = texts.text("meeting_email_body", language, person=staff.name,
+                      slot=moment(start.astimezone(staff.working_hours.zone), language))
     invitation = meeting_invitation(
-        uid=f"{uuid.uuid4()}@lotse", start=start, end=end, summary=title,
-        description=description, organizer=(staff.name, staff.email),
-        attendees=[(email, email)], now=now,
+        uid=f"{uuid.uuid4()}@lotse", start=start, end=end, summary=title, description=body,
+        organizer=(staff.name, staff.email), attendees=[(email, email)], now=now,
     )  # fmt: skip
     label = desk.person_label(person, language) or staff.name
-    return MeetingPlan(person, staff, start, end, email, label, title, invitation)
+    return MeetingPlan(person, staff, start, end, email, label, title, body, invitation)

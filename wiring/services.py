@@ -37,8 +37,7 @@ from handoff.store import HandoffStore, utc_now
 from handoff.texts import load_handoff_texts
 from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
-from lotse.database import make_engine
-from lotse.migrate import migrate
+from lotse.migrate import migrated_engine
 from lotse.settings import ROOT, Settings, load_settings
 from privacy.personal_stores import PersonalStores
 
@@ -49,11 +48,11 @@ MAX_DATABASES = 4  # `services_for` keeps this many; the oldest is dropped (not 
 class Services:
     """Everything one process uses of one database. See the module docstring."""
 
-    def __init__(self, database_url: str, settings: Settings | None = None) -> None:
-        self.settings = settings or load_settings()
+    def __init__(self, database_url: str) -> None:
+        self.settings = load_settings()
         self.database_url = database_url
-        self.engine: Engine = make_engine(database_url)
-        migrate(self.engine)  # once, here: the stores below assume the schema is current
+        # Migrated once, here: the stores below assume the schema is current.
+        self.engine: Engine = migrated_engine(database_url)
 
     @cached_property
     def crm(self) -> LocalCrm:
@@ -98,13 +97,20 @@ class Services:
         """Every store with personal data (`privacy.personal_stores`): this database's,
         the transcripts' (LOTSE_TRACKER_DB, else LOTSE_TRACKER_URL) and the mail folder
         (LOTSE_MAIL_DIR), by default under `var/` as `lotse run` has them."""
-        return PersonalStores(
-            self.engine, self.crm, self.handoffs, self.addresses, self.event_log,
-            self.unanswered,
-            tracker_db=Path(os.environ.get("LOTSE_TRACKER_DB") or ROOT / "var" / "tracker.db"),
-            tracker_url=os.environ.get("LOTSE_TRACKER_URL") or None,
-            mail_dir=Path(os.environ.get("LOTSE_MAIL_DIR") or ROOT / "var" / "mail"),
-        )  # fmt: skip
+        return self.personal_stores_with(
+            Path(os.environ.get("LOTSE_TRACKER_DB") or ROOT / "var" / "tracker.db"),
+            os.environ.get("LOTSE_TRACKER_URL") or None,
+            Path(os.environ.get("LOTSE_MAIL_DIR") or ROOT / "var" / "mail"),
+        )
+
+    def personal_stores_with(
+        self, tracker_db: Path | None, tracker_url: str | None = None,
+        mail_dir: Path | None = None,
+    ) -> PersonalStores:  # fmt: skip
+        """This database's stores with the given transcripts and mail folder."""
+        return PersonalStores(self.engine, self.crm, self.handoffs, self.addresses,
+                              self.event_log, self.unanswered, tracker_db, tracker_url,
+                              mail_dir)  # fmt: skip
 
 
 _built: dict[str, Services] = {}
@@ -180,6 +186,4 @@ def open_personal_stores(
 ) -> PersonalStores:
     """The personal stores of the database at `database_url` with the given transcripts
     and mail folder (the privacy commands pointed elsewhere, tests)."""
-    s = services_for(database_url)
-    return PersonalStores(s.engine, s.crm, s.handoffs, s.addresses, s.event_log, s.unanswered,
-                          tracker_db, tracker_url, mail_dir)  # fmt: skip
+    return services_for(database_url).personal_stores_with(tracker_db, tracker_url, mail_dir)

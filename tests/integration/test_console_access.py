@@ -23,7 +23,7 @@ from lotse.migrate import migrated_engine
 from tests.conftest import set_clock
 from tests.integration.test_console_api import TUESDAY_10
 from tests.support.console_client import Staff, add_users, console_server, logged_in
-from wiring.services import forget, services_for
+from wiring.services import services_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LATER = "Meine Nummer ist übrigens die 0151 2345678"
@@ -32,9 +32,7 @@ LATER = "Meine Nummer ist übrigens die 0151 2345678"
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('access') / 'lotse.db'}"
-    forget()
-    services_for(url)  # the schema, as `lotse run` brings it up
-    add_users(url)
+    add_users(url)  # on the schema as `lotse run` brings it up
     return url
 
 

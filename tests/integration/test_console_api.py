@@ -24,7 +24,7 @@ from handoff.texts import load_handoff_texts
 from lotse.migrate import migrated_engine
 from tests.conftest import set_clock
 from tests.support.console_client import Staff, add_users, console_server, logged_in
-from wiring.services import forget, services_for
+from wiring.services import services_for
 
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 SPEC = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
@@ -33,9 +33,7 @@ SPEC = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'lotse.db'}"
-    forget()
-    services_for(url)  # the schema, as `lotse run` brings it up
-    add_users(url)
+    add_users(url)  # on the schema as `lotse run` brings it up
     return url
 
 

@@ -33,7 +33,6 @@ from handoff.store import HandoffStore, NewHandoff
 from lotse.migrate import migrated_engine
 from ops.cli import main
 from tests.support.console_client import Staff, add_users, console_server, logged_in
-from wiring.services import forget, services_for
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
 EXPORT = "/console/api/privacy/export"
@@ -97,9 +96,7 @@ def seed(database: str, tracker_db: Path, person: Person) -> None:
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('privacy') / 'lotse.db'}"
-    forget()
-    services_for(url)  # the schema, as `lotse run` brings it up
-    add_users(url)
+    add_users(url)  # on the schema as `lotse run` brings it up
     return url
 
 

@@ -65,16 +65,13 @@ from console.app import OPENAPI, ConsoleContext, make_app
 from crm_adapter.port import Visit
 from dialogue.qualification.questions import load_questionnaire
 from dialogue.text_input import EMPTY_MESSAGE_INTENT, MAX_TEXT_CHARS
-from handoff.auth import StaffAuth
 from handoff.desk import Actor, Ask, Desk
 from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
-from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
-from lotse.migrate import migrated_engine
 from tests.support import fake_messengers as fm
 from tests.support.console_client import Staff, add_users, free_port, logged_in
-from wiring.services import forget, services_for
+from wiring.services import services_for
 
 FUZZ = settings(
     max_examples=40,
@@ -239,17 +236,16 @@ def seeded_console(folder: Path, prefix: str) -> Iterator[tuple[str, Desk, list[
     the demo staff and three handoffs: waiting, waiting with a lead, claimed by anna.
     Yields (base URL, desk, handoff ids)."""
     url = f"sqlite:///{folder / 'lotse.db'}"
-    forget()
-    crm = services_for(url).crm
+    root = services_for(url)
+    crm = root.crm
     add_users(url)
-    engine = migrated_engine(url)
-    desk = Desk(HandoffStore(engine), load_routing_model(), load_handoff_texts(),
+    desk = Desk(root.handoffs, load_routing_model(), load_handoff_texts(),
                 clock=lambda: TUESDAY_10)  # fmt: skip
     lead = crm.lead_for(Visit(f"{prefix}-lead", "rest", None, "de"))
     handoffs = [waiting(desk, f"{prefix}-waiting"), waiting(desk, f"{prefix}-lead", lead.lead_id),
                 waiting(desk, f"{prefix}-claimed")]  # fmt: skip
     desk.claim(handoffs[2], Actor("anna", "agent", "anna"))
-    ctx = ConsoleContext(desk, StaffAuth(engine), crm, None, secure_cookies=False)
+    ctx = ConsoleContext(desk, root.staff, crm, None, secure_cookies=False)
     app = make_app(ctx, name=f"{prefix}_console_{uuid.uuid4().hex[:8]}")
     with served(app, free_port()) as base:
         yield base, desk, handoffs

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 import requests
 
-from handoff.auth import StaffAuth
-from lotse.migrate import migrated_engine
 from lotse.settings import ROOT
+from wiring.services import services_for
 
 PASSWORD = "correct horse battery"
 USERS = (("admin", "admin", None), ("anna", "agent", "anna"), ("jonas", "agent", "jonas"),
@@ -29,7 +28,7 @@ def free_port() -> int:
 
 
 def add_users(database_url: str) -> None:
-    auth = StaffAuth(migrated_engine(database_url))
+    auth = services_for(database_url).staff
     existing = {u.username for u in auth.users()}
     for username, role, staff_id in USERS:
         if username not in existing:
