@@ -27,11 +27,11 @@ from sanic.response import HTTPResponse
 from console import handlers, insights
 from console.feed import ChangeFeed
 from console.web import COOKIE, error
+from crm_adapter.delivery_worker import DeliveryWorker
 from crm_adapter.port import ConsentRequired, CrmError, CrmPort
 from handoff.auth import InvalidSession, StaffAuth, UnknownUser
 from handoff.bot_port import BotUnavailable, RasaBot
 from handoff.desk import BadTarget, Desk, NotAllowed
-from handoff.dispatch import Dispatcher
 from handoff.ownership import IllegalTransition
 from handoff.store import Conflict, UnknownHandoff
 from insights.report import Insights
@@ -65,7 +65,7 @@ class ConsoleContext:
     bot: RasaBot | None
     secure_cookies: bool = True
     session_lifetime: timedelta = timedelta(hours=12)
-    dispatcher: Dispatcher | None = None  # sends the CRM store's queued notifications
+    notifier: DeliveryWorker | None = None  # sends the outbox's notifications
     privacy: PersonalStores | None = None  # admins' export and erasure of a person's data
     insights: Insights | None = None  # the admins' dashboard (console/insights.py)
     # Reverse proxies whose X-Forwarded-For names the client (LOTSE_CONSOLE_TRUSTED_PROXY).
@@ -150,8 +150,8 @@ def make_app(ctx: ConsoleContext, name: str = "lotse_console") -> Sanic:
     async def start_background(app_: Sanic, _loop: Any) -> None:
         app_.add_task(app_.ctx.feed.run())
         app_.add_task(sweep(ctx.desk))
-        if ctx.dispatcher is not None:
-            app_.add_task(deliver(ctx.dispatcher))
+        if ctx.notifier is not None:
+            app_.add_task(deliver(ctx.notifier))
 
     return app
 
@@ -166,13 +166,14 @@ async def sweep(desk: Desk) -> None:
             log.exception("sweeping unclaimed handoffs failed")
 
 
-async def deliver(dispatcher: Dispatcher) -> None:
-    """Sends queued notifications (callback tasks, meeting invitations) every few seconds."""
+async def deliver(notifier: DeliveryWorker) -> None:
+    """Sends queued notifications (callback tasks, meeting invitations, codes) every few
+    seconds."""
     while True:
         await asyncio.sleep(SWEEP_SECONDS)
         try:
-            await asyncio.to_thread(dispatcher.run_once)
-        except Exception:  # noqa: BLE001 - keep delivering; the dispatcher logs no personal data
+            await asyncio.to_thread(notifier.run_once)
+        except Exception:  # noqa: BLE001 - keep delivering; the worker logs no personal data
             log.exception("delivering notifications failed")
 
 

@@ -1,7 +1,7 @@
 """Run the staff console: `python -m console.server [--host H] [--port P]`.
 
 Wires the console from the composition root (`wiring.services`): the handoff desk, the staff
-logins, the CRM store, the bot's HTTP API, the notification dispatcher (SMTP and
+logins, the CRM store, the bot's HTTP API, the notification worker (SMTP and
 Slack/Teams webhooks from LOTSE_SMTP_* / LOTSE_*_WEBHOOK_URL, see handoff/notify.py)
 and, for admins' export and erasure, every store with personal data (the tracker
 store's file too: LOTSE_TRACKER_DB, `privacy/personal_stores.py`).
@@ -16,7 +16,7 @@ import logging
 import os
 
 from console.app import ConsoleContext, make_app
-from handoff.dispatch import dispatcher_from_settings
+from handoff.dispatch import notification_worker
 from handoff.notify import notify_settings_from_env
 from insights.report import Insights, question_order
 from lotse import log_redaction
@@ -32,7 +32,7 @@ def context() -> ConsoleContext:
         crm=root.crm,
         bot=rasa_bot(root.settings),
         secure_cookies=os.environ.get("LOTSE_CONSOLE_INSECURE_COOKIES") != "1",
-        dispatcher=dispatcher_from_settings(root.engine, notify_settings_from_env()),
+        notifier=notification_worker(root.engine, notify_settings_from_env()),
         privacy=root.personal_stores,
         insights=Insights(root.engine, questions=question_order()),
         trusted_proxies=root.settings.console_trusted_proxies,

@@ -2,7 +2,7 @@
 contact at its CRM (`Link`), the errors it raises, and one HTTP call mapped to them.
 
 A connector is an object with a `name` and `deliver(event, link) -> link`. The worker
-(`crm_adapter.store.crm_events.DeliveryWorker`) loads the contact's `Link` for that connector,
+(`crm_adapter.delivery_worker.DeliveryWorker`) loads the contact's `Link` for that connector,
 calls `deliver`, and stores the link it gets back in the same transaction that marks
 the event delivered. `deliver` must be idempotent for one `event.event_id`: a worker
 that died after the CRM applied an event, before it was marked, sends it again.

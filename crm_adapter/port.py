@@ -12,9 +12,9 @@ it commits completely or not at all.
 
 Notifications (`Notification`) are not sent by the store: `add_task` and
 `book_meeting` keep them in an outbox, in the same transaction as the task or the
-meeting (no HTTP or SMTP call inside a chat turn); a dispatcher (`handoff.dispatch`)
-sends them later, with retries. Their recipients, subjects, bodies and invitations
-may hold personal data.
+meeting (no HTTP or SMTP call inside a chat turn); the delivery worker sends them
+later through `handoff.dispatch.NotificationConnector`, with retries. Their recipients,
+subjects, bodies and invitations may hold personal data.
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ class CrmPort(Protocol):
     def change_stage(self, lead_id: int, change: StageRecord) -> None: ...
 
     def add_task(self, lead_id: int, task: SalesTask, notify: Sequence[Notification] = ()) -> None:
-        """The task and its notifications (outbox rows) in one transaction."""
+        """The task and its notifications (in the outbox) in one transaction."""
 
     def book_meeting(
         self, lead_id: int, meeting: Meeting, notify: Sequence[Notification] = ()

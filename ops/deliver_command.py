@@ -26,7 +26,8 @@ from requests.adapters import HTTPAdapter
 
 from crm_adapter.crm_config import CrmConfig, build_connectors, load_crm_config
 from crm_adapter.delivery import Connector, ConnectorConfigError, CrmEvent
-from crm_adapter.store.crm_events import DeliveryWorker, EventOutbox
+from crm_adapter.delivery_worker import DeliveryWorker
+from crm_adapter.store.crm_events import EventOutbox
 from crm_adapter.sync_event import with_staff_emails
 from lotse import log_redaction
 from lotse.settings import load_settings

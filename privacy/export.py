@@ -31,8 +31,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crm_adapter.port import CrmError, Lead
+from crm_adapter.store.crm_events import NOTIFY
 from crm_adapter.store.local import LocalCrm
-from crm_adapter.store.models import CrmEventRow, OutboxRow, PrivacyAuditRow
+from crm_adapter.store.models import CrmEventRow, PrivacyAuditRow
 from lotse.database import writer
 from privacy.personal_stores import PersonalStores
 
@@ -97,13 +98,14 @@ class DataExport:
         }
 
     def lead(self, lead: Lead) -> dict[str, Any]:
+        events = self._rows(CrmEventRow, lead.lead_id)
         return {
             "lead": _plain(lead),
             "merges": _plain(self.stores.crm.merges(lead.lead_id)),
             "conversations": [self.conversation(c) for c in lead.conversation_ids],
-            "notifications": self._rows(OutboxRow, lead.lead_id),
+            "notifications": [_notification(row) for row in events if row["connector"] == NOTIFY],
             "crm_events_pending": [
-                row for row in self._rows(CrmEventRow, lead.lead_id) if row["delivered_at"] is None
+                row for row in events if row["connector"] != NOTIFY and row["delivered_at"] is None
             ],  # fmt: skip
         }
 
@@ -133,6 +135,18 @@ class DataExport:
         query = select(model.__table__).where(model.contact_id == lead_id).order_by(model.id)
         with self.stores.engine.connect() as c:
             return [_plain(dict(row)) for row in c.execute(query).mappings()]
+
+
+def _notification(row: dict[str, Any]) -> dict[str, Any]:
+    """A notification of the outbox as the export shows it: what it says and its fate."""
+    return {
+        **row["payload"],
+        "created_at": row["occurred_at"],
+        "sent_at": row["delivered_at"],
+        "failed_at": row["dead_at"],
+        "attempts": row["attempts"],
+        "last_error": row["last_error"],
+    }
 
 
 def as_text(document: dict[str, Any]) -> str:

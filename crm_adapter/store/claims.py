@@ -2,7 +2,7 @@
 
 Typing an address proves nothing: anyone may type anyone's. So an address typed in a
 chat is a claim (`crm_identity_claims`), and a random code goes to the address through
-the notification outbox (`crm_outbox`, same transaction). The code coming back in
+the outbox (`crm_events`, connector "notify", same transaction). The code coming back in
 the conversation proves that the person at the keyboard reads that mailbox:
 - a new address (nobody had it) is the lead's from the start, unconfirmed; the code
   confirms it, recorded with the consent in force (`crm_consents.confirmed_at`: the
@@ -62,10 +62,17 @@ def add_claim(s: Session, claim: NewClaim, code: str, now: datetime) -> Claim:
     expires = now + timedelta(minutes=CODE_MINUTES)
     s.add(
         IdentityClaimRow(
-            contact_id=claim.contact_id, holder_id=claim.holder_id, email=claim.email,
-            email_normalised=claim.email_normalised, freemail=claim.freemail, salt=salt,
-            code_hash=_hash(salt, code), attempts=0, conversation_id=claim.conversation_id,
-            created_at=now, expires_at=expires,
+            contact_id=claim.contact_id,
+            holder_id=claim.holder_id,
+            email=claim.email,
+            email_normalised=claim.email_normalised,
+            freemail=claim.freemail,
+            salt=salt,
+            code_hash=_hash(salt, code),
+            attempts=0,
+            conversation_id=claim.conversation_id,
+            created_at=now,
+            expires_at=expires,
         )  # fmt: skip
     )
     kind = NEW_ADDRESS if claim.holder_id is None else KNOWN_ADDRESS

@@ -1,10 +1,15 @@
-"""The delivery outbox for external CRMs (`crm_events`) and its worker (issue 5).
+"""The one outbox (`crm_events`): changes for the external CRMs (issue 5) and the
+notifications to send (mails, Slack and Teams messages: connector NOTIFY, kind
+NOTIFICATION), both taken by `crm_adapter.delivery_worker.DeliveryWorker` (the latter
+through `handoff.dispatch.NotificationConnector`).
 
 `enqueue` adds an event, one row per configured connector, inside the caller's
 transaction (so a local write and its events commit together: `LocalCrm` and
 `HandoffStore` call it). `EventOutbox.claim` hands out, per contact and connector, only
 the oldest pending event, and only if no other event of that contact is leased: events
-of one contact arrive in order, different contacts in parallel. Claiming leases the
+of one contact arrive in order, different contacts in parallel. An outbox made with
+`ordered=False` (the notifications: a mail that cannot go must not hold back the next)
+hands out every due event. Claiming leases the
 rows in the same transaction (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN
 IMMEDIATE), so several workers never send an event twice while its lease runs. Each
 claim has its own token (`lease`): only the claim holding an event may mark it
@@ -34,49 +39,34 @@ payloads and `crm_links.sent`; nothing here logs them.
 
 from __future__ import annotations
 
-import logging
-import random
-import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from crm_adapter.delivery import (
-    Connector,
-    CrmDeliveryError,
     CrmEvent,
-    DeliveryAuthError,
     Link,
-    PermanentDeliveryError,
-    RetryableDeliveryError,
 )
 from crm_adapter.port import CrmError
 from crm_adapter.store.models import CrmEventRow, CrmLinkRow, as_utc
 from crm_adapter.sync_event import CONSENT_WITHDRAWN
 from lotse.database import writer
-from lotse.retry import backoff
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 ERROR_LENGTH = 200
 EVENTS = CrmEventRow.__table__
 LINKS = CrmLinkRow.__table__
 DEFAULT = "default"
+NOTIFY = "notify"  # the connector of the notifications
+NOTIFICATION = "notification"  # their kind
 ERASED: dict[str, Any] = {"erased": True}
-AUTH_RETRY = timedelta(minutes=5)
-# The shortest wait before a retry: gives a CRM's search index time to show what a try
-# whose answer was lost created (HubSpot's lags a few seconds).
-MIN_RETRY = 5.0
-GATHER = 0.025  # seconds the claiming loop waits for more free threads
 _PENDING = (EVENTS.c.delivered_at.is_(None), EVENTS.c.dead_at.is_(None))
 
 
@@ -116,10 +106,21 @@ def erase(connection: Connection, lead_ids: Sequence[int]) -> None:
 
 def carry_pending(connection: Connection, source_id: int, target_id: int) -> None:
     """A contact merged into another: its events not yet delivered (a task, a booking)
-    go to the CRMs as the other's, in their order, instead of being lost."""
+    go to the CRMs as the other's, in their order, instead of being lost; its
+    notifications, sent or not, become the other's (an export shows them there)."""
+    pending = and_(*_PENDING)
     connection.execute(
-        update(EVENTS).where(EVENTS.c.contact_id == source_id, *_PENDING)
+        update(EVENTS).where(EVENTS.c.contact_id == source_id,
+                             or_(pending, EVENTS.c.connector == NOTIFY))
         .values(contact_id=target_id)
+    )  # fmt: skip
+
+
+def drop_notifications(connection: Connection, lead_id: int) -> None:
+    """Consent withdrawn: the contact's notifications (recipients, texts) are deleted,
+    sent or not; one not sent yet never goes."""
+    connection.execute(
+        delete(EVENTS).where(EVENTS.c.contact_id == lead_id, EVENTS.c.connector == NOTIFY)
     )
 
 
@@ -146,15 +147,20 @@ def _held(claimed: ClaimedEvent) -> tuple[Any, ...]:
 
 
 class EventOutbox:
-    """The events of one connector (`connector`); the dead-letter methods see all."""
+    """The events of one connector (`connector`); the dead-letter methods see all.
+    `ordered`: a contact's events go one after the other (False: all that are due)."""
 
     def __init__(
-        self, engine: Engine, lease: timedelta = timedelta(minutes=2), connector: str = DEFAULT
-    ) -> None:
+        self, engine: Engine, lease: timedelta = timedelta(minutes=2), connector: str = DEFAULT,
+        ordered: bool = True,
+    ) -> None:  # fmt: skip
+        if lease <= timedelta(0):
+            raise ValueError("an outbox lease must be positive")
         self._engine = engine
         self._writer = writer(engine)
         self.lease = lease
         self.connector = connector
+        self.ordered = ordered
 
     def _run(self, operation: str, work: Callable[[Connection], T], write: bool = True) -> T:
         try:
@@ -170,7 +176,8 @@ class EventOutbox:
         return self._run("adding an event", work)
 
     def claim(self, now: datetime, limit: int = 20) -> list[ClaimedEvent]:
-        """The head event of up to `limit` contacts, due and not leased, leased now."""
+        """The head event of up to `limit` contacts (unordered: up to `limit` events),
+        due and not leased, leased now."""
         now = as_utc(now)
         earlier = aliased(CrmEventRow)
         blocked = exists().where(
@@ -179,12 +186,13 @@ class EventOutbox:
             earlier.id < EVENTS.c.id,
             earlier.delivered_at.is_(None),  # pending or dead: both hold the later ones back
         )
+        in_order = (~blocked,) if self.ordered else ()
         query = (
             select(EVENTS)
             .where(
                 EVENTS.c.connector == self.connector,
                 *_PENDING,
-                ~blocked,
+                *in_order,
                 EVENTS.c.next_attempt_at <= now,
                 or_(EVENTS.c.locked_until.is_(None), EVENTS.c.locked_until <= now),
             )
@@ -322,120 +330,3 @@ class EventOutbox:
             .where(EVENTS.c.connector == self.connector, *_PENDING)
         )
         return self._run("counting events", lambda c: c.execute(query).scalar_one(), write=False)
-
-
-class DeliveryWorker:
-    """Takes due events and delivers them through `connector`, the events of different
-    contacts on up to `threads` threads at once (`serve`, until told to stop); `run_once`
-    delivers one batch in the calling thread (`lotse deliver --once`, tests)."""
-
-    def __init__(
-        self, outbox: EventOutbox, connector: Connector, clock: Callable[[], datetime] = utc_now,
-        max_attempts: int = 10, rng: Callable[[], float] = random.random, threads: int = 1,
-        prepare: Callable[[CrmEvent], CrmEvent] = lambda event: event,
-    ) -> None:  # fmt: skip
-        self.outbox = outbox
-        self.connector = connector
-        self.clock = clock
-        self.max_attempts = max_attempts
-        self.rng = rng
-        self.prepare = prepare
-        self.threads = threads
-
-    def run_once(self, limit: int = 20) -> int:
-        """Delivers what is due; returns how many events were delivered."""
-        return sum(self._deliver(claimed) for claimed in self.outbox.claim(self.clock(), limit))
-
-    def serve(self, stopping: threading.Event, limit: int = 50, pause: float = 1.0) -> None:
-        """Delivers until `stopping` is set. One loop claims as many events as threads
-        are free (at most `limit`) and hands them to the threads; a thread that is done
-        is given the next event at once (no thread waits for a whole batch). With
-        nothing due it claims again after `pause`: an idle worker costs one short
-        transaction per `pause`. Database errors pause it; it never gives up."""
-        free = threading.Semaphore(self.threads)
-        with ThreadPoolExecutor(self.threads, f"crm-{self.connector.name}") as pool:
-            while not stopping.is_set():
-                if not free.acquire(timeout=pause):
-                    continue
-                wanted = 1 + self._more_free(free, limit - 1)
-                batch = self._claim_for_serve(wanted)
-                for _ in range(wanted - len(batch)):
-                    free.release()
-                for claimed in batch:
-                    pool.submit(self._deliver_then_free, claimed, free)
-                if not batch:
-                    stopping.wait(pause)
-
-    def _more_free(self, free: threading.Semaphore, most: int) -> int:
-        """Further free threads, waiting up to GATHER for a few (a claim per event
-        would cost more than the wait when every thread is busy)."""
-        taken = 0
-        enough = min(most, max(1, self.threads // 4))
-        deadline = time.monotonic() + GATHER
-        while taken < most:
-            if free.acquire(blocking=False):
-                taken += 1
-            elif taken >= enough or not free.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            else:
-                taken += 1
-        return taken
-
-    def _claim_for_serve(self, wanted: int) -> list[ClaimedEvent]:
-        try:
-            return self.outbox.claim(self.clock(), wanted)
-        except CrmError as error:  # the database is away: try again after a pause
-            log.warning("delivery to %s paused (%s)", self.connector.name, error)
-            return []
-
-    def _deliver_then_free(self, claimed: ClaimedEvent, free: threading.Semaphore) -> None:
-        try:
-            self._deliver(claimed)
-        except Exception as error:  # marking failed (database away): the lease runs out
-            log.warning("event %s not marked (%s)", claimed.row_id, type(error).__name__)
-        finally:
-            free.release()
-
-    def _deliver(self, claimed: ClaimedEvent) -> int:
-        link = None
-        if not self._time_left(claimed):
-            self.outbox.release(claimed)  # too late to start: another round takes it
-            return 0
-        try:
-            if claimed.event.payload != ERASED:
-                event = self.prepare(claimed.event)
-                link = self.connector.deliver(event, self.outbox.link(event.lead_id))
-        except CrmDeliveryError as error:
-            self._failed(claimed, error)
-            return 0
-        except (CrmError, SQLAlchemyError):
-            raise  # the outbox's database: the caller pauses
-        except Exception as error:  # a connector's bug must not stop the worker
-            log.error("connector %s failed on event %s (%s)", self.connector.name,
-                      claimed.row_id, type(error).__name__)  # fmt: skip
-            self._failed(claimed, RetryableDeliveryError(f"unexpected {type(error).__name__}"))
-            return 0
-        self.outbox.delivered(claimed, self.clock(), link)
-        return 1
-
-    def _time_left(self, claimed: ClaimedEvent) -> bool:
-        """Enough of the lease is left to start sending (a quarter of it)."""
-        if claimed.leased_until is None:
-            return True
-        return claimed.leased_until - as_utc(self.clock()) > self.outbox.lease / 4
-
-    def _failed(self, claimed: ClaimedEvent, error: CrmDeliveryError) -> None:
-        kind = type(error).__name__
-        reason = f"{kind}: {error}"  # connectors' messages hold no personal data or secret
-        if isinstance(error, DeliveryAuthError):  # every event would fail: not its fault
-            log.error("%s refused the credentials: check its config", self.connector.name)
-            self.outbox.retry(claimed, self.clock() + AUTH_RETRY, reason, count=False)
-            return
-        if isinstance(error, PermanentDeliveryError) or claimed.attempts + 1 >= self.max_attempts:
-            self.outbox.dead(claimed, self.clock(), reason)
-            log.warning("CRM event %s is a dead letter (%s)", claimed.row_id, kind)
-            return
-        wait = timedelta(seconds=max(MIN_RETRY, backoff(
-            claimed.attempts, getattr(error, "retry_after", None), rng=self.rng)))  # fmt: skip
-        self.outbox.retry(claimed, self.clock() + wait, reason)
-        log.info("CRM event %s not delivered (%s)", claimed.row_id, kind)

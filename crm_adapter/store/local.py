@@ -37,8 +37,9 @@ Semantics beyond the port's docstrings:
 - Every merge (by `identify` or `identify_phone`) is recorded with its reason and the
   conversation that caused it; `merges(lead_id)` reads them back. The lead merged
   into keeps its email and number and takes the other's where it has none.
-- `add_task` and `book_meeting` write their notifications to `crm_outbox` in the same
-  transaction (sent later by `handoff.dispatch`; see `crm_adapter.outbox`).
+- `add_task` and `book_meeting` write their notifications to the outbox (`crm_events`,
+  connector "notify") in the same transaction (sent later by the delivery worker with
+  `handoff.dispatch.NotificationConnector`; see `crm_adapter.store.crm_events`).
 - `book_meeting` is safe under concurrency: on PostgreSQL it takes a transaction-level
   advisory lock on the staff id before looking for overlapping meetings, so of two
   bookings of one person's time the second waits, then sees the first and raises
@@ -119,7 +120,6 @@ from crm_adapter.store.models import (
     FeedbackRow,
     InterestEventRow,
     MeetingRow,
-    OutboxRow,
     PrivacyAuditRow,
     SalesTaskRow,
     ScoringEventRow,
@@ -431,8 +431,7 @@ class LocalCrm:
             AnswerRow.attribute.in_(sorted(PERSONAL_ATTRIBUTES)),
         )
         s.execute(personal.execution_options(synchronize_session=False))
-        notifications = delete(OutboxRow).where(OutboxRow.contact_id == lead.id)
-        s.execute(notifications.execution_options(synchronize_session=False))
+        crm_events.drop_notifications(s.connection(), lead.id)
         claims.drop_claims(s, [lead.id])  # its own claims, and others' of its address:
         claims.drop_claims_of_holders(s, [lead.id])  # they hold the address too
         # The unanswered questions' texts were kept under this consent: only counts stay.
@@ -572,11 +571,14 @@ class LocalCrm:
         s.delete(row)
         s.flush()
         holder = s.execute(
-            select(Contact).where(
+            select(Contact)
+            .where(
                 Contact.email_normalised == normalised,
                 Contact.merged_into_id.is_(None),
                 Contact.id != lead.id,
-            ).with_for_update().execution_options(populate_existing=True)
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).scalar_one_or_none()
         if holder is not None:
             merged_into = self._merged(s, lead, holder, BY_EMAIL, conversation_id)
@@ -630,8 +632,8 @@ class LocalCrm:
         """Merges `lead` into `other` (both locked) and returns the id of `other`."""
         merge_into(s, lead, other, self._now(), reason, conversation_id)
         claims.drop_claims(s, [lead.id])
-        if self.connectors:  # its undelivered events go to the CRMs as the other's
-            crm_events.carry_pending(s.connection(), lead.id, other.id)
+        # its undelivered events go to the CRMs as the other's, its notifications too
+        crm_events.carry_pending(s.connection(), lead.id, other.id)
         self._publish(s, other, sync_event.IDENTIFIED, {})
         return other.id
 
@@ -731,7 +733,14 @@ class LocalCrm:
     def _notifying(self, notify: Sequence[Notification]) -> Callable[[Session, Contact], None]:
         """A change adding `notify` to the outbox, due now; checked here, before any SQL."""
         now = self._now()
-        return _adding(OutboxRow, *[mapping.outbox_values(n, now) for n in notify])
+        payloads = [mapping.notification_payload(n) for n in notify]
+
+        def add(s: Session, lead: Contact) -> None:
+            for payload in payloads:
+                crm_events.enqueue(s.connection(), lead.id, crm_events.NOTIFICATION, payload,
+                                   now, (crm_events.NOTIFY,))  # fmt: skip
+
+        return add
 
     def record_feedback(self, lead_id: int, feedback: Feedback) -> None:
         add = _adding(FeedbackRow, mapping.feedback_values(feedback))

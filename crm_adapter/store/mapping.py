@@ -3,8 +3,8 @@
 Records going in become column values here (`*_values`), checked on the way
 (datetimes timezone-aware, statuses, sources, decisions and channels known, ids within
 their column's length, a meeting ending after it starts): a caller's mistake raises
-ValueError before any SQL runs. `outbox_values` takes a notification's personal data
-(recipients, texts) into an outbox row.
+ValueError before any SQL runs. `notification_payload` takes a notification's personal
+data (recipients, texts) into an outbox payload.
 `load_leads` reads the personal data of the contacts it is given (email, name, phone,
 personal answers) into the returned `Lead`s; it issues one query per table for all
 contacts together, whatever their number.
@@ -13,8 +13,7 @@ contacts together, whatever their number.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -46,7 +45,6 @@ from crm_adapter.store.models import (
     FeedbackRow,
     InterestEventRow,
     MeetingRow,
-    OutboxRow,
     SalesTaskRow,
     ScoringEventRow,
     StageRow,
@@ -191,8 +189,8 @@ def meeting_values(meeting: Meeting) -> dict[str, Any]:
     )
 
 
-def outbox_values(notification: Notification, now: datetime) -> dict[str, Any]:
-    """A new outbox row for `notification`, due at once (`now`)."""
+def notification_payload(notification: Notification) -> dict[str, Any]:
+    """The outbox payload of `notification`; ValueError if it cannot be sent."""
     channel, to = notification.channel, notification.to
     if channel not in CHANNELS:
         raise ValueError(f"unknown notification channel {channel!r}")
@@ -202,16 +200,13 @@ def outbox_values(notification: Notification, now: datetime) -> dict[str, Any]:
         raise ValueError(f"a {channel} notification has no recipients and no invitation")
     if any(not isinstance(a, str) or not 0 < len(a) <= ADDRESS_LENGTH for a in to):
         raise ValueError(f"an email address has 1 to {ADDRESS_LENGTH} characters")
-    return dict(
-        channel=channel,
-        recipients=list(to),
-        subject=notification.subject,
-        body=notification.body,
-        ics=notification.ics,
-        created_at=as_utc(now),
-        attempts=0,
-        next_attempt_at=as_utc(now),
-    )
+    return {
+        "channel": channel,
+        "to": list(to),
+        "subject": notification.subject,
+        "body": notification.body,
+        "ics": notification.ics,
+    }
 
 
 def meeting_of(row: MeetingRow) -> Meeting:
@@ -227,8 +222,12 @@ def meeting_of(row: MeetingRow) -> Meeting:
     )
 
 
-def notification_of(row: OutboxRow) -> Notification:
-    return Notification(row.channel, row.subject, row.body, tuple(row.recipients), row.ics)
+def notification_of(payload: Mapping[str, Any]) -> Notification:
+    """The notification an outbox payload (`notification_payload`) holds."""
+    return Notification(
+        payload["channel"], payload["subject"], payload["body"], tuple(payload["to"]),
+        payload.get("ics"),
+    )  # fmt: skip
 
 
 def feedback_values(feedback: Feedback) -> dict[str, Any]:

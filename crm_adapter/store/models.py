@@ -4,10 +4,11 @@ The schema itself is created by the Alembic migrations in `lotse/migrations/`
 (never by `metadata.create_all`); a test checks that the migrated schema matches these
 models. Personal data lives in `crm_contacts.email`, `.email_normalised`, `.name`,
 `.phone`, `.phone_normalised`, in the `crm_answers` rows of PERSONAL_ATTRIBUTES and in
-the `crm_outbox` (notifications waiting to be sent: recipients, subject, body,
-invitation); everything else is anonymous (ids, firmographics, events, stages, tasks,
-meetings, merges), except that a messenger's conversation id may hold the person's
-platform id (a WhatsApp conversation's is "twilio:whatsapp:<phone number>").
+the outbox's notifications (`crm_events` of connector "notify": recipients, subject,
+body, invitation) and CRM events; everything else is anonymous (ids, firmographics,
+events, stages, tasks, meetings, merges), except that a messenger's conversation id
+may hold the person's platform id (a WhatsApp conversation's is
+"twilio:whatsapp:<phone number>").
 
 Datetimes go in and come out timezone-aware in UTC (`UtcDateTime`): a naive datetime
 is refused with ValueError, and SQLite's naive values are read back as UTC.
@@ -250,36 +251,6 @@ class MeetingRow(Base):
     __table_args__ = (Index("ix_crm_meetings_staff_id_start_at", "staff_id", "start_at"),)
 
 
-class OutboxRow(Base):
-    """A notification to send (transactional outbox); done once `sent_at` or `failed_at`
-    is set. `locked_until` is a dispatcher's lease; `last_error` an error kind only."""
-
-    __tablename__ = "crm_outbox"
-    id = Column(Integer, primary_key=True)
-    channel = Column(String(16), nullable=False)
-    recipients = Column(JSON, nullable=False)
-    subject = Column(Text, nullable=False)
-    body = Column(Text, nullable=False)
-    ics = Column(Text)
-    created_at = Column(UtcDateTime, nullable=False)
-    attempts = Column(Integer, nullable=False)
-    next_attempt_at = Column(UtcDateTime, nullable=False)
-    locked_until = Column(UtcDateTime)
-    sent_at = Column(UtcDateTime)
-    failed_at = Column(UtcDateTime)
-    last_error = Column(String(200))
-    contact_id = Column(Integer, ForeignKey("crm_contacts.id"), index=True)
-
-    __table_args__ = (
-        Index(
-            "ix_crm_outbox_pending",
-            "next_attempt_at",
-            sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
-            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
-        ),
-    )
-
-
 class FeedbackRow(Base):
     __tablename__ = "crm_feedback"
     id = Column(Integer, primary_key=True)
@@ -337,7 +308,6 @@ OWNED_BY_CONTACT = (
     StageRow,
     SalesTaskRow,
     MeetingRow,
-    OutboxRow,
     FeedbackRow,
 )
 

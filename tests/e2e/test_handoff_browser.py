@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_adapter.outbox import Outbox
 from crm_adapter.port import Visit
+from crm_adapter.store.crm_events import NOTIFY, EventOutbox
 from lotse.database import make_engine
 from lotse.settings import Settings
 from tests.conftest import set_clock
@@ -161,4 +161,4 @@ def test_outside_office_hours_the_visitor_leaves_a_callback_request(browser, sta
         time.sleep(0.2)
     [sent] = [f for f in mail.glob("*.eml") if "+495211234567" in f.read_text(errors="replace")]
     assert "vertrieb@nordwerk.example" in sent.read_text()  # the team inbox: nobody routed
-    assert Outbox(make_engine(staff.database_url)).pending_count() == 0
+    assert EventOutbox(make_engine(staff.database_url), connector=NOTIFY).pending_count() == 0

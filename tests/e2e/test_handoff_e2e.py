@@ -12,15 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from sqlalchemy import select
 
 from crm_adapter.port import Visit
-from crm_adapter.store.models import OutboxRow
 from lotse.database import make_engine
 from lotse.settings import Settings
 from tests.conftest import set_clock
 from tests.support.console_client import add_users, logged_in
 from tests.support.mailbox import code_mailed_to
+from tests.support.notifications import queued
 from tests.support.rest_client import Visitor, website_visitor_id
 from wiring.services import services_for
 
@@ -134,9 +133,7 @@ def test_outside_office_hours_a_meeting_is_booked_with_invitations(staff, stack_
     [meeting] = lead.meetings
     assert meeting.staff_id == "anna"
     assert meeting.start == datetime(2026, 11, 30, 8, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-    with make_engine(staff.database_url).connect() as db:
-        rows = db.execute(select(OutboxRow.channel, OutboxRow.recipients, OutboxRow.ics)
-                          .where(OutboxRow.contact_id == lead.lead_id)).all()  # fmt: skip
+    rows = queued(make_engine(staff.database_url), lead.lead_id)
     emails = sorted(tuple(r.recipients) for r in rows if r.channel == "email")
     # The invitation, Anna's copy, and the code that proves the address (issue 18).
     assert emails == sorted([(email,), (email,), ("anna.becker@nordwerk.example",)])

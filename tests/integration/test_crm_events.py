@@ -19,7 +19,8 @@ from crm_adapter.delivery import (
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
-from crm_adapter.store.crm_events import DeliveryWorker, EventOutbox
+from crm_adapter.delivery_worker import DeliveryWorker
+from crm_adapter.store.crm_events import EventOutbox
 from crm_adapter.webhook import WebhookConnector
 from lotse.database import make_engine
 from lotse.migrate import migrate, migrated_engine

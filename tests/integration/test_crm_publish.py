@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from crm_adapter.delivery import CrmEvent, Link
+from crm_adapter.delivery_worker import DeliveryWorker
 from crm_adapter.port import (
     Answer,
     ConsentRequired,
@@ -28,7 +29,7 @@ from crm_adapter.port import (
 )
 from crm_adapter.store import LocalCrm
 from crm_adapter.store import crm_events as events_module
-from crm_adapter.store.crm_events import ERASED, DeliveryWorker, EventOutbox
+from crm_adapter.store.crm_events import ERASED, EventOutbox
 from crm_adapter.store.models import CrmEventRow
 from crm_adapter.sync_event import timeline_entry, with_staff_emails
 from handoff.store import HandoffStore, NewHandoff

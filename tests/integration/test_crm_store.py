@@ -51,7 +51,7 @@ from crm_adapter.port import (
 )
 from crm_adapter.scoring import InterestEvent
 from crm_adapter.store import LocalCrm
-from crm_adapter.store.models import Base, Company, Contact, OutboxRow, SalesTaskRow
+from crm_adapter.store.models import Base, Company, Contact, SalesTaskRow
 from handoff.auth import metadata as staff_tables
 from handoff.store import metadata as handoff_tables
 from insights.event_log import metadata as event_log_tables
@@ -59,6 +59,7 @@ from lotse.database import make_engine, writer
 from lotse.migrate import alembic_config, migrate
 from lotse.shared_tables import metadata as insights_tables
 from tests.support.concurrency import run_together
+from tests.support.notifications import queued
 
 ADMIN_URL = os.environ.get("LOTSE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
@@ -423,7 +424,7 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
     try:
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM crm_alembic_version"))
-            assert versions.scalars().all() == ["0012"]
+            assert versions.scalars().all() == ["0013"]
             assert set(inspect(connection).get_table_names()) == {
                 *Base.metadata.tables,
                 *handoff_tables.tables,
@@ -470,12 +471,8 @@ def notifications(address: str = "anna@nordwerk.example") -> list[Notification]:
     ]
 
 
-def outbox(engine: Engine) -> list[tuple[str, list[str], str, int | None]]:
-    query = select(
-        OutboxRow.channel, OutboxRow.recipients, OutboxRow.body, OutboxRow.contact_id
-    ).order_by(OutboxRow.id)
-    with engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(query)]
+def outbox(engine: Engine) -> list[tuple[str, list[str], str, int]]:
+    return [(n.channel, n.recipients, n.body, n.contact_id) for n in queued(engine)]
 
 
 def meeting(staff_id: str, start: int, end: int) -> Meeting:
@@ -516,7 +513,7 @@ def test_a_task_and_its_notifications_are_stored_together_or_not_at_all(
         crm.add_task(lead_id, replace(task, assignee="x" * 65), notifications())
 
     def fail(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.startswith("INSERT INTO crm_outbox"):
+        if statement.startswith("INSERT INTO crm_events"):
             raise OperationalError(statement, {}, RuntimeError("disk full"))
 
     event.listen(engine, "before_cursor_execute", fail)

@@ -34,7 +34,7 @@ from conversations.address_book import AddressBook
 from conversations.texts import SQLiteTexts
 from crm_adapter.port import ANSWERED, Answer, Consent, Meeting, Notification, SalesTask, Visit
 from crm_adapter.store import LocalCrm
-from handoff.dispatch import dispatcher_from_settings
+from handoff.dispatch import notification_worker
 from handoff.ics import meeting_invitation
 from handoff.notify import Email, MailFolderSender, erase_mail_mentioning, notify_settings_from_env
 from handoff.store import HandoffStore, NewHandoff
@@ -147,7 +147,7 @@ def build(var: Path) -> tuple[Engine, SQLiteTexts, int]:
     crm.book_meeting(lead_id, Meeting("anna", start, start + timedelta(minutes=30),
                                       "Gespräch mit Nordwerk", now), meeting)  # fmt: skip
     settings = notify_settings_from_env({"LOTSE_MAIL_DIR": os.environ["LOTSE_MAIL_DIR"]})
-    assert dispatcher_from_settings(engine, settings).run_once() == 4
+    assert notification_worker(engine, settings).run_once() == 4
 
     AddressBook(engine).remember(WHATSAPP, "twilio", {"id": "whatsapp:+4915124681357"})
     handoff = handoffs.request(NewHandoff(WHATSAPP, "asked", "de", "sales", "sales",

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from crm_adapter.identity_code import CODE_MINUTES, MAX_CODE_ATTEMPTS, code_in, new_code
 from crm_adapter.port import (
@@ -34,9 +33,10 @@ from crm_adapter.port import (
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.store import LocalCrm
-from crm_adapter.store.models import Base, IdentityClaimRow, OutboxRow
+from crm_adapter.store.models import Base, CrmEventRow, IdentityClaimRow
 from dialogue.understanding.reading import CODE_INTENT, decide
 from tests.support import crm_engines
+from tests.support.notifications import queued
 
 engine, postgres_url = crm_engines.engine, crm_engines.postgres_url  # shared fixtures
 
@@ -82,9 +82,7 @@ def email(address: str) -> tuple[str, Any]:
 
 
 def code_sent_to(engine: Engine, address: str) -> str:
-    with Session(engine) as s:
-        rows = s.execute(select(OutboxRow).order_by(OutboxRow.id.desc())).scalars().all()
-    body = next(r.body for r in rows if address in r.recipients)
+    body = next(n.body for n in reversed(queued(engine)) if address in n.recipients)
     found = re.search(r"[0-9]{6}", body)
     assert found is not None
     return found.group()
@@ -121,7 +119,7 @@ def test_a_stranger_typing_a_known_address_changes_and_sees_nothing(
     code = code_sent_to(engine, ANNA.upper())
     with engine.connect() as connection:
         dump = repr([list(connection.execute(select(t))) for t in Base.metadata.sorted_tables
-                     if t.name != "crm_outbox"])  # fmt: skip
+                     if t is not CrmEventRow.__table__])  # fmt: skip
     assert code not in dump
 
 
@@ -190,7 +188,7 @@ def test_withdrawing_and_erasing_leave_no_address_in_a_claim(
     crm.erase([anna], T0, "console")  # Anna's erasure: the stranger's claim held her address
     with engine.connect() as connection:
         left = connection.execute(select(IdentityClaimRow)).all()
-        outbox = connection.execute(text("SELECT recipients FROM crm_outbox")).all()
+        outbox = connection.execute(text("SELECT payload FROM crm_events")).all()
     assert left == []
     assert all(ANNA.lower() not in str(row).lower() for row in outbox)
 

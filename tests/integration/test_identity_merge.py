@@ -42,10 +42,11 @@ from crm_adapter.port import (
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.store import LocalCrm
-from crm_adapter.store.models import Contact, MergeRow, OutboxRow
+from crm_adapter.store.models import Contact, MergeRow
 from dialogue.answers.contact import parse_phone
 from tests.support import crm_engines
 from tests.support.concurrency import run_together
+from tests.support.notifications import queued
 
 engine, postgres_url = crm_engines.engine, crm_engines.postgres_url  # shared fixtures
 
@@ -124,9 +125,7 @@ def code_mail(code: str, address: str) -> Notification:
 
 def sent_code(engine: Engine, address: str) -> str:
     """The code in the latest mail to `address` in the outbox."""
-    with Session(engine) as s:
-        rows = s.execute(select(OutboxRow).order_by(OutboxRow.id.desc())).scalars()
-        body = next(r.body for r in rows if address in r.recipients)
+    body = next(n.body for n in reversed(queued(engine)) if address in n.recipients)
     found = re.search(r"[0-9]{6}", body)
     assert found is not None
     return found.group()

@@ -1,7 +1,9 @@
-"""The notification outbox (`crm_adapter.outbox`) on SQLite and on PostgreSQL.
+"""The notifications in the one outbox (`crm_events`, connector "notify") on SQLite and
+on PostgreSQL: claimed unordered, leased, marked; and the migration that moved them
+there from the old `crm_outbox`.
 
-PostgreSQL tests use a database of their own (see `postgres_database` in
-test_crm_store.py) and are skipped, naming the URL, if the server is unreachable.
+The ordered side of the same outbox (CRM events, one contact's in order) is
+test_crm_events.py's; sending them is test_dispatch.py's.
 """
 
 from __future__ import annotations
@@ -14,16 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from alembic import command
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from crm_adapter.outbox import Outbox, OutboxItem
 from crm_adapter.port import Consent, CrmError, Notification, SalesTask, Visit
 from crm_adapter.store import LocalCrm
-from crm_adapter.store.models import OutboxRow
-from lotse.database import make_engine
+from crm_adapter.store.crm_events import NOTIFY, EventOutbox
+from crm_adapter.store.mapping import notification_of
+from lotse.database import make_engine, writer
+from lotse.migrate import alembic_config, migrate
 from tests.support import crm_engines
 from tests.support.concurrency import run_together
+from tests.support.notifications import queued
 
 engine, postgres_url = crm_engines.engine, crm_engines.postgres_url  # shared fixtures
 
@@ -44,8 +49,8 @@ def crm(engine: Engine) -> LocalCrm:
 
 
 @pytest.fixture
-def outbox(engine: Engine) -> Outbox:
-    return Outbox(engine, lease=LEASE)
+def outbox(engine: Engine) -> EventOutbox:
+    return EventOutbox(engine, LEASE, connector=NOTIFY, ordered=False)
 
 
 def queue(crm: LocalCrm, *notify: Notification) -> int:
@@ -64,53 +69,59 @@ def slack(n: int = 0) -> Notification:
     return Notification("slack", f"New meeting {n}", "")
 
 
-def row(engine: Engine, item_id: int) -> Any:
-    with engine.connect() as connection:
-        return connection.execute(select(OutboxRow).where(OutboxRow.id == item_id)).one()
-
-
-def test_due_hands_out_what_was_written_and_leases_it(crm: LocalCrm, outbox: Outbox) -> None:
-    queue(crm, email(1), slack(2))
-    assert outbox.due(seconds(-1)) == []  # not due before it was written
-    assert outbox.due(T0) == [OutboxItem(1, email(1), 0), OutboxItem(2, slack(2), 0)]
-    assert outbox.due(T0) == []  # leased
-    assert outbox.due(seconds(59)) == []
-    again = outbox.due(seconds(60))  # the lease ran out: the dispatcher must have died
-    assert [item.id for item in again] == [1, 2]
+def test_a_claim_hands_out_what_was_written_and_leases_it(
+    crm: LocalCrm, outbox: EventOutbox
+) -> None:
+    lead_id = queue(crm, email(1), slack(2))
+    assert outbox.claim(seconds(-1)) == []  # not due before it was written
+    taken = outbox.claim(T0)
+    assert [notification_of(c.event.payload) for c in taken] == [email(1), slack(2)]
+    assert {c.event.lead_id for c in taken} == {lead_id}
+    assert outbox.claim(T0) == []  # leased
+    assert outbox.claim(seconds(59)) == []
+    again = outbox.claim(seconds(60))  # the lease ran out: the worker must have died
+    assert [c.row_id for c in again] == [c.row_id for c in taken]
     assert outbox.pending_count() == 2
 
 
-def test_due_takes_the_oldest_first_up_to_the_limit(crm: LocalCrm, outbox: Outbox) -> None:
+def test_one_contacts_notifications_do_not_wait_for_each_other(
+    crm: LocalCrm, outbox: EventOutbox, engine: Engine
+) -> None:
+    queue(crm, email(1), email(2), slack(3))
+    first, *_ = outbox.claim(T0, limit=1)
+    outbox.dead(first, seconds(1), "PermanentDeliveryError: email: not configured")
+    rest = outbox.claim(seconds(1))  # a dead mail holds the others back in no way
+    assert [notification_of(c.event.payload) for c in rest] == [email(2), slack(3)]
+    ordered = EventOutbox(engine, LEASE, connector=NOTIFY)  # as CRM events are claimed
+    assert ordered.claim(seconds(120)) == []
+
+
+def test_the_oldest_come_first_up_to_the_limit(crm: LocalCrm, outbox: EventOutbox) -> None:
     queue(crm, *[slack(n) for n in range(5)])
-    assert [item.id for item in outbox.due(T0, limit=2)] == [1, 2]
-    assert [item.id for item in outbox.due(T0, limit=2)] == [3, 4]
-    assert [item.id for item in outbox.due(T0, limit=2)] == [5]
+    subjects = [[c.event.payload["subject"] for c in outbox.claim(T0, limit=2)] for _ in range(3)]
+    assert subjects == [["New meeting 0", "New meeting 1"], ["New meeting 2", "New meeting 3"],
+                        ["New meeting 4"]]  # fmt: skip
 
 
-def test_sent_retry_and_failed(crm: LocalCrm, outbox: Outbox, engine: Engine) -> None:
+def test_delivered_retried_and_dead(crm: LocalCrm, outbox: EventOutbox, engine: Engine) -> None:
     queue(crm, email(1), slack(2), slack(3))
-    first, second, third = outbox.due(T0)
-    outbox.sent(first.id, seconds(1))
-    outbox.retry(second.id, seconds(30), "RetryableNotificationError")
-    outbox.failed(third.id, seconds(1), "PermanentNotificationError" * 10)
+    first, second, third = outbox.claim(T0)
+    outbox.delivered(first, seconds(1))
+    outbox.retry(second, seconds(30), "RetryableDeliveryError: slack: Timeout")
+    outbox.dead(third, seconds(1), "PermanentDeliveryError" * 10)
     assert outbox.pending_count() == 1
-    assert (row(engine, first.id).sent_at, row(engine, first.id).locked_until) == (seconds(1), None)
-    retried = row(engine, second.id)
-    assert (retried.attempts, retried.next_attempt_at, retried.locked_until) == (
-        1,
-        seconds(30),
-        None,
-    )
-    assert retried.last_error == "RetryableNotificationError"
-    failed = row(engine, third.id)
-    assert (failed.failed_at, failed.attempts, len(failed.last_error)) == (seconds(1), 1, 200)
-    assert outbox.due(seconds(29)) == []
-    assert outbox.due(seconds(3600)) == [OutboxItem(second.id, slack(2), 1)]
-    outbox.sent(second.id, seconds(3601))
-    outbox.retry(second.id, seconds(3700), "late")  # done already: changes nothing
-    outbox.sent(999, seconds(1))  # unknown: changes nothing
-    assert outbox.pending_count() == 0 and outbox.due(seconds(7200)) == []
-    assert row(engine, second.id).attempts == 1
+    states = [(n.delivered, n.dead, n.attempts) for n in queued(engine)]
+    assert states == [(True, False, 0), (False, False, 1), (False, True, 1)]
+    assert len(queued(engine)[2].last_error or "") == 200
+    assert outbox.claim(seconds(29)) == []
+    [again] = outbox.claim(seconds(3600))
+    assert (again.row_id, again.attempts) == (second.row_id, 1)
+    outbox.delivered(again, seconds(3601))
+    outbox.retry(again, seconds(3700), "late")  # done already: changes nothing
+    outbox.delivered(second, seconds(1))  # an old claim's token: changes nothing
+    assert outbox.pending_count() == 0 and outbox.claim(seconds(7200)) == []
+    assert [n.attempts for n in queued(engine)][1] == 1
+    assert [letter["connector"] for letter in outbox.dead_letters()] == [NOTIFY]
 
 
 def _meet_after_taking_rows(engine: Engine, parties: int) -> None:
@@ -127,8 +138,8 @@ def _meet_after_taking_rows(engine: Engine, parties: int) -> None:
     event.listen(engine, "after_cursor_execute", after)
 
 
-def test_two_dispatchers_never_take_the_same_row(
-    crm: LocalCrm, outbox: Outbox, engine: Engine
+def test_two_workers_never_take_the_same_notification(
+    crm: LocalCrm, outbox: EventOutbox, engine: Engine
 ) -> None:
     parties, rows = 4, 20
     queue(crm, *[slack(n) for n in range(rows)])
@@ -136,13 +147,13 @@ def test_two_dispatchers_never_take_the_same_row(
         _meet_after_taking_rows(engine, parties)
     taken: list[list[int]] = [[] for _ in range(parties)]
 
-    def dispatch(n: int) -> None:
-        while batch := outbox.due(T0, limit=3):
-            taken[n].extend(item.id for item in batch)
+    def claim(n: int) -> None:
+        while batch := outbox.claim(T0, limit=3):
+            taken[n].extend(c.row_id for c in batch)
 
-    run_together([partial(dispatch, n) for n in range(parties)])
-    every = [item_id for ids in taken for item_id in ids]
-    assert sorted(every) == list(range(1, rows + 1))  # each row once, none left
+    run_together([partial(claim, n) for n in range(parties)])
+    every = [row_id for ids in taken for row_id in ids]
+    assert len(every) == rows and len(set(every)) == rows  # each once, none left
     if engine.dialect.name == "postgresql":
         assert all(taken)  # all four took some: they really ran side by side
 
@@ -150,11 +161,59 @@ def test_two_dispatchers_never_take_the_same_row(
 def test_database_errors_are_crm_errors(tmp_path: Path) -> None:
     unmigrated = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     try:
-        with pytest.raises(CrmError, match="taking due notifications"):
-            Outbox(unmigrated).due(T0)
+        with pytest.raises(CrmError, match="claiming events"):
+            EventOutbox(unmigrated, connector=NOTIFY, ordered=False).claim(T0)
         with pytest.raises(CrmError, match="counting"):
-            Outbox(unmigrated).pending_count()
+            EventOutbox(unmigrated, connector=NOTIFY).pending_count()
     finally:
         unmigrated.dispose()
     with pytest.raises(ValueError):
-        Outbox(unmigrated, lease=timedelta(0))
+        EventOutbox(unmigrated, lease=timedelta(0))
+
+
+def _old_outbox_row(connection: Any, channel: str, to: str, state: str) -> None:
+    sent = T0 if state == "sent" else None
+    failed = T0 if state == "failed" else None
+    connection.execute(text(
+        "INSERT INTO crm_outbox (channel, recipients, subject, body, ics, created_at, attempts,"
+        " next_attempt_at, sent_at, failed_at, last_error, contact_id) VALUES (:channel, :to,"
+        " 'Callback', 'Phone: +49 521 1234', NULL, :t, :attempts, :t, :sent, :failed,"
+        " :error, 1)"), {"channel": channel, "to": to, "t": T0, "sent": sent, "failed": failed,
+                         "attempts": 1 if failed else 0,
+                         "error": "PermanentNotificationError" if failed else None})  # fmt: skip
+
+
+def test_the_migration_moves_the_old_outbox_into_the_one_outbox(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    config = alembic_config(url)
+    try:
+        with writer(engine).begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0012")
+            connection.execute(text(
+                "INSERT INTO crm_contacts (id, freemail, accepted, rejected, created_at,"
+                " updated_at) VALUES (1, false, false, false, :t, :t)"), {"t": T0})  # fmt: skip
+            _old_outbox_row(connection, "email", '["anna@nordwerk.example"]', "pending")
+            _old_outbox_row(connection, "slack", "[]", "sent")
+            _old_outbox_row(connection, "email", '["erika@kunde.example"]', "failed")
+        migrate(engine)
+        moved = queued(engine)
+        assert [(n.channel, n.recipients, n.delivered, n.dead) for n in moved] == [
+            ("email", ["anna@nordwerk.example"], False, False),
+            ("slack", [], True, False),
+            ("email", ["erika@kunde.example"], False, True),
+        ]
+        assert {n.contact_id for n in moved} == {1} and moved[0].body == "Phone: +49 521 1234"
+        [pending] = EventOutbox(engine, connector=NOTIFY, ordered=False).claim(seconds(1))
+        assert notification_of(pending.event.payload).to == ("anna@nordwerk.example",)
+        with writer(engine).begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0012")
+            back = connection.execute(text(
+                "SELECT channel, sent_at IS NOT NULL, failed_at IS NOT NULL FROM crm_outbox"
+                " ORDER BY id")).all()  # fmt: skip
+        assert [tuple(row) for row in back] == [
+            ("email", 0, 0), ("slack", 1, 0), ("email", 0, 1)]  # fmt: skip
+    finally:
+        engine.dispose()

@@ -1,5 +1,5 @@
-"""The running stack's mailbox: without an SMTP server, the console's dispatcher writes
-the notification outbox to the mail folder next to the database as .eml files. Tests
+"""The running stack's mailbox: without an SMTP server, the console's notification
+worker writes the outbox's mails to the mail folder next to the database as .eml files. Tests
 read the codes that prove an email address (issue 18) from there."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def mail_folder(stack: Settings) -> Path:
 
 def code_mailed_to(stack: Settings, address: str, seen: set[str]) -> str:
     """The code in a mail to `address` that is not among the files `seen` before (the
-    console's dispatcher writes the outbox to the mail folder: there is no SMTP server)."""
+    console's notification worker writes mails to the mail folder: there is no SMTP server)."""
     folder = mail_folder(stack)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
