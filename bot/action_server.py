@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import hmac
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,32 +36,17 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from lotse import log_redaction
-from lotse.settings import SettingsError
+from lotse.settings import ACTION_TIME_LIMIT, load_settings
 
 SECRET_VARIABLE = "LOTSE_ACTION_SECRET"
 SECRET_HEADER = "X-Lotse-Action-Secret"
 ACTIONS = "bot.actions"
-TIME_LIMIT_VARIABLE = "LOTSE_ACTION_TIME_LIMIT"
-DEFAULT_TIME_LIMIT_SECONDS = 10.0
 ACTION_THREADS = 8
 log = logging.getLogger(__name__)
 
 
 class ActionTookTooLong(Exception):
     """An action call ran past the time limit; its result, if any comes, is dropped."""
-
-
-def time_limit(environ: dict[str, str] | os._Environ[str]) -> float:
-    raw = environ.get(TIME_LIMIT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_TIME_LIMIT_SECONDS
-    try:
-        limit = float(raw)
-    except ValueError:
-        limit = 0.0
-    if not 0 < limit <= 50:  # below the 60 s lifetime of a conversation's lock
-        raise SettingsError(f"{TIME_LIMIT_VARIABLE} must be seconds between 0 and 50, not {raw!r}")
-    return limit
 
 
 def bound(app: Sanic, executor_type: type[ActionExecutor], limit: float) -> None:
@@ -111,7 +95,7 @@ def guard(app: Sanic, secret: str) -> None:
         return None
 
 
-def build_app(secret: str | None, limit: float = DEFAULT_TIME_LIMIT_SECONDS) -> Sanic:
+def build_app(secret: str | None, limit: float = ACTION_TIME_LIMIT) -> Sanic:
     app = create_app(ACTIONS, cors_origins=None)
     bound(app, ActionExecutor, limit)
     if secret:
@@ -128,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    app = build_app(os.environ.get(SECRET_VARIABLE) or None, time_limit(os.environ))
+    settings = load_settings()
+    app = build_app(settings.secrets.action_secret, settings.limits.action_time_limit)
     log.info("action server on http://%s:%d", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False)
 

@@ -4,7 +4,7 @@ Rasa's Pika broker (endpoints.scaled.yml) publishes every event of every convers
 to the fanout exchange, bound to the durable queue LOTSE_EVENTS_QUEUE. This consumer
 takes them in batches, writes them to the event log (`insights.event_log`, in the CRM
 database) and acknowledges a batch only after its rows are committed: a database error
-or a crash leaves the messages in RabbitMQ for the next try. Every FILL_SECONDS it also
+or a crash leaves the messages in RabbitMQ for the next try. Every EVENT_FILL_SECONDS it also
 reads the tracker store's new events (LOTSE_TRACKER_URL), so whatever the broker lost
 (Rasa's in-memory buffer of failed publishes) still arrives; duplicates are ignored.
 Connections to RabbitMQ are re-established by aio-pika's robust connection. Events of
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 from typing import Any
 from urllib.parse import quote
@@ -32,11 +31,11 @@ from insights.event_log import EventLog
 from lotse import log_redaction
 from lotse.database import make_engine
 from lotse.service_addresses import ServiceAddresses
+from lotse.settings import EVENT_FILL_SECONDS, load_settings
 from wiring.services import services
 
 BATCH = 200
 BATCH_WAIT_SECONDS = 0.5
-FILL_SECONDS = 120.0  # LOTSE_EVENT_FILL_SECONDS
 RETRY_SECONDS = 2.0
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ class Consumer:
         amqp_url: str,
         queue: str,
         tracker_url: str | None,
-        fill_seconds: float = FILL_SECONDS,
+        fill_seconds: float = EVENT_FILL_SECONDS,
     ) -> None:
         self.fill_seconds = fill_seconds
         self.event_log = log_
@@ -168,11 +167,11 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
-    addresses = ServiceAddresses.from_environment(os.environ)
+    settings = load_settings()
+    addresses = settings.services
     consumer = Consumer(
         services().event_log, amqp_url(addresses), addresses.values["LOTSE_EVENTS_QUEUE"],
-        os.environ.get("LOTSE_TRACKER_URL"),
-        float(os.environ.get("LOTSE_EVENT_FILL_SECONDS") or FILL_SECONDS),
+        settings.files.tracker_url, settings.limits.event_fill_seconds,
     )  # fmt: skip
 
     async def run() -> None:

@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import os
 
 from console.app import ConsoleContext, make_app
 from handoff.dispatch import notification_worker
-from handoff.notify import notify_settings_from_env
 from insights.report import Insights, question_order
 from lotse import log_redaction
 from lotse.settings import load_settings
@@ -31,8 +29,8 @@ def context() -> ConsoleContext:
         auth=root.staff,
         crm=root.crm,
         bot=rasa_bot(root.settings),
-        secure_cookies=os.environ.get("LOTSE_CONSOLE_INSECURE_COOKIES") != "1",
-        notifier=notification_worker(root.engine, notify_settings_from_env()),
+        secure_cookies=not root.settings.web.console_insecure_cookies,
+        notifier=notification_worker(root.engine, root.settings.notify),
         privacy=root.personal_stores,
         insights=Insights(root.engine, questions=question_order()),
         trusted_proxies=root.settings.console_trusted_proxies,

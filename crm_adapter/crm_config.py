@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from crm_adapter.delivery import Connector, ConnectorConfigError
+from lotse.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = ROOT / "endpoints.yml"
@@ -71,7 +72,7 @@ class CrmConfig:
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("LOTSE_CRM_CONFIG") or ENDPOINTS)
+    return load_settings().files.crm_config or ENDPOINTS
 
 
 def load_crm_config(path: Path | None = None) -> CrmConfig:

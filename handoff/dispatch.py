@@ -47,11 +47,11 @@ from crm_adapter.store.mapping import notification_of
 from handoff.notify import (
     Email,
     MailFolderSender,
-    NotifySettings,
     RetryableNotificationError,
     SmtpSender,
     WebhookSender,
 )
+from lotse.notify_settings import NotifySettings
 
 LEASE = timedelta(minutes=5)  # a send starts with at least a quarter of it left
 MAX_ATTEMPTS = 8

@@ -29,8 +29,8 @@ import re
 import smtplib
 import ssl
 import uuid
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -42,12 +42,12 @@ from urllib.parse import urlsplit
 
 import requests
 
+from lotse.notify_settings import plain_address
 from lotse.retry import parse_retry_after
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_KINDS = ("slack", "teams")
-DEFAULT_SENDER = "lotse@nordwerk.example"
 
 
 class NotificationError(Exception):
@@ -274,9 +274,7 @@ def build_message(email: Email, sender: str) -> EmailMessage:
 def _check_address(address: str) -> None:
     if "\r" in address or "\n" in address:
         raise PermanentNotificationError("CR or LF in an address refused")
-    local, at, domain = address.partition("@")
-    unsafe = any(c.isspace() or not c.isprintable() or c in '<>",;' for c in address)
-    if not at or not local or not domain or "@" in domain or unsafe:
+    if not plain_address(address):
         raise PermanentNotificationError("not a plain email address")
 
 
@@ -379,71 +377,3 @@ class WebhookSender:
         raise PermanentNotificationError(f"{self._kind} webhook answered {status}")
 
 
-@dataclass(frozen=True)
-class NotifySettings:
-    """Where notifications go. Secrets are left out of repr."""
-
-    smtp_host: str | None
-    smtp_port: int
-    smtp_sender: str
-    smtp_username: str | None
-    smtp_password: str | None = field(repr=False)
-    smtp_starttls: bool
-    slack_webhook_url: str | None = field(repr=False)
-    teams_webhook_url: str | None = field(repr=False)
-    mail_dir: Path | None = None  # without an SMTP host, emails are written here
-
-
-def notify_settings_from_env(env: Mapping[str, str] = os.environ) -> NotifySettings:
-    """Read and check the LOTSE_SMTP_* and LOTSE_*_WEBHOOK_URL variables.
-
-    Raises ValueError naming the variable (never its value) when one is malformed, or
-    when a username is given without a password.
-    """
-
-    def optional(name: str) -> str | None:
-        return env.get(name, "").strip() or None
-
-    port_text = env.get("LOTSE_SMTP_PORT", "").strip() or "25"
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise ValueError("LOTSE_SMTP_PORT must be a whole number") from None
-    if not 0 < port < 65536:
-        raise ValueError("LOTSE_SMTP_PORT must be between 1 and 65535")
-
-    starttls = env.get("LOTSE_SMTP_STARTTLS", "").strip() or "0"
-    if starttls not in ("0", "1"):
-        raise ValueError("LOTSE_SMTP_STARTTLS must be 0 or 1")
-
-    sender = optional("LOTSE_SMTP_SENDER") or DEFAULT_SENDER
-    try:
-        _check_address(sender)
-    except PermanentNotificationError:
-        raise ValueError("LOTSE_SMTP_SENDER must be a plain email address") from None
-
-    username = optional("LOTSE_SMTP_USERNAME")
-    password = env.get("LOTSE_SMTP_PASSWORD") or None
-    if username and not password:
-        raise ValueError("LOTSE_SMTP_PASSWORD is required when LOTSE_SMTP_USERNAME is set")
-
-    urls = {}
-    for name in ("LOTSE_SLACK_WEBHOOK_URL", "LOTSE_TEAMS_WEBHOOK_URL"):
-        url = optional(name)
-        if url is not None:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ValueError(f"{name} must be an http(s) URL")
-        urls[name] = url
-
-    return NotifySettings(
-        smtp_host=optional("LOTSE_SMTP_HOST"),
-        smtp_port=port,
-        smtp_sender=sender,
-        smtp_username=username,
-        smtp_password=password,
-        smtp_starttls=starttls == "1",
-        slack_webhook_url=urls["LOTSE_SLACK_WEBHOOK_URL"],
-        teams_webhook_url=urls["LOTSE_TEAMS_WEBHOOK_URL"],
-        mail_dir=Path(mail_dir) if (mail_dir := optional("LOTSE_MAIL_DIR")) else None,
-    )

@@ -7,8 +7,8 @@ idle long enough to have refilled is forgotten (the same as a full bucket), and 
 Thread-safe; the clock is injectable. Plain Python, no HTTP.
 
 Limits are configured as "N/second", "N/minute" or "N/hour", optionally with
-" burst B" ("30/minute burst 10"), or "off". `limit_from_env` raises `SettingsError`
-naming the variable for anything else.
+" burst B" ("30/minute burst 10"), or "off" (`parse_limit`; `lotse.settings` reads the
+LOTSE_RATE_* variables with it).
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from lotse.settings import SettingsError
 
 MAX_KEYS = 100_000
 _UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
@@ -54,18 +52,6 @@ def parse_limit(raw: str, default_burst: int) -> Limit | None:
     if count < 1 or (burst is not None and int(burst) < 1):
         raise ValueError(raw)
     return Limit(count / _UNITS[unit], int(burst) if burst else min(default_burst, count))
-
-
-def limit_from_env(environ: Mapping[str, str], name: str, default: Limit) -> Limit | None:
-    raw = environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return parse_limit(raw, default.burst)
-    except ValueError:
-        raise SettingsError(
-            f'{name} must look like "30/minute", "30/minute burst 10" or "off", got {raw!r}'
-        ) from None
 
 
 class TokenBucket:

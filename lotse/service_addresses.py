@@ -1,18 +1,17 @@
 """Where the scale-out profile's shared services are: PostgreSQL, Redis and RabbitMQ
 (LOTSE_PG_*, LOTSE_REDIS_*, LOTSE_RABBITMQ_*, LOTSE_EVENTS_QUEUE), read from the
-environment and validated like `lotse.settings`. The password is a secret: never
+environment as part of `lotse.settings.Settings` (its `services`). The password is a secret: never
 printed (`values` is left out of the repr).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
-from lotse.settings import SettingsError
+from lotse.setting_values import Environ, SettingsError
 
 DEFAULTS = {
     "LOTSE_PG_HOST": "127.0.0.1",
@@ -38,7 +37,7 @@ class ServiceAddresses:
     values: dict[str, str] = field(repr=False)
 
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | os._Environ[str]) -> ServiceAddresses:
+    def from_environment(cls, environ: Environ) -> ServiceAddresses:
         values = {name: environ.get(name) or default for name, default in DEFAULTS.items()}
         values["LOTSE_PG_PASSWORD"] = environ.get("LOTSE_PG_PASSWORD", "")
         for name in ("LOTSE_PG_PORT", "LOTSE_REDIS_PORT", "LOTSE_RABBITMQ_PORT", "LOTSE_REDIS_DB"):

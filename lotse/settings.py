@@ -1,46 +1,109 @@
-"""Lotse's settings, read once from the environment and validated.
+"""Lotse's settings: one typed object, `Settings`, read from the environment by
+`load_settings(env)` — every LOTSE_* variable is read here and nowhere else, checked,
+and a bad value ends the start with a `SettingsError` naming the variable.
 
-Only the embedded defaults exist so far: SQLite under `var/` and the local ports.
-`rasa_token` (LOTSE_RASA_TOKEN) and `rest_token` (LOTSE_REST_TOKEN) are secrets: never
-printed or logged. Who may use Rasa's REST channel (`rest_access`, LOTSE_REST_ACCESS,
-`local` or `token`): `bot.channels.rest_access`, docs/website_security.md.
-`console_trusted_proxies` (LOTSE_CONSOLE_TRUSTED_PROXY, comma-separated addresses or
-networks, none by default): the reverse proxies in front of the staff console whose
-X-Forwarded-For it believes (docs/handoff.md).
+The groups:
+- the top level: the database (LOTSE_DATABASE_URL), host and ports, the Rasa API token
+  (LOTSE_RASA_TOKEN), the REST channel's token and access (LOTSE_REST_TOKEN,
+  LOTSE_REST_ACCESS, `bot.channels.rest_access`), the console's trusted proxies
+  (LOTSE_CONSOLE_TRUSTED_PROXY, comma-separated addresses or networks);
+- `files`: the tracker store (LOTSE_TRACKER_DB, LOTSE_TRACKER_URL), the mail folder
+  (LOTSE_MAIL_DIR), the CRM config (LOTSE_CRM_CONFIG), the tests' clock file;
+- `notify`: SMTP and Slack/Teams webhooks (`lotse.notify_settings`);
+- `limits`: rate limits (LOTSE_RATE_VISITOR, _IP, _ISSUE, _CONVERSATION), turns at once
+  (LOTSE_TURN_CONCURRENCY), an action's time (LOTSE_ACTION_TIME_LIMIT), the event
+  consumer's refill (LOTSE_EVENT_FILL_SECONDS);
+- `web`: the website's origins (LOTSE_SITE_ORIGINS), its trusted proxies
+  (LOTSE_TRUSTED_PROXY), the visitor id key (LOTSE_VISITOR_KEY), the console's cookies
+  (LOTSE_CONSOLE_INSECURE_COOKIES);
+- `messengers`: the platforms' API base URLs (LOTSE_<PLATFORM>_API_URL, ...), set only
+  to point a channel at a test server;
+- `secrets`: the action server's (LOTSE_ACTION_SECRET), a new staff password for
+  scripts (LOTSE_STAFF_PASSWORD);
+- `services`: the scale-out profile's PostgreSQL, Redis and RabbitMQ
+  (`lotse.service_addresses`).
+Secrets are left out of every repr and never quoted in an error. The one exception to
+"read here": a CRM connector's secrets, read by `crm_adapter.crm_config` from the
+variables its `crm:` config names (LOTSE_WEBHOOK_SECRET by default, HUBSPOT_TOKEN...),
+since the company chooses their names.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lotse import setting_values as read
+from lotse.notify_settings import NotifySettings, notify_settings
+from lotse.rate_limit import Limit, per_minute
+from lotse.service_addresses import ServiceAddresses
+from lotse.setting_values import Address, Environ, Network, SettingsError
+
+__all__ = ["ROOT", "Network", "Settings", "SettingsError", "load_settings"]
+
 ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
 
 
-class SettingsError(ValueError):
-    """A setting has a value Lotse cannot use; the message names the variable."""
+@dataclass(frozen=True)
+class Files:
+    tracker_db: Path = VAR / "tracker.db"  # the embedded tracker store's SQLite file
+    tracker_url: str | None = field(default=None, repr=False)  # its server; may hold a password
+    mail_dir: Path = VAR / "mail"  # where mails land without SMTP (and erasure looks)
+    crm_config: Path | None = None  # another file holding the `crm:` section
+    test_clock_file: Path | None = None  # tests only: the console's clock
 
 
-def _port(name: str, default: int) -> int:
-    raw = os.environ.get(name, str(default))
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise SettingsError(f"{name} must be a TCP port number, got {raw!r}")
-    return int(raw)
+VISITOR_RATE = per_minute(30, burst=10)
+IP_RATE = per_minute(300, burst=60)
+ISSUE_RATE = per_minute(30, burst=10)  # new visitor ids per IP
+CONVERSATION_RATE = per_minute(60, 30)
+TURN_CONCURRENCY = 4
+ACTION_TIME_LIMIT = 10.0
+EVENT_FILL_SECONDS = 120.0
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+@dataclass(frozen=True)
+class Limits:
+    """Rate limits (None: off), turns at once, seconds per action, event refill."""
+
+    per_visitor: Limit | None = VISITOR_RATE
+    per_ip: Limit | None = IP_RATE
+    issuing: Limit | None = ISSUE_RATE
+    per_conversation: Limit | None = CONVERSATION_RATE
+    turn_concurrency: int = TURN_CONCURRENCY
+    action_time_limit: float = ACTION_TIME_LIMIT
+    event_fill_seconds: float = EVENT_FILL_SECONDS
 
 
-def _networks(name: str) -> tuple[Network, ...]:
-    raw = os.environ.get(name, "")
-    try:
-        return tuple(ipaddress.ip_network(p.strip()) for p in raw.split(",") if p.strip())
-    except ValueError:
-        raise SettingsError(
-            f"{name} must be IP addresses or networks (comma-separated), got {raw!r}"
-        ) from None
+MIN_VISITOR_KEY_CHARS = 32
+
+
+@dataclass(frozen=True)
+class Web:
+    site_origins: frozenset[str] = frozenset()
+    trusted_proxies: frozenset[Address] = frozenset()  # the website's
+    visitor_key: str | None = field(default=None, repr=False)  # None: the key file
+    console_insecure_cookies: bool = False  # only for plain HTTP on 127.0.0.1 (tests)
+
+
+@dataclass(frozen=True)
+class Messengers:
+    """Base URLs of the platforms' APIs; None: the platform's own."""
+
+    twilio: str | None = None
+    telegram: str | None = None
+    slack: str | None = None
+    facebook: str | None = None
+    botframework_token: str | None = None
+    botframework_openid: str | None = None
+
+
+@dataclass(frozen=True)
+class Secrets:
+    action_secret: str | None = field(default=None, repr=False)
+    staff_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -60,6 +123,15 @@ class Settings:
     # "local": this machine's unforwarded connections need no token; "token": none pass
     # without it.
     rest_access: str = "local"
+    files: Files = field(default_factory=Files)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    limits: Limits = field(default_factory=Limits)
+    web: Web = field(default_factory=Web)
+    messengers: Messengers = field(default_factory=Messengers)
+    secrets: Secrets = field(default_factory=Secrets)
+    services: ServiceAddresses = field(
+        default_factory=lambda: ServiceAddresses.from_environment({}), repr=False
+    )
 
     @property
     def rasa_url(self) -> str:
@@ -74,10 +146,10 @@ REST_ACCESS = ("local", "token")
 MIN_REST_TOKEN_CHARS = 32
 
 
-def _rest_access() -> tuple[str, str]:
+def _rest_access(env: Environ) -> tuple[str, str]:
     """(LOTSE_REST_TOKEN, LOTSE_REST_ACCESS), checked."""
-    token = os.environ.get("LOTSE_REST_TOKEN", "")
-    access = os.environ.get("LOTSE_REST_ACCESS", "local").strip().lower() or "local"
+    token = env.get("LOTSE_REST_TOKEN", "")
+    access = env.get("LOTSE_REST_ACCESS", "local").strip().lower() or "local"
     if access not in REST_ACCESS:
         raise SettingsError(f"LOTSE_REST_ACCESS must be 'local' or 'token', got {access!r}")
     if token and len(token) < MIN_REST_TOKEN_CHARS:
@@ -88,17 +160,77 @@ def _rest_access() -> tuple[str, str]:
     return token, access
 
 
-def load_settings() -> Settings:
-    rest_token, rest_access = _rest_access()
+def _files(env: Environ) -> Files:
+    crm, clock = read.optional(env, "LOTSE_CRM_CONFIG"), read.optional(env, "LOTSE_TEST_CLOCK_FILE")
+    return Files(
+        tracker_db=read.path(env, "LOTSE_TRACKER_DB", VAR / "tracker.db"),
+        tracker_url=read.optional(env, "LOTSE_TRACKER_URL"),
+        mail_dir=read.path(env, "LOTSE_MAIL_DIR", VAR / "mail"),
+        crm_config=Path(crm) if crm else None,
+        test_clock_file=Path(clock) if clock else None,
+    )
+
+
+def _limits(env: Environ) -> Limits:
+    return Limits(
+        per_visitor=read.rate(env, "LOTSE_RATE_VISITOR", VISITOR_RATE),
+        per_ip=read.rate(env, "LOTSE_RATE_IP", IP_RATE),
+        issuing=read.rate(env, "LOTSE_RATE_ISSUE", ISSUE_RATE),
+        per_conversation=read.rate(env, "LOTSE_RATE_CONVERSATION", CONVERSATION_RATE),
+        turn_concurrency=read.whole(env, "LOTSE_TURN_CONCURRENCY", TURN_CONCURRENCY),
+        # below the 60 s lifetime of a conversation's lock
+        action_time_limit=read.seconds(env, "LOTSE_ACTION_TIME_LIMIT", ACTION_TIME_LIMIT, 50),
+        event_fill_seconds=read.seconds(env, "LOTSE_EVENT_FILL_SECONDS", EVENT_FILL_SECONDS),
+    )
+
+
+def _web(env: Environ) -> Web:
+    return Web(
+        site_origins=read.origins(env, "LOTSE_SITE_ORIGINS"),
+        trusted_proxies=read.addresses(env, "LOTSE_TRUSTED_PROXY"),
+        visitor_key=read.secret(env, "LOTSE_VISITOR_KEY", MIN_VISITOR_KEY_CHARS),
+        console_insecure_cookies=read.flag(env, "LOTSE_CONSOLE_INSECURE_COOKIES"),
+    )
+
+
+def _messengers(env: Environ) -> Messengers:
+    return Messengers(
+        twilio=read.http_url(env, "LOTSE_TWILIO_API_URL"),
+        telegram=read.http_url(env, "LOTSE_TELEGRAM_API_URL"),
+        slack=read.http_url(env, "LOTSE_SLACK_API_URL"),
+        facebook=read.http_url(env, "LOTSE_FACEBOOK_API_URL"),
+        botframework_token=read.http_url(env, "LOTSE_BOTFRAMEWORK_TOKEN_URL"),
+        botframework_openid=read.http_url(env, "LOTSE_BOTFRAMEWORK_OPENID_URL"),
+    )
+
+
+def _secrets(env: Environ) -> Secrets:
+    return Secrets(
+        action_secret=env.get("LOTSE_ACTION_SECRET") or None,
+        staff_password=env.get("LOTSE_STAFF_PASSWORD"),  # "" is a (refused) password
+    )
+
+
+def load_settings(env: Environ | None = None) -> Settings:
+    """Every LOTSE_* variable of `env` (the process environment by default), checked."""
+    env = os.environ if env is None else env
+    rest_token, rest_access = _rest_access(env)
     return Settings(
-        database_url=os.environ.get("LOTSE_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'lotse.db'}"),
-        rasa_port=_port("LOTSE_RASA_PORT", 5005),
-        action_port=_port("LOTSE_ACTION_PORT", 5055),
-        web_port=_port("LOTSE_WEB_PORT", 8080),
-        host=os.environ.get("LOTSE_HOST", "127.0.0.1"),
-        console_port=_port("LOTSE_CONSOLE_PORT", 8090),
-        rasa_token=os.environ.get("LOTSE_RASA_TOKEN", ""),
-        console_trusted_proxies=_networks("LOTSE_CONSOLE_TRUSTED_PROXY"),
+        database_url=read.text(env, "LOTSE_DATABASE_URL", f"sqlite:///{VAR / 'lotse.db'}"),
+        rasa_port=read.port(env, "LOTSE_RASA_PORT", 5005),
+        action_port=read.port(env, "LOTSE_ACTION_PORT", 5055),
+        web_port=read.port(env, "LOTSE_WEB_PORT", 8080),
+        host=read.text(env, "LOTSE_HOST", "127.0.0.1"),
+        console_port=read.port(env, "LOTSE_CONSOLE_PORT", 8090),
+        rasa_token=env.get("LOTSE_RASA_TOKEN", ""),
+        console_trusted_proxies=read.networks(env, "LOTSE_CONSOLE_TRUSTED_PROXY"),
         rest_token=rest_token,
         rest_access=rest_access,
+        files=_files(env),
+        notify=notify_settings(env),
+        limits=_limits(env),
+        web=_web(env),
+        messengers=_messengers(env),
+        secrets=_secrets(env),
+        services=ServiceAddresses.from_environment(env),
     )

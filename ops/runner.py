@@ -24,7 +24,7 @@ from typing import IO
 import requests
 
 from crm_adapter.crm_config import load_crm_config
-from lotse.settings import ROOT, Settings
+from lotse.settings import ROOT, Settings, load_settings
 from ops.channel_credentials import write_enabled
 
 READY_TIMEOUT_SECONDS = 180
@@ -56,8 +56,8 @@ class Stack:
     def __post_init__(self) -> None:
         if self.settings.rasa_token:
             self.rasa_token = self.settings.rasa_token
-        if os.environ.get("LOTSE_ACTION_SECRET"):
-            self.action_secret = os.environ["LOTSE_ACTION_SECRET"]
+        if self.settings.secrets.action_secret:
+            self.action_secret = self.settings.secrets.action_secret
         if self.settings.rest_token:
             self.rest_token = self.settings.rest_token
 
@@ -73,7 +73,7 @@ class Stack:
             LOTSE_ACTION_SECRET=self.action_secret,
             LOTSE_REST_TOKEN=self.rest_token,
             # Without an SMTP server, notification emails are written here as .eml files.
-            LOTSE_MAIL_DIR=os.environ.get("LOTSE_MAIL_DIR") or str(self.data_dir / "mail"),
+            LOTSE_MAIL_DIR=str(self.settings.notify.mail_dir or self.data_dir / "mail"),
             LOTSE_CONSOLE_INSECURE_COOKIES="0" if self.secure_cookies else "1",
             PYTHONUNBUFFERED="1",
             TF_CPP_MIN_LOG_LEVEL="2",
@@ -148,8 +148,8 @@ class Stack:
     def _delivery(self) -> dict[str, list[str]]:
         """The CRM delivery worker, when a connector is configured (crm: in endpoints.yml
         or the file LOTSE_CRM_CONFIG names in the children's environment)."""
-        named = self.environment().get("LOTSE_CRM_CONFIG")
-        if not load_crm_config(Path(named) if named else None).connectors:
+        named = load_settings(self.environment()).files.crm_config
+        if not load_crm_config(named).connectors:
             return {}
         return {"deliver": [sys.executable, "-m", "ops.deliver_command"]}
 

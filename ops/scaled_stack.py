@@ -15,12 +15,11 @@ balancer takes LOTSE_ACTION_PORT, action server i LOTSE_ACTION_PORT + i.
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field, replace
 
 from lotse.service_addresses import ServiceAddresses
-from lotse.settings import ROOT, Settings, SettingsError
+from lotse.settings import ROOT, Settings, SettingsError, load_settings
 from ops.runner import Stack
 
 ENDPOINTS = ROOT / "endpoints.scaled.yml"
@@ -31,7 +30,7 @@ DEFAULT_REPLICAS = 2
 class ScaledStack(Stack):
     replicas: int = DEFAULT_REPLICAS
     services: ServiceAddresses = field(
-        default_factory=lambda: ServiceAddresses.from_environment(os.environ)
+        default_factory=lambda: load_settings().services
     )
 
     def __post_init__(self) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import secrets
 import sys
 from dataclasses import asdict
@@ -22,6 +21,7 @@ from dataclasses import asdict
 from sqlalchemy.exc import SQLAlchemyError
 
 from handoff.auth import ROLES, AuthError, StaffAuth, normalise_username
+from lotse.settings import load_settings
 from wiring.services import services
 
 PASSWORD_VARIABLE = "LOTSE_STAFF_PASSWORD"
@@ -89,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _new_password(username: str) -> str:
-    if PASSWORD_VARIABLE in os.environ:
-        return os.environ[PASSWORD_VARIABLE]
+    given = load_settings().secrets.staff_password
+    if given is not None:
+        return given
     try:
         first = getpass.getpass(f"new password for {username}: ")
         second = getpass.getpass("the same again: ")

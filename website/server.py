@@ -21,7 +21,6 @@ import ipaddress
 import json
 import math
 import mimetypes
-import os
 import socket
 import sys
 import threading
@@ -40,8 +39,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.rest_access import token_headers
 from dialogue.content import Content, load_content
 from lotse import log_redaction
-from lotse.rate_limit import Limit, TokenBucket, limit_from_env, per_minute
-from lotse.settings import ROOT, SettingsError, load_settings
+from lotse.rate_limit import Limit, TokenBucket
+from lotse.settings import (
+    IP_RATE,
+    ISSUE_RATE,
+    ROOT,
+    VISITOR_RATE,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 from website.pages import find_route, render_page
 from website.updates import FeedWatcher
 from website.visitor_ids import KEY_FILE_NAME, VisitorIds, load_visitor_key
@@ -51,10 +58,6 @@ STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024
 RASA_TIMEOUT_SECONDS = 30
 DATA_DIR = ROOT / "var"
-# Per visitor: a person types; per IP: an office NAT has many visitors.
-VISITOR_LIMIT = per_minute(30, burst=10)
-IP_LIMIT = per_minute(300, burst=60)
-ISSUE_LIMIT = per_minute(30, burst=10)  # new visitor ids per IP
 UNKNOWN_VISITOR = {"error": "unknown visitor"}
 TOO_MANY = {"error": "too many messages, please wait a moment"}
 FOREIGN_ORIGIN = {"error": "this site may not use the chat"}
@@ -86,50 +89,30 @@ class Guard:
     """What `/api/chat*` checks. A limit of None is off; `origins` get CORS headers."""
 
     visitors: VisitorIds
-    per_visitor: TokenBucket | None = field(default_factory=lambda: TokenBucket(VISITOR_LIMIT))
-    per_ip: TokenBucket | None = field(default_factory=lambda: TokenBucket(IP_LIMIT))
-    issuing: TokenBucket | None = field(default_factory=lambda: TokenBucket(ISSUE_LIMIT))
+    # Per visitor: a person types; per IP: an office NAT has many visitors.
+    per_visitor: TokenBucket | None = field(default_factory=lambda: TokenBucket(VISITOR_RATE))
+    per_ip: TokenBucket | None = field(default_factory=lambda: TokenBucket(IP_RATE))
+    issuing: TokenBucket | None = field(default_factory=lambda: TokenBucket(ISSUE_RATE))
     origins: frozenset[str] = frozenset()
     trusted_proxies: frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address] = frozenset()
 
 
-def _bucket(environ: Mapping[str, str], name: str, default: Limit) -> TokenBucket | None:
-    limit = limit_from_env(environ, name, default)
+def _bucket(limit: Limit | None) -> TokenBucket | None:
     return TokenBucket(limit) if limit else None
 
 
-def _origins(raw: str) -> frozenset[str]:
-    origins = set()
-    for item in filter(None, (part.strip().rstrip("/").lower() for part in raw.split(","))):
-        parts = urlsplit(item)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
-            raise SettingsError(
-                f"LOTSE_SITE_ORIGINS must list origins like https://www.example.com, got {item!r}"
-            )
-        origins.add(item)
-    return frozenset(origins)
-
-
-def _addresses(raw: str) -> frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        return frozenset(ipaddress.ip_address(p.strip()) for p in raw.split(",") if p.strip())
-    except ValueError:
-        raise SettingsError(
-            f"LOTSE_TRUSTED_PROXY must be IP addresses (comma-separated), got {raw!r}"
-        ) from None
-
-
-def load_guard(environ: Mapping[str, str], data_dir: Path) -> Guard:
-    """The guard from LOTSE_VISITOR_KEY (else `data_dir`/visitor.key), LOTSE_RATE_VISITOR,
-    LOTSE_RATE_IP, LOTSE_RATE_ISSUE, LOTSE_SITE_ORIGINS, LOTSE_TRUSTED_PROXY. Raises
-    SettingsError naming the variable."""
+def load_guard(settings: Settings, data_dir: Path) -> Guard:
+    """The guard the settings describe: the visitor id key (LOTSE_VISITOR_KEY, else
+    `data_dir`/visitor.key), the rate limits, the origins and the trusted proxies.
+    Raises SettingsError (a key file that cannot be used)."""
+    limits, web = settings.limits, settings.web
     return Guard(
-        visitors=VisitorIds(load_visitor_key(environ, data_dir / KEY_FILE_NAME)),
-        per_visitor=_bucket(environ, "LOTSE_RATE_VISITOR", VISITOR_LIMIT),
-        per_ip=_bucket(environ, "LOTSE_RATE_IP", IP_LIMIT),
-        issuing=_bucket(environ, "LOTSE_RATE_ISSUE", ISSUE_LIMIT),
-        origins=_origins(environ.get("LOTSE_SITE_ORIGINS", "")),
-        trusted_proxies=_addresses(environ.get("LOTSE_TRUSTED_PROXY", "")),
+        visitors=VisitorIds(load_visitor_key(web.visitor_key, data_dir / KEY_FILE_NAME)),
+        per_visitor=_bucket(limits.per_visitor),
+        per_ip=_bucket(limits.per_ip),
+        issuing=_bucket(limits.issuing),
+        origins=web.site_origins,
+        trusted_proxies=web.trusted_proxies,
     )
 
 
@@ -360,9 +343,9 @@ class SiteServer(ThreadingHTTPServer):
 def make_server(
     host: str, port: int, rasa_url: str, guard: Guard | None = None, feed: Feed | None = None
 ) -> ThreadingHTTPServer:
-    """The site; `guard` defaults to `load_guard` on the environment and `var/`, `feed`
+    """The site; `guard` defaults to `load_guard` on the settings and `var/`, `feed`
     to a `FeedWatcher` on the handoff desk."""
-    guard = guard or load_guard(os.environ, DATA_DIR)
+    guard = guard or load_guard(load_settings(), DATA_DIR)
     feed = feed or FeedWatcher(desk())
     handler = partial(
         SiteHandler, content=load_content(), rasa_url=rasa_url, feed=feed, guard=guard
@@ -373,7 +356,10 @@ def make_server(
 
 
 def main() -> None:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        sys.exit(f"website: {error}")
     parser = argparse.ArgumentParser(description="Serve the Nordwerk demo site with the chat.")
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.web_port)
@@ -382,7 +368,7 @@ def main() -> None:
     args = parser.parse_args()
     log_redaction.install()
     try:
-        guard = load_guard(os.environ, args.data_dir)
+        guard = load_guard(settings, args.data_dir)
     except SettingsError as error:
         sys.exit(f"website: {error}")
     server = make_server(args.host, args.port, args.rasa_url, guard)

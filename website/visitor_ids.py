@@ -22,14 +22,12 @@ import hmac
 import os
 import re
 import secrets
-from collections.abc import Mapping
 from pathlib import Path
 
 from lotse.settings import SettingsError
 
 KEY_VARIABLE = "LOTSE_VISITOR_KEY"
 KEY_FILE_NAME = "visitor.key"
-MIN_KEY_CHARS = 32
 KEY_FILE_BYTES = 32
 TOKEN_BYTES = 16
 SIGNATURE_BYTES = 16
@@ -74,19 +72,13 @@ class VisitorIds:
         return raw if hmac.compare_digest(signature, self._signature(token)) else None
 
 
-def load_visitor_key(environ: Mapping[str, str], key_file: Path) -> bytes:
-    """The key from `environ[LOTSE_VISITOR_KEY]`, else from `key_file`, made (mode 0600,
-    its folder too if missing) with random bytes when it does not exist yet. Creating
-    it is safe against a second process doing the same: one file wins, both read it."""
-    raw = environ.get(KEY_VARIABLE)
-    if raw is not None:
-        value = raw.strip()
-        if len(value) < MIN_KEY_CHARS:
-            raise SettingsError(
-                f"{KEY_VARIABLE} must be at least {MIN_KEY_CHARS} characters long "
-                f"(got {len(value)}); e.g. the output of `openssl rand -hex 32`"
-            )
-        return value.encode("utf-8")
+def load_visitor_key(key: str | None, key_file: Path) -> bytes:
+    """`key` (LOTSE_VISITOR_KEY, checked by `lotse.settings`), else the key in
+    `key_file`, made (mode 0600, its folder too if missing) with random bytes when it
+    does not exist yet. Creating it is safe against a second process doing the same:
+    one file wins, both read it."""
+    if key is not None:
+        return key.encode("utf-8")
     if not key_file.exists():
         _create_key_file(key_file)
     key = key_file.read_bytes()

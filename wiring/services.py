@@ -15,7 +15,6 @@ the one engine, so a process holds one connection pool per database.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -38,10 +37,9 @@ from handoff.texts import load_handoff_texts
 from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
 from lotse.migrate import migrated_engine
-from lotse.settings import ROOT, Settings, load_settings
+from lotse.settings import Settings, load_settings
 from privacy.personal_stores import PersonalStores
 
-TEST_CLOCK_VARIABLE = "LOTSE_TEST_CLOCK_FILE"
 MAX_DATABASES = 4  # `services_for` keeps this many; the oldest is dropped (not disposed)
 
 
@@ -97,11 +95,8 @@ class Services:
         """Every store with personal data (`privacy.personal_stores`): this database's,
         the transcripts' (LOTSE_TRACKER_DB, else LOTSE_TRACKER_URL) and the mail folder
         (LOTSE_MAIL_DIR), by default under `var/` as `lotse run` has them."""
-        return self.personal_stores_with(
-            Path(os.environ.get("LOTSE_TRACKER_DB") or ROOT / "var" / "tracker.db"),
-            os.environ.get("LOTSE_TRACKER_URL") or None,
-            Path(os.environ.get("LOTSE_MAIL_DIR") or ROOT / "var" / "mail"),
-        )
+        files = self.settings.files
+        return self.personal_stores_with(files.tracker_db, files.tracker_url, files.mail_dir)
 
     def personal_stores_with(
         self, tracker_db: Path | None, tracker_url: str | None = None,
@@ -169,8 +164,8 @@ def file_clock(path: Path) -> Callable[[], datetime]:
 
 
 def desk_clock() -> Callable[[], datetime]:
-    path = os.environ.get(TEST_CLOCK_VARIABLE)
-    return file_clock(Path(path)) if path else utc_now
+    path = load_settings().files.test_clock_file
+    return file_clock(path) if path else utc_now
 
 
 def desk() -> Desk:

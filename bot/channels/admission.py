@@ -14,7 +14,6 @@ channel the visitor writes on.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,10 +21,10 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.channels.ownership_gate import ownership_gate
 from bot.channels.turn_gate import TurnGate
-from lotse.rate_limit import TokenBucket, limit_from_env, per_minute
+from lotse.rate_limit import TokenBucket
+from lotse.settings import load_settings
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
-CONVERSATION_LIMIT = per_minute(60, 30)
 
 
 class TooManyMessages(Exception):
@@ -37,7 +36,7 @@ class TooManyMessages(Exception):
 
 
 def conversation_limit() -> TokenBucket | None:
-    limit = limit_from_env(os.environ, "LOTSE_RATE_CONVERSATION", CONVERSATION_LIMIT)
+    limit = load_settings().limits.per_conversation
     return TokenBucket(limit) if limit is not None else None
 
 

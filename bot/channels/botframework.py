@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -41,6 +40,7 @@ from bot.channels.messenger import MessengerChannel
 from bot.channels.outlet import PlatformBusy
 from bot.channels.platform_http import PlatformHttp
 from conversations.rendering import Part
+from lotse.settings import load_settings
 
 OPENID_URL_VARIABLE = "LOTSE_BOTFRAMEWORK_OPENID_URL"
 TOKEN_URL_VARIABLE = "LOTSE_BOTFRAMEWORK_TOKEN_URL"
@@ -87,7 +87,7 @@ class BotFrameworkSender:
     def __init__(self, app_id: str, app_password: str, http: PlatformHttp | None = None) -> None:
         self.app_id = app_id
         self.app_password = app_password
-        self.token_url = os.environ.get(TOKEN_URL_VARIABLE) or TOKEN_URL
+        self.token_url = load_settings().messengers.botframework_token or TOKEN_URL
         self.http = http or PlatformHttp("botframework")
         self._token: tuple[str, float] | None = None  # (token, monotonic expiry)
         self._lock = threading.Lock()
@@ -145,7 +145,7 @@ class LotseBotFrameworkInput(MessengerChannel, BotFrameworkInput):
 
     def __init__(self, app_id: str, app_password: str) -> None:
         super().__init__(app_id, app_password)
-        openid = os.environ.get(OPENID_URL_VARIABLE) or OPENID_URL
+        openid = load_settings().messengers.botframework_openid or OPENID_URL
         self.verifier = BotFrameworkVerifier(app_id or "", PublishedKeys(openid))
 
     def _update_cached_jwk_keys(self) -> None:

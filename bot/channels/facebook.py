@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +30,7 @@ from bot.channels.messenger import MessengerChannel
 from bot.channels.outlet import PlatformBusy, PlatformRefused
 from bot.channels.platform_http import PlatformHttp
 from conversations.rendering import Part
+from lotse.settings import load_settings
 
 API_URL_VARIABLE = "LOTSE_FACEBOOK_API_URL"
 GRAPH_API_VERSION = "v19.0"
@@ -43,7 +43,7 @@ def graph_client(page_access_token: str) -> MessengerClient:
     """Rasa's Graph API client, for Rasa's `Messenger` parser (its replies are replaced
     by Lotse's: messages leave through `FacebookSender`)."""
     client = MessengerClient(page_access_token)
-    base = os.environ.get(API_URL_VARIABLE) or "https://graph.facebook.com"
+    base = load_settings().messengers.facebook or "https://graph.facebook.com"
     client.graph_url = f"{base.rstrip('/')}/{GRAPH_API_VERSION}"
     return client
 
@@ -55,7 +55,7 @@ class FacebookSender:
     (e.g. 551, the person is not reachable; 10, outside the 24-hour window)."""
 
     def __init__(self, page_access_token: str, http: PlatformHttp | None = None) -> None:
-        base = (os.environ.get(API_URL_VARIABLE) or "https://graph.facebook.com").rstrip("/")
+        base = (load_settings().messengers.facebook or "https://graph.facebook.com").rstrip("/")
         self.url = f"{base}/{GRAPH_API_VERSION}/me/messages"
         self.token = page_access_token
         self.http = http or PlatformHttp("facebook")

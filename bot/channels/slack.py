@@ -13,7 +13,6 @@ profile name with a message, so none is used. The conversation id is
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +28,7 @@ from bot.channels.messenger import MessengerChannel, json_body
 from bot.channels.outlet import PlatformBusy, PlatformRefused
 from bot.channels.platform_http import PlatformHttp
 from conversations.rendering import Part
+from lotse.settings import load_settings
 
 API_URL_VARIABLE = "LOTSE_SLACK_API_URL"
 API_URL = "https://slack.com/api/"
@@ -58,7 +58,7 @@ class SlackSender:
     invalid_auth, ...) is a refusal."""
 
     def __init__(self, token: str, http: PlatformHttp | None = None) -> None:
-        base = os.environ.get(API_URL_VARIABLE) or API_URL
+        base = load_settings().messengers.slack or API_URL
         self.url = base.rstrip("/") + "/chat.postMessage"
         self.headers = {"Authorization": f"Bearer {token}",
                         "Content-Type": "application/json; charset=utf-8"}  # fmt: skip

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +36,7 @@ from bot.channels.messenger import MessengerChannel, json_body
 from bot.channels.outlet import PlatformRefused
 from bot.channels.platform_http import PlatformHttp
 from conversations.rendering import Part
+from lotse.settings import load_settings
 
 API_URL_VARIABLE = "LOTSE_TELEGRAM_API_URL"
 API_URL = "https://api.telegram.org"
@@ -47,7 +47,7 @@ def telegram_bot(access_token: str) -> TelegramOutput:
     """Rasa's client (aiogram): Rasa's connector asks it `getMe` per update; Lotse sets
     the webhook with it. Messages leave through `TelegramSender`."""
     bot = TelegramOutput(access_token)
-    if base := os.environ.get(API_URL_VARIABLE):
+    if base := load_settings().messengers.telegram:
         bot.server = TelegramAPIServer.from_base(base)
     return bot
 
@@ -65,7 +65,7 @@ class TelegramSender:
     403 or 400 (refused)."""
 
     def __init__(self, access_token: str, http: PlatformHttp | None = None) -> None:
-        base = (os.environ.get(API_URL_VARIABLE) or API_URL).rstrip("/")
+        base = (load_settings().messengers.telegram or API_URL).rstrip("/")
         self.url = f"{base}/bot{access_token}/sendMessage"
         self.http = http or PlatformHttp("telegram")
 

@@ -13,21 +13,15 @@ Rasa's lock store still serialises a conversation across replicas.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-DEFAULT_LIMIT = 4
-LIMIT_VARIABLE = "LOTSE_TURN_CONCURRENCY"
+from lotse.settings import load_settings
 
 
 def configured_limit() -> int:
-    raw = os.environ.get(LIMIT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{LIMIT_VARIABLE} must be a whole number >= 1, not {raw!r}")
-    return int(raw)
+    """Turns at once (LOTSE_TURN_CONCURRENCY, `lotse.settings`)."""
+    return load_settings().limits.turn_concurrency
 
 
 class TurnGate:

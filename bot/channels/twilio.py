@@ -14,7 +14,6 @@ choice. Messages are split within 1,600 characters. The profile name is Twilio's
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +26,7 @@ from bot.channels.authenticity import twilio_signature_ok
 from bot.channels.messenger import MessengerChannel
 from bot.channels.platform_http import PlatformHttp
 from conversations.rendering import Part
+from lotse.settings import load_settings
 
 API_URL_VARIABLE = "LOTSE_TWILIO_API_URL"
 API_URL = "https://api.twilio.com"
@@ -36,7 +36,7 @@ def twilio_client(account_sid: str, auth_token: str, number: str) -> TwilioOutpu
     """Rasa's Twilio client, which Rasa's connector builds its output with (replaced by
     Lotse's: messages leave through `TwilioSender`)."""
     client = TwilioOutput(account_sid, auth_token, number)
-    if base := os.environ.get(API_URL_VARIABLE):
+    if base := load_settings().messengers.twilio:
         client.api.base_url = base.rstrip("/")
     return client
 
@@ -48,7 +48,7 @@ class TwilioSender:
 
     def __init__(self, account_sid: str, auth_token: str, number: str,
                  http: PlatformHttp | None = None) -> None:  # fmt: skip
-        base = (os.environ.get(API_URL_VARIABLE) or API_URL).rstrip("/")
+        base = (load_settings().messengers.twilio or API_URL).rstrip("/")
         self.url = f"{base}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self.auth = (account_sid, auth_token)
         self.number = number

@@ -234,7 +234,7 @@ def test_the_websites_proxy_sends_the_token_when_one_is_set(tmp_path, monkeypatc
     answer = json.dumps([{"recipient_id": "x", "text": "Hallo!"}]).encode()
     with FakeWebhookServer(Reply(200, {"Content-Type": "application/json"}, answer)) as rasa:
         rasa_url = rasa.url.split("/hooks/")[0]
-        guard = load_guard({"LOTSE_VISITOR_KEY": "k" * 32}, tmp_path)
+        guard = load_guard(load_settings({"LOTSE_VISITOR_KEY": "k" * 32}), tmp_path)
         fake_rasa = SimpleNamespace(url=rasa_url)
         with Site(fake_rasa, guard, FakeFeed()) as site:
             reply = site.chat(site.visitor())

@@ -18,14 +18,8 @@ from rasa.core.utils import read_endpoints_from_path
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
-from bot.action_server import (
-    DEFAULT_TIME_LIMIT_SECONDS,
-    SECRET_HEADER,
-    ActionTookTooLong,
-    bound,
-    time_limit,
-)
-from lotse.settings import ROOT, SettingsError
+from bot.action_server import SECRET_HEADER, ActionTookTooLong, bound
+from lotse.settings import ACTION_TIME_LIMIT, ROOT, SettingsError, load_settings
 from tests.support.console_client import free_port
 
 SECRET = "s3cr3t-shared-with-rasa"
@@ -105,7 +99,10 @@ def test_an_action_call_ends_at_the_time_limit_and_others_go_on() -> None:
 
 
 def test_the_time_limit_is_read_and_checked() -> None:
-    assert time_limit({}) == DEFAULT_TIME_LIMIT_SECONDS
+    def time_limit(env: dict[str, str]) -> float:
+        return load_settings(env).limits.action_time_limit
+
+    assert time_limit({}) == ACTION_TIME_LIMIT
     assert time_limit({"LOTSE_ACTION_TIME_LIMIT": "2.5"}) == 2.5
     for wrong in ("0", "-1", "60", "soon"):
         with pytest.raises(SettingsError, match="LOTSE_ACTION_TIME_LIMIT"):

@@ -22,8 +22,9 @@ from crm_adapter.store import LocalCrm
 from crm_adapter.store.crm_events import NOTIFY, EventOutbox
 from handoff.dispatch import NotificationConnector, notification_worker
 from handoff.ics import meeting_invitation
-from handoff.notify import SmtpSender, WebhookSender, notify_settings_from_env
+from handoff.notify import SmtpSender, WebhookSender
 from lotse.migrate import migrate, migrated_engine
+from lotse.notify_settings import notify_settings
 from tests.support.fake_servers import FakeSmtpServer, FakeWebhookServer, Reply
 from tests.support.notifications import Queued, queued
 
@@ -112,7 +113,7 @@ def test_a_meeting_invitation_and_a_slack_message_are_delivered(
                      notify)  # fmt: skip
     caplog.set_level(logging.DEBUG)
     with FakeSmtpServer() as mail, FakeWebhookServer() as hook:
-        settings = notify_settings_from_env(
+        settings = notify_settings(
             {
                 "LOTSE_SMTP_HOST": "127.0.0.1",
                 "LOTSE_SMTP_PORT": str(mail.port),

@@ -36,13 +36,14 @@ from crm_adapter.port import ANSWERED, Answer, Consent, Meeting, Notification, S
 from crm_adapter.store import LocalCrm
 from handoff.dispatch import notification_worker
 from handoff.ics import meeting_invitation
-from handoff.notify import Email, MailFolderSender, erase_mail_mentioning, notify_settings_from_env
+from handoff.notify import Email, MailFolderSender, erase_mail_mentioning
 from handoff.store import HandoffStore, NewHandoff
 from handoff.texts import load_handoff_texts
 from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
 from lotse import log_redaction
 from lotse.migrate import migrated_engine
+from lotse.notify_settings import notify_settings
 from ops.cli import main
 from privacy.erasure import DataErasure
 from privacy.personal_stores import Scrubbed
@@ -146,7 +147,7 @@ def build(var: Path) -> tuple[Engine, SQLiteTexts, int]:
     start = now + timedelta(days=2)
     crm.book_meeting(lead_id, Meeting("anna", start, start + timedelta(minutes=30),
                                       "Gespräch mit Nordwerk", now), meeting)  # fmt: skip
-    settings = notify_settings_from_env({"LOTSE_MAIL_DIR": os.environ["LOTSE_MAIL_DIR"]})
+    settings = notify_settings({"LOTSE_MAIL_DIR": os.environ["LOTSE_MAIL_DIR"]})
     assert notification_worker(engine, settings).run_once() == 4
 
     AddressBook(engine).remember(WHATSAPP, "twilio", {"id": "whatsapp:+4915124681357"})

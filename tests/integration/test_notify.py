@@ -18,14 +18,14 @@ from handoff.ics import meeting_invitation
 from handoff.notify import (
     Email,
     NotificationError,
-    NotifySettings,
     PermanentNotificationError,
     RetryableNotificationError,
     SmtpSender,
     WebhookSender,
-    notify_settings_from_env,
 )
+from lotse.notify_settings import NotifySettings, notify_settings
 from lotse.retry import backoff, parse_retry_after
+from lotse.settings import SettingsError, load_settings
 from tests.support.fake_servers import FakeSmtpServer, FakeWebhookServer, Reply, unused_port
 
 SUBJECT = "Rückruf gewünscht: Müller GmbH – Größe 250"
@@ -358,7 +358,7 @@ def test_backoff_full_jitter_bounds() -> None:
 
 
 def test_settings_defaults() -> None:
-    settings = notify_settings_from_env({})
+    settings = notify_settings({})
     assert settings == NotifySettings(
         smtp_host=None,
         smtp_port=25,
@@ -382,7 +382,7 @@ def test_settings_from_env_and_secrets_kept_out_of_repr() -> None:
         "LOTSE_SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/slack-secret",
         "LOTSE_TEAMS_WEBHOOK_URL": "https://teams.example/webhook/teams-secret",
     }
-    settings = notify_settings_from_env(env)
+    settings = notify_settings(env)
     assert settings.smtp_host == "mail.nordwerk.example"
     assert settings.smtp_port == 587
     assert settings.smtp_sender == "bot@nordwerk.example"
@@ -398,7 +398,7 @@ def test_settings_read_the_process_environment_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LOTSE_SMTP_HOST", "localhost")
-    assert notify_settings_from_env().smtp_host == "localhost"
+    assert load_settings().notify.smtp_host == "localhost"
 
 
 @pytest.mark.parametrize(
@@ -415,8 +415,8 @@ def test_settings_read_the_process_environment_by_default(
     ],
 )
 def test_bad_settings_name_the_variable_not_the_value(variable: str, value: str) -> None:
-    with pytest.raises(ValueError) as caught:
-        notify_settings_from_env({variable: value})
+    with pytest.raises(SettingsError) as caught:
+        notify_settings({variable: value})
     message = str(caught.value)
     assert variable in message or "LOTSE_SMTP_PASSWORD" in message
     assert value not in message

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.channels.turn_gate import DEFAULT_LIMIT, TurnGate, configured_limit
+from bot.channels.turn_gate import TurnGate, configured_limit
+from lotse.settings import TURN_CONCURRENCY
 
 
 async def run_turns(gate: TurnGate, senders: list[str]) -> tuple[list[str], int]:
@@ -64,7 +65,7 @@ def test_a_failing_turn_frees_its_place() -> None:
 
 
 def test_the_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert configured_limit() == DEFAULT_LIMIT
+    assert configured_limit() == TURN_CONCURRENCY
     monkeypatch.setenv("LOTSE_TURN_CONCURRENCY", "8")
     assert configured_limit() == 8
     monkeypatch.setenv("LOTSE_TURN_CONCURRENCY", "zero")
