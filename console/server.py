@@ -2,7 +2,7 @@
 
 Wires the console from the composition root (`wiring.services`): the handoff desk, the staff
 logins, the CRM store, the bot's HTTP API, the notification worker (SMTP and
-Slack/Teams webhooks from LOTSE_SMTP_* / LOTSE_*_WEBHOOK_URL, see handoff/notify.py)
+Slack/Teams webhooks from LOTSE_SMTP_* / LOTSE_*_WEBHOOK_URL, read by lotse/notify_settings.py)
 and, for admins' export and erasure, every store with personal data (the tracker
 store's file too: LOTSE_TRACKER_DB, `privacy/personal_stores.py`).
 `lotse run` starts it next to Rasa.

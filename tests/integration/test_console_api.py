@@ -22,6 +22,7 @@ from handoff.routing_model import load_routing_model
 from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
 from lotse.migrate import migrated_engine
+from lotse.settings import ROOT
 from tests.conftest import set_clock
 from tests.support.console_client import Staff, add_users, console_server, logged_in
 from wiring.services import services_for
@@ -129,6 +130,28 @@ def test_login_sets_a_hardened_cookie_and_pages_carry_security_headers(base: str
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
     assert Staff(base, "anna").login("wrong password!").status_code == 401
+
+
+def test_the_pages_script_modules_are_all_served_and_insert_no_html(base: str):
+    """console.html loads console.js as a module; every module it reaches through its
+    imports is served as JavaScript, and none writes HTML (text goes in by textContent)."""
+    page = requests.get(f"{base}/console/", timeout=30).text
+    [entry] = re.findall(r'<script type="module" src="([^"]+)"', page)
+    seen, waiting = set(), [entry]
+    while waiting:
+        path = waiting.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        reply = requests.get(f"{base}{path}", timeout=30)
+        assert reply.status_code == 200, path
+        assert reply.headers["Content-Type"].startswith("text/javascript")
+        for html_sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
+            assert html_sink not in reply.text, (path, html_sink)
+        folder = path.rsplit("/", 1)[0]
+        waiting += [f"{folder}/{name}" for name in re.findall(r'from "\./([\w.]+)"', reply.text)]
+    served = {path.rsplit("/", 1)[1] for path in seen}
+    assert served == {p.name for p in (ROOT / "console" / "static").glob("*.js")}
 
 
 def test_two_agents_claiming_at_once_over_http_have_exactly_one_winner(base: str, desk: Desk):
