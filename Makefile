@@ -71,6 +71,7 @@ eval-conversations: train
 
 bench: train
 	$(PY) bench/latency.py
+	$(PY) bench/retrieval.py
 
 bench-qualification: train
 	$(PY) bench/qualification.py

@@ -20,6 +20,9 @@ QUESTIONS = [
     ("de", "Wie wird das Wetter morgen?"),
     ("en", "What does NW-Connect cost per month?"),
     ("de", "Ich möchte mit einem Menschen sprechen"),
+    # Answered from the documents (issue 20): a product's property, a software's fact.
+    ("de", "Wie schwer ist die P400?"),
+    ("en", "Where is NW-Connect hosted?"),
 ]
 
 

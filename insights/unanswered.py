@@ -1,7 +1,8 @@
 """The questions the bot could not answer (`unanswered_questions`, migration 0011).
 
 One row per visitor message classified `nlu_fallback`, `out_of_scope` or
-`out_of_depth`, written by `action_note_unanswered`. Personal data: `text` is what the
+`out_of_depth`, or a `document_question` no document answered, written by
+`action_note_unanswered`. Personal data: `text` is what the
 visitor typed, kept (cut to MAX_TEXT_CHARS) only while a consent of the visitor is on
 record, else NULL: the dashboard then only counts it. Rows go with an erasure
 (`delete_conversations`) and the retention purge (`delete_before`). Raises SQLAlchemy
@@ -20,7 +21,7 @@ from lotse.database import writer
 from lotse.shared_tables import unanswered
 
 MAX_TEXT_CHARS = 300
-KINDS = ("nlu_fallback", "out_of_scope", "out_of_depth")
+KINDS = ("nlu_fallback", "out_of_scope", "out_of_depth", "document_question")
 
 
 class UnansweredQuestions:

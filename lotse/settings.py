@@ -8,7 +8,8 @@ The groups:
   LOTSE_REST_ACCESS, `bot.channels.rest_access`), the console's trusted proxies
   (LOTSE_CONSOLE_TRUSTED_PROXY, comma-separated addresses or networks);
 - `files`: the tracker store (LOTSE_TRACKER_DB, LOTSE_TRACKER_URL), the mail folder
-  (LOTSE_MAIL_DIR), the CRM config (LOTSE_CRM_CONFIG), the tests' clock file;
+  (LOTSE_MAIL_DIR), the CRM config (LOTSE_CRM_CONFIG), the company's documents
+  (LOTSE_DOCUMENTS_DIR), the tests' clock file;
 - `notify`: SMTP and Slack/Teams webhooks (`lotse.notify_settings`);
 - `limits`: rate limits (LOTSE_RATE_VISITOR, _IP, _ISSUE, _CONVERSATION), turns at once
   (LOTSE_TURN_CONCURRENCY), an action's time (LOTSE_ACTION_TIME_LIMIT), the event
@@ -52,6 +53,7 @@ class Files:
     tracker_url: str | None = field(default=None, repr=False)  # its server; may hold a password
     mail_dir: Path = VAR / "mail"  # where mails land without SMTP (and erasure looks)
     crm_config: Path | None = None  # another file holding the `crm:` section
+    documents_dir: Path = ROOT / "bot" / "data" / "documents"  # the company's documents
     test_clock_file: Path | None = None  # tests only: the console's clock
 
 
@@ -167,6 +169,7 @@ def _files(env: Environ) -> Files:
         tracker_url=read.optional(env, "LOTSE_TRACKER_URL"),
         mail_dir=read.path(env, "LOTSE_MAIL_DIR", VAR / "mail"),
         crm_config=Path(crm) if crm else None,
+        documents_dir=read.path(env, "LOTSE_DOCUMENTS_DIR", ROOT / "bot" / "data" / "documents"),
         test_clock_file=Path(clock) if clock else None,
     )
 

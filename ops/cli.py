@@ -29,13 +29,17 @@ CONFIG_ERRORS = (
 
 def cmd_build(args: argparse.Namespace) -> int:
     from ops.build import build
+    from ops.documents_report import index_company_documents, report_lines
 
     content = build()
     print(
         f"content valid: {len(content.topics)} topics, {len(content.pages)} pages; "
         "derived files written to build/"
     )
-    return 0
+    settings = load_settings()
+    report = index_company_documents(settings)
+    print("\n".join(report_lines(report, settings.files.documents_dir)))
+    return 0  # an unreadable document is named; the others answer all the same
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -59,6 +63,7 @@ def demo_logins(database_url: str) -> list[tuple[str, str]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ops.documents_report import index_company_documents, report_lines
     from ops.runner import Stack
     from ops.training import ensure_model
     from wiring.services import services_for
@@ -69,6 +74,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     stack = scaled_stack(settings, model, args.replicas) if args.scaled else Stack(settings, model)
     settings = stack.settings  # the scaled profile's database is PostgreSQL
     services_for(settings.database_url)  # the schema up to date before anyone writes
+    documents = index_company_documents(settings)
+    print("\n".join(report_lines(documents, settings.files.documents_dir)))
     logins = demo_logins(settings.database_url)
     channels = stack.channels()  # a malformed credentials.yml stops here
     signal.signal(signal.SIGTERM, _interrupt)

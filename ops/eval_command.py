@@ -5,6 +5,10 @@
 2. The held-out sets: the fallback threshold that does best on `dev_*`, and the
    figures on `test_*` with the threshold the bot is configured with, per language
    and per topic, with every miss listed (also written to `results/heldout.txt`).
+3. The answers from documents (`ops.documents_evaluation`, tests/documents_heldout):
+   the share of answerable questions answered with the right fact and source, the
+   share of unanswerable ones answered honestly, the retrieval's p95, every miss
+   (also written to `results/documents.txt`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from ops.documents_evaluation import evaluate as evaluate_documents
+from ops.documents_evaluation import format_documents_report
 from ops.evaluation import (
     best_threshold,
     format_report,
@@ -75,4 +81,10 @@ def run_eval(cross_validation: bool = True, folds: int = 3) -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "heldout.txt").write_text(text + "\n", encoding="utf-8")
     print(text)
+    documents = "\n".join(
+        format_documents_report(split, evaluate_documents(model, split))
+        for split in ("dev", "test")
+    )
+    (RESULTS / "documents.txt").write_text(documents + "\n", encoding="utf-8")
+    print(documents)
     return 0

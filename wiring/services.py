@@ -15,6 +15,7 @@ the one engine, so a process holds one connection pool per database.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -36,10 +37,16 @@ from handoff.store import HandoffStore, utc_now
 from handoff.texts import load_handoff_texts
 from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
+from knowledge.answering import DocumentAnswerer
+from knowledge.index import IndexError_, passage_index
+from knowledge.library import index_documents, vocabulary_file
+from knowledge.matching import load_matcher
+from knowledge.vocabulary import load_vocabulary
 from lotse.migrate import migrated_engine
 from lotse.settings import Settings, load_settings
 from privacy.personal_stores import PersonalStores
 
+log = logging.getLogger(__name__)
 MAX_DATABASES = 4  # `services_for` keeps this many; the oldest is dropped (not disposed)
 
 
@@ -75,6 +82,19 @@ class Services:
     @cached_property
     def unanswered(self) -> UnansweredQuestions:
         return UnansweredQuestions(self.engine)
+
+    @cached_property
+    def documents(self) -> DocumentAnswerer:
+        """Answers from the company's documents (LOTSE_DOCUMENTS_DIR); the folder is
+        indexed first, only what changed since (`lotse build` does it too and reports)."""
+        folder = self.settings.files.documents_dir
+        matcher = load_matcher(load_vocabulary(vocabulary_file(folder)))
+        index = passage_index(self.engine)
+        try:
+            index_documents(folder, index, matcher)
+        except IndexError_ as error:  # another process indexing at this moment: it wins
+            log.warning("indexing the documents failed (%s)", error)
+        return DocumentAnswerer(index, matcher)
 
     @cached_property
     def staff(self) -> StaffAuth:

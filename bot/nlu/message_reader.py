@@ -7,13 +7,19 @@ misunderstanding; a visitor introducing their company is `inform`; an elliptical
 follow-up the classifier did not understand is `follow_up`; a product question asked of
 another product line than the one the classifier's topic is about ("a press of 400 t,
 what is the price?" ranked as the software price) gets that line's topic. The intent it sets keeps
-the classifier's ranking below it. Runs in the Rasa process: no action-server call.
+the classifier's ranking below it. A product question no FAQ topic's answer answers
+(`knowledge.topic_fit`: it asks about what the documents hold and the topic does not,
+or about a noun nobody speaks of) becomes `document_question`, which the documents
+answer with their source or honestly cannot (`bot/actions/documents.py`); so does a
+question the classifier placed nowhere that asks about what the documents hold. Runs
+in the Rasa process: no action-server call.
 The facts of an introduction are read with the answer parsers (`dialogue.answers`), only
 for statements the classifier could not place. No visitor text is logged.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from typing import Any
 
@@ -40,7 +46,14 @@ from dialogue.language import requested_language
 from dialogue.qualification.interpret import named_lines
 from dialogue.qualification.questions import load_questionnaire
 from dialogue.understanding.reading import SWITCH_INTENT, Decision, decide
+from knowledge.answering import Answer, DocumentAnswerer
+from knowledge.index import IndexError_
+from knowledge.topic_fit import TopicFit, topic_fit
+from wiring.services import services
 
+log = logging.getLogger(__name__)
+DOCUMENT_INTENT = "document_question"
+ROUTABLE = frozenset({"nlu_fallback", "out_of_scope", "out_of_depth"})
 REQUEST_ENTITY = "request"
 REQUEST_KIND_ENTITY = "request_kind"
 
@@ -70,6 +83,8 @@ class MessageReader(GraphComponent, IntentClassifier):
         self._no_enquiry = frozenset(
             topic.intent for topic in content.topics.values() if not topic.request_starts_enquiry
         )
+        self._documents: tuple[DocumentAnswerer, TopicFit] | None = None
+        self._without_documents = False
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -97,7 +112,9 @@ class MessageReader(GraphComponent, IntentClassifier):
             answer_varies=lambda faq: faq in self._varying,
         )
         chosen = self._on_named_line(decision.intent, text)
-        if decision.changed or chosen != decision.intent:
+        if decision.request is None and self._for_documents(text, language, chosen):
+            chosen = DOCUMENT_INTENT
+        if decision.changed or chosen != name:
             _set_intent(message, chosen)
         if decision.request is not None:
             _add_request(message, decision, len(text))
@@ -105,6 +122,35 @@ class MessageReader(GraphComponent, IntentClassifier):
                 wanted = requested_language(text, language)
                 found = [rule_entity("language", wanted, 0, len(text))]
                 message.set(ENTITIES, _without_language(message) + found, add_to_output=True)
+
+    def _for_documents(self, text: str, language: str, intent: str) -> bool:
+        if not (intent.startswith(FAQ_INTENT_PREFIX) or intent in ROUTABLE):
+            return False
+        router = self._router()
+        if router is None:
+            return False
+        answerer, fit = router
+        try:
+            known = answerer.known_words(language)
+
+            def sure() -> Answer | None:
+                return answerer.answer(text, language, sure=True)
+
+            return fit.for_documents(text, language, intent, known, sure)
+        except IndexError_ as error:  # the database is away: the topics answer as before
+            log.warning("the document index failed (%s)", error)
+            return False
+
+    def _router(self) -> tuple[DocumentAnswerer, TopicFit] | None:
+        """The documents' answerer and the topics' fit, made on first use."""
+        if self._documents is None and not self._without_documents:
+            try:
+                answerer = services().documents
+                self._documents = (answerer, topic_fit(answerer.matcher, self._content))
+            except Exception as error:  # noqa: BLE001 - no documents: the topics answer
+                log.warning("answers from documents are off (%s)", type(error).__name__)
+                self._without_documents = True
+        return self._documents
 
     def _on_named_line(self, intent: str, text: str) -> str:
         """A product question asked of the other product line the message names."""

@@ -7,8 +7,10 @@ import time
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from dialogue.content import load_content
+from lotse.shared_tables import unanswered as unanswered_questions
 from tests.support.facts import FACTS, missing_facts
 from tests.support.rest_client import Visitor
 from wiring.services import services_for
@@ -164,3 +166,35 @@ def test_a_burst_of_20_messages_in_one_second_is_answered_completely(stack):
     bad = {n: results[n] for n in range(20) if "EUR" not in results[n][0]["text"]}
     assert not bad, bad
     assert "EUR" in person.joined("/faq_press_price")
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "fact", "source"),
+    [
+        ("de", "Wie schwer ist die P400?", "24 t",
+         "(Quelle: NW-Press Hydraulikpressen – Datenblatt)"),
+        ("de", "Welche Reaktionszeit hat der Plus-Vertrag?", "72 Stunden",
+         "(Quelle: Service, Wartung und Schulung)"),
+        ("en", "Where is NW-Connect hosted?", "Frankfurt am Main",
+         "(Source: NW-Connect – product description)"),
+    ],
+)  # fmt: skip
+def test_a_document_question_is_answered_with_the_fact_and_its_source(
+    stack, language, question, fact, source
+):
+    answer = visitor(stack, language=language).joined(question)
+    assert fact in answer and answer.endswith(source), answer
+
+
+def test_what_the_documents_do_not_hold_gets_an_honest_offer_of_an_expert(stack):
+    person = visitor(stack, language="de")
+    offer = person.say("Welche Lackfarbe haben die Pressen?")
+    assert "nichts Falsches sagen" in offer[0]["text"], offer
+    assert "Pressen" not in offer[0]["text"]  # not the presses' general answer
+    assert [b["payload"] for b in offer[0]["buttons"]] == ["/affirm", "/deny"]
+    noted = select(unanswered_questions.c.kind, unanswered_questions.c.text).where(
+        unanswered_questions.c.conversation_id == person.sender)
+    with services_for(stack.database_url).engine.connect() as connection:
+        assert connection.execute(noted).all() == [("document_question", None)]  # no consent
+    queued = person.say("ja bitte")
+    assert queued[1]["custom"]["handoff"]["state"] == "waiting"

@@ -1,0 +1,142 @@
+"""Answering a question from the documents, or saying that they do not hold it.
+
+`DocumentAnswerer.answer(question, language)`:
+1. the question's terms (`Matcher.asked`: stop and filler words left out);
+2. the index's best passages in the visitor's language for them;
+3. a passage answers only if it holds what is asked (`_judge`):
+   - a subject (a product, a line: `Matcher.is_subject`) must be in the passage, its
+     heading or title, or elsewhere in its document (the P400's column of a table);
+   - a word no document holds and visitors do not say in passing ("Lackfarbe", "ATEX",
+     "revenue") means the documents cannot answer: no answer at all;
+   - a word visitors say in passing (the NLU examples' words outside the FAQ) that no
+     document holds and that is no concept of the vocabulary is context ("unsere Halle");
+   - of the other words, the passage must hold more than it lacks (a word another
+     passage holds counts as lacking);
+   of those, the engine's best wins, a table cell when the question names its row and
+   column (the P400's weight), the whole row when it names only one of them;
+4. the answer is the passage's text and its source (document, title, page).
+Pure over a `PassageIndex`; no Rasa, no HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.focus import asking_part
+from knowledge.index import Hit, PassageIndex
+from knowledge.matching import Matcher
+from knowledge.passages import Passage
+from knowledge.terms import Term
+
+CANDIDATES = 40
+
+
+@dataclass(frozen=True)
+class Source:
+    document: str
+    title: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    source: Source
+    passage: Passage
+    score: float
+
+
+@dataclass(frozen=True)
+class DocumentAnswerer:
+    index: PassageIndex
+    matcher: Matcher
+    _vocabularies: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def answer(self, question: str, language: str, sure: bool = False) -> Answer | None:
+        """`sure`: only a passage that holds every word asked, and at least two of them
+        in its own text (what outranks an FAQ topic's general answer)."""
+        asked = self.matcher.asked(asking_part(question), language)
+        if not any(not self.matcher.is_subject(term) for term in asked):
+            return None
+        documents = self._vocabulary(language)
+        known = self.known_words(language)
+        hits = self.index.search(self.matcher.tokens(asked), language, CANDIDATES)
+        fitting = []
+        for hit in hits:
+            held = documents.get(hit.passage.document, frozenset())
+            covered = self._judge(hit, asked, held, known, sure)
+            if covered:
+                fitting.append((self._rank(hit, asked) + covered, hit))
+        if not fitting:
+            return None
+        _, best = max(fitting, key=lambda pair: (pair[0], -pair[1].passage.position))
+        p = best.passage
+        return Answer(p.text, Source(p.document, title_in(p.title, language), p.page), p,
+                      best.score)  # fmt: skip
+
+    def known_words(self, language: str) -> frozenset[str]:
+        """Every term the documents hold in `language`."""
+        documents = self._vocabulary(language)
+        return frozenset().union(*documents.values()) if documents else frozenset()
+
+    def _vocabulary(self, language: str) -> dict[str, frozenset[str]]:
+        """The index's terms per document, read again when a document changed."""
+        digests = tuple(sorted(self.index.digests().items()))
+        cached = self._vocabularies.get(language)
+        if cached is None or cached[0] != digests:
+            cached = (digests, self.index.vocabulary(language))
+            self._vocabularies[language] = cached
+        return cached[1]
+
+    def _judge(self, hit: Hit, asked: list[Term], document: frozenset[str],
+               known: frozenset[str], sure: bool = False) -> int:  # fmt: skip
+        """How many of the asked words the passage holds, 0 if it cannot answer."""
+        held = hit.terms | hit.context
+        covered = lacking = 0
+        counted: set[str] = set()  # concepts already counted: "Leute arbeiten" is one
+        for term in asked:
+            if self.matcher.is_subject(term):
+                if not (self.matcher.covers(term, held)
+                        or self.matcher.covers(term, document, fuzzy=False)):  # fmt: skip
+                    return 0
+            elif self.matcher.covers(term, held):
+                concepts = self.matcher.concepts_of(term)
+                covered += not concepts or not concepts <= counted
+                counted |= concepts
+            elif self.matcher.covers(term, known, fuzzy=False):
+                lacking += 1
+            elif not self._passing(term):
+                return 0  # asked about something no document holds
+        if sure:
+            in_text = sum(self.matcher.covers(term, hit.terms) for term in asked)
+            return covered if lacking == 0 and in_text >= 2 else 0
+        return covered if covered > lacking else 0
+
+    def _passing(self, term: Term) -> bool:
+        """A word visitors say in passing, not one of the vocabulary's concepts."""
+        return term.word in self.matcher.conversational and not self.matcher.concepts_of(term)
+
+    def _rank(self, hit: Hit, asked: list[Term]) -> float:
+        """The engine's score, with a cell first when the question names its row and
+        column, and a row before its cells when it names only one of them."""
+        p = hit.passage
+        if p.kind != "cell":
+            return hit.score
+        named = self._names(p.column, asked, p.language) and self._names(p.row, asked,
+                                                                           p.language)  # fmt: skip
+        return hit.score + (2.0 if named else -2.0)
+
+    def _names(self, label: str, asked: list[Term], language: str) -> bool:
+        words = set(self.matcher.index_terms(label, language))
+        return any(self.matcher.covers(term, words, fuzzy=False) for term in asked)
+
+
+def title_in(title: str, language: str) -> str:
+    """A bilingual title ("NW-Press – Datenblatt / data sheet") in one language."""
+    if " / " not in title:
+        return title
+    left, right = title.split(" / ", 1)
+    if language == "de":
+        return left.strip()
+    name = left.split(" – ")[0].strip()
+    return f"{name} – {right.strip()}" if " – " in left else right.strip()

@@ -1,0 +1,108 @@
+"""What a question asks and whether a passage holds it.
+
+`Matcher.asked(question)` gives the question's terms that carry meaning (filler words
+and stop words left out, Swiss and Austrian words read as standard German,
+`knowledge.terms`). A passage covers a term when it holds the word, all of a compound's
+parts, a word the documents use for the same concept (`knowledge.vocabulary`), or the
+word with one typing error (five letters or more). `Matcher.index_terms` gives the
+tokens a passage is indexed by, `Matcher.tokens` those a question searches with: words,
+compound parts and concept tokens, so the engines match "schwer" with "Gewicht".
+
+`conversational` are the words visitors use in conversation (the NLU training
+examples'): a word of those that no document holds is taken for context ("unsere
+Halle"), any other such word for what is asked ("Lackfarbe"). `subjects` name what a
+question is about (products, lines), not what it asks about it. Pure Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from dialogue.dialect import standard_german
+from knowledge.terms import Term, Terms
+from knowledge.vocabulary import Vocabulary, WordMap, concept_token
+
+MIN_FUZZY = 5  # a word this long may differ by one typing error
+
+
+@dataclass(frozen=True)
+class Matcher:
+    terms: Terms
+    vocabulary: Vocabulary
+    conversational: frozenset[str] = frozenset()
+    subjects: frozenset[str] = frozenset()
+
+    def asked(self, question: str, language: str) -> list[Term]:
+        text = standard_german(question) if language == "de" else question
+        seen, asked = set(), []
+        for term in self.terms.terms(text, language):
+            if term.word not in seen:
+                seen.add(term.word)
+                asked.append(term)
+        return asked
+
+    def index_terms(self, text: str, language: str) -> list[str]:
+        forms = self.terms.words(text, language)
+        return sorted(forms | _concepts(forms, self.vocabulary.documents))
+
+    def tokens(self, asked: Collection[Term]) -> list[str]:
+        forms = {form for term in asked for form in term.forms()}
+        return sorted(forms | _concepts(forms, self.vocabulary.asked))
+
+    def covers(self, term: Term, held: Collection[str], fuzzy: bool = True) -> bool:
+        if term.word in held or (term.parts and all(p in held for p in term.parts)):
+            return True
+        if _concepts(term.forms(), self.vocabulary.asked) & set(held):
+            return True
+        return fuzzy and len(term.word) >= MIN_FUZZY and any(_one_typo(term.word, w) for w in held)
+
+    def concepts_of(self, term: Term) -> set[str]:
+        return _concepts(term.forms(), self.vocabulary.asked)
+
+    def is_subject(self, term: Term) -> bool:
+        return term.word in self.subjects or any(ch.isdigit() for ch in term.word)
+
+
+def _concepts(forms: Iterable[str], words: WordMap) -> set[str]:
+    return {concept_token(c) for form in forms for c in words.get(form, ())}
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """One letter left out, added, changed, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1 or len(b) < MIN_FUZZY:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )  # fmt: skip
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+def load_matcher(vocabulary: Vocabulary | None = None) -> Matcher:
+    """A matcher with the built spaCy pipelines' lemmas, spaCy's German and English stop
+    words, the vocabulary file, the NLU examples' words and the products' names
+    (`lotse build` must have built the pipelines)."""
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+
+    from knowledge.conversation import conversation_texts, product_names
+    from knowledge.terms import from_pipelines
+    from knowledge.vocabulary import load_vocabulary
+
+    vocabulary = vocabulary or load_vocabulary()
+    terms = from_pipelines({*GERMAN, *ENGLISH, *vocabulary.ignored})
+    lemmatised = vocabulary.lemmatised(
+        lambda word: {terms.lemma(word, language) for language in terms.lemmas}
+    )
+    spoken = {w for text in conversation_texts() for lang in terms.lemmas
+              for w in terms.words(text, lang)}  # fmt: skip
+    names = {w for name in product_names() for lang in terms.lemmas
+             for w in terms.words(name, lang)}  # fmt: skip
+    return Matcher(terms, lemmatised, frozenset(spoken), lemmatised.subjects | names)

@@ -1,0 +1,141 @@
+"""Whether an FAQ topic's answer fits a question, or the question asks something more
+specific that the documents must answer (or nobody can).
+
+A topic's words are those of its title, its answer (both languages) and its training
+examples (`bot/data/nlu/faq_*.yml`: how visitors ask it). The topic fits a question
+when each word the question asks about is one of them (or of the same concept of the
+vocabulary), a subject (a product, a line), or a word visitors say in passing that is
+no concept: "Welche Lackfarbe haben die Pressen?" is classified as the presses' topic,
+but "Lackfarbe" is none of its words, so the generic answer about the presses would
+not answer it. Pure; built once per process from the content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from dialogue.content import FAQ_INTENT_PREFIX, Content
+from knowledge.answering import Answer
+from knowledge.conversation import NLU_DIR
+from knowledge.focus import focus_words
+from knowledge.matching import Matcher
+from knowledge.terms import Term
+
+NOT_PLACED = frozenset({"nlu_fallback", "out_of_scope"})  # sent on if the documents know it
+DEEPER = "out_of_depth"  # a product question deeper than the topics: always sent on
+
+
+@dataclass
+class TopicFit:
+    matcher: Matcher
+    words: Mapping[str, frozenset[str]]  # intent -> words (and concept tokens)
+    answers: Mapping[str, frozenset[str]] = field(default_factory=dict)  # of its answer only
+
+    def unfitting(self, question: str, language: str, intent: str) -> list[Term]:
+        """The words the question asks about that the topic's answer does not speak of."""
+        own = self.words.get(intent)
+        if own is None:
+            return []
+        return [
+            term for term in self.matcher.asked(question, language)
+            if not (self.matcher.is_subject(term) or self.matcher.covers(term, own)
+                    or self._passing(term))
+        ]  # fmt: skip
+
+    def _passing(self, term: Term) -> bool:
+        return term.word in self.matcher.conversational and not self.matcher.concepts_of(term)
+
+    def for_documents(self, question: str, language: str, intent: str,
+                      known: frozenset[str],
+                      answered: Callable[[], Answer | None] = lambda: None) -> bool:  # fmt: skip
+        """Whether the question is the documents' to answer (or to say they cannot):
+        - a topic's question asking about something its answer does not speak of that
+          the documents hold and no topic speaks of ("Gewicht", "Reaktionszeit"), or that
+          nobody speaks of at all, when it is the noun the question asks about
+          (`knowledge.focus`: "Welche Lackfarbe haben die Pressen?", "an ATEX version"):
+          the topic's general answer would not answer it;
+        - a question deeper than the topics;
+        - one the classifier placed nowhere (or off-topic) that asks about something the
+          documents hold ("wo stehen eure Server").
+        - a topic's question the documents answer surely (`answered`) from a table row
+          the question names and the topic's answer does not ("Was kostet der
+          Premium-Vertrag?": the maintenance topic's answer says nothing of Premium);
+        Other words a topic does not speak of stay the topic's ("Unser Druckschalter ist
+        defekt, wo bekomme ich einen neuen?": the spare parts' answer)."""
+        if intent == DEEPER:
+            return True
+        if intent in NOT_PLACED:
+            return any(
+                not self.matcher.is_subject(term) and not self._passing(term)
+                and self.matcher.covers(term, known, fuzzy=False)
+                for term in self.matcher.asked(question, language)
+            )  # fmt: skip
+        topics = self.all_words
+        focus = {t.word for t in self.matcher.asked(focus_words(question, language), language)}
+        for term in self.unfitting(question, language, intent):
+            if self.matcher.covers(term, topics, fuzzy=False):
+                continue  # another topic's word: the classifier's choice stands
+            if self.matcher.covers(term, known, fuzzy=False):
+                return True  # the documents' word
+            if term.word in focus:
+                return True  # nobody's word, and what is asked
+        return self._names_a_variant(question, language, intent, answered)
+
+    def _names_a_variant(self, question: str, language: str, intent: str,
+                         answered: Callable[[], Answer | None]) -> bool:  # fmt: skip
+        """The documents' sure answer is a table's row or cell whose label the question
+        names and the topic's answer does not ("Premium", "Gurtförderer")."""
+        said = self.answers.get(intent, frozenset())
+        asked = [t for t in self.matcher.asked(question, language)
+                 if not self.matcher.covers(t, said, fuzzy=False)]  # fmt: skip
+        if not asked:
+            return False
+        answer = answered()
+        if answer is None or answer.passage.kind not in ("row", "cell"):
+            return False
+        labels = set(self.matcher.index_terms(f"{answer.passage.row} {answer.passage.column}",
+                                              language))  # fmt: skip
+        return any(self.matcher.covers(t, labels, fuzzy=False) for t in asked)
+
+    @cached_property
+    def all_words(self) -> frozenset[str]:
+        """Every topic's words: what the FAQ speaks of at all."""
+        return frozenset().union(*self.words.values())
+
+
+def topic_texts(content: Content, folder: Path = NLU_DIR) -> dict[str, list[str]]:
+    """Per FAQ intent, the texts that say what the topic is about."""
+    texts = {topic.intent: [*topic.title.values(), *topic.answer.values()]
+             for topic in content.topics.values()}  # fmt: skip
+    for path in sorted(folder.glob("faq*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for entry in data.get("nlu") or []:
+            intent = str(entry.get("intent") or "")
+            if intent.startswith(FAQ_INTENT_PREFIX) and intent in texts:
+                texts[intent] += [line.strip()[2:] for line in (entry.get("examples") or "")
+                                  .splitlines() if line.strip().startswith("- ")]  # fmt: skip
+    return texts
+
+
+def topic_fit(matcher: Matcher, content: Content) -> TopicFit:
+    answers = {}
+    for topic in content.topics.values():
+        said = set()
+        for text in [*topic.title.values(), *topic.answer.values()]:
+            for language in ("de", "en"):
+                said.update(matcher.index_terms(text, language))
+        answers[topic.intent] = frozenset(said)
+    words = {}
+    for intent, texts in topic_texts(content).items():
+        found: set[str] = set()
+        for text in texts:
+            for language in ("de", "en"):
+                found.update(matcher.index_terms(text, language))
+                found.update(matcher.tokens(matcher.asked(text, language)))
+        words[intent] = frozenset(found)
+    return TopicFit(matcher, words, answers)

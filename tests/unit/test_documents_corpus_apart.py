@@ -1,0 +1,49 @@
+"""The documents' held-out questions stay apart from what the bot is built from: none is
+a training example, and the vocabulary was not written from them (no question is in the
+vocabulary file, no phrase of four words or more of a question is either)."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from lotse.settings import ROOT
+
+CORPUS = ROOT / "tests" / "documents_heldout"
+
+
+def _questions() -> list[str]:
+    found = []
+    for split in ("dev", "test"):
+        data = yaml.safe_load((CORPUS / f"{split}.yml").read_text(encoding="utf-8"))
+        found += [item["q"] for group in ("answerable", "unanswerable") for item in data[group]]
+    return found
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def test_no_held_out_question_is_training_data_or_vocabulary() -> None:
+    questions = {_normal(q) for q in _questions()}
+    assert len(questions) > 150
+    trained = set()
+    for path in (ROOT / "bot" / "data" / "nlu").glob("*.yml"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip().startswith("- "):
+                trained.add(_normal(line.strip()[2:]))
+    assert questions & trained == set()
+    vocabulary = _normal((ROOT / "bot" / "data" / "documents" / "vocabulary.yml").read_text(
+        encoding="utf-8"))  # fmt: skip
+    for question in questions:
+        words = question.split()
+        for n in range(len(words) - 3):
+            assert " ".join(words[n:n + 4]) not in vocabulary, question
+
+
+def test_dev_and_test_do_not_share_a_question() -> None:
+    dev, test = ({_normal(item["q"]) for g in ("answerable", "unanswerable")
+                  for item in yaml.safe_load((CORPUS / f"{s}.yml").read_text(encoding="utf-8"))[g]}
+                 for s in ("dev", "test"))  # fmt: skip
+    assert dev & test == set()
