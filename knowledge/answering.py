@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from knowledge.focus import asking_part
+from knowledge.focus import asking_part, focus_words
 from knowledge.index import Hit, PassageIndex
 from knowledge.matching import Matcher
 from knowledge.passages import Passage
@@ -44,6 +44,7 @@ class Answer:
     source: Source
     passage: Passage
     score: float
+    held: frozenset[str] = frozenset()  # the passage's terms and its context's
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ class DocumentAnswerer:
     def answer(self, question: str, language: str, sure: bool = False) -> Answer | None:
         """`sure`: only a passage that holds every word asked, and at least two of them
         in its own text (what outranks an FAQ topic's general answer)."""
-        asked = self.matcher.asked(asking_part(question), language)
+        part = asking_part(question)
+        asked = self.matcher.asked(part, language)
+        focus = {t.word for t in self.matcher.asked(focus_words(part, language), language)}
         if not any(not self.matcher.is_subject(term) for term in asked):
             return None
         documents = self._vocabulary(language)
@@ -64,7 +67,7 @@ class DocumentAnswerer:
         fitting = []
         for hit in hits:
             held = documents.get(hit.passage.document, frozenset())
-            covered = self._judge(hit, asked, held, known, sure)
+            covered = self._judge(hit, asked, held, known, focus, sure)
             if covered:
                 fitting.append((self._rank(hit, asked) + covered, hit))
         if not fitting:
@@ -72,7 +75,7 @@ class DocumentAnswerer:
         _, best = max(fitting, key=lambda pair: (pair[0], -pair[1].passage.position))
         p = best.passage
         return Answer(p.text, Source(p.document, title_in(p.title, language), p.page), p,
-                      best.score)  # fmt: skip
+                      best.score, best.terms | best.context)  # fmt: skip
 
     def known_words(self, language: str) -> frozenset[str]:
         """Every term the documents hold in `language`."""
@@ -89,7 +92,7 @@ class DocumentAnswerer:
         return cached[1]
 
     def _judge(self, hit: Hit, asked: list[Term], document: frozenset[str],
-               known: frozenset[str], sure: bool = False) -> int:  # fmt: skip
+               known: frozenset[str], focus: set[str], sure: bool = False) -> int:  # fmt: skip
         """How many of the asked words the passage holds, 0 if it cannot answer."""
         held = hit.terms | hit.context
         covered = lacking = 0
@@ -103,10 +106,14 @@ class DocumentAnswerer:
                 concepts = self.matcher.concepts_of(term)
                 covered += not concepts or not concepts <= counted
                 counted |= concepts
+            elif self.matcher.concepts_of(term):
+                return 0  # the passage lacks what is asked for: a price, a weight...
             elif self.matcher.covers(term, known, fuzzy=False):
                 lacking += 1
-            elif not self._passing(term):
+            elif term.word in focus:
                 return 0  # asked about something no document holds
+            elif not self._passing(term):
+                lacking += 1
         if sure:
             in_text = sum(self.matcher.covers(term, hit.terms) for term in asked)
             return covered if lacking == 0 and in_text >= 2 else 0

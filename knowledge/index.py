@@ -6,9 +6,9 @@ at scale. `passage_index(engine)` picks the one of the engine's dialect.
 Both index the same prepared text: each passage's terms (lemmas, compound parts and
 concept tokens, `knowledge.terms`, `knowledge.vocabulary`) and, weighted lower, its
 context (the words of the document's title and of the heading above it: what names
-the product a table's row is about; no concepts, a title's "data sheet" is no topic). A search takes the question's
-tokens and gives the best passages of a language with their engine's score and their
-terms, for the answerer to check what they cover.
+the product a table's row is about; no concepts, a title's "data sheet" is no topic).
+A search takes the question's tokens and gives the best passages of a language with
+their engine's score and their terms, for the answerer to check what they cover.
 
 Tables (migration 0014): `knowledge_documents` (a document's key, content hash and
 title: what `replace` compares to re-index only what changed) and `knowledge_passages`;

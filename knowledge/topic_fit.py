@@ -62,9 +62,8 @@ class TopicFit:
         - a question deeper than the topics;
         - one the classifier placed nowhere (or off-topic) that asks about something the
           documents hold ("wo stehen eure Server").
-        - a topic's question the documents answer surely (`answered`) from a table row
-          the question names and the topic's answer does not ("Was kostet der
-          Premium-Vertrag?": the maintenance topic's answer says nothing of Premium);
+        - a topic's question the documents answer (`answered`) with all its words, one of
+          them none of the topic's (`_documents_say_more`);
         Other words a topic does not speak of stay the topic's ("Unser Druckschalter ist
         defekt, wo bekomme ich einen neuen?": the spare parts' answer)."""
         if intent == DEEPER:
@@ -84,23 +83,24 @@ class TopicFit:
                 return True  # the documents' word
             if term.word in focus:
                 return True  # nobody's word, and what is asked
-        return self._names_a_variant(question, language, intent, answered)
+        return self._documents_say_more(question, language, intent, answered)
 
-    def _names_a_variant(self, question: str, language: str, intent: str,
-                         answered: Callable[[], Answer | None]) -> bool:  # fmt: skip
-        """The documents' sure answer is a table's row or cell whose label the question
-        names and the topic's answer does not ("Premium", "Gurtförderer")."""
+    def _documents_say_more(self, question: str, language: str, intent: str,
+                            answered: Callable[[], Answer | None]) -> bool:  # fmt: skip
+        """The documents' answer holds every word asked (two or more), among them one
+        that neither the topic's answer nor the ways visitors ask the topic hold."""
         said = self.answers.get(intent, frozenset())
-        asked = [t for t in self.matcher.asked(question, language)
-                 if not self.matcher.covers(t, said, fuzzy=False)]  # fmt: skip
-        if not asked:
+        specific = [t for t in self.matcher.asked(question, language)
+                    if not self.matcher.is_subject(t) and not self._passing(t)]  # fmt: skip
+        own = self.words.get(intent, frozenset())
+        unsaid = [t for t in specific if not self.matcher.covers(t, said, fuzzy=False)]
+        if len(specific) < 2 or not unsaid:
+            return False
+        if all(self.matcher.covers(t, own, fuzzy=False) for t in unsaid):
+            return False  # how visitors ask the topic: the topic keeps it
             return False
         answer = answered()
-        if answer is None or answer.passage.kind not in ("row", "cell"):
-            return False
-        labels = set(self.matcher.index_terms(f"{answer.passage.row} {answer.passage.column}",
-                                              language))  # fmt: skip
-        return any(self.matcher.covers(t, labels, fuzzy=False) for t in asked)
+        return answer is not None and all(self.matcher.covers(t, answer.held) for t in specific)
 
     @cached_property
     def all_words(self) -> frozenset[str]:
