@@ -54,8 +54,9 @@ class DocumentAnswerer:
     _vocabularies: dict = field(default_factory=dict, compare=False, repr=False)
 
     def answer(self, question: str, language: str, sure: bool = False) -> Answer | None:
-        """`sure`: only a passage that holds every word asked, and at least two of them
-        in its own text (what outranks an FAQ topic's general answer)."""
+        """`sure`: only a passage that holds every word asked, and two of the question's
+        specifics: its own words in the passage's text, or a product it names (what may
+        outrank an FAQ topic's general answer)."""
         part = asking_part(question)
         asked = self.matcher.asked(part, language)
         focus = {t.word for t in self.matcher.asked(focus_words(part, language), language)}
@@ -114,9 +115,11 @@ class DocumentAnswerer:
                 return 0  # asked about something no document holds
             elif not self._passing(term):
                 lacking += 1
-        if sure:
-            in_text = sum(self.matcher.covers(term, hit.terms) for term in asked)
-            return covered if lacking == 0 and in_text >= 2 else 0
+        if sure:  # two of the question's specifics: its own words, or a product named
+            own = sum(self.matcher.covers(t, hit.terms) for t in asked
+                      if not self.matcher.is_subject(t))  # fmt: skip
+            named = sum(self.matcher.covers(t, held) for t in asked if self.matcher.is_product(t))
+            return covered if lacking == 0 and own >= 1 and own + named >= 2 else 0
         return covered if covered > lacking else 0
 
     def _passing(self, term: Term) -> bool:

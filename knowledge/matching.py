@@ -32,6 +32,7 @@ class Matcher:
     vocabulary: Vocabulary
     conversational: frozenset[str] = frozenset()
     subjects: frozenset[str] = frozenset()
+    products: frozenset[str] = frozenset()  # the products' names (a subject that specifies)
 
     def asked(self, question: str, language: str) -> list[Term]:
         text = standard_german(question) if language == "de" else question
@@ -62,6 +63,9 @@ class Matcher:
 
     def is_subject(self, term: Term) -> bool:
         return term.word in self.subjects or any(ch.isdigit() for ch in term.word)
+
+    def is_product(self, term: Term) -> bool:
+        return term.word in self.products or any(ch.isdigit() for ch in term.word)
 
 
 def _concepts(forms: Iterable[str], words: WordMap) -> set[str]:
@@ -105,4 +109,5 @@ def load_matcher(vocabulary: Vocabulary | None = None) -> Matcher:
               for w in terms.words(text, lang)}  # fmt: skip
     names = {w for name in product_names() for lang in terms.lemmas
              for w in terms.words(name, lang)}  # fmt: skip
-    return Matcher(terms, lemmatised, frozenset(spoken), lemmatised.subjects | names)
+    return Matcher(terms, lemmatised, frozenset(spoken), lemmatised.subjects | names,
+                   frozenset(names))  # fmt: skip

@@ -12,6 +12,7 @@ not answer it. Pure; built once per process from the content.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -35,6 +36,7 @@ class TopicFit:
     matcher: Matcher
     words: Mapping[str, frozenset[str]]  # intent -> words (and concept tokens)
     answers: Mapping[str, frozenset[str]] = field(default_factory=dict)  # of its answer only
+    numbers: Mapping[str, set[str]] = field(default_factory=dict)  # the figures its answer says
 
     def unfitting(self, question: str, language: str, intent: str) -> list[Term]:
         """The words the question asks about that the topic's answer does not speak of."""
@@ -87,20 +89,22 @@ class TopicFit:
 
     def _documents_say_more(self, question: str, language: str, intent: str,
                             answered: Callable[[], Answer | None]) -> bool:  # fmt: skip
-        """The documents' answer holds every word asked (two or more), among them one
-        that neither the topic's answer nor the ways visitors ask the topic hold."""
+        """The documents' sure answer (every word asked, two or more of them) holds a
+        word asked the topic's answer does not, or is the table cell the question names
+        with a figure the topic's answer does not say ("Welche Reaktionszeit hat der
+        Plus-Vertrag?": the maintenance topic's answer names Plus and a technician's
+        coming, the contracts table's cell the 72 hours)."""
         said = self.answers.get(intent, frozenset())
         specific = [t for t in self.matcher.asked(question, language)
                     if not self.matcher.is_subject(t) and not self._passing(t)]  # fmt: skip
-        own = self.words.get(intent, frozenset())
-        unsaid = [t for t in specific if not self.matcher.covers(t, said, fuzzy=False)]
-        if len(specific) < 2 or not unsaid:
-            return False
-        if all(self.matcher.covers(t, own, fuzzy=False) for t in unsaid):
-            return False  # how visitors ask the topic: the topic keeps it
-            return False
         answer = answered()
-        return answer is not None and all(self.matcher.covers(t, answer.held) for t in specific)
+        if answer is None or not all(self.matcher.covers(t, answer.held) for t in specific):
+            return False
+        unsaid = [t for t in specific if not self.matcher.covers(t, said)]
+        if unsaid:
+            return True
+        told = self.numbers.get(intent, set())
+        return answer.passage.kind == "cell" and not _numbers(answer.text) <= told
 
     @cached_property
     def all_words(self) -> frozenset[str]:
@@ -138,4 +142,11 @@ def topic_fit(matcher: Matcher, content: Content) -> TopicFit:
                 found.update(matcher.index_terms(text, language))
                 found.update(matcher.tokens(matcher.asked(text, language)))
         words[intent] = frozenset(found)
-    return TopicFit(matcher, words, answers)
+    numbers = {t.intent: set().union(*(_numbers(a) for a in t.answer.values()))
+               for t in content.topics.values()}  # fmt: skip
+    return TopicFit(matcher, words, answers, numbers)
+
+
+def _numbers(text: str) -> set[str]:
+    """The figures of a text, their digits only ("1.900 EUR" and "1,900 EUR": "1900")."""
+    return {re.sub(r"[.,]", "", n) for n in re.findall(r"\d[\d.,]*\d|\d", text)}
