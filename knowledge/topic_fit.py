@@ -57,8 +57,8 @@ class TopicFit:
                       answered: Callable[[], Answer | None] = lambda: None) -> bool:  # fmt: skip
         """Whether the question is the documents' to answer (or to say they cannot):
         - a topic's question asking about something its answer does not speak of that
-          the documents hold and no topic speaks of ("Gewicht", "Reaktionszeit"), or that
-          nobody speaks of at all, when it is the noun the question asks about
+          no topic speaks of: the documents' word ("Gewicht", "Reaktionszeit") when they
+          answer it surely (`answered`), or nobody's, when it is the noun asked about
           (`knowledge.focus`: "Welche Lackfarbe haben die Pressen?", "an ATEX version"):
           the topic's general answer would not answer it;
         - a question deeper than the topics;
@@ -82,7 +82,9 @@ class TopicFit:
             if self.matcher.covers(term, topics, fuzzy=False):
                 continue  # another topic's word: the classifier's choice stands
             if self.matcher.covers(term, known, fuzzy=False):
-                return True  # the documents' word
+                if answered() is not None:
+                    return True  # the documents' word, and they answer it surely
+                continue
             if term.word in focus:
                 return True  # nobody's word, and what is asked
         return self._documents_say_more(question, language, intent, answered)
