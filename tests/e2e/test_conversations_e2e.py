@@ -99,7 +99,10 @@ def test_conversations_are_kept_in_the_sqlite_tracker_store(stack):
 
 def test_technical_depth_is_not_answered_with_a_topic(stack):
     person = visitor(stack, language="en")
-    reply = person.joined("Which hydraulic oil grade do I need for the P400?")
+    # The data sheet says which oil: answered from it, with the source.
+    oil = person.joined("Which hydraulic oil grade do I need for the P400?")
+    assert "HLP 46" in oil and "(Source: NW-Press" in oil
+    reply = person.joined("What does fault code E42 on the P400 mean?")
     assert "beyond what I can answer reliably" in reply
     assert "All right" in person.joined("no thanks")
     assert services_for(stack.database_url).handoffs.for_conversation(person.sender) == []
