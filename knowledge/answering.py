@@ -20,6 +20,8 @@ Pure over a `PassageIndex`; no Rasa, no HTTP.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from knowledge.focus import asking_part, focus_words
@@ -29,6 +31,7 @@ from knowledge.passages import Passage
 from knowledge.terms import Term
 
 CANDIDATES = 40
+RECHECK_SECONDS = 10.0  # how soon a re-indexed document is seen by a running process
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Answer:
 class DocumentAnswerer:
     index: PassageIndex
     matcher: Matcher
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
     _vocabularies: dict = field(default_factory=dict, compare=False, repr=False)
 
     def answer(self, question: str, language: str, sure: bool = False) -> Answer | None:
@@ -84,12 +88,16 @@ class DocumentAnswerer:
         return frozenset().union(*documents.values()) if documents else frozenset()
 
     def _vocabulary(self, language: str) -> dict[str, frozenset[str]]:
-        """The index's terms per document, read again when a document changed."""
-        digests = tuple(sorted(self.index.digests().items()))
+        """The index's terms per document, read again when a document changed (looked
+        at every RECHECK_SECONDS at most: one query less per message)."""
         cached = self._vocabularies.get(language)
+        now = self.clock()
+        if cached is not None and now - cached[2] < RECHECK_SECONDS:
+            return cached[1]
+        digests = tuple(sorted(self.index.digests().items()))
         if cached is None or cached[0] != digests:
-            cached = (digests, self.index.vocabulary(language))
-            self._vocabularies[language] = cached
+            cached = (digests, self.index.vocabulary(language), now)
+        self._vocabularies[language] = (cached[0], cached[1], now)
         return cached[1]
 
     def _judge(self, hit: Hit, asked: list[Term], document: frozenset[str],

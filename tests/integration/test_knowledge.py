@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from dialogue.content import load_content
-from knowledge.answering import DocumentAnswerer
+from knowledge.answering import RECHECK_SECONDS, DocumentAnswerer
 from knowledge.index import IndexError_, PostgresFtsIndex, SqliteFtsIndex, passage_index
 from knowledge.library import index_documents
 from knowledge.matching import Matcher, load_matcher
@@ -108,10 +108,12 @@ def test_reindexing_takes_only_what_changed(
     assert report.removed == ["service"]
     [(name, reason)] = report.unreadable
     assert name == "preisliste.pdf" and reason.startswith("holds no text")
-    found = answerer.answer("Wie schwer ist die P400?", "de")
+    moments = iter([0.0, RECHECK_SECONDS])  # a running answerer looks again after that
+    later = DocumentAnswerer(index, matcher, clock=lambda: next(moments, RECHECK_SECONDS))
+    found = later.answer("Wie schwer ist die P400?", "de")
     assert found is not None and "25 t" in found.text  # no training: a new index
-    assert answerer.answer("Welche Reaktionszeit hat der Plus-Vertrag?", "de") is None
-    kurs = answerer.answer("Wie lange dauert der Sicherheitskurs?", "de")
+    assert later.answer("Welche Reaktionszeit hat der Plus-Vertrag?", "de") is None
+    kurs = later.answer("Wie lange dauert der Sicherheitskurs?", "de")
     assert kurs is not None and kurs.source.document == "kurse"
 
 
