@@ -4,7 +4,6 @@ and SVG charts (well-formed, escaped, one mark per data point)."""
 from __future__ import annotations
 
 import random
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -152,7 +151,8 @@ def test_threshold_must_be_a_fraction() -> None:
         cluster_texts(["a"], threshold=0)
 
 
-def test_ten_thousand_questions_cluster_quickly() -> None:
+def test_ten_thousand_questions_are_all_clustered() -> None:
+    """Correctness only: how fast is `bench/insights.py`'s (no timed tests here)."""
     rng = random.Random(1)
     letters = "abcdefghijklmnopqrstuvwxyz"
     words = ["".join(rng.choices(letters, k=rng.randint(4, 9))) for _ in range(800)]
@@ -162,12 +162,10 @@ def test_ten_thousand_questions_cluster_quickly() -> None:
         for topic in rng.choices(topics, k=10_000)
     ]
 
-    started = time.perf_counter()
     clusters = cluster_texts(texts)
-    elapsed = time.perf_counter() - started
 
     assert sum(c.count for c in clusters) == 10_000
-    assert elapsed < 1.0  # typically about 0.2 s; comparing all pairs would take minutes
+    assert 1 < len(clusters) < 10_000
 
 
 # --- charts ------------------------------------------------------------------------------
