@@ -6,26 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from dialogue.content import FAQ_INTENT_PREFIX
+from dialogue.nlu_examples import NLU_DIR, nlu_examples
 from dialogue.spacy_pipelines import PATTERNS_FILE, entity_patterns
-
-NLU_DIR = Path(__file__).resolve().parents[1] / "bot" / "data" / "nlu"
 
 
 def conversation_texts(folder: Path = NLU_DIR) -> list[str]:
     """The examples of every intent but the FAQ topics' (their words are what visitors
     ask about, not what they say in passing)."""
-    texts = []
-    for path in sorted(folder.glob("*.yml")):
-        if path.name.startswith("faq"):
-            continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for entry in data.get("nlu") or []:
-            examples = entry.get("examples") or ""
-            texts += [line.strip()[2:] for line in examples.splitlines()
-                      if line.strip().startswith("- ")]  # fmt: skip
-    return texts
+    return [text for intent, text in nlu_examples(folder)
+            if not intent.startswith(FAQ_INTENT_PREFIX)]  # fmt: skip
 
 
 def product_names(path: Path = PATTERNS_FILE) -> list[str]:

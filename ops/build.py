@@ -29,6 +29,7 @@ from dialogue.dialect import dialect_maps
 from dialogue.experiments import Experiment, ExperimentsError, load_experiments, variant_responses
 from dialogue.language import DEFAULT_LANGUAGE, detect_language
 from dialogue.lexicon import Lexicon
+from dialogue.nlu_examples import NLU_DIR, nlu_examples_of_file
 from dialogue.qualification.questions import load_questionnaire, questionnaire_file
 from dialogue.qualification.replies import reply_texts
 from dialogue.understanding.conversation_words import conversation_words
@@ -37,17 +38,9 @@ from dialogue.understanding.requests import load_requests
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 DOMAIN_SOURCE = ROOT / "bot" / "domain.yml"
-NLU_DIR = ROOT / "bot" / "data" / "nlu"
 GENERATED_DOMAIN = BUILD / "rasa" / "domain.yml"
 GENERATED_DATA = BUILD / "rasa" / "data"
 SPACY_STAMP = "build-inputs.json"
-
-
-def nlu_examples(nlu_dir: Path = NLU_DIR) -> list[tuple[str, str]]:
-    """(intent, text) for every training example under `nlu_dir`."""
-    return [
-        example for path in sorted(nlu_dir.glob("*.yml")) for example in nlu_examples_of_file(path)
-    ]
 
 
 def examples_by_language(nlu_dir: Path = NLU_DIR) -> dict[str, list[str]]:
@@ -60,20 +53,6 @@ def examples_by_language(nlu_dir: Path = NLU_DIR) -> dict[str, list[str]]:
             if language:
                 by_language[language].append(text)
     return by_language
-
-
-def nlu_examples_of_file(path: Path) -> list[tuple[str, str]]:
-    return nlu_examples_from(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-
-
-def nlu_examples_from(data: dict) -> list[tuple[str, str]]:
-    return [
-        (block["intent"], line.strip()[2:].strip())
-        for block in data.get("nlu", [])
-        if "intent" in block
-        for line in block.get("examples", "").splitlines()
-        if line.strip().startswith("- ")
-    ]
 
 
 def language_variations(texts: dict[str, str], extra: dict | None = None) -> list[dict]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from ops.build import nlu_examples_from
+from dialogue.nlu_examples import nlu_examples_from
 
 OFF_TOPIC = ("out_of_scope", "out_of_depth")
 HELDOUT = Path(__file__).resolve().parents[1] / "tests" / "nlu_heldout"

@@ -38,6 +38,7 @@ HASHED_INPUTS = (
     "dialogue/lexicon.py",
     "dialogue/language.py",
     "dialogue/content.py",
+    "dialogue/nlu_examples.py",
     "ops/build.py",
 )
 

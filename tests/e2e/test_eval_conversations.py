@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dialogue.content import load_content
+from dialogue.nlu_examples import nlu_examples
 from dialogue.qualification.questions import load_questionnaire
-from ops.build import nlu_examples
 from ops.conversation_corpus import (
     CORPUS_DIR,
     Conversation,

@@ -39,7 +39,7 @@ def test_unseen_product_questions_and_off_topic_questions(test_predictions):
 
 
 def test_heldout_sets_do_not_overlap_each_other_or_the_training_data():
-    from ops.build import nlu_examples
+    from dialogue.nlu_examples import nlu_examples
 
     def key(text: str) -> str:
         return "".join(ch for ch in text.lower() if ch.isalnum())

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from dialogue.content import ContentError, load_content, parse_content
-from ops.build import examples_by_language, generated_domain, generated_rules, nlu_examples
+from dialogue.nlu_examples import nlu_examples
+from ops.build import examples_by_language, generated_domain, generated_rules
 from tests.support.facts import FACTS, missing_facts
 
 CONTENT = load_content()

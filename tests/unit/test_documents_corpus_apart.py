@@ -8,6 +8,7 @@ import re
 
 import yaml
 
+from dialogue.nlu_examples import nlu_examples
 from lotse.settings import ROOT
 
 CORPUS = ROOT / "tests" / "documents_heldout"
@@ -28,11 +29,7 @@ def _normal(text: str) -> str:
 def test_no_held_out_question_is_training_data_or_vocabulary() -> None:
     questions = {_normal(q) for q in _questions()}
     assert len(questions) > 150
-    trained = set()
-    for path in (ROOT / "bot" / "data" / "nlu").glob("*.yml"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip().startswith("- "):
-                trained.add(_normal(line.strip()[2:]))
+    trained = {_normal(text) for _, text in nlu_examples()}
     assert questions & trained == set()
     vocabulary = _normal((ROOT / "bot" / "data" / "documents" / "vocabulary.yml").read_text(
         encoding="utf-8"))  # fmt: skip
