@@ -39,8 +39,8 @@ from insights.event_log import EventLog
 from insights.unanswered import UnansweredQuestions
 from knowledge.answering import DocumentAnswerer
 from knowledge.index import IndexError_, passage_index
-from knowledge.library import index_documents, vocabulary_file
-from knowledge.matching import load_matcher
+from knowledge.library import IndexReport, index_documents, vocabulary_file
+from knowledge.matching import Matcher, load_matcher
 from knowledge.vocabulary import load_vocabulary
 from lotse.migrate import migrated_engine
 from lotse.settings import Settings, load_settings
@@ -86,15 +86,22 @@ class Services:
     @cached_property
     def documents(self) -> DocumentAnswerer:
         """Answers from the company's documents (LOTSE_DOCUMENTS_DIR); the folder is
-        indexed first, only what changed since (`lotse build` does it too and reports)."""
-        folder = self.settings.files.documents_dir
-        matcher = load_matcher(load_vocabulary(vocabulary_file(folder)))
-        index = passage_index(self.engine)
+        indexed first, only what changed since (`lotse build` reports it)."""
         try:
-            index_documents(folder, index, matcher)
+            self.index_documents()
         except IndexError_ as error:  # another process indexing at this moment: it wins
             log.warning("indexing the documents failed (%s)", error)
-        return DocumentAnswerer(index, matcher)
+        return DocumentAnswerer(passage_index(self.engine), self._matcher)
+
+    def index_documents(self) -> IndexReport:
+        """The documents' folder indexed into this database: only what changed."""
+        folder = self.settings.files.documents_dir
+        return index_documents(folder, passage_index(self.engine), self._matcher)
+
+    @cached_property
+    def _matcher(self) -> Matcher:
+        folder = self.settings.files.documents_dir
+        return load_matcher(load_vocabulary(vocabulary_file(folder)))
 
     @cached_property
     def staff(self) -> StaffAuth:
