@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge.focus import asking_part, focus_words
 from knowledge.index import Hit, PassageIndex
@@ -51,11 +51,27 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class _Vocabulary:
+    """The index's terms of one language as last read, and when that was checked."""
+
+    digests: tuple[tuple[str, str], ...]
+    documents: dict[str, frozenset[str]]  # per document
+    everything: frozenset[str]
+    checked: float
+
+    @classmethod
+    def of(cls, digests: tuple[tuple[str, str], ...], documents: dict[str, frozenset[str]],
+           now: float) -> _Vocabulary:  # fmt: skip
+        return cls(digests, documents, frozenset().union(*documents.values()), now)
+
+
+@dataclass(frozen=True)
 class DocumentAnswerer:
     index: PassageIndex
     matcher: Matcher
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
     _vocabularies: dict = field(default_factory=dict, compare=False, repr=False)
+    _labels: dict = field(default_factory=dict, compare=False, repr=False)
 
     def answer(self, question: str, language: str, sure: bool = False) -> Answer | None:
         """`sure`: only a passage that holds every word asked, and two of the question's
@@ -66,8 +82,8 @@ class DocumentAnswerer:
         focus = {t.word for t in self.matcher.asked(focus_words(part, language), language)}
         if not any(not self.matcher.is_subject(term) for term in asked):
             return None
-        documents = self._vocabulary(language)
-        known = self.known_words(language)
+        vocabulary = self._vocabulary(language)
+        documents, known = vocabulary.documents, vocabulary.everything
         hits = self.index.search(self.matcher.tokens(asked), language, CANDIDATES)
         fitting = []
         for hit in hits:
@@ -84,21 +100,20 @@ class DocumentAnswerer:
 
     def known_words(self, language: str) -> frozenset[str]:
         """Every term the documents hold in `language`."""
-        documents = self._vocabulary(language)
-        return frozenset().union(*documents.values()) if documents else frozenset()
+        return self._vocabulary(language).everything
 
-    def _vocabulary(self, language: str) -> dict[str, frozenset[str]]:
-        """The index's terms per document, read again when a document changed (looked
-        at every RECHECK_SECONDS at most: one query less per message)."""
+    def _vocabulary(self, language: str) -> _Vocabulary:
+        """The index's terms, read again when a document changed (looked at every
+        RECHECK_SECONDS at most: one query less per message)."""
         cached = self._vocabularies.get(language)
         now = self.clock()
-        if cached is not None and now - cached[2] < RECHECK_SECONDS:
-            return cached[1]
+        if cached is not None and now - cached.checked < RECHECK_SECONDS:
+            return cached
         digests = tuple(sorted(self.index.digests().items()))
-        if cached is None or cached[0] != digests:
-            cached = (digests, self.index.vocabulary(language), now)
-        self._vocabularies[language] = (cached[0], cached[1], now)
-        return cached[1]
+        if cached is None or cached.digests != digests:
+            cached = _Vocabulary.of(digests, self.index.vocabulary(language), now)
+        self._vocabularies[language] = replace(cached, checked=now)
+        return self._vocabularies[language]
 
     def _judge(self, hit: Hit, asked: list[Term], document: frozenset[str],
                known: frozenset[str], focus: set[str], sure: bool = False) -> int:  # fmt: skip
@@ -145,7 +160,10 @@ class DocumentAnswerer:
         return hit.score + (2.0 if named else -2.0)
 
     def _names(self, label: str, asked: list[Term], language: str) -> bool:
-        words = set(self.matcher.index_terms(label, language))
+        words = self._labels.get((label, language))
+        if words is None:  # a table's few labels, made into terms once per process
+            words = self._labels[(label, language)] = frozenset(
+                self.matcher.index_terms(label, language))
         return any(self.matcher.covers(term, words, fuzzy=False) for term in asked)
 
 

@@ -15,14 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
-import yaml
-
-from dialogue.content import FAQ_INTENT_PREFIX, Content
+from dialogue.content import Content
+from dialogue.nlu_examples import NLU_DIR, nlu_examples
 from knowledge.answering import Answer
-from knowledge.conversation import NLU_DIR
 from knowledge.focus import focus_words
 from knowledge.matching import Matcher
 from knowledge.terms import Term
@@ -38,13 +36,13 @@ class TopicFit:
     answers: Mapping[str, frozenset[str]] = field(default_factory=dict)  # of its answer only
     numbers: Mapping[str, set[str]] = field(default_factory=dict)  # the figures its answer says
 
-    def unfitting(self, question: str, language: str, intent: str) -> list[Term]:
-        """The words the question asks about that the topic's answer does not speak of."""
+    def _unfitting(self, asked: list[Term], intent: str) -> list[Term]:
+        """The words the question asks about that the topic does not speak of."""
         own = self.words.get(intent)
         if own is None:
             return []
         return [
-            term for term in self.matcher.asked(question, language)
+            term for term in asked
             if not (self.matcher.is_subject(term) or self.matcher.covers(term, own)
                     or self._passing(term))
         ]  # fmt: skip
@@ -70,26 +68,27 @@ class TopicFit:
         defekt, wo bekomme ich einen neuen?": the spare parts' answer)."""
         if intent == DEEPER:
             return True
+        asked = self.matcher.asked(question, language)
         if intent in NOT_PLACED:
             return any(
                 not self.matcher.is_subject(term) and not self._passing(term)
                 and self.matcher.covers(term, known, fuzzy=False)
-                for term in self.matcher.asked(question, language)
+                for term in asked
             )  # fmt: skip
-        topics = self.all_words
+        sure = cache(answered)  # one search at most, however many rules ask
         focus = {t.word for t in self.matcher.asked(focus_words(question, language), language)}
-        for term in self.unfitting(question, language, intent):
-            if self.matcher.covers(term, topics, fuzzy=False):
+        for term in self._unfitting(asked, intent):
+            if self.matcher.covers(term, self.all_words, fuzzy=False):
                 continue  # another topic's word: the classifier's choice stands
             if self.matcher.covers(term, known, fuzzy=False):
-                if answered() is not None:
+                if sure() is not None:
                     return True  # the documents' word, and they answer it surely
                 continue
             if term.word in focus:
                 return True  # nobody's word, and what is asked
-        return self._documents_say_more(question, language, intent, answered)
+        return self._documents_say_more(asked, intent, sure)
 
-    def _documents_say_more(self, question: str, language: str, intent: str,
+    def _documents_say_more(self, asked: list[Term], intent: str,
                             answered: Callable[[], Answer | None]) -> bool:  # fmt: skip
         """The documents' sure answer (every word asked, two or more of them) holds a
         word asked the topic's answer does not, or is the table cell the question names
@@ -97,7 +96,7 @@ class TopicFit:
         Plus-Vertrag?": the maintenance topic's answer names Plus and a technician's
         coming, the contracts table's cell the 72 hours)."""
         said = self.answers.get(intent, frozenset())
-        specific = [t for t in self.matcher.asked(question, language)
+        specific = [t for t in asked
                     if not self.matcher.is_subject(t) and not self._passing(t)]  # fmt: skip
         answer = answered()
         if answer is None or not all(self.matcher.covers(t, answer.held) for t in specific):
@@ -118,13 +117,9 @@ def topic_texts(content: Content, folder: Path = NLU_DIR) -> dict[str, list[str]
     """Per FAQ intent, the texts that say what the topic is about."""
     texts = {topic.intent: [*topic.title.values(), *topic.answer.values()]
              for topic in content.topics.values()}  # fmt: skip
-    for path in sorted(folder.glob("faq*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for entry in data.get("nlu") or []:
-            intent = str(entry.get("intent") or "")
-            if intent.startswith(FAQ_INTENT_PREFIX) and intent in texts:
-                texts[intent] += [line.strip()[2:] for line in (entry.get("examples") or "")
-                                  .splitlines() if line.strip().startswith("- ")]  # fmt: skip
+    for intent, text in nlu_examples(folder, "faq*.yml"):
+        if intent in texts:
+            texts[intent].append(text)
     return texts
 
 
