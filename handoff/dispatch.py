@@ -132,5 +132,5 @@ def connector_from_settings(settings: NotifySettings) -> NotificationConnector:
 
 def notification_worker(engine: Engine, settings: NotifySettings) -> DeliveryWorker:
     """The delivery worker for the notifications in the outbox at `engine`."""
-    outbox = EventOutbox(engine, LEASE, connector=NOTIFY, ordered=False)
+    outbox = EventOutbox.notifications(engine, LEASE)
     return DeliveryWorker(outbox, connector_from_settings(settings), max_attempts=MAX_ATTEMPTS)

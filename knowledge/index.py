@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     select,
@@ -41,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import TextClause
 
 from knowledge.passages import Passage
 from lotse.database import writer
@@ -183,7 +185,7 @@ class _SqlIndex:
 
     def _remove_search(self, c: Connection, ids: list[int]) -> None: ...
 
-    def _search_sql(self) -> text: ...
+    def _search_sql(self) -> TextClause: ...
 
     def _search_params(self, words: list[str], language: str, limit: int) -> dict: ...
 
@@ -212,10 +214,10 @@ class SqliteFtsIndex(_SqlIndex):
                   {"id": row_id, "terms": terms, "context": context})  # fmt: skip
 
     def _remove_search(self, c: Connection, ids: list[int]) -> None:
-        for row_id in ids:
-            c.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE rowid = :id"), {"id": row_id})
+        statement = text(f"DELETE FROM {SEARCH_TABLE} WHERE rowid IN :ids")
+        c.execute(statement.bindparams(bindparam("ids", expanding=True)), {"ids": ids})
 
-    def _search_sql(self) -> text:
+    def _search_sql(self) -> TextClause:
         return text(
             f"SELECT {_COLUMNS}, -bm25({SEARCH_TABLE}, 1.0, 0.3) AS score "
             f"FROM {SEARCH_TABLE} JOIN knowledge_passages p ON p.id = {SEARCH_TABLE}.rowid "
@@ -244,7 +246,7 @@ class PostgresFtsIndex(_SqlIndex):
     def _remove_search(self, c: Connection, ids: list[int]) -> None:
         c.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE passage_id = ANY(:ids)"), {"ids": ids})
 
-    def _search_sql(self) -> text:
+    def _search_sql(self) -> TextClause:
         return text(
             f"SELECT {_COLUMNS}, ts_rank_cd(s.search, q.query) AS score "
             f"FROM {SEARCH_TABLE} s JOIN knowledge_passages p ON p.id = s.passage_id, "

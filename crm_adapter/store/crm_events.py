@@ -152,7 +152,7 @@ class EventOutbox:
 
     def __init__(
         self, engine: Engine, lease: timedelta = timedelta(minutes=2), connector: str = DEFAULT,
-        ordered: bool = True,
+        ordered: bool = True, links: bool = True,
     ) -> None:  # fmt: skip
         if lease <= timedelta(0):
             raise ValueError("an outbox lease must be positive")
@@ -161,6 +161,12 @@ class EventOutbox:
         self.lease = lease
         self.connector = connector
         self.ordered = ordered
+        self.links = links  # the connector keeps a record per contact (a CRM's, not mail)
+
+    @classmethod
+    def notifications(cls, engine: Engine, lease: timedelta) -> EventOutbox:
+        """The notifications' side: unordered, and no record at the other end."""
+        return cls(engine, lease, connector=NOTIFY, ordered=False, links=False)
 
     def _run(self, operation: str, work: Callable[[Connection], T], write: bool = True) -> T:
         try:
@@ -256,6 +262,8 @@ class EventOutbox:
                                       **values})  # fmt: skip
 
     def link(self, lead_id: int) -> Link:
+        if not self.links:
+            return Link()  # nothing to read: one query less per notification
         query = select(LINKS.c.remote_id, LINKS.c.sent).where(
             LINKS.c.contact_id == lead_id, LINKS.c.connector == self.connector
         )
