@@ -143,7 +143,9 @@ class DocumentAnswerer:
                       if not self.matcher.is_subject(t))  # fmt: skip
             named = sum(self.matcher.covers(t, held) for t in asked if self.matcher.is_product(t))
             return covered if lacking == 0 and own >= 1 and own + named >= 2 else 0
-        return covered if covered > lacking else 0
+        named = any(self.matcher.is_product(t) and self.matcher.covers(t, hit.terms)
+                    for t in asked)  # fmt: skip
+        return covered if covered + 0.5 * named > lacking else 0
 
     def _passing(self, term: Term) -> bool:
         """A word visitors say in passing, not one of the vocabulary's concepts."""

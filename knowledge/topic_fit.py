@@ -52,7 +52,8 @@ class TopicFit:
 
     def for_documents(self, question: str, language: str, intent: str,
                       known: frozenset[str],
-                      answered: Callable[[], Answer | None] = lambda: None) -> bool:  # fmt: skip
+                      answered: Callable[[], Answer | None] = lambda: None,
+                      found: Callable[[], Answer | None] = lambda: None) -> bool:  # fmt: skip
         """Whether the question is the documents' to answer (or to say they cannot):
         - a topic's question asking about something its answer does not speak of that
           no topic speaks of: the documents' word ("Gewicht", "Reaktionszeit") when they
@@ -76,17 +77,31 @@ class TopicFit:
                 for term in asked
             )  # fmt: skip
         sure = cache(answered)  # one search at most, however many rules ask
+        loose = cache(found)
         focus = {t.word for t in self.matcher.asked(focus_words(question, language), language)}
         for term in self._unfitting(asked, intent):
-            if self.matcher.covers(term, self.all_words, fuzzy=False):
-                continue  # another topic's word: the classifier's choice stands
+            if self.matcher.covers(term, self.all_said, fuzzy=False):
+                continue  # another topic's answer speaks of it: the classifier's choice stands
             if self.matcher.covers(term, known, fuzzy=False):
-                if sure() is not None:
-                    return True  # the documents' word, and they answer it surely
+                if self._holds(loose(), term, asked, known):
+                    return True  # the documents' word, and their answer holds it
                 continue
             if term.word in focus:
                 return True  # nobody's word, and what is asked
         return self._documents_say_more(asked, intent, sure)
+
+    def _holds(self, answer: Answer | None, term: Term, asked: list[Term],
+               known: frozenset[str]) -> bool:  # fmt: skip
+        """The documents' answer holds `term` and every other word of the whole message
+        the documents know ("einen Servicevertrag ... Welche Optionen gibt es?" is not
+        answered by the presses' options)."""
+        if answer is None or not self.matcher.covers(term, answer.held):
+            return False
+        return all(
+            self.matcher.covers(t, answer.held) for t in asked
+            if not (self.matcher.is_subject(t) or self._passing(t))
+            and self.matcher.covers(t, known, fuzzy=False)
+        )  # fmt: skip
 
     def _documents_say_more(self, asked: list[Term], intent: str,
                             answered: Callable[[], Answer | None]) -> bool:  # fmt: skip
@@ -106,6 +121,11 @@ class TopicFit:
             return True
         told = self.numbers.get(intent, set())
         return answer.passage.kind == "cell" and not _numbers(answer.text) <= told
+
+    @cached_property
+    def all_said(self) -> frozenset[str]:
+        """Every topic's answer's words."""
+        return frozenset().union(*self.answers.values())
 
     @cached_property
     def all_words(self) -> frozenset[str]:

@@ -136,7 +136,10 @@ class MessageReader(GraphComponent, IntentClassifier):
             def sure() -> Answer | None:
                 return answerer.answer(text, language, sure=True)
 
-            return fit.for_documents(text, language, intent, known, sure)
+            def found() -> Answer | None:
+                return answerer.answer(text, language)
+
+            return fit.for_documents(text, language, intent, known, sure, found)
         except IndexError_ as error:  # the database is away: the topics answer as before
             log.warning("the document index failed (%s)", error)
             return False
