@@ -46,7 +46,7 @@ $(LINT_VENV)/bin/lint-imports:
 
 lint: install $(LINT_VENV)/bin/lint-imports
 	$(LINT_VENV)/bin/lint-imports
-	$(VENV)/bin/ruff check lotse crm_adapter dialogue conversations handoff insights privacy wiring bot console website ops tests bench
+	$(VENV)/bin/ruff check lotse crm_adapter dialogue conversations handoff insights privacy knowledge wiring bot console website ops tests bench
 
 validate: train
 	$(PY) -m rasa data validate --config config.yml --domain build/rasa/domain.yml \
