@@ -79,7 +79,11 @@ class TopicFit:
         sure = cache(answered)  # one search at most, however many rules ask
         loose = cache(found)
         focus = {t.word for t in self.matcher.asked(focus_words(question, language), language)}
-        for term in self._unfitting(asked, intent):
+        unfitting = self._unfitting(asked, intent)
+        if any(self.matcher.concepts_of(t) for t in unfitting) and self._mostly_unfitting(
+                asked, unfitting):  # fmt: skip
+            return True  # a property the topic does not speak of: a weight, a price...
+        for term in unfitting:
             if self.matcher.covers(term, self.all_said, fuzzy=False):
                 continue  # another topic's answer speaks of it: the classifier's choice stands
             if self.matcher.covers(term, known, fuzzy=False):
@@ -89,6 +93,11 @@ class TopicFit:
             if term.word in focus:
                 return True  # nobody's word, and what is asked
         return self._documents_say_more(asked, intent, sure)
+
+    def _mostly_unfitting(self, asked: list[Term], unfitting: list[Term]) -> bool:
+        """More of the question's own words are none of the topic's than are."""
+        own = [t for t in asked if not (self.matcher.is_subject(t) or self._passing(t))]
+        return len(unfitting) > len(own) - len(unfitting)
 
     def _holds(self, answer: Answer | None, term: Term, asked: list[Term],
                known: frozenset[str]) -> bool:  # fmt: skip

@@ -159,6 +159,10 @@ def fit(matcher: Matcher) -> TopicFit:
     # ... but not the message's other words: the presses' options answer no contract
     ("Wir überlegen uns einen Wartungsvertrag. Was für Optionen habt ihr da?", "de",
      "faq_maintenance", False),
+    # a property the topic does not speak of, and the question mostly about it ...
+    ("How heavy is a roller conveyor?", "en", "faq_conveyors", True),
+    # ... but not a property's word in a question the topic answers ("pressure")
+    ("Our pressure gauge is broken, can I order a new one?", "en", "faq_spare_parts", False),
 ])  # fmt: skip
 def test_which_questions_leave_an_faq_topic_for_the_documents(
     fit: TopicFit, answerer: DocumentAnswerer, question: str, language: str, intent: str,
