@@ -56,10 +56,14 @@ class TopicFit:
                       found: Callable[[], Answer | None] = lambda: None) -> bool:  # fmt: skip
         """Whether the question is the documents' to answer (or to say they cannot):
         - a topic's question asking about something its answer does not speak of that
-          no topic speaks of: the documents' word ("Gewicht", "Reaktionszeit") when they
-          answer it surely (`answered`), or nobody's, when it is the noun asked about
+          no topic's answer speaks of: the documents' word ("Gewicht", "Reaktionszeit")
+          when their answer (`found`) holds it and the message's other words they know,
+          or nobody's, when it is the noun asked about
           (`knowledge.focus`: "Welche Lackfarbe haben die Pressen?", "an ATEX version"):
           the topic's general answer would not answer it;
+        - a topic's question mostly about a property (a concept of the vocabulary: a
+          weight, a speed) that the topic does not speak of ("How much does the chain
+          conveyor weigh?"): the documents answer it, or say that they cannot;
         - a question deeper than the topics;
         - one the classifier placed nowhere (or off-topic) that asks about something the
           documents hold ("wo stehen eure Server").
