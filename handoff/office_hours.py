@@ -9,81 +9,90 @@ Every instant going in must be timezone-aware (a naive datetime raises `ValueErr
 every instant coming out is aware, in the team's zone. Local times are resolved with
 `zoneinfo`, so the switch to and from summer time is handled: 8:00 in Berlin is 7:00
 UTC in winter and 6:00 UTC in summer. A working time that starts in the hour skipped
-in spring starts when the clock shows the next real time. Holidays are German
-nationwide public holidays (any year, Easter computed) plus dates the company adds.
+in spring starts when the clock shows the next real time. Holidays are the public
+holidays of a country and, when given, of one of its subdivisions (a German state such
+as NW, which adds Fronleichnam and Allerheiligen), from the maintained `holidays`
+package, plus dates the company adds. An unknown country or subdivision raises
+`ValueError` naming it and the valid choices.
 Pure Python: no Rasa, no database, no personal data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
+
+from holidays import country_holidays, list_supported_countries
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NAMES = {
     "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
-HOLIDAY_COUNTRIES = ("DE",)
 # A week with no working day at all would loop for ever; a year is the longest
 # stretch `next_opening` looks ahead (Christmas plus a closed week fits easily).
 _LOOKAHEAD_DAYS = 400
 
 
-def easter_sunday(year: int) -> date:
-    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    el = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * el) // 451
-    month, day = divmod(h + el - 7 * m + 114, 31)
-    return date(year, month, day + 1)
+@lru_cache(maxsize=1)
+def holiday_calendars() -> dict[str, tuple[str, ...]]:
+    """The countries the `holidays` package knows (ISO codes such as DE), each with the
+    codes of its subdivisions (for DE the 16 states: BW, BY, ..., NW, ..., TH)."""
+    supported = list_supported_countries(include_aliases=False)
+    return {country: tuple(supported[country]) for country in sorted(supported)}
 
 
-def german_public_holidays(year: int) -> dict[date, str]:
-    """The public holidays of all German states in `year`, with their German names.
-    Holidays of single states (Fronleichnam, Reformationstag, ...) are not included;
-    a company adds those it observes as `extra` dates."""
-    easter = easter_sunday(year)
-    return {
-        date(year, 1, 1): "Neujahr",
-        easter - timedelta(days=2): "Karfreitag",
-        easter + timedelta(days=1): "Ostermontag",
-        date(year, 5, 1): "Tag der Arbeit",
-        easter + timedelta(days=39): "Christi Himmelfahrt",
-        easter + timedelta(days=50): "Pfingstmontag",
-        date(year, 10, 3): "Tag der Deutschen Einheit",
-        date(year, 12, 25): "1. Weihnachtstag",
-        date(year, 12, 26): "2. Weihnachtstag",
-    }
+def holiday_calendar_problem(country: str, subdivision: str | None) -> str | None:
+    """Why `country` and `subdivision` name no holiday calendar, or None when they do.
+    The message names the bad value and the valid choices."""
+    calendars = holiday_calendars()
+    if country not in calendars:
+        known = ", ".join(calendars)
+        return f"no holiday calendar for country '{country}' (known: {known})"
+    if subdivision is not None and subdivision not in calendars[country]:
+        known = ", ".join(calendars[country]) or "none"
+        return f"'{subdivision}' is not a subdivision of {country} (known: {known})"
+    return None
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
+    # One year at a time into a read-only copy: the package's calendar object fills
+    # itself on lookup, which is not safe to share between threads. The names are in
+    # the country's own language; left to itself the package follows the locale of
+    # the shell.
+    language = country_holidays(country).default_language
+    calendar = country_holidays(country, subdiv=subdivision, years=year, language=language)
+    return MappingProxyType(dict(calendar))
 
 
 @dataclass(frozen=True)
 class Holidays:
-    """Days nobody works: the public holidays of `country` plus `extra` dates."""
+    """Days nobody works: the public holidays of `country` (with those of
+    `subdivision`, e.g. DE and NW for North Rhine-Westphalia) plus `extra` dates."""
 
     country: str
+    subdivision: str | None = None
     extra: frozenset[date] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        if self.country not in HOLIDAY_COUNTRIES:
-            known = ", ".join(HOLIDAY_COUNTRIES)
-            raise ValueError(f"no holiday calendar for '{self.country}' (known: {known})")
+        problem = holiday_calendar_problem(self.country, self.subdivision)
+        if problem is not None:
+            raise ValueError(problem)
 
     def is_holiday(self, day: date) -> bool:
         return self.name_of(day) is not None
 
     def name_of(self, day: date) -> str | None:
-        """The holiday's name (an extra date is "Betriebsruhe"), None on a normal day."""
+        """The holiday's name in the country's language (an extra date is
+        "Betriebsruhe"), None on a normal day."""
         if day in self.extra:
             return "Betriebsruhe"
-        return german_public_holidays(day.year).get(day)
+        return _public_holidays(self.country, self.subdivision, day.year).get(day)
 
 
 @dataclass(frozen=True)

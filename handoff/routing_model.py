@@ -4,8 +4,9 @@
 their office hours, the staff who take conversations, and the ordered routing rules.
 Any mistake (an unknown key, a rule naming somebody who is not on the staff list, an
 unknown team, a bad time range or weekday, a duplicate rule name, a language other
-than de/en, a bad date) raises `RoutingModelError` whose message names the file and
-the line, so Lotse refuses to start instead of routing a lead to nobody.
+than de/en, a bad date, a holiday country or subdivision the `holidays` package does
+not know) raises `RoutingModelError` whose message names the file and the line, so
+Lotse refuses to start (and `lotse build` fails) instead of routing a lead to nobody.
 The model holds staff names and work emails (no visitor data). Pure Python: no Rasa,
 no database.
 """
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from handoff.office_hours import HOLIDAY_COUNTRIES, WEEKDAYS, Holidays, OfficeHours
+from handoff.office_hours import WEEKDAYS, Holidays, OfficeHours, holiday_calendar_problem
 from lotse.yaml_model import NodeReader
 
 ROUTING_FILE = Path(__file__).resolve().parents[1] / "bot" / "data" / "routing.yml"
@@ -175,12 +176,19 @@ def _days(reader: _Reader, node: Node, what: str) -> dict[int, tuple[time, time]
 
 
 def _holidays(reader: _Reader, node: Node, what: str) -> Holidays:
-    items = reader.mapping(node, what, {"country", "extra"})
+    items = reader.mapping(node, what, {"country", "subdivision", "extra"})
     country_node = reader.require(node, items, "country", what)
     country = reader.text(country_node, f"{what}.country").upper()
-    if country not in HOLIDAY_COUNTRIES:
-        known = ", ".join(HOLIDAY_COUNTRIES)
-        raise reader.fail(country_node, f"no holiday calendar for '{country}' (known: {known})")
+    problem = holiday_calendar_problem(country, None)
+    if problem is not None:
+        raise reader.fail(country_node, f"{what}.country: {problem}")
+    subdivision = None
+    if "subdivision" in items:
+        subdivision_node = items["subdivision"]
+        subdivision = reader.text(subdivision_node, f"{what}.subdivision")
+        problem = holiday_calendar_problem(country, subdivision)
+        if problem is not None:
+            raise reader.fail(subdivision_node, f"{what}.subdivision: {problem}")
     extra = set()
     if "extra" in items:
         extra_node = items["extra"]
@@ -193,7 +201,7 @@ def _holidays(reader: _Reader, node: Node, what: str) -> Holidays:
             except ValueError as error:
                 message = f"'{text}' in {what}.extra is not a date like 2026-12-24"
                 raise reader.fail(item, message) from error
-    return Holidays(country=country, extra=frozenset(extra))
+    return Holidays(country=country, subdivision=subdivision, extra=frozenset(extra))
 
 
 def _team(reader: _Reader, key: str, node: Node) -> Team:

@@ -1,5 +1,6 @@
-"""Office hours: open and closed at the edges, German public holidays, the next opening
-over weekends, Easter and the summer-time switch, working intervals and descriptions."""
+"""Office hours: open and closed at the edges, German public holidays (nationwide and
+those of North Rhine-Westphalia), the next opening over weekends, Easter and the
+summer-time switch, working intervals and descriptions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff.office_hours import Holidays, OfficeHours, easter_sunday, german_public_holidays
+from handoff.office_hours import Holidays, OfficeHours
 from handoff.routing_model import load_routing_model
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -26,7 +27,7 @@ def hours(extra: frozenset[date] = frozenset(), **days: tuple[int, int]) -> Offi
     return OfficeHours(
         timezone="Europe/Berlin",
         days={names.index(name): (time(a), time(b)) for name, (a, b) in days.items()},
-        holidays=Holidays("DE", extra),
+        holidays=Holidays("DE", extra=extra),
     )
 
 
@@ -74,40 +75,19 @@ def test_a_naive_datetime_is_refused() -> None:
         SALES.next_opening(datetime(2026, 11, 25, 10, 0))
 
 
-def test_easter_by_the_gregorian_algorithm() -> None:
-    known = {
-        2019: date(2019, 4, 21),
-        2024: date(2024, 3, 31),
-        2025: date(2025, 4, 20),
-        2026: date(2026, 4, 5),
-        2027: date(2027, 3, 28),
-        2038: date(2038, 4, 25),
-        2285: date(2285, 3, 22),
-    }
-    assert {year: easter_sunday(year) for year in known} == known
+def test_the_shipped_teams_observe_the_holidays_of_north_rhine_westphalia() -> None:
+    for office in (SALES, SERVICE):
+        assert (office.holidays.country, office.holidays.subdivision) == ("DE", "NW")
 
 
-def test_german_public_holidays_2026() -> None:
-    assert sorted(german_public_holidays(2026)) == [
-        date(2026, 1, 1),
-        date(2026, 4, 3),  # Karfreitag
-        date(2026, 4, 6),  # Ostermontag
-        date(2026, 5, 1),
-        date(2026, 5, 14),  # Christi Himmelfahrt
-        date(2026, 5, 25),  # Pfingstmontag
-        date(2026, 10, 3),
-        date(2026, 12, 25),
-        date(2026, 12, 26),
-    ]
-
-
-def test_german_public_holidays_2027() -> None:
-    holidays = german_public_holidays(2027)
-    assert holidays[date(2027, 3, 26)] == "Karfreitag"
-    assert holidays[date(2027, 3, 29)] == "Ostermontag"
-    assert holidays[date(2027, 5, 6)] == "Christi Himmelfahrt"
-    assert holidays[date(2027, 5, 17)] == "Pfingstmontag"
-    assert len(holidays) == 9
+def test_german_nationwide_holidays_2027_by_name() -> None:
+    holidays = Holidays("DE")
+    assert holidays.name_of(date(2027, 3, 26)) == "Karfreitag"
+    assert holidays.name_of(date(2027, 3, 29)) == "Ostermontag"
+    assert holidays.name_of(date(2027, 5, 6)) == "Christi Himmelfahrt"
+    assert holidays.name_of(date(2027, 5, 17)) == "Pfingstmontag"
+    assert holidays.name_of(date(2027, 10, 3)) == "Tag der Deutschen Einheit"
+    assert holidays.name_of(date(2027, 5, 27)) is None  # Fronleichnam: only some states
 
 
 @pytest.mark.parametrize(
@@ -136,11 +116,38 @@ def test_closed_on_german_holidays(day: date) -> None:
     assert not SALES.is_open(datetime.combine(day, time(10), tzinfo=BERLIN))
 
 
-def test_regional_holidays_and_normal_days_are_not_holidays() -> None:
-    holidays = Holidays("DE")
-    assert not holidays.is_holiday(date(2026, 6, 4))  # Fronleichnam: only some states
+def test_normal_days_are_not_holidays() -> None:
+    holidays = Holidays("DE", "NW")
     assert not holidays.is_holiday(date(2026, 12, 24))
     assert not holidays.is_holiday(date(2026, 11, 25))
+
+
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [(date(2027, 5, 27), "Fronleichnam"), (date(2027, 11, 1), "Allerheiligen")],
+)
+def test_north_rhine_westphalia_is_closed_where_hamburg_works(day: date, name: str) -> None:
+    # Both days are Thursdays or Mondays of 2027: working days but for the holiday.
+    assert day.weekday() < 5
+    at = datetime.combine(day, time(10), tzinfo=BERLIN)
+    assert SALES.holidays.name_of(day) == name
+    assert not SALES.is_open(at) and not SERVICE.is_open(at)
+    assert SALES.next_opening(at) == datetime.combine(
+        day + timedelta(days=1), time(8), tzinfo=BERLIN
+    )
+    hamburg = OfficeHours(timezone="Europe/Berlin", days=SALES.days, holidays=Holidays("DE", "HH"))
+    assert not hamburg.holidays.is_holiday(day)
+    assert hamburg.is_open(at)
+
+
+@pytest.mark.parametrize("subdivision", ["NW", "HH", None])
+def test_nationwide_holidays_close_every_state(subdivision: str | None) -> None:
+    office = OfficeHours(
+        timezone="Europe/Berlin", days=SALES.days, holidays=Holidays("DE", subdivision)
+    )
+    for day in (date(2027, 3, 26), date(2027, 5, 6), date(2027, 10, 3)):  # Fri, Thu, Sun
+        assert office.holidays.is_holiday(day)
+        assert not office.is_open(datetime.combine(day, time(10), tzinfo=BERLIN))
 
 
 def test_extra_dates_close_the_office() -> None:
@@ -151,8 +158,16 @@ def test_extra_dates_close_the_office() -> None:
 
 
 def test_an_unknown_holiday_calendar_is_refused() -> None:
-    with pytest.raises(ValueError, match="no holiday calendar for 'FR'"):
-        Holidays("FR")
+    with pytest.raises(ValueError, match=r"no holiday calendar for country 'XX' \(known: .*DE"):
+        Holidays("XX")
+
+
+def test_an_unknown_subdivision_is_refused_with_the_valid_ones() -> None:
+    with pytest.raises(ValueError) as raised:
+        Holidays("DE", "NRW")
+    message = str(raised.value)
+    assert "'NRW' is not a subdivision of DE" in message
+    assert "BW, BY" in message and "NW" in message and "TH" in message
 
 
 def test_next_opening_when_open_is_now() -> None:

@@ -353,7 +353,12 @@ def test_the_shipped_text_parses_like_the_loaded_file() -> None:
         ("    languages: [de]\n", "    languages: [de, fr]\n", "'fr' in staff 'lea'.languages"),
         ("  - name: germany_4_6\n", "  - name: germany_0_3\n", "'germany_0_3' appears twice"),
         ("      extra: []\n    #", "      extra: [2026-02-30]\n    #", "'2026-02-30'"),
-        ("      country: DE  ", "      country: FR  ", "no holiday calendar for 'FR'"),
+        ("      country: DE  ", "      country: XX  ", "no holiday calendar for country 'XX'"),
+        (
+            "      subdivision: NW\n      # Further",
+            "      subdivision: NRW\n      # Further",
+            "team 'sales'.holidays.subdivision: 'NRW' is not a subdivision of DE (known: BB, BE,",
+        ),
         ("    products: [software]", "    products: [sofware]", "'sofware' in staff 'nina'"),
         ("fallback_team: sales", "fallback_team: marketing", "unknown team 'marketing'"),
         ("      timezone: Europe/Berlin  ", "      timezone: Europe/Bielefeld  ", "time zone"),
