@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import requests
+from typing import TYPE_CHECKING, Any, Protocol
 
 from crm_adapter.port import CrmError
 from lotse.retry import parse_retry_after
+
+if TYPE_CHECKING:  # requests is loaded by whoever sends: the CRM store and commands need not
+    import requests
 
 TIMEOUT_SECONDS = 10.0
 MAX_RETRY_AFTER = 3600.0
@@ -109,6 +110,8 @@ def call(
 ) -> requests.Response:  # fmt: skip
     """One HTTP request; transport failures become `RetryableDeliveryError`. The reply
     is returned whatever its status (callers handle 404/409/412 before `raise_for`)."""
+    import requests
+
     try:
         return session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.Timeout:

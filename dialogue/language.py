@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from spacy.lang.de.stop_words import STOP_WORDS as DE_STOP_WORDS
-from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
+from functools import cache
 
 from dialogue.lexicon import SUPPORTED, Lexicon
 
@@ -46,8 +44,25 @@ MIN_CLEAR_WORDS = 2
 MIN_CLEAR_SCORE = 3.0
 STOP_WORD = 1.0
 _GERMAN_LETTERS = set("äöüß")
-# Words in both stop lists ("an", "was", "die" in English names...) say nothing.
-_AMBIGUOUS = DE_STOP_WORDS & EN_STOP_WORDS
+
+
+@dataclass(frozen=True)
+class _StopWords:
+    de: frozenset[str]
+    en: frozenset[str]
+    ambiguous: frozenset[str]  # in both lists ("an", "was", "die" in English names...)
+    either: frozenset[str]
+
+
+@cache
+def _stop_words() -> _StopWords:
+    """spaCy's lists, read on first use: importing spaCy costs seconds (its thinc loads
+    TensorFlow), which a command that never detects a language must not pay."""
+    from spacy.lang.de.stop_words import STOP_WORDS as DE  # noqa: PLC0415
+    from spacy.lang.en.stop_words import STOP_WORDS as EN  # noqa: PLC0415
+
+    de, en = frozenset(DE), frozenset(EN)
+    return _StopWords(de, en, de & en, de | en)
 
 
 def looks_like_code(text: str) -> bool:
@@ -76,11 +91,12 @@ def _telling_words(text: str) -> list[str]:
 
 def _evidence(word: str, lexicon: Lexicon) -> tuple[str, float] | None:
     lowered = word.lower()
-    if lowered in _AMBIGUOUS:
+    stop = _stop_words()
+    if lowered in stop.ambiguous:
         return None
-    if lowered in DE_STOP_WORDS:
+    if lowered in stop.de:
         return "de", STOP_WORD
-    if lowered in EN_STOP_WORDS:
+    if lowered in stop.en:
         return "en", STOP_WORD
     if lowered in lexicon.de:
         return "de", 2.0 if len(lowered) >= 5 else 1.0
@@ -124,7 +140,7 @@ def _scores(text: str, lexicon: Lexicon) -> _Evidence:
             language, points = found
             evidence.scores[language] += points
             evidence.words[language].add(word.lower())
-            if points == STOP_WORD and word.lower() in (DE_STOP_WORDS | EN_STOP_WORDS):
+            if points == STOP_WORD and word.lower() in _stop_words().either:
                 evidence.stop_words[language].add(word.lower())
     return evidence
 

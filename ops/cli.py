@@ -1,33 +1,52 @@
-"""`lotse`: the operators' command line."""
+"""`lotse`: the operators' command line.
+
+Starts fast: a command imports what it needs when it runs, so `lotse --help` and
+`lotse leads list` load neither Rasa nor spaCy (whose thinc loads TensorFlow), and a
+command's arguments are defined only when that command is asked for. TensorFlow's
+C++ log lines and third-party deprecation warnings stay off the terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crm_adapter.crm_config import build_connectors, load_crm_config
-from crm_adapter.delivery import ConnectorConfigError
-from crm_adapter.port import CrmError
-from crm_adapter.scoring_model import ScoringModelError
-from dialogue.content import ContentError
-from dialogue.qualification.questions import QuestionnaireError
-from dialogue.qualification.replies import RepliesError
-from lotse.settings import Settings, SettingsError, load_settings
-
 if TYPE_CHECKING:
+    from lotse.settings import Settings
     from ops.runner import Stack
 
-CONFIG_ERRORS = (
-    ContentError, SettingsError, ScoringModelError, QuestionnaireError, RepliesError,
-    ConnectorConfigError,
-)  # fmt: skip
+
+def config_errors() -> tuple[type[Exception], ...]:
+    """The errors of a wrong setting or content file: the message is all one needs."""
+    from crm_adapter.delivery import ConnectorConfigError
+    from crm_adapter.scoring_model import ScoringModelError
+    from dialogue.content import ContentError
+    from dialogue.qualification.questions import QuestionnaireError
+    from dialogue.qualification.replies import RepliesError
+    from lotse.settings import SettingsError
+
+    return (ContentError, SettingsError, ScoringModelError, QuestionnaireError, RepliesError,
+            ConnectorConfigError)  # fmt: skip
+
+
+def quiet_third_parties() -> None:
+    """No TensorFlow start-up lines and no other libraries' deprecation warnings."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", module="rasa")
+    warnings.filterwarnings("ignore", message=".*TensorRT.*")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from lotse.settings import load_settings
     from ops.build import build
     from ops.documents_report import index_company_documents, report_lines
 
@@ -63,6 +82,8 @@ def demo_logins(database_url: str) -> list[tuple[str, str]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from crm_adapter.crm_config import build_connectors, load_crm_config
+    from lotse.settings import load_settings
     from ops.documents_report import index_company_documents, report_lines
     from ops.runner import Stack
     from ops.training import ensure_model
@@ -113,6 +134,7 @@ def scaled_stack(settings: Settings, model: Path, replicas: int) -> Stack:
     """The scale-out profile; stops with a message naming what is unreachable."""
     from sqlalchemy.exc import OperationalError
 
+    from lotse.settings import SettingsError
     from ops.scaled_stack import ScaledStack
 
     stack = ScaledStack(settings, model, replicas=replicas)
@@ -192,102 +214,86 @@ def cmd_staff(args: argparse.Namespace) -> int:
     return run(args)
 
 
-def parser() -> argparse.ArgumentParser:
+# The commands: name, help, handler, and the module whose `add_arguments(parser)` defines
+# the command's own arguments (imported only when that command is asked for).
+COMMANDS: list[tuple[str, str, Callable[[argparse.Namespace], int], str | None]] = [
+    ("build", "validate content and write the derived files (spaCy pipelines, domain)",
+     cmd_build, None),
+    ("train", "train the model if its inputs changed", cmd_train, None),
+    ("run", "start the bot, action server and demo website (Ctrl-C stops)", cmd_run, None),
+    ("eval", "evaluate the NLU on held-out data (and cross-validation)", cmd_eval, None),
+    ("eval-conversations",
+     "simulated visitors hold the conversation corpus with the bot; print the figures",
+     cmd_eval_conversations, "ops.eval_conversations_command"),
+    ("handoffs", "list open and recent handoffs to people", cmd_handoffs, None),
+    ("leads", "list, show, accept or reject leads in the CRM store", cmd_leads,
+     "ops.leads_command"),
+    ("staff", "add, list, disable or remove logins of the staff console", cmd_staff,
+     "ops.staff_command"),
+    ("privacy", "export or erase everything Lotse holds about a person (DSGVO)", cmd_privacy,
+     "ops.privacy_command"),
+    ("insights", "rebuild the insights dashboard's summaries from the conversation event log "
+     "(after an upgrade, or after editing bot/data/experiments.yml)", cmd_insights, None),
+    ("deliveries", "list, retry or discard CRM events that could not be delivered",
+     cmd_deliveries, "ops.deliveries_command"),
+    ("deliver", "send queued events to the CRMs configured in crm: (runs until stopped)",
+     cmd_deliver, "ops.deliver_command"),
+]  # fmt: skip
+
+
+def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; the arguments of the command `argv` names (all of them when
+    `argv` is None)."""
     root = argparse.ArgumentParser(
         prog="lotse", description="Lotse, the B2B sales assistant: operator commands."
     )
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands: list[tuple[str, str, Callable[[argparse.Namespace], int]]] = [
-        (
-            "build",
-            "validate content and write the derived files (spaCy pipelines, domain)",
-            cmd_build,
-        ),
-        ("train", "train the model if its inputs changed", cmd_train),
-        ("run", "start the bot, action server and demo website (Ctrl-C stops)", cmd_run),
-        ("eval", "evaluate the NLU on held-out data (and cross-validation)", cmd_eval),
-        (
-            "eval-conversations",
-            "simulated visitors hold the conversation corpus with the bot; print the figures",
-            cmd_eval_conversations,
-        ),
-        ("handoffs", "list open and recent handoffs to people", cmd_handoffs),
-        ("leads", "list, show, accept or reject leads in the CRM store", cmd_leads),
-        ("staff", "add, list, disable or remove logins of the staff console", cmd_staff),
-        ("privacy", "export or erase everything Lotse holds about a person (DSGVO)", cmd_privacy),
-        (
-            "insights",
-            "rebuild the insights dashboard's summaries from the conversation event log "
-            "(after an upgrade, or after editing bot/data/experiments.yml)",
-            cmd_insights,
-        ),
-        (
-            "deliveries",
-            "list, retry or discard CRM events that could not be delivered",
-            cmd_deliveries,
-        ),
-        (
-            "deliver",
-            "send queued events to the CRMs configured in crm: (runs until stopped)",
-            cmd_deliver,
-        ),  # fmt: skip
-    ]
-    for name, help_text, handler in commands:
+    wanted = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
+    for name, help_text, handler, arguments in COMMANDS:
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(handler=handler)
-        if name == "run":
-            command.add_argument(
-                "--scaled", action="store_true",
-                help="the scale-out profile: replicas on PostgreSQL, Redis, RabbitMQ",
-            )  # fmt: skip
-            command.add_argument("--replicas", type=int, default=2, help="with --scaled")
-        if name == "train":
-            command.add_argument("--force", action="store_true", help="train even if current")
-        if name == "eval":
-            command.add_argument("--no-cross-validation", action="store_true")
-            command.add_argument("--folds", type=int, default=3)
-        if name == "insights":
-            actions = command.add_subparsers(dest="insights_command", required=True)
-            actions.add_parser("rebuild", help="every conversation's summaries anew")
-        if name == "handoffs":
-            command.add_argument("--limit", type=int, default=50)
-        if name == "eval-conversations":
-            from ops.eval_conversations_command import add_arguments as add_eval_arguments
-
-            add_eval_arguments(command)
-        if name == "leads":
-            from ops.leads_command import add_arguments
-
-            add_arguments(command)
-        if name == "staff":
-            from ops.staff_command import add_arguments as add_staff_arguments
-
-            add_staff_arguments(command)
-        if name == "deliveries":
-            from ops.deliveries_command import add_arguments as add_delivery_arguments
-
-            add_delivery_arguments(command)
-        if name == "privacy":
-            from ops.privacy_command import add_arguments as add_privacy_arguments
-
-            add_privacy_arguments(command)
-        if name == "deliver":
-            from ops.deliver_command import add_arguments as add_deliver_arguments
-
-            add_deliver_arguments(command)
+        _add_own_arguments(name, command)
+        if arguments is not None and wanted in (None, name):
+            import_module(arguments).add_arguments(command)
     return root
 
 
+def _add_own_arguments(name: str, command: argparse.ArgumentParser) -> None:
+    if name == "run":
+        command.add_argument(
+            "--scaled", action="store_true",
+            help="the scale-out profile: replicas on PostgreSQL, Redis, RabbitMQ",
+        )  # fmt: skip
+        command.add_argument("--replicas", type=int, default=2, help="with --scaled")
+    if name == "train":
+        command.add_argument("--force", action="store_true", help="train even if current")
+    if name == "eval":
+        command.add_argument("--no-cross-validation", action="store_true")
+        command.add_argument("--folds", type=int, default=3)
+    if name == "insights":
+        actions = command.add_subparsers(dest="insights_command", required=True)
+        actions.add_parser("rebuild", help="every conversation's summaries anew")
+    if name == "handoffs":
+        command.add_argument("--limit", type=int, default=50)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    if argv is None:  # the process's own command line (tests call with theirs)
+        quiet_third_parties()
+        argv = sys.argv[1:]
+    args = parser(argv).parse_args(argv)
     try:
         return args.handler(args)
-    except CONFIG_ERRORS as exc:
-        print(f"lotse: {exc}", file=sys.stderr)
-        return 2
-    except CrmError as exc:
-        print(f"lotse: the CRM store failed: {exc}", file=sys.stderr)
-        return 1
+    except Exception as exc:
+        from crm_adapter.port import CrmError
+
+        if isinstance(exc, config_errors()):
+            print(f"lotse: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, CrmError):
+            print(f"lotse: the CRM store failed: {exc}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

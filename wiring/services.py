@@ -22,29 +22,27 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
-
-from conversations.address_book import AddressBook
-from conversations.erased import ErasedConversations
-from crm_adapter.crm_config import configured_names
-from crm_adapter.store import LocalCrm
-from handoff.auth import StaffAuth
-from handoff.bot_port import RasaBot
-from handoff.desk import Desk
-from handoff.routing_model import load_routing_model
-from handoff.store import HandoffStore, utc_now
-from handoff.texts import load_handoff_texts
-from insights.event_log import EventLog
-from insights.unanswered import UnansweredQuestions
-from knowledge.answering import DocumentAnswerer
-from knowledge.index import IndexError_, passage_index
-from knowledge.library import IndexReport, index_documents, vocabulary_file
-from knowledge.matching import Matcher, load_matcher
-from knowledge.vocabulary import load_vocabulary
 from lotse.migrate import migrated_engine
 from lotse.settings import Settings, load_settings
-from privacy.personal_stores import PersonalStores
+
+if TYPE_CHECKING:  # each part is imported when first built: a command loads what it uses
+    from sqlalchemy.engine import Engine
+
+    from conversations.address_book import AddressBook
+    from conversations.erased import ErasedConversations
+    from crm_adapter.store import LocalCrm
+    from handoff.auth import StaffAuth
+    from handoff.bot_port import RasaBot
+    from handoff.desk import Desk
+    from handoff.store import HandoffStore
+    from insights.event_log import EventLog
+    from insights.unanswered import UnansweredQuestions
+    from knowledge.answering import DocumentAnswerer
+    from knowledge.library import IndexReport
+    from knowledge.matching import Matcher
+    from privacy.personal_stores import PersonalStores
 
 log = logging.getLogger(__name__)
 MAX_DATABASES = 4  # `services_for` keeps this many; the oldest is dropped (not disposed)
@@ -61,32 +59,49 @@ class Services:
 
     @cached_property
     def crm(self) -> LocalCrm:
+        from crm_adapter.crm_config import configured_names
+        from crm_adapter.store import LocalCrm
+
         return LocalCrm(self.engine, connectors=configured_names())
 
     @cached_property
     def handoffs(self) -> HandoffStore:
+        from crm_adapter.crm_config import configured_names
+        from handoff.store import HandoffStore
+
         return HandoffStore(self.engine, configured_names())
 
     @cached_property
     def addresses(self) -> AddressBook:
+        from conversations.address_book import AddressBook
+
         return AddressBook(self.engine)
 
     @cached_property
     def event_log(self) -> EventLog:
+        from insights.event_log import EventLog
+
         return EventLog(self.engine)
 
     @cached_property
     def erased(self) -> ErasedConversations:
+        from conversations.erased import ErasedConversations
+
         return ErasedConversations(self.engine)
 
     @cached_property
     def unanswered(self) -> UnansweredQuestions:
+        from insights.unanswered import UnansweredQuestions
+
         return UnansweredQuestions(self.engine)
 
     @cached_property
     def documents(self) -> DocumentAnswerer:
         """Answers from the company's documents (LOTSE_DOCUMENTS_DIR); the folder is
         indexed first, only what changed since (`lotse build` reports it)."""
+        from knowledge.answering import DocumentAnswerer
+        from knowledge.index import IndexError_, passage_index
+
         try:
             self.index_documents()
         except IndexError_ as error:  # another process indexing at this moment: it wins
@@ -95,20 +110,33 @@ class Services:
 
     def index_documents(self) -> IndexReport:
         """The documents' folder indexed into this database: only what changed."""
+        from knowledge.index import passage_index
+        from knowledge.library import index_documents
+
         folder = self.settings.files.documents_dir
         return index_documents(folder, passage_index(self.engine), self._matcher)
 
     @cached_property
     def _matcher(self) -> Matcher:
+        from knowledge.library import vocabulary_file
+        from knowledge.matching import load_matcher
+        from knowledge.vocabulary import load_vocabulary
+
         folder = self.settings.files.documents_dir
         return load_matcher(load_vocabulary(vocabulary_file(folder)))
 
     @cached_property
     def staff(self) -> StaffAuth:
+        from handoff.auth import StaffAuth
+
         return StaffAuth(self.engine)
 
     @cached_property
     def desk(self) -> Desk:
+        from handoff.desk import Desk
+        from handoff.routing_model import load_routing_model
+        from handoff.texts import load_handoff_texts
+
         return Desk(
             self.handoffs,
             load_routing_model(),
@@ -130,6 +158,8 @@ class Services:
         mail_dir: Path | None = None,
     ) -> PersonalStores:  # fmt: skip
         """This database's stores with the given transcripts and mail folder."""
+        from privacy.personal_stores import PersonalStores
+
         return PersonalStores(self.engine, self.crm, self.handoffs, self.addresses,
                               self.event_log, self.unanswered, tracker_db, tracker_url,
                               mail_dir)  # fmt: skip
@@ -173,6 +203,8 @@ def forget() -> None:
 
 def rasa_bot(settings: Settings | None = None) -> RasaBot | None:
     """Rasa's HTTP API for hand-backs and timeouts, if a token for it is configured."""
+    from handoff.bot_port import RasaBot
+
     s = settings or load_settings()
     return RasaBot(s.rasa_url, s.rasa_token) if s.rasa_token else None
 
@@ -191,6 +223,8 @@ def file_clock(path: Path) -> Callable[[], datetime]:
 
 
 def desk_clock() -> Callable[[], datetime]:
+    from handoff.store import utc_now
+
     path = load_settings().files.test_clock_file
     return file_clock(path) if path else utc_now
 

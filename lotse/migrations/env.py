@@ -16,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from lotse.database import make_engine, writer
+from lotse.migrate import VERSION_TABLE
 
-VERSION_TABLE = "crm_alembic_version"
 ADVISORY_LOCK = 0x4C6F747365  # "Lotse"
 
 

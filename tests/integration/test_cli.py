@@ -58,3 +58,40 @@ def test_unknown_command_is_a_usage_error():
     with pytest.raises(SystemExit) as exit_:
         cli.main(["frobnicate"])
     assert exit_.value.code == 2
+
+
+HEAVY = ("rasa", "tensorflow", "spacy", "thinc")
+LOADED = (
+    "import sys\n"
+    "from ops.cli import main\n"
+    "try:\n"
+    "    code = main(sys.argv[1:])\n"
+    "except SystemExit as done:\n"
+    "    code = done.code\n"
+    f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    "sys.exit(code)\n"
+)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["leads", "list"], ["staff", "list"],
+                                  ["deliveries", "dead"], ["leads", "--help"]])  # fmt: skip
+def test_commands_that_need_no_model_load_no_rasa_spacy_or_tensorflow(argv) -> None:
+    result = subprocess.run([sys.executable, "-c", LOADED, *argv], capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_the_terminal_shows_no_third_party_warnings(tmp_path) -> None:
+    """`lotse --help` and `lotse leads list` as an operator types them: nothing on stderr
+    (no TensorFlow start-up lines, no libraries' deprecation warnings)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS")}  # fmt: skip
+    for argv in (["--help"], ["leads", "list"]):
+        result = subprocess.run([sys.executable, "-m", "ops.cli", *argv], capture_output=True,
+                                text=True, timeout=120, env=env)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == "", result.stderr
