@@ -17,9 +17,10 @@ import yaml
 from spacy.language import Language
 
 from dialogue.lexicon import SUPPORTED, Lexicon
+from lotse.settings import PROJECT
 
 ROOT = Path(__file__).resolve().parents[1]
-PIPELINES_DIR = ROOT / "build" / "spacy"
+PIPELINES_DIR = PROJECT / "build" / "spacy"
 PATTERNS_FILE = ROOT / "bot" / "data" / "content" / "entity_patterns.yml"
 LEXICON_NAME = "lexicon.json"
 

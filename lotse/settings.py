@@ -41,10 +41,15 @@ from lotse.rate_limit import Limit, per_minute
 from lotse.service_addresses import ServiceAddresses
 from lotse.setting_values import Address, Environ, Network, SettingsError
 
-__all__ = ["ROOT", "Network", "Settings", "SettingsError", "load_settings"]
+__all__ = ["PROJECT", "ROOT", "Network", "Settings", "SettingsError", "load_settings"]
 
+# The code and the files shipped with it (bot/data, the console's static files...): the
+# repository, or the site-packages folder of an installed Lotse.
 ROOT = Path(__file__).resolve().parents[1]
-VAR = ROOT / "var"
+# Where Lotse writes what it derives and keeps (build/, var/): the repository, or, for an
+# installed Lotse, whose site-packages is no place to write, the folder it is started in.
+PROJECT = ROOT if (ROOT / "pyproject.toml").is_file() else Path.cwd()
+VAR = PROJECT / "var"
 
 
 @dataclass(frozen=True)

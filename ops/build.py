@@ -34,9 +34,10 @@ from dialogue.qualification.questions import load_questionnaire, questionnaire_f
 from dialogue.qualification.replies import reply_texts
 from dialogue.understanding.conversation_words import conversation_words
 from dialogue.understanding.requests import load_requests
+from lotse.settings import PROJECT
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "build"
+BUILD = PROJECT / "build"
 DOMAIN_SOURCE = ROOT / "bot" / "domain.yml"
 GENERATED_DOMAIN = BUILD / "rasa" / "domain.yml"
 GENERATED_DATA = BUILD / "rasa" / "data"

@@ -25,8 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from dialogue.folding import fold
+from lotse.settings import PROJECT
 
-PLACES_FILE = Path(__file__).resolve().parents[2] / "build" / "places.json"
+PLACES_FILE = PROJECT / "build" / "places.json"
 COUNTRIES = (
     "DE", "AT", "CH", "LI", "LU", "NL", "BE", "DK", "SE", "NO", "FI", "IS", "FR", "IT", "PL",
     "CZ", "SK", "HU", "SI", "GB", "IE", "ES", "PT",
