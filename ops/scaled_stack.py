@@ -1,25 +1,31 @@
 """The scale-out profile: `lotse run --scaled` (`make run-scaled`).
 
-Several Rasa replicas and action servers, each pair behind a load balancer
-(`ops.balancer`), on the stores Rasa is built for (`endpoints.scaled.yml`): the
-conversations in Rasa's SQL tracker store on PostgreSQL, the conversation locks in
-Redis (`bot.lock_store`), conversation events to RabbitMQ with a consumer
-(`bot.event_consumer`); the CRM store, the outbox and the handoff state in the same
-PostgreSQL database. The website, the console, the CRM delivery worker and the purge
-are the embedded profile's, pointed at PostgreSQL.
+Several Rasa replicas and action servers, each kind behind HAProxy (the `balancer`
+process, `ops.haproxy_config`), on the stores Rasa is built for
+(`endpoints.scaled.yml`): the conversations in Rasa's SQL tracker store on PostgreSQL,
+the conversation locks in Redis (`bot.lock_store`), conversation events to RabbitMQ
+with a consumer (`bot.event_consumer`); the CRM store, the outbox and the handoff state
+in the same PostgreSQL database. The website, the console, the CRM delivery worker and
+the purge are the embedded profile's, pointed at PostgreSQL.
 
-Ports: the Rasa balancer takes LOTSE_RASA_PORT (so the website, the console and the
-messenger webhooks see one Rasa), replica i listens on LOTSE_RASA_PORT + i; the action
-balancer takes LOTSE_ACTION_PORT, action server i LOTSE_ACTION_PORT + i.
+Ports: the balancer takes LOTSE_RASA_PORT for Rasa (so the website, the console and the
+messenger webhooks see one Rasa), replica i listens on LOTSE_RASA_PORT + i; it takes
+LOTSE_ACTION_PORT for the action servers, action server i LOTSE_ACTION_PORT + i. Its
+stats page is on 127.0.0.1 at LOTSE_RASA_PORT - 1 (`stats_port`).
+
+The balancer's configuration is written to `<data_dir>/haproxy.cfg` at each start. A
+missing haproxy binary stops the profile before anything starts (`SettingsError`).
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from lotse.service_addresses import ServiceAddresses
 from lotse.settings import ROOT, Settings, SettingsError, load_settings
+from ops.haproxy_config import Pool, find_haproxy, haproxy_command, haproxy_config
 from ops.runner import Stack
 
 ENDPOINTS = ROOT / "endpoints.scaled.yml"
@@ -29,15 +35,15 @@ DEFAULT_REPLICAS = 2
 @dataclass
 class ScaledStack(Stack):
     replicas: int = DEFAULT_REPLICAS
-    services: ServiceAddresses = field(
-        default_factory=lambda: load_settings().services
-    )
+    services: ServiceAddresses = field(default_factory=lambda: load_settings().services)
+    haproxy: str = ""  # the binary; found on PATH or at /usr/sbin/haproxy when empty
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.replicas < 1:
             raise SettingsError("the scaled profile needs at least one replica")
         self.settings = _with_database(self.settings, self.services.database_url)
+        self.haproxy = self.haproxy or find_haproxy()
 
     def environment(self) -> dict[str, str]:
         env = super().environment()
@@ -59,17 +65,30 @@ class ScaledStack(Stack):
         for i, port in enumerate(self.replica_ports(s.rasa_port), start=1):
             replica = _with_option(rasa, "--port", str(port))
             commands[f"rasa-{i}"] = _with_option(replica, "--endpoints", str(ENDPOINTS))
-        commands["balancer"] = [
-            sys.executable, "-m", "ops.balancer",
-            "--listen", self._listen(s.rasa_port), "--listen", self._listen(s.action_port),
-        ]  # fmt: skip
+        commands["balancer"] = haproxy_command(self.haproxy, self.balancer_config)
         commands["events"] = [sys.executable, "-m", "bot.event_consumer"]
         return {**commands, **single}
 
-    def _listen(self, port: int) -> str:
-        host = self.settings.host
-        backends = ",".join(f"http://{host}:{p}" for p in self.replica_ports(port))
-        return f"{host}:{port}={backends}"
+    @property
+    def balancer_config(self) -> Path:
+        return self.data_dir / "haproxy.cfg"
+
+    @property
+    def stats_port(self) -> int:
+        return self.settings.rasa_port - 1
+
+    def pools(self) -> list[Pool]:
+        """Rasa's replicas (healthy when `GET /` answers) and the action servers (`GET
+        /health`), each on the port the single profile gives that kind."""
+        s = self.settings
+
+        def servers(base: int) -> tuple[str, ...]:
+            return tuple(f"{s.host}:{port}" for port in self.replica_ports(base))
+
+        return [
+            Pool("rasa", s.host, s.rasa_port, servers(s.rasa_port), health_path="/"),
+            Pool("actions", s.host, s.action_port, servers(s.action_port), "/health"),
+        ]
 
     def health_urls(self) -> dict[str, str]:
         s = self.settings
@@ -87,6 +106,10 @@ class ScaledStack(Stack):
 
     def start(self) -> None:
         self.services.ensure_database()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.balancer_config.write_text(
+            haproxy_config(self.pools(), self.stats_port), encoding="utf-8"
+        )
         super().start()
 
 

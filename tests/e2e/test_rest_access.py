@@ -5,16 +5,14 @@ its bodies are bounded; and no caller may file a conversation under a website
 visitor's id that is not its own sender.
 
 The channel runs in a Sanic app of its own in a thread, with a fake bot; the balancer
-and the website's proxy are the real ones.
+(HAProxy with the scaled profile's configuration) and the website's proxy are the real
+ones.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -29,10 +27,12 @@ from sanic import Sanic
 from bot.channels.rest import MAX_BODY_BYTES, LotseRestInput
 from bot.channels.rest_access import TOKEN_HEADER, RestAccess, is_local
 from lotse.settings import SettingsError, load_settings
+from ops.haproxy_config import Pool
 from tests.integration.test_fuzz_payloads import served
 from tests.integration.test_website_security import FakeFeed, Site
 from tests.support.console_client import free_port
 from tests.support.fake_servers import FakeWebhookServer, Reply
+from tests.support.haproxy import running_haproxy
 from website.server import load_guard
 
 TOKEN = "rest-token-" + "7" * 32
@@ -189,26 +189,15 @@ def outside_address() -> str | None:
 
 
 @pytest.fixture
-def balanced(rest) -> Iterator[tuple[str, str, Bot]]:
-    """The REST channel behind `ops.balancer` listening on every interface; yields
-    (the balancer's loopback URL, its port, the bot)."""
+def balanced(rest, tmp_path) -> Iterator[tuple[str, str, Bot]]:
+    """The REST channel behind the scaled profile's HAProxy listening on every interface;
+    yields (the balancer's loopback URL, its port, the bot)."""
     base, bot = rest(LOTSE_REST_TOKEN=TOKEN)
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "ops.balancer", "--listen",
-                                f"0.0.0.0:{port}={base}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/webhooks/rest/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+    channel = base.removeprefix("http://")
+    pool = Pool("rasa", "0.0.0.0", port, (channel,), health_path="/webhooks/rest/")
+    with running_haproxy([pool], tmp_path):
         yield f"http://127.0.0.1:{port}", str(port), bot
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_behind_the_balancer_only_this_machine_or_the_token_gets_in(balanced) -> None:
