@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install build train run run-scaled test test-unit lint validate conversation-tests eval eval-conversations bench bench-qualification bench-handoff bench-crm bench-scaled bench-insights browser-deps clean
+.PHONY: install build train run run-scaled test test-unit lint validate conversation-tests eval eval-conversations bench bench-qualification bench-handoff bench-crm bench-scaled bench-insights browser-deps balancer-deps clean
 
 install: $(STAMP)
 
@@ -28,14 +28,19 @@ train: install
 run: install
 	$(VENV)/bin/lotse run
 
-# The scale-out profile: 2 Rasa replicas and action servers behind a load balancer, on
+# The scale-out profile: 2 Rasa replicas and action servers behind HAProxy, on
 # PostgreSQL, Redis and RabbitMQ (docs/scaling.md).
-run-scaled: install
+run-scaled: install balancer-deps
 	$(VENV)/bin/lotse run --scaled
 
 browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# The scale-out profile's load balancer: Debian's haproxy (/usr/sbin, off a user's PATH).
+balancer-deps:
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
 
 # import-linter checks the architecture's contract (.importlinter, docs/architecture.md).
 # It lives in its own environment: its click and rich are newer than Rasa's.
@@ -56,7 +61,7 @@ conversation-tests: train
 	$(PY) -m rasa test core --model $$($(PY) -c "from ops.training import model_path; print(model_path())") \
 	  --stories tests/stories --fail-on-prediction-errors --out results/conversation-tests
 
-test: install browser-deps lint train validate conversation-tests
+test: install browser-deps balancer-deps lint train validate conversation-tests
 	$(PY) -m pytest -q
 
 test-unit: install $(LINT_VENV)/bin/lint-imports
@@ -93,7 +98,7 @@ $(BENCH_VENV)/bin/locust:
 	$(PY_BOOT) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet "locust==2.32.10"
 
-bench-scaled: train $(BENCH_VENV)/bin/locust
+bench-scaled: train balancer-deps $(BENCH_VENV)/bin/locust
 	$(PY) bench/scaled.py --locust $(BENCH_VENV)/bin/locust
 
 clean:
