@@ -39,7 +39,12 @@ Database errors propagate as SQLAlchemy errors.
 Personal data: usernames and display names of staff, and the client address (IP, an
 IPv6 one as its /64) and username of each failed login, kept for `LoginLimits.window`
 (pruned at the next login). Nothing here logs a username or an address. Passwords are
-stored only as scrypt hashes, session tokens only as SHA-256 hashes.
+stored only as argon2id hashes (argon2-cffi, RFC 9106's low-memory profile: t=3, 64 MiB,
+p=4); a scrypt hash of an older Lotse (N=2^14) still verifies and is replaced by an
+argon2id one in the same transaction as the session of its next successful login (so
+is an argon2id hash of other costs). A stored hash that is malformed, of another
+scheme or of implausible cost never verifies: the login is refused, nothing raises.
+Session tokens are stored only as SHA-256 hashes.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
+from argon2 import PasswordHasher, Type, extract_parameters
+from argon2.exceptions import Argon2Error
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import (
     Boolean,
     Column,
@@ -86,9 +94,12 @@ MAX_PASSWORD_CHARS = 1024
 MAX_NAME_CHARS = 100
 MAX_CLIENT_CHARS = 128
 MAX_TOKEN_CHARS = 128
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-SALT_BYTES, HASH_BYTES = 16, 32
-SCRYPT_MAXMEM = 64 * 1024 * 1024
+PASSWORD_HASHER = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
+ARGON2_PREFIX = "$argon2id$"
+# The most a stored argon2id hash may ask for, so that a tampered row cannot make a
+# login cost unbounded memory or time (today's profile asks 64 MiB, t=3, p=4).
+ARGON2_MAX_MEMORY_KIB, ARGON2_MAX_TIME_COST, ARGON2_MAX_PARALLELISM = 256 * 1024, 10, 8
+SCRYPT_MAXMEM = 64 * 1024 * 1024  # legacy hashes only: verified, never made
 BAD_CREDENTIALS = "wrong username or password"
 INVALID_NAME = "(invalid)"  # what a login attempt under an impossible username is counted as
 
@@ -210,26 +221,60 @@ class Session:
     expires_at: datetime
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
-    secret = password.encode("utf-8", "surrogatepass")
-    return hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, dklen=length, maxmem=SCRYPT_MAXMEM)
+def _secret(password: str) -> bytes:
+    # surrogatepass: a lone surrogate from JSON is hashed, not an encoding error
+    return password.encode("utf-8", "surrogatepass")
 
 
 def hash_password(password: str) -> str:
-    """`scrypt$n$r$p$salt_b64$hash_b64` with a fresh 16-byte salt."""
-    salt = secrets.token_bytes(SALT_BYTES)
-    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES)
-    return "$".join(
-        ("scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest))
-    )
+    """An argon2id hash in PHC form, `$argon2id$v=19$m=65536,t=3,p=4$salt$hash`, with a
+    fresh 16-byte salt."""
+    return PASSWORD_HASHER.hash(_secret(password))
 
 
 def verify_password(password: str, encoded: str) -> bool:
-    """Whether `password` matches; False for any malformed or implausible `encoded`."""
+    """Whether `password` matches `encoded`, an argon2id hash or a legacy scrypt one
+    (`scrypt$n$r$p$salt_b64$hash_b64`). False for a hash that is malformed, of
+    another scheme or of implausible cost; never raises."""
+    if encoded.startswith(ARGON2_PREFIX):
+        return _verify_argon2id(password, encoded)
+    if encoded.startswith("scrypt$"):
+        return _verify_scrypt(password, encoded)
+    return False
+
+
+def needs_rehash(encoded: str) -> bool:
+    """Whether a hash that has just verified should be replaced by `hash_password`'s:
+    a legacy scrypt hash, or an argon2id hash of other costs than today's."""
+    if not encoded.startswith(ARGON2_PREFIX):
+        return True
+    try:
+        return PASSWORD_HASHER.check_needs_rehash(encoded)
+    except ValueError:  # InvalidHashError is one; a fresh hash is the cure either way
+        return True
+
+
+def _verify_argon2id(password: str, encoded: str) -> bool:
+    try:
+        parameters = extract_parameters(encoded)
+    except ValueError:  # InvalidHashError is one
+        return False
+    plausible = (
+        parameters.type is Type.ID
+        and parameters.version == 19
+        and 1 <= parameters.time_cost <= ARGON2_MAX_TIME_COST
+        and 1 <= parameters.parallelism <= ARGON2_MAX_PARALLELISM
+        and parameters.memory_cost <= ARGON2_MAX_MEMORY_KIB
+    )
+    if not plausible:
+        return False
+    try:
+        return PASSWORD_HASHER.verify(encoded, _secret(password))
+    except (Argon2Error, ValueError):  # a mismatch, or a hash argon2 cannot read
+        return False
+
+
+def _verify_scrypt(password: str, encoded: str) -> bool:
     try:
         scheme, n_text, r_text, p_text, salt_text, digest_text = encoded.split("$")
         n, r, p = int(n_text), int(r_text), int(p_text)
@@ -249,7 +294,10 @@ def verify_password(password: str, encoded: str) -> bool:
     )
     if not plausible:
         return False
-    return hmac.compare_digest(_scrypt(password, salt, n, r, p, len(expected)), expected)
+    digest = hashlib.scrypt(
+        _secret(password), salt=salt, n=n, r=r, p=p, dklen=len(expected), maxmem=SCRYPT_MAXMEM
+    )
+    return hmac.compare_digest(digest, expected)
 
 
 @cache
@@ -419,24 +467,48 @@ class StaffAuth:
         if retry_after is not None:
             log.warning("a console login was refused: too many failed logins")  # nobody named
             raise TooManyAttempts(retry_after)
-        matches = verify_password(password, row["password_hash"] if row else _dummy_hash())
+        stored = row["password_hash"] if row else _dummy_hash()
+        matches = verify_password(password, stored)
         if not (matches and row is not None and row["active"]):
             raise BadCredentials(BAD_CREDENTIALS)
-        return self._start_session(row, client, now)
+        # Hashed before the transaction, so no writer waits on argon2's work.
+        upgrade = hash_password(password) if needs_rehash(stored) else None
+        return self._start_session(row, client, now, upgrade)
 
-    def _start_session(self, user: Mapping[str, Any], client: str, now: datetime) -> Session:
+    def _start_session(
+        self, user: Mapping[str, Any], client: str, now: datetime, upgrade: str | None
+    ) -> Session:
+        """Starts the session and, in the same transaction, stores `upgrade` (the
+        argon2id hash replacing a legacy one). BadCredentials if the user was
+        deactivated or removed, or the password changed, while it was checked: the user
+        row is locked (FOR UPDATE on PostgreSQL; SQLite's writers run one at a time),
+        so a change of password either comes first and refuses this login or comes
+        after and ends its session."""
         name = user["username"]
         token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         session = Session(
             token, name, user["role"], user["staff_id"], csrf_token, now + self._lifetime
         )
         row = {"token_hash": _token_hash(token), "username": name, "csrf_token": csrf_token}
+        users, attempts, sessions = users_table.c, attempts_table.c, sessions_table.c
         with self._writer.begin() as connection:
-            still_active = connection.execute(
-                select(users_table.c.active).where(users_table.c.username == name)
-            ).scalar()
-            if still_active:
-                attempts, sessions = attempts_table.c, sessions_table.c
+            current = connection.execute(
+                select(users.active, users.password_hash)
+                .where(users.username == name)
+                .with_for_update()
+            ).first()
+            still_valid = (
+                current is not None
+                and current.active
+                and current.password_hash == user["password_hash"]
+            )
+            if still_valid:
+                if upgrade is not None:
+                    connection.execute(
+                        update(users_table)
+                        .where(users.username == name)
+                        .values(password_hash=upgrade)
+                    )
                 connection.execute(  # a guesser's failures elsewhere still count
                     delete(attempts_table).where(
                         attempts.username == name, attempts.client == client
@@ -448,7 +520,7 @@ class StaffAuth:
                         **row, created_at=now, expires_at=session.expires_at
                     )
                 )
-        if not still_active:  # deactivated or removed while the password was checked
+        if not still_valid:
             raise BadCredentials(BAD_CREDENTIALS)
         return session
 

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from argon2 import PasswordHasher
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from handoff import auth as auth_module
@@ -33,6 +34,7 @@ from handoff.auth import (
     hash_password,
     metadata,
     sessions_table,
+    users_table,
     verify_password,
 )
 from lotse.database import make_engine
@@ -118,34 +120,66 @@ def run_together(target: Callable[[], object], parties: int) -> tuple[list, list
 # -- password hashes (no database) --
 
 
-def test_a_hash_verifies_and_every_hash_has_its_own_salt() -> None:
+def scrypt_hash(password: str, n: int = 2**14) -> str:
+    """A hash as Lotse made them before argon2id: `scrypt$n$r$p$salt$hash`, r=8, p=1."""
+    salt = hashlib.sha256(password.encode()).digest()[:16]
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=8, p=1, dklen=32)
+    encoded = (base64.b64encode(part).decode("ascii") for part in (salt, digest))
+    return "$".join(("scrypt", str(n), "8", "1", *encoded))
+
+
+def test_a_hash_is_argon2id_verifies_and_every_hash_has_its_own_salt() -> None:
     first, second = hash_password(PASSWORD), hash_password(PASSWORD)
     assert first != second
     assert verify_password(PASSWORD, first) and verify_password(PASSWORD, second)
     assert not verify_password("correct horse battery.", first)
-    scheme, n, r, p, salt, digest = first.split("$")
-    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
-    assert len(base64.b64decode(salt)) == 16
+    empty, scheme, version, costs, salt, digest = first.split("$")
+    assert (empty, scheme, version, costs) == ("", "argon2id", "v=19", "m=65536,t=3,p=4")
+    assert len(base64.b64decode(salt + "==")) == 16
     assert PASSWORD not in first
+
+
+def test_a_legacy_scrypt_hash_still_verifies() -> None:
+    legacy = scrypt_hash(PASSWORD)
+    assert verify_password(PASSWORD, legacy)
+    assert not verify_password("correct horse battery.", legacy)
 
 
 def test_a_tampered_or_malformed_hash_is_rejected() -> None:
     encoded = hash_password(PASSWORD)
-    scheme, n, r, p, salt, digest = encoded.split("$")
+    empty, scheme, version, costs, salt, digest = encoded.split("$")
     flipped = digest[:5] + ("A" if digest[5] != "A" else "B") + digest[6:]
     other_salt = hash_password(PASSWORD).split("$")[4]
-    for bad in (
+    argon2_bad = [
+        "$".join((empty, scheme, version, costs, salt, flipped)),
+        "$".join((empty, scheme, version, costs, other_salt, digest)),
+        "$".join((empty, scheme, version, "m=32768,t=3,p=4", salt, digest)),
+        "$".join((empty, "argon2i", version, costs, salt, digest)),  # not argon2id
+        "$".join((empty, scheme, version, "m=1073741824,t=3,p=4", salt, digest)),  # 1 TiB
+        "$".join((empty, scheme, version, "m=65536,t=100000,p=4", salt, digest)),
+        "$".join((empty, scheme, version, "m=65536,t=3,p=255", salt, digest)),
+        "$".join((empty, scheme, version, "m=8,t=1,p=1", salt, digest)),  # argon2 refuses
+        "$".join((empty, scheme, "v=16", costs, salt, digest)),
+        "$".join((empty, scheme, version, "m=65536,t=3", salt, digest)),
+        "$".join((empty, scheme, version, costs, salt, digest[:8])),
+        "$".join((empty, scheme, version, costs, "not base64!", digest)),
+        "$".join((empty, scheme, version, costs, "ä" + salt, digest)),
+        encoded + "$",
+    ]
+    legacy = scrypt_hash(PASSWORD)
+    scheme, n, r, p, salt, digest = legacy.split("$")
+    flipped = digest[:5] + ("A" if digest[5] != "A" else "B") + digest[6:]
+    scrypt_bad = [
         "$".join((scheme, n, r, p, salt, flipped)),
-        "$".join((scheme, n, r, p, other_salt, digest)),
+        "$".join((scheme, n, r, p, scrypt_hash("another password").split("$")[4], digest)),
         "$".join((scheme, "8192", r, p, salt, digest)),
         "$".join(("bcrypt", n, r, p, salt, digest)),
         "$".join((scheme, str(2**30), r, p, salt, digest)),  # would cost unbounded work
         "$".join((scheme, n, r, p, salt, digest[:8])),
         "$".join((scheme, n, r, p, "not base64!", digest)),
-        encoded + "$",
-        "",
-        PASSWORD,
-    ):
+        legacy + "$",
+    ]
+    for bad in [*argon2_bad, *scrypt_bad, "", "$", "$argon2id$", PASSWORD]:
         assert not verify_password(PASSWORD, bad), bad
 
 
@@ -224,18 +258,18 @@ def test_an_unknown_user_costs_the_same_hashing_work(
 ) -> None:
     auth.add_user("tim", PASSWORD, "agent")
     auth.set_active("tim", False)
-    calls: list[tuple[int, int, int, int]] = []
-    real = auth_module._scrypt
+    calls: list[str] = []
+    real = auth_module._verify_argon2id
 
-    def counting(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
-        calls.append((n, r, p, length))
-        return real(password, salt, n, r, p, length)
+    def counting(password: str, encoded: str) -> bool:
+        calls.append(encoded.rsplit("$", 2)[0])  # the scheme and its costs
+        return real(password, encoded)
 
-    monkeypatch.setattr(auth_module, "_scrypt", counting)
+    monkeypatch.setattr(auth_module, "_verify_argon2id", counting)
     for username in ("anna", "annette", "tim"):  # wrong password, unknown, inactive
         with pytest.raises(BadCredentials):
             auth.login(username, "not the password", f"10.0.0.{len(calls)}")
-    assert calls == [(2**14, 8, 1, 32)] * 3
+    assert calls == ["$argon2id$v=19$m=65536,t=3,p=4"] * 3
 
 
 def test_an_inactive_user_cannot_log_in_until_enabled(auth: StaffAuth) -> None:
@@ -245,6 +279,96 @@ def test_an_inactive_user_cannot_log_in_until_enabled(auth: StaffAuth) -> None:
         auth.login("anna", PASSWORD, "10.0.0.1")
     auth.set_active("anna", True)
     assert auth.login("anna", PASSWORD, "10.0.0.1").username == "anna"
+
+
+# -- upgrading old hashes at the next login (issue 21) --
+
+
+def stored_hash(engine: Engine, username: str = "anna") -> str:
+    query = select(users_table.c.password_hash).where(users_table.c.username == username)
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one()
+
+
+def store_hash(engine: Engine, encoded: str, username: str = "anna") -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(users_table)
+            .where(users_table.c.username == username)
+            .values(password_hash=encoded)
+        )
+
+
+def test_a_legacy_scrypt_hash_logs_in_and_is_upgraded_to_argon2id(
+    auth: StaffAuth, engine: Engine
+) -> None:
+    legacy = scrypt_hash(PASSWORD)
+    store_hash(engine, legacy)
+    assert auth.login("anna", PASSWORD, "10.0.0.1").username == "anna"
+    upgraded = stored_hash(engine)
+    assert upgraded != legacy
+    assert upgraded.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert verify_password(PASSWORD, upgraded)
+    assert auth.login("anna", PASSWORD, "10.0.0.2").username == "anna"
+    assert stored_hash(engine) == upgraded  # today's hash is left alone
+
+
+def test_a_wrong_password_against_a_legacy_hash_is_refused_and_not_upgraded(
+    auth: StaffAuth, engine: Engine
+) -> None:
+    legacy = scrypt_hash(PASSWORD)
+    store_hash(engine, legacy)
+    fail(auth)
+    assert stored_hash(engine) == legacy
+
+
+def test_an_argon2id_hash_of_weaker_costs_is_upgraded_at_login(
+    auth: StaffAuth, engine: Engine
+) -> None:
+    weaker = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    store_hash(engine, weaker)
+    auth.login("anna", PASSWORD, "10.0.0.1")
+    assert stored_hash(engine).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        "scrypt$16384$8$1$not base64!$AAAA",
+        "$argon2id$v=19$m=1073741824,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",  # bcrypt
+        "",
+    ],
+)
+def test_a_malformed_stored_hash_fails_closed(
+    auth: StaffAuth, engine: Engine, malformed: str
+) -> None:
+    store_hash(engine, malformed)
+    with pytest.raises(BadCredentials):
+        auth.login("anna", PASSWORD, "10.0.0.1")
+    assert stored_hash(engine) == malformed
+
+
+def test_a_password_changed_while_a_legacy_login_is_checked_wins(
+    auth: StaffAuth, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The upgrade's hash is made between the check of the old password and the
+    # session; an admin setting a new password right then must win: no session with
+    # the old password, and the new hash is not overwritten by the upgrade.
+    store_hash(engine, scrypt_hash(PASSWORD))
+    real = auth_module.hash_password
+
+    def admin_changes_the_password_meanwhile(password: str) -> str:
+        monkeypatch.setattr(auth_module, "hash_password", real)
+        auth.set_password("anna", "a new password!")
+        return real(password)
+
+    monkeypatch.setattr(auth_module, "hash_password", admin_changes_the_password_meanwhile)
+    with pytest.raises(BadCredentials):
+        auth.login("anna", PASSWORD, "10.0.0.1")
+    assert verify_password("a new password!", stored_hash(engine))
+    assert auth.login("anna", "a new password!", "10.0.0.2").username == "anna"
 
 
 # -- login throttling: a guesser is slowed, the real user is not locked out (issue 18) --
