@@ -88,7 +88,8 @@ defaults
     option redispatch 1
     timeout connect {CONNECT_TIMEOUT_SECONDS}s
     timeout http-request 10s
-    timeout http-keep-alive 10s
+    # Longer than aiohttp keeps an idle client connection (15 s): such a client closes first.
+    timeout http-keep-alive 60s
     timeout client {SERVER_TIMEOUT_SECONDS}s
     timeout server {SERVER_TIMEOUT_SECONDS}s
     timeout queue 30s
