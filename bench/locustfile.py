@@ -5,7 +5,7 @@ other (the next only after the answer, as a person chats); when a conversation e
 the visitor starts a new one, so the number of open conversations stays at the user
 count for the whole run:
 
-- `RestVisitor` speaks Rasa's REST channel (LOTSE_BENCH_RASA, the balancer in front of
+- `RestVisitor` speaks Rasa's REST channel (LOTSE_BENCH_RASA, HAProxy in front of
   the replicas): product questions, then a full qualification.
 - `WidgetVisitor` speaks the website widget's protocol (LOTSE_BENCH_WEB): a visitor id
   from `/api/chat/visitor`, messages to `/api/chat`, product questions; every fourth

@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/scaled.py [--users 200] [--spawn-rate 20] [--secon
 (`make bench-scaled` makes the Locust environment, .venv-bench, first.)
 
 For each replica count: the scaled profile (`ops.scaled_stack`: Rasa replicas and
-action servers behind the balancer, PostgreSQL tracker and CRM store in a database of
+action servers behind HAProxy, PostgreSQL tracker and CRM store in a database of
 its own, Redis locks, RabbitMQ events) on bench ports, then Locust with `--users`
 simulated visitors (bench/locustfile.py: half over the REST channel with a full
 qualification, half over the widget's protocol, some asking for a person) until each
