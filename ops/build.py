@@ -34,6 +34,7 @@ from dialogue.qualification.questions import load_questionnaire, questionnaire_f
 from dialogue.qualification.replies import reply_texts
 from dialogue.understanding.conversation_words import conversation_words
 from dialogue.understanding.requests import load_requests
+from handoff.routing_model import load_routing_model
 from lotse.settings import PROJECT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,13 +329,16 @@ def build_places_if_needed(target: Path = PLACES_FILE) -> None:
 def build() -> Content:
     """Validate the content and write all derived files; returns the content.
 
-    Also checks the files read at run time (scoring model, qualification questions and
-    requests, the words of the conversation, the industries' catch-all), so a typo stops
-    `lotse run` at the start with the file and place named.
+    Also checks the files read at run time (scoring model, routing with its holiday
+    calendar, qualification questions and requests, the words of the conversation, the
+    industries' catch-all), so a typo stops `lotse build` and `lotse run` at the start
+    with the file and place named.
     """
     content = load_content()
     load_scoring_model.cache_clear()
     load_scoring_model()
+    load_routing_model.cache_clear()
+    load_routing_model()
     questionnaire_file.cache_clear()
     load_questionnaire.cache_clear()
     load_questionnaire()
