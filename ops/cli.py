@@ -30,10 +30,11 @@ def config_errors() -> tuple[type[Exception], ...]:
     from dialogue.content import ContentError
     from dialogue.qualification.questions import QuestionnaireError
     from dialogue.qualification.replies import RepliesError
+    from handoff.routing_model import RoutingModelError
     from lotse.settings import SettingsError
 
     return (ContentError, SettingsError, ScoringModelError, QuestionnaireError, RepliesError,
-            ConnectorConfigError)  # fmt: skip
+            ConnectorConfigError, RoutingModelError)  # fmt: skip
 
 
 def quiet_third_parties() -> None:
