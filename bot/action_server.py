@@ -36,11 +36,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from lotse import log_redaction
+from lotse.ops_routes import PATHS, add_ops_routes
+from lotse.readiness import Readiness, database_check
 from lotse.settings import ACTION_TIME_LIMIT, load_settings
 
 SECRET_VARIABLE = "LOTSE_ACTION_SECRET"
 SECRET_HEADER = "X-Lotse-Action-Secret"
 ACTIONS = "bot.actions"
+OPEN_PATHS = frozenset({"/health", *PATHS})  # the runner's health check, and ops routes
 ACTION_THREADS = 8
 log = logging.getLogger(__name__)
 
@@ -79,11 +82,12 @@ def bound(app: Sanic, executor_type: type[ActionExecutor], limit: float) -> None
 
 
 def guard(app: Sanic, secret: str) -> None:
-    """Refuses every request but `/health` that lacks the shared secret."""
+    """Refuses every request but the health, readiness and metrics routes that lacks the
+    shared secret (`/metrics` has its own rule: `lotse.ops_routes`)."""
 
     @app.middleware("request")
     async def shared_secret(request: Request) -> HTTPResponse | None:
-        if request.path == "/health":
+        if request.path in OPEN_PATHS:
             return None
         given = request.headers.get(SECRET_HEADER)
         if given is None:
@@ -95,12 +99,20 @@ def guard(app: Sanic, secret: str) -> None:
         return None
 
 
-def build_app(secret: str | None, limit: float = ACTION_TIME_LIMIT) -> Sanic:
+def build_app(secret: str | None, limit: float = ACTION_TIME_LIMIT,
+              metrics_token: str | None = None) -> Sanic:  # fmt: skip
     app = create_app(ACTIONS, cors_origins=None)
+    add_ops_routes(app, Readiness({"database": database_check(_engine)}), metrics_token)
     bound(app, ActionExecutor, limit)
     if secret:
         guard(app, secret)
     return app
+
+
+def _engine() -> Any:
+    from wiring.services import services
+
+    return services().engine
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
     settings = load_settings()
-    app = build_app(settings.secrets.action_secret, settings.limits.action_time_limit)
+    app = build_app(settings.secrets.action_secret, settings.limits.action_time_limit,
+                    settings.secrets.metrics_token)  # fmt: skip
     log.info("action server on http://%s:%d", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False)
 

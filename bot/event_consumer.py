@@ -30,6 +30,8 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from insights.event_log import EventLog
 from lotse import log_redaction
 from lotse.database import make_engine
+from lotse.ops_routes import serve_ops
+from lotse.readiness import Readiness, database_check
 from lotse.service_addresses import ServiceAddresses
 from lotse.settings import EVENT_FILL_SECONDS, load_settings
 from wiring.services import services
@@ -63,6 +65,7 @@ class Consumer:
         self.queue = queue
         self.tracker = make_engine(tracker_url) if tracker_url else None
         self.stopping = asyncio.Event()
+        self.connected = False  # consuming from RabbitMQ now (its readiness check)
 
     async def run(self) -> None:
         filler = asyncio.create_task(self._fill_periodically())
@@ -71,6 +74,7 @@ class Consumer:
                 try:
                     await self._consume()
                 except Exception as error:  # noqa: BLE001 - never end: reconnect and go on
+                    self.connected = False
                     # RabbitMQ gone, a channel closed under a pending ack (a RuntimeError
                     # in aiormq): unacknowledged messages come again on the new channel.
                     log.warning(
@@ -88,6 +92,7 @@ class Consumer:
             queue = await channel.declare_queue(self.queue, durable=True)  # as Rasa declares it
             arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             await queue.consume(arrived.put)
+            self.connected = True
             while not self.stopping.is_set():
                 batch = await self._next_batch(arrived)
                 if batch:
@@ -173,6 +178,9 @@ def main() -> None:
         services().event_log, amqp_url(addresses), addresses.values["LOTSE_EVENTS_QUEUE"],
         settings.files.tracker_url, settings.limits.event_fill_seconds,
     )  # fmt: skip
+    checks = {"database": database_check(lambda: services().engine),
+              "rabbitmq": lambda: consumer.connected}  # fmt: skip
+    serve_ops(settings.host, settings.ops_port, Readiness(checks), settings.secrets.metrics_token)
 
     async def run() -> None:
         loop = asyncio.get_running_loop()

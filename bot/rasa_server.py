@@ -4,7 +4,8 @@ The same arguments as `rasa`. Before Rasa starts: the speed-up of
 `bot/rasa_speedups.py`, and failures made loud: tracker store failures
 (`bot/loud_tracker_store.py`: retried, then the turn fails, never answered from memory)
 and custom action failures (`bot/loud_actions.py`: the turn fails, not saved without the
-action's events). Request bodies are bounded to MAX_BODY_BYTES (Sanic's default is
+action's events). `/healthz`, `/readyz` and `/metrics` on Rasa's app
+(`bot/rasa_ops.py`). Request bodies are bounded to MAX_BODY_BYTES (Sanic's default is
 100 MB, read before a webhook's signature is checked), unless SANIC_REQUEST_MAX_SIZE
 says otherwise; the REST channel bounds its own more tightly (`bot/channels/rest.py`).
 """
@@ -27,12 +28,14 @@ def bound_bodies(environ: MutableMapping[str, str]) -> None:
 def main() -> None:
     bound_bodies(os.environ)
     apply()
-    from bot import loud_actions, loud_tracker_store
+    from bot import loud_actions, loud_tracker_store, rasa_ops
     from lotse import log_redaction
+    from lotse.settings import load_settings
 
     loud_tracker_store.install()
     loud_actions.install()
     log_redaction.install()
+    rasa_ops.install(load_settings().secrets.metrics_token)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -14,12 +14,17 @@ import argparse
 import gc
 import logging
 
+from prometheus_client import REGISTRY
+
 from console.app import ConsoleContext, make_app
 from handoff.dispatch import notification_worker
 from insights.report import Insights, question_order
 from lotse import log_redaction
+from lotse.ops_routes import add_ops_routes
+from lotse.readiness import Readiness, database_check
 from lotse.settings import load_settings
 from wiring.services import rasa_bot, services
+from wiring.store_metrics import StoreMetrics
 
 
 def context() -> ConsoleContext:
@@ -46,6 +51,9 @@ def main() -> None:
     log_redaction.install()
     logging.basicConfig(level=logging.WARNING)
     app = make_app(context())
+    add_ops_routes(app, Readiness({"database": database_check(lambda: services().engine)}),
+                   settings.secrets.metrics_token)  # fmt: skip
+    REGISTRY.register(StoreMetrics(services))
     # What is loaded now (Rasa's modules come with the transcripts' store) stays: the
     # garbage collector's full passes then skip it, instead of pausing a request for
     # a few hundred milliseconds to walk half a million objects (bench/insights.py).

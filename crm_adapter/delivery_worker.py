@@ -36,6 +36,7 @@ from crm_adapter.delivery import (
 from crm_adapter.port import CrmError
 from crm_adapter.store.crm_events import ERASED, ClaimedEvent, EventOutbox, utc_now
 from crm_adapter.store.models import as_utc
+from lotse.metrics import DELIVERY_FAILURES
 from lotse.retry import backoff
 
 log = logging.getLogger(__name__)
@@ -149,15 +150,19 @@ class DeliveryWorker:
     def _failed(self, claimed: ClaimedEvent, error: CrmDeliveryError) -> None:
         kind = type(error).__name__
         reason = f"{kind}: {error}"  # connectors' messages hold no personal data or secret
-        if isinstance(error, DeliveryAuthError):  # every event would fail: not its fault
+        failures = DELIVERY_FAILURES.labels(self.connector.name, "retry")
+        if isinstance(error, DeliveryAuthError):
+            failures.inc()  # every event would fail: not its fault
             log.error("%s refused the credentials: check its config", self.connector.name)
             self.outbox.retry(claimed, self.clock() + AUTH_RETRY, reason, count=False)
             return
         if isinstance(error, PermanentDeliveryError) or claimed.attempts + 1 >= self.max_attempts:
             self.outbox.dead(claimed, self.clock(), reason)
+            DELIVERY_FAILURES.labels(self.connector.name, "dead").inc()
             log.warning("CRM event %s is a dead letter (%s)", claimed.row_id, kind)
             return
         wait = timedelta(seconds=max(MIN_RETRY, backoff(
             claimed.attempts, getattr(error, "retry_after", None), rng=self.rng)))  # fmt: skip
         self.outbox.retry(claimed, self.clock() + wait, reason)
+        failures.inc()
         log.info("CRM event %s not delivered (%s)", claimed.row_id, kind)

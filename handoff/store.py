@@ -402,6 +402,12 @@ class HandoffStore:
         with self._engine.connect() as c:
             return [_record(Handoff, r) for r in c.execute(query).mappings()]
 
+    def count_in(self, state: str) -> int:
+        """How many handoffs are in `state` now (the metrics' waiting handoffs)."""
+        query = select(func.count()).select_from(handoffs).where(handoffs.c.state == state)
+        with self._engine.connect() as c:
+            return int(c.execute(query).scalar_one())
+
     def recent_closed(self, limit: int = 50) -> list[Handoff]:
         query = (
             select(handoffs)

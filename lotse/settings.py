@@ -6,7 +6,9 @@ The groups:
 - the top level: the database (LOTSE_DATABASE_URL), host and ports, the Rasa API token
   (LOTSE_RASA_TOKEN), the REST channel's token and access (LOTSE_REST_TOKEN,
   LOTSE_REST_ACCESS, `bot.channels.rest_access`), the console's trusted proxies
-  (LOTSE_CONSOLE_TRUSTED_PROXY, comma-separated addresses or networks);
+  (LOTSE_CONSOLE_TRUSTED_PROXY, comma-separated addresses or networks), the port of the
+  health and metrics routes of the processes without a web server (LOTSE_OPS_PORT: the
+  event consumer's; the CRM delivery worker's is the next one, `lotse.ops_routes`);
 - `files`: the tracker store (LOTSE_TRACKER_DB, LOTSE_TRACKER_URL), the mail folder
   (LOTSE_MAIL_DIR), the CRM config (LOTSE_CRM_CONFIG), the company's documents
   (LOTSE_DOCUMENTS_DIR), the tests' clock file;
@@ -20,7 +22,8 @@ The groups:
 - `messengers`: the platforms' API base URLs (LOTSE_<PLATFORM>_API_URL, ...), set only
   to point a channel at a test server;
 - `secrets`: the action server's (LOTSE_ACTION_SECRET), a new staff password for
-  scripts (LOTSE_STAFF_PASSWORD);
+  scripts (LOTSE_STAFF_PASSWORD), the token that opens `/metrics` to other machines
+  (LOTSE_METRICS_TOKEN);
 - `services`: the scale-out profile's PostgreSQL, Redis and RabbitMQ
   (`lotse.service_addresses`).
 Secrets are left out of every repr and never quoted in an error. The one exception to
@@ -111,6 +114,7 @@ class Messengers:
 class Secrets:
     action_secret: str | None = field(default=None, repr=False)
     staff_password: str | None = field(default=None, repr=False)
+    metrics_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,9 @@ class Settings:
     web_port: int
     host: str
     console_port: int = 8090
+    # /healthz, /readyz and /metrics of the event consumer (this port) and the CRM
+    # delivery worker (the next one): the processes without a web server of their own.
+    ops_port: int = 9190
     # For Rasa's HTTP API (hand-back, timeouts); a secret.
     rasa_token: str = field(default="", repr=False)
     # Reverse proxies in front of the console whose X-Forwarded-For it believes.
@@ -216,6 +223,7 @@ def _secrets(env: Environ) -> Secrets:
     return Secrets(
         action_secret=env.get("LOTSE_ACTION_SECRET") or None,
         staff_password=env.get("LOTSE_STAFF_PASSWORD"),  # "" is a (refused) password
+        metrics_token=env.get("LOTSE_METRICS_TOKEN") or None,
     )
 
 
@@ -230,6 +238,7 @@ def load_settings(env: Environ | None = None) -> Settings:
         web_port=read.port(env, "LOTSE_WEB_PORT", 8080),
         host=read.text(env, "LOTSE_HOST", "127.0.0.1"),
         console_port=read.port(env, "LOTSE_CONSOLE_PORT", 8090),
+        ops_port=read.port(env, "LOTSE_OPS_PORT", 9190),
         rasa_token=env.get("LOTSE_RASA_TOKEN", ""),
         console_trusted_proxies=read.networks(env, "LOTSE_CONSOLE_TRUSTED_PROXY"),
         rest_token=rest_token,

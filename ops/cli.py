@@ -113,6 +113,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Staff console:          http://{settings.host}:{settings.console_port}/console/\n"
             f"  Channels:               {', '.join(channels)}\n"
             f"  CRM delivery:           {', '.join(crm_targets) or 'none configured'}\n"
+            f"  Health and metrics:     /healthz, /readyz, /metrics on each of the above"
+            f" (the console's also the stores' gauges); the CRM delivery worker's on port"
+            f" {settings.ops_port + 1}{events_port(args, settings)}\n"
             f"Press Ctrl-C to stop.\n",
             flush=True,
         )
@@ -129,6 +132,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     finally:
         stack.stop()
+
+
+def events_port(args: argparse.Namespace, settings: Settings) -> str:
+    return f", the event consumer's on port {settings.ops_port}" if args.scaled else ""
 
 
 def scaled_stack(settings: Settings, model: Path, replicas: int) -> Stack:

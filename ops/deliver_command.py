@@ -30,6 +30,8 @@ from crm_adapter.delivery_worker import DeliveryWorker
 from crm_adapter.store.crm_events import EventOutbox
 from crm_adapter.sync_event import with_staff_emails
 from lotse import log_redaction
+from lotse.ops_routes import serve_ops
+from lotse.readiness import Readiness, database_check
 from lotse.settings import load_settings
 from wiring.services import services_for
 
@@ -105,7 +107,11 @@ def run(args: argparse.Namespace) -> int:
     if not connectors:
         print("lotse deliver: no CRM connector is configured (crm: in endpoints.yml)")
         return 0
-    all_workers = workers(config, connectors, load_settings().database_url)
+    found = load_settings()
+    all_workers = workers(config, connectors, found.database_url)
+    if not args.once:
+        checks = {"database": database_check(lambda: services_for(found.database_url).engine)}
+        serve_ops(found.host, found.ops_port + 1, Readiness(checks), found.secrets.metrics_token)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

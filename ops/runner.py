@@ -68,6 +68,7 @@ class Stack:
             LOTSE_TRACKER_DB=str(self.data_dir / "tracker.db"),
             LOTSE_DATABASE_URL=self.settings.database_url,
             LOTSE_RASA_PORT=str(self.settings.rasa_port),
+            LOTSE_OPS_PORT=str(self.settings.ops_port),
             LOTSE_HOST=self.settings.host,
             LOTSE_RASA_TOKEN=self.rasa_token,
             LOTSE_ACTION_SECRET=self.action_secret,

@@ -111,6 +111,7 @@ def stack(
         web_port=int(os.environ.get("LOTSE_TEST_WEB_PORT", "18080")),
         host="127.0.0.1",
         console_port=int(os.environ.get("LOTSE_TEST_CONSOLE_PORT", "18090")),
+        ops_port=int(os.environ.get("LOTSE_TEST_OPS_PORT", "19190")),
     )
     clock = data_dir / "clock"
     set_clock(clock, IN_OFFICE_HOURS)

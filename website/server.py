@@ -39,7 +39,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.rest_access import token_headers
 from dialogue.content import Content, load_content
 from lotse import log_redaction
+from lotse.ops_routes import PATHS as OPS_PATHS
+from lotse.ops_routes import metrics_allowed, ops_reply
 from lotse.rate_limit import Limit, TokenBucket
+from lotse.readiness import Readiness, database_check
 from lotse.settings import (
     IP_RATE,
     ISSUE_RATE,
@@ -52,9 +55,10 @@ from lotse.settings import (
 from website.pages import find_route, render_page
 from website.updates import FeedWatcher
 from website.visitor_ids import KEY_FILE_NAME, VisitorIds, load_visitor_key
-from wiring.services import desk
+from wiring.services import desk, services
 
 STATIC = Path(__file__).parent / "static"
+NO_CHECKS = Readiness()
 MAX_BODY_BYTES = 16 * 1024
 RASA_TIMEOUT_SECONDS = 30
 DATA_DIR = ROOT / "var"
@@ -136,8 +140,12 @@ class SiteHandler(BaseHTTPRequestHandler):
         rasa_url: str,
         feed: Feed,
         guard: Guard,
+        readiness: Readiness = NO_CHECKS,
+        metrics_token: str | None = None,
         **kwargs: object,
     ) -> None:
+        self.readiness = readiness
+        self.metrics_token = metrics_token
         self.content = content
         self.rasa_url = rasa_url
         self.feed = feed
@@ -234,6 +242,11 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         path, _, query = self.path.partition("?")
+        if path in OPS_PATHS:
+            peer, given = self.client_address[0], self.headers.get("Authorization")
+            allowed = lambda: metrics_allowed(peer, given, self.metrics_token)  # noqa: E731
+            reply = ops_reply(path, self.readiness, allowed)
+            return self._send(reply.status, reply.body, reply.content_type)
         if path == "/api/chat/updates":
             self._check_origin()  # a foreign page gets no CORS headers, so cannot read
             return self._updates(parse_qs(query))
@@ -347,9 +360,11 @@ def make_server(
     to a `FeedWatcher` on the handoff desk."""
     guard = guard or load_guard(load_settings(), DATA_DIR)
     feed = feed or FeedWatcher(desk())
+    readiness = Readiness({"database": database_check(lambda: services().engine)})
     handler = partial(
-        SiteHandler, content=load_content(), rasa_url=rasa_url, feed=feed, guard=guard
-    )
+        SiteHandler, content=load_content(), rasa_url=rasa_url, feed=feed, guard=guard,
+        readiness=readiness, metrics_token=load_settings().secrets.metrics_token,
+    )  # fmt: skip
     server = SiteServer((host, port), handler)
     server.daemon_threads = True
     return server

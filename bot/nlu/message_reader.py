@@ -49,10 +49,12 @@ from dialogue.understanding.reading import SWITCH_INTENT, Decision, decide
 from knowledge.answering import Answer, DocumentAnswerer
 from knowledge.index import IndexError_
 from knowledge.topic_fit import TopicFit, topic_fit
+from lotse.metrics import FALLBACKS
 from wiring.services import services
 
 log = logging.getLogger(__name__)
 DOCUMENT_INTENT = "document_question"
+FALLBACK_KINDS = frozenset({"nlu_fallback", "out_of_scope"})  # counted (lotse.metrics)
 ROUTABLE = frozenset({"nlu_fallback", "out_of_scope", "out_of_depth"})
 REQUEST_ENTITY = "request"
 REQUEST_KIND_ENTITY = "request_kind"
@@ -116,6 +118,8 @@ class MessageReader(GraphComponent, IntentClassifier):
             chosen = DOCUMENT_INTENT
         if decision.changed or chosen != name:
             _set_intent(message, chosen)
+        if chosen in FALLBACK_KINDS:
+            FALLBACKS.labels(chosen).inc()
         if decision.request is not None:
             _add_request(message, decision, len(text))
             if name == SWITCH_INTENT:  # "Can we go on in English? We need a quote."

@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse
 from console.routing import Routes, blocking
 from console.web import COOKIE, body_of, client_address, error
 from handoff.auth import BadCredentials, TooManyAttempts
+from lotse.metrics import LOGINS_REFUSED
 
 
 def user_view(session: Any) -> dict[str, Any]:
@@ -31,11 +32,13 @@ def register(routes: Routes) -> None:
         try:
             session = await blocking(console.auth.login, username, password, client)
         except TooManyAttempts as refused:
+            LOGINS_REFUSED.labels("too_many_attempts").inc()
             wait = max(1, math.ceil(refused.retry_after))
             reply = error(429, f"too many attempts; try again in {wait} s")
             reply.headers["Retry-After"] = str(wait)
             return reply
         except BadCredentials:
+            LOGINS_REFUSED.labels("bad_credentials").inc()
             return error(401, "wrong username or password")
         reply = response.json({"user": user_view(session), "csrf_token": session.csrf_token})
         reply.cookies[COOKIE] = session.token

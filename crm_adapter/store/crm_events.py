@@ -133,6 +133,41 @@ def linked_records(connection: Connection, lead_ids: Sequence[int]) -> list[tupl
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """One connector's events not delivered yet (`backlog`): for the metrics."""
+
+    connector: str
+    pending: int
+    oldest: datetime | None  # when the oldest pending event happened
+    dead: int
+
+
+def backlog(engine: Engine) -> list[Backlog]:
+    """Per connector: how many events wait, since when, and how many are dead."""
+    first = func.min(EVENTS.c.occurred_at, type_=EVENTS.c.occurred_at.type)
+    pending = (
+        select(EVENTS.c.connector, func.count(), first)
+        .where(*_PENDING).group_by(EVENTS.c.connector)
+    )  # fmt: skip
+    dead = (
+        select(EVENTS.c.connector, func.count())
+        .where(EVENTS.c.dead_at.is_not(None), EVENTS.c.delivered_at.is_(None))
+        .group_by(EVENTS.c.connector)
+    )  # fmt: skip
+    try:
+        with engine.connect() as c:
+            waiting = {row[0]: (row[1], row[2]) for row in c.execute(pending)}
+            given_up = {row[0]: row[1] for row in c.execute(dead)}
+    except SQLAlchemyError as error:
+        raise CrmError(f"reading the outbox's backlog failed ({type(error).__name__})") from error
+    return [
+        Backlog(name, waiting.get(name, (0, None))[0],
+                as_utc(waiting[name][1]) if name in waiting else None, given_up.get(name, 0))
+        for name in sorted(set(waiting) | set(given_up))
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
 class ClaimedEvent:
     row_id: int
     event: CrmEvent

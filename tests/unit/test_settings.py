@@ -25,6 +25,7 @@ READERS = {"lotse/settings.py", "lotse/setting_values.py", "lotse/notify_setting
 ENVIRONMENT_USERS = {
     "ops/runner.py": "hands the environment on to the processes it starts",
     "bot/rasa_server.py": "sets Sanic's SANIC_REQUEST_MAX_SIZE before Rasa builds its app",
+    "ops/cli.py": "keeps TensorFlow's start-up lines off the terminal (TF_CPP_MIN_LOG_LEVEL)",
     "crm_adapter/crm_config.py": "a connector's secrets, in the variables its config names",
 }
 # A name the company's config may choose instead (a connector's secret_env default).

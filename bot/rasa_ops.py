@@ -1,0 +1,88 @@
+"""Rasa's `/healthz`, `/readyz` and `/metrics` (`lotse.ops_routes`), and the turns'
+count and time (`lotse.metrics`): added to the Sanic app Rasa makes, by wrapping
+`rasa.core.run.configure_app` before Rasa starts (`bot.rasa_server`).
+
+Ready means: the model is loaded, and Lotse's database, the tracker store's database and
+the lock store's Redis (where those are used) answer. A turn is a POST to a channel's
+webhook (`/webhooks/<channel>/webhook`); its time runs from the request's arrival to
+the response.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lotse.metrics import TURN_SECONDS, TURNS
+from lotse.readiness import Readiness, database_check
+
+STARTED = "lotse_turn_started"
+
+
+def channel_of(path: str) -> str | None:
+    """The channel's name of a webhook path, None for any other path."""
+    parts = path.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "webhooks" and parts[2] == "webhook":
+        return parts[1]
+    return None
+
+
+def rasa_readiness(app: Any) -> Readiness:
+    def model() -> bool:
+        agent = getattr(app.ctx, "agent", None)
+        return agent is not None and agent.is_ready()
+
+    def tracker_store() -> None:
+        store = app.ctx.agent.tracker_store
+        inner = getattr(store, "_tracker_store", store)
+        engine = getattr(inner, "engine", None)
+        if engine is not None:
+            database_check(lambda: engine)()
+
+    def lock_store() -> None:
+        red = getattr(app.ctx.agent.lock_store, "red", None)
+        if red is not None:
+            red.ping()
+
+    def lotse_database() -> Any:
+        from wiring.services import services
+
+        return services().engine
+
+    return Readiness({"model": model, "database": database_check(lotse_database),
+                      "tracker_store": tracker_store, "lock_store": lock_store})  # fmt: skip
+
+
+def add_turn_metrics(app: Any) -> None:
+    async def started(request: Any) -> None:
+        if request.method == "POST" and channel_of(request.path):
+            setattr(request.ctx, STARTED, time.perf_counter())
+
+    async def finished(request: Any, response: Any) -> None:
+        began = getattr(request.ctx, STARTED, None)
+        if began is None:
+            return
+        channel = channel_of(request.path) or "unknown"
+        TURN_SECONDS.labels(channel).observe(time.perf_counter() - began)
+        TURNS.labels(channel, f"{response.status // 100}xx").inc()
+
+    app.register_middleware(started, "request")
+    app.register_middleware(finished, "response")
+
+
+def install(token: str | None) -> None:
+    """Every app `rasa.core.run.configure_app` makes gets the routes and the metrics."""
+    import rasa.core.run as run
+
+    original: Callable[..., Any] = run.configure_app
+
+    def configure_app(*args: Any, **kwargs: Any) -> Any:
+        from lotse.ops_routes import add_ops_routes
+
+        app = original(*args, **kwargs)
+        add_ops_routes(app, rasa_readiness(app), token)
+        add_turn_metrics(app)
+        return app
+
+    run.configure_app = configure_app
