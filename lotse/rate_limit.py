@@ -19,6 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 MAX_KEYS = 100_000
 _UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
@@ -54,8 +55,15 @@ def parse_limit(raw: str, default_burst: int) -> Limit | None:
     return Limit(count / _UNITS[unit], int(burst) if burst else min(default_burst, count))
 
 
+class Bucket(Protocol):
+    """What a rate limit asks: `TokenBucket` here, or the shared one in Redis
+    (`lotse.shared_rate_limit.RedisTokenBucket`)."""
+
+    def take(self, key: str) -> float: ...
+
+
 class TokenBucket:
-    """One bucket per key, all with the same limit."""
+    """One bucket per key, all with the same limit, in this process's memory."""
 
     def __init__(
         self,

@@ -57,6 +57,11 @@ class ServiceAddresses:
         )
 
     @property
+    def redis_url(self) -> str:
+        v = self.values
+        return f"redis://{v['LOTSE_REDIS_HOST']}:{v['LOTSE_REDIS_PORT']}/{v['LOTSE_REDIS_DB']}"
+
+    @property
     def database_url(self) -> str:
         return self.pg_url().render_as_string(hide_password=False)
 

@@ -64,6 +64,14 @@ def seconds(env: Environ, name: str, default: float, most: float | None = None) 
     return value
 
 
+def choice(env: Environ, name: str, allowed: tuple[str, ...], default: str) -> str:
+    """One of `allowed` (case and blanks ignored); unset or blank is `default`."""
+    raw = (env.get(name) or "").strip().lower() or default
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+    return raw
+
+
 def flag(env: Environ, name: str) -> bool:
     """"1" is on; unset, blank and "0" are off."""
     raw = (env.get(name) or "").strip() or "0"

@@ -13,7 +13,9 @@ The groups:
   (LOTSE_MAIL_DIR), the CRM config (LOTSE_CRM_CONFIG), the company's documents
   (LOTSE_DOCUMENTS_DIR), the tests' clock file;
 - `notify`: SMTP and Slack/Teams webhooks (`lotse.notify_settings`);
-- `limits`: rate limits (LOTSE_RATE_VISITOR, _IP, _ISSUE, _CONVERSATION), turns at once
+- `limits`: rate limits (LOTSE_RATE_VISITOR, _IP, _ISSUE, _CONVERSATION) and where
+  their buckets are (LOTSE_RATE_STORE: "memory", each process its own, or "redis",
+  shared by all: the scale-out profile's, `lotse.shared_rate_limit`), turns at once
   (LOTSE_TURN_CONCURRENCY), an action's time (LOTSE_ACTION_TIME_LIMIT), the event
   consumer's refill (LOTSE_EVENT_FILL_SECONDS);
 - `web`: the website's origins (LOTSE_SITE_ORIGINS), its trusted proxies
@@ -85,8 +87,10 @@ class Limits:
     turn_concurrency: int = TURN_CONCURRENCY
     action_time_limit: float = ACTION_TIME_LIMIT
     event_fill_seconds: float = EVENT_FILL_SECONDS
+    store: str = "memory"  # where the buckets are: "memory" (per process) or "redis"
 
 
+RATE_STORES = ("memory", "redis")
 MIN_VISITOR_KEY_CHARS = 32
 
 
@@ -196,6 +200,7 @@ def _limits(env: Environ) -> Limits:
         # below the 60 s lifetime of a conversation's lock
         action_time_limit=read.seconds(env, "LOTSE_ACTION_TIME_LIMIT", ACTION_TIME_LIMIT, 50),
         event_fill_seconds=read.seconds(env, "LOTSE_EVENT_FILL_SECONDS", EVENT_FILL_SECONDS),
+        store=read.choice(env, "LOTSE_RATE_STORE", RATE_STORES, "memory"),
     )
 
 

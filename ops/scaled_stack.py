@@ -50,6 +50,9 @@ class ScaledStack(Stack):
         env.update(self.services.values)
         # The privacy commands and the consumer read the transcripts from here.
         env["LOTSE_TRACKER_URL"] = self.services.database_url
+        # The replicas share their rate limits (`lotse.shared_rate_limit`), unless the
+        # operator chose otherwise.
+        env.setdefault("LOTSE_RATE_STORE", "redis")
         return env
 
     def replica_ports(self, base: int) -> list[int]:

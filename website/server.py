@@ -41,7 +41,7 @@ from dialogue.content import Content, load_content
 from lotse import log_redaction
 from lotse.ops_routes import PATHS as OPS_PATHS
 from lotse.ops_routes import metrics_allowed, ops_reply
-from lotse.rate_limit import Limit, TokenBucket
+from lotse.rate_limit import Bucket, TokenBucket
 from lotse.readiness import Readiness, database_check
 from lotse.settings import (
     IP_RATE,
@@ -52,6 +52,7 @@ from lotse.settings import (
     SettingsError,
     load_settings,
 )
+from lotse.shared_rate_limit import rate_limiter
 from website.pages import find_route, render_page
 from website.updates import FeedWatcher
 from website.visitor_ids import KEY_FILE_NAME, VisitorIds, load_visitor_key
@@ -94,15 +95,11 @@ class Guard:
 
     visitors: VisitorIds
     # Per visitor: a person types; per IP: an office NAT has many visitors.
-    per_visitor: TokenBucket | None = field(default_factory=lambda: TokenBucket(VISITOR_RATE))
-    per_ip: TokenBucket | None = field(default_factory=lambda: TokenBucket(IP_RATE))
-    issuing: TokenBucket | None = field(default_factory=lambda: TokenBucket(ISSUE_RATE))
+    per_visitor: Bucket | None = field(default_factory=lambda: TokenBucket(VISITOR_RATE))
+    per_ip: Bucket | None = field(default_factory=lambda: TokenBucket(IP_RATE))
+    issuing: Bucket | None = field(default_factory=lambda: TokenBucket(ISSUE_RATE))
     origins: frozenset[str] = frozenset()
     trusted_proxies: frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address] = frozenset()
-
-
-def _bucket(limit: Limit | None) -> TokenBucket | None:
-    return TokenBucket(limit) if limit else None
 
 
 def load_guard(settings: Settings, data_dir: Path) -> Guard:
@@ -112,9 +109,9 @@ def load_guard(settings: Settings, data_dir: Path) -> Guard:
     limits, web = settings.limits, settings.web
     return Guard(
         visitors=VisitorIds(load_visitor_key(web.visitor_key, data_dir / KEY_FILE_NAME)),
-        per_visitor=_bucket(limits.per_visitor),
-        per_ip=_bucket(limits.per_ip),
-        issuing=_bucket(limits.issuing),
+        per_visitor=rate_limiter(limits.per_visitor, settings, "visitor"),
+        per_ip=rate_limiter(limits.per_ip, settings, "ip"),
+        issuing=rate_limiter(limits.issuing, settings, "issue"),
         origins=web.site_origins,
         trusted_proxies=web.trusted_proxies,
     )
@@ -213,7 +210,7 @@ class SiteHandler(BaseHTTPRequestHandler):
                 pass
         return _ip_key(peer)
 
-    def _over_limit(self, bucket: TokenBucket | None, key: str) -> bool:
+    def _over_limit(self, bucket: Bucket | None, key: str) -> bool:
         """Takes a token; when there is none, answers 429 and returns True."""
         wait = bucket.take(key) if bucket is not None else 0.0
         if wait <= 0:

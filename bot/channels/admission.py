@@ -2,7 +2,8 @@
 ownership gate.
 
 The rate limit bounds each conversation's messages (LOTSE_RATE_CONVERSATION, default
-60 a minute with a burst of 30; "off" turns it off): one visitor, on any channel,
+60 a minute with a burst of 30; "off" turns it off; counted in Redis for all replicas
+when LOTSE_RATE_STORE is "redis", `lotse.shared_rate_limit`): one visitor, on any channel,
 cannot take the bot's time from the others. Over it, `TooManyMessages` is raised before
 anything runs: the REST channel answers 429 with Retry-After, a messenger's message is
 dropped (the platform has its answer; the log counts it). The turn gate
@@ -21,8 +22,9 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.channels.ownership_gate import ownership_gate
 from bot.channels.turn_gate import TurnGate
-from lotse.rate_limit import TokenBucket
+from lotse.rate_limit import Bucket
 from lotse.settings import load_settings
+from lotse.shared_rate_limit import rate_limiter
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -35,9 +37,10 @@ class TooManyMessages(Exception):
         self.wait = wait
 
 
-def conversation_limit() -> TokenBucket | None:
-    limit = load_settings().limits.per_conversation
-    return TokenBucket(limit) if limit is not None else None
+def conversation_limit() -> Bucket | None:
+    """The conversations' limit: shared by every replica in the scale-out profile."""
+    settings = load_settings()
+    return rate_limiter(settings.limits.per_conversation, settings, "conversation")
 
 
 def admitting(gate: TurnGate, on_new_message: Handler) -> Handler:
