@@ -12,18 +12,25 @@ Rasa finds the class of every event it reads back from the tracker store by walk
 all subclasses of `Event` (`Event.resolve_by_type`), for each event of the
 conversation on every turn: about a tenth of the Rasa process's CPU in a long
 qualification. `resolve_by_type` below remembers the class found per type name; an
-unknown name still goes to Rasa's own lookup (its default or its error). Pinned to the
-Rasa version they were written for.
+unknown name still goes to Rasa's own lookup (its default or its error).
+
+The rule policy asks, on every prediction, for each of its rules and each turn back in
+time whether the rule still fits (`RulePolicy._is_rule_applicable`), and each time
+decodes the rule's key into states and reverses them anew: a sixth of the Rasa
+process's CPU under load. `is_rule_applicable` below does the same test on the
+reversed states kept per key. Pinned to the Rasa version they were written for.
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
 import rasa
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import PREVIOUS_ACTION, RulePolicy
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 
@@ -67,10 +74,39 @@ def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[
     return found
 
 
+RASA_IS_RULE_APPLICABLE = RulePolicy._is_rule_applicable
+_REVERSED_RULES: dict[str, list[dict[str, Any]]] = {}
+
+
+def _reversed_states(rule_key: str) -> list[dict[str, Any]]:
+    """A rule's states, the latest first (its key is their JSON; a policy has a few
+    hundred rules, so all of them are kept)."""
+    found = _REVERSED_RULES.get(rule_key)
+    if found is None:
+        found = _REVERSED_RULES[rule_key] = list(reversed(json.loads(rule_key)))
+    return found
+
+
+def is_rule_applicable(self: RulePolicy, rule_key: str, turn_index: int,
+                       conversation_state: dict[str, Any]) -> bool:  # fmt: skip
+    """Rasa 3.6's `RulePolicy._is_rule_applicable`, on the kept reversed states."""
+    reversed_rule_states = _reversed_states(rule_key)
+    if turn_index >= len(reversed_rule_states):
+        return True
+    current_previous_action = conversation_state.get(PREVIOUS_ACTION)
+    rule_previous_action = reversed_rule_states[turn_index].get(PREVIOUS_ACTION)
+    if not rule_previous_action and not current_previous_action:
+        return True
+    if not rule_previous_action or not current_previous_action:
+        return False
+    return self._does_rule_match_state(reversed_rule_states[turn_index], conversation_state)
+
+
 def apply() -> bool:
     """Installs the speed-ups; does nothing (False) on a Rasa they were not written for."""
     if not rasa.__version__.startswith(WRITTEN_FOR):
         return False
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+    RulePolicy._is_rule_applicable = is_rule_applicable  # type: ignore[method-assign]
     return True

@@ -73,3 +73,52 @@ def test_apply_installs_the_event_class_memory(monkeypatch: pytest.MonkeyPatch) 
     assert rasa_speedups.apply() is True
     assert Event.resolve_by_type("slot") is SlotSet
     assert Event.resolve_by_type is rasa_speedups.resolve_by_type
+
+
+def _state(action: str | None, intent: str | None = None, slots: dict | None = None) -> dict:
+    state: dict = {}
+    if action is not None:
+        state["prev_action"] = {"action_name": action}
+    if intent is not None:
+        state["user"] = {"intent": intent}
+    if slots:
+        state["slots"] = slots
+    return state
+
+
+RULES = [
+    [_state(None), _state("action_listen", "greet")],  # a conversation's start
+    [_state("action_listen", "faq_presses")],
+    [_state("utter_x", None), _state("action_listen", "affirm", {"consent": (1.0,)})],
+    [_state("action_listen", "deny"), _state("utter_ask", None), _state("action_listen", "deny")],
+]
+CONVERSATION = [
+    _state(None), _state("action_listen", "greet"), _state("utter_x"),
+    _state("action_listen", "affirm", {"consent": (1.0,)}),
+    _state("action_listen", "faq_presses", {"consent": (0.0,)}), _state("action_listen", "deny"),
+]  # fmt: skip
+
+
+def test_rules_are_applicable_exactly_when_rasa_says_so() -> None:
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)
+    compared, outcomes = 0, set()
+    for rule in RULES:
+        key = json.dumps(rule)
+        for turn in range(4):
+            for state in CONVERSATION:
+                ours = rasa_speedups.is_rule_applicable(policy, key, turn, state)
+                assert ours == rasa_speedups.RASA_IS_RULE_APPLICABLE(policy, key, turn, state)
+                compared, outcomes = compared + 1, outcomes | {ours}
+    assert compared == len(RULES) * 4 * len(CONVERSATION) and outcomes == {True, False}
+
+
+def test_apply_installs_the_rule_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    monkeypatch.setattr(RulePolicy, "_is_rule_applicable", RulePolicy._is_rule_applicable)
+    assert rasa_speedups.apply() is True
+    assert RulePolicy._is_rule_applicable is rasa_speedups.is_rule_applicable
