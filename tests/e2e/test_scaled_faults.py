@@ -1,5 +1,5 @@
 """The scale-out profile under faults (issue 7): two Rasa replicas and two action
-servers behind the balancer, on a PostgreSQL server and a Redis server of the test's
+servers behind HAProxy, on a PostgreSQL server and a Redis server of the test's
 own (so they can be restarted for real) and the machine's RabbitMQ behind a TCP proxy
 the test cuts (RabbitMQ down, as Rasa and the consumer see it).
 
@@ -33,6 +33,7 @@ from lotse.migrate import migrated_engine
 from lotse.settings import Settings
 from ops.scaled_stack import ScaledStack, ServiceAddresses
 from tests.conftest import IN_OFFICE_HOURS, set_clock
+from tests.support.haproxy import wait_for_states
 from tests.support.private_services import (
     PrivatePostgres,
     PrivateRedis,
@@ -306,6 +307,8 @@ def test_a_replica_killed_mid_conversation_the_other_continues(scaled: Scaled) -
     assert email in answers[-2] and "Vertrieb" in answers[-1]
     assert_lead_intact(scaled, email)
     assert_once_in_order(scaled, sender, lines)
+    # HAProxy's health checks took it out of the turn (its stats page says so).
+    wait_for_states(scaled.stack.stats_port, {"rasa/rasa-1": "DOWN", "rasa/rasa-2": "UP"})
 
 
 def _tracker_events(scaled: Scaled, sender: str) -> list[tuple[str, str | None]]:
