@@ -109,6 +109,20 @@ def build_app(secret: str | None, limit: float = ACTION_TIME_LIMIT,
     return app
 
 
+def warm() -> None:
+    """What the actions build on first use, built before the server listens: the
+    documents' matcher and index, the handoff desk's routing (seconds otherwise taken
+    from the first visitor who asks)."""
+    from wiring.services import services
+
+    try:
+        found = services()
+        found.documents  # noqa: B018 - built and kept (cached_property)
+        found.desk  # noqa: B018
+    except Exception as error:  # noqa: BLE001 - the first action builds them then
+        log.warning("warming up failed (%s)", type(error).__name__)
+
+
 def _engine() -> Any:
     from wiring.services import services
 
@@ -127,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     app = build_app(settings.secrets.action_secret, settings.limits.action_time_limit,
                     settings.secrets.metrics_token)  # fmt: skip
+    warm()
     log.info("action server on http://%s:%d", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False)
 

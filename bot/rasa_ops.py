@@ -2,7 +2,8 @@
 count and time (`lotse.metrics`): added to the Sanic app Rasa makes, by wrapping
 `rasa.core.run.configure_app` before Rasa starts (`bot.rasa_server`).
 
-Ready means: the model is loaded, and Lotse's database, the tracker store's database and
+Once the server has started, the model's first-use work is done (`_warm`). Ready means:
+the model is loaded, and Lotse's database, the tracker store's database and
 the lock store's Redis (where those are used) answer. A turn is a POST to a channel's
 webhook (`/webhooks/<channel>/webhook`); its time runs from the request's arrival to
 the response.
@@ -10,6 +11,8 @@ the response.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +21,7 @@ from lotse.metrics import TURN_SECONDS, TURNS
 from lotse.readiness import Readiness, database_check
 
 STARTED = "lotse_turn_started"
+log = logging.getLogger(__name__)
 
 
 def channel_of(path: str) -> str | None:
@@ -71,6 +75,16 @@ def add_turn_metrics(app: Any) -> None:
     app.register_middleware(finished, "response")
 
 
+async def _warm(app: Any, _loop: Any) -> None:
+    """The model's first-use work done now, off the event loop (`warm_readers`)."""
+    from bot.nlu.message_reader import warm_readers
+
+    try:
+        await asyncio.to_thread(warm_readers)
+    except Exception as error:  # noqa: BLE001 - the first message does it then
+        log.warning("warming up failed (%s)", type(error).__name__)
+
+
 def install(token: str | None) -> None:
     """Every app `rasa.core.run.configure_app` makes gets the routes and the metrics."""
     import rasa.core.run as run
@@ -83,6 +97,7 @@ def install(token: str | None) -> None:
         app = original(*args, **kwargs)
         add_ops_routes(app, rasa_readiness(app), token)
         add_turn_metrics(app)
+        app.register_listener(_warm, "after_server_start")
         return app
 
     run.configure_app = configure_app

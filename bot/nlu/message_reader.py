@@ -20,6 +20,7 @@ for statements the classifier could not place. No visitor text is logged.
 from __future__ import annotations
 
 import logging
+import weakref
 from datetime import datetime, timezone
 from typing import Any
 
@@ -53,6 +54,15 @@ from lotse.metrics import FALLBACKS
 from wiring.services import services
 
 log = logging.getLogger(__name__)
+_READERS: weakref.WeakSet[MessageReader] = weakref.WeakSet()  # of the loaded models
+
+
+def warm_readers() -> None:
+    """Builds what the loaded models' readers build on first use (the documents' matcher
+    and index, the topics' words: seconds), so the first visitor does not wait for it
+    (`bot.rasa_ops` calls this once the server has started)."""
+    for reader in list(_READERS):
+        reader._router()
 DOCUMENT_INTENT = "document_question"
 FALLBACK_KINDS = frozenset({"nlu_fallback", "out_of_scope"})  # counted (lotse.metrics)
 ROUTABLE = frozenset({"nlu_fallback", "out_of_scope", "out_of_depth"})
@@ -87,6 +97,7 @@ class MessageReader(GraphComponent, IntentClassifier):
         )
         self._documents: tuple[DocumentAnswerer, TopicFit] | None = None
         self._without_documents = False
+        _READERS.add(self)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
