@@ -9,14 +9,21 @@ process reads the new handoff events every POLL_SECONDS and wakes only the reque
 the conversations they belong to: a hundred open widgets cost one small query per
 interval, and a widget reads the store only when its own conversation changed.
 
+`FeedWatcher.updates` is a coroutine: a waiting request holds no thread, only a future
+the watcher thread resolves on the request's own event loop; the store is read in a
+thread (`asyncio.to_thread`). Store errors (SQLAlchemyError) reach the caller.
+
 The conversation id is the only key: it is the widget's random id, known only to that
 browser. Message texts are personal data and never logged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -26,8 +33,14 @@ from handoff.ownership import WAITING
 WAIT_SECONDS = 20.0
 POLL_SECONDS = 0.05
 FEED_GRACE = timedelta(seconds=30)
-MAX_TRACKED = 10_000  # conversations whose newest event the watcher remembers
 VISITOR_SENDERS = ("agent", "bot", "system")
+
+Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class FeedWatcher:
@@ -36,8 +49,8 @@ class FeedWatcher:
     def __init__(self, desk: Desk, poll_seconds: float = POLL_SECONDS) -> None:
         self.desk = desk
         self.latest = desk.store.latest_event_id()
-        self._last_change: dict[str, int] = {}  # conversation id -> its newest event id
-        self._changed = threading.Condition()
+        self._waiting: dict[str, set[Waiter]] = {}  # conversation id -> its open requests
+        self._lock = threading.Lock()
         self._poll = poll_seconds
         self._thread = threading.Thread(target=self._watch, name="feed-watcher", daemon=True)
         self._thread.start()
@@ -49,42 +62,54 @@ class FeedWatcher:
             except Exception:  # noqa: BLE001 - the database may be restarting; try again
                 fresh = []
             if fresh:
-                with self._changed:
-                    for event_id, conversation in fresh:
-                        self._last_change[conversation] = event_id
-                    self.latest = fresh[-1][0]
-                    if len(self._last_change) > MAX_TRACKED:
-                        self._forget_oldest()
-                    self._changed.notify_all()
+                self.latest = fresh[-1][0]
+                self._wake({conversation for _, conversation in fresh})
             time.sleep(self._poll)
 
-    def _forget_oldest(self) -> None:
-        keep = sorted(self._last_change.items(), key=lambda item: item[1])[-MAX_TRACKED // 2 :]
-        self._last_change = dict(keep)
+    def _wake(self, conversations: Iterable[str]) -> None:
+        with self._lock:
+            woken = [w for c in conversations for w in self._waiting.get(c, ())]
+        for loop, future in woken:
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
+                loop.call_soon_threadsafe(_resolve, future)
 
-    def changed(self, conversation_id: str) -> int:
-        return self._last_change.get(conversation_id, 0)
+    def waiting(self) -> int:
+        """How many requests wait for news now."""
+        with self._lock:
+            return sum(len(waiters) for waiters in self._waiting.values())
 
-    def updates(
+    def _listen(self, conversation_id: str, waiter: Waiter) -> None:
+        with self._lock:
+            self._waiting.setdefault(conversation_id, set()).add(waiter)
+
+    def _stop_listening(self, conversation_id: str, waiter: Waiter) -> None:
+        with self._lock:
+            waiters = self._waiting.get(conversation_id, set())
+            waiters.discard(waiter)
+            if not waiters:
+                self._waiting.pop(conversation_id, None)
+
+    async def updates(
         self, conversation_id: str, after: int, wait: float = WAIT_SECONDS
     ) -> dict[str, Any]:
         """What is new for the visitor; waits up to `wait` seconds for something to be."""
-        deadline = time.monotonic() + wait
-        with self._changed:
-            seen = self.changed(conversation_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
         while True:
-            reply = self.snapshot(conversation_id, after)
-            remaining = deadline - time.monotonic()
-            if reply["messages"] or remaining <= 0:
-                return reply
-            seen = self._wait(conversation_id, seen, remaining)
-
-    def _wait(self, conversation_id: str, seen: int, timeout: float) -> int:
-        with self._changed:
-            self._changed.wait_for(lambda: self.changed(conversation_id) != seen, timeout)
-            return self.changed(conversation_id)
+            # Listening before reading: an event written meanwhile still wakes us.
+            waiter: Waiter = (loop, loop.create_future())
+            self._listen(conversation_id, waiter)
+            try:
+                reply = await asyncio.to_thread(self.snapshot, conversation_id, after)
+                remaining = deadline - loop.time()
+                if reply["messages"] or remaining <= 0:
+                    return reply
+                await asyncio.wait([waiter[1]], timeout=remaining)
+            finally:
+                self._stop_listening(conversation_id, waiter)
 
     def snapshot(self, conversation_id: str, after: int) -> dict[str, Any]:
+        """The feed after `after` and the handoff's status (blocking: reads the store)."""
         store = self.desk.store
         messages = store.messages(conversation_id, after, VISITOR_SENDERS)
         handoff = store.latest(conversation_id)

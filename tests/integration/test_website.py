@@ -1,19 +1,27 @@
-"""The demo website and its chat proxy, without Rasa (a local fake plays Rasa's REST channel)."""
+"""The demo website and its chat proxy, without Rasa (a local fake plays Rasa's REST channel).
+
+The site is served as in tests/integration/test_website_security.py (`Site`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 import requests
 
 from dialogue.content import load_content
+from tests.integration.test_website_security import FakeFeed, Site
+from website.guard import Guard
 from website.pages import ROUTES, find_route, render_page
-from website.server import Guard, make_server
+from website.updates import FeedWatcher
 from website.visitor_ids import VisitorIds
+from wiring.services import services_for
 
 # What Lotse's REST channel answers when it must refuse: passed on to the widget as is.
 REFUSALS = {
@@ -57,15 +65,18 @@ def visitor_id(site: str) -> str:
     return requests.post(f"{site}/api/chat/visitor", timeout=10).json()["visitor_id"]
 
 
+def site_on(rasa_url: str) -> Site:
+    return Site(SimpleNamespace(url=rasa_url), guard(), FakeFeed())  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def site() -> Iterator[str]:
     rasa = ThreadingHTTPServer(("127.0.0.1", 0), FakeRasa)
     serve(rasa)
-    web = make_server("127.0.0.1", 0, f"http://127.0.0.1:{rasa.server_port}", guard())
-    serve(web)
-    yield f"http://127.0.0.1:{web.server_port}"
-    web.shutdown()
+    with site_on(f"http://127.0.0.1:{rasa.server_port}") as web:
+        yield web.url
     rasa.shutdown()
+    rasa.server_close()
 
 
 def test_every_route_renders_its_page_in_its_language():
@@ -104,16 +115,11 @@ def test_bad_chat_requests_get_clear_errors(site):
 
 
 def test_rasa_down_gives_502_not_a_crash():
-    web = make_server("127.0.0.1", 0, "http://127.0.0.1:9", guard())
-    serve(web)
-    try:
-        base = f"http://127.0.0.1:{web.server_port}"
-        message = {"sender": visitor_id(base), "message": "x"}
-        reply = requests.post(f"{base}/api/chat", json=message, timeout=40)
+    with site_on("http://127.0.0.1:9") as web:
+        message = {"sender": visitor_id(web.url), "message": "x"}
+        reply = requests.post(f"{web.url}/api/chat", json=message, timeout=40)
         assert reply.status_code == 502
         assert reply.json() == {"error": "the assistant is not reachable"}
-    finally:
-        web.shutdown()
 
 
 def test_rasas_refusals_reach_the_widget_as_they_are(site):
@@ -122,3 +128,40 @@ def test_rasas_refusals_reach_the_widget_as_they_are(site):
                               json={"sender": visitor_id(site), "message": message})  # fmt: skip
         assert (reply.status_code, reply.json()) == (status, answer)
         assert reply.headers.get("Retry-After") == ("7" if status == 429 else None)
+
+
+# ---------------------------------------------------------------- the staff feed
+
+
+def test_a_waiting_update_poll_returns_when_staff_write_and_holds_no_thread(tmp_path):
+    """The real feed (`FeedWatcher` on a desk over SQLite): fifty polls wait at once (more
+    than the loop's thread pool); a message to one conversation answers only its poll."""
+    desk = services_for(f"sqlite:///{tmp_path / 'lotse.db'}").desk
+    ids = VisitorIds(b"k" * 32)
+    waiting, written = [ids.issue() for _ in range(50)], ids.issue()
+    answers: dict[str, requests.Response] = {}
+
+    def poll(base: str, sender: str) -> None:
+        with contextlib.suppress(requests.RequestException):  # cut off when the site stops
+            answers[sender] = requests.get(f"{base}/api/chat/updates", timeout=30,
+                                           params={"sender": sender, "after": 0})  # fmt: skip
+
+    rasa = SimpleNamespace(url="http://127.0.0.1:9")
+    feed = FeedWatcher(desk)
+    with Site(rasa, Guard(ids, None, None, None), feed) as web:  # type: ignore[arg-type]
+        polls = [threading.Thread(target=poll, args=(web.url, s), daemon=True)
+                 for s in [*waiting, written]]  # fmt: skip
+        for thread in polls:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while feed.waiting() < len(polls) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert feed.waiting() == len(polls)
+        desk.store.add_message(written, "agent", "Guten Tag, hier ist Maria.")
+        polls[-1].join(timeout=5)
+        answer = answers[written]
+        assert answer.status_code == 200
+        assert [m["text"] for m in answer.json()["messages"]] == ["Guten Tag, hier ist Maria."]
+        assert not any(sender in answers for sender in waiting)  # still waiting
+        assert feed.waiting() == len(waiting)
+        assert requests.get(f"{web.url}/healthz", timeout=2).status_code == 200

@@ -1,15 +1,19 @@
 """The website's public endpoint: signed visitor ids, rate limits, CORS, the id key.
 
-The site runs in a thread against a fake of Rasa's REST channel and a fake of the
-handoff feed, both recording what reaches them; no model, no database.
+The site (its Sanic app) runs in a thread with an event loop of its own against a fake
+of Rasa's REST channel and a fake of the handoff feed, both recording what reaches them;
+no model, no database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import ipaddress
+import itertools
 import json
 import secrets
+import socket
 import stat
 import threading
 from collections.abc import Iterator
@@ -21,17 +25,20 @@ import pytest
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
+from sanic import Sanic
 
 from bot.channels.rest import clean_sender
 from lotse.rate_limit import Limit, TokenBucket, parse_limit
 from lotse.settings import SettingsError, load_settings
 from tests.support.concurrency import run_together
 from tests.support.fake_servers import FakeApiServer, QuietJsonHandler, ServedInThread
-from website.server import Guard, load_guard, make_server
+from website.guard import Guard, load_guard
+from website.server import make_site
 from website.visitor_ids import VisitorIds, load_visitor_key
 
 KEY = b"0123456789abcdef0123456789abcdef"
 OFFICE = "https://www.nordwerk.example"
+SITES = itertools.count()  # Sanic's apps need names of their own
 UNKNOWN = {"error": "unknown visitor"}
 TOO_MANY = {"error": "too many messages, please wait a moment"}
 
@@ -67,18 +74,74 @@ class FakeFeed:
     def __init__(self) -> None:
         self.asked: list[tuple[str, int]] = []
 
-    def updates(self, conversation_id: str, after: int) -> dict[str, Any]:
+    async def updates(self, conversation_id: str, after: int) -> dict[str, Any]:
         self.asked.append((conversation_id, after))
         return {"messages": [], "last_id": after, "status": {"state": "bot"}}
 
 
-class Site(ServedInThread):
-    def __init__(self, rasa: FakeRasa, guard: Guard, feed: FakeFeed) -> None:
-        self._serve(make_server("127.0.0.1", 0, rasa.url, guard, feed))
+class ServedApp:
+    """A Sanic app on a free port of 127.0.0.1, served from a thread with its own event
+    loop while used as a context manager; its listeners run as under `app.run`."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def __init__(self, app: Sanic) -> None:
+        self.app = app
+        self._socket = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.port = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self._problems: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name=f"sanic-{app.name}", daemon=True)
+        # Sanic rewrites its HTTP class for the first app it starts; in test mode it keeps
+        # the original, so the next app in this process starts too.
+        self._test_mode = pytest.MonkeyPatch()
+
+    def __enter__(self) -> ServedApp:
+        self._test_mode.setattr(Sanic, "test_mode", True)
+        self._thread.start()
+        if not self._started.wait(30) or self._problems:
+            self._test_mode.undo()
+            raise RuntimeError(f"{self.app.name} did not start") from (
+                self._problems[0] if self._problems else None)  # fmt: skip
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._test_mode.undo()
+
+    def _run(self) -> None:
+        loop = self._loop
+        asyncio.set_event_loop(loop)
+        try:
+            # Listening from here on; answering once started up.
+            server = loop.run_until_complete(self.app.create_server(
+                sock=self._socket, return_asyncio_server=True, access_log=False))  # fmt: skip
+            for step in (server.startup, server.before_start, server.after_start):
+                loop.run_until_complete(step())
+        except BaseException as error:  # noqa: BLE001 - reported to the waiting test
+            self._problems.append(error)
+            self._started.set()
+            return
+        self._started.set()
+        loop.run_forever()
+        loop.run_until_complete(server.before_stop())
+        server.server.close()
+        for connection in list(server.connections):
+            connection.close()
+        loop.run_until_complete(server.server.wait_closed())
+        loop.run_until_complete(server.after_stop())
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+
+
+class Site(ServedApp):
+    """The website (`make_site`) with a fake Rasa at `rasa.url` and `feed`."""
+
+    def __init__(self, rasa: FakeRasa, guard: Guard, feed: FakeFeed) -> None:
+        super().__init__(make_site(rasa.url, guard, feed, name=f"website_{next(SITES)}"))
 
     def issue(self, **headers: str) -> requests.Response:
         return requests.post(f"{self.url}/api/chat/visitor", headers=headers, timeout=10)
