@@ -135,7 +135,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def events_port(args: argparse.Namespace, settings: Settings) -> str:
-    return f", the event consumer's on port {settings.ops_port}" if args.scaled else ""
+    if not args.scaled:
+        return ""
+    return (f", the event consumer's on port {settings.ops_port};"
+            f" HAProxy's stats at http://127.0.0.1:{settings.rasa_port - 1}/")  # fmt: skip
 
 
 def scaled_stack(settings: Settings, model: Path, replicas: int) -> Stack:

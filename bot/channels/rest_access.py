@@ -53,11 +53,12 @@ def is_local(peer: str, headers: Mapping[str, str]) -> bool:
     """True for a connection from this machine that names no other client."""
     if not _loopback(peer or ""):
         return False
-    named = {name.lower(): value for name, value in headers.items()}
-    if any(name in named for name in PROXY_HEADERS):
+    pairs = [(name.lower(), value) for name, value in headers.items()]
+    if any(name in PROXY_HEADERS for name, _ in pairs):
         return False
-    hops = named.get("x-forwarded-for")
-    return hops is None or all(_loopback(hop) for hop in hops.split(","))
+    # Every X-Forwarded-For line counts (a multi-dict's items give each of them).
+    hops = [hop for name, value in pairs if name == "x-forwarded-for" for hop in value.split(",")]
+    return all(_loopback(hop) for hop in hops)
 
 
 @dataclass(frozen=True)

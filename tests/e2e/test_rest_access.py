@@ -124,6 +124,13 @@ def test_the_access_rule_on_its_own() -> None:
     assert RestAccess(token=TOKEN, local=False).refusal("127.0.0.1", {}) == 401
     assert not is_local("", {})  # a UNIX socket or no peer: not known to be local
     assert is_local("::ffff:127.0.0.1", {})
+    # Two X-Forwarded-For lines: a client's own "127.0.0.1" in one, the proxy's in the
+    # other; every line counts, not only the last a dict would keep.
+    from multidict import CIMultiDict
+
+    lines = CIMultiDict([("X-Forwarded-For", "198.51.100.4"), ("X-Forwarded-For", "127.0.0.1")])
+    assert not is_local("127.0.0.1", lines)
+    assert local.refusal("127.0.0.1", lines) == 401
 
 
 def test_bad_rest_settings_stop_the_start_with_the_variable_named(monkeypatch) -> None:
