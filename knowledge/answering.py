@@ -130,6 +130,8 @@ class DocumentAnswerer:
                 concepts = self.matcher.concepts_of(term)
                 covered += not concepts or not concepts <= counted
                 counted |= concepts
+            elif term.selector:
+                continue  # "the biggest": the row's every product answers which one
             elif self.matcher.concepts_of(term):
                 return 0  # the passage lacks what is asked for: a price, a weight...
             elif self.matcher.covers(term, known, fuzzy=False):

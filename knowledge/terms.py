@@ -27,6 +27,7 @@ class Term:
 
     word: str
     parts: tuple[str, ...] = ()
+    selector: bool = False  # a superlative: picks among rows ("die größte", "fastest")
 
     def forms(self) -> tuple[str, ...]:
         return (self.word, *self.parts)
@@ -50,7 +51,9 @@ class Terms:
         return fold(word)
 
     def terms(self, text: str, language: str) -> list[Term]:
-        """Every word of `text` but the ignored ones, in order (repeats kept)."""
+        """Every word of `text` but the ignored ones, in order (repeats kept);
+        superlatives marked as `selector` ("die größte Presse", "the fastest one": they
+        pick a row of a table; they may or may not be what is asked about it)."""
         found = []
         for raw in WORD.findall(text):
             for piece in _pieces(raw):
@@ -59,7 +62,8 @@ class Terms:
                     continue
                 if fold(piece) in self.ignored:
                     continue
-                found.append(Term(lemma, self._parts(lemma, language)))
+                found.append(Term(lemma, self._parts(lemma, language),
+                                  is_superlative(piece, lemma, language)))  # fmt: skip
         return found
 
     def words(self, text: str, language: str) -> set[str]:
@@ -82,6 +86,29 @@ class Terms:
                 if len(stem) >= MIN_PART and stem in known and tail in known:
                     return (self.lemma(stem, language), tail)
         return ()
+
+
+_SUPERLATIVE = {"de": re.compile(r"e?s?t(?:e|en|er|es|em)?"), "en": re.compile(r"e?st")}
+
+
+def is_superlative(word: str, lemma: str, language: str) -> bool:
+    """A superlative of its lemma: "größten" (groß), "schnellsten", "am lautesten",
+    "biggest" (big), "fastest"; not the lemma itself ("Test", "best" stay)."""
+    folded = fold(word)
+    ending = _SUPERLATIVE.get(language)
+    if ending is None or folded == lemma or len(lemma) < 3:
+        return False
+    stem = lemma[:-1] if language == "en" and lemma.endswith("e") else lemma  # large-st
+    if not folded.startswith(stem):
+        stem = stem[:-1] if language == "en" and len(stem) > 3 else stem  # big-gest
+        if not folded.startswith(stem):
+            return False
+    rest = folded[len(stem):]
+    if language == "en" and rest[:1] == stem[-1:] and rest[1:3] == "es":
+        rest = rest[1:]  # the doubled consonant of "biggest"
+    if language == "en" and rest.startswith("i") and lemma.endswith("y"):
+        rest = rest[1:]  # "heaviest"
+    return bool(rest) and ending.fullmatch(rest) is not None
 
 
 def _pieces(raw: str) -> Iterable[str]:

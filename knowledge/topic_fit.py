@@ -44,7 +44,7 @@ class TopicFit:
         return [
             term for term in asked
             if not (self.matcher.is_subject(term) or self.matcher.covers(term, own)
-                    or self._passing(term))
+                    or self._passing(term) or term.selector)
         ]  # fmt: skip
 
     def _passing(self, term: Term) -> bool:
@@ -100,7 +100,8 @@ class TopicFit:
 
     def _mostly_unfitting(self, asked: list[Term], unfitting: list[Term]) -> bool:
         """More of the question's own words are none of the topic's than are."""
-        own = [t for t in asked if not (self.matcher.is_subject(t) or self._passing(t))]
+        own = [t for t in asked
+               if not (self.matcher.is_subject(t) or self._passing(t) or t.selector)]  # fmt: skip
         return len(unfitting) > len(own) - len(unfitting)
 
     def _holds(self, answer: Answer | None, term: Term, asked: list[Term],

@@ -72,6 +72,11 @@ def answerer(engine: Engine, folder: Path, matcher: Matcher) -> Iterator[Documen
      "NW-Press Hydraulikpressen – Datenblatt"),
     ("wie schnell läuft der Rollenförderer?", "de", "0,1 bis 1,0 m/s",
      "NW-Flow Fördersysteme – Systembeschreibung"),
+    # a superlative picks a row: the row of every product answers which one
+    ("Welche Presse hat den längsten Hub?", "de", "Hub: P200 500 mm; P400 700 mm; P800 900 mm",
+     "NW-Press Hydraulikpressen – Datenblatt"),
+    ("how loud is your biggest press", "en", "P800 below 78 dB(A)",
+     "NW-Press Hydraulikpressen – data sheet"),
 ])  # fmt: skip
 def test_a_property_of_a_product_is_answered_with_its_source(
     answerer: DocumentAnswerer, question: str, language: str, fact: str, title: str

@@ -132,3 +132,19 @@ def _file(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize(("word", "lemma", "language", "superlative"), [
+    ("größten", "gross", "de", True), ("schnellsten", "schnell", "de", True),
+    ("kleinste", "klein", "de", True), ("höchste", "hoch", "de", True),
+    ("biggest", "big", "en", True), ("largest", "large", "en", True),
+    ("heaviest", "heavy", "en", True), ("loudest", "loud", "en", True),
+    ("Test", "test", "de", False), ("kosten", "kosten", "de", False),
+    ("ersten", "erst", "de", False), ("größer", "gross", "de", False),
+    ("interest", "interest", "en", False), ("best", "well", "en", False),
+    ("cost", "cost", "en", False),
+])  # fmt: skip
+def test_superlatives_are_told_from_other_words(word, lemma, language, superlative) -> None:
+    from knowledge.terms import is_superlative
+
+    assert is_superlative(word, lemma, language) is superlative
