@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from sanic import Sanic, response
-from sanic.exceptions import InvalidUsage, SanicException
+from sanic.exceptions import InvalidUsage, SanicException, ServiceUnavailable
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
@@ -160,6 +160,10 @@ def _cors_headers(request: Request) -> dict[str, str]:
 async def answer_error(request: Request, error: Exception) -> HTTPResponse:
     """Sanic's refusals (413, 404, 405, timeouts) as JSON with fixed texts; anything
     else is a 400 if the request could not even be read, else a 500, logged by type."""
+    if isinstance(error, ServiceUnavailable) and request.stream is not None:
+        # Cut off by the response timeout (maybe still waiting for a body sent too
+        # slowly): close after this answer; Sanic 21.12 would wait for the rest forever.
+        request.stream.request_body = None
     if isinstance(error, SanicException):
         status = error.status_code
         message = str(error) if isinstance(error, BadRequest) else ERRORS.get(status)

@@ -95,7 +95,14 @@ def test_pages_and_widget_are_served(site):
     widget = requests.get(f"{site}/static/widget.js", timeout=10)
     assert widget.status_code == 200 and "textContent" in widget.text
     assert requests.get(f"{site}/static/../server.py", timeout=10).status_code == 404
-    assert requests.get(f"{site}/missing", timeout=10).status_code == 404
+    assert requests.get(f"{site}/static/%2e%2e/server.py", timeout=10).status_code == 404
+    missing = requests.get(f"{site}/missing", timeout=10)
+    assert missing.status_code == 404
+    refused = requests.post(f"{site}/api/chat", json={"sender": "x"}, timeout=10)
+    for answer in (page, widget, missing, refused):  # what a browser may not guess or keep
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Cache-Control"] == "no-store"
+    assert requests.get(f"{site}/healthz", timeout=10).json() == {"status": "ok"}
 
 
 def test_chat_is_forwarded_to_rasa(site):

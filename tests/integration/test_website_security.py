@@ -249,6 +249,28 @@ def test_a_forged_id_is_refused_before_anything_reaches_rasa_or_the_feed(
     assert rasa.received == [] and feed.asked == []
 
 
+def exchange(port: int, request: bytes) -> bytes:
+    """Sends `request` as it is and reads until the site closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_a_stalled_request_is_answered_and_its_connection_closed(rasa, feed):
+    site = Site(rasa, Guard(VisitorIds(KEY)), feed)
+    site.app.config.update(REQUEST_TIMEOUT=0.5, RESPONSE_TIMEOUT=1)
+    with site:
+        half_a_head = exchange(site.port, b"GET / HTTP/1.1\r\nHost: x\r\n")
+        half_a_body = exchange(site.port, b"POST /api/chat HTTP/1.1\r\nHost: x\r\n"
+                                          b"Content-Length: 10\r\n\r\n{}")  # fmt: skip
+    assert half_a_head.startswith(b"HTTP/1.1 408 ")
+    assert half_a_body.startswith(b"HTTP/1.1 503 ")
+    assert rasa.received == []
+
+
 def test_odd_numbers_are_refused_not_crashed_on(run_site, feed):
     site = run_site()
     sender = site.visitor()
@@ -327,6 +349,33 @@ def test_issuing_ids_is_limited_per_address(run_site):
     answers = [site.issue() for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[2].json() == TOO_MANY and answers[2].headers["Retry-After"] == "2"
+
+
+class SharedBucket:
+    """A bucket elsewhere (the shape of `RedisTokenBucket`): records which thread asked
+    and for what, answers the scripted waits."""
+
+    def __init__(self, *waits: float) -> None:
+        self.waits = list(waits)
+        self.asked: list[tuple[str, str]] = []
+
+    def take(self, key: str) -> float:
+        self.asked.append((threading.current_thread().name, key))
+        return self.waits.pop(0)
+
+
+def test_a_shared_bucket_is_asked_from_a_thread_not_the_event_loop(run_site, rasa):
+    shared = SharedBucket(0.0, 0.0, 2.5)
+    site = run_site(Guard(VisitorIds(KEY), per_ip=None, issuing=None, per_visitor=shared))
+    sender = site.visitor()
+    assert site.chat(sender).status_code == 200
+    assert site.updates(sender).status_code == 200
+    refused = site.chat(sender)
+    assert (refused.status_code, refused.headers["Retry-After"]) == (429, "3")
+    assert [key for _, key in shared.asked] == [f"chat {sender}", f"updates {sender}",
+                                                 f"chat {sender}"]  # fmt: skip
+    assert not any(name.startswith("sanic-") for name, _ in shared.asked)
+    assert len(rasa.received) == 1
 
 
 def test_forwarded_for_counts_only_behind_a_trusted_proxy(run_site):
