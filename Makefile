@@ -77,6 +77,7 @@ eval-conversations: train
 bench: train
 	$(PY) bench/latency.py
 	$(PY) bench/retrieval.py
+	$(PY) bench/cli_start.py
 
 bench-qualification: train
 	$(PY) bench/qualification.py
