@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -52,11 +51,17 @@ class FeedWatcher:
         self._waiting: dict[str, set[Waiter]] = {}  # conversation id -> its open requests
         self._lock = threading.Lock()
         self._poll = poll_seconds
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="feed-watcher", daemon=True)
         self._thread.start()
 
+    def stop(self) -> None:
+        """Ends the watcher thread (waiting requests then wait out their time)."""
+        self._stopped.set()
+        self._thread.join(timeout=5)
+
     def _watch(self) -> None:
-        while True:
+        while not self._stopped.is_set():
             try:
                 fresh = self.desk.store.changed_since(self.latest)
             except Exception:  # noqa: BLE001 - the database may be restarting; try again
@@ -64,7 +69,7 @@ class FeedWatcher:
             if fresh:
                 self.latest = fresh[-1][0]
                 self._wake({conversation for _, conversation in fresh})
-            time.sleep(self._poll)
+            self._stopped.wait(self._poll)
 
     def _wake(self, conversations: Iterable[str]) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from dialogue.content import load_content
+from handoff.desk import Desk
 from tests.integration.test_website_security import FakeFeed, Site
 from website.guard import Guard
 from website.pages import ROUTES, find_route, render_page
@@ -140,7 +141,21 @@ def test_rasas_refusals_reach_the_widget_as_they_are(site):
 # ---------------------------------------------------------------- the staff feed
 
 
-def test_a_waiting_update_poll_returns_when_staff_write_and_holds_no_thread(tmp_path):
+@pytest.fixture
+def watching() -> Iterator:
+    """Starts `FeedWatcher`s; stops their threads after the test."""
+    watchers: list[FeedWatcher] = []
+
+    def start(desk: Desk) -> FeedWatcher:
+        watchers.append(FeedWatcher(desk))
+        return watchers[-1]
+
+    yield start
+    for watcher in watchers:
+        watcher.stop()
+
+
+def test_a_waiting_update_poll_returns_when_staff_write_and_holds_no_thread(tmp_path, watching):
     """The real feed (`FeedWatcher` on a desk over SQLite): fifty polls wait at once (more
     than the loop's thread pool); a message to one conversation answers only its poll."""
     desk = services_for(f"sqlite:///{tmp_path / 'lotse.db'}").desk
@@ -154,7 +169,7 @@ def test_a_waiting_update_poll_returns_when_staff_write_and_holds_no_thread(tmp_
                                            params={"sender": sender, "after": 0})  # fmt: skip
 
     rasa = SimpleNamespace(url="http://127.0.0.1:9")
-    feed = FeedWatcher(desk)
+    feed = watching(desk)
     with Site(rasa, Guard(ids, None, None, None), feed) as web:  # type: ignore[arg-type]
         polls = [threading.Thread(target=poll, args=(web.url, s), daemon=True)
                  for s in [*waiting, written]]  # fmt: skip
