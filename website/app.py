@@ -14,8 +14,9 @@ Retry-After, a POST from a foreign browser origin 403. Handlers are thin and nev
 block the event loop: Rasa is asked with aiohttp, the store and Redis from threads.
 
 Bounds: request bodies up to MAX_BODY_BYTES (413 beyond, before the body is read); an
-unreadable Content-Length 400; REQUEST_TIMEOUT_SECONDS to send a request,
-RESPONSE_TIMEOUT_SECONDS to answer one (room for Rasa's 30 s and the 20 s long poll).
+unreadable Content-Length 400; a client silent for REQUEST_TIMEOUT_SECONDS while its
+request head arrives gets 408, for RESPONSE_TIMEOUT_SECONDS while its body arrives or
+the answer is made 503 (room for Rasa's 30 s and the 20 s long poll), and is closed.
 Nothing is logged per request (no access log: paths and bodies carry visitor ids and
 texts); an unexpected error is logged by its type only. Every answer carries nosniff
 and `Cache-Control: no-store`; errors are JSON, but for pages (plain text).
@@ -170,7 +171,7 @@ async def answer_error(request: Request, error: Exception) -> HTTPResponse:
         if status == HTTPStatus.NOT_FOUND and request.method == "GET":
             return _text(status, "not found")
         return _json(status, {"error": message or HTTPStatus(status).phrase.lower()})
-    if request.route is None:  # Sanic failed on the request's head (a Content-Length)
+    if request.route is None:  # Sanic failed on the request's head
         return _json(HTTPStatus.BAD_REQUEST, {"error": "bad request"})
     log.error("website request failed: %s", type(error).__name__)
     return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"})
