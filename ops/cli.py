@@ -114,8 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Channels:               {', '.join(channels)}\n"
             f"  CRM delivery:           {', '.join(crm_targets) or 'none configured'}\n"
             f"  Health and metrics:     /healthz, /readyz, /metrics on each of the above"
-            f" (the console's also the stores' gauges); the CRM delivery worker's on port"
-            f" {settings.ops_port + 1}{events_port(args, settings)}\n"
+            f"{worker_ports(args, settings, bool(crm_targets))}\n"
             f"Press Ctrl-C to stop.\n",
             flush=True,
         )
@@ -134,11 +133,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.stop()
 
 
-def events_port(args: argparse.Namespace, settings: Settings) -> str:
-    if not args.scaled:
-        return ""
-    return (f", the event consumer's on port {settings.ops_port};"
-            f" HAProxy's stats at http://127.0.0.1:{settings.rasa_port - 1}/")  # fmt: skip
+def worker_ports(args: argparse.Namespace, settings: Settings, delivering: bool) -> str:
+    """Where the processes without a web server of their own answer the same routes."""
+    found = []
+    if delivering:
+        found.append(f"CRM delivery worker: port {settings.ops_port + 1}")
+    if args.scaled:
+        found.append(f"event consumer: port {settings.ops_port}")
+        found.append(f"HAProxy's stats: http://127.0.0.1:{settings.rasa_port - 1}/")
+    return f" ({'; '.join(found)})" if found else ""
 
 
 def scaled_stack(settings: Settings, model: Path, replicas: int) -> Stack:

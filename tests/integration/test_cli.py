@@ -95,3 +95,17 @@ def test_the_terminal_shows_no_third_party_warnings(tmp_path) -> None:
                                 text=True, timeout=120, env=env)  # fmt: skip
         assert result.returncode == 0, result.stderr
         assert result.stderr == "", result.stderr
+
+
+def test_the_banner_names_the_workers_health_ports() -> None:
+    import argparse
+
+    from lotse.settings import load_settings
+
+    settings = load_settings({"LOTSE_OPS_PORT": "9300", "LOTSE_RASA_PORT": "5005"})
+    embedded, scaled = argparse.Namespace(scaled=False), argparse.Namespace(scaled=True)
+    assert cli.worker_ports(embedded, settings, delivering=False) == ""
+    assert cli.worker_ports(embedded, settings, delivering=True) == (
+        " (CRM delivery worker: port 9301)")
+    assert cli.worker_ports(scaled, settings, delivering=False) == (
+        " (event consumer: port 9300; HAProxy's stats: http://127.0.0.1:5004/)")
