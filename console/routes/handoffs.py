@@ -9,7 +9,9 @@ answering: a former assignee gets 403.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from functools import lru_cache
+from typing import Any
 
 from sanic import response
 from sanic.request import Request
@@ -17,12 +19,15 @@ from sanic.response import HTTPResponse
 
 from console.lead_card import change_answer, empty_card, lead_card
 from console.routing import Routes, blocking
+from console.summary import summarise
 from console.views import handoff_summary, message_view, note_view, transcript
 from console.web import actor_of, body_of, error, text_of
-from crm_adapter.port import Visit
+from crm_adapter.port import PERSONAL_ATTRIBUTES, Visit
 from crm_adapter.scoring_model import load_scoring_model
 from crm_adapter.verdict import give_verdict
+from dialogue.content import load_content
 from dialogue.qualification.interpret import AnswerInterpreter
+from dialogue.qualification.questions import load_questionnaire
 from handoff.bot_port import BotUnavailable
 from handoff.store import Handoff
 
@@ -32,6 +37,23 @@ OUTCOMES = ("resolved", "lead_accepted", "lead_rejected", "no_answer", "spam", "
 @lru_cache(maxsize=1)
 def interpreter() -> AnswerInterpreter:
     return AnswerInterpreter()
+
+
+@lru_cache(maxsize=1)
+def topic_titles() -> dict[str, dict[str, str]]:
+    return {key: dict(topic.title) for key, topic in load_content().topics.items()}
+
+
+@lru_cache(maxsize=1)
+def personal_questions() -> frozenset[str]:
+    personal = {q.key for q in load_questionnaire().questions if q.personal}
+    return frozenset(personal | PERSONAL_ATTRIBUTES)
+
+
+def summary_of(handoff: Handoff, tracker_events: list[dict[str, Any]],
+               card: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+    """The summary at the top of the conversation (`console.summary`), as JSON."""
+    return asdict(summarise(handoff, tracker_events, card, topic_titles(), personal_questions()))
 
 
 def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
@@ -73,11 +95,13 @@ def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
             card = empty_card()
         notes = await blocking(desk.store.notes, handoff.id)
         history = await blocking(desk.store.events, handoff.id)
+        summary = await blocking(summary_of, handoff, tracker_events, card)  # of what was read
         # Handed back or passed on while this was read: what was read is not shown.
         handoff = await blocking(desk.readable, handoff_id, actor)
         return response.json({
             "handoff": handoff_summary(handoff, desk.model, routes.now(),
                                        (card or {}).get("stage")),
+            "summary": summary,
             "transcript": transcript(tracker_events, feed),
             "transcript_note": bot_note,
             "notes": [note_view(n) for n in notes],

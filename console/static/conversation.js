@@ -26,6 +26,7 @@ import {
 } from "./dom.js";
 import { renderLead } from "./lead_card.js";
 import { markActive } from "./queue.js";
+import { buildSummary, renderSummary } from "./summary.js";
 import { AUTHORS, OUTCOMES, SENDERS, VERDICTS, state, ui } from "./state.js";
 
 // -- the open conversation ----------------------------------------------------------
@@ -91,6 +92,7 @@ export function buildConversation(id) {
 
   c.title = el("h2", { cls: "conv-title", text: "Conversation #" + id });
   c.stateBadge = el("span");
+  c.summary = buildSummary();
   c.info = el("dl", { id: "handoff-info", cls: "facts" });
   c.rule = el("p", { id: "routing-rule", cls: "rule" });
   c.explanation = el("ul", { id: "routing-explanation", cls: "explanation" });
@@ -171,6 +173,7 @@ export function buildConversation(id) {
 
   var head = el("header", { cls: "conv-head" }, [
     el("div", { cls: "conv-title-row" }, [c.title, c.stateBadge]),
+    c.summary.root,
     c.info,
     el("div", { cls: "routing" }, [el("h3", { text: "Why it was routed here" }), c.rule, c.explanation])
   ]);
@@ -192,6 +195,7 @@ export function renderDetail() {
   if (c.loading && c.loading.parentNode) c.loading.parentNode.removeChild(c.loading);
   var handoff = detail.handoff;
   renderHead(c, handoff);
+  renderSummary(c.summary, detail.summary || null);
   renderActions(c, handoff);
   if (detail.transcript_note) {
     c.transcriptNote.textContent = detail.transcript_note;
