@@ -74,6 +74,9 @@ def test_a_visitor_and_an_agent_talk_and_the_bot_takes_over_again(browser, staff
 
     agent = console_login(browser, staff, "anna")
     agent.locator(".queue-item").first.click()  # the queue shows it without a reload
+    # The summary at the top: why it came, and what the visitor wrote.
+    wait_for_text(agent, "#summary .summary-reason", "The visitor asked for a person")
+    wait_for_text(agent, "#summary .summary-question", "mit einem Menschen sprechen")
     agent.click("#claim")
     wait_for_text(visitor, ".lotse-system", "Anna, Vertrieb hat das Gespräch übernommen")
 
