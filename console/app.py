@@ -31,6 +31,7 @@ from crm_adapter.delivery_worker import DeliveryWorker
 from crm_adapter.port import ConsentRequired, CrmError, CrmPort
 from handoff.auth import InvalidSession, StaffAuth, UnknownUser
 from handoff.bot_port import BotUnavailable, RasaBot
+from handoff.canned_responses import CANNED_FILE
 from handoff.desk import BadTarget, Desk, NotAllowed
 from handoff.ownership import IllegalTransition
 from handoff.store import Conflict, UnknownHandoff
@@ -70,6 +71,8 @@ class ConsoleContext:
     insights: Insights | None = None  # the admins' dashboard (console/insights.py)
     # Reverse proxies whose X-Forwarded-For names the client (LOTSE_CONSOLE_TRUSTED_PROXY).
     trusted_proxies: tuple[Network, ...] = ()
+    # The prepared answers' file (LOTSE_CANNED_RESPONSES), which admins edit.
+    canned_responses: Path = CANNED_FILE
 
 
 def _same_origin(request: Request) -> bool:

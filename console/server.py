@@ -39,6 +39,7 @@ def context() -> ConsoleContext:
         privacy=root.personal_stores,
         insights=Insights(root.engine, questions=question_order()),
         trusted_proxies=root.settings.console_trusted_proxies,
+        canned_responses=root.settings.files.canned_responses,
     )
 
 

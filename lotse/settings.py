@@ -11,7 +11,8 @@ The groups:
   event consumer's; the CRM delivery worker's is the next one, `lotse.ops_routes`);
 - `files`: the tracker store (LOTSE_TRACKER_DB, LOTSE_TRACKER_URL), the mail folder
   (LOTSE_MAIL_DIR), the CRM config (LOTSE_CRM_CONFIG), the company's documents
-  (LOTSE_DOCUMENTS_DIR), the tests' clock file;
+  (LOTSE_DOCUMENTS_DIR), the console's prepared answers (LOTSE_CANNED_RESPONSES), the
+  tests' clock file;
 - `notify`: SMTP and Slack/Teams webhooks (`lotse.notify_settings`);
 - `limits`: rate limits (LOTSE_RATE_VISITOR, _IP, _ISSUE, _CONVERSATION) and where
   their buckets are (LOTSE_RATE_STORE: "memory", each process its own, or "redis",
@@ -64,6 +65,8 @@ class Files:
     mail_dir: Path = VAR / "mail"  # where mails land without SMTP (and erasure looks)
     crm_config: Path | None = None  # another file holding the `crm:` section
     documents_dir: Path = ROOT / "bot" / "data" / "documents"  # the company's documents
+    # the console's prepared answers, which admins edit (handoff/canned_responses.py)
+    canned_responses: Path = ROOT / "bot" / "data" / "canned_responses.yml"
     test_clock_file: Path | None = None  # tests only: the console's clock
 
 
@@ -186,6 +189,9 @@ def _files(env: Environ) -> Files:
         mail_dir=read.path(env, "LOTSE_MAIL_DIR", VAR / "mail"),
         crm_config=Path(crm) if crm else None,
         documents_dir=read.path(env, "LOTSE_DOCUMENTS_DIR", ROOT / "bot" / "data" / "documents"),
+        canned_responses=read.path(
+            env, "LOTSE_CANNED_RESPONSES", ROOT / "bot" / "data" / "canned_responses.yml"
+        ),
         test_clock_file=Path(clock) if clock else None,
     )
 

@@ -13,6 +13,7 @@
 // while one runs marks the view dirty and it is fetched once more afterwards.
 
 import { api, errorText } from "./api.js";
+import { buildCannedPanel } from "./canned.js";
 import { loadDetail, openConversation } from "./conversation.js";
 import { $, clear, el, minutesSeconds, token } from "./dom.js";
 import { buildPrivacyPanel } from "./privacy.js";
@@ -140,6 +141,7 @@ export function startApp(me) {
     loadUsers();
     ui.privacyPanel = buildPrivacyPanel();
     $("left").appendChild(ui.privacyPanel.root);
+    $("left").appendChild(buildCannedPanel());
   }
   state.ticker = setInterval(tick, 1000);
   connect();

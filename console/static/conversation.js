@@ -10,6 +10,7 @@ import {
   updateTransferTargets
 } from "./actions.js";
 import { api, errorText } from "./api.js";
+import { attachCanned } from "./canned.js";
 import { refresh, setStatus } from "./console.js";
 import {
   $,
@@ -148,8 +149,9 @@ export function buildConversation(id) {
   c.replySend.addEventListener("click", sendReply);
   c.replyGroup = el("div", { id: "reply-box", cls: "reply-box" }, [
     c.replyText,
-    el("div", { cls: "reply-row" }, [el("span", { cls: "hint", text: "Enter sends · Shift+Enter for a new line" }), c.replySend])
+    el("div", { cls: "reply-row" }, [el("span", { cls: "hint", text: "Enter sends · Shift+Enter for a new line · / for a prepared answer" }), c.replySend])
   ]);
+  attachCanned(c.replyText, c.replyGroup);
   c.replySlot = el("div", { cls: "reply-slot" });
   c.ownerSlot = el("div", { id: "owner-actions", cls: "owner-slot" });
 

@@ -2,9 +2,9 @@
 
 A visitor in the website widget asks for a person; an agent logged into the console
 in a second browser context claims the conversation; they write to each other; the
-agent hands back and the bot answers the next question. Then the same visitor path
-outside office hours, which ends in a callback request. Visitor text with HTML and
-script shows inert in the console.
+agent puts a prepared answer in the reply box ("/"), hands back and the bot answers
+the next question. Then the same visitor path outside office hours, which ends in a
+callback request. Visitor text with HTML and script shows inert in the console.
 """
 
 from __future__ import annotations
@@ -79,6 +79,16 @@ def test_a_visitor_and_an_agent_talk_and_the_bot_takes_over_again(browser, staff
     wait_for_text(agent, "#summary .summary-question", "mit einem Menschen sprechen")
     agent.click("#claim")
     wait_for_text(visitor, ".lotse-system", "Anna, Vertrieb hat das Gespräch übernommen")
+
+    # A prepared answer: "/" and a search; Enter puts it in the reply box, not sent.
+    agent.type("#reply-text", "/begr")
+    wait_for_text(agent, "#canned-list .canned-item.chosen", "Begrüßung")
+    agent.press("#reply-text", "Enter")
+    assert agent.input_value("#reply-text") == (
+        "Guten Tag, hier ist Anna Becker von Nordwerk. Wie kann ich Ihnen helfen?"
+    )  # the visitor's name is not known yet: left out
+    assert agent.locator("#canned-list").is_hidden()
+    assert agent.locator("#transcript .from-agent").count() == 0
 
     agent.fill("#reply-text", "Guten Tag, hier ist Anna. Wie kann ich helfen?")
     agent.click("#reply-send")

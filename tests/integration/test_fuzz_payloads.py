@@ -65,6 +65,7 @@ from console.app import OPENAPI, ConsoleContext, make_app
 from crm_adapter.port import Visit
 from dialogue.qualification.questions import load_questionnaire
 from dialogue.text_input import EMPTY_MESSAGE_INTENT, MAX_TEXT_CHARS
+from handoff.canned_responses import CANNED_FILE
 from handoff.desk import Actor, Ask, Desk
 from handoff.routing import RoutingRequest
 from handoff.routing_model import load_routing_model
@@ -245,7 +246,10 @@ def seeded_console(folder: Path, prefix: str) -> Iterator[tuple[str, Desk, list[
     handoffs = [waiting(desk, f"{prefix}-waiting"), waiting(desk, f"{prefix}-lead", lead.lead_id),
                 waiting(desk, f"{prefix}-claimed")]  # fmt: skip
     desk.claim(handoffs[2], Actor("anna", "agent", "anna"))
-    ctx = ConsoleContext(desk, root.staff, crm, None, secure_cookies=False)
+    canned = folder / "canned_responses.yml"  # admins' edits go here, not to bot/data
+    canned.write_bytes(CANNED_FILE.read_bytes())
+    ctx = ConsoleContext(desk, root.staff, crm, None, secure_cookies=False,
+                         canned_responses=canned)  # fmt: skip
     app = make_app(ctx, name=f"{prefix}_console_{uuid.uuid4().hex[:8]}")
     with served(app, free_port()) as base:
         yield base, desk, handoffs
