@@ -197,7 +197,7 @@ function message(p, text, kind) {
 async function showAnswers(p, force) {
   var result = await loadCanned(force);
   if (result.stale || result.status === 401) return;
-  if (!result.ok) {
+  if (!result.ok || !canned.data) {
     message(p, errorText(result, "The prepared answers could not be loaded"), "error");
     return;
   }

@@ -180,6 +180,8 @@ export function stopApp() {
   // The panel's input may hold a person's email or number: it goes with the session.
   if (ui.privacyPanel && ui.privacyPanel.root.parentNode) ui.privacyPanel.root.parentNode.removeChild(ui.privacyPanel.root);
   ui.privacyPanel = null;
+  var cannedPanel = $("canned");
+  if (cannedPanel) cannedPanel.parentNode.removeChild(cannedPanel);
   var problem = $("queue-error");
   if (problem) problem.parentNode.removeChild(problem);
   setConnection("offline");
