@@ -190,7 +190,9 @@ def load_canned_responses(path: Path = CANNED_FILE) -> CannedResponses:
     except UnicodeDecodeError:
         raise CannedResponsesError(f"{path}: not UTF-8 text") from None
     root = reader.root(text)
-    top = reader.mapping(root, "the file", {"version", "products", "responses"})
+    # The list is "answers", not "responses": Rasa reads every YAML file under bot/data
+    # and takes one with "responses" for a domain (`rasa data validate` fails on it).
+    top = reader.mapping(root, "the file", {"version", "products", "answers"})
     if "version" in top:
         reader.integer(top["version"], "version", 1, 1)
     products: dict[str, dict[str, str]] = {}
@@ -201,9 +203,9 @@ def load_canned_responses(path: Path = CANNED_FILE) -> CannedResponses:
             products[line] = reader.labels(node, f"products.{line}")
         if len(products) > MAX_PRODUCTS:
             raise reader.fail(top["products"], f"at most {MAX_PRODUCTS} products")
-    listed = reader.require(root, top, "responses", "the file")
+    listed = reader.require(root, top, "answers", "the file")
     if not isinstance(listed, SequenceNode):
-        raise reader.fail(listed, "responses must be a list")
+        raise reader.fail(listed, "answers must be a list")
     if len(listed.value) > MAX_RESPONSES:
         raise reader.fail(listed, f"at most {MAX_RESPONSES} prepared answers")
     responses: list[CannedResponse] = []
@@ -231,7 +233,7 @@ def save_canned_responses(answers: CannedResponses, path: Path = CANNED_FILE) ->
     document = {
         "version": 1,
         "products": answers.products,
-        "responses": [{"key": r.key, "title": r.title, "text": r.text} for r in answers.responses],
+        "answers": [{"key": r.key, "title": r.title, "text": r.text} for r in answers.responses],
     }
     text = HEADER + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

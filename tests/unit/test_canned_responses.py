@@ -24,7 +24,7 @@ GOOD = """\
 version: 1
 products:
   presses: {de: NW-Press, en: NW-Press}
-responses:
+answers:
   - key: greeting
     title: {de: Begrüßung, en: Greeting}
     text:
@@ -71,9 +71,9 @@ def test_the_shipped_answers_load_in_both_languages_with_nordwerks_facts():
         (GOOD + GOOD[GOOD.index("  - key"):], ":10: key 'greeting' appears twice"),
         (GOOD.replace("    title:", "    colour: red\n    title:"),
          "unknown key 'colour' in response 1"),
-        (GOOD.replace("responses:", "answers:"), "unknown key 'answers' in the file"),
-        ("version: 1\nresponses: {}\n", ":2: responses must be a list"),
-        ("responses: [\n", "not valid YAML"),
+        (GOOD.replace("answers:", "responses:"), "unknown key 'responses' in the file"),
+        ("version: 1\nanswers: {}\n", ":2: answers must be a list"),
+        ("answers: [\n", "not valid YAML"),
         ("", "the file is empty"),
     ],
 )  # fmt: skip
