@@ -17,13 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm_adapter.port import ANSWERED, Answer, Consent, Visit
-from handoff.desk import Ask, Desk
-from handoff.routing import RoutingRequest
-from handoff.routing_model import load_routing_model
-from handoff.store import HandoffStore
-from handoff.texts import load_handoff_texts
-from lotse.migrate import migrated_engine
+from handoff.desk import Desk
 from tests.conftest import set_clock
+from tests.integration.test_console_access import desk, waiting  # noqa: F401, F811 - shared fixture
 from tests.support.console_client import add_users, console_server, logged_in
 from wiring.services import services_for
 
@@ -98,17 +94,6 @@ def base(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         rasa.server_close()
 
 
-@pytest.fixture
-def desk(database: str) -> Desk:
-    store = HandoffStore(migrated_engine(database))
-    return Desk(store, load_routing_model(), load_handoff_texts(), clock=lambda: TUESDAY_10)
-
-
-def waiting(desk: Desk, conversation: str, lead_id: int | None) -> int:
-    ask = Ask(conversation, "visitor_asked", RoutingRequest(language="de"), "rest", None, lead_id)
-    return desk.request(ask).handoff.id  # type: ignore[union-attr]
-
-
 def lead_of(database: str, conversation: str, consent: bool) -> int:
     crm = services_for(database).crm
     lead = crm.lead_for(Visit(conversation, "rest", None, "de"))
@@ -122,7 +107,7 @@ def lead_of(database: str, conversation: str, consent: bool) -> int:
 
 
 def test_an_agent_reads_why_what_was_answered_and_the_lead_at_the_top(
-    base: str, desk: Desk, database: str
+    base: str, desk: Desk, database: str,  # noqa: F811 - the imported fixture
 ):
     handoff_id = waiting(desk, "sum-consent", lead_of(database, "sum-consent", consent=True))
     detail = logged_in(base, "anna").get(f"/console/api/handoffs/{handoff_id}")
@@ -142,7 +127,7 @@ def test_an_agent_reads_why_what_was_answered_and_the_lead_at_the_top(
 
 
 def test_without_consent_the_summary_says_so_and_a_colleague_elsewhere_reads_nothing(
-    base: str, desk: Desk, database: str
+    base: str, desk: Desk, database: str,  # noqa: F811 - the imported fixture
 ):
     handoff_id = waiting(desk, "sum-none", lead_of(database, "sum-none", consent=False))
     summary = logged_in(base, "anna").get(f"/console/api/handoffs/{handoff_id}").json()["summary"]
