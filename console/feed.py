@@ -49,3 +49,17 @@ class ChangeFeed:
         except asyncio.TimeoutError:
             pass
         return self.current
+
+
+async def wait_either(
+    first: tuple[ChangeFeed, int], second: tuple[ChangeFeed, int], timeout: float
+) -> tuple[int, int]:
+    """The current ids of both feeds once either is past its given id, or after
+    `timeout` (the console's stream waits on the handoff events and on typing)."""
+    waits = [asyncio.ensure_future(feed.wait(after, timeout)) for feed, after in (first, second)]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+    return first[0].current, second[0].current

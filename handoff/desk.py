@@ -25,6 +25,7 @@ from handoff.routing import RoutingDecision, RoutingRequest, StaffStatus, route
 from handoff.routing_model import RoutingModel
 from handoff.store import Conflict, Handoff, HandoffStore, Message, NewHandoff, utc_now
 from handoff.texts import HandoffTexts
+from handoff.typing_indicator import Typing, TypingState
 
 log = logging.getLogger(__name__)
 ONLINE_WITHIN = timedelta(seconds=45)
@@ -123,6 +124,7 @@ class Desk:
         self.texts = texts
         self.bot = bot
         self.clock = clock
+        self.typing = Typing(store.engine)
 
     # -- routing -------------------------------------------------------------------
 
@@ -382,3 +384,30 @@ class Desk:
     def _system(self, handoff: Handoff, key: str, **values: object) -> None:
         text = self.texts.text(key, handoff.language, **values)
         self.store.add_message(handoff.conversation_id, "system", text, handoff.id)
+
+    # -- who is typing (handoff.typing_indicator) ----------------------------------
+
+    def visitor_typing(self, conversation_id: str, typing_now: bool) -> bool:
+        """The visitor of `conversation_id` types (or stopped); False when no handoff is
+        open (nobody would see it), True when recorded."""
+        handoff = self.store.open_handoff(conversation_id)
+        if handoff is None:
+            return False
+        self.typing.report(handoff, "visitor", typing_now, self.clock())
+        return True
+
+    def agent_typing(self, handoff_id: int, actor: Actor, typing_now: bool) -> TypingState:
+        """The person who has the conversation types (or stopped); NotAllowed for anyone
+        else. Returns who types now."""
+        handoff = self._owned(handoff_id, actor)
+        now = self.clock()
+        self.typing.report(handoff, "agent", typing_now, now)
+        return self.typing.state(handoff.id, now)
+
+    def typing_in(self, handoff_id: int, actor: Actor) -> TypingState:
+        """Who types in a conversation `actor` may read (`readable`); nobody once the
+        handoff is no longer open."""
+        handoff = self.readable(handoff_id, actor)
+        if handoff.state not in (WAITING, HUMAN):
+            return TypingState()
+        return self.typing.state(handoff.id, self.clock())

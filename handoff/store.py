@@ -132,6 +132,19 @@ presence = Table(
     Column("last_seen", UtcDateTime, nullable=False),
 )
 
+# Who is typing in a handoff (`handoff.typing_indicator`): one row per side at most,
+# replaced on every write, so its increasing id is a change feed of its own (the newest
+# row is never deleted: SQLite would give its id again). No text, only times.
+typing_table = Table(
+    "handoff_typing",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("handoff_id", Integer, nullable=False, index=True),
+    Column("side", String(8), nullable=False),
+    Column("until", UtcDateTime, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 round_robin = Table(
     "handoff_round_robin",
     metadata,
@@ -243,6 +256,11 @@ class HandoffStore:
         self._engine = engine
         self._writer = writer(engine)
         self.connectors = tuple(connectors)  # external CRMs that get handoff outcomes
+
+    @property
+    def engine(self) -> Engine:
+        """The database these tables are in (the typing indicator shares it)."""
+        return self._engine
 
     # -- handoffs ----------------------------------------------------------------
 
@@ -506,6 +524,14 @@ class HandoffStore:
         }
         with self._writer.begin() as c:
             message_id = c.execute(insert(messages), row).inserted_primary_key[0]
+            if handoff_id is not None and sender in ("visitor", "agent"):
+                # Who sent a message has stopped typing it (`handoff.typing_indicator`):
+                # it counted until when it was reported. An update, not a delete: the
+                # rows' ids are a change feed and must never come again.
+                c.execute(update(typing_table)
+                          .where(typing_table.c.handoff_id == handoff_id,
+                                 typing_table.c.side == sender)
+                          .values(until=typing_table.c.at))  # fmt: skip
             self._event(
                 c,
                 row["conversation_id"],
@@ -529,6 +555,19 @@ class HandoffStore:
             return [
                 _record(Message, r) for r in c.execute(query.order_by(messages.c.id)).mappings()
             ]
+
+    def last_visitor_message(self, handoff_ids: Sequence[int]) -> dict[int, int]:
+        """Per handoff, the id of the visitor's newest message to a person (the console
+        tells an agent who is elsewhere that the visitor wrote)."""
+        if not handoff_ids:
+            return {}
+        query = (
+            select(messages.c.handoff_id, func.max(messages.c.id))
+            .where(messages.c.handoff_id.in_(list(handoff_ids)), messages.c.sender == "visitor")
+            .group_by(messages.c.handoff_id)
+        )
+        with self._engine.connect() as c:
+            return {int(handoff): int(message) for handoff, message in c.execute(query)}
 
     def add_note(
         self, handoff: Handoff, author: str, text_: str, now: datetime | None = None

@@ -5,6 +5,7 @@ Routes (docs/website_security.md):
 - `POST /api/chat/visitor`: a new signed visitor id (`website.visitor_ids`);
 - `POST /api/chat`: a message, forwarded to Rasa's REST channel (`website.rasa_proxy`);
 - `GET /api/chat/updates`: the long poll of what staff wrote (`website.updates`);
+- `POST /api/chat/typing`: the visitor types (or stopped), during a handoff;
 - `OPTIONS /api/chat*`: CORS preflights, answered only for LOTSE_SITE_ORIGINS;
 - `/healthz`, `/readyz`, `/metrics` (`lotse.ops_routes`).
 
@@ -77,7 +78,11 @@ ERRORS = {
 class Feed(Protocol):
     """What `/api/chat/updates` asks (`website.updates.FeedWatcher`)."""
 
-    async def updates(self, conversation_id: str, after: int) -> dict[str, Any]: ...
+    async def updates(
+        self, conversation_id: str, after: int, *, typing: bool = False
+    ) -> dict[str, Any]: ...
+
+    async def visitor_typing(self, conversation_id: str, typing: bool) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ def make_app(site: SiteContext, name: str = "lotse_website") -> Sanic:
         app.add_route(preflight, path, methods=["OPTIONS"], name=f"preflight_{where}")
         app.add_route(nowhere, path, methods=["POST"], name=f"nowhere_{where}")
     api = (("GET", "/api/chat/updates", updates), ("POST", "/api/chat/visitor", issue),
-           ("POST", "/api/chat", chat))  # fmt: skip
+           ("POST", "/api/chat/typing", typing), ("POST", "/api/chat", chat))  # fmt: skip
     for method, path, handler in api:
         app.add_route(handler, path, methods=[method])
         app.add_route(preflight, path, methods=["OPTIONS"], name=f"preflight_{handler.__name__}")
@@ -262,12 +267,45 @@ async def updates(request: Request) -> HTTPResponse:
     after = (query.get("after") or ["0"])[0]
     if not (after.isascii() and after.isdigit()):
         return _json(HTTPStatus.BAD_REQUEST, {"error": "after must be a number"})
+    shows_typing = (query.get("typing") or ["0"])[0] == "1"
     if refused := await _refused(guard.per_visitor, f"updates {sender}"):
         return refused
+    feed = _site(request).feed
     try:
-        return _json(HTTPStatus.OK, await _site(request).feed.updates(sender, int(after)))
+        return _json(HTTPStatus.OK, await feed.updates(sender, int(after), typing=shows_typing))
     except SQLAlchemyError:
         return _json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "updates are not available"})
+
+
+async def typing(request: Request) -> HTTPResponse:
+    """The visitor types (`{"sender": ..., "typing": true}`) or stopped (false): checked
+    like a message (origin, signed sender, its own token buckets), recorded only while
+    the conversation's handoff is open (409 otherwise). Nothing is logged."""
+    site = _site(request)
+    if not request.body:
+        return _json(HTTPStatus.BAD_REQUEST, {"error": "expected a JSON object"})
+    if not _origin_allowed(request):
+        return _json(HTTPStatus.FORBIDDEN, FOREIGN_ORIGIN)
+    try:
+        body = json.loads(request.body)
+    except (ValueError, RecursionError):
+        return _json(HTTPStatus.BAD_REQUEST, {"error": "invalid JSON"})
+    if not isinstance(body, dict) or not isinstance(body.get("typing"), bool):
+        return _json(HTTPStatus.BAD_REQUEST, {"error": "expected {sender, typing: true|false}"})
+    if refused := await _refused(site.guard.per_ip, f"typing {_client_ip(request)}"):
+        return refused
+    sender = site.guard.visitors.verify(body.get("sender"))
+    if sender is None:
+        return _json(HTTPStatus.FORBIDDEN, UNKNOWN_VISITOR)
+    if refused := await _refused(site.guard.per_visitor, f"typing {sender}"):
+        return refused
+    try:
+        recorded = await site.feed.visitor_typing(sender, body["typing"])
+    except SQLAlchemyError:
+        return _json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "typing is not available"})
+    if not recorded:
+        return _json(HTTPStatus.CONFLICT, {"error": "no conversation with a person"})
+    return _json(HTTPStatus.OK, {"typing": body["typing"]})
 
 
 async def issue(request: Request) -> HTTPResponse:

@@ -9,6 +9,11 @@ process reads the new handoff events every POLL_SECONDS and wakes only the reque
 the conversations they belong to: a hundred open widgets cost one small query per
 interval, and a widget reads the store only when its own conversation changed.
 
+It also tells whether the agent is typing (`handoff.typing_indicator`): the watcher
+reads the typing rows written since its last look every few rounds, and a request
+also returns when the agent's typing differs from what the widget shows (`typing`),
+or when the typing it reported runs out. `visitor_typing` records the visitor's own.
+
 `FeedWatcher.updates` is a coroutine: a waiting request holds no thread, only a future
 the watcher thread resolves on the request's own event loop; the store is read in a
 thread (`asyncio.to_thread`). Store errors (SQLAlchemyError) reach the caller.
@@ -27,10 +32,11 @@ from datetime import timedelta
 from typing import Any
 
 from handoff.desk import Desk
-from handoff.ownership import WAITING
+from handoff.ownership import HUMAN, WAITING
 
 WAIT_SECONDS = 20.0
 POLL_SECONDS = 0.05
+TYPING_EVERY_ROUNDS = 4  # who types: every 0.2 s
 FEED_GRACE = timedelta(seconds=30)
 VISITOR_SENDERS = ("agent", "bot", "system")
 
@@ -48,6 +54,7 @@ class FeedWatcher:
     def __init__(self, desk: Desk, poll_seconds: float = POLL_SECONDS) -> None:
         self.desk = desk
         self.latest = desk.store.latest_event_id()
+        self.latest_typing = desk.typing.latest_id()
         self._waiting: dict[str, set[Waiter]] = {}  # conversation id -> its open requests
         self._lock = threading.Lock()
         self._poll = poll_seconds
@@ -61,14 +68,22 @@ class FeedWatcher:
         self._thread.join(timeout=5)
 
     def _watch(self) -> None:
+        rounds = 0
         while not self._stopped.is_set():
+            rounds += 1
             try:
                 fresh = self.desk.store.changed_since(self.latest)
+                typed = []  # typing need not be as quick as a message
+                if rounds % TYPING_EVERY_ROUNDS == 0:
+                    typed = self.desk.typing.changed_since(self.latest_typing)
             except Exception:  # noqa: BLE001 - the database may be restarting; try again
-                fresh = []
+                fresh, typed = [], []
             if fresh:
                 self.latest = fresh[-1][0]
-                self._wake({conversation for _, conversation in fresh})
+            if typed:
+                self.latest_typing = typed[-1][0]
+            if fresh or typed:
+                self._wake({conversation for _, conversation in fresh + typed})
             self._stopped.wait(self._poll)
 
     def _wake(self, conversations: Iterable[str]) -> None:
@@ -95,9 +110,10 @@ class FeedWatcher:
                 self._waiting.pop(conversation_id, None)
 
     async def updates(
-        self, conversation_id: str, after: int, wait: float = WAIT_SECONDS
+        self, conversation_id: str, after: int, wait: float = WAIT_SECONDS, typing: bool = False
     ) -> dict[str, Any]:
-        """What is new for the visitor; waits up to `wait` seconds for something to be."""
+        """What is new for the visitor; waits up to `wait` seconds for something to be.
+        `typing`: whether the widget shows the agent typing now (a change returns)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:
@@ -107,11 +123,18 @@ class FeedWatcher:
             try:
                 reply = await asyncio.to_thread(self.snapshot, conversation_id, after)
                 remaining = deadline - loop.time()
-                if reply["messages"] or remaining <= 0:
+                agent_typing = reply["typing"]["agent"]
+                if reply["messages"] or remaining <= 0 or agent_typing != typing:
                     return reply
+                if agent_typing:  # wake when it runs out, to say so
+                    remaining = min(remaining, reply["typing"]["seconds"] + 0.05)
                 await asyncio.wait([waiter[1]], timeout=remaining)
             finally:
                 self._stop_listening(conversation_id, waiter)
+
+    async def visitor_typing(self, conversation_id: str, typing: bool) -> bool:
+        """Records that the visitor types (or stopped); False without an open handoff."""
+        return await asyncio.to_thread(self.desk.visitor_typing, conversation_id, typing)
 
     def snapshot(self, conversation_id: str, after: int) -> dict[str, Any]:
         """The feed after `after` and the handoff's status (blocking: reads the store)."""
@@ -119,6 +142,7 @@ class FeedWatcher:
         messages = store.messages(conversation_id, after, VISITOR_SENDERS)
         handoff = store.latest(conversation_id)
         status: dict[str, Any] = {"state": "bot", "feed_open": False}
+        typing: dict[str, Any] = {"agent": False, "seconds": 0.0}
         if handoff is not None:
             language = handoff.language
             status = {
@@ -131,6 +155,11 @@ class FeedWatcher:
             if handoff.state == WAITING:
                 queued = self.desk.queued(handoff)
                 status.update(position=queued.position, minutes=queued.minutes)
+            if handoff.state == HUMAN:
+                now = self.desk.clock()
+                until = self.desk.typing.state(handoff.id, now).agent
+                if until is not None:
+                    typing = {"agent": True, "seconds": round((until - now).total_seconds(), 2)}
         return {
             "messages": [
                 {"id": m.id, "from": m.sender, "author": m.author_label, "text": m.text,
@@ -139,4 +168,5 @@ class FeedWatcher:
             ],
             "last_id": messages[-1].id if messages else after,
             "status": status,
+            "typing": typing,
         }  # fmt: skip

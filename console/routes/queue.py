@@ -1,5 +1,6 @@
 """The queue an agent sees, their presence, and the change feed that tells the page
-to look again (event ids only, a heartbeat that also checks the session)."""
+to look again (event ids only, a heartbeat that also checks the session), and that
+someone types (typing row ids only, `console.routes.conversation_live`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from console.feed import wait_either
+from console.routes.conversation_live import typing_feed
 from console.routing import Routes, blocking
 from console.views import handoff_summary
 from console.web import COOKIE, actor_of, body_of
@@ -31,11 +34,12 @@ def register(routes: Routes) -> None:
         moment = routes.now()
         visible = await blocking(desk.visible, actor)
         stage_of = await blocking(stages, [h.lead_id for h in visible])
+        wrote = await blocking(desk.store.last_visitor_message, [h.id for h in visible])
         statuses = await blocking(desk.store.statuses)
         online = await blocking(desk.store.online, moment, ONLINE_WITHIN)
         return response.json({
-            "handoffs": [handoff_summary(h, desk.model, moment, stage_of.get(h.lead_id))
-                         for h in visible],
+            "handoffs": [{**handoff_summary(h, desk.model, moment, stage_of.get(h.lead_id)),
+                          "last_visitor_message": wrote.get(h.id)} for h in visible],
             "staff": [
                 {"id": sid, "name": m.name, "team": m.team, "languages": list(m.languages),
                  "online": sid in online}
@@ -67,7 +71,8 @@ def register(routes: Routes) -> None:
             content_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
-        last = feed.current
+        typing = typing_feed(routes.app)
+        last, typed_last = feed.current, typing.current
         await stream.send(f"event: change\ndata: {last}\n\n")
         checked = -HEARTBEAT
         while True:
@@ -80,11 +85,14 @@ def register(routes: Routes) -> None:
                 except InvalidSession:
                     await stream.send("event: logout\ndata: {}\n\n")
                     break
-            changed = await feed.wait(last, timeout=HEARTBEAT)
+            changed, typed = await wait_either((feed, last), (typing, typed_last), HEARTBEAT)
+            news = ""
             if changed > last:
                 last = changed
-                await stream.send(f"event: change\ndata: {last}\n\n")
-            else:
-                await stream.send(": still here\n\n")
+                news += f"event: change\ndata: {last}\n\n"
+            if typed > typed_last:  # who types: the newest typing id only, like changes
+                typed_last = typed
+                news += f"event: typing\ndata: {typed}\n\n"
+            await stream.send(news or ": still here\n\n")
         await stream.eof()
         return None

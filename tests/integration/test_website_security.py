@@ -73,10 +73,18 @@ class FakeFeed:
 
     def __init__(self) -> None:
         self.asked: list[tuple[str, int]] = []
+        self.typed: list[tuple[str, bool]] = []
 
-    async def updates(self, conversation_id: str, after: int) -> dict[str, Any]:
+    async def updates(
+        self, conversation_id: str, after: int, *, typing: bool = False
+    ) -> dict[str, Any]:
         self.asked.append((conversation_id, after))
-        return {"messages": [], "last_id": after, "status": {"state": "bot"}}
+        return {"messages": [], "last_id": after, "status": {"state": "bot"},
+                "typing": {"agent": False, "seconds": 0.0}}  # fmt: skip
+
+    async def visitor_typing(self, conversation_id: str, typing: bool) -> bool:
+        self.typed.append((conversation_id, typing))
+        return True
 
 
 class ServedApp:
@@ -161,6 +169,10 @@ class Site(ServedApp):
             headers=headers, timeout=10,
         )  # fmt: skip
 
+    def typing(self, sender: object, typing: object = True, **headers: str) -> requests.Response:
+        body = {"sender": sender, "typing": typing}
+        return requests.post(f"{self.url}/api/chat/typing", json=body, headers=headers, timeout=10)
+
 
 class FakeClock:
     def __init__(self) -> None:
@@ -243,10 +255,10 @@ def test_a_forged_id_is_refused_before_anything_reaches_rasa_or_the_feed(
 ):
     site = run_site()
     forged = _forged()[kind]
-    for answer in (site.chat(forged), site.updates(forged)):
+    for answer in (site.chat(forged), site.updates(forged), site.typing(forged)):
         assert answer.status_code == HTTPStatus.FORBIDDEN
         assert answer.json() == UNKNOWN
-    assert rasa.received == [] and feed.asked == []
+    assert rasa.received == [] and feed.asked == [] and feed.typed == []
 
 
 def exchange(port: int, request: bytes) -> bytes:
@@ -328,6 +340,27 @@ def test_a_visitor_past_the_burst_gets_429_and_others_still_talk(run_site, rasa)
     assert site.chat(ben).status_code == 200
     clock.now += 60
     assert site.chat(anna).status_code == 200
+
+
+def test_the_visitors_typing_is_checked_like_a_message_and_has_its_own_bucket(
+    run_site, rasa, feed
+):
+    clock = FakeClock()
+    site = run_site(Guard(VisitorIds(KEY), per_visitor=TokenBucket(Limit(1 / 60, 2), clock),
+                          per_ip=None, issuing=None))  # fmt: skip
+    anna = site.visitor()
+    assert site.typing(anna).json() == {"typing": True}
+    assert site.typing(anna, False).status_code == 200
+    assert feed.typed == [(anna, True), (anna, False)]
+    refused = site.typing(anna)
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS and refused.json() == TOO_MANY
+    assert site.chat(anna).status_code == 200  # typing used up its own tokens, not the chat's
+    foreign = site.typing(anna, Origin="https://evil.example")
+    assert foreign.status_code == HTTPStatus.FORBIDDEN
+    assert foreign.json() == {"error": "this site may not use the chat"}
+    for bad in ("yes", None, 1):
+        assert site.typing(anna, bad).status_code == HTTPStatus.BAD_REQUEST
+    assert len(feed.typed) == 2
 
 
 def test_one_address_past_its_burst_gets_429_whatever_the_visitor(run_site, rasa, feed):
