@@ -24,7 +24,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from console import handlers, insights
+from console import handlers, i18n, insights
 from console.feed import ChangeFeed
 from console.web import COOKIE, error
 from crm_adapter.delivery_worker import DeliveryWorker
@@ -37,6 +37,7 @@ from handoff.ownership import IllegalTransition
 from handoff.store import Conflict, UnknownHandoff
 from insights.report import Insights
 from lotse.settings import Network
+from lotse.translations import supported
 from privacy.personal_stores import PersonalStores
 
 log = logging.getLogger(__name__)
@@ -200,10 +201,20 @@ def _pages(app: Sanic) -> None:
     async def openapi(_request: Request) -> HTTPResponse:
         return response.json(spec)
 
+    async def catalogue(_request: Request, name: str) -> HTTPResponse:
+        # Public like the page itself: the login form is translated before anyone is known.
+        language, _, suffix = name.partition(".")
+        if supported(language) is None or suffix != "json":
+            return error(404, "not found")
+        texts = i18n.translator(language)
+        return response.json({"language": texts.language, "messages": texts.messages})
+
     async def root(_request: Request) -> HTTPResponse:
         return response.redirect("/console/")
 
     app.add_route(page, "/console/", methods=["GET"], name="page")
     app.add_route(static, "/console/static/<name:str>", methods=["GET"], name="static")
+    app.add_route(catalogue, "/console/locale/<name:str>", methods=["GET"],
+                  name="catalogue")  # fmt: skip
     app.add_route(openapi, "/console/api/openapi.json", methods=["GET"], name="openapi")
     app.add_route(root, "/", methods=["GET"], name="root")

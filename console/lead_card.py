@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from crm_adapter.explanation import lead_report
+from crm_adapter.explanation import ENGLISH, Wording, lead_report
 from crm_adapter.port import ANSWERED, HUMAN, Answer, CrmPort
 from crm_adapter.recording import Learnt, record
 from crm_adapter.scoring_model import load_scoring_model
@@ -27,14 +27,17 @@ class UnreadableAnswer(ValueError):
     """The text is not an answer to that question."""
 
 
-def lead_card(crm: CrmPort, lead_id: int, now: datetime) -> dict[str, Any]:
-    report = lead_report(crm.lead(lead_id), load_scoring_model(), now)
+def lead_card(
+    crm: CrmPort, lead_id: int, now: datetime, words: Wording = ENGLISH
+) -> dict[str, Any]:
+    """The card; its explanation lines in the language of `words` (the staff member's)."""
+    report = lead_report(crm.lead(lead_id), load_scoring_model(), now, words)
     report["lead_id"] = lead_id
     report["questions"] = [q.key for q in load_questionnaire().questions]
     return report
 
 
-def empty_card() -> dict[str, Any]:
+def empty_card(words: Wording = ENGLISH) -> dict[str, Any]:
     """The card of a visitor the CRM knows nothing about yet: no answers, but the
     questions, so the agent can record what they learn (the first answer makes the lead)."""
     return {
@@ -47,7 +50,7 @@ def empty_card() -> dict[str, Any]:
         "fit": None,
         "interest": 0,
         "answers": {},
-        "explanation": {"fit": ["nothing known yet"], "interest": []},
+        "explanation": {"fit": [words.say("nothing known yet")], "interest": []},
         "consent": None,
         "timeline": [],
         "tasks": [],
@@ -65,6 +68,7 @@ def change_answer(
     language: str,
     conversation_id: str,
     now: datetime,
+    words: Wording = ENGLISH,
 ) -> dict[str, Any]:
     """Records the agent's answer; returns the updated card. KeyError: no such question."""
     try:
@@ -78,4 +82,4 @@ def change_answer(
     answer = Answer(attribute, reading.value, ANSWERED, now, HUMAN, conversation_id)
     lead = crm.lead(lead_id)
     record(crm, lead, Learnt(conversation_id, answers=[answer]), load_scoring_model(), now)
-    return lead_card(crm, lead_id, now)
+    return lead_card(crm, lead_id, now, words)

@@ -3,11 +3,18 @@
 `lead_report()` turns a `Lead` into a plain dict (the `--json` output of `lotse leads
 show`); `report_lines()` renders it for a terminal. The report contains the lead's
 personal data (email, name, phone): it is for sales staff, never for logs.
+
+The explanation lines are English unless a caller gives a `Wording`: the scoring
+model's labels in its language, the connecting words from its `say` (gettext-style:
+the English text with {named} placeholders is the msgid; the console passes its
+catalogue, `console/locale`) and days in its `day` format.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from crm_adapter.lead_scores import Scores
@@ -19,27 +26,56 @@ def _stamp(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
-def fit_explanation(model: ScoringModel, scores: Scores) -> list[str]:
-    lines = [line.text(model.fit.labels[line.attribute]["en"]) for line in scores.fit.lines]
+def _english(msgid: str, **params: Any) -> str:
+    return msgid.format(**params)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The language of the explanation lines (see the module docstring)."""
+
+    language: str = "en"
+    say: Callable[..., str] = _english
+    day: Callable[[date], str] = date.isoformat
+
+
+ENGLISH = Wording()
+
+
+def fit_explanation(model: ScoringModel, scores: Scores, words: Wording = ENGLISH) -> list[str]:
+    say = words.say
+    lines = [
+        say("{label} {value} ({rule}): {points}", value=line.value, rule=line.rule,
+            points=line.points, label=model.fit.labels[line.attribute][words.language])
+        for line in scores.fit.lines
+    ]  # fmt: skip
     if scores.fit.value is None:
-        return ["nothing known yet that counts towards the fit"]
-    return [*lines, f"fit = average of {len(lines)} known attribute(s) = {scores.fit.value}"]
+        return [say("nothing known yet that counts towards the fit")]
+    return [*lines, say("fit = average of {count} known attribute(s) = {fit}",
+                        count=len(lines), fit=scores.fit.value)]  # fmt: skip
 
 
-def interest_explanation(model: ScoringModel, scores: Scores) -> list[str]:
-    lines = []
+def interest_explanation(
+    model: ScoringModel, scores: Scores, words: Wording = ENGLISH
+) -> list[str]:
+    say, lines = words.say, []
     for line in scores.interest.lines:
-        day = line.at.date().isoformat()
+        day = words.day(line.at.date())
         if line.kind is None:
-            lines.append(f"{day} quiet period: x{model.interest.decay_factor} -> {line.total:g}")
+            factor, total = model.interest.decay_factor, f"{line.total:g}"
+            lines.append(say("{day} quiet period: x{factor} -> {total}", day=day,
+                             factor=factor, total=total))  # fmt: skip
         else:
-            label = model.interest.events[line.kind].label["en"]
-            lines.append(f"{day} {label} +{line.change:g} -> {line.total:g}")
-    capped = f" (cap {model.interest.cap})"
-    return [*lines, f"interest = {scores.interest.value}{capped}"]
+            label = model.interest.events[line.kind].label[words.language]
+            lines.append(say("{day} {label} +{change} -> {total}", day=day, label=label,
+                             change=f"{line.change:g}", total=f"{line.total:g}"))  # fmt: skip
+    return [*lines, say("interest = {interest} (cap {cap})", interest=scores.interest.value,
+                        cap=model.interest.cap)]  # fmt: skip
 
 
-def lead_report(lead: Lead, model: ScoringModel, now: datetime) -> dict[str, Any]:
+def lead_report(
+    lead: Lead, model: ScoringModel, now: datetime, words: Wording = ENGLISH
+) -> dict[str, Any]:
     scores = Scores.of(lead, model, now)
     consent = lead.consent
     return {
@@ -60,8 +96,8 @@ def lead_report(lead: Lead, model: ScoringModel, now: datetime) -> dict[str, Any
             for key, answer in sorted(lead.answers.items())
         },
         "explanation": {
-            "fit": fit_explanation(model, scores),
-            "interest": interest_explanation(model, scores),
+            "fit": fit_explanation(model, scores, words),
+            "interest": interest_explanation(model, scores, words),
         },
         "consent": None
         if consent is None

@@ -33,7 +33,8 @@ Errors:
       TooManyAttempts          throttled (see above); `.retry_after` in seconds
       UnknownUser              user management named a login that does not exist
       InvalidSession           unknown, expired or logged-out token, or an inactive user
-    ValueError                 invalid input to user management (username, password, role)
+    ValueError                 invalid input to user management (username, password, role,
+                               language)
 Database errors propagate as SQLAlchemy errors.
 
 Personal data: usernames and display names of staff, and the client address (IP, an
@@ -85,6 +86,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm_adapter.store.models import UtcDateTime, as_utc
 from lotse.database import writer
+from lotse.translations import LANGUAGES
 
 ROLES = ("agent", "admin")
 USERNAME = re.compile(r"[a-z0-9._-]{3,64}")
@@ -117,6 +119,8 @@ users_table = Table(
     Column("display_name", String(MAX_NAME_CHARS), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The console's language ("de", "en"); None: the browser's (console/i18n.py).
+    Column("language", String(8), nullable=True),
 )
 
 sessions_table = Table(
@@ -207,6 +211,7 @@ class StaffUser:
     role: str
     display_name: str
     active: bool
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +224,7 @@ class Session:
     staff_id: str | None
     csrf_token: str = field(repr=False)
     expires_at: datetime
+    language: str | None = None  # the user's console language, None: the browser's
 
 
 def _secret(password: str) -> bytes:
@@ -343,8 +349,9 @@ def _lock_key(kind: str, value: str) -> int:
 
 def _user(row: Mapping[str, Any]) -> StaffUser:
     return StaffUser(
-        row["username"], row["staff_id"], row["role"], row["display_name"], bool(row["active"])
-    )
+        row["username"], row["staff_id"], row["role"], row["display_name"], bool(row["active"]),
+        row["language"],
+    )  # fmt: skip
 
 
 class StaffAuth:
@@ -403,13 +410,21 @@ class StaffAuth:
         """Deactivating also ends the user's sessions."""
         self._change(username, active=active)
 
+    def set_language(self, username: str, language: str | None) -> None:
+        """The console's language for the user ("de", "en"; None: the browser's).
+        Idempotent; the user's sessions go on (their next request sees it)."""
+        if language is not None and language not in LANGUAGES:
+            raise ValueError(f"the language is one of {', '.join(LANGUAGES)}, not {language!r}")
+        self._change(username, language=language)
+
     def _change(self, username: str, **values: Any) -> None:
         name = _known_name(username)
+        ends_sessions = "password_hash" in values or values.get("active") is False
         with self._writer.begin() as connection:
             changed = connection.execute(
                 update(users_table).where(users_table.c.username == name).values(**values)
             ).rowcount
-            if changed and values.get("active") is not True:  # a new password or deactivation
+            if changed and ends_sessions:  # a new password or deactivation
                 self._end_sessions(connection, name)
         if not changed:
             raise UnknownUser(f"no staff login named {name!r}")
@@ -574,7 +589,7 @@ class StaffAuth:
         users, sessions = users_table.c, sessions_table.c
         query = (
             select(sessions.csrf_token, sessions.expires_at, users.username, users.role)
-            .add_columns(users.staff_id, users.active)
+            .add_columns(users.staff_id, users.active, users.language)
             .join_from(sessions_table, users_table, sessions.username == users.username)
             .where(sessions.token_hash == _token_hash(token))
         )
@@ -583,8 +598,9 @@ class StaffAuth:
         if row is None or not row["active"] or row["expires_at"] <= now:
             raise InvalidSession("no valid session")
         return Session(
-            "", row["username"], row["role"], row["staff_id"], row["csrf_token"], row["expires_at"]
-        )
+            "", row["username"], row["role"], row["staff_id"], row["csrf_token"], row["expires_at"],
+            row["language"],
+        )  # fmt: skip
 
     def logout(self, token: str) -> None:
         """Ends the session of `token`; idempotent."""

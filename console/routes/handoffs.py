@@ -17,6 +17,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from console.i18n import session_language, translator, wording
 from console.lead_card import change_answer, empty_card, lead_card
 from console.routing import Routes, blocking
 from console.summary import summarise
@@ -88,11 +89,12 @@ def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
             except BotUnavailable:
                 bot_note = "the bot's part of the conversation is not available right now"
         card = None
+        words = wording(translator(session_language(request)))
         lead_id = await blocking(lead_id_of, handoff, False)
         if lead_id is not None:
-            card = await blocking(lead_card, console.crm, lead_id, routes.now())
+            card = await blocking(lead_card, console.crm, lead_id, routes.now(), words)
         elif console.crm is not None:
-            card = empty_card()
+            card = empty_card(words)
         notes = await blocking(desk.store.notes, handoff.id)
         history = await blocking(desk.store.events, handoff.id)
         summary = await blocking(summary_of, handoff, tracker_events, card)  # of what was read
@@ -179,6 +181,7 @@ def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
         card = await blocking(
             change_answer, routes.console.crm, interpreter(), lead_id, attribute, text,
             handoff.language, handoff.conversation_id, routes.now(),
+            wording(translator(session_language(request))),
         )  # fmt: skip
         await blocking(desk.readable, handoff_id, actor)  # still theirs: the card is shown
         return response.json(card)

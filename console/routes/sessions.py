@@ -1,5 +1,6 @@
-"""Logging in and out, and who is logged in. Login throttling counts the client by
-`web.client_address` (X-Forwarded-For only from a trusted proxy)."""
+"""Logging in and out, who is logged in, and their console language ("de", "en" or
+null for the browser's). Login throttling counts the client by `web.client_address`
+(X-Forwarded-For only from a trusted proxy)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from console.routing import Routes, blocking
 from console.web import COOKIE, body_of, client_address, error
 from handoff.auth import BadCredentials, TooManyAttempts
 from lotse.metrics import LOGINS_REFUSED
+from lotse.translations import LANGUAGES
 
 
 def user_view(session: Any) -> dict[str, Any]:
@@ -68,4 +70,13 @@ def register(routes: Routes) -> None:
             **user_view(session),
             "name": member.name if member else session.username,
             "csrf_token": session.csrf_token,
+            "language": session.language,
         })  # fmt: skip
+
+    @routes("/console/api/me/language", ["PUT"], "set_language")
+    async def set_language(request: Request) -> HTTPResponse:
+        language = body_of(request).get("language")
+        if language is not None and language not in LANGUAGES:
+            raise ValueError("language is de, en or null (the browser's)")
+        await blocking(routes.console.auth.set_language, request.ctx.session.username, language)
+        return response.json({"language": language})
