@@ -111,6 +111,13 @@ class ChannelInbox:
             return False
         return True
 
+    def seen(self, channel: str, event_key: str) -> bool:
+        """Whether an event with this key was stored before."""
+        key = event_key[:MAX_KEY_CHARS]
+        query = select(inbox.c.id).where(inbox.c.channel == channel, inbox.c.event_key == key)
+        with self._engine.connect() as c:
+            return c.execute(query.limit(1)).first() is not None
+
     def heads(self, channels: tuple[str, ...], limit: int = 200) -> list[tuple[int, str]]:
         """(event id, conversation id) of each conversation's oldest open event, for
         the given channels, oldest first."""
@@ -166,8 +173,10 @@ class ChannelInbox:
             row = c.execute(query).mappings().first()
         if row is None:
             return None
-        return InboundEvent(int(row["id"]), str(row["channel"]), str(row["conversation_id"]),
-                            dict(row["message"]), row["received_at"], int(row["attempts"]))  # fmt: skip
+        return InboundEvent(
+            int(row["id"]), str(row["channel"]), str(row["conversation_id"]),
+            dict(row["message"]), row["received_at"], int(row["attempts"]),
+        )  # fmt: skip
 
     @staticmethod
     def finish_in(c: Connection, event_id: int, outcome: str, now: datetime | None = None) -> bool:

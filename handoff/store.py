@@ -245,6 +245,15 @@ def bounded(value: str, limit: int = MAX_TEXT) -> str:
     return value.strip()[:limit]
 
 
+def _bounded_buttons(buttons: Sequence[Mapping[str, str]] | None) -> list[dict[str, str]] | None:
+    found = [
+        {"title": bounded(str(b.get("title", "")), 80),
+         "payload": bounded(str(b.get("payload", "")), 200)}
+        for b in buttons or ()
+    ]  # fmt: skip
+    return found or None
+
+
 def _record(cls: type, row: Mapping[str, Any]) -> Any:
     return cls(**{f.name: row[f.name] for f in fields(cls)})
 
@@ -542,6 +551,37 @@ class HandoffStore:
                 {"sender": sender, "message_id": message_id},
             )
         return Message(id=message_id, **row)
+
+    @staticmethod
+    def add_message_in(
+        c: Connection, conversation_id: str, sender: str, text_: str,
+        buttons: Sequence[Mapping[str, str]] | None = None, now: datetime | None = None,
+    ) -> int:  # fmt: skip
+        """A message of no handoff (the bot's answer on a messenger, queued by
+        `bot.channels.inbox`), written in the caller's transaction `c`. The relay finds
+        it with `unhanded_since`; no handoff event is written (no console has it open)."""
+        if sender not in SENDERS:
+            raise ValueError(f"unknown sender {sender!r}")
+        row = {"conversation_id": conversation_id[:128], "handoff_id": None, "sender": sender,
+               "author": None, "author_label": None, "text": bounded(text_),
+               "buttons": _bounded_buttons(buttons), "at": now or utc_now()}  # fmt: skip
+        return int(c.execute(insert(messages), row).inserted_primary_key[0])
+
+    def latest_message_id(self) -> int:
+        with self._engine.connect() as c:
+            return int(c.execute(select(func.max(messages.c.id))).scalar() or 0)
+
+    def unhanded_since(self, after_id: int, limit: int = 1000) -> list[tuple[int, str]]:
+        """(message id, conversation id) of the messages of no handoff after `after_id`
+        (`add_message_in`), oldest first."""
+        query = (
+            select(messages.c.id, messages.c.conversation_id)
+            .where(messages.c.id > after_id, messages.c.handoff_id.is_(None))
+            .order_by(messages.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as c:
+            return [(int(i), str(conversation)) for i, conversation in c.execute(query)]
 
     def messages(
         self, conversation_id: str, after_id: int = 0, senders: Sequence[str] | None = None

@@ -1,4 +1,4 @@
-"""A last guard for the logs: email addresses and phone numbers become "[redacted]".
+"""A last guard for the logs: secrets, email addresses and phone numbers become "[redacted]".
 
 Lotse's own code never logs what a person wrote, their name, email or number (its log
 lines name channels, ids of records, counts and error classes), and
@@ -11,13 +11,27 @@ also after `whatsapp:`), texts in serialised data (`"text": "..."`, `'text': '..
 `text='...'`) and whole serialised events (`rasa_event=...`, with slot values,
 entities and metadata) replaced, before any handler formats it. Names and free text elsewhere
 cannot be recognised by a pattern: for them the rule above and the test are the
-guard. Installed by every process `lotse run` starts.
+guard.
+
+Secrets too (issue 23): a library's error may quote the URL it called, and the
+platforms put tokens in URLs (Telegram's `/bot<token>/`, the Graph API's
+`?access_token=`). Every record's message and its traceback (formatted once, when the
+record is made, then redacted) has the values of the process's secret environment
+variables (`secret_values`: names with TOKEN, SECRET, PASSWORD, KEY or AUTH, values of
+at least MIN_SECRET_CHARS) replaced, and the token shapes of `_TOKEN_PATTERNS` (a
+query's `access_token=`, a Telegram bot token, `Bearer ...`, Slack's `xox?-...`, a
+URL's `user:password@`) whatever their value. Installed by every process `lotse run`
+starts; `tests/integration/test_messenger_delivery.py` makes every channel fail and
+scans the log for the configured secrets.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import traceback
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -35,9 +49,40 @@ _TEXT_FIELDS = re.compile(
 # JSON or as a Python dict): slot values, entities and metadata are personal too, so
 # everything from the event on is withheld.
 _WHOLE_EVENT = re.compile(r"""(["']?rasa_event["']?\s*[:=]\s*).*""", re.DOTALL)
+# Tokens by their shape, whatever their value: what stays in front is kept.
+_TOKEN_PATTERNS = (
+    re.compile(r"((?:access_token|token|secret|password|api_key|key)=)[^&\s\"'<>]+", re.I),
+    re.compile(r"(bot)\d{4,}:[\w-]{20,}"),  # Telegram's bot token, in its API's paths
+    re.compile(r"(\b(?:Bearer|Basic)\s+)[\w.~+/=-]+"),
+    re.compile(r"()\bxox[abeoprs]-[\w-]+"),  # Slack tokens
+    re.compile(r"(://)[^/\s:@]+:[^/\s@]+@"),  # a URL's user:password@
+)
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|KEY|AUTH", re.I)
+MIN_SECRET_CHARS = 6
+_secrets: tuple[str, ...] = ()
+
+
+def secret_values(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The values of the secret-looking variables, longest first (a secret containing
+    another is replaced whole)."""
+    found = {v.strip() for k, v in environ.items()
+             if SECRET_NAME.search(k) and len(v.strip()) >= MIN_SECRET_CHARS}  # fmt: skip
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Also redact these (e.g. credentials read from a file)."""
+    global _secrets
+    merged = set(_secrets) | {v for v in values if len(v) >= MIN_SECRET_CHARS}
+    _secrets = tuple(sorted(merged, key=len, reverse=True))
 
 
 def redacted(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern in _TOKEN_PATTERNS:
+        text = pattern.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _WHOLE_EVENT.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _TEXT_FIELDS.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
     for pattern in _PATTERNS:
@@ -45,8 +90,10 @@ def redacted(text: str) -> str:
     return text
 
 
-def install() -> None:
-    """Every record this process creates from now on has a redacted message."""
+def install(environ: Mapping[str, str] | None = None) -> None:
+    """Every record this process creates from now on has a redacted message and
+    traceback; the secrets are the environment's (`secret_values`) as it is now."""
+    remember_secrets(secret_values(os.environ if environ is None else environ))
     make_record = logging.getLogRecordFactory()
     if getattr(make_record, "lotse_redacting", False):
         return
@@ -58,6 +105,13 @@ def install() -> None:
         except Exception:  # noqa: BLE001 - a broken format: leave it to logging's own report
             return record
         record.msg, record.args = redacted(message), None
+        if record.exc_info and record.exc_info[0] is not None:
+            # Formatted now, redacted, kept: handlers' formatters use `exc_text` as it is.
+            record.exc_text = redacted("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_text = record.exc_text.rstrip("\n")
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redacted(record.stack_info)
         return record
 
     redacting.lotse_redacting = True  # type: ignore[attr-defined]

@@ -8,6 +8,10 @@ Each process exposes its own (docs/operations.md lists which process has which):
 - `lotse_delivery_failures_total{connector,outcome}`: deliveries to a CRM or a
   notification channel that failed, to be retried (`retry`) or given up (`dead`)
   (the delivery worker, the console for notifications);
+- `lotse_messenger_events_total{channel,outcome}`: messenger webhook messages stored
+  (`stored`) or recognised as sent again by the platform (`repeated`), and
+  `lotse_messenger_dead_letters_total{channel,kind}`: messages to a messenger given up
+  (`refused`, `unknown`, `busy`, `expired`) (the Rasa process);
 - `lotse_logins_refused_total{reason}`: staff console logins refused (the console);
 - the stores' gauges, read when scraped (`wiring.store_metrics`, the console):
   `lotse_handoffs_waiting`, `lotse_outbox_pending{connector}`,
@@ -43,6 +47,15 @@ FALLBACKS = Counter(
 DELIVERY_FAILURES = Counter(
     "lotse_delivery_failures", "Deliveries to a CRM or a notification channel that failed",
     ["connector", "outcome"],
+)  # fmt: skip
+MESSENGER_EVENTS = Counter(
+    "lotse_messenger_events", "Messenger webhook messages stored, or recognised as sent again",
+    ["channel", "outcome"],
+)  # fmt: skip
+DEAD_LETTERS = Counter(
+    "lotse_messenger_dead_letters",
+    "Messages to a messenger given up (refused, no answer, busy too long, expired)",
+    ["channel", "kind"],
 )  # fmt: skip
 LOGINS_REFUSED = Counter("lotse_logins_refused", "Staff console logins refused", ["reason"])
 

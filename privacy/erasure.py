@@ -177,6 +177,8 @@ class DataErasure:
                 del texts[old]
             self.stores.handoffs.erase_conversation(old, new)
             self.stores.addresses.forget(old)
+            if self.stores.inbox is not None:
+                self.stores.inbox.forget(old)
             self.stores.events.rename(old, new)
         self.stores.unanswered.delete_conversations(list(renamed))
         now = datetime.now(timezone.utc)

@@ -1,7 +1,7 @@
 """Every store that holds personal data, as the privacy commands and the console reach
 them.
 
-The CRM store, the handoff store and the messenger address book share one database
+The CRM store, the handoff store, the messenger address book and inbox share one database
 (LOTSE_DATABASE_URL), as do the conversation event log (`insights.event_log`, whose
 conversation ids an erasure replaces), the insights' summaries and the unanswered
 questions' texts (`insights.unanswered`, erased with their conversations). Transcripts
@@ -46,6 +46,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine, make_url
 
 from conversations.address_book import AddressBook
+from conversations.channel_inbox import ChannelInbox
 from conversations.sql_transcripts import SqlTranscripts
 from conversations.texts import SQLiteTexts
 from crm_adapter.store.local import LocalCrm
@@ -75,6 +76,7 @@ class PersonalStores:
     tracker_db: Path | None = None  # the embedded tracker store's file; None: no transcripts
     tracker_url: str | None = None  # Rasa's SQL tracker store (scaled profile), else None
     mail_dir: Path | None = None  # notification emails as files (no SMTP server), else None
+    inbox: ChannelInbox | None = None  # messenger messages kept for their turn
     _texts: SQLiteTexts | SqlTranscripts | None = field(default=None, init=False, repr=False)
 
     @property

@@ -65,6 +65,8 @@ class DataPurge:
             if texts is not None:
                 texts.pop(conversation_id, None)  # gone since it was listed: fine
         messages = self.stores.handoffs.delete_messages_before(cutoff)
+        if self.stores.inbox is not None:  # what messengers sent, answered before then
+            self.stores.inbox.delete_done_before(cutoff)
         events = self.stores.events.delete_before(cutoff.timestamp())
         self.stores.unanswered.delete_before(cutoff.timestamp())  # with the transcripts
         self.stores.events.erased.bury()  # marks past their window keep nothing to name

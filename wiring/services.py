@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # each part is imported when first built: a command loads wha
     from sqlalchemy.engine import Engine
 
     from conversations.address_book import AddressBook
+    from conversations.channel_inbox import ChannelInbox
     from conversations.erased import ErasedConversations
     from crm_adapter.store import LocalCrm
     from handoff.auth import StaffAuth
@@ -76,6 +77,12 @@ class Services:
         from conversations.address_book import AddressBook
 
         return AddressBook(self.engine)
+
+    @cached_property
+    def inbox(self) -> ChannelInbox:
+        from conversations.channel_inbox import ChannelInbox
+
+        return ChannelInbox(self.engine)
 
     @cached_property
     def event_log(self) -> EventLog:
@@ -162,7 +169,7 @@ class Services:
 
         return PersonalStores(self.engine, self.crm, self.handoffs, self.addresses,
                               self.event_log, self.unanswered, tracker_db, tracker_url,
-                              mail_dir)  # fmt: skip
+                              mail_dir, self.inbox)  # fmt: skip
 
 
 _built: dict[str, Services] = {}

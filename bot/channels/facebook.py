@@ -4,11 +4,15 @@ Credentials: `verify` (the verify token you type into Meta's webhook settings),
 `secret` (the app secret), `page-access-token`. Rasa's connector checks only the
 legacy `X-Hub-Signature` (SHA-1), compares with `==` and answers 200 to a bad
 signature; Lotse checks `X-Hub-Signature-256` in constant time and refuses with
-401/403 (`bot.channels.messenger`). The request's messages are then handled by Rasa's
-own `Messenger` (text, quick replies, postbacks, attachments), with its Graph API
-client pointed at LOTSE_FACEBOOK_API_URL when that is set. Buttons become quick
-replies (up to 13, titles of 20 characters); the webhook's verification handshake
-(GET with `hub.verify_token`) is answered in constant time too.
+401/403 (`bot.channels.messenger`). Each messaging event of the request (Meta
+batches several) is read by Rasa's own `Messenger` (text, quick replies, postbacks,
+attachments) and stored with its `mid` as the key (`bot.channels.inbox`); Rasa's
+`mark_seen`/`typing_on` calls to the Graph API in the request (which failed the
+request with 500 during an outage, the token in the traceback's URL) are not made.
+Replies go to the Send API (at LOTSE_FACEBOOK_API_URL when that is set) with the page
+token in the `Authorization` header, never in a URL. Buttons become quick replies (up
+to 13, titles of 20 characters); the webhook's verification handshake (GET with
+`hub.verify_token`) is answered in constant time too.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from fbmessenger import MessengerClient
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.facebook import FacebookInput, Messenger
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import inbox
 from bot.channels.admission import Handler
 from bot.channels.authenticity import meta_signature_ok
 from bot.channels.messenger import MessengerChannel
@@ -39,13 +44,25 @@ GRAPH_API_VERSION = "v19.0"
 TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 613, 1200})
 
 
-def graph_client(page_access_token: str) -> MessengerClient:
-    """Rasa's Graph API client, for Rasa's `Messenger` parser (its replies are replaced
-    by Lotse's: messages leave through `FacebookSender`)."""
-    client = MessengerClient(page_access_token)
-    base = load_settings().messengers.facebook or "https://graph.facebook.com"
-    client.graph_url = f"{base.rstrip('/')}/{GRAPH_API_VERSION}"
-    return client
+class StoringMessenger(Messenger):
+    """Rasa's reading of a messaging event, handing the message on without Rasa's
+    Graph API calls around it (`mark_seen`, `typing_on`/`off`): the turn runs later."""
+
+    async def _handle_user_message(
+        self, text: str, sender_id: str, metadata: dict[str, Any] | None
+    ) -> None:
+        await self.on_new_message(
+            UserMessage(text, None, sender_id, input_channel=self.name(), metadata=metadata)
+        )
+
+
+def event_key(event: Mapping[str, Any]) -> str | None:
+    """A messaging event's id: the message's or the postback's `mid`."""
+    for kind in ("message", "postback"):
+        part = event.get(kind)
+        if isinstance(part, dict) and isinstance(part.get("mid"), str):
+            return part["mid"]
+    return None
 
 
 class FacebookSender:
@@ -69,14 +86,31 @@ class FacebookSender:
             ]
         body = {"messaging_type": "RESPONSE", "notification_type": "REGULAR",
                 "recipient": {"id": address["id"]}, "message": message}  # fmt: skip
-        answer = await asyncio.to_thread(self.http.post, self.url, json=body,
-                                         params={"access_token": self.token})  # fmt: skip
+        bearer = {"Authorization": f"Bearer {self.token}"}
+        answer = await asyncio.to_thread(self.http.post, self.url, json=body, headers=bearer)
         code = answer.field("error", "code")
         if code in TRANSIENT_CODES:
             raise PlatformBusy(f"Graph API error {code}")
         answer.check("facebook")
         if code is not None:
             raise PlatformRefused(f"Graph API error {code}")
+
+
+def _echo(event: Mapping[str, Any]) -> bool:
+    """The page's own message, echoed back to the webhook: not the person's."""
+    message = event.get("message")
+    return isinstance(message, dict) and bool(message.get("is_echo"))
+
+
+def messaging_events(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every messaging event of a webhook request, in order (Rasa's `Messenger.handle`
+    takes only the first)."""
+    found = []
+    for entry in body.get("entry") or ():
+        if isinstance(entry, dict):
+            found += [e for e in entry.get("messaging") or ()
+                      if isinstance(e, dict) and not _echo(e)]  # fmt: skip
+    return found
 
 
 class LotseFacebookInput(MessengerChannel, FacebookInput):
@@ -88,6 +122,13 @@ class LotseFacebookInput(MessengerChannel, FacebookInput):
 
     def sender(self) -> FacebookSender:
         return FacebookSender(self.fb_access_token)
+
+    def event_key(self, request: Request) -> str | None:
+        """The first messaging event's `mid` (Meta sends a batch again as it was)."""
+        body = request.json if isinstance(request.json, dict) else {}
+        for event in messaging_events(body):
+            return event_key(event)
+        return None
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         return self.wrapped(self._webhook, on_new_message)
@@ -111,10 +152,13 @@ class LotseFacebookInput(MessengerChannel, FacebookInput):
             body = request.json
             if not isinstance(body, dict):
                 return response.text("not a Messenger event", status=400)
-            messenger = Messenger(self.fb_access_token, handle)
-            messenger.client = graph_client(self.fb_access_token)
+            messenger = StoringMessenger(self.fb_access_token, handle)
+            metadata = self.get_metadata(request)
             try:
-                await messenger.handle(body, self.get_metadata(request))
+                for event in messaging_events(body):
+                    inbox.begin_message(event_key(event))
+                    single = {"object": body.get("object"), "entry": [{"messaging": [event]}]}
+                    await messenger.handle(single, metadata)
             # Not the shape Meta sends (AttributeError: a value that is no text where Rasa
             # expects one, e.g. a quick reply payload `true`, which Rasa's message strips).
             except (KeyError, TypeError, IndexError, AttributeError):

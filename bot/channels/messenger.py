@@ -9,16 +9,22 @@ A Lotse messenger channel (`bot.channels.telegram`, `.facebook`, `.twilio`, `.sl
   without the platform's signature header with 401, and a wrong one with 403, before
   Rasa parses anything. The refusal is logged with the channel and the body's size
   only, never its content.
-- Then each message: the conversation id becomes `"{channel}:{platform id}"`; the
-  platform address is remembered (`AddressBook`) for staff replies during a handoff;
-  the text is cleaned and bounded like the website's (`dialogue.text_input`); a reply
-  naming a numbered choice ("2") becomes that choice's payload; only the channel's
-  known metadata (the profile name, bounded) passes; the message goes through the
-  turn and ownership gates (`bot.channels.admission`).
-- Every bot message leaves through `MessengerOutput` and the channel's `Outlet`
-  (`bot.channels.outlet`): rendered for the platform (native buttons or numbered
-  text, split within its limits) and sent by the channel's `Sender`, which speaks the
-  platform's send API.
+- Acknowledge first, then work: a signed request whose event the inbox holds already
+  (the platform sent it again: Slack's `event_id`, Meta's `mid`, Twilio's
+  `MessageSid`, Telegram's `update_id`, the activity's id; `event_key`) is answered
+  200 at once. Otherwise each of its messages is stored in the channel inbox
+  (`conversations.channel_inbox`) with the conversation id `"{channel}:{platform id}"`,
+  the text cleaned and bounded like the website's (`dialogue.text_input`), only the
+  channel's known metadata (the profile name, bounded) and the platform address; the
+  platform gets 200 then. The bot's turn runs after that (`bot.channels.inbox`): in
+  order per conversation, through the rate limit and the turn and ownership gates
+  (`bot.channels.admission`); a reply naming a numbered choice ("2") becomes that
+  choice's payload there.
+- Every message for the person (the bot's answers, and staff messages during a
+  handoff) is queued and sent by the relay (`bot.channels.relay`) through the
+  channel's `Outlet` (`bot.channels.outlet`): rendered for the platform (native
+  buttons or numbered text, split within its limits), sent by the channel's `Sender`,
+  with retries, and recorded.
 
 `LOTSE_<CHANNEL>_API_URL` environment variables point a sender at another base URL
 (a proxy, or the local fakes of the test suite); unset, the platform's own is used.
@@ -27,34 +33,31 @@ A Lotse messenger channel (`bot.channels.telegram`, `.facebook`, `.twilio`, `.sl
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import hashlib
 import inspect
+import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import relay
-from bot.channels.admission import Handler, TooManyMessages, admitting
+from bot.channels import inbox, relay
+from bot.channels.admission import Handler, admitting
 from bot.channels.outlet import Outlet, Sender
 from bot.channels.turn_gate import TurnGate, configured_limit
-from conversations.address_book import AddressBook, conversation_id_for
-from conversations.rendering import LIMITS, Button, buttons_from, chosen_payload
+from conversations.address_book import conversation_id_for
+from conversations.rendering import LIMITS
 from dialogue.text_input import to_rasa_text
+from lotse.metrics import MESSENGER_EVENTS
 from wiring.services import services
 
 MAX_PROFILE_NAME_CHARS = 80
+MAX_EVENT_KEY_CHARS = 160
 log = logging.getLogger(__name__)
-
-
-SEND_AGAIN = (
-    "Entschuldigung, das hat gerade nicht geklappt. Bitte senden Sie Ihre Nachricht noch "
-    "einmal. / Sorry, that did not work just now. Please send your message again."
-)
 
 
 def json_body(request: Request) -> Any:
@@ -63,35 +66,6 @@ def json_body(request: Request) -> Any:
         return request.json
     except Exception:  # noqa: BLE001 - Sanic raises its own error for a bad body
         return None
-
-
-class MessengerOutput(OutputChannel):
-    """Rasa's output for one messenger conversation: each message through the outlet."""
-
-    def __init__(
-        self, outlet: Outlet, book: AddressBook, conversation_id: str,
-        address: Mapping[str, Any], shown: tuple[Button, ...],
-    ) -> None:  # fmt: skip
-        self.outlet = outlet
-        self.book = book
-        self.conversation_id = conversation_id
-        self.address = dict(address)
-        self.shown = shown  # the choices the conversation has on record
-
-    @classmethod
-    def name(cls) -> str:
-        return "messenger"
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        buttons = buttons_from(message.get("buttons") or message.get("quick_replies"))
-        text = message.get("text") or ""
-        if image := message.get("image"):
-            text = f"{text}\n\n{image}".strip()
-        if not text.strip() and not buttons:
-            return
-        await self.outlet.deliver(self.book, self.conversation_id, self.address, text, buttons,
-                                  self.shown)  # fmt: skip
-        self.shown = buttons
 
 
 class MessengerChannel:
@@ -112,6 +86,15 @@ class MessengerChannel:
 
     def sender(self) -> Sender:
         raise NotImplementedError
+
+    def event_key(self, request: Request) -> str | None:
+        """The platform's id of the event the request carries, or None; the body's
+        digest is the key then (a platform sends the same body again)."""
+        return None
+
+    def acknowledgement(self, request: Request) -> HTTPResponse:
+        """What the platform gets for an event it sent again (and has had before)."""
+        return response.text("success")
 
     def unusable(self, request: Request) -> HTTPResponse | None:
         """The answer to a signed request whose shape Rasa's connector cannot take (it
@@ -136,11 +119,13 @@ class MessengerChannel:
         it: authenticity first, each message as `handler` makes it, and the handoff relay
         (`bot.channels.relay`) sending staff messages for this channel."""
         outlet = Outlet(self.name(), self.sender(), LIMITS[self.name()])
-        blueprint = blueprint_of(self.handler(outlet, on_new_message))
+        blueprint = blueprint_of(self.handler())
         self.guard(blueprint)
         relay.register(outlet)
-        blueprint.listener("after_server_start")(relay.start)
-        blueprint.listener("before_server_stop")(relay.stop)
+        inbox.register(self.name(), admitting(TurnGate(configured_limit()), on_new_message))
+        for module in (relay, inbox):
+            blueprint.listener("after_server_start")(module.start)
+            blueprint.listener("before_server_stop")(module.stop)
         return blueprint
 
     def guard(self, blueprint: Blueprint) -> None:
@@ -162,40 +147,69 @@ class MessengerChannel:
                 log.warning("%s: refused a badly signed request (%d bytes)", channel,
                             len(request.body or b""))  # fmt: skip
                 return response.text("bad signature", status=403)
-            return self.unusable(request)
-
-    def handler(self, outlet: Outlet, on_new_message: Handler) -> Handler:
-        """`on_new_message` as every messenger message must reach it (module docstring)."""
-        admit = admitting(TurnGate(configured_limit()), on_new_message)
-
-        async def handle(message: UserMessage) -> Any:
-            conversation_id = conversation_id_for(outlet.channel, message.sender_id)
-            if conversation_id is None:
-                return None
-            book = services().addresses
-            address = self.address_of(message)
-            shown = await asyncio.to_thread(book.remember, conversation_id, outlet.channel,
-                                            address)  # fmt: skip
-            text = to_rasa_text(message.text)
-            message.text = chosen_payload(text, shown) or text
-            message.sender_id = conversation_id
-            message.output_channel = MessengerOutput(outlet, book, conversation_id, address,
-                                                     shown)  # fmt: skip
+            refused = self.unusable(request)
+            if refused is not None:
+                return refused
+            key = self.request_key(request)
             try:
-                return await admit(message)
-            except TooManyMessages:
-                log.warning("%s: a conversation over its rate limit; a message dropped",
-                            outlet.channel)  # fmt: skip
-                return None
-            except Exception as error:  # noqa: BLE001 - a failed turn saved nothing
-                # Rasa's connectors answer the platform 200 after a failure, so it will
-                # not send the update again: the visitor is asked to.
-                log.error("%s: a turn failed (%s); the visitor is asked to send again",
-                          outlet.channel, type(error).__name__)  # fmt: skip
-                with contextlib.suppress(Exception):  # the platform may be the failure
-                    await message.output_channel.send_response(
-                        conversation_id, {"text": SEND_AGAIN}
-                    )
-                return None
+                seen = await asyncio.to_thread(services().inbox.seen, channel, key)
+            except Exception as error:  # noqa: BLE001 - the database: the platform resends
+                log.error("%s: the inbox could not be read (%s); the platform is asked to "
+                          "send again", channel, type(error).__name__)  # fmt: skip
+                return response.text("not stored; please send again", status=503)
+            if seen:
+                MESSENGER_EVENTS.labels(channel, "repeated").inc()
+                return self.acknowledgement(request)
+            inbox.begin_request(key)
+            return None
 
-        return handle
+        @blueprint.middleware("response")
+        async def plain_ok(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
+            """A request whose messages could not be stored (the database) is answered 503,
+            whatever Rasa's connector said, so that the platform sends it again; a stored
+            one 200 (Rasa's Twilio says 204): what every platform takes as delivered."""
+            if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
+                return None
+            events = inbox.current_request()
+            if events is not None and events.failed:
+                return response.text("not stored; please send again", status=503)
+            if answer.status in (201, 202, 204):
+                ok = self.acknowledgement(request)
+                ok.headers.update({k: v for k, v in answer.headers.items()
+                                   if k.lower().startswith("x-slack")})  # fmt: skip
+                return ok
+            return None
+
+    def request_key(self, request: Request) -> str:
+        """`event_key`, bounded, else the body's SHA-256."""
+        key = self.event_key(request)
+        if isinstance(key, str) and key.strip():
+            return key.strip()[:MAX_EVENT_KEY_CHARS]
+        return "sha256:" + hashlib.sha256(request.body or b"").hexdigest()
+
+    def handler(self) -> Handler:
+        """What Rasa's connector calls with each message of a signed request: the message
+        stored in the inbox for the worker (`bot.channels.inbox`), nothing more."""
+        channel = self.name()
+
+        async def store(message: UserMessage) -> None:
+            conversation_id = conversation_id_for(channel, message.sender_id)
+            key = inbox.next_event_key()
+            if conversation_id is None or key is None:
+                return
+            stored = json.loads(json.dumps(
+                inbox.stored_message(message, self.address_of(message)), default=str))
+            try:
+                fresh = await asyncio.to_thread(inbox.accepted, channel, key, conversation_id,
+                                                stored, services().inbox)  # fmt: skip
+            except Exception as error:  # noqa: BLE001 - answered 503: the platform resends
+                log.error("%s: a message could not be stored (%s); the platform is asked to "
+                          "send it again", channel, type(error).__name__)  # fmt: skip
+                events = inbox.current_request()
+                if events is not None:
+                    events.failed = True
+                return
+            if fresh:
+                inbox.wake()
+
+        return store

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -55,6 +56,7 @@ from bot.channels.outlet import DeliveryUnknown, Outlet, PlatformBusy
 from conversations.address_book import AddressBook
 from conversations.rendering import Part, buttons_from
 from handoff.store import HandoffStore, Message, utc_now
+from lotse.metrics import DEAD_LETTERS
 from wiring.services import services
 
 POLL_SECONDS = 0.25
@@ -124,14 +126,23 @@ class Relay:
     workers: dict[str, asyncio.Task] = field(default_factory=dict, init=False)
     recheck: set[str] = field(default_factory=set, init=False)
     latest: int = field(default=0, init=False)
+    latest_unhanded: int = field(default=0, init=False)  # the bot's queued answers
+    _woken: asyncio.Event | None = field(default=None, init=False)
     _swept: datetime = field(default=_EPOCH, init=False)
     _renewed: datetime = field(default=_EPOCH, init=False)
 
     def __post_init__(self) -> None:
         self.outlets = dict(self.outlets)
         self.latest = max(0, self.store.latest_event_id() - LOOKBACK_EVENTS)
+        self.latest_unhanded = max(0, self.store.latest_message_id() - LOOKBACK_EVENTS)
+
+    def wake(self) -> None:
+        """Something was queued: look at once instead of at the next poll."""
+        if self._woken is not None:
+            self._woken.set()
 
     async def run(self, poll_seconds: float = POLL_SECONDS) -> None:
+        self._woken = asyncio.Event()
         try:
             while True:
                 try:
@@ -139,7 +150,7 @@ class Relay:
                 except Exception as error:  # noqa: BLE001 - the database may be restarting
                     log.error("handoff relay: a round failed (%s); trying again",
                               type(error).__name__)  # fmt: skip
-                await asyncio.sleep(poll_seconds)
+                await pause(self._woken, poll_seconds)
         finally:
             for task in self.workers.values():
                 task.cancel()
@@ -176,7 +187,8 @@ class Relay:
 
     async def _claim_new(self) -> None:
         fresh = await asyncio.to_thread(self.store.changed_since, self.latest)
-        conversations = {c for _, c in fresh if self._ours(c)} | self.recheck
+        answers = await asyncio.to_thread(self.store.unhanded_since, self.latest_unhanded)
+        conversations = {c for _, c in fresh + answers if self._ours(c)} | self.recheck
         self.recheck = set()
         for conversation in sorted(conversations):
             try:
@@ -187,6 +199,8 @@ class Relay:
                 self.recheck.add(conversation)
         if fresh:
             self.latest = fresh[-1][0]
+        if answers:
+            self.latest_unhanded = answers[-1][0]
 
     async def _claim(self, conversation_id: str) -> None:
         target = await asyncio.to_thread(self.book.address, conversation_id)
@@ -194,7 +208,7 @@ class Relay:
             return
         found = await asyncio.to_thread(self.store.messages, conversation_id, 0, RELAYED)
         held = self._held()
-        candidates = [m for m in found if m.handoff_id is not None and m.id not in held]
+        candidates = [m for m in found if relayed(m) and m.id not in held]
         taken = await asyncio.to_thread(self.book.claimed, [m.id for m in candidates])
         for message in candidates:
             if message.id in taken:
@@ -297,7 +311,8 @@ class Relay:
 
     async def _record_failure(self, d: Delivery) -> None:
         kind, reason = d.given_up or (REFUSED, "")
-        log.warning("%s: a staff message was not delivered (%s)", d.channel, kind)
+        log.warning("%s: a message was not delivered (%s)", d.channel, kind)
+        DEAD_LETTERS.labels(d.channel, kind).inc()
         await asyncio.to_thread(self.book.failed, d.id, f"{kind}: {reason}")
         try:
             await asyncio.to_thread(self._note, d, kind, reason)
@@ -311,6 +326,19 @@ class Relay:
         handoff = self.store.get(d.message.handoff_id)
         note = failure_note(d.channel, d.message, kind, reason, self.policy.window)
         self.store.add_note(handoff, NOTE_AUTHOR, note)
+
+
+async def pause(woken: asyncio.Event, seconds: float) -> None:
+    """Waits `seconds`, or less when `woken` is set meanwhile; clears it."""
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(woken.wait(), seconds)
+    woken.clear()
+
+
+def relayed(message: Message) -> bool:
+    """A message for the person: of a handoff (staff, notices, the bot after it), or
+    the bot's answer to a messenger turn (`bot.channels.inbox`, no handoff)."""
+    return message.handoff_id is not None or message.sender == "bot"
 
 
 def visible_text(message: Message) -> str:
@@ -343,6 +371,7 @@ def failure_note(channel: str, message: Message, kind: str, reason: str, window:
 # -- one relay per Rasa process, for the channels Rasa was started with ---------------
 
 _outlets: dict[str, Outlet] = {}
+_relay: Relay | None = None
 _task: asyncio.Task | None = None
 
 
@@ -350,16 +379,22 @@ def register(outlet: Outlet) -> None:
     _outlets[outlet.channel] = outlet
 
 
+def wake() -> None:
+    """The bot's answers were queued in this process: send them now."""
+    if _relay is not None:
+        _relay.wake()
+
+
 async def start(_app: Any, _loop: Any = None) -> None:
-    global _task
+    global _relay, _task
     if _task is not None or not _outlets:
         return
-    relay = Relay(services().handoffs, services().addresses, _outlets)
-    _task = asyncio.get_running_loop().create_task(relay.run())
+    _relay = Relay(services().handoffs, services().addresses, _outlets)
+    _task = asyncio.get_running_loop().create_task(_relay.run())
 
 
 async def stop(_app: Any, _loop: Any = None) -> None:
-    global _task
+    global _relay, _task
     if _task is not None:
         _task.cancel()
-        _task = None
+        _task, _relay = None, None

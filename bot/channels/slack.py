@@ -13,6 +13,7 @@ profile name with a message, so none is used. The conversation id is
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -109,6 +110,32 @@ class LotseSlackInput(MessengerChannel, SlackInput):
 
     def sender(self) -> SlackSender:
         return SlackSender(self.slack_token)
+
+    def event_key(self, request: Request) -> str | None:
+        """The Events API's `event_id`; an interactive payload's `trigger_id`."""
+        if request.form and request.form.get("payload"):
+            try:
+                payload = json.loads(request.form.get("payload"))
+            except ValueError:
+                return None
+            return payload.get("trigger_id") if isinstance(payload, dict) else None
+        body = json_body(request)
+        return body.get("event_id") if isinstance(body, dict) else None
+
+    async def process_message(
+        self, request: Request, on_new_message: Handler, text: str, sender_id: str | None,
+        metadata: dict[str, Any] | None,
+    ) -> HTTPResponse:  # fmt: skip
+        """Rasa's, without its background task and its own handling of Slack's retries:
+        the message is stored before Slack gets its answer (a failed store is answered
+        503, and Slack sends it again); a retry of a stored event never gets here
+        (`MessengerChannel.guard`)."""
+        metadata = metadata or {}
+        thread_id = metadata.get("thread_id") if self.use_threads else None
+        output = self.get_output_channel(metadata.get("out_channel"), thread_id)
+        await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
+                                         metadata=metadata))  # fmt: skip
+        return response.text("")
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         return self.wrapped(super().blueprint, on_new_message)

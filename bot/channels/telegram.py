@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from aiogram.bot.api import TelegramAPIServer
@@ -80,6 +81,20 @@ class TelegramSender:
             raise PlatformRefused(f"telegram answered ok={answer.field('ok')!r}")
 
 
+class KnownBot(TelegramOutput):
+    """Rasa's connector asks Telegram `getMe` for every update, to compare the bot's
+    username with `verify`: during an outage of Telegram's API that fails, and the
+    update would be answered 500. The secret token already proves the update is for
+    this bot; the username is the configured one, without a call."""
+
+    def __init__(self, access_token: str, username: str) -> None:
+        super().__init__(access_token)
+        self._me = SimpleNamespace(username=username)
+
+    async def get_me(self) -> Any:  # type: ignore[override]
+        return self._me
+
+
 async def set_webhook(access_token: str, url: str, secret_token: str) -> None:
     bot = telegram_bot(access_token)
     try:
@@ -112,6 +127,11 @@ class LotseTelegramInput(MessengerChannel, TelegramInput):
     def sender(self) -> TelegramSender:
         return TelegramSender(self.access_token)
 
+    def event_key(self, request: Request) -> str | None:
+        body = json_body(request)
+        update_id = body.get("update_id") if isinstance(body, dict) else None
+        return str(update_id) if isinstance(update_id, int) else None
+
     def profile_name(self, request: Request) -> str | None:
         body = request.json if isinstance(request.json, dict) else {}
         update = body.get("message") or body.get("edited_message") or body.get("callback_query")
@@ -133,8 +153,9 @@ class LotseTelegramInput(MessengerChannel, TelegramInput):
         return response.text("success")
 
     def get_output_channel(self) -> TelegramOutput:
-        """Rasa's output, without Rasa's setWebhook (done in `blueprint`, with the secret)."""
-        return telegram_bot(self.access_token)
+        """Rasa's output, without Rasa's setWebhook (done in `blueprint`, with the secret),
+        and without its `getMe` per update (`KnownBot`)."""
+        return KnownBot(self.access_token, self.verify)
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         try:

@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.channels.admission import Handler
 from bot.channels.authenticity import twilio_signature_ok
@@ -30,6 +31,7 @@ from lotse.settings import load_settings
 
 API_URL_VARIABLE = "LOTSE_TWILIO_API_URL"
 API_URL = "https://api.twilio.com"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def twilio_client(account_sid: str, auth_token: str, number: str) -> TwilioOutput:
@@ -85,6 +87,13 @@ class LotseTwilioInput(MessengerChannel, TwilioInput):
 
     def sender(self) -> TwilioSender:
         return TwilioSender(self.account_sid, self.auth_token, self.twilio_number)
+
+    def event_key(self, request: Request) -> str | None:
+        return request.form.get("MessageSid") or request.form.get("SmsMessageSid")
+
+    def acknowledgement(self, request: Request) -> HTTPResponse:
+        """Empty TwiML: the answers leave through the Messages API, later."""
+        return response.text(EMPTY_TWIML, content_type="text/xml")
 
     def profile_name(self, request: Request) -> str | None:
         return request.form.get("ProfileName")

@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from conversations.address_book import metadata as channel_tables
+from conversations.channel_inbox import metadata as inbox_tables
 from conversations.erased import metadata as erased_tables
 from crm_adapter.port import (
     ANSWERED,
@@ -437,6 +438,7 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
                 *handoff_tables.tables,
                 *staff_tables.tables,
                 *channel_tables.tables,
+                *inbox_tables.tables,
                 *event_log_tables.tables,
                 *erased_tables.tables,
                 *insights_tables.tables,
@@ -444,7 +446,7 @@ def test_migrate_is_idempotent_and_matches_the_models(empty_url: str) -> None:
                 "crm_alembic_version",
             }
             for models in (Base.metadata, handoff_tables, staff_tables, channel_tables,
-                           event_log_tables, erased_tables, insights_tables,
+                           inbox_tables, event_log_tables, erased_tables, insights_tables,
                            knowledge_tables):  # fmt: skip
                 own = set(models.tables)
                 context = MigrationContext.configure(connection, opts={

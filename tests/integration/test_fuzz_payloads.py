@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -36,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,11 +48,11 @@ from rasa.core.channels.channel import register as register_channels
 from sanic import Sanic
 
 from bot.channels import relay
-from bot.channels.authenticity import twilio_signature
 from bot.channels.botframework import OPENID_URL_VARIABLE, LotseBotFrameworkInput
 from bot.channels.facebook import API_URL_VARIABLE as FACEBOOK_API
 from bot.channels.facebook import LotseFacebookInput
-from bot.channels.messenger import MAX_PROFILE_NAME_CHARS, SEND_AGAIN
+from bot.channels.inbox import SEND_AGAIN
+from bot.channels.messenger import MAX_PROFILE_NAME_CHARS
 from bot.channels.rest import MAX_METADATA_CHARS, METADATA_KEYS, LotseRestInput
 from bot.channels.slack import API_URL_VARIABLE as SLACK_API
 from bot.channels.slack import LotseSlackInput
@@ -72,7 +71,9 @@ from handoff.routing_model import load_routing_model
 from handoff.texts import load_handoff_texts
 from tests.support import fake_messengers as fm
 from tests.support.console_client import Staff, add_users, free_port, logged_in
-from wiring.services import services_for
+from tests.support.sanic_thread import served
+from tests.support.signed_webhooks import sign, signed_request
+from wiring.services import services, services_for
 
 FUZZ = settings(
     max_examples=40,
@@ -83,56 +84,6 @@ FUZZ = settings(
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 SPEC = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
 MAX_NESTING = 30_000
-
-
-# --- serving a Sanic app from a thread -------------------------------------------------
-
-
-@contextmanager
-def served(app: Sanic, port: int) -> Iterator[str]:
-    """`app` on 127.0.0.1:`port` in a thread of its own (listeners and background tasks
-    run as under `app.run`); yields the base URL, stops the server afterwards."""
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    problems: list[BaseException] = []
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            server = loop.run_until_complete(app.create_server(
-                host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False,
-            ))  # fmt: skip
-            app.is_running = True  # as `app.run` does, so listeners may add tasks
-            for step in (server.startup, server.before_start, server.after_start):
-                loop.run_until_complete(step())
-        except BaseException as error:  # noqa: BLE001 - reported to the waiting test
-            problems.append(error)
-            started.set()
-            return
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(server.before_stop())
-        server.close()
-        loop.run_until_complete(server.wait_closed())
-        loop.run_until_complete(server.after_stop())
-        for task in asyncio.all_tasks(loop):
-            task.cancel()
-        loop.run_until_complete(asyncio.sleep(0))
-        loop.close()
-
-    with pytest.MonkeyPatch.context() as patch:
-        # Sanic rewrites its HTTP class for the first app it starts; in test mode it keeps
-        # the original, so a second app in this process (another module's) starts too.
-        patch.setattr(Sanic, "test_mode", True)
-        thread = threading.Thread(target=run, name=f"sanic-{app.name}", daemon=True)
-        thread.start()
-        if not started.wait(60) or problems:
-            raise RuntimeError(f"{app.name} did not start") from (problems[0] if problems else None)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=10)
 
 
 # --- values ----------------------------------------------------------------------------
@@ -575,40 +526,18 @@ visitor_texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=2500
 platform_ids = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=150)
 
 
-def signed_request(
-    channel: str, webhooks: Channels, text: str, name: Any, platform_id: str, extra: Any = None
-) -> tuple[bytes, dict[str, str]]:
-    """A message request of `channel`'s shape, signed as the platform signs it; `extra`
-    goes where the platform has an optional field (a last name, a quick reply payload)."""
-    if channel == "telegram":
-        update = fm.telegram_update(abs(hash(platform_id)) % 2**40, text, first_name=name)
-        if extra is not None:
-            update["message"]["from"]["last_name"] = extra
-        return json.dumps(update).encode(), fm.telegram_headers()
-    if channel == "facebook":
-        event = fm.facebook_event(platform_id, text)
-        if extra is not None:
-            event["entry"][0]["messaging"][0]["message"]["quick_reply"] = {"payload": extra}
-        body = json.dumps(event).encode()
-        return body, fm.meta_headers(body)
-    if channel == "twilio":
-        form = fm.twilio_form(platform_id, text, profile_name=str(name))
-        return fm.twilio_body(form), fm.twilio_headers(webhooks.url("twilio"), form)
-    if channel == "slack":
-        body = json.dumps(fm.slack_event(platform_id, f"D{platform_id}", text)).encode()
-        return body, fm.slack_headers(body)
-    service_url = f"{webhooks.fake.url}/botframework"
-    activity = fm.teams_activity(platform_id, text, service_url, f"a:{platform_id}")
-    activity["from"]["name"] = name
-    body = json.dumps(activity).encode()
-    token = webhooks.fake.bot_framework_jwt(service_url)
-    return body, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+def settled(timeout: float = 15.0) -> None:
+    """Waits until the inbox worker has run the turn of every stored message: a webhook
+    answers once the message is stored, and the turn runs after that."""
+    deadline = time.monotonic() + timeout
+    while services().inbox.open_count() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert services().inbox.open_count() == 0
 
 
 def check_received(channel: str, messages: list[UserMessage]) -> None:
-    """Every message of `channel` cleaned. Slack answers its webhook at once and hands the
-    message on afterwards, so a Slack message of the test before may still come in: each
-    channel's messages are checked in its own test."""
+    """Every message of `channel` cleaned, once the turns of the stored messages ran."""
+    settled()
     for message in [m for m in messages if m.input_channel == channel]:
         assert re.fullmatch(rf"{channel}:[A-Za-z0-9._:@+-]+", message.sender_id)
         assert len(message.sender_id) <= 128
@@ -659,10 +588,8 @@ def test_a_plain_signed_message_reaches_the_bot(webhooks: Channels, channel: str
         "+4915112345678" if channel == "twilio" else "U12345",
     )
     reply = requests.post(webhooks.url(channel), data=body, headers=headers, timeout=30)
-    assert reply.status_code in (200, 204), reply.text[:300]  # Twilio's connector: 204
-    deadline = time.monotonic() + 10  # Slack's connector hands the message on in a task
-    while not ours(webhooks.received) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert reply.status_code == 200, reply.text[:300]
+    settled()  # the turn runs after the answer
     [message] = ours(webhooks.received)
     assert message.sender_id.startswith(f"{channel}:")
     assert message.input_channel == channel  # what check_received picks a channel's by
@@ -671,26 +598,6 @@ def test_a_plain_signed_message_reaches_the_bot(webhooks: Channels, channel: str
 
 def ours(received: list[UserMessage]) -> list[UserMessage]:
     return [m for m in received if m.text == "Was kostet die P400?"]
-
-
-def sign(channel: str, webhooks: Channels, body: bytes) -> dict[str, str]:
-    """Headers that sign `body` as `channel`'s platform would (Twilio's: a form body)."""
-    if channel == "telegram":
-        return fm.telegram_headers()
-    if channel == "facebook":
-        return fm.meta_headers(body)
-    if channel == "twilio":
-        try:  # the form as Sanic parses it
-            form = parse_qs(body.decode("utf-8"))
-        except UnicodeDecodeError:
-            form = {}
-        signature = twilio_signature(fm.TWILIO_TOKEN, webhooks.url("twilio"), form)
-        return {"X-Twilio-Signature": signature,
-                "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
-    if channel == "slack":
-        return fm.slack_headers(body)
-    token = webhooks.fake.bot_framework_jwt(f"{webhooks.fake.url}/botframework")
-    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 
 form_fields = st.sampled_from(["From", "Body", "ProfileName", "To", "WaId", "NumMedia"])
@@ -770,15 +677,24 @@ def test_a_rest_conversation_over_its_rate_gets_429(webhooks: Channels):
 
 @pytest.mark.parametrize("channel", ["telegram", "facebook", "twilio"])
 def test_a_messenger_visitor_whose_turn_failed_is_asked_to_send_again(webhooks, channel):
-    """Rasa's connectors answer the platform 200 after a failed turn, so it never sends
-    the update again: the visitor is asked to."""
+    """The platform has its 200 before the turn runs; a turn that fails every time it is
+    tried queues the request to send the message again (the relay sends it)."""
     sender = "+4915112345678" if channel == "twilio" else "U12345"
     body, headers = signed_request(channel, webhooks, FAILING_TURN, "Anna Muster", sender)
     reply = requests.post(webhooks.url(channel), data=body, headers=headers, timeout=30)
-    assert reply.status_code in (200, 204)
-    deadline = time.monotonic() + 10
-    asked = []
-    while not asked and time.monotonic() < deadline:
-        asked = [s for s in webhooks.fake.sent if s.platform == channel and s.text == SEND_AGAIN]
-        time.sleep(0.05)
-    assert asked
+    assert reply.status_code == 200
+    settled()
+    [event] = [e for e in all_events(channel) if e["message"]["text"] == FAILING_TURN]
+    assert event["outcome"] == "failed: RuntimeError" and event["attempts"] == 1
+    queued = services().handoffs.messages(event["conversation_id"], 0, ("bot",))
+    assert [m.text for m in queued] == [SEND_AGAIN]
+
+
+def all_events(channel: str) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from conversations.channel_inbox import inbox
+
+    with services().engine.connect() as c:
+        rows = c.execute(select(inbox).where(inbox.c.channel == channel)).mappings()
+        return [dict(r) for r in rows]

@@ -5,7 +5,8 @@ platform's real shapes (paths, auth, bodies, answers and errors):
 
 - Telegram Bot API `/telegram/bot<token>/<method>` (getMe, setWebhook, sendMessage;
   form or multipart bodies as aiogram sends them; 401 for another token);
-- Meta Graph API `/facebook/v19.0/me/messages?access_token=` (JSON; an OAuthException
+- Meta Graph API `/facebook/v19.0/me/messages` (JSON, the token as a bearer header or
+  `?access_token=`; an OAuthException
   code 190 for another token);
 - Twilio `/twilio/2010-04-01/Accounts/<sid>/Messages.json` (form, HTTP Basic auth;
   201 with the message resource, 401 code 20003 otherwise);
@@ -28,6 +29,7 @@ import cgi
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import threading
 import time
@@ -227,7 +229,9 @@ class _Handler(QuietJsonHandler):
         self.send_json(200, {}, {"ok": True, "result": result})
 
     def _facebook(self, path: str, query: dict[str, list[str]], raw: bytes) -> None:
-        if query.get("access_token") != [FACEBOOK_PAGE_TOKEN]:
+        # The Graph API takes the token as a bearer header or in the query.
+        bearer = self.headers.get("Authorization") == f"Bearer {FACEBOOK_PAGE_TOKEN}"
+        if not bearer and query.get("access_token") != [FACEBOOK_PAGE_TOKEN]:
             self.send_json(
                 400,
                 {},
@@ -327,6 +331,10 @@ class _Handler(QuietJsonHandler):
 # -- realistic inbound requests, signed as each platform signs them ----------------------
 
 
+# Telegram numbers its updates one after another (the webhook's key for an update sent again).
+_UPDATE_IDS = itertools.count(100_000_000 + uuid.uuid4().int % 800_000_000)
+
+
 def telegram_update(chat_id: int, text: str, first_name: str = "Anna") -> dict[str, Any]:
     now = int(time.time())
     person = {
@@ -337,7 +345,7 @@ def telegram_update(chat_id: int, text: str, first_name: str = "Anna") -> dict[s
         "language_code": "de",
     }
     return {
-        "update_id": 100000000 + now % 1000000,
+        "update_id": next(_UPDATE_IDS),
         "message": {
             "message_id": now % 100000,
             "from": person,

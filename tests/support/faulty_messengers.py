@@ -3,8 +3,8 @@
 `FaultyMessengers` answers like `FakeMessengers`, except that the calls which send a
 message (Telegram's sendMessage, the Graph API's me/messages, Twilio's Messages.json,
 Slack's chat.postMessage, the Bot Framework's activities) first take the next fault
-scripted for their platform (`script(platform, *faults)`), each as the platform
-answers it:
+scripted for their platform (`script(platform, *faults)`), or DOWN while an outage
+lasts (`outage(platform, seconds)`), each as the platform answers it:
 
 - `DOWN`: 503 with an HTML page, what a platform's front proxy answers in an outage;
 - `LIMITED`: the platform's rate limit: 429 with `Retry-After: 1` (Telegram also
@@ -85,6 +85,14 @@ class FaultyMessengers(FakeMessengers):
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.attempts: list[Attempt] = []
         self.fault_lock = threading.Lock()
+        self.down_until: dict[str, float] = {}
+
+    def outage(self, platform: str, seconds: float) -> float:
+        """`platform`'s API answers DOWN to every send for `seconds` from now; returns
+        when (time.monotonic()) it is back."""
+        with self.fault_lock:
+            self.down_until[platform] = time.monotonic() + seconds
+            return self.down_until[platform]
 
     def script(self, platform: str, *faults: str) -> None:
         with self.fault_lock:
@@ -94,6 +102,8 @@ class FaultyMessengers(FakeMessengers):
         with self.fault_lock:
             queue = self.faults[platform]
             fault = queue.popleft() if queue else None
+            if fault is None and time.monotonic() < self.down_until.get(platform, 0.0):
+                fault = DOWN
             self.attempts.append(Attempt(time.monotonic(), platform, fault))
             return fault
 
