@@ -8,7 +8,9 @@
 
 All take the filters `from`, `to` (days, UTC), `channel` and `language`
 (`insights/filters.py`); a bad filter is a 422 naming it (on the page: the message
-above the default range). The report runs in a thread: its queries are synchronous.
+above the default range). The page speaks the staff member's console language, else
+the browser's (Accept-Language; `console/i18n.py`); JSON and CSV keep English keys.
+The report runs in a thread: its queries are synchronous.
 """
 
 from __future__ import annotations
@@ -17,18 +19,21 @@ import asyncio
 import csv
 import io
 from datetime import datetime, timezone
+from html import escape
 from typing import Any
 
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from console.i18n import request_language, translator
 from console.web import COOKIE, error
 from handoff.auth import InvalidSession
 from insights.dashboard_page import render
 from insights.filters import Filters
 from insights.report import Insights
 from insights.report_tables import SECTIONS, tables
+from lotse.translations import Translator
 
 PARAMETERS = ("from", "to", "channel", "language")
 
@@ -70,10 +75,11 @@ def register(app: Sanic) -> None:
         session = await _session(app, request)
         if session is None:
             return response.redirect("/console/?next=insights")
+        texts = translator(request_language(request, session.language))
         if session.role != "admin":
-            return response.html("<p>Only an admin may see the insights.</p>", status=403)
+            return _page_message(texts("Only an admin may see the insights."), texts, 403)
         if app.ctx.console.insights is None:
-            return response.html("<p>The insights are not available.</p>", status=503)
+            return _page_message(texts("The insights are not available."), texts, 503)
         problem = ""
         try:
             filters = filters_of(request)
@@ -81,7 +87,7 @@ def register(app: Sanic) -> None:
             problem, filters = str(bad), Filters.parse({}, datetime.now(timezone.utc).date())
         data = await report(filters)
         choices = await asyncio.to_thread(insights().choices)
-        return response.html(await asyncio.to_thread(render, data, choices, problem))
+        return response.html(await asyncio.to_thread(render, data, choices, problem, texts))
 
     async def as_json(request: Request) -> HTTPResponse:
         if (refused := _refusal(app, request)) is not None:
@@ -105,6 +111,14 @@ def register(app: Sanic) -> None:
     app.add_route(as_json, "/console/api/insights", methods=["GET"], name="insights_json")
     app.add_route(
         as_csv, "/console/api/insights/<table:str>", methods=["GET"], name="insights_csv"
+    )
+
+
+def _page_message(text: str, texts: Translator, status: int) -> HTTPResponse:
+    return response.html(
+        f'<!doctype html><html lang="{texts.language}"><meta charset="utf-8">'
+        f"<p>{escape(text)}</p></html>",
+        status=status,
     )
 
 

@@ -9,7 +9,10 @@ Contracts:
 - Each data point is exactly one element with `class="mark"` and a `data-value` attribute
   holding the raw value (zero values included, drawn with zero size), so a test can count
   marks. Marks carry a `<title>` tooltip with the full label and value.
-- No data draws the centred text `NO_DATA` and no marks.
+- No data draws the centred text `NO_DATA` (in the language of `texts`) and no marks.
+- Every chart takes `texts` (a `lotse.translations.Translator`): "No data" and the
+  numbers in its language's format ("42,0 %" in German); titles and labels come in
+  already translated. Without it: English.
 - Values must be finite and non-negative (interval rows: 0 <= low <= rate <= high <= 1);
   anything else raises `ValueError`: a chart that silently hides bad numbers misleads.
 - Colours come from `PALETTE`, each at least 4.5:1 against white (and white text on it).
@@ -20,8 +23,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 
-NO_DATA = "Keine Daten / no data"
+from lotse.translations import N_, Translator
+
+NO_DATA = N_("No data")  # shown in the language of `texts`
+PLAIN = Translator("en", Path("."), "")  # English without a catalogue
 PALETTE = ("#1f5fa8", "#b34700", "#6a3d9a", "#2e7d32", "#a61b1b", "#595959")
 INK = "#1a1a1a"
 MUTED = "#595959"
@@ -55,14 +62,19 @@ def _data_value(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def format_value(value: float, unit: str = "", percent: bool = False) -> str:
-    """`0.42` -> "42.0 %" with `percent`; else "12", "3.5", "1234" plus " unit"."""
+def format_value(
+    value: float, unit: str = "", percent: bool = False, texts: Translator = PLAIN
+) -> str:
+    """`0.42` -> "42.0 %" with `percent`; else "12", "3.5", "1234" plus " unit"; in
+    German with a decimal comma ("42,0 %", "3,5")."""
     if percent:
-        return f"{value * 100:.1f} %"
-    if float(value).is_integer():
+        text = f"{value * 100:.1f} %"
+    elif float(value).is_integer():
         text = str(int(value))
     else:
         text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    if texts.language == "de":
+        text = text.replace(".", ",")
     return f"{text} {unit}" if unit else text
 
 
@@ -99,9 +111,10 @@ def _svg(title: str, height: float, body: Sequence[str]) -> str:
     )
 
 
-def _no_data(title: str) -> str:
+def _no_data(title: str, texts: Translator) -> str:
     height = TITLE_HEIGHT + 80
-    return _svg(title, height, [_text(WIDTH / 2, height / 2 + 16, NO_DATA, "middle", fill=MUTED)])
+    words = texts(NO_DATA)
+    return _svg(title, height, [_text(WIDTH / 2, height / 2 + 16, words, "middle", fill=MUTED)])
 
 
 def _check(values: Sequence[float]) -> None:
@@ -123,7 +136,11 @@ def _row_label(y: float, label: str) -> str:
 
 
 def bar_chart(
-    title: str, bars: Sequence[tuple[str, float]], unit: str = "", percent: bool = False
+    title: str,
+    bars: Sequence[tuple[str, float]],
+    unit: str = "",
+    percent: bool = False,
+    texts: Translator = PLAIN,
 ) -> str:
     """Horizontal bars, label at the left, value at the bar's end.
 
@@ -131,7 +148,7 @@ def bar_chart(
     least 100 %, so percentage charts compare across the page. One mark per bar.
     """
     if not bars:
-        return _no_data(title)
+        return _no_data(title, texts)
     _check([value for _, value in bars])
     largest = max(value for _, value in bars)
     scale = max(largest, 1.0) if percent else (largest or 1.0)
@@ -140,7 +157,7 @@ def bar_chart(
     for i, (label, value) in enumerate(bars):
         y = TITLE_HEIGHT + i * ROW_HEIGHT + ROW_HEIGHT / 2
         width = value / scale * plot
-        shown = format_value(value, unit, percent)
+        shown = format_value(value, unit, percent, texts)
         body.append(_row_label(y, label))
         body.append(_bar(x0, y, width, value, f"{label}: {shown}", PALETTE[0]))
         body.append(_text(x0 + width + 6, y + 4, shown))
@@ -164,7 +181,10 @@ def _legend(series: Sequence[str], top: float) -> tuple[list[str], float]:
 
 
 def stacked_bar_chart(
-    title: str, rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[str]
+    title: str,
+    rows: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[str],
+    texts: Translator = PLAIN,
 ) -> str:
     """Horizontal stacked bars on one common scale, with a legend naming `series`.
 
@@ -172,7 +192,7 @@ def stacked_bar_chart(
     series than `PALETTE` colours). One mark per value; the row total ends each bar.
     """
     if not rows or not series:
-        return _no_data(title)
+        return _no_data(title, texts)
     if len(series) > len(PALETTE):
         raise ValueError(f"at most {len(PALETTE)} series, got {len(series)}")
     for label, values in rows:
@@ -190,12 +210,14 @@ def stacked_bar_chart(
         x = float(x0)
         for j, (name, value) in enumerate(zip(series, values, strict=True)):
             width = value / scale * plot
-            tooltip = f"{label} – {name}: {format_value(value)}"
+            shown = format_value(value, texts=texts)
+            tooltip = f"{label} – {name}: {shown}"
             body.append(_bar(x, y, width, value, tooltip, PALETTE[j]))
-            if width >= len(format_value(value)) * CHAR_WIDTH + 8:
-                body.append(_text(x + width / 2, y + 4, format_value(value), "middle", fill=WHITE))
+            if width >= len(shown) * CHAR_WIDTH + 8:
+                body.append(_text(x + width / 2, y + 4, shown, "middle", fill=WHITE))
             x += width
-        body.append(_text(x + 6, y + 4, format_value(sum(values)), font_weight="600"))
+        total = format_value(sum(values), texts=texts)
+        body.append(_text(x + 6, y + 4, total, font_weight="600"))
     return _svg(title, top + len(rows) * ROW_HEIGHT + PAD, body)
 
 
@@ -205,11 +227,13 @@ def _check_interval(label: str, rate: float, low: float, high: float) -> None:
         raise ValueError(f"row {label!r} needs 0 <= low <= rate <= high <= 1")
 
 
-def interval_chart(title: str, rows: Sequence[tuple[str, float, float, float]]) -> str:
+def interval_chart(
+    title: str, rows: Sequence[tuple[str, float, float, float]], texts: Translator = PLAIN
+) -> str:
     """Per row (label, rate, low, high), fractions on a 0..100 % axis: a dot at the rate
     (the mark) and a whisker from low to high, with "rate (low–high)" at the right."""
     if not rows:
-        return _no_data(title)
+        return _no_data(title, texts)
     for label, rate, low, high in rows:
         _check_interval(label, rate, low, high)
     x0, plot = PAD + LABEL_WIDTH, WIDTH - 2 * PAD - LABEL_WIDTH - 130
@@ -229,7 +253,10 @@ def interval_chart(title: str, rows: Sequence[tuple[str, float, float, float]]) 
     for i, (label, rate, low, high) in enumerate(rows):
         y = top + i * ROW_HEIGHT + ROW_HEIGHT / 2
         left, right = _num(x_of(low)), _num(x_of(high))
-        shown = f"{format_value(rate, percent=True)} ({low * 100:.1f}–{high * 100:.1f})"
+        span = f"{low * 100:.1f}–{high * 100:.1f}"
+        if texts.language == "de":
+            span = span.replace(".", ",")
+        shown = f"{format_value(rate, percent=True, texts=texts)} ({span})"
         body.append(_row_label(y, label))
         body.append(
             f'<path class="whisker" d="M{left} {_num(y - 5)}V{_num(y + 5)}M{left} {_num(y)}'
@@ -243,19 +270,23 @@ def interval_chart(title: str, rows: Sequence[tuple[str, float, float, float]]) 
     return _svg(title, bottom + PAD, body)
 
 
-def _value_axis(left: float, top: float, bottom: float, scale: float) -> list[str]:
+def _value_axis(
+    left: float, top: float, bottom: float, scale: float, texts: Translator
+) -> list[str]:
     """A baseline at 0 and a dashed line at the largest value, both labelled."""
     return [
         f'<line x1="{_num(left)}" y1="{_num(top)}" x2="{WIDTH - PAD}" y2="{_num(top)}" '
         f'stroke="{GRID}" stroke-dasharray="3 3"/>',
-        _text(left - 6, top + 4, format_value(scale), "end", fill=MUTED),
+        _text(left - 6, top + 4, format_value(scale, texts=texts), "end", fill=MUTED),
         f'<line x1="{_num(left)}" y1="{_num(bottom)}" x2="{WIDTH - PAD}" y2="{_num(bottom)}" '
         f'stroke="{MUTED}"/>',
         _text(left - 6, bottom + 4, "0", "end", fill=MUTED),
     ]
 
 
-def column_chart(title: str, columns: Sequence[tuple[str, float]]) -> str:
+def column_chart(
+    title: str, columns: Sequence[tuple[str, float]], texts: Translator = PLAIN
+) -> str:
     """Vertical columns on one scale, one mark per column, labels underneath.
 
     Values are written above the columns when there are at most `MAX_LABELED_COLUMNS`
@@ -263,7 +294,7 @@ def column_chart(title: str, columns: Sequence[tuple[str, float]]) -> str:
     most `MAX_LABELED_COLUMNS` show and none touch its neighbour.
     """
     if not columns:
-        return _no_data(title)
+        return _no_data(title, texts)
     _check([value for _, value in columns])
     height, left = 260.0, PAD + 44
     top, bottom = TITLE_HEIGHT + 20, height - 30
@@ -275,19 +306,20 @@ def column_chart(title: str, columns: Sequence[tuple[str, float]]) -> str:
     # Every step-th label is drawn: at most MAX_LABELED_COLUMNS, and never touching.
     step = max(math.ceil(len(columns) / MAX_LABELED_COLUMNS), math.ceil(widest / slot))
     show_values = len(columns) <= MAX_LABELED_COLUMNS and all(
-        len(format_value(value)) * CHAR_WIDTH <= slot for _, value in columns
+        len(format_value(value, texts=texts)) * CHAR_WIDTH <= slot for _, value in columns
     )
-    body = _value_axis(left, top, bottom, scale)
+    body = _value_axis(left, top, bottom, scale, texts)
     for i, (label, value) in enumerate(columns):
         centre = left + slot * (i + 0.5)
         column = value / scale * plot_height
-        tooltip = f"{label}: {format_value(value)}"
+        tooltip = f"{label}: {format_value(value, texts=texts)}"
         body.append(
             _mark("rect", value, tooltip, x=centre - slot * 0.35, y=bottom - column,
                   width=slot * 0.7, height=column, fill=PALETTE[0])
         )  # fmt: skip
         if show_values:
-            body.append(_text(centre, bottom - column - 5, format_value(value), "middle"))
+            body.append(_text(centre, bottom - column - 5, format_value(value, texts=texts),
+                              "middle"))  # fmt: skip
         if i % step == 0:
             body.append(_text(centre, bottom + 16, labels[i], "middle"))
     return _svg(title, height, body)

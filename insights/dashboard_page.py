@@ -1,116 +1,204 @@
 """The insights dashboard as one HTML page, rendered on the server from a report.
 
-`render(report, choices, error)` returns the page: the filter form, the key figures,
-SVG charts (`insights/charts.py`) and the tables behind them, with links to the same
-data as JSON and CSV (`/console/api/insights`). Every text from the data (channel
-names, question keys, unanswered questions a visitor typed) is HTML-escaped. No
-script and no inline style: the console's Content-Security-Policy allows neither.
+`render(report, choices, error, texts)` returns the page: the filter form, the key
+figures, SVG charts (`insights/charts.py`) and the tables behind them, with links to
+the same data as JSON and CSV (`/console/api/insights`). Every text from the data
+(channel names, question keys, unanswered questions a visitor typed) is HTML-escaped.
+No script and no inline style: the console's Content-Security-Policy allows neither.
+
+The page speaks the language of `texts` (a `lotse.translations.Translator` over the
+console's catalogue, chosen by the console from the staff member's setting or the
+browser's): every word is a msgid of that catalogue (`say("English text")`), numbers,
+percentages and days are in its format (Babel). Codes of the data that have words
+(moments, kinds, axes, findings, question keys) are shown in words; `data-metric` and
+`data-chart` keep the English names for scripts and tests. Without `texts`: English.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from insights import charts
 from insights.report_tables import SECTIONS
+from lotse.translations import N_, Translator
 
 API = "/console/api/insights"
-FUNNEL_SERIES = ("answered", "declined", "dropped off", "skipped")
-FINDINGS = ("predicts acceptance", "predicts rejection", "no clear link", "too few verdicts")
+FUNNEL_SERIES = (N_("answered"), N_("declined"), N_("dropped off"), N_("skipped"))
+FINDINGS = (
+    N_("predicts acceptance"), N_("predicts rejection"), N_("no clear link"),
+    N_("too few verdicts"),
+)  # fmt: skip
+# The codes of the worded columns, in words (the codes are the msgids).
+CODES = (
+    N_("end"), N_("handoff"), N_("fit"), N_("interest"), N_("nlu_fallback"),
+    N_("out_of_scope"), N_("out_of_depth"), N_("document_question"),
+)  # fmt: skip
+# Table cells that hold a code with words in the catalogue (the rest is data as it is).
+WORDED_COLUMNS = frozenset({"moment", "kind", "axis", "finding", "running", "question"})
+# Column headers: the column's name in words (the English msgid); rated_1 .. rated_5
+# are "rated {stars}".
+HEADERS = {
+    "moment": N_("moment"),
+    "ratings": N_("ratings"),
+    "average": N_("average"),
+    "satisfied_rate": N_("satisfied rate"),
+    "question": N_("question"),
+    "asked": N_("asked"),
+    "answered": N_("answered"),
+    "declined": N_("declined"),
+    "dropped_off": N_("dropped off"),
+    "skipped": N_("skipped"),
+    "reached_mql": N_("reached mql"),
+    "reached_sql": N_("reached sql"),
+    "accepted": N_("accepted"),
+    "kind": N_("kind"),
+    "count": N_("count"),
+    "topic": N_("topic"),
+    "questions": N_("questions"),
+    "axis": N_("axis"),
+    "band": N_("band"),
+    "verdicts": N_("verdicts"),
+    "rejected": N_("rejected"),
+    "acceptance_rate": N_("acceptance rate"),
+    "acceptance_low": N_("acceptance low"),
+    "acceptance_high": N_("acceptance high"),
+    "rule": N_("rule"),
+    "finding": N_("finding"),
+    "verdicts_with": N_("verdicts with"),
+    "acceptance_with": N_("acceptance with"),
+    "verdicts_without": N_("verdicts without"),
+    "acceptance_without": N_("acceptance without"),
+    "difference_low": N_("difference low"),
+    "difference_high": N_("difference high"),
+    "experiment": N_("experiment"),
+    "variant": N_("variant"),
+    "weight": N_("weight"),
+    "running": N_("running"),
+    "conversations": N_("conversations"),
+    "leads": N_("leads"),
+    "lead_rate": N_("lead rate"),
+    "lead_low": N_("lead low"),
+    "lead_high": N_("lead high"),
+    "mql": N_("mql"),
+    "mql_rate": N_("mql rate"),
+    "mql_low": N_("mql low"),
+    "mql_high": N_("mql high"),
+}
+PLAIN = Translator("en", Path("."), "")  # English without a catalogue
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f} %"
-
-
-def _number(value: Any) -> str:
+def _percent(value: float | None, say: Translator) -> str:
     if value is None:
         return "–"
+    return say.percent(value, 1) if say.language != "en" else f"{value * 100:.1f} %"
+
+
+def _number(value: Any, say: Translator) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return escape(say("yes") if value else say("no"))
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return say.number(value, 2) if say.language != "en" else f"{value:.2f}"
+    if isinstance(value, int) and say.language != "en":
+        return say.number(value)
     return escape(str(value))
 
 
-def _wait(seconds: float | None) -> str:
+def _wait(seconds: float | None, say: Translator) -> str:
     if seconds is None:
         return "–"
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+    if seconds < 120:
+        return say("{seconds} s", seconds=_number(round(seconds), say))
+    return say("{minutes} min", minutes=_decimal(seconds / 60, say))
+
+
+def _decimal(value: float, say: Translator) -> str:
+    return say.number(value, 1) if say.language != "en" else f"{value:.1f}"
 
 
 def _query(filters: dict[str, Any]) -> str:
     return urlencode({k: v for k, v in filters.items() if v})
 
 
-def _options(name: str, chosen: str | None, values: Sequence[str]) -> str:
-    options = [f'<option value=""{" selected" if not chosen else ""}>all</option>']
+def _options(name: str, chosen: str | None, values: Sequence[str], say: Translator) -> str:
+    everything = escape(say("all"))
+    options = [f'<option value=""{" selected" if not chosen else ""}>{everything}</option>']
     for value in values:
         selected = " selected" if value == chosen else ""
         options.append(f'<option value="{escape(value)}"{selected}>{escape(value)}</option>')
     return f'<select name="{name}" id="filter-{name}">{"".join(options)}</select>'
 
 
-def _form(filters: dict[str, Any], choices: dict[str, list[str]]) -> str:
+def _form(filters: dict[str, Any], choices: dict[str, list[str]], say: Translator) -> str:
+    channel = _options("channel", filters["channel"], choices["channels"], say)
+    language = _options("language", filters["language"], choices["languages"], say)
     return (
         '<form class="filters" method="get" action="/console/insights">'
-        f'<label>From <input type="date" name="from" value="{escape(filters["from"])}"></label>'
-        f'<label>To <input type="date" name="to" value="{escape(filters["to"])}"></label>'
-        f"<label>Channel {_options('channel', filters['channel'], choices['channels'])}</label>"
-        f"<label>Language {_options('language', filters['language'], choices['languages'])}"
-        '</label><button type="submit">Show</button></form>'
+        f'<label>{escape(say("From"))} <input type="date" name="from" '
+        f'value="{escape(filters["from"])}"></label>'
+        f'<label>{escape(say("To"))} <input type="date" name="to" '
+        f'value="{escape(filters["to"])}"></label>'
+        f"<label>{escape(say('Channel'))} {channel}</label>"
+        f"<label>{escape(say('Language'))} {language}</label>"
+        f'<button type="submit">{escape(say("Show"))}</button></form>'
     )
 
 
-def _downloads(filters: dict[str, Any]) -> str:
+def _downloads(filters: dict[str, Any], say: Translator) -> str:
     query = _query(filters)
     links = [f'<a href="{API}?{escape(query)}">JSON</a>']
     links += [
         f'<a href="{API}/{section}.csv?{escape(query)}">{section}.csv</a>' for section in SECTIONS
     ]
-    return f'<p class="downloads">Download: {" · ".join(links)}</p>'
+    return f'<p class="downloads">{escape(say("Download:"))} {" · ".join(links)}</p>'
 
 
-def _tiles(overview: dict[str, Any], csat: list[dict[str, Any]]) -> str:
+def _tiles(overview: dict[str, Any], csat: list[dict[str, Any]], say: Translator) -> str:
     end = next((c for c in csat if c["moment"] == "end"), {})
     handoff = next((c for c in csat if c["moment"] == "handoff"), {})
     tiles = [
-        ("Conversations", _number(overview["conversations"])),
-        ("Engaged", _number(overview["engaged_conversations"])),
-        ("Leads", _number(overview["leads"])),
-        ("MQL", _number(overview["mql"])),
-        ("SQL", _number(overview["sql"])),
-        ("Accepted by sales", _number(overview["accepted_by_sales"])),
-        ("Rejected by sales", _number(overview["rejected_by_sales"])),
-        ("Handoffs", _number(overview["handoffs"])),
-        ("Containment rate", _percent(overview["containment_rate"])),
-        ("Fallback rate", _percent(overview["fallback_rate"])),
-        ("Handoff rate", _percent(overview["handoff_rate"])),
-        ("Median wait until claimed", _wait(overview["median_wait_seconds"])),
-        ("CSAT (end)", _csat_figure(end)),
-        ("CSAT (after handoff)", _csat_figure(handoff)),
+        (N_("Conversations"), _number(overview["conversations"], say)),
+        (N_("Engaged"), _number(overview["engaged_conversations"], say)),
+        (N_("Leads"), _number(overview["leads"], say)),
+        (N_("MQL"), _number(overview["mql"], say)),
+        (N_("SQL"), _number(overview["sql"], say)),
+        (N_("Accepted by sales"), _number(overview["accepted_by_sales"], say)),
+        (N_("Rejected by sales"), _number(overview["rejected_by_sales"], say)),
+        (N_("Handoffs"), _number(overview["handoffs"], say)),
+        (N_("Containment rate"), _percent(overview["containment_rate"], say)),
+        (N_("Fallback rate"), _percent(overview["fallback_rate"], say)),
+        (N_("Handoff rate"), _percent(overview["handoff_rate"], say)),
+        (N_("Median wait until claimed"), _wait(overview["median_wait_seconds"], say)),
+        (N_("CSAT (end)"), _csat_figure(end, say)),
+        (N_("CSAT (after handoff)"), _csat_figure(handoff, say)),
     ]
     items = "".join(
         f'<div class="tile" data-metric="{escape(label)}"><span class="figure">{value}</span>'
-        f'<span class="label">{escape(label)}</span></div>'
+        f'<span class="label">{escape(say(label))}</span></div>'
         for label, value in tiles
     )
     return f'<section class="tiles">{items}</section>'
 
 
-def _csat_figure(row: dict[str, Any]) -> str:
+def _csat_figure(row: dict[str, Any], say: Translator) -> str:
     if not row or row.get("average") is None:
         return "–"
-    return f"{row['average']:.2f} ({row['ratings']})"
+    return f"{_number(float(row['average']), say)} ({_number(row['ratings'], say)})"
 
 
-def _table(rows: list[dict[str, Any]], columns: Sequence[str], caption: str) -> str:
+def _table(
+    rows: list[dict[str, Any]], columns: Sequence[str], caption: str, say: Translator
+) -> str:
     if not rows:
-        return f'<p class="empty">{escape(caption)}: no data</p>'
-    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in columns)
+        return f'<p class="empty">{escape(say("{caption}: no data", caption=caption))}</p>'
+    head = "".join(f"<th>{escape(_header(c, say))}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(row.get(c), c)}</td>" for c in columns) + "</tr>"
+        "<tr>" + "".join(f"<td>{_cell(row.get(c), c, say)}</td>" for c in columns) + "</tr>"
         for row in rows
     )
     return (
@@ -119,74 +207,92 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str], caption: str) -> 
     )
 
 
-def _cell(value: Any, column: str) -> str:
+def _header(column: str, say: Translator) -> str:
+    if column.startswith("rated_"):
+        return say("rated {stars}", stars=column.removeprefix("rated_"))
+    return say(HEADERS.get(column, column.replace("_", " ")))
+
+
+def _cell(value: Any, column: str, say: Translator) -> str:
     if isinstance(value, float) and (
         column.endswith(("rate", "_low", "_high")) or column.startswith(("acceptance", "diff"))
     ):
-        return _percent(value)
-    return _number(value)
+        return _percent(value, say)
+    if column in WORDED_COLUMNS and isinstance(value, str):
+        return escape(say(value))
+    return _number(value, say)
 
 
-def _overview_charts(overview: dict[str, Any], daily: list[dict[str, Any]]) -> str:
+def _overview_charts(overview: dict[str, Any], daily: list[dict[str, Any]], say: Translator) -> str:
     funnel = [
-        ("Conversations", overview["conversations"]),
-        ("Engaged", overview["engaged_conversations"]),
-        ("Leads", overview["leads"]),
-        ("MQL", overview["mql"]),
-        ("SQL", overview["sql"]),
-        ("Accepted by sales", overview["accepted_by_sales"]),
-        ("Rejected by sales", overview["rejected_by_sales"]),
-        ("Handoffs", overview["handoffs"]),
+        (say("Conversations"), overview["conversations"]),
+        (say("Engaged"), overview["engaged_conversations"]),
+        (say("Leads"), overview["leads"]),
+        (say("MQL"), overview["mql"]),
+        (say("SQL"), overview["sql"]),
+        (say("Accepted by sales"), overview["accepted_by_sales"]),
+        (say("Rejected by sales"), overview["rejected_by_sales"]),
+        (say("Handoffs"), overview["handoffs"]),
     ]
     rates = [
         (label, value)
         for label, value in (
-            ("Containment", overview["containment_rate"]),
-            ("Fallback", overview["fallback_rate"]),
-            ("Handoff", overview["handoff_rate"]),
+            (say("Containment"), overview["containment_rate"]),
+            (say("Fallback"), overview["fallback_rate"]),
+            (say("Handoff"), overview["handoff_rate"]),
         )
         if value is not None
     ]
-    per_day = [(row["day"][5:], row["conversations"]) for row in daily]
+    per_day = [(_day(row["day"], say), row["conversations"]) for row in daily]
+    funnel_chart = charts.bar_chart(say("From conversation to customer"), funnel, texts=say)
     return (
         '<section class="charts">'
-        + _figure(charts.bar_chart("From conversation to customer", funnel), "overview-funnel")
-        + _figure(charts.bar_chart("Rates", rates, percent=True), "rates")
-        + _figure(charts.column_chart("Conversations per day", per_day), "daily")
+        + _figure(funnel_chart, "overview-funnel")
+        + _figure(charts.bar_chart(say("Rates"), rates, percent=True, texts=say), "rates")
+        + _figure(charts.column_chart(say("Conversations per day"), per_day, texts=say), "daily")
         + "</section>"
     )
+
+
+def _day(iso_day: str, say: Translator) -> str:
+    """A day of the chart's axis: "12-07" in English, "07.12." in German."""
+    if say.language == "en":
+        return iso_day[5:]
+    return f"{iso_day[8:10]}.{iso_day[5:7]}."
 
 
 def _figure(svg: str, name: str) -> str:
     return f'<figure class="chart-box" data-chart="{name}">{svg}</figure>'
 
 
-def _csat_section(csat: list[dict[str, Any]]) -> str:
+def _csat_section(csat: list[dict[str, Any]], say: Translator) -> str:
     figures = "".join(
         _figure(
             charts.column_chart(
-                f"CSAT {'at the end' if row['moment'] == 'end' else 'after a handoff'} (1-5)",
+                say("CSAT at the end (1-5)") if row["moment"] == "end"
+                else say("CSAT after a handoff (1-5)"),
                 [(str(r), row[f"rated_{r}"]) for r in range(1, 6)] if row["ratings"] else [],
+                texts=say,
             ),
             f"csat-{row['moment']}",
         )
         for row in csat
-    )
+    )  # fmt: skip
     columns = ("moment", "ratings", "average", "satisfied_rate") + tuple(
         f"rated_{r}" for r in range(1, 6)
     )
     return (
-        '<section><h2>Satisfaction</h2><div class="charts">'
+        f'<section><h2>{escape(say("Satisfaction"))}</h2><div class="charts">'
         + figures
         + "</div>"
-        + _table(csat, columns, "Ratings")
+        + _table(csat, columns, say("Ratings"), say)
         + "</section>"
     )
 
 
-def _funnel_section(funnel: list[dict[str, Any]]) -> str:
+def _funnel_section(funnel: list[dict[str, Any]], say: Translator) -> str:
     rows = [
-        (r["question"], [r["answered"], r["declined"], r["dropped_off"], r["skipped"]])
+        (say(r["question"]), [r["answered"], r["declined"], r["dropped_off"], r["skipped"]])
         for r in funnel
     ]
     columns = (
@@ -200,18 +306,19 @@ def _funnel_section(funnel: list[dict[str, Any]]) -> str:
         "reached_sql",
         "accepted",
     )
+    series = [say(name) for name in FUNNEL_SERIES]
+    title = say("Asked questions and what came of them")
     return (
-        "<section><h2>Qualification: per question</h2>"
-        + _figure(
-            charts.stacked_bar_chart("Asked questions and what came of them", rows, FUNNEL_SERIES),
-            "qualification",
-        )
-        + _table(funnel, columns, "Per question, with the outcome of the conversations asked")
+        f"<section><h2>{escape(say('Qualification: per question'))}</h2>"
+        + _figure(charts.stacked_bar_chart(title, rows, series, texts=say), "qualification")
+        + _table(
+            funnel, columns, say("Per question, with the outcome of the conversations asked"), say
+        )  # fmt: skip
         + "</section>"
     )
 
 
-def _unanswered_section(unanswered: dict[str, Any]) -> str:
+def _unanswered_section(unanswered: dict[str, Any], say: Translator) -> str:
     clusters = unanswered["clusters"]
     bars = [(c["label"], c["count"]) for c in clusters[:15]]
     rows = [
@@ -222,22 +329,30 @@ def _unanswered_section(unanswered: dict[str, Any]) -> str:
         }
         for c in clusters
     ]
+    note = say(
+        "{total} unanswered: {with_text} with their text (kept under the visitor's consent), "
+        "{without_consent} counted only.",
+        total=_number(unanswered["total"], say), with_text=_number(unanswered["with_text"], say),
+        without_consent=_number(unanswered["without_consent"], say),
+    )  # fmt: skip
     return (
-        "<section><h2>Questions the bot could not answer</h2>"
-        f'<p class="note">{unanswered["total"]} unanswered: {unanswered["with_text"]} '
-        f"with their text (kept under the visitor's consent), "
-        f"{unanswered['without_consent']} counted only.</p>"
-        + _table(unanswered["by_kind"], ("kind", "count"), "By kind")
-        + _figure(charts.bar_chart("Unanswered questions by topic", bars), "unanswered")
-        + _table(rows, ("topic", "count", "questions"), "Topics (texts with consent only)")
+        f"<section><h2>{escape(say('Questions the bot could not answer'))}</h2>"
+        f'<p class="note">{escape(note)}</p>'
+        + _table(unanswered["by_kind"], ("kind", "count"), say("By kind"), say)
+        + _figure(
+            charts.bar_chart(say("Unanswered questions by topic"), bars, texts=say), "unanswered"
+        )  # fmt: skip
+        + _table(
+            rows, ("topic", "count", "questions"), say("Topics (texts with consent only)"), say
+        )  # fmt: skip
         + "</section>"
     )
 
 
-def _scoring_section(scoring: dict[str, Any]) -> str:
+def _scoring_section(scoring: dict[str, Any], say: Translator) -> str:
     bands = [
         (
-            f"{b['axis']} {b['band']}",
+            f"{say(b['axis'])} {b['band']}",
             b["acceptance_rate"],
             b["acceptance_low"],
             b["acceptance_high"],
@@ -267,43 +382,51 @@ def _scoring_section(scoring: dict[str, Any]) -> str:
     )
     judged = [r for r in scoring["rules"] if r["verdicts_with"]]
     findings = "".join(
-        f"<li><strong>{escape(finding)}:</strong> "
-        f"{escape(', '.join(r['rule'] for r in judged if r['finding'] == finding) or 'none')}"
+        f"<li><strong>{escape(say(finding))}:</strong> "
+        f"{escape(', '.join(r['rule'] for r in judged if r['finding'] == finding) or say('none'))}"
         "</li>"
         for finding in FINDINGS
     )
+    heading = say("Scoring feedback ({verdicts} verdicts by sales)",
+                  verdicts=_number(scoring["verdicts"], say))  # fmt: skip
     return (
-        f"<section><h2>Scoring feedback ({scoring['verdicts']} verdicts by sales)</h2>"
+        f"<section><h2>{escape(heading)}</h2>"
         f'<ul class="findings">{findings}</ul>'
         + _figure(
-            charts.interval_chart("Acceptance by score band (95 % interval)", bands),
+            charts.interval_chart(
+                say("Acceptance by score band (95 % interval)"), bands, texts=say
+            ),  # fmt: skip
             "scoring-bands",
         )
-        + _table(scoring["bands"], band_columns, "Per score band (score at the verdict)")
+        + _table(scoring["bands"], band_columns, say("Per score band (score at the verdict)"), say)
         + _table(
-            judged, rule_columns, "Per scoring rule: acceptance with the rule against without it"
-        )
+            judged,
+            rule_columns,
+            say("Per scoring rule: acceptance with the rule against without it"),
+            say,
+        )  # fmt: skip
         + "</section>"
     )
 
 
-def _experiment_chart(name: str, rows: list[dict[str, Any]]) -> str:
+def _experiment_chart(name: str, rows: list[dict[str, Any]], say: Translator) -> str:
     marks = [
         (f"{r['variant']} → {outcome}", r[f"{key}_rate"], r[f"{key}_low"], r[f"{key}_high"])
-        for key, outcome in (("lead", "lead"), ("mql", "MQL"))
+        for key, outcome in (("lead", say("lead")), ("mql", say("MQL")))
         for r in rows
         if r[f"{key}_rate"] is not None
     ]
-    title = f"{name}: conversion per variant (95 % interval)"
-    return _figure(charts.interval_chart(title, marks), "experiments")
+    title = say("{experiment}: conversion per variant (95 % interval)", experiment=name)
+    return _figure(charts.interval_chart(title, marks, texts=say), "experiments")
 
 
-def _experiments_section(experiments: list[dict[str, Any]]) -> str:
+def _experiments_section(experiments: list[dict[str, Any]], say: Translator) -> str:
     names = list(dict.fromkeys(r["experiment"] for r in experiments))
     figures = "".join(
-        _experiment_chart(name, [r for r in experiments if r["experiment"] == name])
+        _experiment_chart(name, [r for r in experiments if r["experiment"] == name], say)
         for name in names
-    ) or _figure(charts.interval_chart("Conversion per variant", []), "experiments")
+    ) or _figure(charts.interval_chart(say("Conversion per variant"), [], texts=say),
+                 "experiments")  # fmt: skip
     columns = (
         "experiment",
         "variant",
@@ -320,33 +443,41 @@ def _experiments_section(experiments: list[dict[str, Any]]) -> str:
         "mql_high",
     )
     return (
-        "<section><h2>A/B tests of messages</h2>"
+        f"<section><h2>{escape(say('A/B tests of messages'))}</h2>"
         + f'<div class="charts">{figures}</div>'
-        + _table(experiments, columns, "Conversations that saw the message, per variant")
+        + _table(
+            experiments, columns, say("Conversations that saw the message, per variant"), say
+        )  # fmt: skip
         + "</section>"
     )
 
 
-def render(report: dict[str, Any], choices: dict[str, list[str]], error: str = "") -> str:
+def render(
+    report: dict[str, Any],
+    choices: dict[str, list[str]],
+    error: str = "",
+    texts: Translator = PLAIN,
+) -> str:
+    say = texts
     filters = report["filters"]
-    notice = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    notice = f'<p class="error" role="alert">{escape(say(error))}</p>' if error else ""
     body = (
-        "<header><h1>Lotse insights</h1>"
-        '<a href="/console/">Back to the console</a></header>'
+        f"<header><h1>{escape(say('Lotse insights'))}</h1>"
+        f'<a href="/console/">{escape(say("Back to the console"))}</a></header>'
         + notice
-        + _form(filters, choices)
-        + _downloads(filters)
-        + _tiles(report["overview"], report["csat"])
-        + _overview_charts(report["overview"], report["daily"])
-        + _csat_section(report["csat"])
-        + _funnel_section(report["funnel"])
-        + _unanswered_section(report["unanswered"])
-        + _scoring_section(report["scoring"])
-        + _experiments_section(report["experiments"])
+        + _form(filters, choices, say)
+        + _downloads(filters, say)
+        + _tiles(report["overview"], report["csat"], say)
+        + _overview_charts(report["overview"], report["daily"], say)
+        + _csat_section(report["csat"], say)
+        + _funnel_section(report["funnel"], say)
+        + _unanswered_section(report["unanswered"], say)
+        + _scoring_section(report["scoring"], say)
+        + _experiments_section(report["experiments"], say)
     )
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        "<title>Lotse insights</title>"
+        f'<!doctype html><html lang="{say.language}"><head><meta charset="utf-8">'
+        f"<title>{escape(say('Lotse insights'))}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="stylesheet" href="/console/static/insights.css"></head>'
         f"<body><main>{body}</main></body></html>"

@@ -4,7 +4,8 @@ import { api, errorText } from "./api.js";
 import { refresh, setStatus } from "./console.js";
 import { renderDetail } from "./conversation.js";
 import { clear, el, option } from "./dom.js";
-import { renderLead } from "./lead_card.js";
+import { answerLabel, renderLead } from "./lead_card.js";
+import { t } from "./i18n.js";
 import { VERDICTS, state, ui } from "./state.js";
 
 // -- actions ------------------------------------------------------------------------
@@ -25,9 +26,9 @@ export async function act(c, path, body, control, done) {
   if (result.stale || result.status === 401 || c !== ui.conv) return null;
   if (!result.ok) {
     if (path === "claim" && result.status === 409) {
-      setStatus("Someone else claimed it first.", "error");
+      setStatus(t("Someone else claimed it first."), "error");
     } else {
-      setStatus(errorText(result, "That did not work"), "error");
+      setStatus(errorText(result, t("That did not work")), "error");
     }
     refresh();
     return null;
@@ -40,7 +41,7 @@ export async function act(c, path, body, control, done) {
 export async function onClaim() {
   var c = ui.conv;
   if (!c) return;
-  var result = await act(c, "claim", {}, c.claim, "You have the conversation now.");
+  var result = await act(c, "claim", {}, c.claim, t("You have the conversation now."));
   if (result) {
     mergeSummary(c, result.data);
     if (c.replyText.parentNode) c.replyText.focus();
@@ -50,7 +51,7 @@ export async function onClaim() {
 export async function onHandBack() {
   var c = ui.conv;
   if (!c) return;
-  var result = await act(c, "hand-back", {}, c.handBack, "The conversation is back with the bot.");
+  var result = await act(c, "hand-back", {}, c.handBack, t("The conversation is back with the bot."));
   if (result) mergeSummary(c, result.data);
 }
 
@@ -62,12 +63,12 @@ export async function onTransfer() {
   if (target.indexOf("staff:") === 0) body = { staff_id: target.slice(6) };
   else if (target.indexOf("team:") === 0) body = { team: target.slice(5) };
   if (!body) {
-    setStatus("Choose a colleague or a team to transfer to.", "error");
+    setStatus(t("Choose a colleague or a team to transfer to."), "error");
     c.transferTarget.focus();
     return;
   }
   var label = c.transferTarget.options[c.transferTarget.selectedIndex].textContent;
-  var result = await act(c, "transfer", body, c.transfer, "Transferred to " + label + ".");
+  var result = await act(c, "transfer", body, c.transfer, t("Transferred to {target}.", { target: label }));
   if (result) mergeSummary(c, result.data);
 }
 
@@ -78,13 +79,13 @@ export async function onClose() {
   var reason = c.closeReason.value.trim();
   var verdict = VERDICTS[outcome];
   if (verdict && !reason) {
-    setStatus("Give a reason when you accept or reject the lead.", "error");
+    setStatus(t("Give a reason when you accept or reject the lead."), "error");
     c.closeReason.focus();
     return;
   }
   var body = { outcome: outcome, reason: reason };
   if (verdict) body.lead_verdict = verdict;
-  var result = await act(c, "close", body, c.close, "The conversation is closed.");
+  var result = await act(c, "close", body, c.close, t("The conversation is closed."));
   if (result) {
     c.closeReason.value = "";
     mergeSummary(c, result.data);
@@ -103,7 +104,7 @@ export async function sendReply() {
   c.replySend.disabled = false;
   if (result.stale || result.status === 401 || c !== ui.conv) return;
   if (!result.ok) {
-    setStatus(errorText(result, "The message was not sent"), "error");
+    setStatus(errorText(result, t("The message was not sent")), "error");
     refresh();
     return;
   }
@@ -118,7 +119,7 @@ export async function addNote() {
   if (!c || c.noteAdd.disabled) return;
   var text = c.noteText.value.trim();
   if (!text) {
-    setStatus("Write the note first.", "error");
+    setStatus(t("Write the note first."), "error");
     c.noteText.focus();
     return;
   }
@@ -127,11 +128,11 @@ export async function addNote() {
   c.noteAdd.disabled = false;
   if (result.stale || result.status === 401 || c !== ui.conv) return;
   if (!result.ok) {
-    setStatus(errorText(result, "The note was not saved"), "error");
+    setStatus(errorText(result, t("The note was not saved")), "error");
     return;
   }
   c.noteText.value = "";
-  setStatus("Note saved.", "ok");
+  setStatus(t("Note saved."), "ok");
   refresh();
 }
 
@@ -139,7 +140,7 @@ export async function editAnswer(c, row) {
   if (c !== ui.conv || row.button.disabled) return;
   var text = row.input.value.trim();
   if (!text) {
-    row.error.textContent = "Type the new answer first.";
+    row.error.textContent = t("Type the new answer first.");
     row.input.focus();
     return;
   }
@@ -149,13 +150,13 @@ export async function editAnswer(c, row) {
   row.button.disabled = false;
   if (result.stale || result.status === 401 || c !== ui.conv) return;
   if (!result.ok) {
-    var message = errorText(result, "The answer was not saved");
+    var message = errorText(result, t("The answer was not saved"));
     row.error.textContent = message;
     setStatus(message, "error");
     return;
   }
   row.input.value = "";
-  setStatus("The answer to " + row.key + " is saved.", "ok");
+  setStatus(t("The answer to {question} is saved.", { question: answerLabel(row.key) }), "ok");
   if (state.detail && result.data && typeof result.data === "object") {
     state.detail.lead = result.data;
     renderLead(c, result.data);
@@ -182,18 +183,18 @@ export function updateTransferTargets() {
   var select = c.transferTarget;
   var previous = select.value;
   clear(select);
-  select.appendChild(option("", "Choose colleague or team…"));
-  var people = el("optgroup", { attrs: { label: "Colleagues" } });
+  select.appendChild(option("", t("Choose colleague or team…")));
+  var people = el("optgroup", { attrs: { label: t("Colleagues") } });
   staff.filter(function (member) {
     return member.id !== state.me.staff_id;
   }).forEach(function (member) {
     var label = (member.online ? "● " : "○ ") + (member.name || member.id) + " · " + teamLabel(member.team) +
-      (member.online ? " · online" : " · offline");
+      " · " + (member.online ? t("online") : t("offline"));
     people.appendChild(option("staff:" + member.id, label, member.online ? "online" : "offline"));
   });
-  var groups = el("optgroup", { attrs: { label: "Teams" } });
+  var groups = el("optgroup", { attrs: { label: t("Teams") } });
   teams.forEach(function (team) {
-    groups.appendChild(option("team:" + team.key, "Team " + (team.label || team.key)));
+    groups.appendChild(option("team:" + team.key, t("Team {team}", { team: team.label || team.key })));
   });
   if (people.children.length) select.appendChild(people);
   if (groups.children.length) select.appendChild(groups);

@@ -2,14 +2,27 @@
 // turns a lost session into the login form.
 
 import { sessionEnded } from "./console.js";
+import { N_, t, translateText } from "./i18n.js";
 import { API, state } from "./state.js";
 
 // -- the API ------------------------------------------------------------------------
 
+// The server's error messages are English msgids too (console/locale): the ones the
+// catalogue knows are shown translated, others as they are.
 export function errorText(result, fallback) {
   var message = result && result.data && typeof result.data.error === "string" ? result.data.error : "";
-  if (message) return message;
+  if (message) return translateError(message);
   return fallback + (result && result.status ? " (HTTP " + result.status + ")" : "");
+}
+
+// Messages with a value in them ("too many attempts; try again in 30 s") match their
+// template; the value is kept.
+const ERROR_TEMPLATES = [
+  N_("too many attempts; try again in {wait} s")
+];
+
+export function translateError(message) {
+  return translateText(message, ERROR_TEMPLATES);
 }
 
 export async function api(method, path, body) {
@@ -33,7 +46,7 @@ export async function api(method, path, body) {
       status: 0,
       ok: false,
       stale: generation !== state.generation,
-      data: { error: "The server cannot be reached. Check the connection and try again." }
+      data: { error: t("The server cannot be reached. Check the connection and try again.") }
     };
   }
   var data = null;

@@ -7,6 +7,7 @@
 
 import { api, errorText } from "./api.js";
 import { button, clear, el } from "./dom.js";
+import { currentLanguage, t } from "./i18n.js";
 import { state } from "./state.js";
 
 var MAX_SHOWN = 8;
@@ -69,7 +70,7 @@ function matches(answer, query, lang) {
 // -- the "/" list under the reply box ----------------------------------------------
 
 export function attachCanned(textarea, box) {
-  var list = el("ul", { id: "canned-list", cls: "canned-list", attrs: { role: "listbox", "aria-label": "Prepared answers" } });
+  var list = el("ul", { id: "canned-list", cls: "canned-list", attrs: { role: "listbox", "aria-label": t("Prepared answers") } });
   list.hidden = true;
   box.insertBefore(list, textarea.nextSibling);
   var shown = [];
@@ -105,7 +106,7 @@ export function attachCanned(textarea, box) {
     }).slice(0, MAX_SHOWN);
     chosen = Math.min(chosen, Math.max(0, shown.length - 1));
     clear(list);
-    if (!shown.length) list.appendChild(el("li", { cls: "canned-none muted", text: "No prepared answer matches." }));
+    if (!shown.length) list.appendChild(el("li", { cls: "canned-none muted", text: t("No prepared answer matches.") }));
     shown.forEach(function (answer, index) {
       var item = el("li", {
         cls: "canned-item" + (index === chosen ? " chosen" : ""),
@@ -160,19 +161,19 @@ export function buildCannedPanel() {
     p.fields["title_" + lang] = el("input", { id: "canned-title-" + lang, attrs: { type: "text", maxlength: 80 } });
     p.fields["text_" + lang] = el("textarea", { id: "canned-text-" + lang, attrs: { rows: 3, maxlength: 2000 } });
   });
-  p.save = el("button", { id: "canned-save", cls: "primary", text: "Save answer" });
+  p.save = el("button", { id: "canned-save", cls: "primary", text: t("Save answer") });
   p.save.type = "submit";
   function field(label, input, hint) {
     return el("label", { cls: "field" }, [el("span", { text: label }), input, hint ? el("small", { cls: "muted", text: hint }) : null]);
   }
   var placeholders = "{visitor_name} {company} {product} {agent_name}";
   p.form = el("form", { id: "canned-form", cls: "user-form", attrs: { novalidate: "" } }, [
-    el("h3", { text: "Add or change an answer" }),
-    field("Key", p.key, "a–z, 0–9, _; an existing key is replaced"),
-    field("Title (de)", p.fields.title_de),
-    field("Text (de)", p.fields.text_de, "placeholders: " + placeholders),
-    field("Title (en)", p.fields.title_en),
-    field("Text (en)", p.fields.text_en),
+    el("h3", { text: t("Add or change an answer") }),
+    field(t("Key"), p.key, t("a–z, 0–9, _; an existing key is replaced")),
+    field(t("Title (German)"), p.fields.title_de),
+    field(t("Text (German)"), p.fields.text_de, t("placeholders: {names}", { names: placeholders })),
+    field(t("Title (English)"), p.fields.title_en),
+    field(t("Text (English)"), p.fields.text_en),
     p.save
   ]);
   p.form.addEventListener("submit", function (event) {
@@ -180,7 +181,7 @@ export function buildCannedPanel() {
     saveAnswer(p);
   });
   p.root = el("section", { id: "canned", cls: "panel users-panel", attrs: { "aria-labelledby": "canned-title" } }, [
-    el("h2", { id: "canned-title", text: "Prepared answers" }),
+    el("h2", { id: "canned-title", text: t("Prepared answers") }),
     p.list,
     p.status,
     p.form
@@ -198,12 +199,12 @@ async function showAnswers(p, force) {
   var result = await loadCanned(force);
   if (result.stale || result.status === 401) return;
   if (!result.ok || !canned.data) {
-    message(p, errorText(result, "The prepared answers could not be loaded"), "error");
+    message(p, errorText(result, t("The prepared answers could not be loaded")), "error");
     return;
   }
   clear(p.list);
   canned.data.responses.forEach(function (answer) {
-    var edit = button("Edit", null, "canned-edit");
+    var edit = button(t("Edit"), null, "canned-edit");
     edit.addEventListener("click", function () {
       p.key.value = answer.key;
       LANGUAGES.forEach(function (lang) {
@@ -212,12 +213,12 @@ async function showAnswers(p, force) {
       });
       p.key.focus();
     });
-    var remove = button("Delete", null, "canned-delete");
+    var remove = button(t("Delete"), null, "canned-delete");
     remove.addEventListener("click", function () {
       deleteAnswer(p, answer.key, remove);
     });
     p.list.appendChild(el("li", { cls: "canned-admin-item", data: { key: answer.key } }, [
-      el("span", { cls: "canned-title", text: answer.title.de || answer.key }),
+      el("span", { cls: "canned-title", text: answer.title[currentLanguage()] || answer.title.de || answer.key }),
       el("span", { cls: "muted", text: " /" + answer.key + " " }),
       edit,
       remove
@@ -234,7 +235,7 @@ async function saveAnswer(p) {
     body.text[lang] = p.fields["text_" + lang].value;
   });
   if (!/^[a-z0-9_]{1,40}$/.test(key)) {
-    message(p, "The key must be 1–40 characters: a–z, 0–9, _.", "error");
+    message(p, t("The key must be 1–40 characters: a–z, 0–9, _."), "error");
     return;
   }
   p.save.disabled = true;
@@ -242,11 +243,11 @@ async function saveAnswer(p) {
   p.save.disabled = false;
   if (result.stale || result.status === 401) return;
   if (!result.ok) {
-    message(p, errorText(result, "The answer was not saved"), "error");
+    message(p, errorText(result, t("The answer was not saved")), "error");
     return;
   }
   p.form.reset();
-  message(p, "Answer /" + key + " saved.", "ok");
+  message(p, t("Answer /{key} saved.", { key: key }), "ok");
   showAnswers(p, true);
 }
 
@@ -256,9 +257,9 @@ async function deleteAnswer(p, key, control) {
   control.disabled = false;
   if (result.stale || result.status === 401) return;
   if (!result.ok) {
-    message(p, errorText(result, "The answer was not deleted"), "error");
+    message(p, errorText(result, t("The answer was not deleted")), "error");
     return;
   }
-  message(p, "Answer /" + key + " deleted.", "ok");
+  message(p, t("Answer /{key} deleted.", { key: key }), "ok");
   showAnswers(p, true);
 }

@@ -1,6 +1,7 @@
 // Small DOM helpers: elements built with text only ever through textContent.
 
-import { STATE_TITLES, state } from "./state.js";
+import { currentLanguage, formatDateTime, formatTime, t } from "./i18n.js";
+import { STATE_NAMES, STATE_TITLES, state } from "./state.js";
 
 // -- small DOM helpers (text only ever through textContent) -------------------------
 
@@ -54,8 +55,8 @@ export function token(value) {
 export function badge(stateName) {
   return el("span", {
     cls: "badge state-" + token(stateName),
-    text: stateName || "?",
-    attrs: { title: STATE_TITLES[stateName] || "" }
+    text: STATE_NAMES[stateName] ? t(STATE_NAMES[stateName]) : (stateName || "?"),
+    attrs: { title: STATE_TITLES[stateName] ? t(STATE_TITLES[stateName]) : "" }
   });
 }
 
@@ -71,12 +72,14 @@ export function toDate(iso) {
 
 export function clock(iso) {
   var date = toDate(iso);
+  if (date && currentLanguage() === "de") return formatTime(date);
   return date ? pad(date.getHours()) + ":" + pad(date.getMinutes()) : "";
 }
 
 export function dateTime(iso) {
   var date = toDate(iso);
   if (!date) return "–";
+  if (currentLanguage() === "de") return formatDateTime(date).replace(",", ""); // 07.12.2026 14:05
   return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) +
     " " + pad(date.getHours()) + ":" + pad(date.getMinutes());
 }
@@ -95,7 +98,8 @@ export function isMine(handoff) {
 }
 
 export function routedTo(handoff) {
-  if (handoff.assignee_name) return handoff.assignee_name + (isMine(handoff) ? " (you)" : "");
-  if (handoff.assignee) return handoff.assignee + (isMine(handoff) ? " (you)" : "");
-  return "team queue: " + orDash(handoff.team_label || handoff.team);
+  var you = isMine(handoff) ? " " + t("(you)") : "";
+  if (handoff.assignee_name) return handoff.assignee_name + you;
+  if (handoff.assignee) return handoff.assignee + you;
+  return t("team queue: {team}", { team: orDash(handoff.team_label || handoff.team) });
 }

@@ -2,9 +2,9 @@
 // (console/locale/<lang>/LC_MESSAGES/console.po, served as JSON at
 // /console/locale/<lang>.json).
 //
-// Contract for every module: user-visible text is written as t("English source text",
-// { name: value }); the English text is the msgid, `{name}` placeholders are filled
-// from params. t() returns the current language's translation, or the msgid itself
+// Contract for every module: user-visible text is written as t(msgid, params) with the
+// English source text as the msgid and `{name}` placeholders filled from params. t()
+// returns the current language's translation, or the msgid itself
 // when the catalogue has none (English has none to give). console.js awaits
 // loadCatalogue(lang) before it renders anything.
 //
@@ -129,4 +129,41 @@ export function formatDate(date) {
 
 export function formatTime(date) {
   return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(date);
+}
+
+// Marks a msgid where it is defined (a table of labels) for the catalogue test; the
+// text is translated with t() where it is shown.
+export function N_(msgid) {
+  return msgid;
+}
+
+// A text the server wrote in English (an error, a recorded explanation): its
+// translation when the catalogue has the text itself, else the first of `templates`
+// (msgids with {placeholders}) it fits, translated with the values it holds; else the
+// text as it is.
+export function translateText(text, templates) {
+  var whole = t(text);
+  if (whole !== text) return whole;
+  var list = templates || [];
+  for (var i = 0; i < list.length; i += 1) {
+    var params = matchTemplate(list[i], text);
+    if (params) return t(list[i], params);
+  }
+  return text;
+}
+
+// The {placeholders} of `template` as found in `text`, or null when it does not fit.
+export function matchTemplate(template, text) {
+  var names = [];
+  var pattern = String(template).replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, function (_, name) {
+    names.push(name);
+    return "([\\s\\S]+?)";
+  });
+  var found = new RegExp("^" + pattern + "$").exec(String(text));
+  if (!found) return null;
+  var params = {};
+  names.forEach(function (name, index) {
+    params[name] = found[index + 1];
+  });
+  return params;
 }

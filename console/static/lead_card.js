@@ -3,6 +3,28 @@
 import { editAnswer } from "./actions.js";
 import { attachOnly, fact } from "./conversation.js";
 import { clear, dateTime, el, orDash, token } from "./dom.js";
+import { N_, t } from "./i18n.js";
+
+// The qualification questions (bot/data/qualification.yml) and where an answer came from.
+const QUESTIONS = {
+  need: N_("need"),
+  company: N_("company"),
+  employees: N_("employees"),
+  industry: N_("industry"),
+  role: N_("role"),
+  location: N_("location"),
+  timeline: N_("timeline"),
+  budget: N_("budget"),
+  name: N_("name"),
+  email: N_("email"),
+  phone: N_("phone")
+};
+const SOURCES = { bot: N_("bot"), human: N_("human"), visitor: N_("visitor"), crm: N_("crm") };
+const STATUSES = { declined: N_("declined"), unknown: N_("unknown"), skipped: N_("skipped") };
+
+export function answerLabel(key) {
+  return QUESTIONS[key] ? t(QUESTIONS[key]) : String(key);
+}
 
 // -- the lead card ------------------------------------------------------------------
 
@@ -19,6 +41,7 @@ export function valueText(value) {
   if (typeof value === "object") {
     var keys = Object.keys(value);
     if (!keys.length) return "–";
+    if (keys.length === 1) return scalarText(value[keys[0]]); // {"count": 80}: 80
     return keys.map(function (key) {
       return key + ": " + scalarText(value[key]);
     }).join(", ");
@@ -28,8 +51,14 @@ export function valueText(value) {
 
 export function answerText(answer) {
   if (!answer) return "–";
-  if (answer.status && answer.status !== "answered") return "(" + answer.status + ")";
+  if (answer.status && answer.status !== "answered") return "(" + (STATUSES[answer.status] ? t(STATUSES[answer.status]) : answer.status) + ")";
   return valueText(answer.value);
+}
+
+// The score explanation's lines come in the staff member's language from the server
+// (crm_adapter/explanation.py with the console's catalogue).
+export function scoreLines(lines) {
+  return Array.isArray(lines) ? lines.map(String) : [];
 }
 
 export function buildLeadCard() {
@@ -40,12 +69,12 @@ export function buildLeadCard() {
   card.consent = el("p", { id: "lead-consent", cls: "consent" });
   card.rows = el("ul", { id: "answers", cls: "answers" });
   card.root = el("section", { id: "lead-card", cls: "panel lead-card" }, [
-    el("h3", { text: "Lead" }),
+    el("h3", { text: t("Lead") }),
     card.facts,
-    el("h4", { text: "Fit" }), card.fit,
-    el("h4", { text: "Interest" }), card.interest,
-    el("h4", { text: "Consent" }), card.consent,
-    el("h4", { text: "Answers" }),
+    el("h4", { text: t("Fit") }), card.fit,
+    el("h4", { text: t("Interest") }), card.interest,
+    el("h4", { text: t("Consent") }), card.consent,
+    el("h4", { text: t("Answers") }),
     card.rows
   ]);
   return card;
@@ -57,11 +86,11 @@ export function answerRow(c, key, editable) {
   row.source = el("span", { cls: "answer-source" });
   row.error = el("div", { cls: "answer-error error" });
   row.node = el("li", { cls: "answer-row", data: { attribute: key } }, [
-    el("span", { cls: "answer-key", text: key }), row.value, row.source
+    el("span", { cls: "answer-key", text: answerLabel(key) }), row.value, row.source
   ]);
   if (editable) {
-    row.input = el("input", { cls: "answer-input", data: { attribute: key }, attrs: { type: "text", maxlength: 300, placeholder: "New answer for " + key, "aria-label": "New answer for " + key } });
-    row.button = el("button", { cls: "answer-edit", text: "Save", data: { attribute: key } });
+    row.input = el("input", { cls: "answer-input", data: { attribute: key }, attrs: { type: "text", maxlength: 300, placeholder: t("New answer for {question}", { question: answerLabel(key) }), "aria-label": t("New answer for {question}", { question: answerLabel(key) }) } });
+    row.button = el("button", { cls: "answer-edit", text: t("Save"), data: { attribute: key } });
     row.button.type = "button";
     row.button.addEventListener("click", function () {
       editAnswer(c, row);
@@ -91,12 +120,12 @@ export function renderLead(c, lead) {
   if (card.root.parentNode !== c.leadSlot) attachOnly(c.leadSlot, [card.root]);
 
   clear(card.facts);
-  fact(card.facts, "Stage", orDash(lead.stage), "lead-stage");
-  fact(card.facts, "Fit", orDash(lead.fit), "lead-fit");
-  fact(card.facts, "Interest", orDash(lead.interest), "lead-interest");
-  fact(card.facts, "Name", lead.name);
-  fact(card.facts, "Email", lead.email ? lead.email + (lead.freemail ? " (freemail)" : "") : null);
-  fact(card.facts, "Phone", lead.phone);
+  fact(card.facts, t("Stage"), orDash(lead.stage), "lead-stage");
+  fact(card.facts, t("Fit"), orDash(lead.fit), "lead-fit");
+  fact(card.facts, t("Interest"), orDash(lead.interest), "lead-interest");
+  fact(card.facts, t("Name"), lead.name);
+  fact(card.facts, t("Email"), lead.email ? lead.email + (lead.freemail ? " " + t("(freemail)") : "") : null);
+  fact(card.facts, t("Phone"), lead.phone);
 
   var explanation = lead.explanation || {};
   [[card.fit, explanation.fit], [card.interest, explanation.interest]].forEach(function (pair) {
@@ -109,8 +138,8 @@ export function renderLead(c, lead) {
   var consent = lead.consent;
   card.consent.className = "consent " + (consent ? "consent-given" : "consent-none");
   card.consent.textContent = consent ?
-    "Version " + orDash(consent.version) + ", given " + dateTime(consent.given_at) + " via " + orDash(consent.channel) :
-    "no consent";
+    t("Version {version}, given {at} via {channel}", { version: orDash(consent.version), at: dateTime(consent.given_at), channel: orDash(consent.channel) }) :
+    t("no consent");
 
   var answers = lead.answers && typeof lead.answers === "object" ? lead.answers : {};
   var questions = Array.isArray(lead.questions) ? lead.questions : [];
@@ -127,8 +156,8 @@ export function renderLead(c, lead) {
     if (answer) {
       row.source.appendChild(el("span", {
         cls: "source source-" + token(answer.source),
-        text: orDash(answer.source),
-        attrs: { title: answer.at ? "recorded " + dateTime(answer.at) : "" }
+        text: SOURCES[answer.source] ? t(SOURCES[answer.source]) : orDash(answer.source),
+        attrs: { title: answer.at ? t("recorded {at}", { at: dateTime(answer.at) }) : "" }
       }));
     } else {
       row.source.textContent = "–";

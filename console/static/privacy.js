@@ -3,6 +3,7 @@
 import { api, errorText } from "./api.js";
 import { refresh, sessionEnded } from "./console.js";
 import { button, el } from "./dom.js";
+import { formatNumber, t } from "./i18n.js";
 import { API, state, ui } from "./state.js";
 
 // -- data protection (admins only) --------------------------------------------------
@@ -16,14 +17,14 @@ export function buildPrivacyPanel() {
     id: "privacy-who",
     attrs: { type: "text", maxlength: 254, autocomplete: "off", autocapitalize: "none", spellcheck: "false" }
   });
-  p.exportButton = button("Exportieren", "privacy-export");
-  p.eraseButton = button("Löschen", "privacy-erase");
-  p.confirmButton = button("Ja, unwiderruflich löschen", "privacy-erase-confirm", "danger");
-  p.cancelButton = button("Abbrechen", "privacy-erase-cancel");
+  p.exportButton = button(t("Export"), "privacy-export");
+  p.eraseButton = button(t("Erase"), "privacy-erase");
+  p.confirmButton = button(t("Yes, erase for good"), "privacy-erase-confirm", "danger");
+  p.cancelButton = button(t("Cancel"), "privacy-erase-cancel");
   p.confirm = el("div", { id: "privacy-confirm", cls: "privacy-confirm", attrs: { role: "alertdialog", "aria-labelledby": "privacy-confirm-text" } }, [
     el("p", {
       id: "privacy-confirm-text",
-      text: "Alles zu dieser Person löschen: Antworten, Gesprächsverläufe, Nachrichten und Notizen? Das lässt sich nicht rückgängig machen."
+      text: t("Erase everything about this person: answers, transcripts, messages and notes? This cannot be undone.")
     }),
     p.confirmButton,
     p.cancelButton
@@ -52,8 +53,8 @@ export function buildPrivacyPanel() {
     }
   });
   p.root = el("section", { id: "privacy", cls: "panel privacy-panel", attrs: { "aria-labelledby": "privacy-title" } }, [
-    el("h2", { id: "privacy-title", text: "Datenschutz" }),
-    el("label", { cls: "field" }, [el("span", { text: "E-Mail-Adresse oder Telefonnummer" }), p.who]),
+    el("h2", { id: "privacy-title", text: t("Data protection") }),
+    el("label", { cls: "field" }, [el("span", { text: t("Email address or phone number") }), p.who]),
     el("div", { cls: "privacy-actions" }, [p.exportButton, p.eraseButton]),
     p.confirm,
     p.status
@@ -71,7 +72,7 @@ export function privacyWho(p) {
   // One field for both: an @ makes it an email address, anything else a phone number.
   var value = p.who.value.trim();
   if (!value) {
-    privacyMessage("Gib eine E-Mail-Adresse oder Telefonnummer ein.", "error");
+    privacyMessage(t("Enter an email address or a phone number."), "error");
     p.who.focus();
     return null;
   }
@@ -94,7 +95,7 @@ export async function exportPerson() {
   var key = who.email ? "email" : "phone";
   var generation = state.generation;
   privacyBusy(p, true);
-  privacyMessage("Export läuft …", "info");
+  privacyMessage(t("Exporting…"), "info");
   var reply = null;
   var text = "";
   try {
@@ -115,7 +116,7 @@ export async function exportPerson() {
   privacyBusy(p, false);
   if (generation !== state.generation || p !== ui.privacyPanel) return;
   if (!reply) {
-    privacyMessage("Der Server ist nicht erreichbar. Prüfe die Verbindung und versuche es noch einmal.", "error");
+    privacyMessage(t("The server cannot be reached. Check the connection and try again."), "error");
     return;
   }
   if (reply.status === 401) {
@@ -130,17 +131,17 @@ export async function exportPerson() {
   }
   var result = { status: reply.status, data: data && typeof data === "object" ? data : {} };
   if (!reply.ok) {
-    privacyMessage(errorText(result, "Der Export hat nicht funktioniert"), "error");
+    privacyMessage(errorText(result, t("The export did not work")), "error");
     return;
   }
   var leads = Array.isArray(result.data.leads) ? result.data.leads.length : 0;
   if (!leads) {
-    privacyMessage("Niemand mit dieser E-Mail-Adresse oder Telefonnummer gefunden.", "info");
+    privacyMessage(t("Nobody found with this email address or phone number."), "info");
     return;
   }
   var named = /filename="([A-Za-z0-9._-]+)"/.exec(reply.headers.get("Content-Disposition") || "");
   download(text, named ? named[1] : "lotse-export.json");
-  privacyMessage("Export heruntergeladen (" + leads + (leads === 1 ? " Lead)." : " Leads)."), "ok");
+  privacyMessage(leads === 1 ? t("Export downloaded (1 lead).") : t("Export downloaded ({count} leads).", { count: formatNumber(leads) }), "ok");
 }
 
 export function download(text, filename) {
@@ -161,23 +162,23 @@ export async function erasePerson() {
   var who = privacyWho(p);
   if (!who) return;
   privacyBusy(p, true);
-  privacyMessage("Löschen läuft …", "info");
+  privacyMessage(t("Erasing…"), "info");
   var result = await api("POST", "/privacy/erase", Object.assign({ confirm: true }, who));
   privacyBusy(p, false);
   if (result.stale || result.status === 401 || p !== ui.privacyPanel) return;
   p.confirm.hidden = true;
   if (!result.ok) {
-    privacyMessage(errorText(result, "Das Löschen hat nicht funktioniert"), "error");
+    privacyMessage(errorText(result, t("The erasure did not work")), "error");
     return;
   }
   var leads = Number(result.data.leads) || 0;
   var conversations = Number(result.data.conversations) || 0;
   if (!leads) {
-    privacyMessage("Niemand mit dieser E-Mail-Adresse oder Telefonnummer gefunden; nichts gelöscht.", "info");
+    privacyMessage(t("Nobody found with this email address or phone number; nothing erased."), "info");
     return;
   }
   p.who.value = "";
-  privacyMessage("Gelöscht: " + leads + (leads === 1 ? " Lead, " : " Leads, ") +
-    conversations + (conversations === 1 ? " Gespräch." : " Gespräche."), "ok");
+  privacyMessage(t("Erased: {leads} lead(s), {conversations} conversation(s).",
+    { leads: formatNumber(leads), conversations: formatNumber(conversations) }), "ok");
   refresh(); // the queue may have shown the person's conversations
 }

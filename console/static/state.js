@@ -1,22 +1,58 @@
 // The console's constants and its one mutable state (`state`, `ui`), shared by every module.
+// Labels are English msgids (N_), translated with t() where they are shown (i18n.js).
+
+import { N_ } from "./i18n.js";
 
 export const API = "/console/api";
 export const OUTCOMES = [
-  ["resolved", "Resolved"],
-  ["lead_accepted", "Lead accepted"],
-  ["lead_rejected", "Lead rejected"],
-  ["no_answer", "No answer"],
-  ["spam", "Spam"],
-  ["other", "Other"]
+  ["resolved", N_("Resolved")],
+  ["lead_accepted", N_("Lead accepted")],
+  ["lead_rejected", N_("Lead rejected")],
+  ["no_answer", N_("No answer")],
+  ["spam", N_("Spam")],
+  ["other", N_("Other")]
 ];
 export const VERDICTS = { lead_accepted: "accept", lead_rejected: "reject" };
 export const SENDERS = ["visitor", "bot", "agent", "system"];
-export const AUTHORS = { visitor: "Visitor", bot: "Bot", agent: "Agent", system: "System" };
+export const AUTHORS = { visitor: N_("Visitor"), bot: N_("Bot"), agent: N_("Agent"), system: N_("System") };
 export const STATE_TITLES = {
-  waiting: "waiting for a person",
-  human: "a person has the conversation",
-  bot: "back with the bot",
-  closed: "closed"
+  waiting: N_("waiting for a person"),
+  human: N_("a person has the conversation"),
+  bot: N_("back with the bot"),
+  closed: N_("closed")
+};
+// The names of the server's codes, as the console shows them.
+export const STATE_NAMES = { waiting: N_("waiting"), human: N_("human"), bot: N_("bot"), closed: N_("closed") };
+export const REASONS = {
+  visitor_asked: N_("The visitor asked for a person"),
+  out_of_scope: N_("A question outside what the bot covers; the visitor accepted a person"),
+  out_of_depth: N_("A question deeper than the bot's content; the visitor accepted a person"),
+  not_understood: N_("The bot did not understand twice in a row"),
+  sales_ready: N_("A qualified lead, ready for sales"),
+  rule: N_("A handoff rule held")
+};
+export const NEEDS = { sales: N_("sales"), service: N_("service") };
+export const OUTCOME_NAMES = {
+  resolved: N_("Resolved"),
+  lead_accepted: N_("Lead accepted"),
+  lead_rejected: N_("Lead rejected"),
+  no_answer: N_("No answer"),
+  spam: N_("Spam"),
+  other: N_("Other"),
+  cancelled: N_("cancelled by the visitor"),
+  timed_out: N_("nobody was free in time"),
+  handed_back: N_("handed back to the bot")
+};
+export const EVENT_NAMES = {
+  request: N_("requested"),
+  claim: N_("claimed"),
+  transfer: N_("transferred"),
+  cancel: N_("cancelled by the visitor"),
+  timeout: N_("timed out"),
+  hand_back: N_("handed back to the bot"),
+  close: N_("closed"),
+  message: N_("message"),
+  note: N_("note")
 };
 export const MAX_RETRY_MS = 30000;
 

@@ -2,6 +2,7 @@
 
 import { api, errorText } from "./api.js";
 import { clear, el, option, orDash } from "./dom.js";
+import { t } from "./i18n.js";
 import { state, ui } from "./state.js";
 
 // -- users (admins only) ------------------------------------------------------------
@@ -13,21 +14,21 @@ export function buildUsersPanel() {
   p.username = el("input", { id: "user-username", attrs: { type: "text", maxlength: 64, autocomplete: "off", autocapitalize: "none", spellcheck: "false" } });
   p.password = el("input", { id: "user-password", attrs: { type: "password", maxlength: 256, autocomplete: "new-password" } });
   p.displayName = el("input", { id: "user-display-name", attrs: { type: "text", maxlength: 100 } });
-  p.role = el("select", { id: "user-role" }, [option("agent", "agent"), option("admin", "admin")]);
+  p.role = el("select", { id: "user-role" }, [option("agent", t("agent")), option("admin", t("admin"))]);
   p.staffOptions = el("datalist", { id: "user-staff-options" });
   p.staffId = el("input", { id: "user-staff-id", attrs: { type: "text", maxlength: 64, list: "user-staff-options", autocomplete: "off" } });
-  p.add = el("button", { id: "user-add", cls: "primary", text: "Add user" });
+  p.add = el("button", { id: "user-add", cls: "primary", text: t("Add user") });
   p.add.type = "submit";
   function field(label, input, hint) {
     return el("label", { cls: "field" }, [el("span", { text: label }), input, hint ? el("small", { cls: "muted", text: hint }) : null]);
   }
   p.form = el("form", { id: "user-form", cls: "user-form", attrs: { novalidate: "" } }, [
-    el("h3", { text: "Add a user" }),
-    field("Username", p.username, "3–64 characters: a–z, 0–9, . _ -"),
-    field("Password", p.password, "at least 10 characters"),
-    field("Display name (optional)", p.displayName),
-    field("Role", p.role),
-    field("Staff id (optional)", p.staffId, "links the login to a staff member of the routing"),
+    el("h3", { text: t("Add a user") }),
+    field(t("Username"), p.username, t("3–64 characters: a–z, 0–9, . _ -")),
+    field(t("Password"), p.password, t("at least 10 characters")),
+    field(t("Display name (optional)"), p.displayName),
+    field(t("Role"), p.role),
+    field(t("Staff id (optional)"), p.staffId, t("links the login to a staff member of the routing")),
     p.staffOptions,
     p.add
   ]);
@@ -36,9 +37,9 @@ export function buildUsersPanel() {
     addUser();
   });
   p.root = el("section", { id: "users", cls: "panel users-panel", attrs: { "aria-labelledby": "users-title" } }, [
-    el("h2", { id: "users-title", text: "Users" }),
+    el("h2", { id: "users-title", text: t("Users") }),
     el("table", { cls: "users-table" }, [
-      el("thead", {}, [el("tr", {}, [el("th", { text: "Login" }), el("th", { text: "Status" }), el("th", { text: "" })])]),
+      el("thead", {}, [el("tr", {}, [el("th", { text: t("Login") }), el("th", { text: t("Status") }), el("th", { text: "" })])]),
       p.list
     ]),
     p.status,
@@ -68,7 +69,7 @@ export async function loadUsers() {
   var result = await api("GET", "/users");
   if (result.stale || result.status === 401 || p !== ui.usersPanel) return;
   if (!result.ok) {
-    usersMessage(errorText(result, "The users could not be loaded"), "error");
+    usersMessage(errorText(result, t("The users could not be loaded")), "error");
     return;
   }
   state.users = Array.isArray(result.data.users) ? result.data.users : [];
@@ -76,11 +77,11 @@ export async function loadUsers() {
   state.users.forEach(function (user) {
     var control = null;
     if (state.me && user.username === state.me.username) {
-      control = el("span", { cls: "muted", text: "you" });
+      control = el("span", { cls: "muted", text: t("you") });
     } else {
       control = el("button", {
         cls: "user-active",
-        text: user.active ? "Disable" : "Enable",
+        text: user.active ? t("Disable") : t("Enable"),
         data: { username: user.username }
       });
       control.type = "button";
@@ -92,9 +93,9 @@ export async function loadUsers() {
       el("td", {}, [
         el("div", { cls: "user-name", text: user.username }),
         user.display_name && user.display_name !== user.username ? el("div", { text: user.display_name }) : null,
-        el("div", { cls: "muted", text: orDash(user.role) + " · staff " + orDash(user.staff_id) })
+        el("div", { cls: "muted", text: (user.role === "admin" || user.role === "agent" ? t(user.role) : orDash(user.role)) + " · " + t("staff {id}", { id: orDash(user.staff_id) }) })
       ]),
-      el("td", {}, [el("span", { cls: "badge " + (user.active ? "user-on" : "user-off"), text: user.active ? "active" : "disabled" })]),
+      el("td", {}, [el("span", { cls: "badge " + (user.active ? "user-on" : "user-off"), text: user.active ? t("active") : t("disabled") })]),
       el("td", {}, [control])
     ]));
   });
@@ -106,10 +107,10 @@ export async function setActive(username, active, control) {
   control.disabled = false;
   if (result.stale || result.status === 401) return;
   if (!result.ok) {
-    usersMessage(errorText(result, "The user was not changed"), "error");
+    usersMessage(errorText(result, t("The user was not changed")), "error");
     return;
   }
-  usersMessage(username + (active ? " is enabled." : " is disabled."), "ok");
+  usersMessage(active ? t("{username} is enabled.", { username: username }) : t("{username} is disabled.", { username: username }), "ok");
   loadUsers();
 }
 
@@ -122,7 +123,7 @@ export async function addUser() {
     role: p.role.value
   };
   if (!body.username || !body.password) {
-    usersMessage("A new user needs a username and a password.", "error");
+    usersMessage(t("A new user needs a username and a password."), "error");
     return;
   }
   var staffId = p.staffId.value.trim();
@@ -134,10 +135,10 @@ export async function addUser() {
   p.add.disabled = false;
   if (result.stale || result.status === 401 || p !== ui.usersPanel) return;
   if (!result.ok) {
-    usersMessage(errorText(result, "The user was not added"), "error");
+    usersMessage(errorText(result, t("The user was not added")), "error");
     return;
   }
   p.form.reset();
-  usersMessage("User " + (result.data.username || body.username) + " added.", "ok");
+  usersMessage(t("User {username} added.", { username: result.data.username || body.username }), "ok");
   loadUsers();
 }

@@ -1,0 +1,166 @@
+"""The console's translation catalogues (console/locale/<lang>/LC_MESSAGES/console.po).
+
+Both catalogues hold the same msgids; every German msgstr is filled and keeps the
+msgid's {placeholders}; and every text the code looks up is in them: each t("...")
+and N_("...") literal of console/static/*.js, each `data-i18n` text and translated
+attribute of console.html, and each catalogue lookup of the Python that renders for
+staff (say(...), texts(...), gettext(...) with a literal, found with `ast`). The
+Python side's reading (placeholders filled, Accept-Language, formats) is tested here
+too.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from console.i18n import LOCALE, translator
+from lotse.translations import from_accept_language, placeholders
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "console" / "static"
+# The Python modules whose words are the console's catalogue, and the names they call it by.
+PYTHON_SOURCES = (
+    "insights/dashboard_page.py",
+    "insights/charts.py",
+    "console/insights.py",
+    "console/lead_card.py",
+    "crm_adapter/explanation.py",
+)
+LOOKUPS = {"say", "texts", "gettext", "N_"}
+JS_LITERAL = re.compile(r"""\b(?:t|N_)\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+JS_COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
+
+
+def catalogue(language: str) -> dict[str, str]:
+    with (LOCALE / language / "LC_MESSAGES" / "console.po").open("rb") as file:
+        return {str(m.id): str(m.string) for m in read_po(file) if m.id}
+
+
+def js_unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def js_msgids() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for file in sorted(STATIC.glob("*.js")):
+        source = JS_COMMENT.sub("", file.read_text(encoding="utf-8"))
+        for match in JS_LITERAL.finditer(source):
+            found.setdefault(js_unescape(match.group(1) or match.group(2) or ""), file.name)
+    return found
+
+
+def html_msgids() -> set[str]:
+    html = (STATIC / "console.html").read_text(encoding="utf-8")
+    texts = {
+        m.group(1).strip()
+        for m in re.finditer(r"<\w+[^>]*\sdata-i18n(?=[\s>])[^>]*>([^<]*)<", html)
+    }
+    for tag in re.finditer(r"<[^>]*data-i18n-attrs=\"([^\"]*)\"[^>]*>", html):
+        for name in tag.group(1).split():
+            value = re.search(rf'\s{re.escape(name)}="([^"]*)"', tag.group(0))
+            if value:
+                texts.add(value.group(1))
+    return texts
+
+
+def python_msgids() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in PYTHON_SOURCES:
+        tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else (
+                func.attr if isinstance(func, ast.Attribute) else ""
+            )  # fmt: skip
+            first = node.args[0]
+            if (
+                called in LOOKUPS
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+            ):
+                found.setdefault(first.value, name)
+    return found
+
+
+def test_both_catalogues_hold_the_same_msgids() -> None:
+    german, english = catalogue("de"), catalogue("en")
+    assert sorted(set(german) - set(english)) == []
+    assert sorted(set(english) - set(german)) == []
+
+
+def test_every_german_text_is_filled_and_keeps_the_placeholders() -> None:
+    german = catalogue("de")
+    assert [msgid for msgid, text in german.items() if not text.strip()] == []
+    assert [
+        msgid for msgid, text in german.items() if placeholders(msgid) != placeholders(text)
+    ] == []
+
+
+def test_english_texts_are_the_msgids_or_keep_their_placeholders() -> None:
+    for msgid, text in catalogue("en").items():
+        assert not text or placeholders(text) == placeholders(msgid), msgid
+
+
+def test_every_text_of_the_console_page_and_scripts_is_in_the_catalogue() -> None:
+    german = catalogue("de")
+    used = js_msgids()
+    assert len(used) > 200  # the scan finds the console's texts at all
+    assert sorted(f"{file}: {msgid}" for msgid, file in used.items() if msgid not in german) == []
+    assert sorted(html_msgids() - set(german)) == []
+
+
+def test_every_catalogue_lookup_in_python_is_in_the_catalogue() -> None:
+    german = catalogue("de")
+    used = python_msgids()
+    assert "Containment rate" in used and "No data" in used
+    assert sorted(f"{file}: {msgid}" for msgid, file in used.items() if msgid not in german) == []
+
+
+def test_no_english_text_is_left_in_a_script_outside_t() -> None:
+    # A text node or attribute set from a plain English literal would escape the catalogue.
+    plain = re.compile(
+        r"""(?:text|placeholder|title|"aria-label"|label):\s*"([A-Z][a-z]+[^"]*)\""""
+    )
+    left = []
+    for file in sorted(STATIC.glob("*.js")):
+        for match in plain.finditer(JS_COMMENT.sub("", file.read_text(encoding="utf-8"))):
+            left.append(f"{file.name}: {match.group(1)}")
+    assert left == []
+
+
+def test_the_python_side_translates_fills_and_formats() -> None:
+    german, english = translator("de"), translator("en")
+    assert german("Nobody is waiting right now.") == "Gerade wartet niemand."
+    assert german("Transferred to {target}.", target="Anna") == "Weitergegeben an Anna."
+    assert english("Transferred to {target}.", target="Anna") == "Transferred to Anna."
+    assert german("a text no catalogue has") == "a text no catalogue has"
+    assert german.percent(0.4567) == "45,7\u00a0%" and german.number(1234.5, 1) == "1.234,5"
+    assert german.datetime(datetime(2026, 12, 7, 14, 5)) == "07.12.2026 14:05"
+    assert english.datetime(datetime(2026, 12, 7, 14, 5)) == "2026-12-07 14:05"
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de"),
+        ("de-AT", "de"),
+        ("de-CH, en;q=0.5", "de"),
+        ("en-US,en;q=0.9,de;q=0.8", "en"),
+        ("fr-FR, de;q=0.7", "de"),
+        ("fr-FR", "en"),
+        ("", "en"),
+        (None, "en"),
+        ("de;q=0, en", "en"),
+        ("garbage;;q=x", "en"),
+    ],
+)
+def test_the_browser_language_is_german_for_every_german_tag(header, language) -> None:
+    assert from_accept_language(header) == language
