@@ -16,6 +16,9 @@ import { api, errorText } from "./api.js";
 import { buildCannedPanel } from "./canned.js";
 import { loadDetail, openConversation } from "./conversation.js";
 import { $, clear, el, minutesSeconds, token } from "./dom.js";
+import { installKeyboard } from "./keyboard.js";
+import { onTypingEvent } from "./live.js";
+import { startNotifications, stopNotifications } from "./notifications.js";
 import { buildPrivacyPanel } from "./privacy.js";
 import { loadQueue, onPresence } from "./queue.js";
 import { API, MAX_RETRY_MS, state, ui } from "./state.js";
@@ -144,6 +147,7 @@ export function startApp(me) {
     $("left").appendChild(buildCannedPanel());
   }
   state.ticker = setInterval(tick, 1000);
+  startNotifications();
   connect();
   refresh();
   var wanted = /^#handoff-(\d+)$/.exec(window.location.hash || "");
@@ -175,6 +179,7 @@ export function stopApp() {
   $("me-name").textContent = "";
   $("me-role").textContent = "";
   setStatus("");
+  stopNotifications();
   if (ui.usersPanel && ui.usersPanel.root.parentNode) ui.usersPanel.root.parentNode.removeChild(ui.usersPanel.root);
   ui.usersPanel = null;
   // The panel's input may hold a person's email or number: it goes with the session.
@@ -217,6 +222,9 @@ export function connect() {
   });
   source.addEventListener("logout", function () {
     if (source === state.source) sessionEnded();
+  });
+  source.addEventListener("typing", function () {
+    if (source === state.source) onTypingEvent(); // someone types: the open conversation asks
   });
   source.onerror = function () {
     if (source !== state.source) return;
@@ -297,6 +305,7 @@ export function start() {
   $("login-form").addEventListener("submit", onLogin);
   $("logout").addEventListener("click", onLogout);
   $("presence").addEventListener("change", onPresence);
+  installKeyboard();
   boot();
 }
 

@@ -11,6 +11,8 @@ import {
 } from "./actions.js";
 import { api, errorText } from "./api.js";
 import { attachCanned } from "./canned.js";
+import { labelShortcuts } from "./keyboard.js";
+import { attachLive, renderLive } from "./live.js";
 import { refresh, setStatus } from "./console.js";
 import {
   $,
@@ -152,6 +154,7 @@ export function buildConversation(id) {
     el("div", { cls: "reply-row" }, [el("span", { cls: "hint", text: "Enter sends · Shift+Enter for a new line · / for a prepared answer" }), c.replySend])
   ]);
   attachCanned(c.replyText, c.replyGroup);
+  attachLive(c); // who types, deliveries, the way back on a phone (live.js)
   c.replySlot = el("div", { cls: "reply-slot" });
   c.ownerSlot = el("div", { id: "owner-actions", cls: "owner-slot" });
 
@@ -187,6 +190,7 @@ export function buildConversation(id) {
   root.appendChild(el("p", { cls: "placeholder loading", text: "Loading…" }));
   c.loading = root.lastChild;
   ui.conv = c;
+  labelShortcuts(c);
   updateTransferTargets();
 }
 
@@ -206,6 +210,7 @@ export function renderDetail() {
     c.transcriptNote.hidden = true;
   }
   renderTranscript(c, Array.isArray(detail.transcript) ? detail.transcript : []);
+  renderLive(c, detail);
   renderNotes(c, Array.isArray(detail.notes) ? detail.notes : []);
   renderLead(c, detail.lead || null);
   renderHistory(c, Array.isArray(detail.events) ? detail.events : []);
@@ -277,7 +282,7 @@ export function lineNode(line) {
   var from = SENDERS.indexOf(line.from) >= 0 ? line.from : "system";
   var author = AUTHORS[from];
   if ((from === "agent" || from === "system") && line.author) author = line.author;
-  var node = el("div", { cls: "line from-" + from }, [
+  var node = el("div", { cls: "line from-" + from, data: line.id ? { id: line.id } : null }, [
     el("div", { cls: "meta" }, [
       el("span", { cls: "author", text: author }),
       el("time", { cls: "time", text: clock(line.at), attrs: { datetime: line.at || "", title: dateTime(line.at) } })

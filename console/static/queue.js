@@ -16,6 +16,7 @@ import {
   routedTo,
   token
 } from "./dom.js";
+import { noticeQueue } from "./notifications.js";
 import { state } from "./state.js";
 import { updateStaffOptions } from "./users.js";
 
@@ -38,6 +39,7 @@ export async function loadQueue() {
   state.queue = result.data;
   state.queueAt = Date.now();
   renderQueue();
+  noticeQueue(state.queue.handoffs); // notifications and the count in the title
   renderPresence();
   updateTransferTargets();
   updateStaffOptions();

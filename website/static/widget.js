@@ -8,6 +8,9 @@
 // the first message; an id of the old made-up kind (no ".") or one the server no longer
 // knows (403 "unknown visitor") is replaced the same way. The API is on the origin the
 // script came from, so a page on another listed origin (LOTSE_SITE_ORIGINS) can embed it.
+// During a handoff the widget says when the person in the console types (the long poll
+// answers when that starts or stops), and tells the console when the visitor types
+// (POST /api/chat/typing, at most every 2 s while typing; what they typed is not sent).
 (function () {
   "use strict";
   var STORE = "lotse.chat.v1";
@@ -24,9 +27,11 @@
   var page = doc.getAttribute("data-page") || "";
   var labels = {
     de: { open: "Fragen? Chatten Sie mit uns", title: "Nordwerk-Assistent", placeholder: "Ihre Frage…", send: "Senden", error: "Die Verbindung ist gerade gestört. Bitte versuchen Sie es gleich noch einmal.",
-          waiting: "Warteschlange: Position {position}, etwa {minutes} Min.", chatting: "Im Gespräch mit {person}", cancel: "Abbrechen" },
+          waiting: "Warteschlange: Position {position}, etwa {minutes} Min.", chatting: "Im Gespräch mit {person}", cancel: "Abbrechen",
+          typing: "{person} schreibt …" },
     en: { open: "Questions? Chat with us", title: "Nordwerk assistant", placeholder: "Your question…", send: "Send", error: "The connection is disturbed right now. Please try again in a moment.",
-          waiting: "Queue: number {position}, about {minutes} min", chatting: "Talking to {person}", cancel: "Cancel" }
+          waiting: "Queue: number {position}, about {minutes} min", chatting: "Talking to {person}", cancel: "Cancel",
+          typing: "{person} is typing…" }
   }[language === "en" ? "en" : "de"];
 
   function issued(id) { return typeof id === "string" && id.indexOf(".") > 0; }
@@ -95,9 +100,13 @@
     }
     return item;
   }
+  var typingNote = el("div", "lotse-typing");
+  typingNote.setAttribute("aria-live", "polite");
+  var typingTimer = null;
   function redraw() {
     log.textContent = "";
     state.transcript.forEach(function (entry, i) { log.appendChild(render(entry, i)); });
+    if (agentTyping) log.appendChild(typingNote);
     log.scrollTop = log.scrollHeight;
     root.classList.toggle("lotse-is-open", !!state.open);
     drawStatus();
@@ -171,6 +180,36 @@
     return queue;
   }
 
+  // Who types: the person in the console (shown until the seconds the server gave run
+  // out) and the visitor (reported while a handoff is open).
+  var agentTyping = false;
+  function showTyping(typing, status) {
+    var on = !!(typing && typing.agent);
+    if (typingTimer) { clearTimeout(typingTimer); typingTimer = null; }
+    if (on) {
+      typingNote.textContent = fill(labels.typing, { person: (status && (status.person || status.team)) || "" });
+      typingTimer = setTimeout(function () { typingTimer = null; showTyping(null); }, 1000 * (Number(typing.seconds) || 5));
+    }
+    if (on === agentTyping) return;
+    agentTyping = on;
+    redraw();
+  }
+  var typedAt = 0;
+  function reportTyping(typing) {
+    var s = state.handoff && state.handoff.active && state.handoff.status;
+    if (!s || (s.state !== "human" && s.state !== "waiting") || !issued(state.sender)) return;
+    typedAt = typing ? Date.now() : 0;
+    fetch(API + "/api/chat/typing", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: state.sender, typing: typing })
+    }).catch(function () { /* typing is a courtesy: nothing to tell the visitor */ });
+  }
+  input.addEventListener("input", function () {
+    var typing = input.value.trim() !== "";
+    if (typing && Date.now() - typedAt >= 2000) reportTyping(true);
+    else if (!typing && typedAt && Date.now() - typedAt < 5000) reportTyping(false);
+  });
+
   // The person's side: poll the feed while a handoff is open (and a little after).
   var polling = false;
   function follow(initial) {
@@ -184,7 +223,8 @@
     polling = true;
     var id = state.sender;
     if (!issued(id)) { polling = false; return; }
-    fetch(API + "/api/chat/updates?sender=" + encodeURIComponent(id) + "&after=" + (state.feedAfter || 0))
+    fetch(API + "/api/chat/updates?sender=" + encodeURIComponent(id) + "&after=" + (state.feedAfter || 0) +
+          "&typing=" + (agentTyping ? "1" : "0"))
       .then(function (r) {
         return unknownVisitor(r).then(function (unknown) {
           if (!unknown) return json(r);
@@ -202,6 +242,7 @@
         });
         state.feedAfter = update.last_id || state.feedAfter || 0;
         state.handoff.status = update.status;
+        showTyping(update.status && update.status.state === "human" ? update.typing : null, update.status);
         state.handoff.active = !!(update.status && update.status.feed_open);
         save(); drawStatus();
         if (state.handoff.active) poll(); else polling = false;
@@ -220,6 +261,7 @@
     event.preventDefault();
     var text = input.value.trim();
     input.value = "";
+    typedAt = 0; // the message itself ends the typing
     if (text) say(text);
   });
   window.lotseWidget = { say: say, state: function () { return state; }, idle: function () { return queue; } };
