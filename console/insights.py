@@ -30,12 +30,22 @@ from console.i18n import request_language, translator
 from console.web import COOKIE, error
 from handoff.auth import InvalidSession
 from insights.dashboard_page import render
-from insights.filters import Filters
+from insights.filters import FilterError, Filters
 from insights.report import Insights
 from insights.report_tables import SECTIONS, tables
-from lotse.translations import Translator
+from lotse.translations import N_, Translator
 
 PARAMETERS = ("from", "to", "channel", "language")
+# The filters' names as the page's form shows them; and the filters' complaints
+# (insights/filters.py), msgids of the catalogue.
+FIELDS = {"from": N_("From"), "to": N_("To"), "channel": N_("Channel"), "language": N_("Language")}
+COMPLAINTS = (
+    N_("`from` must not be after `to`"),
+    N_("the date range may span at most {days} days"),
+    N_("`{what}` must be a day like 2026-11-26"),
+    N_("`{what}` must be a day between {earliest} and {latest}"),
+    N_("`{what}` must be a name like 'website' or 'de'"),
+)
 
 
 def filters_of(request: Request) -> Filters:
@@ -83,8 +93,9 @@ def register(app: Sanic) -> None:
         problem = ""
         try:
             filters = filters_of(request)
-        except ValueError as bad:
-            problem, filters = str(bad), Filters.parse({}, datetime.now(timezone.utc).date())
+        except FilterError as bad:
+            problem = _in_words(bad, texts)
+            filters = Filters.parse({}, datetime.now(timezone.utc).date())
         data = await report(filters)
         choices = await asyncio.to_thread(insights().choices)
         return response.html(await asyncio.to_thread(render, data, choices, problem, texts))
@@ -112,6 +123,14 @@ def register(app: Sanic) -> None:
     app.add_route(
         as_csv, "/console/api/insights/<table:str>", methods=["GET"], name="insights_csv"
     )
+
+
+def _in_words(bad: FilterError, texts: Translator) -> str:
+    """The filter's complaint in the page's language, the field named as the form does."""
+    params = dict(bad.params)
+    if "what" in params:
+        params["what"] = texts(FIELDS.get(str(params["what"]), str(params["what"])))
+    return texts(bad.template, **params)
 
 
 def _page_message(text: str, texts: Translator, status: int) -> HTTPResponse:

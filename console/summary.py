@@ -4,8 +4,9 @@ person, what the bot already answered, and what is known of the lead, at one gla
 `summarise(handoff, tracker_events, card, topics, personal)` is pure: it reads the
 handoff record, Rasa's tracker events of the conversation and the lead card the console
 already builds (`console.lead_card`), and returns a `Summary` (no language model, no I/O).
-Words for the UI (the reason in words, the headings) are the console's, per language, in
-`console/static/summary.js`; here only codes, titles of the content and data.
+Words for the UI (the reason in words, the headings) are the console's catalogue
+(`console/locale`, shown by `console/static/summary.js` in the staff member's language);
+here only codes, titles of the content in both languages, and data.
 
 Which part of the tracker counts: the handoff's request is the `handoff_requested` slot
 set true by the handoff action; the summary reads the Rasa session (after the last

@@ -26,8 +26,14 @@ def staff_name(model: RoutingModel, staff_id: str | None) -> str | None:
 
 
 def handoff_summary(
-    handoff: Handoff, model: RoutingModel, now: datetime, stage: str | None = None
+    handoff: Handoff,
+    model: RoutingModel,
+    now: datetime,
+    stage: str | None = None,
+    language: str = "en",
 ) -> dict[str, Any]:
+    """The handoff's row in the queue; the team's label in `language` (the staff
+    member's console language)."""
     team = model.teams.get(handoff.team)
     return {
         "id": handoff.id,
@@ -39,7 +45,7 @@ def handoff_summary(
         "channel": handoff.channel,
         "page": handoff.page,
         "team": handoff.team,
-        "team_label": (team.label.get("en") or team.label.get("de")) if team else handoff.team,
+        "team_label": (team.label.get(language) or team.label.get("en")) if team else handoff.team,
         "assignee": handoff.assignee,
         "assignee_name": staff_name(model, handoff.assignee),
         "responsible": [staff_name(model, s) or s for s in handoff.responsible],

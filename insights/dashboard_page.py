@@ -452,7 +452,7 @@ def _experiments_section(experiments: list[dict[str, Any]], say: Translator) -> 
     )
 
 
-def render(
+def render(  # `error`: already in the language of `texts`
     report: dict[str, Any],
     choices: dict[str, list[str]],
     error: str = "",
@@ -460,7 +460,7 @@ def render(
 ) -> str:
     say = texts
     filters = report["filters"]
-    notice = f'<p class="error" role="alert">{escape(say(error))}</p>' if error else ""
+    notice = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     body = (
         f"<header><h1>{escape(say('Lotse insights'))}</h1>"
         f'<a href="/console/">{escape(say("Back to the console"))}</a></header>'

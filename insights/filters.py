@@ -2,8 +2,10 @@
 
 `Filters.parse(args, today)` reads them from query parameters: `from` and `to` are
 days (YYYY-MM-DD, both included, UTC; by default the last 30 days up to today),
-`channel` and `language` are optional. ValueError with a message a person
-understands for anything else (days outside 2000-2199 too). Pure Python.
+`channel` and `language` are optional. `FilterError` (a ValueError) with a message a
+person understands for anything else (days outside 2000-2199 too); its `template` and
+`params` let a page say it in the reader's language (the template is the msgid of the
+console's catalogue, `str()` the English). Pure Python.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3660
 EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
 NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+class FilterError(ValueError):
+    """A filter that is not understood: `template` with {named} `params`."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        super().__init__(template.format(**params))
+        self.template = template
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -58,9 +69,9 @@ class Filters:
         last = _day(args.get("to"), "to") or today
         first = _day(args.get("from"), "from") or last - timedelta(days=DEFAULT_DAYS - 1)
         if first > last:
-            raise ValueError("`from` must not be after `to`")
+            raise FilterError("`from` must not be after `to`")
         if (last - first).days > MAX_DAYS:
-            raise ValueError(f"the date range may span at most {MAX_DAYS} days")
+            raise FilterError("the date range may span at most {days} days", days=MAX_DAYS)
         return cls(first, last, _name(args.get("channel"), "channel"),
                    _name(args.get("language"), "language"))  # fmt: skip
 
@@ -71,9 +82,10 @@ def _day(value: str | None, what: str) -> date | None:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(f"`{what}` must be a day like 2026-11-26") from None
+        raise FilterError("`{what}` must be a day like 2026-11-26", what=what) from None
     if not EARLIEST <= day <= LATEST:
-        raise ValueError(f"`{what}` must be a day between {EARLIEST} and {LATEST}")
+        raise FilterError("`{what}` must be a day between {earliest} and {latest}", what=what,
+                          earliest=EARLIEST, latest=LATEST)  # fmt: skip
     return day
 
 
@@ -82,5 +94,5 @@ def _name(value: str | None, what: str) -> str | None:
         return None
     value = value.strip().lower()
     if not NAME.fullmatch(value):
-        raise ValueError(f"`{what}` must be a name like 'website' or 'de'")
+        raise FilterError("`{what}` must be a name like 'website' or 'de'", what=what)
     return value

@@ -58,6 +58,11 @@ def summary_of(handoff: Handoff, tracker_events: list[dict[str, Any]],
 
 
 def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
+    def row_of(handoff: Handoff, request: Request) -> dict[str, Any]:
+        """The handoff's queue row, in the staff member's language, after an action."""
+        return handoff_summary(handoff, routes.console.desk.model, routes.now(),
+                               language=session_language(request))  # fmt: skip
+
     def lead_id_of(handoff: Handoff, create: bool) -> int | None:
         """The lead of the handoff's conversation (it may have been made after the
         request, e.g. by the qualification); with `create`, made if there is none."""
@@ -89,7 +94,8 @@ def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
             except BotUnavailable:
                 bot_note = "the bot's part of the conversation is not available right now"
         card = None
-        words = wording(translator(session_language(request)))
+        language = session_language(request)
+        words = wording(translator(language))
         lead_id = await blocking(lead_id_of, handoff, False)
         if lead_id is not None:
             card = await blocking(lead_card, console.crm, lead_id, routes.now(), words)
@@ -102,7 +108,7 @@ def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
         handoff = await blocking(desk.readable, handoff_id, actor)
         return response.json({
             "handoff": handoff_summary(handoff, desk.model, routes.now(),
-                                       (card or {}).get("stage")),
+                                       (card or {}).get("stage"), language),
             "summary": summary,
             "transcript": transcript(tracker_events, feed),
             "transcript_note": bot_note,
@@ -115,7 +121,7 @@ def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
     async def claim(request: Request, handoff_id: int) -> HTTPResponse:
         desk = routes.console.desk
         claimed = await blocking(desk.claim, handoff_id, actor_of(request))
-        return response.json(handoff_summary(claimed, desk.model, routes.now()))
+        return response.json(row_of(claimed, request))
 
     @routes("/console/api/handoffs/<handoff_id:int>/messages", ["POST"], "reply")
     async def reply(request: Request, handoff_id: int) -> HTTPResponse:
@@ -137,13 +143,13 @@ def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
             return error(422, "staff_id and team must be text")
         desk = routes.console.desk
         moved = await blocking(desk.transfer, handoff_id, actor_of(request), staff_id, team)
-        return response.json(handoff_summary(moved, desk.model, routes.now()))
+        return response.json(row_of(moved, request))
 
     @routes("/console/api/handoffs/<handoff_id:int>/hand-back", ["POST"], "hand_back")
     async def hand_back(request: Request, handoff_id: int) -> HTTPResponse:
         desk = routes.console.desk
         back = await blocking(desk.hand_back, handoff_id, actor_of(request))
-        return response.json(handoff_summary(back, desk.model, routes.now()))
+        return response.json(row_of(back, request))
 
     @routes("/console/api/handoffs/<handoff_id:int>/close", ["POST"], "close")
     async def close(request: Request, handoff_id: int) -> HTTPResponse:
@@ -165,7 +171,7 @@ def register(routes: Routes) -> None:  # noqa: C901 - the routes of one resource
         closed = await blocking(desk.close, handoff_id, actor, outcome, reason)
         if verdict is not None:  # only once the close went through: a retry adds nothing twice
             await blocking(verdict_on, lead_id, verdict, reason, actor.username)
-        return response.json(handoff_summary(closed, desk.model, routes.now()))
+        return response.json(row_of(closed, request))
 
     @routes("/console/api/handoffs/<handoff_id:int>/answers", ["POST"], "answer")
     async def answer(request: Request, handoff_id: int) -> HTTPResponse:

@@ -11,6 +11,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from console.feed import wait_either
+from console.i18n import session_language
 from console.routes.conversation_live import typing_feed
 from console.routing import Routes, blocking
 from console.views import handoff_summary
@@ -37,15 +38,17 @@ def register(routes: Routes) -> None:
         wrote = await blocking(desk.store.last_visitor_message, [h.id for h in visible])
         statuses = await blocking(desk.store.statuses)
         online = await blocking(desk.store.online, moment, ONLINE_WITHIN)
+        language = session_language(request)
         return response.json({
-            "handoffs": [{**handoff_summary(h, desk.model, moment, stage_of.get(h.lead_id)),
+            "handoffs": [{**handoff_summary(h, desk.model, moment, stage_of.get(h.lead_id),
+                                            language),
                           "last_visitor_message": wrote.get(h.id)} for h in visible],
             "staff": [
                 {"id": sid, "name": m.name, "team": m.team, "languages": list(m.languages),
                  "online": sid in online}
                 for sid, m in desk.model.staff.items()
             ],
-            "teams": [{"key": k, "label": t.label.get("en") or k}
+            "teams": [{"key": k, "label": t.label.get(language) or t.label.get("en") or k}
                       for k, t in desk.model.teams.items()],
             "status": statuses.get(actor.staff_id or "", ("away", None))[0],
         })  # fmt: skip

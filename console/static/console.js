@@ -13,6 +13,7 @@
 // while one runs marks the view dirty and it is fetched once more afterwards.
 
 import { api, errorText } from "./api.js";
+import { browserLanguage, currentLanguage, loadCatalogue, t } from "./i18n.js";
 import { buildCannedPanel } from "./canned.js";
 import { loadDetail, openConversation } from "./conversation.js";
 import { $, clear, el, minutesSeconds, token } from "./dom.js";
@@ -58,7 +59,7 @@ export function showLogin(message) {
 }
 
 export function sessionEnded() {
-  showLogin(state.me ? "Your session has ended. Please log in again." : "");
+  showLogin(state.me ? t("Your session has ended. Please log in again.") : "");
 }
 
 export async function onLogin(event) {
@@ -68,7 +69,7 @@ export async function onLogin(event) {
   var username = $("login-username").value.trim();
   var password = $("login-password").value;
   if (!username || !password) {
-    errorLine.textContent = "Enter your username and password.";
+    errorLine.textContent = t("Enter your username and password.");
     return;
   }
   if (submit.disabled) return;
@@ -77,7 +78,7 @@ export async function onLogin(event) {
   var result = await api("POST", "/login", { username: username, password: password });
   submit.disabled = false;
   if (!result.ok) {
-    errorLine.textContent = errorText(result, "Logging in did not work");
+    errorLine.textContent = errorText(result, t("Logging in did not work"));
     $("login-password").value = "";
     $("login-password").focus();
     return;
@@ -87,6 +88,7 @@ export async function onLogin(event) {
   var user = result.data.user || {};
   var me = await api("GET", "/me");
   if (me.status === 401) return;
+  if (me.ok) await loadCatalogue(me.data.language);
   startApp(me.ok ? me.data : {
     username: user.username,
     role: user.role,
@@ -100,6 +102,7 @@ export async function onLogout() {
   $("logout").disabled = true;
   await api("POST", "/logout", {});
   $("logout").disabled = false;
+  if (currentLanguage() !== browserLanguage()) await loadCatalogue(null); // the login page: the browser's
   try {
     window.history.replaceState(null, "", "#");
   } catch (e) { /* see openConversation */ }
@@ -110,10 +113,11 @@ export async function boot() {
   var result = await api("GET", "/me");
   if (result.status === 401) return; // api() has shown the login form
   if (!result.ok) {
-    $("boot").textContent = errorText(result, "The console could not start") + " Trying again…";
+    $("boot").textContent = errorText(result, t("The console could not start")) + " " + t("Trying again…");
     setTimeout(boot, 5000);
     return;
   }
+  await loadCatalogue(result.data.language);
   startApp(result.data);
 }
 
@@ -126,11 +130,12 @@ export function startApp(me) {
   $("app").hidden = false;
   $("login-error").textContent = "";
   $("me-name").textContent = me.name || me.username || "";
-  $("me-role").textContent = me.role === "admin" ? "(admin)" : "";
+  $("me-role").textContent = me.role === "admin" ? t("(admin)") : "";
+  $("language").value = me.language || "";
   var presence = $("presence");
   presence.disabled = !me.staff_id;
-  presence.title = me.staff_id ? "Whether new conversations are routed to you" :
-    "This login is not linked to a staff member";
+  presence.title = me.staff_id ? t("Whether new conversations are routed to you") :
+    t("This login is not linked to a staff member");
   if (me.role === "admin") {
     // The insights dashboard (/console/insights) is for admins; back there after a
     // login it sent here.
@@ -175,7 +180,7 @@ export function stopApp() {
   clear($("queue"));
   $("queue-count").textContent = "";
   clear($("conversation"));
-  $("conversation").appendChild(el("p", { cls: "placeholder", text: "Choose a conversation from the queue." }));
+  $("conversation").appendChild(el("p", { cls: "placeholder", text: t("Choose a conversation from the queue.") }));
   $("me-name").textContent = "";
   $("me-role").textContent = "";
   setStatus("");
@@ -196,7 +201,7 @@ export function stopApp() {
 
 export function setConnection(kind) {
   var node = $("connection");
-  var texts = { live: "live", connecting: "connecting…", reconnecting: "reconnecting…", offline: "offline" };
+  var texts = { live: t("live"), connecting: t("connecting…"), reconnecting: t("reconnecting…"), offline: t("offline") };
   node.textContent = texts[kind] || kind;
   node.className = "connection connection-" + token(kind);
 }
@@ -301,10 +306,27 @@ export function tick() {
 
 // -- start --------------------------------------------------------------------------
 
-export function start() {
+export async function onLanguage() {
+  var select = $("language");
+  var wanted = select.value || null;
+  select.disabled = true;
+  var result = await api("PUT", "/me/language", { language: wanted });
+  select.disabled = false;
+  if (!result.ok) {
+    if (result.status !== 401) setStatus(errorText(result, t("The language could not be changed")), "error");
+    return;
+  }
+  // Every text of the page is built in the new language: load it anew (the open
+  // conversation stays open, its id is in the address).
+  window.location.reload();
+}
+
+export async function start() {
   $("login-form").addEventListener("submit", onLogin);
   $("logout").addEventListener("click", onLogout);
   $("presence").addEventListener("change", onPresence);
+  $("language").addEventListener("change", onLanguage);
+  await loadCatalogue(null); // the browser's language until the staff member is known
   installKeyboard();
   boot();
 }

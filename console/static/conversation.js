@@ -30,7 +30,20 @@ import {
 import { renderLead } from "./lead_card.js";
 import { markActive } from "./queue.js";
 import { buildSummary, renderSummary } from "./summary.js";
-import { AUTHORS, OUTCOMES, SENDERS, VERDICTS, state, ui } from "./state.js";
+import { N_, matchTemplate, t, translateText } from "./i18n.js";
+import {
+  AUTHORS,
+  EVENT_NAMES,
+  NEEDS,
+  OUTCOME_NAMES,
+  OUTCOMES,
+  REASONS,
+  SENDERS,
+  STATE_NAMES,
+  VERDICTS,
+  state,
+  ui
+} from "./state.js";
 
 // -- the open conversation ----------------------------------------------------------
 
@@ -59,8 +72,8 @@ export function conversationGone(result) {
   var root = $("conversation");
   clear(root);
   root.appendChild(el("p", { cls: "placeholder" }, [
-    document.createTextNode("Conversation #" + id + " is not open to you any more: "),
-    el("span", { text: errorText(result, "it cannot be shown") })
+    document.createTextNode(t("Conversation #{id} is not open to you any more:", { id: id }) + " "),
+    el("span", { text: errorText(result, t("it cannot be shown")) })
   ]));
   markActive();
   try {
@@ -78,7 +91,7 @@ export async function loadDetail(id) {
     return;
   }
   if (!result.ok) {
-    ui.conv.problem.textContent = errorText(result, "The conversation could not be loaded");
+    ui.conv.problem.textContent = errorText(result, t("The conversation could not be loaded"));
     ui.conv.problem.hidden = false;
     return;
   }
@@ -93,7 +106,7 @@ export function buildConversation(id) {
   clear(root);
   var c = { id: id, groupsKey: null, transcriptKey: null, notesKey: null, forceScroll: false, answerRows: {}, answerOrder: "" };
 
-  c.title = el("h2", { cls: "conv-title", text: "Conversation #" + id });
+  c.title = el("h2", { cls: "conv-title", text: t("Conversation #{id}", { id: id }) });
   c.stateBadge = el("span");
   c.summary = buildSummary();
   c.info = el("dl", { id: "handoff-info", cls: "facts" });
@@ -106,42 +119,42 @@ export function buildConversation(id) {
 
   // Action controls are made once and attached only when they apply, so text being
   // typed survives live updates.
-  c.claim = button("Claim", "claim", "primary");
+  c.claim = button(t("Claim"), "claim", "primary");
   c.claim.addEventListener("click", onClaim);
 
-  c.handBack = button("Hand back to bot", "hand-back");
+  c.handBack = button(t("Hand back to bot"), "hand-back");
   c.handBack.addEventListener("click", onHandBack);
 
-  c.transferTarget = el("select", { id: "transfer-target", attrs: { "aria-label": "Transfer to" } });
-  c.transfer = button("Transfer", "transfer");
+  c.transferTarget = el("select", { id: "transfer-target", attrs: { "aria-label": t("Transfer to") } });
+  c.transfer = button(t("Transfer"), "transfer");
   c.transfer.addEventListener("click", onTransfer);
 
-  c.closeOutcome = el("select", { id: "close-outcome", attrs: { "aria-label": "Outcome" } });
+  c.closeOutcome = el("select", { id: "close-outcome", attrs: { "aria-label": t("Outcome") } });
   OUTCOMES.forEach(function (pair) {
-    c.closeOutcome.appendChild(option(pair[0], pair[1]));
+    c.closeOutcome.appendChild(option(pair[0], t(pair[1])));
   });
-  c.closeReason = el("input", { id: "close-reason", attrs: { type: "text", maxlength: 500, placeholder: "Reason (optional)", "aria-label": "Reason" } });
+  c.closeReason = el("input", { id: "close-reason", attrs: { type: "text", maxlength: 500, placeholder: t("Reason (optional)"), "aria-label": t("Reason") } });
   c.closeOutcome.addEventListener("change", function () {
     var needed = Boolean(VERDICTS[c.closeOutcome.value]);
-    c.closeReason.placeholder = needed ? "Reason (required for a lead verdict)" : "Reason (optional)";
+    c.closeReason.placeholder = needed ? t("Reason (required for a lead verdict)") : t("Reason (optional)");
     c.closeReason.required = needed;
   });
-  c.close = button("Close conversation", "close");
+  c.close = button(t("Close conversation"), "close");
   c.close.addEventListener("click", onClose);
 
   c.claimGroup = el("div", { cls: "action-group" }, [c.claim]);
   c.ownerGroup = el("div", { cls: "action-group" }, [
     el("div", { cls: "action-row" }, [c.handBack]),
-    el("div", { cls: "action-row" }, [el("span", { cls: "action-label", text: "Transfer" }), c.transferTarget, c.transfer]),
-    el("div", { cls: "action-row" }, [el("span", { cls: "action-label", text: "Close" }), c.closeOutcome, c.closeReason, c.close])
+    el("div", { cls: "action-row" }, [el("span", { cls: "action-label", text: t("Transfer") }), c.transferTarget, c.transfer]),
+    el("div", { cls: "action-row" }, [el("span", { cls: "action-label", text: t("Close") }), c.closeOutcome, c.closeReason, c.close])
   ]);
 
   c.transcriptNote = el("p", { id: "transcript-note", cls: "note-banner" });
   c.transcriptNote.hidden = true;
-  c.transcript = el("div", { id: "transcript", cls: "transcript", attrs: { role: "log", "aria-live": "polite", "aria-label": "Transcript", tabindex: 0 } });
+  c.transcript = el("div", { id: "transcript", cls: "transcript", attrs: { role: "log", "aria-live": "polite", "aria-label": t("Transcript"), tabindex: 0 } });
 
-  c.replyText = el("textarea", { id: "reply-text", attrs: { rows: 3, maxlength: 2000, placeholder: "Reply to the visitor…", "aria-label": "Reply to the visitor" } });
-  c.replySend = button("Send", "reply-send", "primary");
+  c.replyText = el("textarea", { id: "reply-text", attrs: { rows: 3, maxlength: 2000, placeholder: t("Reply to the visitor…"), "aria-label": t("Reply to the visitor") } });
+  c.replySend = button(t("Send"), "reply-send", "primary");
   c.replyText.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -151,7 +164,7 @@ export function buildConversation(id) {
   c.replySend.addEventListener("click", sendReply);
   c.replyGroup = el("div", { id: "reply-box", cls: "reply-box" }, [
     c.replyText,
-    el("div", { cls: "reply-row" }, [el("span", { cls: "hint", text: "Enter sends · Shift+Enter for a new line · / for a prepared answer" }), c.replySend])
+    el("div", { cls: "reply-row" }, [el("span", { cls: "hint", text: t("Enter sends · Shift+Enter for a new line · / for a prepared answer") }), c.replySend])
   ]);
   attachCanned(c.replyText, c.replyGroup);
   attachLive(c); // who types, deliveries, the way back on a phone (live.js)
@@ -159,11 +172,11 @@ export function buildConversation(id) {
   c.ownerSlot = el("div", { id: "owner-actions", cls: "owner-slot" });
 
   c.notesList = el("ul", { id: "notes-list", cls: "notes-list" });
-  c.noteText = el("textarea", { id: "note-text", attrs: { rows: 2, maxlength: 2000, placeholder: "Internal note for colleagues…", "aria-label": "Internal note" } });
-  c.noteAdd = button("Add note", "note-add");
+  c.noteText = el("textarea", { id: "note-text", attrs: { rows: 2, maxlength: 2000, placeholder: t("Internal note for colleagues…"), "aria-label": t("Internal note") } });
+  c.noteAdd = button(t("Add note"), "note-add");
   c.noteAdd.addEventListener("click", addNote);
   c.notes = el("section", { id: "notes", cls: "panel notes" }, [
-    el("h3", { text: "Notes" }, [el("span", { cls: "internal", text: "internal, the visitor does not see this" })]),
+    el("h3", { text: t("Notes") }, [el("span", { cls: "internal", text: t("internal, the visitor does not see this") })]),
     c.notesList,
     c.noteText,
     el("div", { cls: "note-row" }, [c.noteAdd])
@@ -171,23 +184,23 @@ export function buildConversation(id) {
 
   c.leadSlot = el("div", { cls: "lead-slot" });
   c.lead = null; // built on first lead (buildLeadCard)
-  c.noLead = el("section", { id: "no-lead", cls: "panel muted", text: "No lead is linked to this conversation." });
+  c.noLead = el("section", { id: "no-lead", cls: "panel muted", text: t("No lead is linked to this conversation.") });
 
   c.history = el("ul", { id: "history-list", cls: "history" });
-  var historyBox = el("details", { id: "history", cls: "panel history-panel" }, [el("summary", { text: "History" }), c.history]);
+  var historyBox = el("details", { id: "history", cls: "panel history-panel" }, [el("summary", { text: t("History") }), c.history]);
 
   var head = el("header", { cls: "conv-head" }, [
     el("div", { cls: "conv-title-row" }, [c.title, c.stateBadge]),
     c.summary.root,
     c.info,
-    el("div", { cls: "routing" }, [el("h3", { text: "Why it was routed here" }), c.rule, c.explanation])
+    el("div", { cls: "routing" }, [el("h3", { text: t("Why it was routed here") }), c.rule, c.explanation])
   ]);
   var main = el("div", { cls: "conv-main" }, [
     head, c.problem, c.actions, c.ownerNote, c.transcriptNote, c.transcript, c.replySlot, c.ownerSlot
   ]);
   var side = el("div", { cls: "conv-side" }, [c.notes, c.leadSlot, historyBox]);
   root.appendChild(el("div", { cls: "conv-grid" }, [main, side]));
-  root.appendChild(el("p", { cls: "placeholder loading", text: "Loading…" }));
+  root.appendChild(el("p", { cls: "placeholder loading", text: t("Loading…") }));
   c.loading = root.lastChild;
   ui.conv = c;
   labelShortcuts(c);
@@ -204,7 +217,7 @@ export function renderDetail() {
   renderSummary(c.summary, detail.summary || null);
   renderActions(c, handoff);
   if (detail.transcript_note) {
-    c.transcriptNote.textContent = detail.transcript_note;
+    c.transcriptNote.textContent = t(detail.transcript_note); // the server's English msgid
     c.transcriptNote.hidden = false;
   } else {
     c.transcriptNote.hidden = true;
@@ -214,6 +227,56 @@ export function renderDetail() {
   renderNotes(c, Array.isArray(detail.notes) ? detail.notes : []);
   renderLead(c, detail.lead || null);
   renderHistory(c, Array.isArray(detail.events) ? detail.events : []);
+}
+
+// A server code in words (STATE_NAMES, REASONS, ... of state.js), else the code.
+export function named(names, code) {
+  return names[code] ? t(names[code]) : orDash(code);
+}
+
+// The routing explanation's lines as handoff/routing.py records them (English), to
+// show them in the staff member's language; rule descriptions stay as routing.yml has them.
+const ROUTING_LINES = [
+  N_("Rule {rule} matched ({why}): {description}"),
+  N_("Rule {rule} matched: {description}"),
+  N_("{name} skipped: offline."),
+  N_("{name} skipped: at capacity {load}/{capacity}."),
+  N_("{name} skipped: {why}."),
+  N_("Nobody of rule {rule} can take it; trying the next rules."),
+  N_("Nobody of rule {rule} is online with room left; it waits in the {team} team queue."),
+  N_("No rule gives this to anybody ({facts}); it waits in the {team} team queue."),
+  N_("Assigned to {name}: next in turn after {before} (round robin)."),
+  N_("Assigned to {name}: first in turn (round robin)."),
+  N_("Assigned to {name}.")
+];
+// The pieces of a rule's match ("{why}", joined by "; ") and of a skip's reason.
+const ROUTING_PARTS = [
+  N_("need is {need}"),
+  N_("product line is {line}"),
+  N_("{count} employees, over {limit}"),
+  N_("country is {country}"),
+  N_("postal code {postal} starts with {prefix}"),
+  N_("country {country} is not {countries}"),
+  N_("does not speak {language}"),
+  N_("handles only {lines}, the product line is {line}")
+];
+
+export function routingLine(line) {
+  var parts = function (text) {
+    return String(text).split("; ").map(function (part) {
+      var need = matchTemplate(ROUTING_PARTS[0], part);
+      if (need) return t(ROUTING_PARTS[0], { need: named(NEEDS, need.need) });
+      return translateText(part, ROUTING_PARTS);
+    }).join("; ");
+  };
+  for (var i = 0; i < ROUTING_LINES.length; i += 1) {
+    var params = matchTemplate(ROUTING_LINES[i], line);
+    if (!params) continue;
+    if (params.why) params.why = parts(params.why);
+    if (params.need) params.need = named(NEEDS, params.need);
+    return t(ROUTING_LINES[i], params);
+  }
+  return line;
 }
 
 export function fact(list, label, value, cls) {
@@ -226,30 +289,30 @@ export function renderHead(c, handoff) {
   clear(c.stateBadge);
   c.stateBadge.appendChild(badge(handoff.state));
   clear(c.info);
-  fact(c.info, "State", handoff.state, "fact-state");
-  fact(c.info, "Reason", orDash(handoff.reason), "fact-reason");
-  fact(c.info, "Need", handoff.need);
-  fact(c.info, "Language", orDash(handoff.language), "fact-language");
-  fact(c.info, "Channel", orDash(handoff.channel), "fact-channel");
-  fact(c.info, "Page", handoff.page);
-  fact(c.info, "Team", orDash(handoff.team_label || handoff.team), "fact-team");
-  fact(c.info, "Routed to", routedTo(handoff), "fact-routed");
+  fact(c.info, t("State"), named(STATE_NAMES, handoff.state), "fact-state");
+  fact(c.info, t("Reason"), named(REASONS, handoff.reason), "fact-reason");
+  fact(c.info, t("Need"), handoff.need ? named(NEEDS, handoff.need) : null);
+  fact(c.info, t("Language"), orDash(handoff.language), "fact-language");
+  fact(c.info, t("Channel"), orDash(handoff.channel), "fact-channel");
+  fact(c.info, t("Page"), handoff.page);
+  fact(c.info, t("Team"), orDash(handoff.team_label || handoff.team), "fact-team");
+  fact(c.info, t("Routed to"), routedTo(handoff), "fact-routed");
   if (Array.isArray(handoff.responsible) && handoff.responsible.length) {
-    fact(c.info, "Responsible", handoff.responsible.join(", "));
+    fact(c.info, t("Responsible"), handoff.responsible.join(", "));
   }
-  fact(c.info, "Requested", dateTime(handoff.requested_at));
-  if (handoff.claimed_at) fact(c.info, "Claimed", dateTime(handoff.claimed_at));
-  if (handoff.closed_at) fact(c.info, "Ended", dateTime(handoff.closed_at));
-  fact(c.info, "Outcome", handoff.outcome);
-  fact(c.info, "Lead stage", orDash(handoff.lead_stage), "fact-stage");
+  fact(c.info, t("Requested"), dateTime(handoff.requested_at));
+  if (handoff.claimed_at) fact(c.info, t("Claimed"), dateTime(handoff.claimed_at));
+  if (handoff.closed_at) fact(c.info, t("Ended"), dateTime(handoff.closed_at));
+  fact(c.info, t("Outcome"), handoff.outcome ? named(OUTCOME_NAMES, handoff.outcome) : null);
+  fact(c.info, t("Lead stage"), orDash(handoff.lead_stage), "fact-stage");
   c.rule.textContent = "";
-  c.rule.appendChild(el("span", { cls: "q-label", text: "Rule " }));
+  c.rule.appendChild(el("span", { cls: "q-label", text: t("Rule") + " " }));
   c.rule.appendChild(el("code", { text: orDash(handoff.rule) }));
   clear(c.explanation);
   var lines = Array.isArray(handoff.explanation) ? handoff.explanation : [];
-  if (!lines.length) c.explanation.appendChild(el("li", { cls: "muted", text: "No explanation recorded." }));
+  if (!lines.length) c.explanation.appendChild(el("li", { cls: "muted", text: t("No explanation recorded.") }));
   lines.forEach(function (line) {
-    c.explanation.appendChild(el("li", { text: line }));
+    c.explanation.appendChild(el("li", { text: routingLine(line) }));
   });
 }
 
@@ -271,16 +334,17 @@ export function renderActions(c, handoff) {
     attachOnly(c.ownerSlot, key === "owner" ? [c.ownerGroup] : []);
   }
   var note = "";
-  if (handoff.state === "human" && !owner) note = "With " + routedTo(handoff) + ".";
-  if (handoff.state === "closed") note = "This conversation is closed" + (handoff.outcome ? " (" + handoff.outcome + ")." : ".");
-  if (handoff.state === "bot") note = "This conversation is back with the bot" + (handoff.outcome ? " (" + handoff.outcome + ")." : ".");
+  var outcome = handoff.outcome ? named(OUTCOME_NAMES, handoff.outcome) : "";
+  if (handoff.state === "human" && !owner) note = t("With {person}.", { person: routedTo(handoff) });
+  if (handoff.state === "closed") note = outcome ? t("This conversation is closed ({outcome}).", { outcome: outcome }) : t("This conversation is closed.");
+  if (handoff.state === "bot") note = outcome ? t("This conversation is back with the bot ({outcome}).", { outcome: outcome }) : t("This conversation is back with the bot.");
   c.ownerNote.textContent = note;
   c.ownerNote.hidden = !note;
 }
 
 export function lineNode(line) {
   var from = SENDERS.indexOf(line.from) >= 0 ? line.from : "system";
-  var author = AUTHORS[from];
+  var author = t(AUTHORS[from]);
   if ((from === "agent" || from === "system") && line.author) author = line.author;
   var node = el("div", { cls: "line from-" + from, data: line.id ? { id: line.id } : null }, [
     el("div", { cls: "meta" }, [
@@ -306,7 +370,7 @@ export function renderTranscript(c, lines) {
   var nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   c.transcriptKey = key;
   clear(box);
-  if (!lines.length) box.appendChild(el("p", { cls: "placeholder", text: "No messages yet." }));
+  if (!lines.length) box.appendChild(el("p", { cls: "placeholder", text: t("No messages yet.") }));
   lines.forEach(function (line) {
     box.appendChild(lineNode(line));
   });
@@ -319,7 +383,7 @@ export function renderNotes(c, notes) {
   if (key === c.notesKey) return;
   c.notesKey = key;
   clear(c.notesList);
-  if (!notes.length) c.notesList.appendChild(el("li", { cls: "muted", text: "No notes yet." }));
+  if (!notes.length) c.notesList.appendChild(el("li", { cls: "muted", text: t("No notes yet.") }));
   notes.forEach(function (note) {
     c.notesList.appendChild(el("li", { cls: "note" }, [
       el("div", { cls: "meta" }, [
@@ -336,9 +400,9 @@ export function renderHistory(c, events) {
   events.forEach(function (event) {
     c.history.appendChild(el("li", {}, [
       el("time", { cls: "time", text: dateTime(event.at) }),
-      el("span", { text: " " + orDash(event.kind) }),
-      el("span", { cls: "muted", text: event.actor ? " by " + event.actor : "" })
+      el("span", { text: " " + named(EVENT_NAMES, event.kind) }),
+      el("span", { cls: "muted", text: event.actor ? " " + t("by {actor}", { actor: event.actor }) : "" })
     ]));
   });
-  if (!events.length) c.history.appendChild(el("li", { cls: "muted", text: "Nothing recorded." }));
+  if (!events.length) c.history.appendChild(el("li", { cls: "muted", text: t("Nothing recorded.") }));
 }

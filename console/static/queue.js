@@ -16,8 +16,9 @@ import {
   routedTo,
   token
 } from "./dom.js";
+import { t } from "./i18n.js";
 import { noticeQueue } from "./notifications.js";
-import { state } from "./state.js";
+import { NEEDS, REASONS, state } from "./state.js";
 import { updateStaffOptions } from "./users.js";
 
 // -- the queue ----------------------------------------------------------------------
@@ -32,7 +33,7 @@ export async function loadQueue() {
       problem = el("p", { id: "queue-error", cls: "error" });
       $("queue").parentNode.insertBefore(problem, $("queue"));
     }
-    problem.textContent = errorText(result, "The queue could not be loaded");
+    problem.textContent = errorText(result, t("The queue could not be loaded"));
     return;
   }
   if (problem) problem.parentNode.removeChild(problem);
@@ -53,7 +54,7 @@ export function renderQueue() {
   clear(list);
   $("queue-count").textContent = handoffs.length ? String(handoffs.length) : "";
   if (!handoffs.length) {
-    list.appendChild(el("li", { cls: "empty", text: "Nobody is waiting right now." }));
+    list.appendChild(el("li", { cls: "empty", text: t("Nobody is waiting right now.") }));
     return;
   }
   handoffs.forEach(function (handoff) {
@@ -63,23 +64,23 @@ export function renderQueue() {
     var wait = el("span", {
       cls: "queue-wait",
       text: minutesSeconds(handoff.waiting_seconds || 0),
-      attrs: { title: "Waiting since " + dateTime(handoff.requested_at) },
+      attrs: { title: t("Waiting since {time}", { time: dateTime(handoff.requested_at) }) },
       data: { base: handoff.waiting_seconds || 0, since: state.queueAt }
     });
     var item = el("button", { cls: classes, data: { id: handoff.id } }, [
       el("span", { cls: "q-top" }, [
         wait,
         badge(handoff.state),
-        el("span", { cls: "q-lang", text: orDash(handoff.language), attrs: { title: "language" } }),
-        el("span", { cls: "q-channel", text: orDash(handoff.channel), attrs: { title: "channel" } })
+        el("span", { cls: "q-lang", text: orDash(handoff.language), attrs: { title: t("language") } }),
+        el("span", { cls: "q-channel", text: orDash(handoff.channel), attrs: { title: t("channel") } })
       ]),
-      el("span", { cls: "q-reason", text: orDash(handoff.reason) }),
+      el("span", { cls: "q-reason", text: REASONS[handoff.reason] ? t(REASONS[handoff.reason]) + (NEEDS[handoff.need] ? " · " + t(NEEDS[handoff.need]) : "") : orDash(handoff.reason) }),
       el("span", { cls: "q-route" }, [
-        el("span", { cls: "q-label", text: "Routed to " }),
+        el("span", { cls: "q-label", text: t("Routed to") + " " }),
         el("span", { text: routedTo(handoff) })
       ]),
       el("span", { cls: "q-stage" }, [
-        el("span", { cls: "q-label", text: "Lead stage " }),
+        el("span", { cls: "q-label", text: t("Lead stage") + " " }),
         el("span", { text: orDash(handoff.lead_stage) })
       ])
     ]);
@@ -121,10 +122,10 @@ export async function onPresence() {
   if (result.stale || result.status === 401) return;
   state.presencePending = false;
   if (!result.ok) {
-    setStatus(errorText(result, "The presence was not changed"), "error");
+    setStatus(errorText(result, t("The presence was not changed")), "error");
   } else {
     if (state.queue) state.queue.status = result.data.status || status;
-    setStatus("You are " + status + " now.", "ok");
+    setStatus(status === "away" ? t("You are away now.") : t("You are available now."), "ok");
   }
   renderPresence();
 }

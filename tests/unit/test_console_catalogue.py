@@ -29,10 +29,11 @@ PYTHON_SOURCES = (
     "insights/dashboard_page.py",
     "insights/charts.py",
     "console/insights.py",
+    "insights/filters.py",
     "console/lead_card.py",
     "crm_adapter/explanation.py",
 )
-LOOKUPS = {"say", "texts", "gettext", "N_"}
+LOOKUPS = {"say", "texts", "gettext", "N_", "FilterError"}
 JS_LITERAL = re.compile(r"""\b(?:t|N_)\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 JS_COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
 
