@@ -34,7 +34,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from conversations.rendering import Button
@@ -134,13 +134,17 @@ class AddressBook:
         return None if row is None else (row.channel, dict(row.address))
 
     def set_menu(self, conversation_id: str, menu: tuple[Button, ...]) -> None:
-        stored = [{"title": b.title, "payload": b.payload} for b in menu] or None
         with self._writer.begin() as c:
-            c.execute(
-                update(addresses)
-                .where(addresses.c.conversation_id == conversation_id)
-                .values(menu=stored)
-            )
+            self.set_menu_in(c, conversation_id, menu)
+
+    @staticmethod
+    def set_menu_in(c: Connection, conversation_id: str, menu: tuple[Button, ...]) -> None:
+        """`set_menu` in the caller's transaction `c`."""
+        stored = [{"title": b.title, "payload": b.payload} for b in menu] or None
+        c.execute(
+            update(addresses).where(addresses.c.conversation_id == conversation_id)
+            .values(menu=stored)
+        )  # fmt: skip
 
     def claim(self, message_id: int, conversation_id: str) -> bool:
         """True for the one caller that may send the message; False if it is taken."""

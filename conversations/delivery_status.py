@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from conversations.address_book import addresses, deliveries
@@ -77,3 +77,21 @@ class DeliveryStatuses:
         with self._engine.connect() as c:
             rows = {int(row.message_id): row for row in c.execute(query)}
         return [status_of(message_id, rows.get(message_id)) for message_id in wanted]
+
+    def given_up(self, limit: int = 200) -> list[tuple[str, DeliveryStatus]]:
+        """(conversation id, status) of the messages the relay gave up on (the dead
+        letters: the bot's answers and staff messages alike), newest first."""
+        query = (
+            select(deliveries)
+            .where(deliveries.c.error.is_not(None))
+            .order_by(deliveries.c.message_id.desc())
+            .limit(limit)
+        )
+        with self._engine.connect() as c:
+            rows = list(c.execute(query))
+        return [(str(row.conversation_id), status_of(int(row.message_id), row)) for row in rows]
+
+    def given_up_count(self) -> int:
+        query = select(func.count()).where(deliveries.c.error.is_not(None))
+        with self._engine.connect() as c:
+            return int(c.execute(query).scalar() or 0)

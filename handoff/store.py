@@ -567,6 +567,13 @@ class HandoffStore:
                "buttons": _bounded_buttons(buttons), "at": now or utc_now()}  # fmt: skip
         return int(c.execute(insert(messages), row).inserted_primary_key[0])
 
+    def messages_by_id(self, message_ids: Sequence[int]) -> dict[int, Message]:
+        if not message_ids:
+            return {}
+        query = select(messages).where(messages.c.id.in_(list(message_ids)))
+        with self._engine.connect() as c:
+            return {int(r["id"]): _record(Message, r) for r in c.execute(query).mappings()}
+
     def latest_message_id(self) -> int:
         with self._engine.connect() as c:
             return int(c.execute(select(func.max(messages.c.id))).scalar() or 0)

@@ -15,7 +15,10 @@ Each process exposes its own (docs/operations.md lists which process has which):
 - `lotse_logins_refused_total{reason}`: staff console logins refused (the console);
 - the stores' gauges, read when scraped (`wiring.store_metrics`, the console):
   `lotse_handoffs_waiting`, `lotse_outbox_pending{connector}`,
-  `lotse_outbox_oldest_seconds{connector}`, `lotse_outbox_dead{connector}`.
+  `lotse_outbox_oldest_seconds{connector}`, `lotse_outbox_dead{connector}`,
+  `lotse_messenger_inbox_open` (messenger messages whose turn has not run yet) and
+  `lotse_messenger_undelivered` (messages to a messenger given up: the dead letters,
+  listed for admins at /console/api/undelivered).
 No label holds personal data: channels, connectors and reasons are names from the
 configuration.
 """

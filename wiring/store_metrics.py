@@ -1,7 +1,8 @@
 """The stores' gauges, read when Prometheus scrapes (`lotse.metrics`): handoffs waiting
-for a person, and per connector the outbox's pending events, the age of the oldest and
-the dead ones. Registered by the console (one process per deployment asks the
-database; replicas would only repeat the same figures)."""
+for a person, per connector the outbox's pending events, the age of the oldest and
+the dead ones, and the messengers' open inbox events and dead letters. Registered by
+the console (one process per deployment asks the database; replicas would only repeat
+the same figures)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import datetime, timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from conversations.delivery_status import DeliveryStatuses
 from crm_adapter.store.crm_events import backlog
 from handoff.ownership import WAITING
 from wiring.services import Services
@@ -31,6 +33,8 @@ class StoreMetrics(Collector):
             found = self._services()
             waiting = found.handoffs.count_in(WAITING)
             outbox = backlog(found.engine)
+            inbox_open = found.inbox.open_count()
+            dead_letters = DeliveryStatuses(found.engine).given_up_count()
         except Exception as error:  # noqa: BLE001 - a scrape must not fail the console
             log.warning("the stores' metrics could not be read (%s)", type(error).__name__)
             return
@@ -51,3 +55,9 @@ class StoreMetrics(Collector):
             oldest.add_metric([entry.connector], max(0.0, age))
             dead.add_metric([entry.connector], entry.dead)
         yield from (pending, oldest, dead)
+        yield GaugeMetricFamily("lotse_messenger_inbox_open",
+                                "Messenger messages stored whose turn has not run yet",
+                                value=inbox_open)  # fmt: skip
+        yield GaugeMetricFamily("lotse_messenger_undelivered",
+                                "Messages to a messenger the relay gave up on (dead letters)",
+                                value=dead_letters)  # fmt: skip

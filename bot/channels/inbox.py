@@ -12,12 +12,14 @@ bot's turn for the stored events:
 - The turn: the stored message goes through the rate limit, the turn gate and the
   ownership gate (`bot.channels.admission`) into Rasa, whose answers are collected
   (`CollectedAnswers`), not sent.
-- The result in one transaction: the event is marked done and the bot's answers are
+- The result in one transaction: the event is marked done, the bot's answers are
   queued as outbound messages of the conversation (the handoff store's messages,
-  sender "bot"), which the relay (`bot.channels.relay`) sends with retries, in order,
-  and records (sent, or given up and shown in the console). A turn that fails is tried
-  again (TURN_ATTEMPTS in all, with a pause); then the person is asked to send the
-  message again, through the same queue.
+  sender "bot"), and the last answer's choices become the conversation's menu (a
+  next message "2" means its second). The relay (`bot.channels.relay`) sends the
+  queued answers with retries, in order, and records them (sent, or given up: a
+  dead letter, listed for admins in the console). A turn that fails is tried again
+  (TURN_ATTEMPTS in all, with a pause); then the person is asked to send the message
+  again, through the same queue.
 - At least once: a worker that stops after Rasa's turn but before the transaction
   leaves the event open, and another runs the turn again.
 
@@ -274,6 +276,9 @@ class InboxWorker:
                     c, event.conversation_id, "bot", text, buttons=buttons or None,
                     now=self.clock(),
                 )
+            if answers:  # the choices a reply "2" means are the last answer's
+                last = buttons_from(answers[-1][1])
+                stores.addresses.set_menu_in(c, event.conversation_id, last)
 
 
 # -- one worker per Rasa process, for the channels Rasa was started with ---------------

@@ -1,12 +1,12 @@
 """How a message leaves for a messenger: rendered for the platform, then sent in parts.
 
 An `Outlet` is a channel's way out: its name, its `Sender` (which speaks the
-platform's send API) and its limits. `Outlet.deliver` renders a text with its buttons
-(`conversations.rendering`), remembers the choices shown (so that a reply "2" can mean
-the second), and sends the parts in order. The bot's answers (`MessengerOutput`) and
-the staff messages of a handoff (`bot.channels.relay`, which sends part by part with
-`parts` and `send` so that a retry never repeats a part the platform took) both leave
-through it.
+platform's send API) and its limits. `parts` renders a text with its buttons
+(`conversations.rendering`) within the platform's limits, and `send` sends one part.
+Everything for a person on a messenger (the bot's answers, queued by
+`bot.channels.inbox`, and the staff messages of a handoff) leaves through it, sent
+by the relay (`bot.channels.relay`) part by part, so that a retry never repeats a
+part the platform took.
 
 A sender raises one family of errors (`bot.channels.platform_http` makes them from
 HTTP answers):
@@ -26,13 +26,11 @@ refusals. No error text carries the message.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from conversations.address_book import AddressBook
 from conversations.rendering import Button, ChannelLimits, Part, render
 
 BUTTONS_ONLY_TEXT = "…"  # Telegram and Messenger refuse a message without text
@@ -69,18 +67,6 @@ class Outlet:
     channel: str
     sender: Sender
     limits: ChannelLimits
-
-    async def deliver(
-        self, book: AddressBook, conversation_id: str, address: Mapping[str, Any], text: str,
-        buttons: tuple[Button, ...], shown: tuple[Button, ...] | None = None,
-    ) -> None:  # fmt: skip
-        """Sends `text` with `buttons`; stores them as the conversation's choices unless
-        they are the choices `shown` already. A failed part is logged (channel and error
-        class only) and raised; the parts after it are not sent."""
-        if buttons != shown:
-            await asyncio.to_thread(book.set_menu, conversation_id, buttons)
-        for part in self.parts(text, buttons):
-            await self.send(address, part)
 
     def parts(self, text: str, buttons: tuple[Button, ...]) -> list[Part]:
         """The parts `text` with `buttons` is sent in, in order."""

@@ -293,7 +293,8 @@ class Relay:
         if d.parts is None:
             buttons = buttons_from(list(d.message.buttons or ()))
             d.parts = outlet.parts(visible_text(d.message), buttons)
-            await asyncio.to_thread(self.book.set_menu, d.message.conversation_id, buttons)
+            if d.message.handoff_id is not None:  # a turn's answers set it when queued
+                await asyncio.to_thread(self.book.set_menu, d.message.conversation_id, buttons)
         while d.done < len(d.parts):
             await outlet.send(d.address, d.parts[d.done])
             d.done += 1

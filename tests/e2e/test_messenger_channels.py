@@ -123,9 +123,18 @@ def _form(body: bytes) -> list[tuple[str, str]]:
 def say(
     stack: Settings, fake: fm.FakeMessengers, person: Person, text: str, **profile: str
 ) -> None:
+    """Sends `text` as `person`'s platform does and waits until its turn ran (the webhook
+    answers once the message is stored; the turn follows, bot/channels/inbox.py)."""
     url, body, headers = request_for(stack.rasa_url, fake, person, text, **profile)
     answer = requests.post(url, data=body, headers=headers, timeout=60)
-    assert answer.status_code in (200, 204), (answer.status_code, answer.text)
+    assert answer.status_code == 200, (answer.status_code, answer.text)
+    inbox = services_for(stack.database_url).inbox
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if all(e["done_at"] is not None for e in inbox.events(person.conversation_id)):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the message's turn did not run within a minute")
 
 
 def until(read: Callable[[], list], timeout: float = 30) -> list:

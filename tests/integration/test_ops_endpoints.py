@@ -121,6 +121,9 @@ def test_the_stores_gauges(tmp_path: Path) -> None:
     services.handoffs.request(NewHandoff("web-1", "out_of_depth", "de", "service", "service",
                                          timedelta(minutes=2)))  # fmt: skip
     EventOutbox(services.engine, connector="hubspot").add(1, "contact.created", {}, T0)
+    services.inbox.accept("telegram", "1001", "telegram:7", {"text": "Hallo"})
+    services.addresses.claim(41, "telegram:7")
+    services.addresses.failed(41, "refused: telegram answered 403")
     collector = StoreMetrics(lambda: services, clock=lambda: T0 + timedelta(minutes=3))
     samples = {(s.name, tuple(s.labels.values())): s.value
                for family in collector.collect() for s in family.samples}  # fmt: skip
@@ -128,6 +131,8 @@ def test_the_stores_gauges(tmp_path: Path) -> None:
     assert samples[("lotse_outbox_pending", ("hubspot",))] == 1
     assert samples[("lotse_outbox_oldest_seconds", ("hubspot",))] == 180
     assert samples[("lotse_outbox_dead", ("hubspot",))] == 0
+    assert samples[("lotse_messenger_inbox_open", ())] == 1
+    assert samples[("lotse_messenger_undelivered", ())] == 1
 
 
 def test_the_stores_gauges_when_the_database_is_away(caplog) -> None:
