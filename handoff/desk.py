@@ -393,7 +393,10 @@ class Desk:
         handoff = self.store.open_handoff(conversation_id)
         if handoff is None:
             return False
-        self.typing.report(handoff, "visitor", typing_now, self.clock())
+        try:
+            self.typing.report(handoff, "visitor", typing_now, self.clock())
+        except ValueError:  # closed a moment ago
+            return False
         return True
 
     def agent_typing(self, handoff_id: int, actor: Actor, typing_now: bool) -> TypingState:

@@ -28,6 +28,7 @@ from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
 from lotse.migrate import migrated_engine
 from lotse.settings import Settings
+from tests.e2e.test_messenger_channels import say, someone
 from tests.support.console_client import PASSWORD, add_users
 from wiring.services import file_clock
 
@@ -304,4 +305,28 @@ def test_the_shortcuts_are_listed_and_close_is_two_presses_of_alt_x(browser, sta
     agent.keyboard.press("Alt+KeyX")  # ... then closed with it
     eventually(lambda: desk.store.get(handoff.id).state == "closed")
     assert desk.store.get(handoff.id).outcome == "resolved"
+    agent.context.close()
+
+
+def test_a_reply_in_a_messenger_conversation_says_that_the_platform_took_it(
+    browser, staff, stack_messengers
+):
+    """Telegram (the stack's fake platform): the handoff relay sends the reply, and the
+    console marks it delivered (channel_deliveries, read by /deliveries)."""
+    person = someone("telegram")
+    say(staff, stack_messengers, person, "Kann ich bitte mit einem Menschen sprechen?")
+    stack_messengers.wait_for("telegram", person.recipient)
+    store = HandoffStore(migrated_engine(staff.database_url))
+    handoff = store.open_handoff(person.conversation_id)
+    assert handoff is not None and handoff.channel == "telegram"
+
+    agent = agent_console(browser, staff, FLOWS["de"], phone=False)
+    agent.locator(f'.queue-item[data-id="{handoff.id}"]').click()
+    agent.click("#claim")
+    agent.fill("#reply-text", "Guten Tag, hier ist Anna.")
+    agent.click("#reply-send")
+    shows(agent, "#transcript .from-agent .delivery-delivered", "zugestellt")
+    texts = [s.text for s in stack_messengers.wait_for("telegram", person.recipient, count=3)]
+    assert any(t.endswith("Guten Tag, hier ist Anna.") for t in texts), texts
+    agent.click("#hand-back")
     agent.context.close()
