@@ -14,6 +14,7 @@ import pytest
 from lotse.settings import Settings
 from tests.support import fake_messengers as fm
 from tests.support.fake_hubspot import FakeHubSpot
+from tests.support.faulty_messengers import FaultyMessengers
 
 # The Playwright tests' `browser` (test_browser.py keeps a Selenium one of its own).
 pytest_plugins = ["tests.support.playwright_browser"]
@@ -55,9 +56,10 @@ def stack_hubspot() -> Iterator[FakeHubSpot]:
 
 
 @pytest.fixture(scope="session")
-def stack_messengers() -> Iterator[fm.FakeMessengers]:
-    """The fake messenger platforms the session's stack has all five channels on."""
-    with fm.FakeMessengers() as fake:
+def stack_messengers() -> Iterator[FaultyMessengers]:
+    """The fake messenger platforms the session's stack has all five channels on (they
+    answer normally unless a test scripts a fault or an outage)."""
+    with FaultyMessengers() as fake:
         yield fake
 
 
