@@ -39,7 +39,6 @@ payloads and `crm_links.sent`; nothing here logs them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -79,6 +78,8 @@ def enqueue(
     connectors: Sequence[str] = (DEFAULT,),
 ) -> list[str]:  # fmt: skip
     """Adds the event for each connector in the caller's transaction; returns their ids."""
+    import uuid  # here, not at the top: a command that only reads starts without it
+
     rows = [
         {
             "event_id": uuid.uuid4().hex,
@@ -243,6 +244,8 @@ class EventOutbox:
         )
 
         def work(c: Connection) -> list[ClaimedEvent]:
+            import uuid  # see enqueue
+
             rows = c.execute(query).all()
             token, until = uuid.uuid4().hex, now + self.lease
             if rows:

@@ -70,7 +70,6 @@ from sqlalchemy.orm import Session
 from crm_adapter import lifecycle, sync_event
 from crm_adapter.contact_snapshot import answer_text
 from crm_adapter.identity_code import CODE_DIGITS, MAX_CODE_ATTEMPTS, code_in
-from crm_adapter.phone import normalised_phone
 from crm_adapter.port import (
     BOOKED,
     BY_EMAIL,
@@ -314,6 +313,10 @@ class LocalCrm:
     def find_by_phone(self, phone: str) -> list[Lead]:
         """The leads identified by this number (`identify_phone`; usually one: two leads
         with different emails keep a shared office number each). [] for no number."""
+        # Imported here: libphonenumber's tables are a good part of a command's start,
+        # and only the phone methods need them.
+        from crm_adapter.phone import normalised_phone
+
         number = normalised_phone(phone)
         if number is None:
             return []
@@ -601,6 +604,8 @@ class LocalCrm:
         lead.updated_at = self._now()
 
     def identify_phone(self, lead_id: int, phone: str, conversation_id: str | None = None) -> int:
+        from crm_adapter.phone import normalised_phone  # see find_by_phone
+
         number = normalised_phone(phone)
         if number is None:
             raise ValueError("a phone number has a country code or a leading 0, 8 to 15 digits")

@@ -31,8 +31,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    event,
     text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
 
@@ -67,6 +69,18 @@ class UtcDateTime(TypeDecorator):
         if value.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of the rows `where` holds, on SQLite and on PostgreSQL (the same WHERE).
+    SQLite's option is named here, PostgreSQL's (`postgresql_where`) only when tables
+    are created on PostgreSQL (`_postgresql_where`): naming it here would make
+    SQLAlchemy import its whole PostgreSQL dialect to check the keyword, in every
+    process, also a command on SQLite (`lotse leads list`). The schema itself is the
+    migrations', which name both."""
+    clause = text(where)
+    return Index(name, *columns, unique=unique, sqlite_where=clause,
+                 info={"postgresql_where": clause})  # fmt: skip
 
 
 def _contact_id() -> Column:
@@ -167,13 +181,12 @@ class AnswerRow(Base):
 
     __table_args__ = (
         # At most one current answer per contact and attribute, whatever the race.
-        Index(
+        partial_index(
             "uq_crm_answers_current",
             "contact_id",
             "attribute",
             unique=True,
-            sqlite_where=text("superseded_at IS NULL"),
-            postgresql_where=text("superseded_at IS NULL"),
+            where="superseded_at IS NULL",
         ),
     )
 
@@ -312,7 +325,7 @@ OWNED_BY_CONTACT = (
 )
 
 
-_DUE = text("delivered_at IS NULL AND dead_at IS NULL")
+_DUE = "delivered_at IS NULL AND dead_at IS NULL"
 
 
 class CrmEventRow(Base):
@@ -342,7 +355,7 @@ class CrmEventRow(Base):
         Index("uq_crm_events_event_id", "event_id", unique=True),
         Index("ix_crm_events_pending", "connector", "contact_id", "delivered_at"),
         # The claim walks the pending events in id order; delivered ones stay out of it.
-        Index("ix_crm_events_due", "connector", "id", sqlite_where=_DUE, postgresql_where=_DUE),
+        partial_index("ix_crm_events_due", "connector", "id", where=_DUE),
     )
 
 
@@ -357,3 +370,14 @@ class CrmLinkRow(Base):
     remote_id = Column(String(64))
     sent = Column(JSON, nullable=False)
     updated_at = Column(UtcDateTime, nullable=False)
+
+
+@event.listens_for(Base.metadata, "before_create")
+def _postgresql_where(metadata: MetaData, connection: Connection, **_kw: Any) -> None:
+    """The partial indexes' WHERE for PostgreSQL, given when tables are created there."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            if "postgresql_where" in index.info:
+                index.dialect_options["postgresql"]["where"] = index.info["postgresql_where"]
