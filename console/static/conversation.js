@@ -25,7 +25,8 @@ import {
   isMine,
   option,
   orDash,
-  routedTo
+  routedTo,
+  stageName
 } from "./dom.js";
 import { renderLead } from "./lead_card.js";
 import { markActive } from "./queue.js";
@@ -176,7 +177,7 @@ export function buildConversation(id) {
   c.noteAdd = button(t("Add note"), "note-add");
   c.noteAdd.addEventListener("click", addNote);
   c.notes = el("section", { id: "notes", cls: "panel notes" }, [
-    el("h3", { text: t("Notes") }, [el("span", { cls: "internal", text: t("internal, the visitor does not see this") })]),
+    el("h3", { text: t("Notes") }, [document.createTextNode(" "), el("span", { cls: "internal", text: t("internal, the visitor does not see this") })]),
     c.notesList,
     c.noteText,
     el("div", { cls: "note-row" }, [c.noteAdd])
@@ -249,6 +250,15 @@ const ROUTING_LINES = [
   N_("Assigned to {name}: first in turn (round robin)."),
   N_("Assigned to {name}.")
 ];
+// The facts a rule was looked for with ("{facts}", joined by ", ").
+const ROUTING_FACTS = [
+  N_("language {language}"),
+  N_("need {need}"),
+  N_("product line {line}"),
+  N_("country {country}"),
+  N_("postal code {postal}"),
+  N_("{count} employees")
+];
 // The pieces of a rule's match ("{why}", joined by "; ") and of a skip's reason.
 const ROUTING_PARTS = [
   N_("need is {need}"),
@@ -260,6 +270,16 @@ const ROUTING_PARTS = [
   N_("does not speak {language}"),
   N_("handles only {lines}, the product line is {line}")
 ];
+
+function facts(text) {
+  return String(text).split(", ").map(function (part) {
+    var need = matchTemplate(ROUTING_FACTS[1], part);
+    if (need) return t(ROUTING_FACTS[1], { need: named(NEEDS, need.need) });
+    var country = matchTemplate(ROUTING_FACTS[3], part);
+    if (country && country.country === "unknown") return t(ROUTING_FACTS[3], { country: t("unknown") });
+    return translateText(part, ROUTING_FACTS);
+  }).join(", ");
+}
 
 export function routingLine(line) {
   var parts = function (text) {
@@ -273,6 +293,7 @@ export function routingLine(line) {
     var params = matchTemplate(ROUTING_LINES[i], line);
     if (!params) continue;
     if (params.why) params.why = parts(params.why);
+    if (params.facts) params.facts = facts(params.facts);
     if (params.need) params.need = named(NEEDS, params.need);
     return t(ROUTING_LINES[i], params);
   }
@@ -304,7 +325,7 @@ export function renderHead(c, handoff) {
   if (handoff.claimed_at) fact(c.info, t("Claimed"), dateTime(handoff.claimed_at));
   if (handoff.closed_at) fact(c.info, t("Ended"), dateTime(handoff.closed_at));
   fact(c.info, t("Outcome"), handoff.outcome ? named(OUTCOME_NAMES, handoff.outcome) : null);
-  fact(c.info, t("Lead stage"), orDash(handoff.lead_stage), "fact-stage");
+  fact(c.info, t("Lead stage"), stageName(handoff.lead_stage), "fact-stage");
   c.rule.textContent = "";
   c.rule.appendChild(el("span", { cls: "q-label", text: t("Rule") + " " }));
   c.rule.appendChild(el("code", { text: orDash(handoff.rule) }));

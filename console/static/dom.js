@@ -1,7 +1,7 @@
 // Small DOM helpers: elements built with text only ever through textContent.
 
 import { currentLanguage, formatDateTime, formatTime, t } from "./i18n.js";
-import { STATE_NAMES, STATE_TITLES, state } from "./state.js";
+import { STAGE_NAMES, STATE_NAMES, STATE_TITLES, state } from "./state.js";
 
 // -- small DOM helpers (text only ever through textContent) -------------------------
 
@@ -87,6 +87,11 @@ export function dateTime(iso) {
 export function minutesSeconds(seconds) {
   var total = Math.max(0, Math.floor(seconds));
   return pad(Math.floor(total / 60)) + ":" + pad(total % 60);
+}
+
+// A lifecycle stage in words, "–" for none.
+export function stageName(code) {
+  return STAGE_NAMES[code] ? t(STAGE_NAMES[code]) : orDash(code);
 }
 
 export function orDash(value) {

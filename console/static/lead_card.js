@@ -2,7 +2,7 @@
 
 import { editAnswer } from "./actions.js";
 import { attachOnly, fact } from "./conversation.js";
-import { clear, dateTime, el, orDash, token } from "./dom.js";
+import { clear, dateTime, el, orDash, stageName, token } from "./dom.js";
 import { N_, t } from "./i18n.js";
 
 // The qualification questions (bot/data/qualification.yml) and where an answer came from.
@@ -120,7 +120,7 @@ export function renderLead(c, lead) {
   if (card.root.parentNode !== c.leadSlot) attachOnly(c.leadSlot, [card.root]);
 
   clear(card.facts);
-  fact(card.facts, t("Stage"), orDash(lead.stage), "lead-stage");
+  fact(card.facts, t("Stage"), stageName(lead.stage), "lead-stage");
   fact(card.facts, t("Fit"), orDash(lead.fit), "lead-fit");
   fact(card.facts, t("Interest"), orDash(lead.interest), "lead-interest");
   fact(card.facts, t("Name"), lead.name);

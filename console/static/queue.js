@@ -14,6 +14,7 @@ import {
   minutesSeconds,
   orDash,
   routedTo,
+  stageName,
   token
 } from "./dom.js";
 import { t } from "./i18n.js";
@@ -81,7 +82,7 @@ export function renderQueue() {
       ]),
       el("span", { cls: "q-stage" }, [
         el("span", { cls: "q-label", text: t("Lead stage") + " " }),
-        el("span", { text: orDash(handoff.lead_stage) })
+        el("span", { text: stageName(handoff.lead_stage) })
       ])
     ]);
     item.type = "button";

@@ -32,6 +32,16 @@ export const REASONS = {
   rule: N_("A handoff rule held")
 };
 export const NEEDS = { sales: N_("sales"), service: N_("service") };
+// Lifecycle stages (crm_adapter/lifecycle.py).
+export const STAGE_NAMES = {
+  subscriber: N_("subscriber"),
+  lead: N_("lead"),
+  marketing_qualified_lead: N_("marketing qualified lead (MQL)"),
+  sales_qualified_lead: N_("sales qualified lead (SQL)"),
+  opportunity: N_("opportunity"),
+  customer: N_("customer"),
+  evangelist: N_("evangelist")
+};
 export const OUTCOME_NAMES = {
   resolved: N_("Resolved"),
   lead_accepted: N_("Lead accepted"),

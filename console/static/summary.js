@@ -4,7 +4,7 @@
 // (t(), i18n.js), in the staff member's language; content titles come in both languages.
 
 import { answerLabel, answerText, scoreLines } from "./lead_card.js";
-import { clear, dateTime, el, orDash, token } from "./dom.js";
+import { clear, dateTime, el, orDash, stageName, token } from "./dom.js";
 import { currentLanguage, t } from "./i18n.js";
 import { NEEDS, REASONS } from "./state.js";
 
@@ -66,7 +66,7 @@ export function renderSummary(box, summary) {
     row(box.facts, t("Lead"), el("span", { cls: "muted", text: t("none yet: the bot has learnt nothing about the visitor") }), "summary-lead");
     return;
   }
-  row(box.facts, t("Stage"), text(orDash(lead.stage)), "summary-stage");
+  row(box.facts, t("Stage"), text(stageName(lead.stage)), "summary-stage");
   row(box.facts, t("Fit"), el("div", {}, [
     el("strong", { text: orDash(lead.fit) }), bullets(lead.fit_explanation || [], "summary-fit")
   ]), "summary-fit-score");
