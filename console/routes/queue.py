@@ -18,6 +18,7 @@ from console.views import handoff_summary
 from console.web import COOKIE, actor_of, body_of
 from handoff.auth import InvalidSession
 from handoff.desk import ONLINE_WITHIN, NotAllowed
+from handoff.ownership import HUMAN
 
 STATUSES = ("available", "away")
 HEARTBEAT = 10.0
@@ -35,7 +36,9 @@ def register(routes: Routes) -> None:
         moment = routes.now()
         visible = await blocking(desk.visible, actor)
         stage_of = await blocking(stages, [h.lead_id for h in visible])
-        wrote = await blocking(desk.store.last_visitor_message, [h.id for h in visible])
+        # Only a conversation with a person can have news from its visitor for an agent.
+        talking = [h.id for h in visible if h.state == HUMAN]
+        wrote = await blocking(desk.store.last_visitor_message, talking) if talking else {}
         statuses = await blocking(desk.store.statuses)
         online = await blocking(desk.store.online, moment, ONLINE_WITHIN)
         language = session_language(request)
