@@ -79,6 +79,10 @@ class Stack:
             PYTHONUNBUFFERED="1",
             TF_CPP_MIN_LOG_LEVEL="2",
         )
+        # One malloc arena per process instead of 8 per core: glibc's arenas held ~170 MB
+        # more of Rasa's memory under load (bench/latency.py, docs/nlu.md); an operator's
+        # own setting stays.
+        env.setdefault("MALLOC_ARENA_MAX", "1")
         env.update(self.extra_env)
         return env
 
