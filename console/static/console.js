@@ -23,6 +23,7 @@ import { startNotifications, stopNotifications } from "./notifications.js";
 import { buildPrivacyPanel } from "./privacy.js";
 import { loadQueue, onPresence } from "./queue.js";
 import { API, MAX_RETRY_MS, state, ui } from "./state.js";
+import { buildUndeliveredPanel, dropUndeliveredPanel, loadUndelivered } from "./undelivered.js";
 import { buildUsersPanel, loadUsers } from "./users.js";
 
 // -- status line --------------------------------------------------------------------
@@ -150,6 +151,8 @@ export function startApp(me) {
     ui.privacyPanel = buildPrivacyPanel();
     $("left").appendChild(ui.privacyPanel.root);
     $("left").appendChild(buildCannedPanel());
+    $("left").appendChild(buildUndeliveredPanel());
+    loadUndelivered();
   }
   state.ticker = setInterval(tick, 1000);
   startNotifications();
@@ -190,6 +193,7 @@ export function stopApp() {
   // The panel's input may hold a person's email or number: it goes with the session.
   if (ui.privacyPanel && ui.privacyPanel.root.parentNode) ui.privacyPanel.root.parentNode.removeChild(ui.privacyPanel.root);
   ui.privacyPanel = null;
+  dropUndeliveredPanel();
   var cannedPanel = $("canned");
   if (cannedPanel) cannedPanel.parentNode.removeChild(cannedPanel);
   var problem = $("queue-error");
