@@ -5,6 +5,7 @@ stopped worker's event is taken over, and a turn's answers are queued with its e
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,14 +17,29 @@ from conversations.address_book import AddressBook
 from conversations.channel_inbox import ChannelInbox
 from handoff.store import HandoffStore
 from lotse.migrate import migrated_engine
+from tests.integration.test_crm_store import postgres_database
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def stores(tmp_path: Path) -> Stores:
-    engine = migrated_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
-    return Stores(ChannelInbox(engine), HandoffStore(engine), AddressBook(engine))
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
+    """On SQLite and on PostgreSQL (its tables emptied between tests)."""
+    if request.param == "sqlite":
+        engine = migrated_engine(f"sqlite:///{tmp_path / 'lotse.db'}")
+    else:
+        engine = migrated_engine(request.getfixturevalue("postgres_url"))
+        with engine.begin() as c:
+            c.exec_driver_sql("TRUNCATE channel_inbox, handoff_messages, channel_addresses, "
+                              "channel_deliveries RESTART IDENTITY")  # fmt: skip
+    yield Stores(ChannelInbox(engine), HandoffStore(engine), AddressBook(engine))
+    engine.dispose()
 
 
 def stored(stores: Stores, key: str, conversation: str, text: str) -> bool:
