@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
-    Index,
     Integer,
     MetaData,
     String,
@@ -34,13 +33,12 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from crm_adapter.store.models import UtcDateTime
+from crm_adapter.store.models import UtcDateTime, partial_index, postgresql_where_on_create
 from crm_adapter.store.publish import publish_on
 from crm_adapter.sync_event import HANDOFF_CLOSED, transcript_lines
 from handoff.ownership import BOT, CLOSED, OPEN_STATES, WAITING, next_state
@@ -79,14 +77,10 @@ handoffs = Table(
     Column("version", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     # One open handoff per conversation, whichever replica asks.
-    Index(
-        "uq_handoffs_open",
-        "conversation_id",
-        unique=True,
-        sqlite_where=text("state IN ('waiting', 'human')"),
-        postgresql_where=text("state IN ('waiting', 'human')"),
-    ),
+    partial_index("uq_handoffs_open", "conversation_id", unique=True,
+                  where="state IN ('waiting', 'human')"),
 )
+postgresql_where_on_create(metadata)
 
 messages = Table(
     "handoff_messages",
@@ -531,15 +525,14 @@ class HandoffStore:
             or None,
             "at": now,
         }
+        typed = self._typing(handoff_id, sender)  # read before the write, outside its lock
         with self._writer.begin() as c:
             message_id = c.execute(insert(messages), row).inserted_primary_key[0]
-            if handoff_id is not None and sender in ("visitor", "agent"):
+            if typed is not None:
                 # Who sent a message has stopped typing it (`handoff.typing_indicator`):
                 # it counted until when it was reported. An update, not a delete: the
                 # rows' ids are a change feed and must never come again.
-                c.execute(update(typing_table)
-                          .where(typing_table.c.handoff_id == handoff_id,
-                                 typing_table.c.side == sender)
+                c.execute(update(typing_table).where(typing_table.c.id == typed)
                           .values(until=typing_table.c.at))  # fmt: skip
             self._event(
                 c,
@@ -602,6 +595,17 @@ class HandoffStore:
             return [
                 _record(Message, r) for r in c.execute(query.order_by(messages.c.id)).mappings()
             ]
+
+    def _typing(self, handoff_id: int | None, sender: str) -> int | None:
+        """The id of `sender`'s typing row in the handoff while it has not ended."""
+        if handoff_id is None or sender not in ("visitor", "agent"):
+            return None
+        query = select(typing_table.c.id).where(
+            typing_table.c.handoff_id == handoff_id, typing_table.c.side == sender,
+            typing_table.c.until > typing_table.c.at,
+        )  # fmt: skip
+        with self._engine.connect() as c:
+            return c.execute(query.limit(1)).scalar()
 
     def last_visitor_message(self, handoff_ids: Sequence[int]) -> dict[int, int]:
         """Per handoff, the id of the visitor's newest message to a person (the console

@@ -372,7 +372,12 @@ class CrmLinkRow(Base):
     updated_at = Column(UtcDateTime, nullable=False)
 
 
-@event.listens_for(Base.metadata, "before_create")
+def postgresql_where_on_create(metadata: MetaData) -> None:
+    """`metadata`'s partial indexes (`partial_index`) get their WHERE on PostgreSQL when
+    its tables are created there."""
+    event.listen(metadata, "before_create", _postgresql_where)
+
+
 def _postgresql_where(metadata: MetaData, connection: Connection, **_kw: Any) -> None:
     """The partial indexes' WHERE for PostgreSQL, given when tables are created there."""
     if connection.dialect.name != "postgresql":
@@ -381,3 +386,6 @@ def _postgresql_where(metadata: MetaData, connection: Connection, **_kw: Any) ->
         for index in table.indexes:
             if "postgresql_where" in index.info:
                 index.dialect_options["postgresql"]["where"] = index.info["postgresql_where"]
+
+
+postgresql_where_on_create(Base.metadata)
