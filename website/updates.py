@@ -73,8 +73,10 @@ class FeedWatcher:
             rounds += 1
             try:
                 fresh = self.desk.store.changed_since(self.latest)
-                typed = []  # typing need not be as quick as a message
-                if rounds % TYPING_EVERY_ROUNDS == 0:
+                typed = []  # typing need not be as quick as a message; a MAX first
+                if rounds % TYPING_EVERY_ROUNDS == 0 and (
+                    self.desk.typing.latest_id() > self.latest_typing
+                ):
                     typed = self.desk.typing.changed_since(self.latest_typing)
             except Exception:  # noqa: BLE001 - the database may be restarting; try again
                 fresh, typed = [], []
@@ -155,7 +157,9 @@ class FeedWatcher:
             if handoff.state == WAITING:
                 queued = self.desk.queued(handoff)
                 status.update(position=queued.position, minutes=queued.minutes)
-            if handoff.state == HUMAN:
+            # With news the agent's typing is not asked: their message ended it, and
+            # the widget's next poll (typing=0) hears at once if they type on.
+            if handoff.state == HUMAN and not messages:
                 now = self.desk.clock()
                 until = self.desk.typing.state(handoff.id, now).agent
                 if until is not None:

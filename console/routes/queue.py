@@ -36,8 +36,9 @@ def register(routes: Routes) -> None:
         moment = routes.now()
         visible = await blocking(desk.visible, actor)
         stage_of = await blocking(stages, [h.lead_id for h in visible])
-        # Only a conversation with a person can have news from its visitor for an agent.
-        talking = [h.id for h in visible if h.state == HUMAN]
+        # News from the visitor matters to the agent who has the conversation only.
+        talking = [h.id for h in visible if h.state == HUMAN and h.assignee == actor.staff_id
+                   and actor.staff_id is not None]  # fmt: skip
         wrote = await blocking(desk.store.last_visitor_message, talking) if talking else {}
         statuses = await blocking(desk.store.statuses)
         online = await blocking(desk.store.online, moment, ONLINE_WITHIN)
