@@ -56,6 +56,7 @@ def test_add_and_list(anna: None, capsys: pytest.CaptureFixture[str], auth: Staf
             "role": "agent",
             "display_name": "Anna Becker",
             "active": True,
+            "language": None,  # the console's language: the browser's until chosen
         }
     ]
     code, out, _ = staff(capsys, "list")
