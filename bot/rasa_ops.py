@@ -76,11 +76,20 @@ def add_turn_metrics(app: Any) -> None:
 
 
 async def _warm(app: Any, _loop: Any) -> None:
-    """The model's first-use work done now, off the event loop (`warm_readers`)."""
+    """The first-use work done now, off the event loop: the readers' routers
+    (`warm_readers`), the handoff desk every message passes (its routing model, office
+    hours and holiday calendars: the ownership gate), and one parse through the NLU
+    graph (the word lists its rules load on first use)."""
+    from bot.channels.ownership_gate import ownership_gate
     from bot.nlu.message_reader import warm_readers
 
     try:
         await asyncio.to_thread(warm_readers)
+        await asyncio.to_thread(ownership_gate)
+        agent = getattr(app.ctx, "agent", None)
+        if agent is not None and agent.is_ready():
+            for text in ("Hallo, was kostet eine P400?", "Hello, can I talk to a person?"):
+                await agent.parse_message(text)
     except Exception as error:  # noqa: BLE001 - the first message does it then
         log.warning("warming up failed (%s)", type(error).__name__)
 
