@@ -173,14 +173,8 @@ class InboxWorker:
     async def run(self, poll_seconds: float = POLL_SECONDS) -> None:
         self._woken = asyncio.Event()
         try:
-            while True:
-                try:
-                    await self.once()
-                except Exception as error:  # noqa: BLE001 - the database may be restarting
-                    log.error("messenger inbox: a round failed (%s); trying again",
-                              type(error).__name__)  # fmt: skip
-                    await asyncio.sleep(FAILED_ROUND_SECONDS)
-                await relay.pause(self._woken, poll_seconds)
+            await relay.rounds("messenger inbox", self.once, self._woken, poll_seconds,
+                               FAILED_ROUND_SECONDS)  # fmt: skip
         finally:
             for task in self.workers.values():
                 task.cancel()

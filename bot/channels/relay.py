@@ -47,7 +47,7 @@ import bisect
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -144,13 +144,7 @@ class Relay:
     async def run(self, poll_seconds: float = POLL_SECONDS) -> None:
         self._woken = asyncio.Event()
         try:
-            while True:
-                try:
-                    await self.once()
-                except Exception as error:  # noqa: BLE001 - the database may be restarting
-                    log.error("handoff relay: a round failed (%s); trying again",
-                              type(error).__name__)  # fmt: skip
-                await pause(self._woken, poll_seconds)
+            await rounds("handoff relay", self.once, self._woken, poll_seconds)
         finally:
             for task in self.workers.values():
                 task.cancel()
@@ -327,6 +321,22 @@ class Relay:
         handoff = self.store.get(d.message.handoff_id)
         note = failure_note(d.channel, d.message, kind, reason, self.policy.window)
         self.store.add_note(handoff, NOTE_AUTHOR, note)
+
+
+async def rounds(
+    name: str, once: Callable[[], Awaitable[None]], woken: asyncio.Event, poll_seconds: float,
+    failed_pause: float = 0.0,
+) -> None:  # fmt: skip
+    """Runs `once` every `poll_seconds`, sooner when `woken` is set, for ever; a round
+    that fails (the database restarting) is logged by its error class, and after
+    `failed_pause` the next one follows."""
+    while True:
+        try:
+            await once()
+        except Exception as error:  # noqa: BLE001 - the database may be restarting
+            log.error("%s: a round failed (%s); trying again", name, type(error).__name__)
+            await asyncio.sleep(failed_pause)
+        await pause(woken, poll_seconds)
 
 
 async def pause(woken: asyncio.Event, seconds: float) -> None:

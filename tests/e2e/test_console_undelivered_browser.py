@@ -11,27 +11,16 @@ from conversations.address_book import AddressBook
 from handoff.store import HandoffStore
 from lotse.migrate import migrated_engine
 from lotse.settings import Settings
-from tests.support.console_client import PASSWORD, add_users
+from tests.e2e.test_handoff_browser import console_login
+from tests.support.console_client import add_users
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
-TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
 def staff(stack: Settings) -> Settings:
     add_users(stack.database_url)
     return stack
-
-
-def console_login(browser: object, stack: Settings, username: str, locale: str = "en-US"):  # noqa: ANN201
-    page = browser.new_context(locale=locale).new_page()  # type: ignore[attr-defined]
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"http://{stack.host}:{stack.console_port}/console/")
-    page.fill("#login-username", username)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("#queue")
-    return page
 
 
 def dead_letter(stack: Settings) -> str:

@@ -55,8 +55,10 @@ def wait_for_text(page: object, selector: str, text: str) -> None:
     page.locator(selector, has_text=text).first.wait_for()  # type: ignore[attr-defined]
 
 
-def console_login(browser: object, stack: Settings, username: str) -> object:
-    page = browser.new_context().new_page()  # type: ignore[attr-defined]
+def console_login(
+    browser: object, stack: Settings, username: str, locale: str = "en-US"
+) -> object:
+    page = browser.new_context(locale=locale).new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(f"http://{stack.host}:{stack.console_port}/console/")
     page.fill("#login-username", username)

@@ -48,18 +48,14 @@ from rasa.core.channels.channel import register as register_channels
 from sanic import Sanic
 
 from bot.channels import relay
-from bot.channels.botframework import OPENID_URL_VARIABLE, LotseBotFrameworkInput
+from bot.channels.botframework import OPENID_URL_VARIABLE
 from bot.channels.facebook import API_URL_VARIABLE as FACEBOOK_API
-from bot.channels.facebook import LotseFacebookInput
 from bot.channels.inbox import SEND_AGAIN
 from bot.channels.messenger import MAX_PROFILE_NAME_CHARS
 from bot.channels.rest import MAX_METADATA_CHARS, METADATA_KEYS, LotseRestInput
 from bot.channels.slack import API_URL_VARIABLE as SLACK_API
-from bot.channels.slack import LotseSlackInput
 from bot.channels.telegram import API_URL_VARIABLE as TELEGRAM_API
-from bot.channels.telegram import LotseTelegramInput
 from bot.channels.twilio import API_URL_VARIABLE as TWILIO_API
-from bot.channels.twilio import LotseTwilioInput
 from console.app import OPENAPI, ConsoleContext, make_app
 from crm_adapter.port import Visit
 from dialogue.qualification.questions import load_questionnaire
@@ -72,7 +68,7 @@ from handoff.texts import load_handoff_texts
 from tests.support import fake_messengers as fm
 from tests.support.console_client import Staff, add_users, free_port, logged_in
 from tests.support.sanic_thread import served
-from tests.support.signed_webhooks import sign, signed_request
+from tests.support.signed_webhooks import messenger_inputs, sign, signed_request
 from wiring.services import services, services_for
 
 FUZZ = settings(
@@ -444,24 +440,7 @@ def channels() -> Iterator[Channels]:
             patch.setattr(relay, name, _nothing)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        inputs = [
-            LotseRestInput(),
-            LotseTelegramInput.from_credentials({
-                "access_token": fm.TELEGRAM_TOKEN, "verify": fm.TELEGRAM_BOT_NAME,
-                "webhook_url": f"{base}/webhooks/telegram/webhook",
-                "secret_token": fm.TELEGRAM_SECRET}),
-            LotseFacebookInput.from_credentials({
-                "verify": fm.FACEBOOK_VERIFY_TOKEN, "secret": fm.FACEBOOK_APP_SECRET,
-                "page-access-token": fm.FACEBOOK_PAGE_TOKEN}),
-            LotseTwilioInput.from_credentials({
-                "account_sid": fm.TWILIO_SID, "auth_token": fm.TWILIO_TOKEN,
-                "twilio_number": fm.TWILIO_NUMBER,
-                "webhook_url": f"{base}/webhooks/twilio/webhook"}),
-            LotseSlackInput.from_credentials({
-                "slack_token": fm.SLACK_TOKEN, "slack_signing_secret": fm.SLACK_SECRET}),
-            LotseBotFrameworkInput.from_credentials({
-                "app_id": fm.TEAMS_APP_ID, "app_password": fm.TEAMS_PASSWORD}),
-        ]  # fmt: skip
+        inputs = [LotseRestInput(), *messenger_inputs(base)]
         received: list[UserMessage] = []
 
         async def handle_message(message: UserMessage) -> None:

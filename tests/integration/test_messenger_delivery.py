@@ -31,23 +31,18 @@ from sqlalchemy.exc import OperationalError
 from bot.channels.botframework import (
     OPENID_URL_VARIABLE,
     TOKEN_URL_VARIABLE,
-    LotseBotFrameworkInput,
 )
 from bot.channels.facebook import API_URL_VARIABLE as FACEBOOK_API
-from bot.channels.facebook import LotseFacebookInput
 from bot.channels.slack import API_URL_VARIABLE as SLACK_API
-from bot.channels.slack import LotseSlackInput
 from bot.channels.telegram import API_URL_VARIABLE as TELEGRAM_API
-from bot.channels.telegram import LotseTelegramInput
 from bot.channels.twilio import API_URL_VARIABLE as TWILIO_API
-from bot.channels.twilio import LotseTwilioInput
 from lotse import log_redaction
 from tests.support import fake_messengers as fm
 from tests.support.console_client import free_port
 from tests.support.faulty_messengers import BLOCKED, DOWN, LIMITED, SILENT, FaultyMessengers
 from tests.support.platform_webhooks import deliver
 from tests.support.sanic_thread import served
-from tests.support.signed_webhooks import signed_request
+from tests.support.signed_webhooks import messenger_inputs, signed_request
 from wiring.services import services
 
 CHANNELS = ("telegram", "facebook", "twilio", "slack", "botframework")
@@ -89,25 +84,6 @@ class Platforms:
         return [m.text for m in self.turns if m.input_channel == channel]
 
 
-def channel_inputs(base: str) -> list[object]:
-    return [
-        LotseTelegramInput.from_credentials({
-            "access_token": fm.TELEGRAM_TOKEN, "verify": fm.TELEGRAM_BOT_NAME,
-            "webhook_url": f"{base}/webhooks/telegram/webhook",
-            "secret_token": fm.TELEGRAM_SECRET}),
-        LotseFacebookInput.from_credentials({
-            "verify": fm.FACEBOOK_VERIFY_TOKEN, "secret": fm.FACEBOOK_APP_SECRET,
-            "page-access-token": fm.FACEBOOK_PAGE_TOKEN}),
-        LotseTwilioInput.from_credentials({
-            "account_sid": fm.TWILIO_SID, "auth_token": fm.TWILIO_TOKEN,
-            "twilio_number": fm.TWILIO_NUMBER, "webhook_url": f"{base}/webhooks/twilio/webhook"}),
-        LotseSlackInput.from_credentials({
-            "slack_token": fm.SLACK_TOKEN, "slack_signing_secret": fm.SLACK_SECRET}),
-        LotseBotFrameworkInput.from_credentials({
-            "app_id": fm.TEAMS_APP_ID, "app_password": fm.TEAMS_PASSWORD}),
-    ]  # fmt: skip
-
-
 @pytest.fixture
 def platforms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platforms]:
     with FaultyMessengers() as fake:
@@ -143,7 +119,7 @@ def platforms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platforms]:
 
         app = Sanic(f"messengers_{uuid.uuid4().hex[:8]}")
         app.ctx.agent = SimpleNamespace(handle_message=handle_message)
-        register_channels(channel_inputs(world.base), app, "/webhooks/")
+        register_channels(messenger_inputs(world.base), app, "/webhooks/")
         with served(app, port):
             yield world
 

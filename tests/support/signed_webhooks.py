@@ -8,6 +8,11 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from bot.channels.authenticity import twilio_signature
+from bot.channels.botframework import LotseBotFrameworkInput
+from bot.channels.facebook import LotseFacebookInput
+from bot.channels.slack import LotseSlackInput
+from bot.channels.telegram import LotseTelegramInput
+from bot.channels.twilio import LotseTwilioInput
 from tests.support import fake_messengers as fm
 
 
@@ -67,3 +72,24 @@ def sign(channel: str, webhooks: Webhooks, body: bytes) -> dict[str, str]:
         return fm.slack_headers(body)
     token = webhooks.fake.bot_framework_jwt(f"{webhooks.fake.url}/botframework")
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def messenger_inputs(base: str) -> list[object]:
+    """Lotse's five messenger channels as credentials.yml makes them, with the fakes'
+    credentials, for webhooks served at `base`."""
+    return [
+        LotseTelegramInput.from_credentials({
+            "access_token": fm.TELEGRAM_TOKEN, "verify": fm.TELEGRAM_BOT_NAME,
+            "webhook_url": f"{base}/webhooks/telegram/webhook",
+            "secret_token": fm.TELEGRAM_SECRET}),
+        LotseFacebookInput.from_credentials({
+            "verify": fm.FACEBOOK_VERIFY_TOKEN, "secret": fm.FACEBOOK_APP_SECRET,
+            "page-access-token": fm.FACEBOOK_PAGE_TOKEN}),
+        LotseTwilioInput.from_credentials({
+            "account_sid": fm.TWILIO_SID, "auth_token": fm.TWILIO_TOKEN,
+            "twilio_number": fm.TWILIO_NUMBER, "webhook_url": f"{base}/webhooks/twilio/webhook"}),
+        LotseSlackInput.from_credentials({
+            "slack_token": fm.SLACK_TOKEN, "slack_signing_secret": fm.SLACK_SECRET}),
+        LotseBotFrameworkInput.from_credentials({
+            "app_id": fm.TEAMS_APP_ID, "app_password": fm.TEAMS_PASSWORD}),
+    ]  # fmt: skip
