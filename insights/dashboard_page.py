@@ -38,6 +38,7 @@ CODES = (
     N_("out_of_scope"), N_("out_of_depth"), N_("document_question"),
 )  # fmt: skip
 # Table cells that hold a code with words in the catalogue (the rest is data as it is).
+UNKNOWN = "unknown"  # a channel, language or score band nobody knows: worded too
 WORDED_COLUMNS = frozenset({"moment", "kind", "axis", "finding", "running", "question"})
 # Column headers: the column's name in words (the English msgid); rated_1 .. rated_5
 # are "rated {stars}".
@@ -218,7 +219,7 @@ def _cell(value: Any, column: str, say: Translator) -> str:
         column.endswith(("rate", "_low", "_high")) or column.startswith(("acceptance", "diff"))
     ):
         return _percent(value, say)
-    if column in WORDED_COLUMNS and isinstance(value, str):
+    if isinstance(value, str) and (column in WORDED_COLUMNS or value == UNKNOWN):
         return escape(say(value))
     return _number(value, say)
 
@@ -352,7 +353,7 @@ def _unanswered_section(unanswered: dict[str, Any], say: Translator) -> str:
 def _scoring_section(scoring: dict[str, Any], say: Translator) -> str:
     bands = [
         (
-            f"{say(b['axis'])} {b['band']}",
+            f"{say(b['axis'])} {say(b['band']) if b['band'] == UNKNOWN else b['band']}",
             b["acceptance_rate"],
             b["acceptance_low"],
             b["acceptance_high"],

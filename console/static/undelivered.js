@@ -18,6 +18,8 @@ function sender(from) {
   return "–";
 }
 
+// What the platform said (its own words) and the message are data, not the console's
+// texts: marked translate="no".
 function why(kind, reason) {
   var text = {
     refused: t("refused by the platform"),
@@ -26,18 +28,22 @@ function why(kind, reason) {
     expired: t("too old to send"),
     gone: t("the conversation is gone")
   }[kind] || t("not delivered");
-  return reason ? text + " (" + reason + ")" : text;
+  return el("div", { cls: "undelivered-why" }, [
+    document.createTextNode(text),
+    reason ? el("span", { cls: "undelivered-reason", text: " (" + reason + ")", attrs: { translate: "no" } }) : null
+  ]);
 }
 
 function item(letter) {
   var written = letter.written_at ? formatDateTime(new Date(letter.written_at)) : "–";
   var where = (PLATFORMS[letter.channel] || letter.channel) + " · " + letter.conversation_id;
+  var excerpt = el("q", { cls: "undelivered-excerpt", text: letter.excerpt || "", attrs: { translate: "no" } });
   var link = letter.handoff_id ? el("a", { text: t("open the conversation"), attrs: { href: "#handoff-" + letter.handoff_id } }) : null;
   return el("li", { cls: "undelivered-item" }, [
-    el("div", { cls: "undelivered-where", text: where }),
+    el("div", { cls: "undelivered-where", text: where, attrs: { translate: "no" } }),
     el("div", { cls: "muted", text: written + " · " + sender(letter.from) }),
-    el("q", { cls: "undelivered-excerpt", text: letter.excerpt || "" }),
-    el("div", { cls: "undelivered-why", text: why(letter.kind, letter.reason) }),
+    excerpt,
+    why(letter.kind, letter.reason),
     link
   ]);
 }

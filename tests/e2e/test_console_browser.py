@@ -28,6 +28,7 @@ from handoff.store import HandoffStore
 from handoff.texts import load_handoff_texts
 from lotse.migrate import migrated_engine
 from lotse.settings import Settings
+from tests.e2e.test_handoff_browser import open_widget, visitor_says, wait_for_text
 from tests.e2e.test_messenger_channels import say, someone
 from tests.support.console_client import PASSWORD, add_users
 from wiring.services import file_clock
@@ -170,21 +171,10 @@ def agent_console(browser: object, stack: Settings, flow: Flow, phone: bool) -> 
 
 
 def visitor_widget(browser: object, stack: Settings, flow: Flow) -> object:
-    page = browser.new_context(locale=flow.locale).new_page()  # type: ignore[attr-defined]
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"http://{stack.host}:{stack.web_port}{flow.site}")
-    page.click(".lotse-launcher")
-    page.wait_for_selector(".lotse-bot")
-    return page
+    return open_widget(browser, stack, flow.locale, flow.site)
 
 
-def says(page: object, text: str) -> None:
-    page.fill(".lotse-input", text)  # type: ignore[attr-defined]
-    page.press(".lotse-input", "Enter")  # type: ignore[attr-defined]
-
-
-def shows(page: object, selector: str, text: str) -> None:
-    page.locator(selector, has_text=text).first.wait_for()  # type: ignore[attr-defined]
+says, shows = visitor_says, wait_for_text
 
 
 def conversation_of(visitor: object) -> str:

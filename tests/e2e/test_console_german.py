@@ -48,7 +48,10 @@ USERNAMES = {username for username, _, _ in USERS}
 # What visitors, the bot and agents wrote is conversation, not the console's text: it is
 # hidden while the page's text is read, then shown again.
 COLLECT = """() => {
-  const talk = Array.from(document.querySelectorAll("#transcript .text, #transcript .chip"))
+  // What people wrote and what a platform answered are data: the transcript, and what
+  // the console marks translate="no" (the undelivered messages' texts and reasons).
+  const talk = Array.from(document.querySelectorAll(
+    "#transcript .text, #transcript .chip, [translate='no']"))
     .filter((node) => !node.hidden);
   talk.forEach((node) => { node.hidden = true; });
   const out = [document.title, document.body.innerText];

@@ -37,10 +37,13 @@ def staff(stack: Settings) -> Settings:
     return stack
 
 
-def open_widget(browser: object, stack: Settings) -> object:
-    page = browser.new_context().new_page()  # type: ignore[attr-defined]
+def open_widget(
+    browser: object, stack: Settings, locale: str = "en-US", site: str = "/"
+) -> object:
+    """The website at `site` in a new browser context, its chat widget opened."""
+    page = browser.new_context(locale=locale).new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"http://{stack.host}:{stack.web_port}/")
+    page.goto(f"http://{stack.host}:{stack.web_port}{site}")
     page.click(".lotse-launcher")
     page.wait_for_selector(".lotse-bot")
     return page

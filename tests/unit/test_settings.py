@@ -27,6 +27,7 @@ ENVIRONMENT_USERS = {
     "bot/rasa_server.py": "sets Sanic's SANIC_REQUEST_MAX_SIZE before Rasa builds its app",
     "ops/cli.py": "keeps TensorFlow's start-up lines off the terminal (TF_CPP_MIN_LOG_LEVEL)",
     "crm_adapter/crm_config.py": "a connector's secrets, in the variables its config names",
+    "lotse/log_redaction.py": "the secret variables' values, to keep them out of every log line",
 }
 # A name the company's config may choose instead (a connector's secret_env default).
 CONFIG_NAMED = {"LOTSE_WEBHOOK_SECRET"}
