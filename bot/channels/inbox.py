@@ -278,8 +278,6 @@ class InboxWorker:
 # -- one worker per Rasa process, for the channels Rasa was started with ---------------
 
 _channels: dict[str, Handler] = {}
-_worker: InboxWorker | None = None
-_task: asyncio.Task | None = None
 
 
 def register(channel: str, admit: Handler) -> None:
@@ -295,15 +293,9 @@ def accepted(channel: str, event_key: str, conversation_id: str, stored: Mapping
     return fresh
 
 
-def wake() -> None:
-    if _worker is not None:
-        _worker.wake()
-
-
-async def start(_app: Any, _loop: Any = None) -> None:
-    global _worker, _task
-    if _task is not None or not _channels:
-        return
+def _built() -> InboxWorker | None:
+    if not _channels:
+        return None
     from wiring.services import services
 
     admits = dict(_channels)
@@ -315,12 +307,9 @@ async def start(_app: Any, _loop: Any = None) -> None:
         found = services()
         return Stores(found.inbox, found.handoffs, found.addresses)
 
-    _worker = InboxWorker(stores, tuple(sorted(admits)), admit)
-    _task = asyncio.get_running_loop().create_task(_worker.run())
+    return InboxWorker(stores, tuple(sorted(admits)), admit)
 
 
-async def stop(_app: Any, _loop: Any = None) -> None:
-    global _worker, _task
-    if _task is not None:
-        _task.cancel()
-        _task, _worker = None, None
+_background = relay.Background(_built)
+start, stop = _background.start, _background.stop
+wake = _background.wake  # a new event was stored in this process: look at once

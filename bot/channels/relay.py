@@ -381,31 +381,44 @@ def failure_note(channel: str, message: Message, kind: str, reason: str, window:
 
 # -- one relay per Rasa process, for the channels Rasa was started with ---------------
 
+class Background:
+    """One polling loop per process (the relay, the messengers' inbox worker), built by
+    `build` when the server starts (None: nothing to run) and cancelled when it stops;
+    `start` and `stop` are Sanic listeners."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self.build = build
+        self.runner: Any = None
+        self.task: asyncio.Task | None = None
+
+    def wake(self) -> None:
+        if self.runner is not None:
+            self.runner.wake()
+
+    async def start(self, _app: Any = None, _loop: Any = None) -> None:
+        if self.task is not None:
+            return
+        self.runner = self.build()
+        if self.runner is not None:
+            self.task = asyncio.get_running_loop().create_task(self.runner.run())
+
+    async def stop(self, _app: Any = None, _loop: Any = None) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.task, self.runner = None, None
+
+
 _outlets: dict[str, Outlet] = {}
-_relay: Relay | None = None
-_task: asyncio.Task | None = None
 
 
 def register(outlet: Outlet) -> None:
     _outlets[outlet.channel] = outlet
 
 
-def wake() -> None:
-    """The bot's answers were queued in this process: send them now."""
-    if _relay is not None:
-        _relay.wake()
+def _built() -> Relay | None:
+    return Relay(services().handoffs, services().addresses, _outlets) if _outlets else None
 
 
-async def start(_app: Any, _loop: Any = None) -> None:
-    global _relay, _task
-    if _task is not None or not _outlets:
-        return
-    _relay = Relay(services().handoffs, services().addresses, _outlets)
-    _task = asyncio.get_running_loop().create_task(_relay.run())
-
-
-async def stop(_app: Any, _loop: Any = None) -> None:
-    global _relay, _task
-    if _task is not None:
-        _task.cancel()
-        _task, _relay = None, None
+_background = Background(_built)
+start, stop = _background.start, _background.stop
+wake = _background.wake  # the bot's answers were queued in this process: send them now
