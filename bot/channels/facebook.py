@@ -106,11 +106,16 @@ def messaging_events(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Every messaging event of a webhook request, in order (Rasa's `Messenger.handle`
     takes only the first)."""
     found = []
-    for entry in body.get("entry") or ():
+    for entry in _listed(body.get("entry")):
         if isinstance(entry, dict):
-            found += [e for e in entry.get("messaging") or ()
+            found += [e for e in _listed(entry.get("messaging"))
                       if isinstance(e, dict) and not _echo(e)]  # fmt: skip
     return found
+
+
+def _listed(value: Any) -> list[Any]:
+    """A JSON list as it is; any other value (`"entry": true`) holds nothing."""
+    return value if isinstance(value, list) else []
 
 
 class LotseFacebookInput(MessengerChannel, FacebookInput):

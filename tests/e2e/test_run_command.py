@@ -16,7 +16,11 @@ from ops.training import ensure_model
 from tests.support.rest_client import website_visitor_id
 
 pytestmark = pytest.mark.model
-PORTS = {"LOTSE_RASA_PORT": 25005, "LOTSE_ACTION_PORT": 25055, "LOTSE_WEB_PORT": 28080}
+# Every port of its own, none shared with the test session's stack or a developer's run.
+PORTS = {
+    "LOTSE_RASA_PORT": 25005, "LOTSE_ACTION_PORT": 25055, "LOTSE_WEB_PORT": 28080,
+    "LOTSE_CONSOLE_PORT": 28090, "LOTSE_OPS_PORT": 29190,
+}  # fmt: skip
 
 
 def port_open(port: int) -> bool:
@@ -42,10 +46,11 @@ def test_run_prints_the_url_serves_the_chat_and_ctrl_c_stops_everything(tmp_path
     ensure_model()
     env = dict(os.environ, **{k: str(v) for k, v in PORTS.items()})
     env["LOTSE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'lotse.db'}"
+    errors = (tmp_path / "stderr.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "ops.cli", "run"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=errors,
         text=True,
         env=env,
         start_new_session=True,
@@ -62,7 +67,8 @@ def test_run_prints_the_url_serves_the_chat_and_ctrl_c_stops_everything(tmp_path
         )
         assert "24 Monate" in reply.json()[0]["text"]
         os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
-        assert process.wait(timeout=60) == 0
+        code = process.wait(timeout=60)
+        assert code == 0, (tmp_path / "stderr.log").read_text()[-3000:]
         deadline = time.monotonic() + 20
         while any(port_open(p) for p in PORTS.values()) and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -70,6 +76,7 @@ def test_run_prints_the_url_serves_the_chat_and_ctrl_c_stops_everything(tmp_path
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+        errors.close()
 
 
 def test_the_rasa_api_token_is_one_argument_even_when_it_starts_with_a_dash(tmp_path):

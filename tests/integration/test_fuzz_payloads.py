@@ -436,7 +436,9 @@ def channels() -> Iterator[Channels]:
                OPENID_URL_VARIABLE: f"{fake.url}/botframework/openid"}  # fmt: skip
         for name, value in env.items():
             patch.setenv(name, value)
-        for name in ("register", "start", "stop"):  # no handoff relay: nothing is sent here
+        # No handoff relay: nothing is sent here (its `register` is a plain function).
+        patch.setattr(relay, "register", lambda _outlet: None)
+        for name in ("start", "stop"):
             patch.setattr(relay, name, _nothing)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
