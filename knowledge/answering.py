@@ -8,29 +8,44 @@
      heading or title, or elsewhere in its document (the P400's column of a table);
    - a word no document holds and visitors do not say in passing ("Lackfarbe", "ATEX",
      "revenue") means the documents cannot answer: no answer at all;
+   - a property (a concept of the vocabulary) the passage lacks means it does not
+     answer, unless the question names it only as why it asks ("wegen unserem
+     Stromnetz": `knowledge.focus.side_words`), which counts as lacking;
    - a word visitors say in passing (the NLU examples' words outside the FAQ) that no
      document holds and that is no concept of the vocabulary is context ("unsere Halle");
    - of the other words, the passage must hold more than it lacks (a word another
      passage holds counts as lacking);
-   of those, the engine's best wins, a table cell when the question names its row and
-   column (the P400's weight), the whole row when it names only one of them;
+   - a question asking how much or how many is answered by a passage with a figure
+     only ("wie viele Techniker habt ihr in Linz": the service base there is none);
+   of those, the one that holds most of what is asked and lacks least wins, then the
+   engine's best, a table cell when the question names its row and column (the P400's
+   weight), the whole row when it names only one of them;
 4. the answer is the passage's text and its source (document, title, page).
 Pure over a `PassageIndex`; no Rasa, no HTTP.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from knowledge.focus import asking_part, focus_words
+from knowledge.focus import (
+    asking_part,
+    asks_figure,
+    focus_words,
+    property_words,
+    side_words,
+)
 from knowledge.index import Hit, PassageIndex
 from knowledge.matching import Matcher
 from knowledge.passages import Passage
 from knowledge.terms import Term
 
 CANDIDATES = 40
+FIGURE = re.compile(r"\d|\b(?:unbegrenzt|unlimited|beliebig)", re.IGNORECASE)  # how many
+NONE = (0, 0)  # a passage that cannot answer: nothing held, nothing lacking
 RECHECK_SECONDS = 10.0  # how soon a re-indexed document is seen by a running process
 
 
@@ -79,18 +94,23 @@ class DocumentAnswerer:
         outrank an FAQ topic's general answer)."""
         part = asking_part(question)
         asked = self.matcher.asked(part, language)
-        focus = {t.word for t in self.matcher.asked(focus_words(part, language), language)}
+        asking = f"{focus_words(part, language)} {property_words(part)}"
+        focus = {t.word for t in self.matcher.asked(asking, language)}
+        side = {t.word for t in self.matcher.asked(side_words(part, language), language)}
         if not any(not self.matcher.is_subject(term) for term in asked):
             return None
         vocabulary = self._vocabulary(language)
         documents, known = vocabulary.documents, vocabulary.everything
         hits = self.index.search(self.matcher.tokens(asked), language, CANDIDATES)
         fitting = []
+        figure = asks_figure(part)
         for hit in hits:
+            if figure and not FIGURE.search(hit.passage.text):
+                continue
             held = documents.get(hit.passage.document, frozenset())
-            covered = self._judge(hit, asked, held, known, focus, sure)
+            covered, lacking = self._judge(hit, asked, held, known, focus, sure, side)
             if covered:
-                fitting.append((self._rank(hit, asked) + covered, hit))
+                fitting.append((self._rank(hit, asked) + covered - lacking, hit))
         if not fitting:
             return None
         _, best = max(fitting, key=lambda pair: (pair[0], -pair[1].passage.position))
@@ -116,8 +136,10 @@ class DocumentAnswerer:
         return self._vocabularies[language]
 
     def _judge(self, hit: Hit, asked: list[Term], document: frozenset[str],
-               known: frozenset[str], focus: set[str], sure: bool = False) -> int:  # fmt: skip
-        """How many of the asked words the passage holds, 0 if it cannot answer."""
+               known: frozenset[str], focus: set[str], sure: bool = False,
+               side: frozenset[str] | set[str] = frozenset()) -> tuple[int, int]:  # fmt: skip
+        """How many of the asked words the passage holds and lacks; (0, 0) if it cannot
+        answer."""
         held = hit.terms | hit.context
         covered = lacking = 0
         counted: set[str] = set()  # concepts already counted: "Leute arbeiten" is one
@@ -125,29 +147,29 @@ class DocumentAnswerer:
             if self.matcher.is_subject(term):
                 if not (self.matcher.covers(term, held)
                         or self.matcher.covers(term, document, fuzzy=False)):  # fmt: skip
-                    return 0
+                    return NONE
             elif self.matcher.covers(term, held):
                 concepts = self.matcher.concepts_of(term)
                 covered += not concepts or not concepts <= counted
                 counted |= concepts
             elif term.selector:
                 continue  # "the biggest": the row's every product answers which one
-            elif self.matcher.concepts_of(term):
-                return 0  # the passage lacks what is asked for: a price, a weight...
-            elif self.matcher.covers(term, known, fuzzy=False):
+            elif self.matcher.concepts_of(term) and term.word not in side:
+                return NONE  # the passage lacks what is asked for: a price, a weight...
+            elif self.matcher.covers(term, known, fuzzy=False) or term.word in side:
                 lacking += 1
             elif term.word in focus:
-                return 0  # asked about something no document holds
+                return NONE  # asked about something no document holds
             elif not self._passing(term):
                 lacking += 1
         if sure:  # two of the question's specifics: its own words, or a product named
             own = sum(self.matcher.covers(t, hit.terms) for t in asked
                       if not self.matcher.is_subject(t))  # fmt: skip
             named = sum(self.matcher.covers(t, held) for t in asked if self.matcher.is_product(t))
-            return covered if lacking == 0 and own >= 1 and own + named >= 2 else 0
+            return (covered, 0) if lacking == 0 and own >= 1 and own + named >= 2 else NONE
         named = any(self.matcher.is_product(t) and self.matcher.covers(t, hit.terms)
                     for t in asked)  # fmt: skip
-        return covered if covered + 0.5 * named > lacking else 0
+        return (covered, lacking) if covered + 0.5 * named > lacking else NONE
 
     def _passing(self, term: Term) -> bool:
         """A word visitors say in passing, not one of the vocabulary's concepts."""

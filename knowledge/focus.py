@@ -3,7 +3,12 @@
 hyphenated words. In German a noun is a capitalised word that does not start its
 clause ("Welche Lackfarbe haben die Pressen?"); English does not capitalise nouns, so
 there only acronyms count ("an ATEX version"). "Ich suche eine Presse für
-Tiefziehteile" asks about a press, not about deep-drawn parts. Pure.
+Tiefziehteile" asks about a press, not about deep-drawn parts. `side_words` are the
+other nouns of a German question, those of its prepositional phrases and side clauses
+of a clause giving a reason or a condition ("wegen unserem Stromnetz in der Halle"):
+why it is asked, not what. The word after "wie"/"how" is the property asked
+(`property_words`: "Wie alt ist euer Geschäftsführer?" asks his age), and "wie
+viele"/"how many" ask for a figure (`asks_figure`). Pure.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ PREPOSITIONS = {
 _CLAUSES = re.compile(
     r"[,;:–]\s*|\s-\s|\s(?:und|oder|aber|weil|dass|and|or|but|because|that)\s"
 )
+_HOW = frozenset(("wie", "how"))
+_QUANTITY = frozenset(("viel", "viele", "much", "many", "oft", "often", "lang", "lange", "long"))
+_COUNT = re.compile(r"\b(?:wie\s*viele?|how\s+(?:much|many))\b", re.IGNORECASE)
+_SIDE_CLAUSE = frozenset(("weil", "dass", "damit", "wenn", "falls", "da", "obwohl", "wegen"))
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _ASKING = re.compile(r"(?<=[.!?])\s+")
 
@@ -38,7 +47,8 @@ def focus_words(question: str, language: str) -> str:
     prepositions = PREPOSITIONS.get(language, frozenset())
     kept = []
     for clause in _CLAUSES.split(asking_part(question)):
-        for n, word in enumerate(_WORD.findall(clause)):
+        words = _WORD.findall(clause)
+        for n, word in enumerate(words):
             if word.lower() in prepositions:
                 break  # the rest of the clause is the phrase's
             if any(mark in word for mark in "-'’"):
@@ -48,3 +58,31 @@ def focus_words(question: str, language: str) -> str:
             if acronym or noun:
                 kept.append(word)
     return " ".join(kept)
+
+
+def side_words(question: str, language: str) -> str:
+    """A German question's nouns in a clause that gives its reason or condition: "Wie
+    stark ist der Motor der P400, wegen unserem Stromnetz in der Halle?" gives
+    "Stromnetz Halle". English has no capitalised nouns to tell: nothing."""
+    if language != "de":
+        return ""
+    side = []
+    for clause in _CLAUSES.split(asking_part(question)):
+        words = _WORD.findall(clause)
+        if words and words[0].lower() in _SIDE_CLAUSE:
+            side += [w for w in words[1:] if w[:1].isupper() and w[1:].islower()]
+    return " ".join(side)
+
+
+def asks_figure(question: str) -> bool:
+    """Whether the question asks how much or how many ("wie viele Techniker", "how
+    much power"): only a passage with a figure answers it."""
+    return _COUNT.search(asking_part(question)) is not None
+
+
+def property_words(question: str) -> str:
+    """The words right after "wie"/"how" but for how much, many, often and long: the
+    property asked ("Wie alt ist ...", "how old", "wie schwer", "how loud")."""
+    words = _WORD.findall(asking_part(question))
+    return " ".join(word for before, word in zip(words, words[1:], strict=False)
+                    if before.lower() in _HOW and word.lower() not in _QUANTITY)  # fmt: skip

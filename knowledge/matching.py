@@ -49,17 +49,30 @@ class Matcher:
 
     def tokens(self, asked: Collection[Term]) -> list[str]:
         forms = {form for term in asked for form in term.forms()}
-        return sorted(forms | _concepts(forms, self.vocabulary.asked))
+        concepts = {c for term in asked for c in self.concepts_of(term)}
+        return sorted(forms | concepts)
 
     def covers(self, term: Term, held: Collection[str], fuzzy: bool = True) -> bool:
         if term.word in held or (term.parts and all(p in held for p in term.parts)):
             return True
-        if _concepts(term.forms(), self.vocabulary.asked) & set(held):
+        if self._of_subject(term) and term.parts[-1] in held:
+            return True  # "Maschinendaten": the data, of a machine ("Messdaten")
+        if _concepts(self._forms(term), self.vocabulary.asked) & set(held):
             return True
         return fuzzy and len(term.word) >= MIN_FUZZY and any(_one_typo(term.word, w) for w in held)
 
     def concepts_of(self, term: Term) -> set[str]:
-        return _concepts(term.forms(), self.vocabulary.asked)
+        return _concepts(self._forms(term), self.vocabulary.asked)
+
+    def _of_subject(self, term: Term) -> bool:
+        """A compound whose first part names a subject ("Maschinendaten", "Pressenöl"):
+        it is about its last part, the subject being only whose it is."""
+        return len(term.parts) > 1 and term.parts[0] in self.subjects
+
+    def _forms(self, term: Term) -> tuple[str, ...]:
+        """The forms a term's concepts come from: a subject's compound's last part, not
+        the subject ("Maschinendaten" asks about data, not about machines)."""
+        return (term.word, term.parts[-1]) if self._of_subject(term) else term.forms()
 
     def is_subject(self, term: Term) -> bool:
         return term.word in self.subjects or any(ch.isdigit() for ch in term.word)

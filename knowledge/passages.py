@@ -2,6 +2,9 @@
 item, a table's row (its label and every column's value) and each of a table's cells
 (its row's label, its column's name and the value: "Gewicht – P400: 24 t"), so a
 question about one product's property finds that cell and its answer names both.
+A table's rows and cells keep what the table is about as their heading: the sentence
+that introduces it ("Wartungsverträge (Preise je Maschine und Jahr):") and the name of
+its first column ("Vertrag"), so "der Plus-Vertrag" finds the row labelled "Plus".
 Pure; `passages(document)` keeps the document's order (`position`).
 """
 
@@ -35,8 +38,10 @@ class Passage:
 
 def passages(document: Document) -> list[Passage]:
     found: list[Passage] = []
+    before = ""  # the text just above a block: a table's caption when it ends with ":"
     for block in document.blocks:
-        found += _of_block(document, block)
+        found += _of_block(document, block, before)
+        before = block.text if block.kind == "text" else ""
     return [_numbered(p, n) for n, p in enumerate(found)]
 
 
@@ -44,10 +49,11 @@ def _numbered(passage: Passage, position: int) -> Passage:
     return Passage(**{**passage.__dict__, "position": position})
 
 
-def _of_block(document: Document, block: Block) -> list[Passage]:
+def _of_block(document: Document, block: Block, before: str = "") -> list[Passage]:
     base = {"document": document.key, "language": block.language, "heading": block.heading,
             "title": document.title, "page": block.page}  # fmt: skip
     if block.kind == "table":
+        base["heading"] = table_heading(block.heading, before, block.rows)
         return _of_table(block.rows, base)
     if block.kind == "item":
         return [Passage(kind="item", text=block.text[:MAX_CHARS], **base)]
@@ -55,6 +61,15 @@ def _of_block(document: Document, block: Block) -> list[Passage]:
         return [Passage(kind="sentence", text=s[:MAX_CHARS], **base)
                 for s in _SENTENCE_END.split(block.text) if s.strip()]  # fmt: skip
     return []
+
+
+def table_heading(heading: str, before: str, rows: tuple[tuple[str, ...], ...]) -> str:
+    """The heading above a table, the sentence introducing it (the text's last sentence,
+    if it ends with ":") and its first column's name: what every row is one of."""
+    last = _SENTENCE_END.split(before.strip())[-1] if before.strip() else ""
+    caption = last if last.endswith(":") else ""
+    first = rows[0][0] if rows and rows[0] else ""
+    return " ".join(part for part in (heading, caption, first) if part.strip())
 
 
 def _of_table(rows: tuple[tuple[str, ...], ...], base: dict) -> list[Passage]:

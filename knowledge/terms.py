@@ -111,10 +111,25 @@ def is_superlative(word: str, lemma: str, language: str) -> bool:
     return bool(rest) and ending.fullmatch(rest) is not None
 
 
+_CLITICS = re.compile(
+    r"^(?:[dsz][’'])?(?P<word>.+?)(?:n[’']t|[’'](?:s|n|re|ve|ll|d|m))?$", re.IGNORECASE
+)  # "d'P800", "s'Gerät" (Swiss articles), "dauert's", "it's", "don't", "Nordwerk's"
+
+
+def without_clitics(word: str) -> str:
+    """A word without the article or pronoun run into it: "d'P800" is "P800",
+    "dauert's" "dauert", "habt's" "habt", "Nordwerk's" "Nordwerk", "don't" "do"."""
+    if "'" not in word and "’" not in word:
+        return word
+    found = _CLITICS.match(word)
+    return found.group("word") if found else word
+
+
 def _pieces(raw: str) -> Iterable[str]:
     """A hyphenated word's pieces ("NW-Connect": "NW", "Connect"; "Plus-Vertrag": "Plus",
     "Vertrag"), so each is matched on its own; a piece with digits keeps its neighbours
-    ("S7-1500"); an apostrophe's word stays whole ("it's")."""
+    ("S7-1500"); a word's clitics are left out ("d'P800", "dauert's": `without_clitics`)."""
+    raw = without_clitics(raw)
     if "-" not in raw or any(ch.isdigit() for ch in raw):
         yield raw
         return

@@ -1,0 +1,134 @@
+"""How a question is read for the documents and which passage answers it (issue 20):
+clitics, side clauses, "wie/how" + a property, "how many" asking for a figure, a
+subject's compound, a table's caption and first column as its rows' heading, and the
+passage that holds most of what is asked winning. Pure: small lemma tables and a fake
+index of the tests' own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from knowledge.answering import DocumentAnswerer
+from knowledge.documents import Block, Document
+from knowledge.focus import asks_figure, property_words, side_words
+from knowledge.index import Hit
+from knowledge.matching import Matcher
+from knowledge.passages import Passage, passages, table_heading
+from knowledge.terms import Term, Terms, without_clitics
+from knowledge.vocabulary import Vocabulary, concept_token
+
+
+@pytest.mark.parametrize(("word", "bare"), [
+    ("d'P800", "P800"), ("s'Gerät", "Gerät"), ("dauert's", "dauert"), ("habt's", "habt"),
+    ("Nordwerk's", "Nordwerk"), ("it's", "it"), ("don't", "do"), ("NW-Connect", "NW-Connect"),
+    ("P400", "P400"),
+])  # fmt: skip
+def test_clitics_are_left_out(word: str, bare: str) -> None:
+    assert without_clitics(word) == bare
+
+
+def test_a_swiss_article_does_not_hide_the_product() -> None:
+    words = [t.word for t in Terms().terms("bruucht d'P800 es Fundament", "de")]
+    assert "p800" in words and "d'p800" not in words
+
+
+def test_a_reason_clause_names_why_not_what() -> None:
+    question = "Wie stark ist der Motor der P400, wegen unserem Stromnetz in der Halle?"
+    assert side_words(question, "de") == "Stromnetz Halle"
+    assert side_words("Was kostet die Anfahrt pro Kilometer?", "de") == ""
+    assert side_words("how strong is it, because of our grid", "en") == ""
+
+
+def test_the_word_after_how_is_the_property_asked() -> None:
+    assert property_words("Wie alt ist euer Geschäftsführer?") == "alt"
+    assert property_words("Hi! How old is the CEO? How heavy is it?") == "old heavy"
+    assert property_words("Wie viele Leute arbeiten dort, wie lange schon?") == ""
+
+
+@pytest.mark.parametrize(("question", "figure"), [
+    ("Wie viele Techniker habt ihr in Linz?", True), ("wieviel Strom spart man?", True),
+    ("How many logins do we get?", True), ("how much power does it draw", True),
+    ("Wo stehen die Server?", False), ("How heavy is the P800?", False),
+])  # fmt: skip
+def test_how_many_asks_for_a_figure(question: str, figure: bool) -> None:
+    assert asks_figure(question) is figure
+
+
+def test_a_table_is_headed_by_its_caption_and_first_column() -> None:
+    rows = (("Vertrag", "Preis"), ("Plus", "3.900 EUR"))
+    assert table_heading("", "Wir bieten drei Verträge. Wartungsverträge (je Jahr):", rows) == (
+        "Wartungsverträge (je Jahr): Vertrag"
+    )
+    assert table_heading("Service", "Ein Satz ohne Doppelpunkt.", rows) == "Service Vertrag"
+    document = Document("service", "Service", (
+        Block("text", "Wartungsverträge:", language="de"),
+        Block("table", rows=rows, language="de"),
+    ))  # fmt: skip
+    cell = next(p for p in passages(document) if p.kind == "cell")
+    assert cell.text == "Plus – Preis: 3.900 EUR" and cell.heading == "Wartungsverträge: Vertrag"
+
+
+def _matcher(**more: object) -> Matcher:
+    vocabulary = Vocabulary(
+        documents={"gewicht": frozenset({"weight"}), "preis": frozenset({"price"})},
+        asked={"gewicht": frozenset({"weight"}), "schwer": frozenset({"weight"}),
+               "preis": frozenset({"price"}), "kostet": frozenset({"price"})},
+    )  # fmt: skip
+    terms = Terms(
+        known={"de": frozenset({"maschine", "datum", "mess", "vertrag", "wartung"})},
+        ignored=frozenset({"was", "der", "wie", "viele", "habt", "ihr", "wo", "in"}),
+    )
+    return Matcher(terms, vocabulary, subjects=frozenset({"maschine", "p400"}),
+                   products=frozenset({"p400"}), **more)  # fmt: skip
+
+
+def test_a_subjects_compound_is_about_its_last_part() -> None:
+    matcher = _matcher()
+    data = Term("maschinedatum", ("maschine", "datum"))
+    assert matcher.covers(data, {"messdatum", "mess", "datum"})
+    assert not matcher.covers(Term("wartungdatum", ("wartung", "datum")), {"datum"})
+
+
+@dataclass
+class FakeIndex:
+    """Gives its hits for every search, in order, with their own terms."""
+
+    hits: Sequence[Hit] = ()
+    terms: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def digests(self) -> dict[str, str]:
+        return {"doc": "1"}
+
+    def search(self, tokens: Sequence[str], language: str, limit: int = 30) -> list[Hit]:
+        return list(self.hits)
+
+    def vocabulary(self, language: str) -> dict[str, frozenset[str]]:
+        return {"doc": frozenset().union(*(h.terms | h.context for h in self.hits))}
+
+
+def _hit(text: str, terms: set[str], score: float, context: set[str] = frozenset()) -> Hit:
+    passage = Passage("doc", "de", "sentence", text)
+    return Hit(passage, frozenset(terms), frozenset(context), score)
+
+
+def test_the_passage_holding_most_of_what_is_asked_wins() -> None:
+    price = concept_token("price")
+    general = _hit("Ein Einsatz ohne Vertrag kostet 120 EUR.", {"vertrag", "kostet", price,
+                                                             "einsatz"}, 9.5)  # fmt: skip
+    cell = Passage("doc", "de", "cell", "Premium – Preis: 7.500 EUR", row="Premium",
+                   column="Preis")  # fmt: skip
+    premium = Hit(cell, frozenset({"premium", "preis", price}), frozenset({"vertrag"}), 6.0)
+    answerer = DocumentAnswerer(FakeIndex([general, premium]), _matcher())
+    found = answerer.answer("Was kostet der Premium Vertrag?", "de")
+    assert found is not None and "7.500 EUR" in found.text
+
+
+def test_how_many_is_not_answered_without_a_figure() -> None:
+    place = _hit("Servicestützpunkte in Linz und Eindhoven.", {"servicestutzpunkte", "linz",
+                                                              "techniker"}, 5.0)  # fmt: skip
+    answerer = DocumentAnswerer(FakeIndex([place]), _matcher())
+    assert answerer.answer("Wie viele Techniker habt ihr in Linz?", "de") is None
+    assert answerer.answer("Wo habt ihr Techniker, in Linz?", "de") is not None
