@@ -15,8 +15,10 @@
      document holds and that is no concept of the vocabulary is context ("unsere Halle");
    - of the other words, the passage must hold more than it lacks (a word another
      passage holds counts as lacking);
-   - a question asking how much or how many is answered by a passage with a figure
-     only ("wie viele Techniker habt ihr in Linz": the service base there is none);
+   - a question asking for a figure (how many, how long, which year, how big:
+     `knowledge.figures`) is answered by a passage that says one only ("wie viele
+     Techniker habt ihr in Linz": the service base there says none), its words for the
+     figure ("long", "year") being no words the passage must hold;
    of those, the one that holds most of what is asked and lacks least wins, then the
    engine's best, a table cell when the question names its row and column (the P400's
    weight), the whole row when it names only one of them;
@@ -26,14 +28,13 @@ Pure over a `PassageIndex`; no Rasa, no HTTP.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from knowledge.figures import figure_words, figures_asked, says_figures
 from knowledge.focus import (
     asking_part,
-    asks_figure,
     focus_words,
     property_words,
     side_words,
@@ -44,7 +45,6 @@ from knowledge.passages import Passage
 from knowledge.terms import Term
 
 CANDIDATES = 40
-FIGURE = re.compile(r"\d|\b(?:unbegrenzt|unlimited|beliebig)", re.IGNORECASE)  # how many
 NONE = (0, 0)  # a passage that cannot answer: nothing held, nothing lacking
 RECHECK_SECONDS = 10.0  # how soon a re-indexed document is seen by a running process
 
@@ -63,6 +63,7 @@ class Answer:
     passage: Passage
     score: float
     held: frozenset[str] = frozenset()  # the passage's terms and its context's
+    pinpointed: bool = False  # a table's cell whose row and column the question names
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,9 @@ class DocumentAnswerer:
         specifics: its own words in the passage's text, or a product it names (what may
         outrank an FAQ topic's general answer)."""
         part = asking_part(question)
-        asked = self.matcher.asked(part, language)
+        kinds = figures_asked(part)  # "how long": a passage saying a duration
+        asked = [t for t in self.matcher.asked(part, language)
+                 if t.word not in figure_words(kinds)]  # fmt: skip
         asking = f"{focus_words(part, language)} {property_words(part)}"
         focus = {t.word for t in self.matcher.asked(asking, language)}
         side = {t.word for t in self.matcher.asked(side_words(part, language), language)}
@@ -103,9 +106,8 @@ class DocumentAnswerer:
         documents, known = vocabulary.documents, vocabulary.everything
         hits = self.index.search(self.matcher.tokens(asked), language, CANDIDATES)
         fitting = []
-        figure = asks_figure(part)
         for hit in hits:
-            if figure and not FIGURE.search(hit.passage.text):
+            if kinds and not says_figures(hit.passage.text, kinds):
                 continue
             held = documents.get(hit.passage.document, frozenset())
             covered, lacking = self._judge(hit, asked, held, known, focus, sure, side)
@@ -115,8 +117,9 @@ class DocumentAnswerer:
             return None
         _, best = max(fitting, key=lambda pair: (pair[0], -pair[1].passage.position))
         p = best.passage
+        pinpointed = p.kind == "cell" and self._pinpoints(p, asked)
         return Answer(p.text, Source(p.document, title_in(p.title, language), p.page), p,
-                      best.score, best.terms | best.context)  # fmt: skip
+                      best.score, best.terms | best.context, pinpointed)  # fmt: skip
 
     def known_words(self, language: str) -> frozenset[str]:
         """Every term the documents hold in `language`."""
@@ -149,8 +152,8 @@ class DocumentAnswerer:
                         or self.matcher.covers(term, document, fuzzy=False)):  # fmt: skip
                     return NONE
             elif self.matcher.covers(term, held):
-                concepts = self.matcher.concepts_of(term)
-                covered += not concepts or not concepts <= counted
+                concepts = self.matcher.concepts_of(term)  # its own word held counts anew
+                covered += not concepts or not concepts <= counted or term.word in held
                 counted |= concepts
             elif term.selector:
                 continue  # "the biggest": the row's every product answers which one
@@ -181,9 +184,12 @@ class DocumentAnswerer:
         p = hit.passage
         if p.kind != "cell":
             return hit.score
-        named = self._names(p.column, asked, p.language) and self._names(p.row, asked,
-                                                                           p.language)  # fmt: skip
-        return hit.score + (2.0 if named else -2.0)
+        return hit.score + (2.0 if self._pinpoints(p, asked) else -2.0)
+
+    def _pinpoints(self, cell: Passage, asked: list[Term]) -> bool:
+        """The question names the cell's row and its column ("die P800" and "laut")."""
+        return self._names(cell.column, asked, cell.language) and self._names(
+            cell.row, asked, cell.language)  # fmt: skip
 
     def _names(self, label: str, asked: list[Term], language: str) -> bool:
         words = self._labels.get((label, language))

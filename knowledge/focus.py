@@ -7,8 +7,7 @@ Tiefziehteile" asks about a press, not about deep-drawn parts. `side_words` are 
 other nouns of a German question, those of its prepositional phrases and side clauses
 of a clause giving a reason or a condition ("wegen unserem Stromnetz in der Halle"):
 why it is asked, not what. The word after "wie"/"how" is the property asked
-(`property_words`: "Wie alt ist euer Geschäftsführer?" asks his age), and "wie
-viele"/"how many" ask for a figure (`asks_figure`). Pure.
+(`property_words`: "Wie alt ist euer Geschäftsführer?" asks his age). Pure.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ _CLAUSES = re.compile(
 )
 _HOW = frozenset(("wie", "how"))
 _QUANTITY = frozenset(("viel", "viele", "much", "many", "oft", "often", "lang", "lange", "long"))
-_COUNT = re.compile(r"\b(?:wie\s*viele?|how\s+(?:much|many))\b", re.IGNORECASE)
 _SIDE_CLAUSE = frozenset(("weil", "dass", "damit", "wenn", "falls", "da", "obwohl", "wegen"))
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _ASKING = re.compile(r"(?<=[.!?])\s+")
@@ -72,12 +70,6 @@ def side_words(question: str, language: str) -> str:
         if words and words[0].lower() in _SIDE_CLAUSE:
             side += [w for w in words[1:] if w[:1].isupper() and w[1:].islower()]
     return " ".join(side)
-
-
-def asks_figure(question: str) -> bool:
-    """Whether the question asks how much or how many ("wie viele Techniker", "how
-    much power"): only a passage with a figure answers it."""
-    return _COUNT.search(asking_part(question)) is not None
 
 
 def property_words(question: str) -> str:

@@ -69,6 +69,9 @@ class TopicFit:
           documents hold ("wo stehen eure Server").
         - a topic's question the documents answer (`answered`) with all its words, one of
           them none of the topic's (`_documents_say_more`);
+        - a topic's question that names a table's row and column ("the P400" and "the
+          motor's power", "the roller conveyors' widths") whose cell (`found`) says a
+          figure the topic's answer does not (`_cell_says_more`);
         Other words a topic does not speak of stay the topic's ("Unser Druckschalter ist
         defekt, wo bekomme ich einen neuen?": the spare parts' answer)."""
         if intent == DEEPER:
@@ -96,7 +99,16 @@ class TopicFit:
                 continue
             if term.word in focus:
                 return True  # nobody's word, and what is asked
-        return self._documents_say_more(asked, intent, sure)
+        return self._cell_says_more(intent, loose()) or self._documents_say_more(
+            asked, intent, sure)  # fmt: skip
+
+    def _cell_says_more(self, intent: str, answer: Answer | None) -> bool:
+        """The documents' answer is the table's cell the question names, with a figure
+        the topic's answer does not say: the topic's general answer would not answer
+        "Wie stark ist der Motor der P400?" (45 kW)."""
+        if answer is None or not answer.pinpointed:
+            return False
+        return not _numbers(answer.text) <= self.numbers.get(intent, set())
 
     def _mostly_unfitting(self, asked: list[Term], unfitting: list[Term]) -> bool:
         """More of the question's own words are none of the topic's than are."""

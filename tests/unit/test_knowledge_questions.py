@@ -1,5 +1,5 @@
 """How a question is read for the documents and which passage answers it (issue 20):
-clitics, side clauses, "wie/how" + a property, "how many" asking for a figure, a
+clitics, side clauses, "wie/how" + a property, the figure a question asks for, a
 subject's compound, a table's caption and first column as its rows' heading, and the
 passage that holds most of what is asked winning. Pure: small lemma tables and a fake
 index of the tests' own."""
@@ -13,7 +13,8 @@ import pytest
 
 from knowledge.answering import DocumentAnswerer
 from knowledge.documents import Block, Document
-from knowledge.focus import asks_figure, property_words, side_words
+from knowledge.figures import figure_words, figures_asked, says_figures
+from knowledge.focus import property_words, side_words
 from knowledge.index import Hit
 from knowledge.matching import Matcher
 from knowledge.passages import Passage, passages, table_heading
@@ -48,13 +49,32 @@ def test_the_word_after_how_is_the_property_asked() -> None:
     assert property_words("Wie viele Leute arbeiten dort, wie lange schon?") == ""
 
 
-@pytest.mark.parametrize(("question", "figure"), [
-    ("Wie viele Techniker habt ihr in Linz?", True), ("wieviel Strom spart man?", True),
-    ("How many logins do we get?", True), ("how much power does it draw", True),
-    ("Wo stehen die Server?", False), ("How heavy is the P800?", False),
+@pytest.mark.parametrize(("question", "kinds"), [
+    ("Wie viele Techniker habt ihr in Linz?", ["count"]), ("wieviel Strom spart man?", ["count"]),
+    ("How many logins do we get?", ["count"]), ("how long does a retrofit take", ["duration"]),
+    ("Wie lange dauert der Kurs?", ["duration"]), ("What year was Nordwerk started?", ["year"]),
+    ("Seit wann gibt es euch?", ["year"]), ("How big is the display?", ["size"]),
+    ("Wo stehen die Server?", []), ("How heavy is the P800?", []),
 ])  # fmt: skip
-def test_how_many_asks_for_a_figure(question: str, figure: bool) -> None:
-    assert asks_figure(question) is figure
+def test_the_kind_of_figure_a_question_asks_for(question: str, kinds: list[str]) -> None:
+    assert [kind.name for kind in figures_asked(question)] == kinds
+
+
+@pytest.mark.parametrize(("question", "text", "says"), [
+    ("how long does it take", "A retrofit typically takes 4 to 8 weeks.", True),
+    ("wie lange dauert es", "Typische Projektlaufzeit: 12 bis 20 Wochen.", True),
+    ("how long does it take", "The P800 needs its own foundation.", False),
+    ("what year was it founded", "Family-owned, founded 1962, 480 employees", True),
+    ("what year was it founded", "480 employees", False),
+    ("how big is the display", "a 15-inch touch panel", True),
+    ("how many users", "Users: unlimited per site", True),
+])  # fmt: skip
+def test_a_passage_says_the_figure_asked_or_not(question: str, text: str, says: bool) -> None:
+    assert says_figures(text, figures_asked(question)) is says
+
+
+def test_the_words_for_a_figure_are_the_figures() -> None:
+    assert figure_words(figures_asked("How long and how big?")) >= {"long", "big", "gross"}
 
 
 def test_a_table_is_headed_by_its_caption_and_first_column() -> None:
