@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from knowledge.answering import DocumentAnswerer
+from knowledge.answering import Answer, DocumentAnswerer, Source
 from knowledge.documents import Block, Document
 from knowledge.figures import figure_words, figures_asked, says_figures
 from knowledge.focus import property_words, side_words
@@ -19,6 +19,7 @@ from knowledge.index import Hit
 from knowledge.matching import Matcher
 from knowledge.passages import Passage, passages, table_heading
 from knowledge.terms import Term, Terms, without_clitics
+from knowledge.topic_fit import TopicFit
 from knowledge.vocabulary import Vocabulary, concept_token
 
 
@@ -152,3 +153,35 @@ def test_how_many_is_not_answered_without_a_figure() -> None:
     answerer = DocumentAnswerer(FakeIndex([place]), _matcher())
     assert answerer.answer("Wie viele Techniker habt ihr in Linz?", "de") is None
     assert answerer.answer("Wo habt ihr Techniker, in Linz?", "de") is not None
+
+
+def test_words_held_as_themselves_count_apart_though_of_one_concept() -> None:
+    control = concept_token("control")
+    vocabulary = Vocabulary(
+        documents={"steuerung": frozenset({"control"}), "siemens": frozenset({"control"})},
+        asked={"steuerung": frozenset({"control"}), "siemens": frozenset({"control"})},
+    )
+    terms = Terms(ignored=frozenset({"welche", "ist", "in", "den", "oder"}))
+    matcher = Matcher(terms, vocabulary, subjects=frozenset({"pressen"}))
+    held = {"pressen", "siemens", "steuerung", control}
+    sheet = _hit("Alle Pressen haben eine Siemens Steuerung.", held, 5.0)
+    other = _hit("Maschinen anderer Hersteller", {"maschinen", "anderer", "verbaut"}, 1.0)
+    answerer = DocumentAnswerer(FakeIndex([sheet, other]), matcher)
+    # "verbaut" is a word of the documents the passage lacks: two held words outweigh it
+    found = answerer.answer("Welche Steuerung ist in den Pressen verbaut, Siemens?", "de")
+    assert found is not None and "Siemens" in found.text
+
+
+def _cell_answer(text: str, pinpointed: bool) -> Answer:
+    cell = Passage("nw-press", "de", "cell", text, row="Antriebsleistung", column="P400")
+    return Answer(text, Source("nw-press", "Datenblatt"), cell, 1.0, frozenset(), pinpointed)
+
+
+def test_a_named_cell_with_a_figure_the_topic_does_not_say_goes_to_the_documents() -> None:
+    fit = TopicFit(_matcher(), {}, numbers={"faq_presses": {"200", "400", "800"}})
+    power = _cell_answer("Antriebsleistung – P400: 45 kW", pinpointed=True)
+    force = _cell_answer("Presskraft – P400: 400 t", pinpointed=True)
+    assert fit._cell_says_more("faq_presses", power)
+    assert not fit._cell_says_more("faq_presses", force)  # the topic says 400 t itself
+    assert not fit._cell_says_more("faq_presses", _cell_answer("… 45 kW", pinpointed=False))
+    assert not fit._cell_says_more("faq_presses", None)
