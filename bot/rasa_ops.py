@@ -78,14 +78,17 @@ def add_turn_metrics(app: Any) -> None:
 async def _warm(app: Any, _loop: Any) -> None:
     """The first-use work done now, off the event loop: the readers' routers
     (`warm_readers`), the handoff desk every message passes (its routing model, office
-    hours and holiday calendars: the ownership gate), and one parse through the NLU
-    graph (the word lists its rules load on first use)."""
+    hours and holiday calendars: the ownership gate), the German words the tokenizer
+    tells Swiss spellings by, and one parse through the NLU graph (the word lists its
+    rules load on first use)."""
     from bot.channels.ownership_gate import ownership_gate
     from bot.nlu.message_reader import warm_readers
+    from dialogue.dialect import german_words
 
     try:
         await asyncio.to_thread(warm_readers)
         await asyncio.to_thread(ownership_gate)
+        await asyncio.to_thread(german_words)
         agent = getattr(app.ctx, "agent", None)
         if agent is not None and agent.is_ready():
             for text in ("Hallo, was kostet eine P400?", "Hello, can I talk to a person?"):
@@ -101,12 +104,14 @@ def install(token: str | None) -> None:
     original: Callable[..., Any] = run.configure_app
 
     def configure_app(*args: Any, **kwargs: Any) -> Any:
+        from bot.kept_connections import close_all
         from lotse.ops_routes import add_ops_routes
 
         app = original(*args, **kwargs)
         add_ops_routes(app, rasa_readiness(app), token)
         add_turn_metrics(app)
         app.register_listener(_warm, "after_server_start")
+        app.register_listener(close_all, "before_server_stop")
         return app
 
     run.configure_app = configure_app

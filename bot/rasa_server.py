@@ -1,7 +1,8 @@
 """`python -m bot.rasa_server run ...`: Rasa's own command line, with Lotse's changes.
 
 The same arguments as `rasa`. Before Rasa starts: the speed-up of
-`bot/rasa_speedups.py`, and failures made loud: tracker store failures
+`bot/rasa_speedups.py` and kept connections to the action server
+(`bot/kept_connections.py`), and failures made loud: tracker store failures
 (`bot/loud_tracker_store.py`: retried, then the turn fails, never answered from memory)
 and custom action failures (`bot/loud_actions.py`: the turn fails, not saved without the
 action's events). `/healthz`, `/readyz` and `/metrics` on Rasa's app
@@ -28,10 +29,11 @@ def bound_bodies(environ: MutableMapping[str, str]) -> None:
 def main() -> None:
     bound_bodies(os.environ)
     apply()
-    from bot import loud_actions, loud_tracker_store, rasa_ops
+    from bot import kept_connections, loud_actions, loud_tracker_store, rasa_ops
     from lotse import log_redaction
     from lotse.settings import load_settings
 
+    kept_connections.install()
     loud_tracker_store.install()
     loud_actions.install()
     log_redaction.install()

@@ -5,8 +5,10 @@ schema)`, which first validates the schema itself against the JSON-Schema
 meta-schema. Measured here: 19 of the 20 ms of CPU that this check costs per custom
 action call went into re-checking Rasa's own, constant schema, on the server's
 single event loop. `apply()` replaces that method with one that checks the response
-against the same schema with a validator built once: the same responses pass, the
-same ones fail with the same message.
+against the same schema with validators built once, each event against the shape of
+its own name rather than all 23 of the schema's `oneOf`: the same responses pass, the
+same ones fail with the same message (a failing one is checked again by the whole
+schema for it).
 
 Rasa finds the class of every event it reads back from the tracker store by walking
 all subclasses of `Event` (`Event.resolve_by_type`), for each event of the
@@ -23,6 +25,7 @@ reversed states kept per key. Pinned to the Rasa version they were written for.
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import lru_cache
 from typing import Any
@@ -45,8 +48,35 @@ def _response_validator() -> Any:
     return validator_class(schema)
 
 
+@lru_cache(maxsize=1)
+def _event_validators() -> tuple[Any, dict[str, Any]]:
+    """The schema without its `oneOf` of 23 event shapes, and each shape by its event
+    name (every shape's `event` is a constant, so at most one can fit)."""
+    schema = copy.deepcopy(RemoteAction.action_response_format_spec())
+    items = schema["properties"]["events"]["items"]
+    shapes = items.pop("oneOf")
+    validator_class = validators.validator_for(schema)
+    by_name = {shape["properties"]["event"]["const"]: validator_class(shape) for shape in shapes}
+    return validator_class(schema), by_name
+
+
+def _fits(result: Any) -> bool:
+    """Whether the response fits Rasa's schema: each event checked against its own
+    shape, not against all 23 (`oneOf`), a tenth of Rasa's CPU per turn."""
+    envelope, by_name = _event_validators()
+    if not envelope.is_valid(result):
+        return False
+    for event in result.get("events") or ():
+        shape = by_name.get(event["event"])
+        if shape is None or not shape.is_valid(event):
+            return False
+    return True
+
+
 def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
-    try:
+    if _fits(result):
+        return True
+    try:  # Rasa's own check, for its message
         _response_validator().validate(result)
         return True
     except ValidationError as error:

@@ -73,8 +73,21 @@ def vocabulary(language: str) -> frozenset[str]:
     return frozenset(value.lower() for value in table.values())
 
 
-@lru_cache(maxsize=4)
 def load_pipelines(source: Path = PIPELINES_DIR) -> dict[str, Language]:
+    """The pipelines of `source`, loaded once per process and folder: the tokenizer
+    (which names the folder) and the dialect's word list (which does not) share one
+    copy, about 135 MB."""
+    return _loaded(Path(source).resolve())
+
+
+def forget_loaded() -> None:
+    """After a rebuild: the next `load_pipelines` reads the folders again."""
+    _loaded.cache_clear()
+    vocabulary.cache_clear()
+
+
+@lru_cache(maxsize=4)
+def _loaded(source: Path) -> dict[str, Language]:
     missing = [lang for lang in SUPPORTED if not (source / lang).is_dir()]
     if missing:
         raise FileNotFoundError(
@@ -85,3 +98,4 @@ def load_pipelines(source: Path = PIPELINES_DIR) -> dict[str, Language]:
 
 def load_lexicon(source: Path = PIPELINES_DIR) -> Lexicon:
     return Lexicon.load(source / LEXICON_NAME)
+

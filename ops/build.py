@@ -312,7 +312,7 @@ def build_spacy(target: Path = BUILD / "spacy") -> None:
         return
     spacy_pipelines.build_all(target, lexicon, patterns)
     stamp_file.write_text(stamp, encoding="utf-8")
-    spacy_pipelines.load_pipelines.cache_clear()
+    spacy_pipelines.forget_loaded()
 
 
 def build_places_if_needed(target: Path = PLACES_FILE) -> None:

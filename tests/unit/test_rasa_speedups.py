@@ -122,3 +122,34 @@ def test_apply_installs_the_rule_check(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RulePolicy, "_is_rule_applicable", RulePolicy._is_rule_applicable)
     assert rasa_speedups.apply() is True
     assert RulePolicy._is_rule_applicable is rasa_speedups.is_rule_applicable
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"events": [{"event": "bot", "text": "Hallo", "data": {}, "metadata": {}}]},
+        {"events": [{"event": "session_started"}, {"event": "action", "name": "x"}]},
+        {"events": [{"event": "slot", "name": "a", "value": None, "timestamp": None}]},
+    ],
+)
+def test_each_event_is_checked_against_its_own_shape_as_rasas_one_of_does(response: dict) -> None:
+    action = RemoteAction("x", None)
+    assert RemoteAction._validate_action_result(action, response) is True
+    assert rasa_speedups._fits(response) is True
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        [],
+        {"events": [1]},
+        {"events": [{"name": "x"}]},
+        {"events": [{"event": 5}]},
+        {"events": [{"event": "slot", "name": "a", "value": 1, "timestamp": "now"}]},
+        {"events": [{"event": "bot", "text": "hi"}, {"event": "slot", "name": 3, "value": 1}]},
+    ],
+)
+def test_what_rasa_refuses_does_not_fit(response: object) -> None:
+    with pytest.raises(ValidationError):
+        RemoteAction._validate_action_result(RemoteAction("x", None), response)
+    assert rasa_speedups._fits(response) is False
