@@ -1,10 +1,11 @@
 """The kind of figure a question asks for, and whether a passage says one.
 
 "Wie viele Techniker habt ihr in Linz?" asks for a count, "how long does a retrofit
-take" for a duration, "what year was Nordwerk founded" for a year, "how big is the
-display" for a size. Only a passage that says such a figure answers it ("über 3.500
-Maschinen", "4 to 8 weeks", "1962", "15-inch"), and the question's words for the kind
-("long", "year", "big") are the figure's, not words the passage must hold. Pure.
+take" for a duration (or a length: "wie lang ist der Hub"), "what year was Nordwerk
+founded" for a year, "how big is the display" for a size. Only a passage that says
+such a figure answers it ("über 3.500 Maschinen", "4 to 8 weeks", "1962", "15-inch"),
+and the question's words for the kind ("long", "year", "big") are the figure's, not
+words the passage must hold. Pure.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from dialogue.folding import fold
 
 _UNITS = r"(?:mm|cm|m|m²|zoll|inch|inches|in)"
 _TIMES = (
-    r"(?:minuten|minutes|stunden|hours|tage|tagen|days|werktage|werktagen|wochen|weeks"
-    r"|monate|monaten|months|jahre|jahren|years)"
+    r"(?:minute[ns]?|stunden?|hours?|(?:werk)?tag(?:e|en)?|(?:working\s+)?days?|wochen?"
+    r"|weeks?|monat(?:e|en)?|months?|jahr(?:e|en)?|years?)"
 )
 
 
@@ -38,7 +39,10 @@ KINDS = (
     FigureKind(
         "duration",
         re.compile(r"\b(?:wie\s+lange?|how\s+long)\b", re.IGNORECASE),
-        re.compile(rf"\d[\d.,]*\s+(?:(?:bis|to)\s+\d+\s+)?{_TIMES}\b", re.IGNORECASE),
+        re.compile(  # a time, or a length: "wie lang ist der Hub" asks that
+            rf"\d[\d.,]*\s+(?:(?:bis|to)\s+\d+\s+)?{_TIMES}\b|\d[\d.,]*\s*-?\s*{_UNITS}\b",
+            re.IGNORECASE,
+        ),
         frozenset({"long", "lang", "lange"}),
     ),
     FigureKind(

@@ -65,6 +65,8 @@ def test_the_kind_of_figure_a_question_asks_for(question: str, kinds: list[str])
     ("how long does it take", "A retrofit typically takes 4 to 8 weeks.", True),
     ("wie lange dauert es", "Typische Projektlaufzeit: 12 bis 20 Wochen.", True),
     ("how long does it take", "The P800 needs its own foundation.", False),
+    ("Wie lange dauert der Kurs?", "Der Kurs dauert 1 Tag.", True),
+    ("Wie lang fährt der Stößel?", "Hub – P200: 500 mm", True),
     ("what year was it founded", "Family-owned, founded 1962, 480 employees", True),
     ("what year was it founded", "480 employees", False),
     ("how big is the display", "a 15-inch touch panel", True),
