@@ -83,6 +83,11 @@ class Stack:
         # more of Rasa's memory under load (bench/latency.py, docs/nlu.md); an operator's
         # own setting stays.
         env.setdefault("MALLOC_ARENA_MAX", "1")
+        # TensorFlow's thread pools (one thread per core each) spin while they wait: the
+        # one small model DIET runs per message gains nothing from them, and Rasa spent
+        # about a tenth more CPU under load with them (bench/handoff.py, docs/handoff.md).
+        env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
+        env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
         env.update(self.extra_env)
         return env
 

@@ -89,3 +89,15 @@ def test_the_rasa_api_token_is_one_argument_even_when_it_starts_with_a_dash(tmp_
     assert "--auth-token=-abc" in rasa and "-abc" not in rasa
     assert stack.environment()["LOTSE_RASA_TOKEN"] == "-abc"
     assert "abc" not in repr(stack)
+
+
+def test_tensorflow_runs_on_one_thread_unless_the_operator_says_otherwise(tmp_path, monkeypatch):
+    from lotse.settings import Settings
+    from ops.runner import Stack
+
+    settings = Settings(f"sqlite:///{tmp_path / 'x.db'}", 1, 2, 3, "127.0.0.1")
+    monkeypatch.delenv("TF_INTRA_OP_PARALLELISM_THREADS", raising=False)
+    monkeypatch.setenv("TF_INTER_OP_PARALLELISM_THREADS", "4")
+    env = Stack(settings, tmp_path / "model.tar.gz", data_dir=tmp_path).environment()
+    assert env["TF_INTRA_OP_PARALLELISM_THREADS"] == "1"
+    assert env["TF_INTER_OP_PARALLELISM_THREADS"] == "4"
