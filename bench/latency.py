@@ -33,6 +33,11 @@ from ops.training import ensure_model  # noqa: E402
 
 LOTSE_PORTS = (35005, 35055, 38080)
 BASELINE_PORT = 36005
+# The handoff desk's clock: a Sunday, outside office hours. A visitor who asks for a person
+# is offered a callback and the bot goes on answering the mix. In office hours the
+# conversation would wait for a person and the bot stay silent (empty replies, far less
+# work per message), so the figures would depend on the time of day the bench runs.
+SUNDAY_11 = "2026-11-22T11:00:00+01:00"
 
 
 def wait_for(url: str, timeout: float = 240) -> None:
@@ -56,7 +61,11 @@ def running_stack(
     settings = Settings(
         f"sqlite:///{data_dir / database}", rasa, actions, web, "127.0.0.1", console_port=38090
     )
-    stack = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    clock = data_dir / "clock"
+    clock.write_text(SUNDAY_11, encoding="utf-8")
+    stack = Stack(settings, ensure_model(), data_dir=data_dir, quiet=True,
+                  extra_env={"LOTSE_TEST_CLOCK_FILE": str(clock)})  # fmt: skip
     stack.start()
     try:
         stack.wait_ready()
