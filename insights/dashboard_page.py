@@ -131,7 +131,8 @@ def _options(name: str, chosen: str | None, values: Sequence[str], say: Translat
     options = [f'<option value=""{" selected" if not chosen else ""}>{everything}</option>']
     for value in values:
         selected = " selected" if value == chosen else ""
-        options.append(f'<option value="{escape(value)}"{selected}>{escape(value)}</option>')
+        label = say(value) if value == UNKNOWN else value  # a channel's name is data
+        options.append(f'<option value="{escape(value)}"{selected}>{escape(label)}</option>')
     return f'<select name="{name}" id="filter-{name}">{"".join(options)}</select>'
 
 

@@ -165,3 +165,13 @@ def test_the_python_side_translates_fills_and_formats() -> None:
 )
 def test_the_browser_language_is_german_for_every_german_tag(header, language) -> None:
     assert from_accept_language(header) == language
+
+
+def test_an_unknown_channel_in_the_dashboards_filter_is_worded_a_named_one_is_data() -> None:
+    from insights.dashboard_page import _options
+
+    german = _options("channel", "unknown", ["rest", "unknown"], translator("de"))
+    assert '<option value="unknown" selected>unbekannt</option>' in german
+    assert '<option value="rest">rest</option>' in german
+    english = _options("language", None, ["unknown"], translator("en"))
+    assert '<option value="unknown">unknown</option>' in english
