@@ -49,13 +49,17 @@ TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
 class QueueWatcher:
     """The agent's view: follows the event stream and records when each conversation
-    first shows in the queue."""
+    first shows in the queue. It fetches as the console's page does (`refresh` in
+    console/static/console.js): one fetch at a time, and the changes that came during a
+    fetch make one more fetch, not one each."""
 
     def __init__(self, admin: Staff) -> None:
         self.admin = admin
         self.seen: dict[str, float] = {}
         self.ready = threading.Event()
+        self.dirty = threading.Event()
         threading.Thread(target=self._follow, daemon=True).start()
+        threading.Thread(target=self._refresh, daemon=True).start()
 
     def _follow(self) -> None:
         with contextlib.suppress(requests.RequestException):  # the stack stopped
@@ -69,7 +73,14 @@ class QueueWatcher:
             for line in stream.iter_lines():
                 if line.startswith(b"event: change"):
                     self.ready.set()
-                    self._fetch()
+                    self.dirty.set()
+
+    def _refresh(self) -> None:
+        with contextlib.suppress(requests.RequestException):  # the stack stopped
+            while True:
+                self.dirty.wait()
+                self.dirty.clear()
+                self._fetch()
 
     def _fetch(self) -> None:
         queue = self.admin.get("/console/api/queue").json()
