@@ -4,7 +4,7 @@ connection for many requests, as Rasa's own code makes them, and closed at the e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from aiohttp import web
@@ -35,42 +35,45 @@ async def serve(peers: list[object]) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}/webhook"
 
 
-def test_requests_share_one_connection_and_stop_closes_it(kept: None) -> None:
+def against_a_server(check: Callable[[str, list[object]], Awaitable[None]]) -> None:
+    """Runs `check(url, peers)` with a server up; closes the kept sessions after it."""
+
     async def scenario() -> None:
         peers: list[object] = []
         runner, url = await serve(peers)
-        endpoint = EndpointConfig(url, headers={"X-Token": "t"})
         try:
-            answers = [await endpoint.request(json={"n": n}) for n in range(5)]
-            assert all(answer == {"events": [], "seen": "t"} for answer in answers)
-            assert len(peers) == 5 and len(set(peers)) == 1  # one client port: one connection
-            session = kept_connections.kept_session(endpoint)
-            assert not session.closed
-            await kept_connections.close_all()
-            assert session.closed
-            assert await endpoint.request(json={}) == {"events": [], "seen": "t"}  # a new one
-            assert kept_connections.kept_session(endpoint) is not session
+            await check(url, peers)
         finally:
             await kept_connections.close_all()
             await runner.cleanup()
 
     asyncio.run(scenario())
+
+
+def test_requests_share_one_connection_and_stop_closes_it(kept: None) -> None:
+    async def check(url: str, peers: list[object]) -> None:
+        endpoint = EndpointConfig(url, headers={"X-Token": "t"})
+        answers = [await endpoint.request(json={"n": n}) for n in range(5)]
+        assert all(answer == {"events": [], "seen": "t"} for answer in answers)
+        assert len(peers) == 5 and len(set(peers)) == 1  # one client port: one connection
+        session = kept_connections.kept_session(endpoint)
+        assert not session.closed
+        await kept_connections.close_all()
+        assert session.closed
+        assert await endpoint.request(json={}) == {"events": [], "seen": "t"}  # a new one
+        assert kept_connections.kept_session(endpoint) is not session
+
+    against_a_server(check)
 
 
 def test_other_headers_get_their_own_session(kept: None) -> None:
-    async def scenario() -> None:
-        peers: list[object] = []
-        runner, url = await serve(peers)
-        try:
-            one, other = EndpointConfig(url, headers={"X-Token": "a"}), EndpointConfig(url)
-            assert (await one.request(json={}))["seen"] == "a"
-            assert (await other.request(json={}))["seen"] is None
-            assert kept_connections.kept_session(one) is not kept_connections.kept_session(other)
-        finally:
-            await kept_connections.close_all()
-            await runner.cleanup()
+    async def check(url: str, _peers: list[object]) -> None:
+        one, other = EndpointConfig(url, headers={"X-Token": "a"}), EndpointConfig(url)
+        assert (await one.request(json={}))["seen"] == "a"
+        assert (await other.request(json={}))["seen"] is None
+        assert kept_connections.kept_session(one) is not kept_connections.kept_session(other)
 
-    asyncio.run(scenario())
+    against_a_server(check)
 
 
 def test_a_server_that_closed_its_idle_connection_is_asked_on_a_new_one(kept: None) -> None:
