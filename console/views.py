@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from handoff.routing import in_language
 from handoff.routing_model import RoutingModel
 from handoff.store import Handoff, Message, Note
 
@@ -50,7 +51,7 @@ def handoff_summary(
         "assignee_name": staff_name(model, handoff.assignee),
         "responsible": [staff_name(model, s) or s for s in handoff.responsible],
         "rule": handoff.rule,
-        "explanation": list(handoff.explanation),
+        "explanation": [in_language(line, model, language) for line in handoff.explanation],
         "requested_at": stamp(handoff.requested_at),
         "waiting_seconds": int((now - handoff.requested_at).total_seconds()),
         "claimed_at": stamp(handoff.claimed_at),

@@ -89,6 +89,21 @@ def explain(decision: RoutingDecision) -> str:
     return "\n".join(decision.explanation)
 
 
+def in_language(line: str, model: RoutingModel, language: str) -> str:
+    """A recorded explanation line with the rule description and the team name it quotes
+    in `language` (routing.yml's texts; the line's own words the console translates).
+    A line of a rule or team no longer in the model stays as recorded."""
+    for rule in model.rules:
+        if line.startswith(f"Rule {rule.name} matched") and line.endswith(f": {rule.description}"):
+            return line[: len(line) - len(rule.description)] + rule.description_in(language)
+    for team in model.teams.values():
+        queue = f" the {team.label['en']} team queue."
+        if line.endswith(queue):
+            label = team.label.get(language) or team.label["en"]
+            return f"{line[: -len(queue)]} the {label} team queue."
+    return line
+
+
 def _assign(
     rule: Rule,
     candidates: tuple[str, ...],

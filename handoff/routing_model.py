@@ -14,13 +14,13 @@ no database.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from yaml.nodes import Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from handoff.office_hours import WEEKDAYS, Holidays, OfficeHours, holiday_calendar_problem
 from lotse.yaml_model import NodeReader
@@ -82,10 +82,14 @@ class Conditions:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    description: str
+    description: str  # as the routing explanation records it (the English one)
     when: Conditions
     staff: tuple[str, ...]  # named people, in round-robin order (empty when `team` is set)
     team: str | None  # a whole team (its members in staff-file order)
+    descriptions: dict[str, str] = field(default_factory=dict)  # per language, if given
+
+    def description_in(self, language: str) -> str:
+        return self.descriptions.get(language) or self.description
 
 
 @dataclass(frozen=True)
@@ -327,7 +331,12 @@ def _rule(
     if not _KEY.match(name):
         raise reader.fail(name_node, f"rule name '{name}' must be lower-case letters, digits, _")
     what = f"rule '{name}'"
-    description = reader.text(reader.require(node, items, "description", what), what)
+    description_node = reader.require(node, items, "description", what)
+    if isinstance(description_node, MappingNode):  # a text per language
+        descriptions = reader.labels(description_node, f"{what}.description")
+    else:
+        descriptions = {}
+    description = descriptions.get("en") or reader.text(description_node, what)
     when = _conditions(reader, items["when"], f"{what}.when") if "when" in items else Conditions()
     to_node = reader.require(node, items, "to", what)
     to = reader.mapping(to_node, f"{what}.to", {"staff", "team"})
@@ -337,7 +346,8 @@ def _rule(
         team = reader.text(to["team"], f"{what}.to.team")
         if team not in teams:
             raise reader.fail(to["team"], f"{what}: unknown team '{team}'")
-        return Rule(name=name, description=description, when=when, staff=(), team=team)
+        return Rule(name=name, description=description, when=when, staff=(), team=team,
+                    descriptions=descriptions)  # fmt: skip
     ids = []
     for item, staff_id in reader.texts(to["staff"], f"{what}.to.staff"):
         if staff_id not in staff:
@@ -345,7 +355,8 @@ def _rule(
         if staff_id in ids:
             raise reader.fail(item, f"{what}: '{staff_id}' is named twice")
         ids.append(staff_id)
-    return Rule(name=name, description=description, when=when, staff=tuple(ids), team=None)
+    return Rule(name=name, description=description, when=when, staff=tuple(ids), team=None,
+                descriptions=descriptions)  # fmt: skip
 
 
 def parse_routing_model(text: str, path: Path) -> RoutingModel:

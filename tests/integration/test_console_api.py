@@ -255,3 +255,22 @@ def test_login_attempts_are_rate_limited(database: str, tmp_path: Path):
         assert statuses == [401, 401, 401, 429]
         refused = Staff(fresh, "anna").login()
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+
+def test_the_routing_explanation_quotes_routing_yml_in_the_staff_members_language(
+    base: str, desk: Desk
+) -> None:
+    handoff_id = waiting(desk, "web-routing-de", country="AT")
+    admin = logged_in(base, "admin")
+    try:
+        assert admin.put("/console/api/me/language", {"language": "de"}).ok
+        german = admin.get(f"/console/api/handoffs/{handoff_id}").json()["handoff"]
+        assert any(line.endswith(": Österreich und die Schweiz.") for line in german["explanation"])
+        queued = admin.get("/console/api/queue").json()["handoffs"]
+        row = next(h for h in queued if h["id"] == handoff_id)
+        assert row["explanation"] == german["explanation"]
+        assert admin.put("/console/api/me/language", {"language": "en"}).ok
+        english = admin.get(f"/console/api/handoffs/{handoff_id}").json()["handoff"]
+        assert any(line.endswith(": Austria and Switzerland.") for line in english["explanation"])
+    finally:
+        admin.put("/console/api/me/language", {"language": None})

@@ -12,6 +12,7 @@ from handoff.routing import (
     RoutingRequest,
     StaffStatus,
     explain,
+    in_language,
     route,
 )
 from handoff.routing_model import (
@@ -437,3 +438,34 @@ def test_defaults_for_capacity_timeout_products_and_working_hours(tmp_path: Path
 def test_an_unreadable_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(RoutingModelError, match="cannot read the routing file"):
         load_routing_model(tmp_path / "missing.yml")
+
+
+# --- rule descriptions and team names in the staff member's language -----------------
+
+AUSTRIA = (
+    "    description:\n      de: Österreich und die Schweiz.\n      en: Austria and Switzerland.\n"
+)
+
+
+def test_a_rules_description_has_a_text_per_language_or_one_for_all() -> None:
+    rule = next(r for r in MODEL.rules if r.name == "austria_switzerland")
+    assert rule.description == "Austria and Switzerland."  # what the explanation records
+    assert rule.description_in("de") == "Österreich und die Schweiz."
+    text, _ = broken(AUSTRIA, "    description: Österreich und die Schweiz.\n")
+    single = next(r for r in parse_routing_model(text, Path("x")).rules if r.name == rule.name)
+    assert single.description_in("de") == single.description_in("en") == single.description
+
+
+def test_a_description_per_language_needs_both_languages() -> None:
+    text, _ = broken(AUSTRIA, "    description:\n      de: Österreich und die Schweiz.\n")
+    assert "needs a text for en" in fails(text)
+
+
+def test_recorded_lines_quote_the_description_and_team_in_the_staff_members_language() -> None:
+    lines = decide(country="AT").explanation + decide(country=None).explanation
+    german = [in_language(line, MODEL, "de") for line in lines]
+    assert "Rule austria_switzerland matched (country is AT): Österreich und die Schweiz." in german
+    assert german[-1].endswith("it waits in the Vertrieb team queue.")
+    assert [in_language(line, MODEL, "en") for line in lines] == list(lines)
+    gone = "Rule gone matched: Whatever."
+    assert in_language(gone, MODEL, "de") == gone
