@@ -24,8 +24,8 @@ import aiohttp
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 KEEPALIVE_SECONDS = 2.0
-_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, aiohttp.ClientSession]]
-_sessions = weakref.WeakKeyDictionary()
+# Per event loop: the sessions by endpoint setting (headers and credentials).
+_sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class Lent:

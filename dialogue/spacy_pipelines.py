@@ -98,4 +98,3 @@ def _loaded(source: Path) -> dict[str, Language]:
 
 def load_lexicon(source: Path = PIPELINES_DIR) -> Lexicon:
     return Lexicon.load(source / LEXICON_NAME)
-

@@ -77,8 +77,7 @@ def route(
         return _assign(rule, tuple(candidates), request, model, presence, last_assigned, lines)
     team = model.teams[model.fallback_team]
     lines.append(
-        f"No rule gives this to anybody ({_facts(request)}); "
-        f"it waits in the {team.label['en']} team queue."
+        f"No rule gives this to anybody ({_facts(request)}); {_waits_in(team.label['en'])}"
     )
     return RoutingDecision(
         rule=None, team=team.key, responsible=(), assignee=None, explanation=tuple(lines)
@@ -97,11 +96,14 @@ def in_language(line: str, model: RoutingModel, language: str) -> str:
         if line.startswith(f"Rule {rule.name} matched") and line.endswith(f": {rule.description}"):
             return line[: len(line) - len(rule.description)] + rule.description_in(language)
     for team in model.teams.values():
-        queue = f" the {team.label['en']} team queue."
+        queue = _waits_in(team.label["en"])
         if line.endswith(queue):
-            label = team.label.get(language) or team.label["en"]
-            return f"{line[: -len(queue)]} the {label} team queue."
+            return line[: -len(queue)] + _waits_in(team.label.get(language, team.label["en"]))
     return line
+
+
+def _waits_in(team_label: str) -> str:
+    return f"it waits in the {team_label} team queue."
 
 
 def _assign(
@@ -127,8 +129,7 @@ def _assign(
     label = model.teams[team].label["en"]
     if not eligible:
         lines.append(
-            f"Nobody of rule {rule.name} is online with room left; "
-            f"it waits in the {label} team queue."
+            f"Nobody of rule {rule.name} is online with room left; {_waits_in(label)}"
         )
         return RoutingDecision(rule.name, team, candidates, None, tuple(lines))
     previous = last_assigned.get(rule.name)

@@ -14,7 +14,7 @@ no database.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
@@ -82,14 +82,18 @@ class Conditions:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    description: str  # as the routing explanation records it (the English one)
+    descriptions: dict[str, str]  # a text per language (one text in the file: it for each)
     when: Conditions
     staff: tuple[str, ...]  # named people, in round-robin order (empty when `team` is set)
     team: str | None  # a whole team (its members in staff-file order)
-    descriptions: dict[str, str] = field(default_factory=dict)  # per language, if given
+
+    @property
+    def description(self) -> str:
+        """The English one, as the routing explanation records it."""
+        return self.descriptions["en"]
 
     def description_in(self, language: str) -> str:
-        return self.descriptions.get(language) or self.description
+        return self.descriptions.get(language, self.description)
 
 
 @dataclass(frozen=True)
@@ -331,12 +335,11 @@ def _rule(
     if not _KEY.match(name):
         raise reader.fail(name_node, f"rule name '{name}' must be lower-case letters, digits, _")
     what = f"rule '{name}'"
-    description_node = reader.require(node, items, "description", what)
-    if isinstance(description_node, MappingNode):  # a text per language
-        descriptions = reader.labels(description_node, f"{what}.description")
+    described = reader.require(node, items, "description", what)
+    if isinstance(described, MappingNode):  # a text per language
+        descriptions = reader.labels(described, f"{what}.description")
     else:
-        descriptions = {}
-    description = descriptions.get("en") or reader.text(description_node, what)
+        descriptions = dict.fromkeys(LANGUAGES, reader.text(described, what))
     when = _conditions(reader, items["when"], f"{what}.when") if "when" in items else Conditions()
     to_node = reader.require(node, items, "to", what)
     to = reader.mapping(to_node, f"{what}.to", {"staff", "team"})
@@ -346,8 +349,7 @@ def _rule(
         team = reader.text(to["team"], f"{what}.to.team")
         if team not in teams:
             raise reader.fail(to["team"], f"{what}: unknown team '{team}'")
-        return Rule(name=name, description=description, when=when, staff=(), team=team,
-                    descriptions=descriptions)  # fmt: skip
+        return Rule(name=name, descriptions=descriptions, when=when, staff=(), team=team)
     ids = []
     for item, staff_id in reader.texts(to["staff"], f"{what}.to.staff"):
         if staff_id not in staff:
@@ -355,8 +357,7 @@ def _rule(
         if staff_id in ids:
             raise reader.fail(item, f"{what}: '{staff_id}' is named twice")
         ids.append(staff_id)
-    return Rule(name=name, description=description, when=when, staff=tuple(ids), team=None,
-                descriptions=descriptions)  # fmt: skip
+    return Rule(name=name, descriptions=descriptions, when=when, staff=tuple(ids), team=None)
 
 
 def parse_routing_model(text: str, path: Path) -> RoutingModel:
