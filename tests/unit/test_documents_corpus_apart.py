@@ -12,11 +12,12 @@ from dialogue.nlu_examples import nlu_examples
 from lotse.settings import ROOT
 
 CORPUS = ROOT / "tests" / "documents_heldout"
+SPLITS = ("dev", "test", "fresh")
 
 
 def _questions() -> list[str]:
     found = []
-    for split in ("dev", "test"):
+    for split in SPLITS:
         data = yaml.safe_load((CORPUS / f"{split}.yml").read_text(encoding="utf-8"))
         found += [item["q"] for group in ("answerable", "unanswerable") for item in data[group]]
     return found
@@ -39,8 +40,10 @@ def test_no_held_out_question_is_training_data_or_vocabulary() -> None:
             assert " ".join(words[n:n + 4]) not in vocabulary, question
 
 
-def test_dev_and_test_do_not_share_a_question() -> None:
-    dev, test = ({_normal(item["q"]) for g in ("answerable", "unanswerable")
+def test_no_two_splits_share_a_question() -> None:
+    splits = {s: {_normal(item["q"]) for g in ("answerable", "unanswerable")
                   for item in yaml.safe_load((CORPUS / f"{s}.yml").read_text(encoding="utf-8"))[g]}
-                 for s in ("dev", "test"))  # fmt: skip
-    assert dev & test == set()
+              for s in SPLITS}  # fmt: skip
+    for n, first in enumerate(SPLITS):
+        for second in SPLITS[n + 1:]:
+            assert splits[first] & splits[second] == set(), (first, second)
