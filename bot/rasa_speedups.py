@@ -20,13 +20,23 @@ The rule policy asks, on every prediction, for each of its rules and each turn b
 time whether the rule still fits (`RulePolicy._is_rule_applicable`), and each time
 decodes the rule's key into states and reverses them anew: a sixth of the Rasa
 process's CPU under load. `is_rule_applicable` below does the same test on the
-reversed states kept per key. Pinned to the Rasa version they were written for.
+reversed states kept per key.
+
+Before that, each prediction (several per message) rebuilds the states of the whole
+conversation by replaying all its events from the start
+(`Domain.states_for_tracker_history`): a tenth of the Rasa process's CPU, growing with
+the conversation's length. `PastStates` keeps, per conversation, the replayed tracker
+and the states so far, and replays only the events that came since; when the events
+are not the ones it replayed plus new ones (a restart, an undone turn, another model),
+it replays all of them as Rasa does. Pinned to the Rasa version they were written for.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -35,7 +45,9 @@ from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import PREVIOUS_ACTION, RulePolicy
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.events import Event
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.trackers import DialogueStateTracker
 
 WRITTEN_FOR = "3.6."
 
@@ -132,6 +144,88 @@ def is_rule_applicable(self: RulePolicy, rule_key: str, turn_index: int,
     return self._does_rule_match_state(reversed_rule_states[turn_index], conversation_state)
 
 
+RASA_STATES_FOR_TRACKER_HISTORY = Domain.states_for_tracker_history
+State = dict[str, Any]
+
+
+@dataclass
+class _Replay:
+    """One conversation's events replayed so far: the tracker after them, and the state
+    before each action among them."""
+
+    domain: Domain
+    tracker: DialogueStateTracker
+    marks: list[tuple[str, float, Any]] = field(default_factory=list)  # see `_mark`
+    states: list[State] = field(default_factory=list)
+
+
+def _mark(event: Event) -> tuple[str, float, Any]:
+    """What tells an event from another at its place: its type, time and name or text."""
+    label = next((getattr(event, name) for name in ("action_name", "text", "key", "name")
+                  if getattr(event, name, None) is not None), None)  # fmt: skip
+    return type(event).__name__, event.timestamp, label
+
+
+def _copied(state: State) -> State:
+    """A state whose sub-states the caller may change (Rasa's featurizer deletes the
+    last user input's text or intent); their values are tuples and strings."""
+    return {kind: dict(sub_state) for kind, sub_state in state.items()}
+
+
+class PastStates:
+    """Rasa's `Domain.states_for_tracker_history`, replaying only the new events of a
+    conversation it saw before (the last `size` conversations are kept)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._replays: OrderedDict[tuple[str, bool], _Replay] = OrderedDict()
+
+    def states(self, domain: Domain, tracker: DialogueStateTracker,
+               omit_unset_slots: bool = False) -> list[State]:  # fmt: skip
+        key = (tracker.sender_id, omit_unset_slots)
+        events = tracker.applied_events()
+        replay = self._replays.pop(key, None)
+        if replay is None or not self._continues(replay, domain, events):
+            replay = _Replay(domain, tracker.init_copy())
+        for event in events[len(replay.marks):]:
+            if isinstance(event, ActionExecuted):
+                replay.states.append(self._state(domain, replay.tracker, omit_unset_slots))
+            replay.tracker.update(event)
+            replay.marks.append(_mark(event))
+        self._replays[key] = replay
+        while len(self._replays) > self.size:
+            self._replays.popitem(last=False)
+        now = self._state(domain, replay.tracker, omit_unset_slots)
+        return [*map(_copied, replay.states), now]
+
+    @staticmethod
+    def _continues(replay: _Replay, domain: Domain, events: list[Event]) -> bool:
+        """The events are those replayed, in order, and maybe more, for the same model."""
+        if replay.domain is not domain or len(events) < len(replay.marks):
+            return False
+        return all(_mark(event) == mark for event, mark in zip(events, replay.marks, strict=False))
+
+    @staticmethod
+    def _state(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool) -> State:
+        return domain._clean_state(domain.get_active_state(tracker, omit_unset_slots))
+
+
+_PAST_STATES = PastStates()
+
+
+def states_for_tracker_history(self: Domain, tracker: DialogueStateTracker,
+                               omit_unset_slots: bool = False,
+                               ignore_rule_only_turns: bool = False,
+                               rule_only_data: dict[str, Any] | None = None,
+                               ) -> list[State]:  # fmt: skip
+    """Rasa 3.6's `Domain.states_for_tracker_history` for the rule policy's states (all
+    turns kept); the machine-learning policies' (rule turns hidden) go to Rasa's."""
+    if ignore_rule_only_turns or tracker.is_rule_tracker:
+        return RASA_STATES_FOR_TRACKER_HISTORY(
+            self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    return _PAST_STATES.states(self, tracker, omit_unset_slots)
+
+
 def apply() -> bool:
     """Installs the speed-ups; does nothing (False) on a Rasa they were not written for."""
     if not rasa.__version__.startswith(WRITTEN_FOR):
@@ -139,4 +233,5 @@ def apply() -> bool:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
     RulePolicy._is_rule_applicable = is_rule_applicable  # type: ignore[method-assign]
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
     return True

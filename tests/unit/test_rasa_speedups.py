@@ -1,6 +1,9 @@
-"""The Rasa speed-up checks action-server responses exactly as Rasa does."""
+"""The Rasa speed-ups give exactly what Rasa gives: action-server responses checked,
+event classes, rules applicable, a conversation's past states."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import pytest
 from jsonschema import ValidationError
@@ -153,3 +156,115 @@ def test_what_rasa_refuses_does_not_fit(response: object) -> None:
     with pytest.raises(ValidationError):
         RemoteAction._validate_action_result(RemoteAction("x", None), response)
     assert rasa_speedups._fits(response) is False
+
+
+DOMAIN_YAML = """
+version: "3.1"
+intents: [greet, deny, ask]
+entities: [product]
+slots:
+  product:
+    type: text
+    mappings: [{type: from_entity, entity: product}]
+  consent:
+    type: bool
+    initial_value: false
+    mappings: [{type: custom}]
+responses:
+  utter_x: [{text: x}]
+  utter_y: [{text: y}]
+forms:
+  a_form: {required_slots: [product]}
+"""
+
+
+def _conversation_events() -> list:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )  # fmt: skip
+
+    def said(text: str, intent: str) -> UserUttered:
+        entities = [{"entity": "product", "value": "P400"}] if "P400" in text else []
+        return UserUttered(text, {"name": intent, "confidence": 1.0}, entities)
+
+    return [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        said("hallo", "greet"), ActionExecuted("utter_x"), ActionExecuted("action_listen"),
+        said("die P400", "ask"), SlotSet("product", "P400"), ActionExecuted("a_form"),
+        ActiveLoop("a_form"), ActionExecuted("action_listen"), said("nein", "deny"),
+        UserUtteranceReverted(), said("doch nicht", "deny"), ActionExecuted("a_form"),
+        ActiveLoop(None), SlotSet("consent", True), ActionExecuted("utter_y"),
+        ActionExecuted("action_listen"), Restarted(), ActionExecuted("action_listen"),
+        said("hi", "greet"), ActionExecuted("utter_x"),
+    ]  # fmt: skip
+
+
+def _read_back(events: list, sender: str = "v") -> object:
+    """The conversation as a tracker store gives it back: new objects, the same events."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    return DialogueStateTracker.from_dict(sender, [e.as_dict() for e in events], _domain().slots)
+
+
+@lru_cache(maxsize=1)
+def _domain() -> object:
+    from rasa.shared.core.domain import Domain
+
+    return Domain.from_yaml(DOMAIN_YAML)
+
+
+def _rasas(tracker: object, omit: bool = False) -> list:
+    return rasa_speedups.RASA_STATES_FOR_TRACKER_HISTORY(_domain(), tracker, omit)
+
+
+@pytest.mark.parametrize("omit_unset_slots", [False, True])
+def test_past_states_replayed_event_by_event_are_rasas(omit_unset_slots: bool) -> None:
+    past = rasa_speedups.PastStates()
+    events = _conversation_events()
+    for end in range(len(events) + 1):
+        tracker = _read_back(events[:end])
+        ours = past.states(_domain(), tracker, omit_unset_slots)
+        assert ours == _rasas(tracker, omit_unset_slots)
+        ours[-1].get("user", {}).pop("intent", None)  # Rasa's featurizer changes the last
+        ours[0].clear()
+        again = past.states(_domain(), tracker, omit_unset_slots)
+        assert again == _rasas(tracker, omit_unset_slots)
+
+
+def test_past_states_start_again_when_the_history_is_not_the_one_replayed() -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    past = rasa_speedups.PastStates(size=2)
+    events = _conversation_events()
+    long = _read_back(events)
+    assert past.states(_domain(), long) == _rasas(long)
+    other = [*events[:6], UserUttered("ganz anders", {"name": "deny", "confidence": 1.0}),
+             ActionExecuted("utter_y")]  # fmt: skip
+    for tracker in (_read_back(events[:9]), _read_back(other), long):  # shorter, then different
+        assert past.states(_domain(), tracker) == _rasas(tracker)
+    second = Domain.from_yaml(DOMAIN_YAML.replace("[greet, deny, ask]", "[greet, deny]"))
+    mid = _read_back(events[:9])
+    assert past.states(_domain(), mid) == _rasas(mid)
+    theirs = rasa_speedups.RASA_STATES_FOR_TRACKER_HISTORY(second, mid)
+    assert past.states(second, mid) == theirs
+    assert past._replays[("v", False)].domain is second  # replayed anew for another model
+    for name in ("a", "b", "c"):
+        past.states(_domain(), _read_back(events[:5], name))
+    assert len(past._replays) == 2  # the last two conversations are kept
+
+
+def test_apply_installs_the_past_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.shared.core.domain import Domain
+
+    monkeypatch.setattr(Domain, "states_for_tracker_history", Domain.states_for_tracker_history)
+    assert rasa_speedups.apply() is True
+    tracker = _read_back(_conversation_events())
+    assert tracker.past_states(_domain()) == _rasas(tracker)
+    assert Domain.states_for_tracker_history is rasa_speedups.states_for_tracker_history
