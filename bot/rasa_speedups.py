@@ -28,7 +28,15 @@ conversation by replaying all its events from the start
 the conversation's length. `PastStates` keeps, per conversation, the replayed tracker
 and the states so far, and replays only the events that came since; when the events
 are not the ones it replayed plus new ones (a restart, an undone turn, another model),
-it replays all of them as Rasa does. Pinned to the Rasa version they were written for.
+it replays all of them as Rasa does.
+
+DIET's prediction calls a `tf.function` with a fixed input signature; TensorFlow looks
+up the traced function and checks the inputs' structure against the signature on
+every call, twice the time of the computation itself. `rasa_predict` calls the one
+traced (concrete) function directly with the inputs made tensors of the signature's
+types, as TensorFlow's own call does after those checks (the first call, and any call
+before the model is ready, go to Rasa's). Pinned to the Rasa and TensorFlow versions
+they were written for.
 """
 
 from __future__ import annotations
@@ -41,15 +49,19 @@ from functools import lru_cache
 from typing import Any
 
 import rasa
+import tensorflow as tf
 from jsonschema import ValidationError, validators
+from keras.utils import tf_utils
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import PREVIOUS_ACTION, RulePolicy
-from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.constants import DIAGNOSTIC_DATA, DOCS_BASE_URL
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.tensorflow.models import RasaModel
 
 WRITTEN_FOR = "3.6."
+TENSORFLOW_WRITTEN_FOR = "2.12."
 
 
 @lru_cache(maxsize=1)
@@ -226,10 +238,42 @@ def states_for_tracker_history(self: Domain, tracker: DialogueStateTracker,
     return _PAST_STATES.states(self, tracker, omit_unset_slots)
 
 
+RASA_PREDICT = RasaModel._rasa_predict
+_TRACED: dict[int, tuple[Any, Any, list[Any]]] = {}  # id(tf.function) -> it, traced, specs
+
+
+def _traced(step: Any) -> tuple[Any, list[Any]]:
+    """The one traced function of a tf.function with an input signature of one list of
+    tensors, and that list's specs."""
+    kept = _TRACED.get(id(step))
+    if kept is None or kept[0] is not step:
+        kept = _TRACED[id(step)] = (step, step.get_concrete_function(),
+                                    list(step.input_signature[0]))  # fmt: skip
+    return kept[1], kept[2]
+
+
+def rasa_predict(self: RasaModel, batch_in: Any) -> dict[str, Any]:
+    """Rasa 3.6's `RasaModel._rasa_predict`, calling the traced function directly."""
+    step = self._tf_predict_step
+    if step is None or self._run_eagerly or not self.prepared_for_prediction:
+        return RASA_PREDICT(self, batch_in)
+    self._training = False
+    traced, specs = _traced(step)
+    tensors = [tf.convert_to_tensor(value, dtype_hint=spec.dtype)
+               for value, spec in zip(batch_in, specs, strict=True)]  # fmt: skip
+    outputs = tf_utils.sync_to_numpy_or_python_type(
+        traced._call_flat(tensors, traced.captured_inputs))  # fmt: skip
+    if DIAGNOSTIC_DATA in outputs:
+        outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
+    return outputs
+
+
 def apply() -> bool:
     """Installs the speed-ups; does nothing (False) on a Rasa they were not written for."""
     if not rasa.__version__.startswith(WRITTEN_FOR):
         return False
+    if tf.__version__.startswith(TENSORFLOW_WRITTEN_FOR):
+        RasaModel._rasa_predict = rasa_predict  # type: ignore[method-assign]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
     RulePolicy._is_rule_applicable = is_rule_applicable  # type: ignore[method-assign]
