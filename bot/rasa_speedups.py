@@ -20,7 +20,10 @@ The rule policy asks, on every prediction, for each of its rules and each turn b
 time whether the rule still fits (`RulePolicy._is_rule_applicable`), and each time
 decodes the rule's key into states and reverses them anew: a sixth of the Rasa
 process's CPU under load. `is_rule_applicable` below does the same test on the
-reversed states kept per key.
+reversed states kept per key; and `possible_keys` asks only the rules whose latest
+state follows the conversation's latest action (others cannot fit, `_does_rule_match_state`),
+and stops going back in time once every rule left is shorter than the way back (Rasa's
+check says yes to each of them from there on).
 
 Before that, each prediction (several per message) rebuilds the states of the whole
 conversation by replaying all its events from the start
@@ -53,11 +56,12 @@ import tensorflow as tf
 from jsonschema import ValidationError, validators
 from keras.utils import tf_utils
 from rasa.core.actions.action import RemoteAction
-from rasa.core.policies.rule_policy import PREVIOUS_ACTION, RulePolicy
+from rasa.core.policies.rule_policy import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, RulePolicy
 from rasa.shared.constants import DIAGNOSTIC_DATA, DOCS_BASE_URL
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import ACTION_NAME
 from rasa.utils.tensorflow.models import RasaModel
 
 WRITTEN_FOR = "3.6."
@@ -154,6 +158,58 @@ def is_rule_applicable(self: RulePolicy, rule_key: str, turn_index: int,
     if not rule_previous_action or not current_previous_action:
         return False
     return self._does_rule_match_state(reversed_rule_states[turn_index], conversation_state)
+
+
+RASA_GET_POSSIBLE_KEYS = RulePolicy._get_possible_keys
+
+
+@dataclass(frozen=True)
+class _RulesByAction:
+    """A policy's rules by the action their latest state follows; `any_action`: the
+    rules whose latest state names none (a conversation's start, "not set")."""
+
+    lookup: dict[str, str]
+    by_action: dict[str, set[str]]
+    any_action: set[str]
+
+    @classmethod
+    def of(cls, lookup: dict[str, str]) -> _RulesByAction:
+        by_action: dict[str, set[str]] = {}
+        any_action: set[str] = set()
+        for key in lookup:
+            name = _previous_action(_reversed_states(key)[:1])
+            if name:
+                by_action.setdefault(name, set()).add(key)
+            else:
+                any_action.add(key)
+        return cls(lookup, by_action, any_action)
+
+    def following(self, state: dict[str, Any]) -> set[str]:
+        return self.any_action | self.by_action.get(_previous_action([state]) or "", set())
+
+
+def _previous_action(states: list[dict[str, Any]]) -> str | None:
+    name = states[0].get(PREVIOUS_ACTION, {}).get(ACTION_NAME) if states else None
+    return name if name and name != SHOULD_NOT_BE_SET else None
+
+
+_RULES_BY_ACTION: dict[int, _RulesByAction] = {}
+
+
+def possible_keys(self: RulePolicy, lookup: dict[str, str],
+                  states: list[dict[str, Any]]) -> set[str]:  # fmt: skip
+    """Rasa 3.6's `RulePolicy._get_possible_keys`: the rules that fit the states."""
+    if not states:
+        return set(lookup)
+    rules = _RULES_BY_ACTION.get(id(lookup))
+    if rules is None or rules.lookup is not lookup or len(rules.lookup) != len(lookup):
+        rules = _RULES_BY_ACTION[id(lookup)] = _RulesByAction.of(lookup)
+    possible = rules.following(states[-1])
+    for turn, state in enumerate(reversed(states)):
+        if all(len(_reversed_states(key)) <= turn for key in possible):
+            break  # each rule left is shorter: Rasa's check says yes from here on
+        possible = {key for key in possible if self._is_rule_applicable(key, turn, state)}
+    return possible
 
 
 RASA_STATES_FOR_TRACKER_HISTORY = Domain.states_for_tracker_history
@@ -277,5 +333,6 @@ def apply() -> bool:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
     RulePolicy._is_rule_applicable = is_rule_applicable  # type: ignore[method-assign]
+    RulePolicy._get_possible_keys = possible_keys  # type: ignore[method-assign]
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
     return True

@@ -1,5 +1,6 @@
-"""DIET's prediction through the traced function called directly (`bot.rasa_speedups`)
-gives exactly what Rasa's call gives, on the trained model and real messages."""
+"""The Rasa speed-ups (`bot.rasa_speedups`) on the trained model give exactly what Rasa
+gives: DIET's prediction through the traced function called directly, on real
+messages; the rules found for the states of each of the model's own rules."""
 
 from __future__ import annotations
 
@@ -24,8 +25,33 @@ def _same(ours: object, theirs: object) -> bool:
     return np.array_equal(np.asarray(ours), np.asarray(theirs))
 
 
-def test_diet_predicts_the_same_through_the_traced_function(monkeypatch) -> None:
+@pytest.fixture(scope="module")
+def agent() -> object:
     from rasa.core.agent import Agent
+
+    return Agent.load(str(ensure_model()))
+
+
+def test_the_rules_found_for_the_models_own_rules_are_rasas(agent) -> None:
+    import json
+
+    from rasa.core.policies.rule_policy import RULES, RulePolicy
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    policy = next(n._component for n in nodes if isinstance(n._component, RulePolicy))
+    lookup = policy.lookup[RULES]
+    assert len(lookup) > 50
+    compared = 0
+    for key in list(lookup)[::3]:
+        states = json.loads(key)
+        for end in range(1, len(states) + 1):
+            ours = rasa_speedups.possible_keys(policy, lookup, states[:end])
+            assert ours == rasa_speedups.RASA_GET_POSSIBLE_KEYS(policy, lookup, states[:end])
+            compared += 1
+    assert compared > 50
+
+
+def test_diet_predicts_the_same_through_the_traced_function(agent, monkeypatch) -> None:
     from rasa.utils.tensorflow.models import RasaModel
 
     batches = []
@@ -35,10 +61,9 @@ def test_diet_predicts_the_same_through_the_traced_function(monkeypatch) -> None
         return rasa_speedups.RASA_PREDICT(model, batch_in)
 
     monkeypatch.setattr(RasaModel, "_rasa_predict", kept)
-    agent = Agent.load(str(ensure_model()))
     for text in MESSAGES:
         asyncio.run(agent.parse_message(text))
-    assert len(batches) >= len(MESSAGES)  # and the warm-up at loading
+    assert len(batches) == len(MESSAGES)
     for model, batch_in in batches:
         theirs = rasa_speedups.RASA_PREDICT(model, batch_in)
         ours = rasa_speedups.rasa_predict(model, batch_in)

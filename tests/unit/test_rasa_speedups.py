@@ -119,6 +119,24 @@ def test_rules_are_applicable_exactly_when_rasa_says_so() -> None:
     assert compared == len(RULES) * 4 * len(CONVERSATION) and outcomes == {True, False}
 
 
+def test_the_rules_found_for_each_turn_are_rasas() -> None:
+    import json
+
+    from rasa.core.policies.rule_policy import SHOULD_NOT_BE_SET, RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)
+    not_set = [_state("action_listen", "deny"), {"prev_action": {"action_name": SHOULD_NOT_BE_SET}}]
+    rules = [*RULES, not_set, [_state("utter_x")], []]
+    lookup = {json.dumps(rule): f"action_{n}" for n, rule in enumerate(rules)}
+    found = set()
+    for end in range(len(CONVERSATION) + 1):
+        states = CONVERSATION[:end]
+        ours = rasa_speedups.possible_keys(policy, lookup, states)
+        assert ours == rasa_speedups.RASA_GET_POSSIBLE_KEYS(policy, lookup, states)
+        found |= ours
+    assert len(found) >= 4  # several rules fit somewhere, not none
+
+
 def test_apply_installs_the_rule_check(monkeypatch: pytest.MonkeyPatch) -> None:
     from rasa.core.policies.rule_policy import RulePolicy
 
