@@ -218,13 +218,15 @@ State = dict[str, Any]
 
 @dataclass
 class _Replay:
-    """One conversation's events replayed so far: the tracker after them, and the state
-    before each action among them."""
+    """One conversation's events replayed so far: the tracker after them, the state
+    before each action among them, and the state after them all."""
 
     domain: Domain
     tracker: DialogueStateTracker
+    events: list[Event] = field(default_factory=list)
     marks: list[tuple[str, float, Any]] = field(default_factory=list)  # see `_mark`
     states: list[State] = field(default_factory=list)
+    now: State | None = None
 
 
 def _mark(event: Event) -> tuple[str, float, Any]:
@@ -255,23 +257,33 @@ class PastStates:
         replay = self._replays.pop(key, None)
         if replay is None or not self._continues(replay, domain, events):
             replay = _Replay(domain, tracker.init_copy())
-        for event in events[len(replay.marks):]:
+        for event in events[len(replay.events):]:
             if isinstance(event, ActionExecuted):
                 replay.states.append(self._state(domain, replay.tracker, omit_unset_slots))
             replay.tracker.update(event)
+            replay.events.append(event)
             replay.marks.append(_mark(event))
+            replay.now = None
         self._replays[key] = replay
         while len(self._replays) > self.size:
             self._replays.popitem(last=False)
-        now = self._state(domain, replay.tracker, omit_unset_slots)
-        return [*map(_copied, replay.states), now]
+        if replay.now is None:
+            replay.now = self._state(domain, replay.tracker, omit_unset_slots)
+        return [*map(_copied, replay.states), _copied(replay.now)]
 
     @staticmethod
     def _continues(replay: _Replay, domain: Domain, events: list[Event]) -> bool:
-        """The events are those replayed, in order, and maybe more, for the same model."""
-        if replay.domain is not domain or len(events) < len(replay.marks):
+        """The events are those replayed, in order, and maybe more, for the same model:
+        the same objects (within a turn), or read back from the store (the next turn),
+        whose objects are kept from then on."""
+        if replay.domain is not domain or len(events) < len(replay.events):
             return False
-        return all(_mark(event) == mark for event, mark in zip(events, replay.marks, strict=False))
+        for n, (event, kept) in enumerate(zip(events, replay.events, strict=False)):
+            if event is not kept:
+                if _mark(event) != replay.marks[n]:
+                    return False
+                replay.events[n] = event
+        return True
 
     @staticmethod
     def _state(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool) -> State:
