@@ -19,9 +19,10 @@ from functools import cache, cached_property
 from pathlib import Path
 
 from dialogue.content import Content
+from dialogue.folding import fold
 from dialogue.nlu_examples import NLU_DIR, nlu_examples
 from knowledge.answering import Answer
-from knowledge.focus import focus_words
+from knowledge.focus import asking_part, focus_words
 from knowledge.matching import Matcher
 from knowledge.terms import Term
 
@@ -83,6 +84,8 @@ class TopicFit:
                 and self.matcher.covers(term, known, fuzzy=False)
                 for term in asked
             )  # fmt: skip
+        if self._names_unsaid_code(question, intent):
+            return True  # "ISO 45001", "the P1600": the topic's answer names no such thing
         sure = cache(answered)  # one search at most, however many rules ask
         loose = cache(found)
         focus = {t.word for t in self.matcher.asked(focus_words(question, language), language)}
@@ -90,17 +93,35 @@ class TopicFit:
         if any(self.matcher.concepts_of(t) for t in unfitting) and self._mostly_unfitting(
                 asked, unfitting):  # fmt: skip
             return True  # a property the topic does not speak of: a weight, a price...
-        for term in unfitting:
-            if self.matcher.covers(term, self.all_said, fuzzy=False):
-                continue  # another topic's answer speaks of it: the classifier's choice stands
-            if self.matcher.covers(term, known, fuzzy=False):
-                if self._holds(loose(), term, asked, known):
-                    return True  # the documents' word, and their answer holds it
-                continue
-            if term.word in focus:
-                return True  # nobody's word, and what is asked
+        if any(self._sends_on(t, asked, known, focus, loose) for t in unfitting):
+            return True
         return self._cell_says_more(intent, loose()) or self._documents_say_more(
             asked, intent, sure)  # fmt: skip
+
+    def _sends_on(self, term: Term, asked: list[Term], known: frozenset[str], focus: set[str],
+                  found: Callable[[], Answer | None]) -> bool:  # fmt: skip
+        """Whether a word the topic does not speak of sends the question on: the noun
+        asked about, whether another topic's answer speaks of it ("Was kostet ein
+        Retrofit?" classified as the presses' prices: the retrofit's price is what is
+        asked, which neither answer says) or nobody's ("Lackfarbe"); another word of the
+        documents when their answer holds it. Another topic's other words leave the
+        classifier's choice standing, and so do the documents' words their answer does
+        not hold ("Welche Optionen gibt es?" of the maintenance contracts)."""
+        if self.matcher.covers(term, self.all_said, fuzzy=False):
+            whole = Term(term.word)  # not a part's concept: a "Druckschalter" is no force
+            return term.word in focus and self.matcher.covers(whole, self.all_said, fuzzy=False)
+        if self.matcher.covers(term, known, fuzzy=False):
+            return self._holds(found(), term, asked, known)
+        return term.word in focus
+
+    def _names_unsaid_code(self, question: str, intent: str) -> bool:
+        """The question names a model or a standard ("P1600", "ISO 45001") that is no
+        product of ours and whose number the topic's answer does not say."""
+        told = self.numbers.get(intent, set())
+        for code in _CODES.findall(asking_part(question)):
+            if fold(code) not in self.matcher.products and not _numbers(code) <= told:
+                return True
+        return False
 
     def _cell_says_more(self, intent: str, answer: Answer | None) -> bool:
         """The documents' answer is the table's cell the question names, with a figure
@@ -188,6 +209,9 @@ def topic_fit(matcher: Matcher, content: Content) -> TopicFit:
     numbers = {t.intent: set().union(*(_numbers(a) for a in t.answer.values()))
                for t in content.topics.values()}  # fmt: skip
     return TopicFit(matcher, words, answers, numbers)
+
+
+_CODES = re.compile(r"\b(?:[A-Z]{2,}[ -]?\d{2,}|[^\W\d_]+\d[^\W_]*)\b")  # ISO 45001, P1600
 
 
 def _numbers(text: str) -> set[str]:

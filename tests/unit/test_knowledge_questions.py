@@ -187,3 +187,27 @@ def test_a_named_cell_with_a_figure_the_topic_does_not_say_goes_to_the_documents
     assert not fit._cell_says_more("faq_presses", force)  # the topic says 400 t itself
     assert not fit._cell_says_more("faq_presses", _cell_answer("… 45 kW", pinpointed=False))
     assert not fit._cell_says_more("faq_presses", None)
+
+
+@pytest.mark.parametrize(("question", "sent"), [
+    ("Seid ihr auch nach ISO 45001 zertifiziert?", True),
+    ("What's the table size of the P1600?", True),
+    ("Seid ihr nach ISO 9001 zertifiziert?", False),  # the topic's answer says it
+    ("Was kostet die P400?", False),  # a product of ours
+    ("Wir brauchen eine Presse mit ca. 350 t, welche passt?", False),  # a quantity
+    ("Hallo, wir haben 2 Pressen vom Typ X300. Wie erreiche ich euch?", False),  # not asked
+])  # fmt: skip
+def test_a_code_the_topics_answer_does_not_name_goes_to_the_documents(
+        question: str, sent: bool) -> None:  # fmt: skip
+    fit = TopicFit(_matcher(), {}, numbers={"faq_certifications": {"9001", "14001"}})
+    assert fit._names_unsaid_code(question, "faq_certifications") is sent
+
+
+def test_the_noun_asked_about_that_another_topics_answer_speaks_of_goes_on() -> None:
+    fit = TopicFit(_matcher(), {"faq_press_price": frozenset({"kosten"})},
+                   answers={"faq_retrofit": frozenset({"retrofit"})})  # fmt: skip
+    retrofit, nothing = Term("retrofit"), lambda: None
+    # "Was kostet ein Retrofit?" classified as the presses' prices: the retrofit is asked
+    assert fit._sends_on(retrofit, [retrofit], frozenset(), {"retrofit"}, nothing)
+    # named in passing ("Was kostet die P400, nach einem Retrofit?"): the topic stands
+    assert not fit._sends_on(retrofit, [retrofit], frozenset(), set(), nothing)
