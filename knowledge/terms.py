@@ -44,10 +44,11 @@ class Terms:
 
     def lemma(self, word: str, language: str) -> str:
         table = self.lemmas.get(language, {})
-        for form in (word, word.lower(), word.capitalize()):
-            found = table.get(form)
-            if found:
-                return fold(found)
+        for spelling in (word, *_umlauts_spelled_out(word, language)):
+            for form in (spelling, spelling.lower(), spelling.capitalize()):
+                found = table.get(form)
+                if found:
+                    return fold(found)
         return fold(word)
 
     def terms(self, text: str, language: str) -> list[Term]:
@@ -86,6 +87,21 @@ class Terms:
                 if len(stem) >= MIN_PART and stem in known and tail in known:
                     return (self.lemma(stem, language), tail)
         return ()
+
+
+_SPELLED = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
+
+
+def _umlauts_spelled_out(word: str, language: str) -> list[str]:
+    """A German word typed without umlauts in their spelling ("groesste", "faehrt",
+    "gegruendet"), with its umlauts, and with "ß" for "ss" as well: the lemma tables
+    know only those ("größte", "fährt", "gegründet")."""
+    if language != "de" or not any(spelled in word.lower() for spelled, _ in _SPELLED):
+        return []
+    found = word
+    for spelled, umlaut in _SPELLED:
+        found = found.replace(spelled, umlaut).replace(spelled.capitalize(), umlaut.upper())
+    return [found, found.replace("ss", "ß")] if "ss" in found else [found]
 
 
 _SUPERLATIVE = {"de": re.compile(r"e?s?t(?:e|en|er|es|em)?"), "en": re.compile(r"e?st")}

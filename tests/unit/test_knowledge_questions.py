@@ -211,3 +211,12 @@ def test_the_noun_asked_about_that_another_topics_answer_speaks_of_goes_on() -> 
     assert fit._sends_on(retrofit, [retrofit], frozenset(), {"retrofit"}, nothing)
     # named in passing ("Was kostet die P400, nach einem Retrofit?"): the topic stands
     assert not fit._sends_on(retrofit, [retrofit], frozenset(), set(), nothing)
+
+
+def test_umlauts_typed_as_ae_oe_ue_are_read_as_umlauts() -> None:
+    terms = Terms(lemmas={"de": {"größte": "groß", "fährt": "fahren", "gegründet": "gründen"}})
+    assert terms.lemma("groesste", "de") == "gross"
+    assert terms.lemma("faehrt", "de") == "fahren"
+    assert terms.lemma("gegruendet", "de") == "grunden"
+    assert terms.lemma("Steuerung", "de") == "steuerung"  # no umlaut hides in it
+    assert terms.lemma("faehrt", "en") == "fahrt"  # English has no umlauts
