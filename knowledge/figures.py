@@ -33,7 +33,12 @@ class FigureKind:
 KINDS = (
     FigureKind(
         "count",
-        re.compile(r"\b(?:wie\s*viele?|how\s+(?:much|many))\b", re.IGNORECASE),
+        re.compile(r"\b(?:wie\s*viele|how\s+many)\b", re.IGNORECASE),
+        re.compile(r"\d|\b(?:unbegrenzt|unlimited|beliebig)", re.IGNORECASE),
+    ),
+    FigureKind(  # a price or a property's degree as often as a count ("wie viel wiegt")
+        "amount",
+        re.compile(r"\b(?:wie\s*viel|how\s+much)\b(?!e)", re.IGNORECASE),
         re.compile(r"\d|\b(?:unbegrenzt|unlimited|beliebig)", re.IGNORECASE),
     ),
     FigureKind(
@@ -55,12 +60,29 @@ KINDS = (
         frozenset({"year", "jahr"}),
     ),
     FigureKind(
+        "frequency",
+        re.compile(
+            r"\b(?:wie\s+(?:oft|häufig|haeufig)|how\s+(?:often|frequently))\b", re.IGNORECASE
+        ),
+        re.compile(
+            r"\b(?:pro|per|je|a|an|every|each|alle|jede[nmrs]?)\s+(?:\d+\s+)?"
+            r"(?:sekunden?|second|minuten?|minute|stunden?|hour|tag|day|wochen?|week|monat|month"
+            r"|jahr|year|betriebsstunden|operating)|\b(?:täglich|wöchentlich|monatlich|jährlich"
+            r"|daily|weekly|monthly|yearly|annually|\d+\s*(?:x|mal|times))\b",
+            re.IGNORECASE,
+        ),
+        frozenset({"oft", "often", "haufig", "frequently"}),
+    ),
+    FigureKind(
         "size",
         re.compile(r"\b(?:wie\s+(?:gro(?:ß|ss)|breit)|how\s+(?:big|large|wide))\b", re.IGNORECASE),
         re.compile(rf"\d[\d.,]*\s*-?\s*{_UNITS}\b", re.IGNORECASE),
         frozenset({"big", "large", "wide", "gross", "breit"}),
     ),
 )
+
+
+SPECIFIC = frozenset({"count", "duration", "year", "frequency"})  # no topic answers in general
 
 
 def figures_asked(question: str) -> list[FigureKind]:

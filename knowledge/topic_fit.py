@@ -22,6 +22,7 @@ from dialogue.content import Content
 from dialogue.folding import fold
 from dialogue.nlu_examples import NLU_DIR, nlu_examples
 from knowledge.answering import Answer
+from knowledge.figures import SPECIFIC, figures_asked, says_figures
 from knowledge.focus import asking_part, focus_words
 from knowledge.matching import Matcher
 from knowledge.terms import Term
@@ -36,6 +37,7 @@ class TopicFit:
     words: Mapping[str, frozenset[str]]  # intent -> words (and concept tokens)
     answers: Mapping[str, frozenset[str]] = field(default_factory=dict)  # of its answer only
     numbers: Mapping[str, set[str]] = field(default_factory=dict)  # the figures its answer says
+    texts: Mapping[str, str] = field(default_factory=dict)  # its answer, both languages
 
     def _unfitting(self, asked: list[Term], intent: str) -> list[Term]:
         """The words the question asks about that the topic does not speak of."""
@@ -84,6 +86,8 @@ class TopicFit:
                 and self.matcher.covers(term, known, fuzzy=False)
                 for term in asked
             )  # fmt: skip
+        if self._figure_unsaid(question, intent):
+            return True  # "wie oft", "wie viele Paletten pro Stunde": the topic's answer says none
         if self._names_unsaid_code(question, intent):
             return True  # "ISO 45001", "the P1600": the topic's answer names no such thing
         sure = cache(answered)  # one search at most, however many rules ask
@@ -113,6 +117,14 @@ class TopicFit:
         if self.matcher.covers(term, known, fuzzy=False):
             return self._holds(found(), term, asked, known)
         return term.word in focus
+
+    def _figure_unsaid(self, question: str, intent: str) -> bool:
+        """The question asks for a specific kind of figure (how many, how long, how
+        often, which year: `knowledge.figures`) that the topic's answer does not say.
+        Not "how much" nor "how big": a topic's answer may answer those in general ("we
+        quote after a visit", "480 employees")."""
+        kinds = [k for k in figures_asked(asking_part(question)) if k.name in SPECIFIC]
+        return bool(kinds) and intent in self.texts and not says_figures(self.texts[intent], kinds)
 
     def _names_unsaid_code(self, question: str, intent: str) -> bool:
         """The question names a model or a standard ("P1600", "ISO 45001") that is no
@@ -208,7 +220,8 @@ def topic_fit(matcher: Matcher, content: Content) -> TopicFit:
         words[intent] = frozenset(found)
     numbers = {t.intent: set().union(*(_numbers(a) for a in t.answer.values()))
                for t in content.topics.values()}  # fmt: skip
-    return TopicFit(matcher, words, answers, numbers)
+    texts = {t.intent: " ".join(t.answer.values()) for t in content.topics.values()}
+    return TopicFit(matcher, words, answers, numbers, texts)
 
 
 _CODES = re.compile(r"\b(?:[A-Z]{2,}[ -]?\d{2,}|[^\W\d_]+\d[^\W_]*)\b")  # ISO 45001, P1600

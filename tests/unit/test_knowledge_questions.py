@@ -51,7 +51,8 @@ def test_the_word_after_how_is_the_property_asked() -> None:
 
 
 @pytest.mark.parametrize(("question", "kinds"), [
-    ("Wie viele Techniker habt ihr in Linz?", ["count"]), ("wieviel Strom spart man?", ["count"]),
+    ("Wie viele Techniker habt ihr in Linz?", ["count"]), ("wieviel Strom spart man?", ["amount"]),
+    ("How often must the oil be changed?", ["frequency"]), ("wieviele Leute?", ["count"]),
     ("How many logins do we get?", ["count"]), ("how long does a retrofit take", ["duration"]),
     ("Wie lange dauert der Kurs?", ["duration"]), ("What year was Nordwerk started?", ["year"]),
     ("Seit wann gibt es euch?", ["year"]), ("How big is the display?", ["size"]),
@@ -71,6 +72,9 @@ def test_the_kind_of_figure_a_question_asks_for(question: str, kinds: list[str])
     ("what year was it founded", "480 employees", False),
     ("how big is the display", "a 15-inch touch panel", True),
     ("how many users", "Users: unlimited per site", True),
+    ("how often is it serviced", "four inspections a year", True),
+    ("wie oft wird gewartet", "zwei Inspektionen pro Jahr", True),
+    ("how often must the oil be changed", "The hydraulic oil is HLP 46.", False),
 ])  # fmt: skip
 def test_a_passage_says_the_figure_asked_or_not(question: str, text: str, says: bool) -> None:
     assert says_figures(text, figures_asked(question)) is says
@@ -220,3 +224,15 @@ def test_umlauts_typed_as_ae_oe_ue_are_read_as_umlauts() -> None:
     assert terms.lemma("gegruendet", "de") == "grunden"
     assert terms.lemma("Steuerung", "de") == Terms().lemma("Steuerung", "de")  # none in it
     assert terms.lemma("faehrt", "en") == "fahrt"  # English has no umlauts
+
+
+def test_a_specific_figure_the_topics_answer_does_not_say_goes_to_the_documents() -> None:
+    fit = TopicFit(_matcher(), {}, texts={
+        "faq_conveyors": "Our conveyor systems are modular; we quote after a visit.",
+        "faq_company": "A machine builder from Bielefeld, founded 1962, with 480 employees.",
+    })  # fmt: skip
+    assert fit._figure_unsaid("how many pallets an hour does a line move?", "faq_conveyors")
+    assert fit._figure_unsaid("How long until the line is running?", "faq_conveyors")
+    assert not fit._figure_unsaid("How much does a conveyor line cost?", "faq_conveyors")
+    assert not fit._figure_unsaid("How many people work for you?", "faq_company")
+    assert not fit._figure_unsaid("Since what year have you been around?", "faq_company")
