@@ -14,6 +14,7 @@ from pathlib import Path
 from sanic.request import Request
 
 from crm_adapter.explanation import Wording
+from dialogue.qualification.replies import Replies
 from lotse.translations import Translator, from_accept_language, supported
 
 LOCALE = Path(__file__).parent / "locale"
@@ -31,8 +32,9 @@ def request_language(request: Request, setting: str | None = None) -> str:
 
 
 def wording(texts: Translator) -> Wording:
-    """The lead card's explanation lines in the language of `texts`."""
-    return Wording(texts.language, texts.gettext, texts.date)
+    """The lead card's explanation lines and answers in the language of `texts`: its
+    catalogue, dates, and the answers' codes as qualification.yml words them."""
+    return Wording(texts.language, texts.gettext, texts.date, Replies(texts.language).value)
 
 
 def session_language(request: Request) -> str:

@@ -26,13 +26,14 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from console.i18n import request_language, translator
+from console.i18n import request_language, translator, wording
 from console.web import COOKIE, error
 from handoff.auth import InvalidSession
 from insights.dashboard_page import render
 from insights.filters import FilterError, Filters
 from insights.report import Insights
 from insights.report_tables import SECTIONS, tables
+from insights.scoring_feedback import rule_words
 from lotse.translations import N_, Translator
 
 PARAMETERS = ("from", "to", "channel", "language")
@@ -98,7 +99,9 @@ def register(app: Sanic) -> None:
             filters = Filters.parse({}, datetime.now(timezone.utc).date())
         data = await report(filters)
         choices = await asyncio.to_thread(insights().choices)
-        return response.html(await asyncio.to_thread(render, data, choices, problem, texts))
+        rules = rule_words(insights().model, wording(texts))
+        page = await asyncio.to_thread(render, data, choices, problem, texts, rules)
+        return response.html(page)
 
     async def as_json(request: Request) -> HTTPResponse:
         if (refused := _refusal(app, request)) is not None:

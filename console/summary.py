@@ -80,6 +80,7 @@ class LeadAnswer:
     value: Any
     status: str
     source: str | None
+    shown: str | None = None  # the value in the staff member's words (the lead card's)
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,11 @@ def lead_facts(card: Mapping[str, Any], personal: Collection[str]) -> LeadFacts:
     order = questions + sorted(k for k in raw if k not in questions)
     answers = tuple(
         LeadAnswer(
-            key, raw[key].get("value"), str(raw[key].get("status") or ""), raw[key].get("source")
+            key,
+            raw[key].get("value"),
+            str(raw[key].get("status") or ""),
+            raw[key].get("source"),
+            raw[key].get("shown"),
         )
         for key in order
         if consent or key not in personal

@@ -5,9 +5,10 @@ show`); `report_lines()` renders it for a terminal. The report contains the lead
 personal data (email, name, phone): it is for sales staff, never for logs.
 
 The explanation lines are English unless a caller gives a `Wording`: the scoring
-model's labels in its language, the connecting words from its `say` (gettext-style:
-the English text with {named} placeholders is the msgid; the console passes its
-catalogue, `console/locale`) and days in its `day` format.
+model's labels in its language, the connecting words and a fit rule's words from its
+`say` (gettext-style: the English text with {named} placeholders is the msgid; the
+console passes its catalogue, `console/locale`), the codes of the answers (an industry
+or role key) from its `value`, and days in its `day` format.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from typing import Any
 from crm_adapter.lead_scores import Scores
 from crm_adapter.port import Lead
 from crm_adapter.scoring_model import ScoringModel
+from lotse.translations import N_
+
+# The rules of a fit line that are words (crm_adapter/scoring.py; a size band's rule is
+# its numbers): msgids, said in the language of the `Wording`.
+RULE_WORDS = (N_("listed"), N_("any other"), N_("service area"), N_("outside the service area"))
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -37,6 +43,7 @@ class Wording:
     language: str = "en"
     say: Callable[..., str] = _english
     day: Callable[[date], str] = date.isoformat
+    value: Callable[[str], str] = str  # a code of the answers ("metalworking") in words
 
 
 ENGLISH = Wording()
@@ -45,8 +52,9 @@ ENGLISH = Wording()
 def fit_explanation(model: ScoringModel, scores: Scores, words: Wording = ENGLISH) -> list[str]:
     say = words.say
     lines = [
-        say("{label} {value} ({rule}): {points}", value=line.value, rule=line.rule,
-            points=line.points, label=model.fit.labels[line.attribute][words.language])
+        say("{label} {value} ({rule}): {points}", value=words.value(line.value),
+            rule=say(line.rule), points=line.points,
+            label=model.fit.labels[line.attribute][words.language])
         for line in scores.fit.lines
     ]  # fmt: skip
     if scores.fit.value is None:

@@ -10,13 +10,14 @@ The page speaks the language of `texts` (a `lotse.translations.Translator` over 
 console's catalogue, chosen by the console from the staff member's setting or the
 browser's): every word is a msgid of that catalogue (`say("English text")`), numbers,
 percentages and days are in its format (Babel). Codes of the data that have words
-(moments, kinds, axes, findings, question keys) are shown in words; `data-metric` and
-`data-chart` keep the English names for scripts and tests. Without `texts`: English.
+(moments, kinds, axes, findings, question keys) are shown in words, the scoring rules
+by the words the caller gives (`rules`); `data-metric` and `data-chart` keep the
+English names for scripts and tests. Without `texts`: English.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -351,7 +352,7 @@ def _unanswered_section(unanswered: dict[str, Any], say: Translator) -> str:
     )
 
 
-def _scoring_section(scoring: dict[str, Any], say: Translator) -> str:
+def _scoring_section(scoring: dict[str, Any], say: Translator, rules: Mapping[str, str]) -> str:
     bands = [
         (
             f"{say(b['axis'])} {say(b['band']) if b['band'] == UNKNOWN else b['band']}",
@@ -382,7 +383,8 @@ def _scoring_section(scoring: dict[str, Any], say: Translator) -> str:
         "difference_low",
         "difference_high",
     )
-    judged = [r for r in scoring["rules"] if r["verdicts_with"]]
+    judged = [{**r, "rule": rules.get(r["rule"], r["rule"])}
+              for r in scoring["rules"] if r["verdicts_with"]]  # fmt: skip
     findings = "".join(
         f"<li><strong>{escape(say(finding))}:</strong> "
         f"{escape(', '.join(r['rule'] for r in judged if r['finding'] == finding) or say('none'))}"
@@ -459,7 +461,10 @@ def render(  # `error`: already in the language of `texts`
     choices: dict[str, list[str]],
     error: str = "",
     texts: Translator = PLAIN,
+    rules: Mapping[str, str] | None = None,
 ) -> str:
+    """The page; `rules`: the scoring rules in the language of `texts`
+    (`scoring_feedback.rule_words`), a rule without words is shown by its key."""
     say = texts
     filters = report["filters"]
     notice = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
@@ -474,7 +479,7 @@ def render(  # `error`: already in the language of `texts`
         + _csat_section(report["csat"], say)
         + _funnel_section(report["funnel"], say)
         + _unanswered_section(report["unanswered"], say)
-        + _scoring_section(report["scoring"], say)
+        + _scoring_section(report["scoring"], say, rules or {})
         + _experiments_section(report["experiments"], say)
     )
     return (

@@ -10,7 +10,9 @@ against those without it: the difference, with Newcombe's 95 % interval, says
 whether the rule predicts acceptance (interval above 0), predicts rejection (below 0),
 shows no clear link (interval spans 0), or has too few verdicts (fewer than
 MIN_VERDICTS on either side). Bands split each axis at the lifecycle thresholds of the
-model (below MQL, MQL up to SQL, SQL and above).
+model (below MQL, MQL up to SQL, SQL and above). A rule is named by an English key
+("industry metalworking") in the report, its JSON and CSV; `rule_words` says it in a
+staff member's language for the dashboard ("Branche Metallverarbeitung").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from crm_adapter.explanation import RULE_WORDS, Wording
 from crm_adapter.scoring import FitFacts, fit_lines
 from crm_adapter.scoring_model import ScoringModel
 from insights.stats import difference_interval, rate, wilson_interval
@@ -129,10 +132,32 @@ def _finding(n_with: int, n_without: int, interval: tuple[float, float] | None) 
     return "no clear link"
 
 
+def _model_rules(model: ScoringModel) -> list[tuple[str, str]]:
+    """(what, which) of every rule of the model: a fit attribute with a size band, an
+    answer's code or a fit rule's words; or "interest" with a kind of event."""
+    rules = [("company_size", band.describe()) for band in model.fit.size_bands]
+    rules += [("industry", key) for key in model.fit.industry_points] + [("industry", "any other")]
+    rules += [("role", key) for key in model.fit.role_points]
+    rules += [("region", "service area"), ("region", "outside the service area")]
+    return rules + [("interest", kind) for kind in model.interest.events]
+
+
 def model_rules(model: ScoringModel) -> list[str]:
     """Every rule of the model, so rules no judged lead met show as such."""
-    rules = [f"company size {band.describe()}" for band in model.fit.size_bands]
-    rules += [f"industry {key}" for key in model.fit.industry_points] + ["industry any other"]
-    rules += [f"role {key}" for key in model.fit.role_points]
-    rules += ["region service area", "region outside the service area"]
-    return rules + [f"interest {kind}" for kind in model.interest.events]
+    return [f"{what.replace('_', ' ')} {which}" for what, which in _model_rules(model)]
+
+
+def rule_words(model: ScoringModel, words: Wording) -> dict[str, str]:
+    """Every rule of the model (the keys of `model_rules`) in the language of `words`:
+    the scoring file's label, then the band, the answer's code in words (`words.value`)
+    or the fit rule's words (`words.say`); an interest rule as the event's label."""
+    language = words.language
+
+    def named(what: str, which: str) -> str:
+        if what == "interest":
+            return f"{words.say('interest')}: {model.interest.events[which].label[language]}"
+        shown = words.say(which) if which in RULE_WORDS else words.value(which)
+        return f"{model.fit.labels[what][language]} {shown}"
+
+    rules = _model_rules(model)
+    return {key: named(*rule) for key, rule in zip(model_rules(model), rules, strict=True)}

@@ -23,10 +23,11 @@ from handoff.canned_responses import (
     parse_response,
     save_canned_responses,
 )
+from lotse.translations import N_
 
 log = logging.getLogger(__name__)
 EDIT_LOCK = threading.Lock()
-UNREADABLE = "the prepared answers' file cannot be loaded; an admin must fix it"
+UNREADABLE = N_("the prepared answers' file cannot be loaded; an admin must fix it")
 
 
 class Unreadable(Exception):
@@ -54,7 +55,7 @@ def register(routes: Routes) -> None:
             return error(503, UNREADABLE)
         except OSError:
             log.exception("writing the prepared answers failed")
-            return error(503, "the prepared answers could not be saved; try again")
+            return error(503, N_("the prepared answers could not be saved; try again"))
         return response.json(answers.as_json(), status=status)
 
     @routes("/console/api/canned-responses", ["GET"], "canned_responses")

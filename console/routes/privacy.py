@@ -16,6 +16,7 @@ from sanic.response import HTTPResponse
 
 from console.routing import Routes, admin_only, blocking
 from console.web import body_of, error, person_of
+from lotse.translations import N_
 from privacy.erasure import DataErasure
 from privacy.export import DataExport, as_text
 from privacy.personal_stores import PersonalStores
@@ -44,7 +45,7 @@ def register(routes: Routes) -> None:
         if confirmed and body.get("confirm") is not True:
             return error(400, "erasing cannot be undone: send `confirm: true`")
         if routes.console.privacy is None:
-            return error(503, "the console has no access to the personal data stores")
+            return error(503, N_("the console has no access to the personal data stores"))
         return routes.console.privacy, email, phone
 
     @routes("/console/api/privacy/export", ["POST"], "privacy_export")

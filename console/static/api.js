@@ -16,9 +16,19 @@ export function errorText(result, fallback) {
 }
 
 // Messages with a value in them ("too many attempts; try again in 30 s") match their
-// template; the value is kept.
+// template; the value is kept. The server's texts (console/routes, handoff/auth.py,
+// handoff/canned_responses.py, console/web.py) keep these shapes.
 const ERROR_TEMPLATES = [
-  N_("too many attempts; try again in {wait} s")
+  N_("too many attempts; try again in {wait} s"),
+  N_("a password has {least} to {most} characters"),
+  N_("a staff login named '{username}' exists already"),
+  N_("an email address has at most {count} characters"),
+  N_("a phone number has at most {count} characters"),
+  N_("at most {count} prepared answers"),
+  N_("prepared answer '{key}': title.{language} must not be empty"),
+  N_("prepared answer '{key}': text.{language} must not be empty"),
+  N_("prepared answer '{key}': title.{language}: unknown placeholder '{placeholder}' (allowed: {allowed})"),
+  N_("prepared answer '{key}': text.{language}: unknown placeholder '{placeholder}' (allowed: {allowed})")
 ];
 
 export function translateError(message) {

@@ -49,9 +49,12 @@ export function valueText(value) {
   return String(value);
 }
 
+// An answer as the server words it in the staff member's language (`shown`), else its
+// value as it is.
 export function answerText(answer) {
   if (!answer) return "–";
   if (answer.status && answer.status !== "answered") return "(" + (STATUSES[answer.status] ? t(STATUSES[answer.status]) : answer.status) + ")";
+  if (typeof answer.shown === "string" && answer.shown) return answer.shown;
   return valueText(answer.value);
 }
 

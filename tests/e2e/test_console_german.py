@@ -1,15 +1,18 @@
 """The staff console in German, walked page by page in a real browser (issue 22, item 1).
 
 Browser contexts with the locale de-DE log in (the login page already German), as an
-agent who claims a visitor's handoff and opens the prepared answers, and as an admin
-who sees the queue, the open conversation with its summary and lead card, the users,
-data protection and prepared answers panels and the insights dashboard with data and
-without. On every page the visible text (the body's innerText, the placeholder, title
-and aria-label attributes, option and optgroup labels, the charts' titles) is collected
-and each line checked against the German catalogue: a line that is an English msgid
-whose German differs fails, and every word must be accounted for: by a German text of
-the catalogue, or as data (names of staff, teams, routing rules and topics from
-bot/data, what this test typed, numbers and dates, codes, brand names).
+agent who claims a visitor's handoff, records the lead's answers in the lead card (one
+that is no answer first: the server's refusal), opens the prepared answers and at last
+closes with a lead verdict, and as an admin who sees the queue, the open conversation
+with its summary and lead card, the users, data protection and prepared answers panels
+(and the server's refusals of a short password and of an empty title) and the insights
+dashboard with data and without. On every page the visible
+text (the body's innerText, the placeholder, title and aria-label attributes, option
+and optgroup labels, the charts' titles) is collected and each line checked against
+the German catalogue: a line that is an English msgid whose German differs fails, and
+every word must be accounted for: by a German text of the catalogue, or as data (the
+German side of what bot/data holds per language, names of staff and teams, codes; what
+this test typed, numbers and dates, brand names).
 
 Then the language setting: the admin switches to English in the top bar (the page
 reloads in English and stays so at the next login); the dashboard follows it.
@@ -18,6 +21,7 @@ reloads in English and stays so at the next login); the dashboard follows it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +31,7 @@ from babel.messages.pofile import read_po
 from console.i18n import LOCALE
 from insights.report_tables import SECTIONS
 from lotse.settings import Settings
+from lotse.translations import LANGUAGES
 from tests.support.console_client import PASSWORD, USERS, add_users
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -35,6 +40,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 30_000
 QUESTION = "Ich möchte bitte mit einem Menschen sprechen"
 NOTE = "Rückruf morgen früh"
+NO_ANSWER = "Banane"
+VERDICT_REASON = "Passt gut"
+# What the agent records in the lead card: the card and the summary show the values in
+# German words ("Metallbau" is the industry "Metallverarbeitung").
+ANSWERS = [
+    ("need", "Pressen"), ("employees", "80"), ("industry", "Metallbau"),
+    ("role", "Geschäftsführer"), ("location", "33602 Bielefeld"), ("timeline", "in 3 Monaten"),
+    ("budget", "100.000 Euro"),
+]  # fmt: skip
 # Names and words that are data or brands, in any language.
 BRANDS = {
     "Lotse", "Nordwerk", "Anlagenbau", "GmbH", "JSON", "CSV", "csv", "MQL", "SQL", "CSAT",
@@ -44,6 +58,12 @@ BRANDS = {
     "Leads", "online", "offline", "live", "Team", "Teams", "Spam", "Service", "Status",
     "Name", "Min", "Sek", "Browsers", "Freemail", "CRM", "Test",
 }  # fmt: skip
+# What of bot/data the console shows: (file, its part: a dotted path, None for all).
+SHOWN_DATA = [
+    ("routing.yml", None), ("canned_responses.yml", None), ("experiments.yml", None),
+    ("scoring.yml", None), ("qualification.yml", "replies.values"),
+    ("content/faq.yml", "topics"),
+]  # fmt: skip
 USERNAMES = {username for username, _, _ in USERS}
 # What visitors, the bot and agents wrote is conversation, not the console's text: it is
 # hidden while the page's text is read, then shown again.
@@ -74,18 +94,43 @@ def catalogue() -> dict[str, str]:
 
 
 def words(text: str) -> set[str]:
-    return set(re.findall(r"[A-Za-zÄÖÜäöüß]{2,}", text))
+    """The words of `text`; a code ("office_hours", "germany_0_3") is one word, so the
+    codes of bot/data allow no English words ("Office hours") of their own."""
+    return set(re.findall(r"[A-Za-zÄÖÜäöüß]{2,}(?:_[A-Za-z0-9]+)*", text))
+
+
+def german_side(node: object) -> Iterator[str]:
+    """The values of a YAML tree as a German console shows them: of a map per language
+    ({de: ..., en: ...}) the German side only; names, codes and numbers as they are.
+    Keys are the file's field names ("label", "office_hours"), not data."""
+    if isinstance(node, dict) and set(node) <= set(LANGUAGES):
+        yield from german_side(node.get("de"))
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from german_side(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from german_side(item)
+    elif node is not None:
+        yield str(node)
 
 
 def data_words() -> set[str]:
-    """Words of the data the console shows as it is: staff, teams and routing rules,
-    topics, documents and prepared answers (bot/data), in both languages."""
+    """Words of the data the console shows as it is, in German (bot/data: staff, teams,
+    routing rules, scoring, the answers' values, experiments, prepared answers, FAQ
+    topics; documents). The bot's reading vocabularies (the word lists of
+    bot/data/content, both languages mixed) are not shown and allow nothing."""
     found: set[str] = set()
     data = ROOT / "bot" / "data"
-    files = [data / name for name in ("routing.yml", "canned_responses.yml", "experiments.yml")]
-    for path in [*files, *sorted((data / "content").glob("*.yml"))]:
-        found |= words(yaml.safe_dump(yaml.safe_load(path.read_text(encoding="utf-8")),
-                                      allow_unicode=True))  # fmt: skip
+    for name, part in SHOWN_DATA:
+        tree = yaml.safe_load((data / name).read_text(encoding="utf-8"))
+        for key in part.split(".") if part else ():
+            tree = tree[key]
+        found |= words(" ".join(german_side(tree)))
+    # Experiments and their variants are named by their keys (the dashboard's A/B tests).
+    experiments = yaml.safe_load((data / "experiments.yml").read_text(encoding="utf-8"))
+    for name, experiment in experiments["experiments"].items():
+        found |= {name, *experiment["variants"]}
     for path in (data / "documents").iterdir():
         found |= words(path.name)
     # The website's page keys (the handoff's "page") and the dashboard's CSV tables.
@@ -147,9 +192,14 @@ def wait_for_text(page: object, selector: str, text: str) -> None:
     page.locator(selector, has_text=text).first.wait_for()  # type: ignore[attr-defined]
 
 
+def record_answer(page: object, attribute: str, text: str) -> None:
+    page.fill(f'.answer-input[data-attribute="{attribute}"]', text)  # type: ignore[attr-defined]
+    page.click(f'.answer-edit[data-attribute="{attribute}"]')  # type: ignore[attr-defined]
+
+
 def test_no_english_text_in_the_german_console(browser, staff):
     console = f"http://{staff.host}:{staff.console_port}"
-    checker = Checker([QUESTION, NOTE])
+    checker = Checker([QUESTION, NOTE, NO_ANSWER, VERDICT_REASON, *(t for _, t in ANSWERS)])
 
     # The login page, before anyone is known: the browser's language.
     agent = german_page(browser, f"{console}/console/")
@@ -188,9 +238,17 @@ def test_no_english_text_in_the_german_console(browser, staff):
     agent.fill("#note-text", NOTE)
     agent.click("#note-add")
     wait_for_text(agent, "#notes", NOTE)
+    record_answer(agent, "employees", NO_ANSWER)
+    wait_for_text(agent, '.answer-row[data-attribute="employees"] .answer-error', "Antwort")
+    checker.walk(agent, "lead card: no answer")
+    for attribute, text in ANSWERS:
+        record_answer(agent, attribute, text)
+        agent.wait_for_selector(f'.answer-row[data-attribute="{attribute}"] .source-human')
+    wait_for_text(agent, "#answers", "Metallverarbeitung")
+    wait_for_text(agent, "#summary .summary-lead-answers", "Metallverarbeitung")
     agent.type("#reply-text", "/")
     agent.wait_for_selector("#canned-list .canned-item")
-    checker.walk(agent, "claimed conversation with prepared answers")
+    checker.walk(agent, "claimed conversation with its lead and prepared answers")
     agent.press("#reply-text", "Escape")
 
     admin = german_page(browser, f"{console}/console/")
@@ -210,6 +268,28 @@ def test_no_english_text_in_the_german_console(browser, staff):
     admin.wait_for_selector("#privacy-confirm:not([hidden])")
     checker.walk(admin, "admin: privacy panel asking")
     admin.click("#privacy-erase-cancel")
+    # The server refuses a short password and a prepared answer without a German title.
+    admin.fill("#user-username", "neu")
+    admin.fill("#user-password", "kurz")
+    admin.click("#user-add")
+    wait_for_text(admin, "#users-status", "Passwort")
+    admin.fill("#canned-key", "leer")
+    admin.fill("#canned-text-de", "Guten Tag")
+    admin.fill("#canned-title-en", "Empty")
+    admin.fill("#canned-text-en", "Hello")
+    admin.click("#canned-save")
+    wait_for_text(admin, "#canned-status", "Titel")
+    checker.walk(admin, "admin: a user and a prepared answer refused")
+
+    # The agent closes with a lead verdict (the dashboard counts it only where the stack's
+    # clock is not this test's office-hours day: tests/unit/test_console_catalogue.py
+    # shows the rules of the scoring feedback in words).
+    agent.select_option("#close-outcome", "lead_accepted")
+    agent.fill("#close-reason", VERDICT_REASON)
+    agent.click("#close")
+    # Closed, the conversation is no longer the agent's to read (403, in words).
+    wait_for_text(agent, "#conversation .placeholder", "nicht mehr offen")
+    checker.walk(agent, "closed")
 
     admin.goto(f"{console}/console/insights")
     wait_for_text(admin, "h1", "Lotse Auswertungen")
@@ -222,11 +302,6 @@ def test_no_english_text_in_the_german_console(browser, staff):
     admin.goto(f"{console}/console/insights?from=2026-02-30")
     wait_for_text(admin, "h1", "Lotse Auswertungen")
     checker.walk(admin, "insights with a wrong filter")
-
-    agent.click("#hand-back")
-    # Handed back, the conversation is no longer the agent's to read (403, in words).
-    wait_for_text(agent, "#conversation .placeholder", "nicht mehr offen")
-    checker.walk(agent, "handed back")
 
     assert not checker.problems, "\n".join(checker.problems)
 

@@ -6,14 +6,31 @@ German browser: tests/e2e/test_console_german.py."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support.console_client import add_users, console_server, logged_in
+from console.i18n import translator
+from lotse.settings import ROOT
+from tests.support.console_client import PASSWORD, add_users, console_server, logged_in
 from wiring.services import services_for
+
+
+def error_templates() -> list[str]:
+    """The templates console/static/api.js translates the server's messages with values by."""
+    source = (ROOT / "console" / "static" / "api.js").read_text(encoding="utf-8")
+    block = re.search(r"const ERROR_TEMPLATES = \[(.*?)\];", source, re.DOTALL)
+    assert block is not None
+    return re.findall(r'N_\("((?:[^"\\]|\\.)*)"\)', block.group(1))
+
+
+def fits(template: str, text: str) -> bool:
+    """Whether `text` is `template` filled (api.js's matchTemplate, in Python)."""
+    pattern = re.sub(r"\\\{(\w+)\\\}", "(.+?)", re.escape(template))
+    return re.fullmatch(pattern, text, re.DOTALL) is not None
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +103,25 @@ def test_the_dashboard_speaks_the_setting_else_the_browser(console: str) -> None
     refused = requests.get(f"{console}/console/insights", timeout=30, headers={
         **anna.headers(False), "Accept-Language": "de-CH"})  # fmt: skip
     assert refused.status_code == 403 and "Nur Admins" in refused.text
+
+
+def test_the_servers_refusals_with_values_fit_a_template_of_the_catalogue(console: str) -> None:
+    # The console shows these as their template's translation (api.js, translateError).
+    admin = logged_in(console, "admin")
+    answer = {"title": {"de": "Leer", "en": "Empty"}, "text": {"de": "Hallo", "en": "Hello"}}
+    refusals = [
+        admin.post("/console/api/users", {"username": "neu", "password": "kurz", "role": "agent"}),
+        admin.post("/console/api/users", {"username": "anna", "password": PASSWORD,
+                                          "role": "agent"}),
+        admin.post("/console/api/privacy/export", {"phone": "+49 " + "1" * 70}),
+        admin.put("/console/api/canned-responses/leer",
+                  {**answer, "title": {"de": " ", "en": "Empty"}}),
+        admin.put("/console/api/canned-responses/leer",
+                  {**answer, "text": {"de": "Hallo {visitor_name}", "en": "Hello {price}"}}),
+    ]  # fmt: skip
+    templates, german = error_templates(), translator("de").messages
+    for refused in refusals:
+        message = refused.json()["error"]
+        assert 400 <= refused.status_code < 500, message
+        fitting = [template for template in templates if fits(template, message)]
+        assert len(fitting) == 1 and fitting[0] in german, message

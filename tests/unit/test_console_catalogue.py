@@ -30,7 +30,10 @@ PYTHON_SOURCES = (
     "insights/charts.py",
     "console/insights.py",
     "insights/filters.py",
+    "insights/scoring_feedback.py",
     "console/lead_card.py",
+    "console/routes/canned.py",
+    "console/routes/privacy.py",
     "crm_adapter/explanation.py",
 )
 LOOKUPS = {"say", "texts", "gettext", "N_", "FilterError"}
@@ -175,3 +178,80 @@ def test_an_unknown_channel_in_the_dashboards_filter_is_worded_a_named_one_is_da
     assert '<option value="rest">rest</option>' in german
     english = _options("language", None, ["unknown"], translator("en"))
     assert '<option value="unknown">unknown</option>' in english
+
+
+def test_the_lead_cards_answers_are_shown_in_the_staff_members_words() -> None:
+    from console.i18n import wording
+    from console.lead_card import shown_answer
+
+    german, english = wording(translator("de")), wording(translator("en"))
+    values = {
+        "need": {"product_line": "presses", "purpose": "Pressen"},
+        "employees": {"count": 80, "low": 80, "high": 80, "band": "medium"},
+        "industry": {"key": "metalworking", "nace_section": "C", "nace_division": "25"},
+        "role": {"key": "owner_md"},
+        "location": {"country": "DE", "postal_code": "33602", "town": "Bielefeld"},
+        "timeline": {"months": 3},
+        "budget": {"value": 100000, "currency": "EUR"},
+        "company": {"name": "Müller GmbH", "legal_form": "GmbH"},
+    }
+    assert {key: shown_answer(key, value, german) for key, value in values.items()} == {
+        "need": "Pressen", "employees": "80", "industry": "Metallverarbeitung",
+        "role": "Inhaber/Geschäftsführung", "location": "DE 33602 Bielefeld",
+        "timeline": "3 Monate", "budget": "100.000 EUR", "company": "Müller GmbH",
+    }  # fmt: skip
+    assert shown_answer("industry", values["industry"], english) == "metalworking"
+    assert shown_answer("budget", values["budget"], english) == "100,000 EUR"
+    assert shown_answer("timeline", {"months": 1}, german) == "1 Monat"
+    # The visitor's own words where the bot kept them; a range; a shape unknown here.
+    assert shown_answer("need", {"product_line": "other", "purpose": "Entgraten"}) == "Entgraten"
+    assert shown_answer("role", {"key": "other", "words": "Prokurist"}, german) == "Prokurist"
+    assert shown_answer("employees", {"count": 75, "low": 50, "high": 100}) == "50–100"
+    assert shown_answer("industry", "metalworking", german) is None
+
+
+def test_the_fit_lines_word_the_rule_and_the_value_in_the_language() -> None:
+    from types import SimpleNamespace
+
+    from console.i18n import wording
+    from crm_adapter.explanation import fit_explanation
+    from crm_adapter.scoring import FitFacts, fit_score
+    from crm_adapter.scoring_model import load_scoring_model
+
+    model = load_scoring_model()
+    facts = FitFacts(employees=80, industry="metalworking", role="owner_md", country="DE")
+    scores = SimpleNamespace(fit=fit_score(model, facts))
+    german = fit_explanation(model, scores, wording(translator("de")))  # type: ignore[arg-type]
+    assert "Branche Metallverarbeitung (in der Liste): 100" in german
+    assert "Funktion Inhaber/Geschäftsführung (in der Liste): 100" in german
+    assert "Region DE (im Liefergebiet): 100" in german
+    english = fit_explanation(model, scores)  # type: ignore[arg-type]
+    assert "industry metalworking (listed): 100" in english
+
+
+def test_the_dashboards_scoring_rules_are_worded_in_the_language() -> None:
+    from console.i18n import wording
+    from crm_adapter.scoring_model import load_scoring_model
+    from insights.dashboard_page import _scoring_section
+    from insights.scoring_feedback import (
+        Judged,
+        band_report,
+        model_rules,
+        rule_report,
+        rule_words,
+    )
+
+    model = load_scoring_model()
+    judged = [Judged("accept", 94, 0, frozenset({"industry metalworking", "region service area",
+                                                  "interest asked_price"}))]  # fmt: skip
+    scoring = {"verdicts": 1, "bands": band_report(model, judged),
+               "rules": rule_report(judged, model_rules(model))}  # fmt: skip
+    german = translator("de")
+    page = _scoring_section(scoring, german, rule_words(model, wording(german)))
+    for worded in ("Branche Metallverarbeitung", "Region im Liefergebiet",
+                   "Interesse: nach dem Preis gefragt"):  # fmt: skip
+        assert worded in page
+    assert "industry" not in page and "metalworking" not in page
+    english = rule_words(model, wording(translator("en")))
+    assert set(english) == set(model_rules(model))
+    assert english["industry metalworking"] == "industry metalworking"
