@@ -16,7 +16,7 @@ import pytest
 from ops.documents_evaluation import DocumentsReport, evaluate, format_documents_report
 from ops.training import ensure_model
 
-ANSWERED_FLOOR = 0.46
+ANSWERED_FLOOR = 0.47
 HONEST_FLOOR = 0.57
 RETRIEVAL_P95_MS = 200.0  # a ceiling against gross slowdowns only; bench/retrieval.py measures
 
