@@ -123,16 +123,17 @@ def _check(values: Sequence[float]) -> None:
             raise ValueError(f"chart values must be finite and non-negative, got {value!r}")
 
 
-def _bar(x: float, y: float, width: float, value: float, tooltip: str, colour: str) -> str:
+def _bar(x: float, y: float, width: float, value: float, tooltip: str, colour: str,
+         **attrs: str) -> str:  # fmt: skip
     """One horizontal bar (a mark) of `width`, vertically centred on `y`."""
     return _mark(
         "rect", value, tooltip, x=x, y=y - BAR_HEIGHT / 2, width=width, height=BAR_HEIGHT,
-        fill=colour, stroke=WHITE, stroke_width="1",
+        fill=colour, stroke=WHITE, stroke_width="1", **attrs,
     )  # fmt: skip
 
 
-def _row_label(y: float, label: str) -> str:
-    return _text(PAD + LABEL_WIDTH - 8, y + 4, _short(label, LABEL_CHARS), "end")
+def _row_label(y: float, label: str, **attrs: str) -> str:
+    return _text(PAD + LABEL_WIDTH - 8, y + 4, _short(label, LABEL_CHARS), "end", **attrs)
 
 
 def bar_chart(
@@ -141,11 +142,14 @@ def bar_chart(
     unit: str = "",
     percent: bool = False,
     texts: Translator = PLAIN,
+    quoted: bool = False,
 ) -> str:
     """Horizontal bars, label at the left, value at the bar's end.
 
     With `percent`, values are fractions (0.42 is shown as "42.0 %") on a scale of at
     least 100 %, so percentage charts compare across the page. One mark per bar.
+    `quoted`: the labels are what people wrote, marked translate="no" (data, in
+    whatever language it was written).
     """
     if not bars:
         return _no_data(title, texts)
@@ -158,8 +162,9 @@ def bar_chart(
         y = TITLE_HEIGHT + i * ROW_HEIGHT + ROW_HEIGHT / 2
         width = value / scale * plot
         shown = format_value(value, unit, percent, texts)
-        body.append(_row_label(y, label))
-        body.append(_bar(x0, y, width, value, f"{label}: {shown}", PALETTE[0]))
+        data = {"translate": "no"} if quoted else {}
+        body.append(_row_label(y, label, **data))
+        body.append(_bar(x0, y, width, value, f"{label}: {shown}", PALETTE[0], **data))
         body.append(_text(x0 + width + 6, y + 4, shown))
     return _svg(title, TITLE_HEIGHT + len(bars) * ROW_HEIGHT + PAD, body)
 

@@ -40,6 +40,9 @@ CODES = (
 )  # fmt: skip
 # Table cells that hold a code with words in the catalogue (the rest is data as it is).
 UNKNOWN = "unknown"  # a channel, language or score band nobody knows: worded too
+# What visitors wrote (the unanswered questions, their clusters' words): data, marked
+# translate="no", in whatever language it was written.
+QUOTED_COLUMNS = frozenset({"topic", "questions"})
 WORDED_COLUMNS = frozenset({"moment", "kind", "axis", "finding", "running", "question"})
 # Column headers: the column's name in words (the English msgid); rated_1 .. rated_5
 # are "rated {stars}".
@@ -221,6 +224,8 @@ def _cell(value: Any, column: str, say: Translator) -> str:
         column.endswith(("rate", "_low", "_high")) or column.startswith(("acceptance", "diff"))
     ):
         return _percent(value, say)
+    if isinstance(value, str) and column in QUOTED_COLUMNS:
+        return f'<span translate="no">{escape(value)}</span>'
     if isinstance(value, str) and (column in WORDED_COLUMNS or value == UNKNOWN):
         return escape(say(value))
     return _number(value, say)
@@ -343,7 +348,8 @@ def _unanswered_section(unanswered: dict[str, Any], say: Translator) -> str:
         f'<p class="note">{escape(note)}</p>'
         + _table(unanswered["by_kind"], ("kind", "count"), say("By kind"), say)
         + _figure(
-            charts.bar_chart(say("Unanswered questions by topic"), bars, texts=say), "unanswered"
+            charts.bar_chart(say("Unanswered questions by topic"), bars, texts=say, quoted=True),
+            "unanswered",
         )  # fmt: skip
         + _table(
             rows, ("topic", "count", "questions"), say("Topics (texts with consent only)"), say

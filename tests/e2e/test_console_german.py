@@ -72,10 +72,10 @@ COLLECT = """() => {
   // the console marks translate="no" (the undelivered messages' texts and reasons).
   const talk = Array.from(document.querySelectorAll(
     "#transcript .text, #transcript .chip, [translate='no']"))
-    .filter((node) => !node.hidden);
-  talk.forEach((node) => { node.hidden = true; });
+    .filter((node) => node.style.display !== "none");
+  talk.forEach((node) => { node.style.display = "none"; });  // HTML and SVG alike
   const out = [document.title, document.body.innerText];
-  talk.forEach((node) => { node.hidden = false; });
+  talk.forEach((node) => { node.style.display = ""; });
   document.querySelectorAll("[placeholder], [title], [aria-label]").forEach((node) => {
     for (const name of ["placeholder", "title", "aria-label"]) {
       if (node.hasAttribute(name)) out.push(node.getAttribute(name));
@@ -83,7 +83,9 @@ COLLECT = """() => {
   });
   document.querySelectorAll("option").forEach((node) => out.push(node.textContent));
   document.querySelectorAll("optgroup").forEach((node) => out.push(node.label));
-  document.querySelectorAll("svg title, svg text").forEach((node) => out.push(node.textContent));
+  document.querySelectorAll("svg title, svg text").forEach((node) => {
+    if (!node.closest("[translate='no']")) out.push(node.textContent);
+  });
   return out;
 }"""
 

@@ -255,3 +255,19 @@ def test_the_dashboards_scoring_rules_are_worded_in_the_language() -> None:
     english = rule_words(model, wording(translator("en")))
     assert set(english) == set(model_rules(model))
     assert english["industry metalworking"] == "industry metalworking"
+
+
+def test_what_visitors_wrote_on_the_dashboard_is_marked_as_data() -> None:
+    from insights.dashboard_page import _unanswered_section
+
+    unanswered = {
+        "total": 3, "with_text": 2, "without_consent": 1,
+        "by_kind": [{"kind": "document_question", "count": 3}],
+        "clusters": [{"label": "paint colour", "count": 2,
+                      "texts": [{"text": "What colour <b>are</b> the presses?", "count": 2}]}],
+    }  # fmt: skip
+    page = _unanswered_section(unanswered, translator("de"))
+    assert '<span translate="no">paint colour</span>' in page
+    assert '<span translate="no">What colour &lt;b&gt;are&lt;/b&gt; the presses? (2)</span>' in page
+    assert re.search(r'<text [^>]*translate="no"[^>]*>paint colour</text>', page)
+    assert "Fragen, die der Bot nicht beantworten konnte" in page  # the page's own text
