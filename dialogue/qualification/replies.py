@@ -6,9 +6,12 @@ questions); this module only picks the language and fills in the placeholders.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from babel.units import format_unit
 
 from dialogue.lexicon import SUPPORTED
 from dialogue.qualification.questions import QUESTIONS_FILE, questionnaire_file
@@ -22,6 +25,9 @@ REPLY_KEYS = (
     "code_mail_subject", "code_mail_body", "code_sent_new", "code_sent_known", "code_confirmed",
     "code_joined", "code_wrong", "code_void", "code_expired", "code_none",
 )  # fmt: skip
+
+
+MONTHS = re.compile(r"(\d+) months")  # a timeline as `interpret.timeline_reading` shows it
 
 
 class RepliesError(ValueError):
@@ -55,7 +61,11 @@ class Replies:
         return template.format(**values) if values else template
 
     def value(self, shown: str) -> str:
-        """A stored value as the visitor reads it ("owner_md" -> "Inhaber/Geschäftsführung")."""
+        """A stored value as the visitor reads it ("owner_md" -> "Inhaber/Geschäftsführung",
+        "3 months" -> "3 Monate")."""
+        months = MONTHS.fullmatch(shown)
+        if months:
+            return format_unit(int(months[1]), "duration-month", locale=self.language)
         texts = (self.texts.get("values") or {}).get(shown) or {}
         return texts.get(self.language, shown)
 

@@ -282,3 +282,17 @@ def test_a_product_line_alone_is_no_company_name(text: str, company: str | None)
 
     reading = AnswerInterpreter().read(Q.question("company"), text, "de", TODAY)
     assert (reading.shown if reading else None) == company
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("de", "Zeitplan 3 Monate, Mitarbeiter 80"), ("en", "Timeline 3 months, Employees 80")],
+)
+def test_a_timeline_is_read_back_in_the_visitors_language(language: str, shown: str) -> None:
+    from dialogue.answers.timeline import Timeline
+    from dialogue.qualification.interpret import timeline_reading
+
+    reading = timeline_reading(Timeline(months=3))
+    replies = Replies(language)
+    assert replies.listing([(reading.key, reading.shown), ("employees", "80")]) == shown
+    assert replies.value("1 months") in {"1 Monat", "1 month"}
