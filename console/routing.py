@@ -16,6 +16,7 @@ from sanic.response import HTTPResponse
 
 from console.web import error
 from handoff.desk import NotAllowed
+from lotse.translations import N_
 
 MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER, which SQLite's holds
 T = TypeVar("T")
@@ -27,9 +28,10 @@ async def blocking(function: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(function, *args)
 
 
-def admin_only(request: Request, what: str = "manage users") -> None:
+def admin_only(request: Request, refusal: str = N_("only an admin may manage users")) -> None:
+    """Refuses (403) whoever is not an admin, with `refusal` (a catalogue's msgid)."""
     if request.ctx.session.role != "admin":
-        raise NotAllowed(f"only an admin may {what}")
+        raise NotAllowed(refusal)
 
 
 class Routes:

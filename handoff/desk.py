@@ -339,12 +339,12 @@ class Desk:
         handoff = self._owned(handoff_id, actor)
         if to_staff is not None:
             if to_staff not in self.model.staff:
-                raise BadTarget(f"unknown colleague {to_staff!r}")
+                raise BadTarget(f"unknown colleague '{to_staff}'")
             team = self.model.staff[to_staff].team
         elif to_team is not None and to_team in self.model.teams:
             team = to_team
         else:
-            raise BadTarget(f"unknown team {to_team!r}")
+            raise BadTarget(f"unknown team '{to_team}'")
         now = self.clock()
         timeout = timedelta(seconds=self.model.teams[team].claim_timeout_seconds)
         moved = self.store.transition(

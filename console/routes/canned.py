@@ -64,14 +64,14 @@ def register(routes: Routes) -> None:
 
     @routes("/console/api/canned-responses/<key:str>", ["PUT"], "put_canned_response")
     async def put_canned_response(request: Request, key: str) -> HTTPResponse:
-        admin_only(request, "edit prepared answers")
+        admin_only(request, N_("only an admin may edit prepared answers"))
         body = body_of(request)
         given = parse_response(key, body.get("title"), body.get("text"))
         return await answer(lambda: edited(lambda answers: answers.replaced(given)))
 
     @routes("/console/api/canned-responses/<key:str>", ["DELETE"], "delete_canned_response")
     async def delete_canned_response(request: Request, key: str) -> HTTPResponse:
-        admin_only(request, "edit prepared answers")
+        admin_only(request, N_("only an admin may edit prepared answers"))
         try:
             return await answer(lambda: edited(lambda answers: answers.without(key)))
         except KeyError:

@@ -33,10 +33,10 @@ def privately(work: Callable[[], T]) -> T:
 
 def register(routes: Routes) -> None:
     def privacy_request(
-        request: Request, what: str, confirmed: bool = False
+        request: Request, refusal: str, confirmed: bool = False
     ) -> tuple[PersonalStores, str | None, str | None] | HTTPResponse:
         """The stores and the person an admin's privacy request names, or its refusal."""
-        admin_only(request, what)
+        admin_only(request, refusal)
         try:
             body = body_of(request)
             email, phone = person_of(body.get("email"), body.get("phone"))
@@ -50,7 +50,7 @@ def register(routes: Routes) -> None:
 
     @routes("/console/api/privacy/export", ["POST"], "privacy_export")
     async def privacy_export(request: Request) -> HTTPResponse:
-        named = privacy_request(request, "export a person's data")
+        named = privacy_request(request, N_("only an admin may export a person's data"))
         if isinstance(named, HTTPResponse):
             return named
         stores, email, phone = named
@@ -65,7 +65,8 @@ def register(routes: Routes) -> None:
 
     @routes("/console/api/privacy/erase", ["POST"], "privacy_erase")
     async def privacy_erase(request: Request) -> HTTPResponse:
-        named = privacy_request(request, "erase a person's data", confirmed=True)
+        refusal = N_("only an admin may erase a person's data")
+        named = privacy_request(request, refusal, confirmed=True)
         if isinstance(named, HTTPResponse):
             return named
         stores, email, phone = named

@@ -19,6 +19,7 @@ from console.web import COOKIE, actor_of, body_of
 from handoff.auth import InvalidSession
 from handoff.desk import ONLINE_WITHIN, NotAllowed
 from handoff.ownership import HUMAN
+from lotse.translations import N_
 
 STATUSES = ("available", "away")
 HEARTBEAT = 10.0
@@ -61,10 +62,10 @@ def register(routes: Routes) -> None:
     async def presence(request: Request) -> HTTPResponse:
         status = body_of(request).get("status")
         if status not in STATUSES:
-            raise ValueError("status is available or away")
+            raise ValueError(N_("status is available or away"))
         actor = actor_of(request)
         if actor.staff_id is None:
-            raise NotAllowed("this login is not a staff member")
+            raise NotAllowed(N_("this login is not a staff member"))
         await blocking(routes.console.desk.store.touch_presence, actor.staff_id, status)
         return response.json({"status": status})
 

@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse
 from console.routing import Routes, admin_only, blocking
 from conversations.delivery_status import DeliveryStatus, DeliveryStatuses
 from handoff.store import Message
+from lotse.translations import N_
 
 EXCERPT_CHARS = 120
 LISTED = 200
@@ -50,5 +51,5 @@ def register(routes: Routes) -> None:
 
     @routes("/console/api/undelivered", ["GET"], "undelivered")
     async def undelivered(request: Request) -> HTTPResponse:
-        admin_only(request)
+        admin_only(request, N_("only an admin may see the undelivered messages"))
         return response.json({"undelivered": await blocking(dead_letters)})

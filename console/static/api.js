@@ -25,6 +25,8 @@ const ERROR_TEMPLATES = [
   N_("an email address has at most {count} characters"),
   N_("a phone number has at most {count} characters"),
   N_("at most {count} prepared answers"),
+  N_("unknown colleague '{name}'"),
+  N_("unknown team '{name}'"),
   N_("prepared answer '{key}': title.{language} must not be empty"),
   N_("prepared answer '{key}': text.{language} must not be empty"),
   N_("prepared answer '{key}': title.{language}: unknown placeholder '{placeholder}' (allowed: {allowed})"),
