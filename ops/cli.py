@@ -12,6 +12,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from importlib import import_module
@@ -21,6 +22,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lotse.settings import Settings
     from ops.runner import Stack
+
+# A process that stops during a Ctrl-C (which reaches every process of the terminal's
+# group at once) may be noticed a moment before the interrupt is: wait this long for it
+# before calling the stop unexpected.
+STOP_GRACE_SECONDS = 1.0
 
 
 def config_errors() -> tuple[type[Exception], ...]:
@@ -124,6 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"  {username:<8} {password}")
             print(flush=True)
         stopped = stack.watch()
+        time.sleep(STOP_GRACE_SECONDS)  # a Ctrl-C stops the children too, and may be seen later
         print(f"{stopped} stopped unexpectedly; shutting down.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

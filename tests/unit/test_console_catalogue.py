@@ -271,3 +271,10 @@ def test_what_visitors_wrote_on_the_dashboard_is_marked_as_data() -> None:
     assert '<span translate="no">What colour &lt;b&gt;are&lt;/b&gt; the presses? (2)</span>' in page
     assert re.search(r'<text [^>]*translate="no"[^>]*>paint colour</text>', page)
     assert "Fragen, die der Bot nicht beantworten konnte" in page  # the page's own text
+
+
+def test_every_step_of_the_qualification_funnel_is_worded_in_german() -> None:
+    from insights.report import question_order
+
+    german = translator("de")
+    assert [step for step in question_order() if german(step) == step] == []
