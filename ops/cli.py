@@ -12,7 +12,6 @@ import argparse
 import os
 import signal
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from importlib import import_module
@@ -22,11 +21,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lotse.settings import Settings
     from ops.runner import Stack
-
-# A process that stops during a Ctrl-C (which reaches every process of the terminal's
-# group at once) may be noticed a moment before the interrupt is: wait this long for it
-# before calling the stop unexpected.
-STOP_GRACE_SECONDS = 1.0
 
 
 def config_errors() -> tuple[type[Exception], ...]:
@@ -107,6 +101,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     logins = demo_logins(settings.database_url)
     channels = stack.channels()  # a malformed credentials.yml stops here
     signal.signal(signal.SIGTERM, _interrupt)
+    # A shell starts a background job with Ctrl-C ignored; Python then keeps ignoring it
+    # while the children stop on it: the run would call their stop unexpected.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         stack.start()
         print("starting action server, Rasa server and demo website...", flush=True)
@@ -130,7 +127,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"  {username:<8} {password}")
             print(flush=True)
         stopped = stack.watch()
-        time.sleep(STOP_GRACE_SECONDS)  # a Ctrl-C stops the children too, and may be seen later
         print(f"{stopped} stopped unexpectedly; shutting down.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
