@@ -112,10 +112,12 @@ class DocumentAnswerer:
             held = documents.get(hit.passage.document, frozenset())
             covered, lacking = self._judge(hit, asked, held, known, focus, sure, side)
             if covered:
-                fitting.append((self._rank(hit, asked) + covered - lacking, hit))
+                named = sum(self.matcher.covers(t, hit.terms | hit.context) for t in asked
+                            if self.matcher.is_subject(t))  # fmt: skip
+                fitting.append(((covered - lacking, named, self._rank(hit, asked)), hit))
         if not fitting:
             return None
-        _, best = max(fitting, key=lambda pair: (pair[0], -pair[1].passage.position))
+        _, best = max(fitting, key=lambda pair: (*pair[0], -pair[1].passage.position))
         p = best.passage
         pinpointed = p.kind == "cell" and self._pinpoints(p, asked)
         return Answer(p.text, Source(p.document, title_in(p.title, language), p.page), p,
@@ -159,6 +161,8 @@ class DocumentAnswerer:
                 continue  # "the biggest": the row's every product answers which one
             elif self.matcher.concepts_of(term) and term.word not in side:
                 return NONE  # the passage lacks what is asked for: a price, a weight...
+            elif term.plain:
+                continue  # "steckt", "hängen": how it is asked, not what
             elif self.matcher.covers(term, known, fuzzy=False) or term.word in side:
                 lacking += 1
             elif term.word in focus:

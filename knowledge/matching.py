@@ -71,8 +71,14 @@ class Matcher:
 
     def _forms(self, term: Term) -> tuple[str, ...]:
         """The forms a term's concepts come from: a subject's compound's last part, not
-        the subject ("Maschinendaten" asks about data, not about machines)."""
-        return (term.word, term.parts[-1]) if self._of_subject(term) else term.forms()
+        the subject ("Maschinendaten" asks about data, not about machines); a compound
+        that is a concept's word itself, not its parts ("Energiesparpaket" is no
+        contract for being a "Paket")."""
+        if self._of_subject(term):
+            return (term.word, term.parts[-1])
+        if term.parts and _concepts((term.word,), self.vocabulary.asked):
+            return (term.word,)
+        return term.forms()
 
     def is_subject(self, term: Term) -> bool:
         return term.word in self.subjects or any(ch.isdigit() for ch in term.word)
@@ -114,7 +120,8 @@ def load_matcher(vocabulary: Vocabulary | None = None) -> Matcher:
     from knowledge.vocabulary import load_vocabulary
 
     vocabulary = vocabulary or load_vocabulary()
-    terms = from_pipelines({*GERMAN, *ENGLISH, *vocabulary.ignored})
+    terms = from_pipelines({*GERMAN, *ENGLISH, *vocabulary.ignored},
+                           {*vocabulary.documents, *vocabulary.asked})
     lemmatised = vocabulary.lemmatised(
         lambda word: {terms.lemma(word, language) for language in terms.lemmas}
     )

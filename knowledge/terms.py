@@ -19,6 +19,9 @@ from dialogue.folding import fold
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 MIN_PART = 3  # a compound's part has at least this many letters
 LINKS = ("s", "es", "n", "en")  # German linking elements between a compound's parts
+PLURALS = ("en", "e", "n", "er", "s")  # German plural endings (umlauts folded away)
+MAX_PARTS = 3
+VERB = ("en", "n")  # a German verb's infinitive after its stem ("stell-en", "förder-n")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Term:
     word: str
     parts: tuple[str, ...] = ()
     selector: bool = False  # a superlative: picks among rows ("die größte", "fastest")
+    plain: bool = False  # a verb's or an adjective's form, not a noun (German: `is_plain`)
 
     def forms(self) -> tuple[str, ...]:
         return (self.word, *self.parts)
@@ -41,15 +45,58 @@ class Terms:
     lemmas: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     known: Mapping[str, Collection[str]] = field(default_factory=dict)
     ignored: Collection[str] = frozenset()
+    lexicon: Mapping[str, Collection[str]] = field(default_factory=dict)  # the tables' words
+    nouns: Mapping[str, Collection[str]] = field(default_factory=dict)  # capitalised lemmas
 
     def lemma(self, word: str, language: str) -> str:
+        for spelling in (word, *_umlauts_spelled_out(word, language)):
+            found = self._lemma(spelling, language)
+            if found:
+                return fold(found)
+        return fold(word)
+
+    def _lemma(self, word: str, language: str) -> str | None:
+        """The tables' lemma of `word` as typed. A word typed in lower case is read as
+        a verb's or an adjective's form only if it is no noun's: "stunde" is "Stunde"
+        (not a form of "stunden"), "firmen" "Firma"; an infinitive is the verb
+        ("hängen", not a form of "Hang")."""
+        table = self.lemmas.get(language, {})
+        noun = fold(word) in self.nouns.get(language, ())
+        if not word[:1].islower():
+            return table.get(word) or (word if noun else table.get(word.lower()))
+        if self._infinitive(word, language):
+            return word
+        found = table.get(word)
+        if found and found[:1].islower() and not noun and not table.get(word.capitalize()):
+            return found
+        return table.get(word.capitalize()) or (word if noun else found)
+
+    def is_plain(self, word: str, language: str) -> bool:
+        """A German word typed in lower case that the tables know as a verb's or an
+        adjective's form ("steckt": "stecken", "normaler": "normal", "hängen") and no
+        noun's: it says how or what is done, not what is asked about (nouns are
+        capitalised there)."""
+        if language != "de" or not word[:1].islower():
+            return False
         table = self.lemmas.get(language, {})
         for spelling in (word, *_umlauts_spelled_out(word, language)):
-            for form in (spelling, spelling.lower(), spelling.capitalize()):
-                found = table.get(form)
-                if found:
-                    return fold(found)
-        return fold(word)
+            if self._infinitive(spelling, language):
+                return True  # "hängen" (its noun, "das Hängen", is rarely what is meant)
+            if fold(spelling) in self.nouns.get(language, ()):
+                return False  # a noun as well: "stunde" is "Stunde"
+            found = table.get(spelling)
+            if found and found[:1].islower():
+                return True
+        return False
+
+    def _infinitive(self, word: str, language: str) -> bool:
+        """A German verb's infinitive, typed in lower case: its third person is in the
+        tables ("hängen": "hängt", "ändern": "ändert")."""
+        if language != "de" or not word[:1].islower():
+            return False
+        table = self.lemmas.get(language, {})
+        stem = word[:-2] if word.endswith("en") else word[:-1] if word.endswith("n") else ""
+        return len(stem) >= MIN_PART and table.get(f"{stem}t") == word
 
     def terms(self, text: str, language: str) -> list[Term]:
         """Every word of `text` but the ignored ones, in order (repeats kept);
@@ -64,7 +111,8 @@ class Terms:
                 if fold(piece) in self.ignored:
                     continue
                 found.append(Term(lemma, self._parts(lemma, language),
-                                  is_superlative(piece, lemma, language)))  # fmt: skip
+                                  is_superlative(piece, lemma, language),
+                                  self.is_plain(piece, language)))  # fmt: skip
         return found
 
     def words(self, text: str, language: str) -> set[str]:
@@ -72,21 +120,70 @@ class Terms:
         return {form for term in self.terms(text, language) for form in term.forms()}
 
     def _parts(self, word: str, language: str) -> tuple[str, ...]:
-        """A German compound's two parts, both known words ("lackfarbe" -> "lack",
-        "farbe"); nothing for a word that is not a compound of known words."""
-        known = self.known.get(language, ())
-        if language != "de" or len(word) < 2 * MIN_PART + 1 or not word.isalpha():
+        """A German compound's parts, each a known word ("lackfarbe" -> "lack", "farbe";
+        "energiesparpaket" -> "energie", "spar", "paket"); nothing for a word that is
+        not a compound of known words. Of the ways to cut it, the one whose shortest
+        part is longest ("forder|strecke", not "ford|erstrecke"); a part may be a
+        verb's stem ("stell|flache", "mess|daten") or an inflected form
+        ("wartungs|auftrage")."""
+        if language != "de" or len(word) < 2 * MIN_PART or not word.isalpha():
             return ()
-        for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):  # the longest tail first
-            head, tail = word[:cut], word[cut:]
-            tail = self.lemma(tail, language)
-            for link in ("", *LINKS):
-                if link and not head.endswith(link):
-                    continue
-                stem = head[: len(head) - len(link)] if link else head
-                if len(stem) >= MIN_PART and stem in known and tail in known:
-                    return (self.lemma(stem, language), tail)
-        return ()
+        found = self._cut(word, language, MAX_PARTS)
+        if word in self.lexicon.get(language, ()) and min(map(len, found), default=0) <= MIN_PART:
+            return ()  # a word of its own: "bleiben" is no "Blei" and "ben"
+        return found
+
+    def _rest(self, word: str, language: str, most: int) -> tuple[str, ...]:
+        """A compound's rest as a known word, or cut into at most `most` known parts."""
+        whole = self._known_form(word, language)
+        return (whole,) if whole else self._cut(word, language, most) if most > 1 else ()
+
+    def _cut(self, word: str, language: str, most: int) -> tuple[str, ...]:
+        """`word` cut into two to `most` known parts; () if it cannot be."""
+        best: tuple[str, ...] = ()
+        for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+            head, rest = word[:cut], word[cut:]
+            stem = self._head(head, language)
+            if not stem:
+                continue
+            tail = self._rest(rest, language, most - 1)
+            if tail and (not best or _shortest(stem, tail) > _shortest(*best[:1], best[1:])):
+                best = (stem, *tail)
+        return best
+
+    def _head(self, head: str, language: str) -> str:
+        """A compound's first part as a known word, with or without its link
+        ("wartungs": "wartung") or as a verb's stem ("stell": "stellen")."""
+        for link in ("", *LINKS):
+            if link and not head.endswith(link):
+                continue
+            stem = head[: len(head) - len(link)] if link else head
+            if len(stem) < MIN_PART:
+                continue
+            if stem in self.known.get(language, ()):
+                return self.lemma(stem, language)
+            if not link and any(f"{stem}{end}" in self.known.get(language, ()) for end in VERB):
+                return stem
+        return ""
+
+    def _known_form(self, word: str, language: str) -> str:
+        """`word`'s lemma if it or its lemma is a known word, also when its plural's
+        ending or umlaut was folded away ("auftrage": "auftrag", "pumpen": "pumpe")."""
+        known = self.known.get(language, ())
+        if len(word) < MIN_PART:
+            return ""
+        lemma = self.lemma(word, language)
+        if word in known or lemma in known:
+            return lemma
+        for ending in PLURALS:
+            stem = word[: -len(ending)]
+            if word.endswith(ending) and len(stem) >= MIN_PART and stem in known:
+                return self.lemma(stem, language)
+        return ""
+
+
+def _shortest(first: str, rest: tuple[str, ...]) -> int:
+    return min(len(first), *(len(p) for p in rest))
 
 
 _SPELLED = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
@@ -152,8 +249,10 @@ def _pieces(raw: str) -> Iterable[str]:
     yield from (p for p in raw.split("-") if p)
 
 
-def from_pipelines(ignored: Collection[str]) -> Terms:
-    """Terms with the lemma tables and vocabularies of the built spaCy pipelines."""
+def from_pipelines(ignored: Collection[str], words: Collection[str] = ()) -> Terms:
+    """Terms with the lemma tables and vocabularies of the built spaCy pipelines;
+    `words`: more words known in every language (the vocabulary's: "Wartung",
+    "Hydraulik", which the tables do not inflect), for splitting compounds."""
     from dialogue.spacy_pipelines import load_pipelines, vocabulary
 
     pipelines = load_pipelines()
@@ -161,5 +260,8 @@ def from_pipelines(ignored: Collection[str]) -> Terms:
         language: nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         for language, nlp in pipelines.items()
     }
-    known = {language: frozenset(fold(w) for w in vocabulary(language)) for language in pipelines}
-    return Terms(lemmas, known, frozenset(fold(w) for w in ignored))
+    extra = frozenset(fold(w) for w in words)
+    lexicon = {language: frozenset(fold(w) for w in vocabulary(language)) for language in pipelines}
+    known = {language: words | extra for language, words in lexicon.items()}
+    nouns = {"de": frozenset(fold(w) for w in lemmas["de"].values() if w[:1].isupper())}
+    return Terms(lemmas, known, frozenset(fold(w) for w in ignored), lexicon, nouns)

@@ -236,3 +236,51 @@ def test_a_specific_figure_the_topics_answer_does_not_say_goes_to_the_documents(
     assert not fit._figure_unsaid("How much does a conveyor line cost?", "faq_conveyors")
     assert not fit._figure_unsaid("How many people work for you?", "faq_company")
     assert not fit._figure_unsaid("Since what year have you been around?", "faq_company")
+
+
+def _tables() -> Terms:
+    """A few entries as spaCy's German lookup table has them."""
+    lemmas = {"Aufträge": "Auftrag", "steckt": "stecken", "hängt": "hängen", "Hängen": "Hang",
+              "stunde": "stunden", "Stunden": "Stunde", "normaler": "normal",
+              "Firmen": "Firma"}  # fmt: skip
+    words = {"wartung", "auftrag", "energie", "paket", "forder", "strecke", "ford", "erstrecke",
+             "licht", "vorhang", "bleiben", "blei", "ben", "stellen", "flache", "stunde",
+             "stunden", "hang", "firma", "sparen"}  # fmt: skip
+    return Terms(lemmas={"de": lemmas}, known={"de": frozenset(words)},
+                 lexicon={"de": frozenset({"bleiben", "stunde", "stunden"})},
+                 nouns={"de": frozenset({"auftrag", "stunde", "hang", "firma"})})  # fmt: skip
+
+
+def test_german_compounds_are_cut_into_their_known_parts() -> None:
+    terms = _tables()
+    assert terms.terms("Wartungsaufträge", "de")[0].parts == ("wartung", "auftrag")
+    assert terms.terms("Energiesparpaket", "de")[0].parts == ("energie", "spar", "paket")
+    # the cut whose shortest part is longest, not the longest tail first
+    assert terms.terms("Förderstrecke", "de")[0].parts == ("forder", "strecke")
+    assert terms.terms("Stellfläche", "de")[0].parts == ("stell", "flache")  # a verb's stem
+    # a word of its own is not cut into short pieces
+    assert terms.terms("bleiben", "de")[0].parts == ()
+
+
+def test_verbs_typed_in_lower_case_are_plain_and_nouns_are_not() -> None:
+    terms = _tables()
+    steckt, haengen, stunde = (terms.terms(w, "de")[0] for w in ("steckt", "hängen", "stunde"))
+    assert (steckt.word, steckt.plain) == ("stecken", True)
+    assert (haengen.word, haengen.plain) == ("hangen", True)  # the verb, not "Hang"
+    assert (stunde.word, stunde.plain) == ("stunde", False)  # "Stunde", not "stunden"
+    assert terms.terms("Firmen", "de")[0].word == "firma"
+    assert not terms.terms("Hängen", "de")[0].plain  # capitalised: a noun
+    assert not Terms().terms("steckt", "en")[0].plain  # English: not told apart
+
+
+def test_a_compound_that_is_a_concepts_word_takes_no_concept_of_its_parts() -> None:
+    vocabulary = Vocabulary(
+        documents={"energiesparpaket": frozenset({"energy"}), "vertrag": frozenset({"contract"})},
+        asked={"energiesparpaket": frozenset({"energy"}), "paket": frozenset({"contract"}),
+               "vertrag": frozenset({"contract"})},
+    )  # fmt: skip
+    matcher = Matcher(Terms(), vocabulary)
+    package = Term("energiesparpaket", ("energie", "spar", "paket"))
+    assert matcher.concepts_of(package) == {concept_token("energy")}
+    assert matcher.concepts_of(Term("servicepaket", ("service", "paket"))) == {
+        concept_token("contract")}
