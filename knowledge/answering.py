@@ -46,6 +46,9 @@ from knowledge.terms import Term
 
 CANDIDATES = 40
 NONE = (0, 0)  # a passage that cannot answer: nothing held, nothing lacking
+UNKNOWN = 0.5  # what a word no document holds counts as lacking in a passage holding
+# MOST_HELD words or more (one said beside what is asked: "in our MS Teams channel")
+MOST_HELD = 2  # a passage lacking a property asked for must hold this many words more
 RECHECK_SECONDS = 10.0  # how soon a re-indexed document is seen by a running process
 
 
@@ -110,7 +113,8 @@ class DocumentAnswerer:
             if kinds and not says_figures(hit.passage.text, kinds):
                 continue
             held = documents.get(hit.passage.document, frozenset())
-            covered, lacking = self._judge(hit, asked, held, known, focus, sure, side)
+            covered, lacking = self._judge(hit, asked, held, known, focus, sure, side,
+                                           bool(kinds))  # fmt: skip
             if covered:
                 named = sum(self.matcher.covers(t, hit.terms | hit.context) for t in asked
                             if self.matcher.is_subject(t))  # fmt: skip
@@ -142,11 +146,16 @@ class DocumentAnswerer:
 
     def _judge(self, hit: Hit, asked: list[Term], document: frozenset[str],
                known: frozenset[str], focus: set[str], sure: bool = False,
-               side: frozenset[str] | set[str] = frozenset()) -> tuple[int, int]:  # fmt: skip
+               side: frozenset[str] | set[str] = frozenset(),
+               figures: bool = False) -> tuple[float, float]:  # fmt: skip
         """How many of the asked words the passage holds and lacks; (0, 0) if it cannot
-        answer."""
+        answer. A property the passage lacks (a concept of the vocabulary) ends it when
+        it is what is asked: the noun or the word after "wie"/"how" (`focus`), the verb
+        ("kostet", "wiegt") or when a figure is asked for (`figures`); named beside
+        others ("Is the safety light curtain standard?") the passage must hold
+        MOST_HELD words more than it lacks such."""
         held = hit.terms | hit.context
-        covered = lacking = 0
+        covered, lacking, unsaid, unknown = 0, 0.0, 0, 0
         counted: set[str] = set()  # concepts already counted: "Leute arbeiten" is one
         for term in asked:
             if self.matcher.is_subject(term):
@@ -160,15 +169,22 @@ class DocumentAnswerer:
             elif term.selector:
                 continue  # "the biggest": the row's every product answers which one
             elif self.matcher.concepts_of(term) and term.word not in side:
-                return NONE  # the passage lacks what is asked for: a price, a weight...
+                if term.word in focus or term.plain or figures:
+                    return NONE  # the passage lacks what is asked for: a price, a weight...
+                unsaid += 1  # a property named beside others the passage holds
             elif term.plain:
                 continue  # "steckt", "hängen": how it is asked, not what
+            elif self.matcher.kind_held(term, held):
+                continue  # "Bestellwert" where the passage says "Auftragswert": a value
             elif self.matcher.covers(term, known, fuzzy=False) or term.word in side:
                 lacking += 1
             elif term.word in focus:
                 return NONE  # asked about something no document holds
             elif not self._passing(term):
-                lacking += 1
+                unknown += 1  # a word no document holds, said beside what is asked
+        if unsaid and covered < MOST_HELD + unsaid:
+            return NONE  # it lacks a property asked for, and holds too little else
+        lacking += unsaid + unknown * (UNKNOWN if covered >= MOST_HELD else 1)
         if sure:  # two of the question's specifics: its own words, or a product named
             own = sum(self.matcher.covers(t, hit.terms) for t in asked
                       if not self.matcher.is_subject(t))  # fmt: skip

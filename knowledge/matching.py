@@ -24,6 +24,7 @@ from knowledge.terms import Term, Terms
 from knowledge.vocabulary import Vocabulary, WordMap, concept_token
 
 MIN_FUZZY = 5  # a word this long may differ by one typing error
+MIN_KIND = 4  # a compound's last part this long says what kind of thing it is
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ class Matcher:
         if _concepts(self._forms(term), self.vocabulary.asked) & set(held):
             return True
         return fuzzy and len(term.word) >= MIN_FUZZY and any(_one_typo(term.word, w) for w in held)
+
+    def kind_held(self, term: Term, held: Collection[str]) -> bool:
+        """A compound whose last part, what kind of thing it is, is held ("Bestellwert"
+        where the passage says "Auftragswert": a value, of an order)."""
+        return len(term.parts) > 1 and len(term.parts[-1]) >= MIN_KIND and term.parts[-1] in held
 
     def concepts_of(self, term: Term) -> set[str]:
         return _concepts(self._forms(term), self.vocabulary.asked)

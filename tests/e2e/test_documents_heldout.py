@@ -16,8 +16,8 @@ import pytest
 from ops.documents_evaluation import DocumentsReport, evaluate, format_documents_report
 from ops.training import ensure_model
 
-ANSWERED_FLOOR = 0.47
-HONEST_FLOOR = 0.57
+ANSWERED_FLOOR = 0.50
+HONEST_FLOOR = 0.55  # 24 of 42 measured (57.1 %); one question lower than before this change
 RETRIEVAL_P95_MS = 200.0  # a ceiling against gross slowdowns only; bench/retrieval.py measures
 
 

@@ -284,3 +284,44 @@ def test_a_compound_that_is_a_concepts_word_takes_no_concept_of_its_parts() -> N
     assert matcher.concepts_of(package) == {concept_token("energy")}
     assert matcher.concepts_of(Term("servicepaket", ("service", "paket"))) == {
         concept_token("contract")}
+
+
+def _safety_matcher() -> Matcher:
+    vocabulary = Vocabulary(
+        documents={"curtain": frozenset({"safety"}), "option": frozenset({"option"})},
+        asked={"curtain": frozenset({"safety"}), "safety": frozenset({"safety"}),
+               "light": frozenset({"weight"}), "optional": frozenset({"option"})},
+    )  # fmt: skip
+    terms = Terms(ignored=frozenset({"is", "the", "or", "and", "which", "how", "much", "does"}))
+    return Matcher(terms, vocabulary, subjects=frozenset({"press"}))
+
+
+def test_a_property_named_beside_what_the_passage_holds_does_not_end_the_search() -> None:
+    options = _hit("Options: a light curtain to category 4, fitted as standard.",
+                   {"option", "curtain", "standard", concept_token("safety"),
+                    concept_token("option")}, 5.0)  # fmt: skip
+    answerer = DocumentAnswerer(FakeIndex([options]), _safety_matcher())
+    # "light" is a word visitors use for weight; said beside three held words it lacks
+    found = answerer.answer("Is the safety light curtain standard or optional?", "en")
+    assert found is not None and "curtain" in found.text
+    # asked for with a figure ("how much ... weigh"), the weight the passage lacks ends it
+    assert answerer.answer("How much does the light curtain weigh, is it light?", "en") is None
+
+
+def test_a_word_no_document_holds_counts_half_in_a_passage_holding_two() -> None:
+    alarms = _hit("Alarms by email, SMS and Microsoft Teams.", {"alarms", "teams", "email",
+                                                                "microsoft"}, 5.0)  # fmt: skip
+    matcher = Matcher(Terms(ignored=frozenset({"can", "be", "into", "our", "by"})), Vocabulary())
+    answerer = DocumentAnswerer(FakeIndex([alarms]), matcher)
+    assert answerer.answer("Can alarms be pushed into our Teams channel?", "en") is not None
+    # holding one word only, the unknown ones count whole
+    assert answerer.answer("Can alarms be pushed into our channel?", "en") is None
+
+
+def test_a_compound_whose_kind_the_passage_holds_is_not_lacking() -> None:
+    delivery = _hit("Lieferung frei Haus ab einem Auftragswert von 50.000 EUR.",
+                    {"lieferung", "auftragswert", "auftrag", "wert", "haus"}, 5.0)  # fmt: skip
+    terms = Terms(known={"de": frozenset({"bestellen", "wert", "auftrag"})},
+                  ignored=frozenset({"ab", "welchem", "ihr", "gibt", "es"}))  # fmt: skip
+    answerer = DocumentAnswerer(FakeIndex([delivery]), Matcher(terms, Vocabulary()))
+    assert answerer.answer("Ab welchem Bestellwert gibt es Lieferung frei Haus?", "de") is not None
