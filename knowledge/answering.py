@@ -9,12 +9,18 @@
    - a word no document holds and visitors do not say in passing ("Lackfarbe", "ATEX",
      "revenue") means the documents cannot answer: no answer at all;
    - a property (a concept of the vocabulary) the passage lacks means it does not
-     answer, unless the question names it only as why it asks ("wegen unserem
-     Stromnetz": `knowledge.focus.side_words`), which counts as lacking;
+     answer when it is what is asked (the noun, the word after "wie"/"how", a verb,
+     or a figure asked for); named beside others it counts as lacking, and the passage
+     must hold MOST_HELD words more; named only as why it asks ("wegen unserem
+     Stromnetz": `knowledge.focus.side_words`) it counts as lacking;
+   - a German verb typed in lower case (`Term.plain`) is how it is asked, not what;
+     a compound whose last part the passage holds is not lacking ("Bestellwert",
+     "Auftragswert");
    - a word visitors say in passing (the NLU examples' words outside the FAQ) that no
      document holds and that is no concept of the vocabulary is context ("unsere Halle");
    - of the other words, the passage must hold more than it lacks (a word another
-     passage holds counts as lacking);
+     passage holds counts as lacking, one no document holds half as much in a passage
+     holding MOST_HELD words or more);
    - a question asking for a figure (how many, how long, which year, how big:
      `knowledge.figures`) is answered by a passage that says one only ("wie viele
      Techniker habt ihr in Linz": the service base there says none), its words for the
