@@ -29,6 +29,7 @@ from wiring.store_metrics import StoreMetrics
 
 def context() -> ConsoleContext:
     root = services()  # one engine, the schema migrated once
+    root.staff.prepare()  # the first unknown username's login takes no longer than others'
     return ConsoleContext(
         desk=root.desk,
         auth=root.staff,

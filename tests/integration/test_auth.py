@@ -590,3 +590,16 @@ def test_the_csrf_token_is_checked(auth: StaffAuth) -> None:
     other = auth.login("anna", PASSWORD, "10.0.0.1")
     for presented in (None, "", other.csrf_token, login.csrf_token[:-1], "ä" * 43, "\udcff"):
         assert not auth.check_csrf(found, presented)
+
+
+def test_the_unknown_usernames_hash_is_made_when_prepared_not_on_every_start(
+    engine: Engine,
+) -> None:
+    auth_module._dummy_hash.cache_clear()
+    auth = StaffAuth(engine)  # what `lotse staff list` builds: no hashing
+    assert auth_module._dummy_hash.cache_info().currsize == 0
+    auth.prepare()  # the console, at its start
+    assert auth_module._dummy_hash.cache_info().currsize == 1
+    with pytest.raises(BadCredentials):
+        auth.login("nobody-here", "some password", client="10.0.0.9")
+    assert auth_module._dummy_hash.cache_info().currsize == 1
