@@ -43,6 +43,7 @@ from knowledge.focus import (
     asking_part,
     focus_words,
     property_words,
+    rate_words,
     side_words,
 )
 from knowledge.index import Hit, PassageIndex
@@ -109,6 +110,7 @@ class DocumentAnswerer:
         asking = f"{focus_words(part, language)} {property_words(part)}"
         focus = {t.word for t in self.matcher.asked(asking, language)}
         side = {t.word for t in self.matcher.asked(side_words(part, language), language)}
+        rates = self.matcher.asked(rate_words(part), language)
         if not any(not self.matcher.is_subject(term) for term in asked):
             return None
         vocabulary = self._vocabulary(language)
@@ -118,6 +120,8 @@ class DocumentAnswerer:
         for hit in hits:
             if kinds and not says_figures(hit.passage.text, kinds):
                 continue
+            if rates and not any(self.matcher.covers(t, hit.terms | hit.context) for t in rates):
+                continue  # "pro Kilometer" asked, "pro Stunde" said
             held = documents.get(hit.passage.document, frozenset())
             covered, lacking = self._judge(hit, asked, held, known, focus, sure, side,
                                            bool(kinds))  # fmt: skip

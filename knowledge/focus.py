@@ -30,6 +30,9 @@ _CLAUSES = re.compile(
 _HOW = frozenset(("wie", "how"))
 _QUANTITY = frozenset(("viel", "viele", "much", "many", "oft", "often", "lang", "lange", "long"))
 _SIDE_CLAUSE = frozenset(("weil", "dass", "damit", "wenn", "falls", "da", "obwohl", "wegen"))
+_PER = frozenset(("pro", "per", "je"))
+_ARTICLES = frozenset(("a", "an", "the", "ein", "eine", "einen", "einem", "der", "die", "das"))
+_MOST_BEFORE_UNIT = 3  # "pro laufendem Meter", "per single machine"
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _ASKING = re.compile(r"(?<=[.!?])\s+")
 
@@ -78,3 +81,24 @@ def property_words(question: str) -> str:
     words = _WORD.findall(asking_part(question))
     return " ".join(word for before, word in zip(words, words[1:], strict=False)
                     if before.lower() in _HOW and word.lower() not in _QUANTITY)  # fmt: skip
+
+
+def rate_words(question: str) -> str:
+    """The unit a rate is asked in: the noun after "pro"/"per"/"je" ("wie viele Paletten
+    pro Stunde", "was kostet die Anfahrt pro Kilometer", "per machine"), adjectives
+    between left out: a passage answers it only if it says that unit."""
+    words = _WORD.findall(asking_part(question))
+    units = []
+    for n, word in enumerate(words[:-1]):
+        if word.lower() in _PER:
+            rest = words[n + 1:n + 1 + _MOST_BEFORE_UNIT]
+            noun = next((w for w in rest if w.lower() not in _ARTICLES and not _inflected(w)),
+                        None)  # fmt: skip
+            if noun:
+                units.append(noun)
+    return " ".join(units)
+
+
+def _inflected(word: str) -> bool:
+    """An adjective's inflected form before the unit ("pro laufendem Meter")."""
+    return word[:1].islower() and word.lower().endswith(("em", "en", "er", "es"))

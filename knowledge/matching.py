@@ -76,15 +76,15 @@ class Matcher:
         return len(term.parts) > 1 and term.parts[0] in self.subjects
 
     def _forms(self, term: Term) -> tuple[str, ...]:
-        """The forms a term's concepts come from: a subject's compound's last part, not
-        the subject ("Maschinendaten" asks about data, not about machines); a compound
-        that is a concept's word itself, not its parts ("Energiesparpaket" is no
-        contract for being a "Paket")."""
-        if self._of_subject(term):
-            return (term.word, term.parts[-1])
-        if term.parts and _concepts((term.word,), self.vocabulary.asked):
+        """The forms a term's concepts come from: a compound's own, if it is a concept's
+        word ("Energiesparpaket" is no contract for being a "Paket"), else its last
+        part's, what kind of thing it is ("Maschinendaten" asks about data, not about
+        machines; a "Kilometer" is no load for starting with "Kilo")."""
+        if not term.parts:
+            return term.forms()
+        if _concepts((term.word,), self.vocabulary.asked):
             return (term.word,)
-        return term.forms()
+        return (term.word, term.parts[-1])
 
     def is_subject(self, term: Term) -> bool:
         return term.word in self.subjects or any(ch.isdigit() for ch in term.word)

@@ -23,7 +23,7 @@ from dialogue.folding import fold
 from dialogue.nlu_examples import NLU_DIR, nlu_examples
 from knowledge.answering import Answer
 from knowledge.figures import SPECIFIC, figures_asked, says_figures
-from knowledge.focus import asking_part, focus_words
+from knowledge.focus import asking_part, focus_words, rate_words
 from knowledge.matching import Matcher
 from knowledge.terms import Term
 
@@ -90,6 +90,8 @@ class TopicFit:
             return True  # "wie oft", "wie viele Paletten pro Stunde": the topic's answer says none
         if self._names_unsaid_code(question, intent):
             return True  # "ISO 45001", "the P1600": the topic's answer names no such thing
+        if self._rate_unsaid(question, language, intent):
+            return True  # "pro Kilometer": the topic's answer says no rate in it
         sure = cache(answered)  # one search at most, however many rules ask
         loose = cache(found)
         focus = {t.word for t in self.matcher.asked(focus_words(question, language), language)}
@@ -125,6 +127,15 @@ class TopicFit:
         quote after a visit", "480 employees")."""
         kinds = [k for k in figures_asked(asking_part(question)) if k.name in SPECIFIC]
         return bool(kinds) and intent in self.texts and not says_figures(self.texts[intent], kinds)
+
+    def _rate_unsaid(self, question: str, language: str, intent: str) -> bool:
+        """The question asks for a rate in a unit ("pro Kilometer", "per pallet") that
+        the topic's answer does not name (nor any other it offers: "pro Standort oder
+        pro Maschine")."""
+        said = self.answers.get(intent)
+        units = self.matcher.asked(rate_words(question), language)
+        return bool(units) and said is not None and not any(
+            self.matcher.covers(t, said) for t in units)  # fmt: skip
 
     def _names_unsaid_code(self, question: str, intent: str) -> bool:
         """The question names a model or a standard ("P1600", "ISO 45001") that is no

@@ -14,7 +14,7 @@ import pytest
 from knowledge.answering import Answer, DocumentAnswerer, Source
 from knowledge.documents import Block, Document
 from knowledge.figures import figure_words, figures_asked, says_figures
-from knowledge.focus import property_words, side_words
+from knowledge.focus import property_words, rate_words, side_words
 from knowledge.index import Hit
 from knowledge.matching import Matcher
 from knowledge.passages import Passage, passages, table_heading
@@ -325,3 +325,31 @@ def test_a_compound_whose_kind_the_passage_holds_is_not_lacking() -> None:
                   ignored=frozenset({"ab", "welchem", "ihr", "gibt", "es"}))  # fmt: skip
     answerer = DocumentAnswerer(FakeIndex([delivery]), Matcher(terms, Vocabulary()))
     assert answerer.answer("Ab welchem Bestellwert gibt es Lieferung frei Haus?", "de") is not None
+
+
+def test_the_unit_a_rate_is_asked_in_is_the_noun_after_pro_per_je() -> None:
+    assert rate_words("wie viele Paletten pro Stunde schafft der Kettenförderer?") == "Stunde"
+    assert rate_words("Was kostet der Gurtförderer pro laufendem Meter?") == "Meter"
+    assert rate_words("billed per site or per machine?") == "site machine"
+    assert rate_words("Was kostet die P400?") == ""
+
+
+def test_a_passage_must_say_the_unit_a_rate_is_asked_in() -> None:
+    visit = _hit("Ein Techniker-Einsatz kostet 120 EUR pro Stunde zuzüglich Anfahrt.",
+                 {"techniker", "einsatz", "kosten", "stunde", "anfahrt"}, 5.0)  # fmt: skip
+    terms = Terms(ignored=frozenset({"was", "ihr", "für", "die", "vom", "pro", "der", "den"}))
+    answerer = DocumentAnswerer(FakeIndex([visit]), Matcher(terms, Vocabulary()))
+    assert answerer.answer("Was kostet ihr für die Anfahrt vom Techniker pro Stunde?", "de")
+    assert answerer.answer("Was kostet ihr für die Anfahrt vom Techniker pro Kilometer?",
+                           "de") is None  # fmt: skip
+
+
+def test_a_rate_in_a_unit_the_topics_answer_does_not_name_goes_to_the_documents() -> None:
+    terms = Terms(ignored=frozenset({"was", "ihr", "für", "die", "vom", "pro", "wie", "wird",
+                                     "oder", "abgerechnet"}))  # fmt: skip
+    fit = TopicFit(Matcher(terms, Vocabulary()), {},
+                   answers={"faq_software_price": frozenset({"kostet", "standort", "monat"})})
+    assert fit._rate_unsaid("Was kostet es pro Kilometer?", "de", "faq_software_price")
+    assert not fit._rate_unsaid("Wie wird abgerechnet, pro Maschine oder pro Standort?", "de",
+                                "faq_software_price")  # one of the units offered is said
+    assert not fit._rate_unsaid("Was kostet es?", "de", "faq_software_price")
