@@ -2,7 +2,8 @@
 `knowledge.answering.asking_part`) outside prepositional phrases and side clauses'
 hyphenated words. In German a noun is a capitalised word that does not start its
 clause ("Welche Lackfarbe haben die Pressen?"); English does not capitalise nouns, so
-there only acronyms count ("an ATEX version"). "Ich suche eine Presse für
+there only acronyms ("an ATEX version") and names count (capitalised where no sentence
+starts: "whose rollers, Interroll?"). "Ich suche eine Presse für
 Tiefziehteile" asks about a press, not about deep-drawn parts. `side_words` are the
 other nouns of a German question, those of its prepositional phrases and side clauses
 of a clause giving a reason or a condition ("wegen unserem Stromnetz in der Halle"):
@@ -34,6 +35,7 @@ _PER = frozenset(("pro", "per", "je"))
 _ARTICLES = frozenset(("a", "an", "the", "ein", "eine", "einen", "einem", "der", "die", "das"))
 _MOST_BEFORE_UNIT = 3  # "pro laufendem Meter", "per single machine"
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)\W*([^\W_]+)")
 _ASKING = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -46,8 +48,10 @@ def asking_part(message: str) -> str:
 
 def focus_words(question: str, language: str) -> str:
     prepositions = PREPOSITIONS.get(language, frozenset())
+    part = asking_part(question)
+    starting = {m.group(1) for m in _SENTENCE_START.finditer(part)}
     kept = []
-    for clause in _CLAUSES.split(asking_part(question)):
+    for clause in _CLAUSES.split(part):
         words = _WORD.findall(clause)
         for n, word in enumerate(words):
             if word.lower() in prepositions:
@@ -56,9 +60,15 @@ def focus_words(question: str, language: str) -> str:
                 continue
             acronym = len(word) >= 2 and word.isalpha() and word.isupper()
             noun = language == "de" and n > 0 and word[:1].isupper() and word[1:].islower()
-            if acronym or noun:
+            if acronym or noun or (language == "en" and _proper(word, starting)):
                 kept.append(word)
     return " ".join(kept)
+
+
+def _proper(word: str, starting: set[str]) -> bool:
+    """An English name: capitalised where a sentence does not start ("Interroll",
+    "Rexroth"), not "I"."""
+    return word not in starting and word != "I" and word[:1].isupper() and word[1:].islower()
 
 
 def side_words(question: str, language: str) -> str:

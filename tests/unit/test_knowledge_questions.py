@@ -14,7 +14,7 @@ import pytest
 from knowledge.answering import Answer, DocumentAnswerer, Source
 from knowledge.documents import Block, Document
 from knowledge.figures import figure_words, figures_asked, says_figures
-from knowledge.focus import property_words, rate_words, side_words
+from knowledge.focus import focus_words, property_words, rate_words, side_words
 from knowledge.index import Hit
 from knowledge.matching import Matcher
 from knowledge.passages import Passage, passages, table_heading
@@ -353,3 +353,9 @@ def test_a_rate_in_a_unit_the_topics_answer_does_not_name_goes_to_the_documents(
     assert not fit._rate_unsaid("Wie wird abgerechnet, pro Maschine oder pro Standort?", "de",
                                 "faq_software_price")  # one of the units offered is said
     assert not fit._rate_unsaid("Was kostet es?", "de", "faq_software_price")
+
+
+def test_an_english_name_where_no_sentence_starts_is_asked_about() -> None:
+    assert focus_words("whose motorised rollers do you use, Interroll?", "en") == "Interroll"
+    assert focus_words("Hi. Where is the server hosted?", "en") == ""  # sentences' starts
+    assert focus_words("Is there an ATEX version I can get?", "en") == "ATEX"  # "I" is no name
