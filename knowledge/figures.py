@@ -22,6 +22,12 @@ _TIMES = (
 )
 
 
+_NUMBER_WORDS = (
+    "zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf"
+    "|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+)
+
+
 @dataclass(frozen=True)
 class FigureKind:
     name: str
@@ -31,10 +37,11 @@ class FigureKind:
 
 
 KINDS = (
-    FigureKind(
+    FigureKind(  # a number that is not part of a code ("P800" counts nothing), or a word
         "count",
         re.compile(r"\b(?:wie\s*viele|how\s+many)\b", re.IGNORECASE),
-        re.compile(r"\d|\b(?:unbegrenzt|unlimited|beliebig)", re.IGNORECASE),
+        re.compile(rf"(?<![^\W_])\d|\b(?:unbegrenzt|unlimited|beliebig|{_NUMBER_WORDS})\b",
+                   re.IGNORECASE),  # fmt: skip
     ),
     FigureKind(  # a price or a property's degree as often as a count ("wie viel wiegt")
         "amount",

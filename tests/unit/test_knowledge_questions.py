@@ -359,3 +359,10 @@ def test_an_english_name_where_no_sentence_starts_is_asked_about() -> None:
     assert focus_words("whose motorised rollers do you use, Interroll?", "en") == "Interroll"
     assert focus_words("Hi. Where is the server hosted?", "en") == ""  # sentences' starts
     assert focus_words("Is there an ATEX version I can get?", "en") == "ATEX"  # "I" is no name
+
+
+def test_a_count_is_a_number_or_a_number_word_not_a_code() -> None:
+    count = figures_asked("How many presses do you have?")
+    assert not says_figures("The series P200, P400 and P800.", count)  # codes count nothing
+    assert says_figures("one gateway per 20 machines", count)
+    assert says_figures("vier Inspektionen pro Jahr", count)
