@@ -47,6 +47,8 @@ class Terms:
     ignored: Collection[str] = frozenset()
     lexicon: Mapping[str, Collection[str]] = field(default_factory=dict)  # the tables' words
     nouns: Mapping[str, Collection[str]] = field(default_factory=dict)  # capitalised lemmas
+    # German words cut once a process
+    _compounds: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def lemma(self, word: str, language: str) -> str:
         for spelling in (word, *_umlauts_spelled_out(word, language)):
@@ -128,9 +130,12 @@ class Terms:
         ("wartungs|auftrage")."""
         if language != "de" or len(word) < 2 * MIN_PART or not word.isalpha():
             return ()
-        found = self._cut(word, language, MAX_PARTS)
-        if word in self.lexicon.get(language, ()) and min(map(len, found), default=0) <= MIN_PART:
-            return ()  # a word of its own: "bleiben" is no "Blei" and "ben"
+        found = self._compounds.get(word)
+        if found is None:
+            found = self._cut(word, language, MAX_PARTS)
+            if word in self.lexicon.get(language, ()) and found and _shortest(found) <= MIN_PART:
+                found = ()  # a word of its own: "bleiben" is no "Blei" and "ben"
+            self._compounds[word] = found
         return found
 
     def _rest(self, word: str, language: str, most: int) -> tuple[str, ...]:
@@ -147,7 +152,7 @@ class Terms:
             if not stem:
                 continue
             tail = self._rest(rest, language, most - 1)
-            if tail and (not best or _shortest(stem, tail) > _shortest(*best[:1], best[1:])):
+            if tail and (not best or _shortest((stem, *tail)) > _shortest(best)):
                 best = (stem, *tail)
         return best
 
@@ -182,8 +187,8 @@ class Terms:
         return ""
 
 
-def _shortest(first: str, rest: tuple[str, ...]) -> int:
-    return min(len(first), *(len(p) for p in rest))
+def _shortest(parts: tuple[str, ...]) -> int:
+    return min(map(len, parts))
 
 
 _SPELLED = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
