@@ -53,9 +53,16 @@ def focus_words(question: str, language: str) -> str:
     kept = []
     for clause in _CLAUSES.split(part):
         words = _WORD.findall(clause)
+        phrase = False  # within a prepositional phrase
         for n, word in enumerate(words):
             if word.lower() in prepositions:
-                break  # the rest of the clause is the phrase's
+                if language != "de":
+                    break  # the rest of the clause is the phrase's
+                phrase = True
+                continue
+            if phrase:  # a German phrase ends with its noun: "für unsere Instandhalter"
+                phrase = not word[:1].isupper()
+                continue
             if any(mark in word for mark in "-'’"):
                 continue
             acronym = len(word) >= 2 and word.isalpha() and word.isupper()

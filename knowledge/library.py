@@ -19,7 +19,7 @@ from knowledge.vocabulary import VOCABULARY_FILE
 
 VOCABULARY_NAME = "vocabulary.yml"
 
-INDEX_VERSION = "5"  # raise when the way passages or terms are made changes
+INDEX_VERSION = "6"  # raise when the way passages or terms are made changes
 
 
 @dataclass

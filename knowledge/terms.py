@@ -59,9 +59,9 @@ class Terms:
 
     def _lemma(self, word: str, language: str) -> str | None:
         """The tables' lemma of `word` as typed. A word typed in lower case is read as
-        a verb's or an adjective's form only if it is no noun's: "stunde" is "Stunde"
-        (not a form of "stunden"), "firmen" "Firma"; an infinitive is the verb
-        ("hängen", not a form of "Hang")."""
+        a verb's or an adjective's form only if it is no noun: "stunde" is "Stunde"
+        (not a form of "stunden"); an infinitive is the verb ("hängen", not a form of
+        "Hang")."""
         table = self.lemmas.get(language, {})
         noun = fold(word) in self.nouns.get(language, ())
         if not word[:1].islower():
@@ -69,7 +69,7 @@ class Terms:
         if self._infinitive(word, language):
             return word
         found = table.get(word)
-        if found and found[:1].islower() and not noun and not table.get(word.capitalize()):
+        if found and found[:1].islower() and not noun:
             return found
         return table.get(word.capitalize()) or (word if noun else found)
 

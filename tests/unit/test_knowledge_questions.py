@@ -268,7 +268,7 @@ def test_verbs_typed_in_lower_case_are_plain_and_nouns_are_not() -> None:
     assert (steckt.word, steckt.plain) == ("stecken", True)
     assert (haengen.word, haengen.plain) == ("hangen", True)  # the verb, not "Hang"
     assert (stunde.word, stunde.plain) == ("stunde", False)  # "Stunde", not "stunden"
-    assert terms.terms("Firmen", "de")[0].word == "firma"
+    assert terms.terms("Firmen", "de")[0].word == "firma"  # capitalised: the noun
     assert not terms.terms("Hängen", "de")[0].plain  # capitalised: a noun
     assert not Terms().terms("steckt", "en")[0].plain  # English: not told apart
 
@@ -366,3 +366,11 @@ def test_a_count_is_a_number_or_a_number_word_not_a_code() -> None:
     assert not says_figures("The series P200, P400 and P800.", count)  # codes count nothing
     assert says_figures("one gateway per 20 machines", count)
     assert says_figures("vier Inspektionen pro Jahr", count)
+
+
+def test_a_german_prepositional_phrase_ends_with_its_noun() -> None:
+    # the noun after the phrase is what is asked about
+    asked = "Gibt's für unsere Hydraulik-Instandhalter nen eigenen Kurs?"
+    assert focus_words(asked, "de") == "Kurs"
+    assert focus_words("Ich suche eine Presse für Tiefziehteile", "de") == "Presse"
+    assert focus_words("Which course do you offer for hydraulics engineers?", "en") == ""
