@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from knowledge.figures import figure_words, figures_asked, says_figures
+from knowledge.figures import FigureKind, figure_words, figures_asked, says_figures
 from knowledge.focus import (
     asking_part,
     focus_words,
@@ -77,6 +77,18 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class _Asked:
+    """What a question asks: its terms, the nouns and property asked about (`focus`),
+    those of a reason's clause (`side`), the kinds of figure and the rate's units."""
+
+    terms: list[Term]
+    focus: frozenset[str] = frozenset()
+    side: frozenset[str] = frozenset()
+    figures: list[FigureKind] = field(default_factory=list)
+    rates: list[Term] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class _Vocabulary:
     """The index's terms of one language as last read, and when that was checked."""
 
@@ -103,39 +115,47 @@ class DocumentAnswerer:
         """`sure`: only a passage that holds every word asked, and two of the question's
         specifics: its own words in the passage's text, or a product it names (what may
         outrank an FAQ topic's general answer)."""
-        part = asking_part(question)
-        kinds = figures_asked(part)  # "how long": a passage saying a duration
-        asked = [t for t in self.matcher.asked(part, language)
-                 if t.word not in figure_words(kinds)]  # fmt: skip
-        asking = f"{focus_words(part, language)} {property_words(part)}"
-        focus = {t.word for t in self.matcher.asked(asking, language)}
-        side = {t.word for t in self.matcher.asked(side_words(part, language), language)}
-        rates = self.matcher.asked(rate_words(part), language)
-        if not any(not self.matcher.is_subject(term) for term in asked):
+        asked = self._question(question, language)
+        if not any(not self.matcher.is_subject(term) for term in asked.terms):
             return None
         vocabulary = self._vocabulary(language)
         documents, known = vocabulary.documents, vocabulary.everything
-        hits = self.index.search(self.matcher.tokens(asked), language, CANDIDATES)
+        hits = self.index.search(self.matcher.tokens(asked.terms), language, CANDIDATES)
         fitting = []
         for hit in hits:
-            if kinds and not says_figures(hit.passage.text, kinds):
+            if asked.figures and not says_figures(hit.passage.text, asked.figures):
                 continue
-            if rates and not any(self.matcher.covers(t, hit.terms | hit.context) for t in rates):
+            held = hit.terms | hit.context
+            if asked.rates and not any(self.matcher.covers(t, held) for t in asked.rates):
                 continue  # "pro Kilometer" asked, "pro Stunde" said
-            held = documents.get(hit.passage.document, frozenset())
-            covered, lacking = self._judge(hit, asked, held, known, focus, sure, side,
-                                           bool(kinds))  # fmt: skip
+            document = documents.get(hit.passage.document, frozenset())
+            covered, lacking = self._judge(hit, asked, document, known, sure)
             if covered:
-                named = sum(self.matcher.covers(t, hit.terms | hit.context) for t in asked
+                named = sum(self.matcher.covers(t, held) for t in asked.terms
                             if self.matcher.is_subject(t))  # fmt: skip
-                fitting.append(((covered - lacking, named, self._rank(hit, asked)), hit))
+                fitting.append(((covered - lacking, named, self._rank(hit, asked.terms)), hit))
         if not fitting:
             return None
         _, best = max(fitting, key=lambda pair: (*pair[0], -pair[1].passage.position))
         p = best.passage
-        pinpointed = p.kind == "cell" and self._pinpoints(p, asked)
+        pinpointed = p.kind == "cell" and self._pinpoints(p, asked.terms)
         return Answer(p.text, Source(p.document, title_in(p.title, language), p.page), p,
                       best.score, best.terms | best.context, pinpointed)  # fmt: skip
+
+    def _question(self, question: str, language: str) -> _Asked:
+        part = asking_part(question)
+        kinds = figures_asked(part)  # "how long": a passage saying a duration
+        terms = [t for t in self.matcher.asked(part, language)
+                 if t.word not in figure_words(kinds)]  # fmt: skip
+        asking = f"{focus_words(part, language)} {property_words(part)}"
+        return _Asked(
+            terms,
+            focus=frozenset(t.word for t in self.matcher.asked(asking, language)),
+            side=frozenset(t.word for t in self.matcher.asked(side_words(part, language),
+                                                              language)),  # fmt: skip
+            figures=kinds,
+            rates=self.matcher.asked(rate_words(part), language),
+        )
 
     def known_words(self, language: str) -> frozenset[str]:
         """Every term the documents hold in `language`."""
@@ -154,10 +174,8 @@ class DocumentAnswerer:
         self._vocabularies[language] = replace(cached, checked=now)
         return self._vocabularies[language]
 
-    def _judge(self, hit: Hit, asked: list[Term], document: frozenset[str],
-               known: frozenset[str], focus: set[str], sure: bool = False,
-               side: frozenset[str] | set[str] = frozenset(),
-               figures: bool = False) -> tuple[float, float]:  # fmt: skip
+    def _judge(self, hit: Hit, asked: _Asked, document: frozenset[str], known: frozenset[str],
+               sure: bool = False) -> tuple[float, float]:  # fmt: skip
         """How many of the asked words the passage holds and lacks; (0, 0) if it cannot
         answer. A property the passage lacks (a concept of the vocabulary) ends it when
         it is what is asked: the noun or the word after "wie"/"how" (`focus`), the verb
@@ -167,7 +185,8 @@ class DocumentAnswerer:
         held = hit.terms | hit.context
         covered, lacking, unsaid, unknown = 0, 0.0, 0, 0
         counted: set[str] = set()  # concepts already counted: "Leute arbeiten" is one
-        for term in asked:
+        focus, side = asked.focus, asked.side
+        for term in asked.terms:
             if self.matcher.is_subject(term):
                 if not (self.matcher.covers(term, held)
                         or self.matcher.covers(term, document, fuzzy=False)):  # fmt: skip
@@ -179,7 +198,7 @@ class DocumentAnswerer:
             elif term.selector:
                 continue  # "the biggest": the row's every product answers which one
             elif self.matcher.concepts_of(term) and term.word not in side:
-                if term.word in focus or term.plain or figures:
+                if term.word in focus or term.plain or asked.figures:
                     return NONE  # the passage lacks what is asked for: a price, a weight...
                 unsaid += 1  # a property named beside others the passage holds
             elif term.plain:
@@ -196,12 +215,13 @@ class DocumentAnswerer:
             return NONE  # it lacks a property asked for, and holds too little else
         lacking += unsaid + unknown * (UNKNOWN if covered >= MOST_HELD else 1)
         if sure:  # two of the question's specifics: its own words, or a product named
-            own = sum(self.matcher.covers(t, hit.terms) for t in asked
+            own = sum(self.matcher.covers(t, hit.terms) for t in asked.terms
                       if not self.matcher.is_subject(t))  # fmt: skip
-            named = sum(self.matcher.covers(t, held) for t in asked if self.matcher.is_product(t))
+            named = sum(self.matcher.covers(t, held) for t in asked.terms
+                        if self.matcher.is_product(t))  # fmt: skip
             return (covered, 0) if lacking == 0 and own >= 1 and own + named >= 2 else NONE
         named = any(self.matcher.is_product(t) and self.matcher.covers(t, hit.terms)
-                    for t in asked)  # fmt: skip
+                    for t in asked.terms)  # fmt: skip
         return (covered, lacking) if covered + 0.5 * named > lacking else NONE
 
     def _passing(self, term: Term) -> bool:
