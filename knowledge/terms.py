@@ -31,7 +31,7 @@ class Term:
     word: str
     parts: tuple[str, ...] = ()
     selector: bool = False  # a superlative: picks among rows ("die größte", "fastest")
-    plain: bool = False  # a verb's or an adjective's form, not a noun (German: `is_plain`)
+    plain: bool = False  # a verb's or an adjective's form, not a noun (German: `reading`)
 
     def forms(self) -> tuple[str, ...]:
         return (self.word, *self.parts)
@@ -51,45 +51,34 @@ class Terms:
     _compounds: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def lemma(self, word: str, language: str) -> str:
-        for spelling in (word, *_umlauts_spelled_out(word, language)):
-            found = self._lemma(spelling, language)
-            if found:
-                return fold(found)
-        return fold(word)
+        return self.reading(word, language)[0]
 
-    def _lemma(self, word: str, language: str) -> str | None:
-        """The tables' lemma of `word` as typed. A word typed in lower case is read as
-        a verb's or an adjective's form only if it is no noun: "stunde" is "Stunde"
-        (not a form of "stunden"); an infinitive is the verb ("hängen", not a form of
-        "Hang")."""
+    def reading(self, word: str, language: str) -> tuple[str, bool]:
+        """`word`'s folded lemma, and whether it is plain: a German word typed in lower
+        case that the tables know as a verb's or an adjective's form ("steckt":
+        "stecken", "normaler": "normal", "hängen") and no noun's. A plain word says how
+        or what is done, not what is asked about (nouns are capitalised there)."""
+        for spelling in (word, *_umlauts_spelled_out(word, language)):
+            found, plain = self._lemma(spelling, language)
+            if found:
+                return fold(found), plain and language == "de"
+        return fold(word), False
+
+    def _lemma(self, word: str, language: str) -> tuple[str | None, bool]:
+        """The tables' lemma of `word` as typed, and whether it was read as a verb's or
+        an adjective's form. A word typed in lower case is read so only if it is no
+        noun: "stunde" is "Stunde" (not a form of "stunden"); an infinitive is the verb
+        ("hängen", not a form of "Hang")."""
         table = self.lemmas.get(language, {})
         noun = fold(word) in self.nouns.get(language, ())
         if not word[:1].islower():
-            return table.get(word) or (word if noun else table.get(word.lower()))
+            return table.get(word) or (word if noun else table.get(word.lower())), False
         if self._infinitive(word, language):
-            return word
+            return word, True
         found = table.get(word)
         if found and found[:1].islower() and not noun:
-            return found
-        return table.get(word.capitalize()) or (word if noun else found)
-
-    def is_plain(self, word: str, language: str) -> bool:
-        """A German word typed in lower case that the tables know as a verb's or an
-        adjective's form ("steckt": "stecken", "normaler": "normal", "hängen") and no
-        noun's: it says how or what is done, not what is asked about (nouns are
-        capitalised there)."""
-        if language != "de" or not word[:1].islower():
-            return False
-        table = self.lemmas.get(language, {})
-        for spelling in (word, *_umlauts_spelled_out(word, language)):
-            if self._infinitive(spelling, language):
-                return True  # "hängen" (its noun, "das Hängen", is rarely what is meant)
-            if fold(spelling) in self.nouns.get(language, ()):
-                return False  # a noun as well: "stunde" is "Stunde"
-            found = table.get(spelling)
-            if found and found[:1].islower():
-                return True
-        return False
+            return found, True
+        return table.get(word.capitalize()) or (word if noun else found), False
 
     def _infinitive(self, word: str, language: str) -> bool:
         """A German verb's infinitive, typed in lower case: its third person is in the
@@ -107,14 +96,13 @@ class Terms:
         found = []
         for raw in WORD.findall(text):
             for piece in _pieces(raw):
-                lemma = self.lemma(piece, language)
+                lemma, plain = self.reading(piece, language)
                 if len(lemma) < 2 and not lemma.isdigit() or lemma in self.ignored:
                     continue
                 if fold(piece) in self.ignored:
                     continue
                 found.append(Term(lemma, self._parts(lemma, language),
-                                  is_superlative(piece, lemma, language),
-                                  self.is_plain(piece, language)))  # fmt: skip
+                                  is_superlative(piece, lemma, language), plain))  # fmt: skip
         return found
 
     def words(self, text: str, language: str) -> set[str]:
