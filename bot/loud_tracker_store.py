@@ -39,6 +39,7 @@ from rasa.core.tracker_store import (
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.tracker_store import SQLiteTrackerStore
 from conversations.erased import ErasedConversations
 from wiring.services import services
 
@@ -114,6 +115,8 @@ async def forget(store: TrackerStore, sender_id: str) -> None:
         with store.session_scope() as session:
             session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender_id).delete()
             session.commit()
+    elif isinstance(store, SQLiteTrackerStore):
+        store.forget(sender_id)
     elif isinstance(store, InMemoryTrackerStore):
         store.store.pop(sender_id, None)
     else:

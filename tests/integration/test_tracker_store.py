@@ -137,3 +137,147 @@ def test_after_a_failed_save_the_events_are_published_again(tmp_path: Path) -> N
     asyncio.run(scenario())
     kinds = [e["event"] for e in broker.published]
     assert kinds == ["action", "user", "bot", "slot", "bot", "bot"]  # the last one twice
+
+
+def test_the_saved_tracker_is_handed_on_once_to_the_next_turn(tmp_path: Path) -> None:
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"))
+    tracker = conversation("v")
+
+    async def scenario() -> tuple[object, object, object]:
+        await store.save(tracker)
+        first = await store.retrieve("v")
+        second = await store.retrieve("v")  # not saved since: read back
+        return first, second, await store.retrieve("nobody")
+
+    first, second, nobody = asyncio.run(scenario())
+    assert first is tracker
+    assert second is not tracker and second is not None
+    assert [e.as_dict() for e in second.events] == [e.as_dict() for e in tracker.events]
+    assert nobody is None
+
+
+def test_a_held_tracker_is_the_tracker_rasa_would_read_back(tmp_path: Path) -> None:
+    """What the next turn sees is the same whether handed on or read back: its
+    state, its latest message and action, its slots and a pending follow-up action."""
+    from rasa.shared.core.events import ActiveLoop, FollowupAction, SessionStarted
+
+    domain = Domain.from_yaml(
+        "version: '3.1'\nslots:\n  qualification:\n    type: any\n    mappings: []\n"
+    )
+    db = str(tmp_path / "t.db")
+    store = SQLiteTrackerStore(domain, db=db)
+    tracker = DialogueStateTracker.from_events("v", [], domain.slots)
+    for event in (
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("was kostet die P400", {"name": "faq_press_price", "confidence": 0.9}),
+        SlotSet("qualification", {"asking": "need"}),
+        ActiveLoop("qualification_form"),
+        FollowupAction("qualification_form"),
+    ):
+        tracker.update(event)
+
+    async def scenario() -> tuple[DialogueStateTracker | None, DialogueStateTracker | None]:
+        await store.save(tracker)
+        held = await store.retrieve("v")
+        read = await SQLiteTrackerStore(domain, db=db).retrieve("v")
+        return held, read
+
+    held, read = asyncio.run(scenario())
+    assert held is tracker and read is not None
+    assert held.current_state() == read.current_state()
+    assert held.latest_action == read.latest_action
+    assert held.followup_action == read.followup_action == "qualification_form"
+    assert held.active_loop == read.active_loop
+    assert held.get_slot("qualification") == read.get_slot("qualification")
+
+
+def test_a_conversation_changed_elsewhere_is_read_back_not_handed_on(tmp_path: Path) -> None:
+    """An erasure or another writer (the console, the command) changes the stored text:
+    the tracker held from the last save is not used."""
+    db = str(tmp_path / "t.db")
+    store = SQLiteTrackerStore(Domain.empty(), db=db)
+    tracker = conversation("v")
+
+    async def scenario() -> tuple[object, object]:
+        await store.save(tracker)
+        with sqlite3.connect(db) as other:  # another process erases it
+            other.execute("DELETE FROM conversations WHERE sender_id = 'v'")
+        erased = await store.retrieve("v")
+        await store.save(tracker)
+        rewritten = DialogueStateTracker("v", [])
+        rewritten.update(UserUttered("neu", {"name": "greet"}))
+        other_store = SQLiteTrackerStore(Domain.empty(), db=db)
+        await other_store.save(rewritten)
+        return erased, await store.retrieve("v")
+
+    erased, again = asyncio.run(scenario())
+    assert erased is None
+    assert again is not tracker and again is not None
+    assert [e.as_dict().get("text") for e in again.events] == ["neu"]
+
+
+def test_events_added_after_the_save_are_not_handed_on(tmp_path: Path) -> None:
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"))
+    tracker = conversation("v")
+
+    async def scenario() -> DialogueStateTracker | None:
+        await store.save(tracker)
+        tracker.update(BotUttered("nie gespeichert"))  # a turn that failed before its save
+        return await store.retrieve("v")
+
+    again = asyncio.run(scenario())
+    assert again is not tracker and again is not None
+    assert len(again.events) == 4
+
+
+def test_a_tracker_that_began_a_new_session_is_read_back_to_its_last_session(
+    tmp_path: Path,
+) -> None:
+    from rasa.shared.core.events import SessionStarted
+
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"))
+    tracker = conversation("v")
+    for event in (ActionExecuted("action_session_start"), SessionStarted(),
+                  ActionExecuted("action_listen")):  # fmt: skip
+        tracker.update(event)
+
+    async def scenario() -> tuple[DialogueStateTracker | None, DialogueStateTracker | None]:
+        await store.save(tracker)
+        return await store.retrieve("v"), await store.retrieve_full_tracker("v")
+
+    last, full = asyncio.run(scenario())
+    assert last is not tracker and last is not None and full is not None
+    assert [e.as_dict()["event"] for e in last.events] == ["action", "session_started", "action"]
+    assert len(full.events) == 7
+
+
+def test_forgetting_drops_the_held_tracker_and_the_row(tmp_path: Path) -> None:
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"))
+
+    async def scenario() -> DialogueStateTracker | None:
+        await store.save(conversation("v"))
+        store.forget("v")
+        return await store.retrieve("v")
+
+    assert asyncio.run(scenario()) is None
+    assert store.held == {} and "v" not in store.store
+
+
+def test_held_trackers_are_bounded_and_dropped_with_another_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.tracker_store as module
+
+    monkeypatch.setattr(module, "HELD_CONVERSATIONS", 3)
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"))
+
+    async def scenario() -> None:
+        for n in range(5):
+            await store.save(conversation(f"v{n}"))
+
+    asyncio.run(scenario())
+    assert list(store.held) == ["v2", "v3", "v4"]
+    store.domain = Domain.empty()
+    assert store.held == {}
