@@ -104,6 +104,14 @@ class _Vocabulary:
 
 
 @dataclass(frozen=True)
+class _Searched:
+    asked: _Asked
+    hits: list[Hit]
+    vocabulary: _Vocabulary
+    language: str
+
+
+@dataclass(frozen=True)
 class DocumentAnswerer:
     index: PassageIndex
     matcher: Matcher
@@ -115,12 +123,43 @@ class DocumentAnswerer:
         """`sure`: only a passage that holds every word asked, and two of the question's
         specifics: its own words in the passage's text, or a product it names (what may
         outrank an FAQ topic's general answer)."""
+        return self._best(self._searched(question, language), sure)
+
+    def answers(
+        self, question: str, language: str
+    ) -> tuple[Callable[[], Answer | None], Callable[[], Answer | None]]:
+        """`answer(sure=True)` and `answer()` of one question, each made when first
+        called, from one search: a message that asks whether a topic or the documents
+        answer it reads both (`knowledge.topic_fit`)."""
+        searched: list[_Searched | None] = []
+        made: dict[bool, Answer | None] = {}
+
+        def reading(sure: bool) -> Callable[[], Answer | None]:
+            def answer() -> Answer | None:
+                if sure not in made:
+                    if not searched:
+                        searched.append(self._searched(question, language))
+                    made[sure] = self._best(searched[0], sure)
+                return made[sure]
+
+            return answer
+
+        return reading(True), reading(False)
+
+    def _searched(self, question: str, language: str) -> _Searched | None:
+        """What the question asks and the index's candidates for it (None: it asks only
+        for subjects, nothing about them)."""
         asked = self._question(question, language)
         if not any(not self.matcher.is_subject(term) for term in asked.terms):
             return None
-        vocabulary = self._vocabulary(language)
-        documents, known = vocabulary.documents, vocabulary.everything
         hits = self.index.search(self.matcher.tokens(asked.terms), language, CANDIDATES)
+        return _Searched(asked, hits, self._vocabulary(language), language)
+
+    def _best(self, searched: _Searched | None, sure: bool) -> Answer | None:
+        if searched is None:
+            return None
+        asked, hits = searched.asked, searched.hits
+        documents, known = searched.vocabulary.documents, searched.vocabulary.everything
         fitting = []
         for hit in hits:
             if asked.figures and not says_figures(hit.passage.text, asked.figures):
@@ -139,7 +178,7 @@ class DocumentAnswerer:
         _, best = max(fitting, key=lambda pair: (*pair[0], -pair[1].passage.position))
         p = best.passage
         pinpointed = p.kind == "cell" and self._pinpoints(p, asked.terms)
-        return Answer(p.text, Source(p.document, title_in(p.title, language), p.page), p,
+        return Answer(p.text, Source(p.document, title_in(p.title, searched.language), p.page), p,
                       best.score, best.terms | best.context, pinpointed)  # fmt: skip
 
     def _question(self, question: str, language: str) -> _Asked:

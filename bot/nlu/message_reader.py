@@ -47,7 +47,7 @@ from dialogue.language import requested_language
 from dialogue.qualification.interpret import named_lines
 from dialogue.qualification.questions import load_questionnaire
 from dialogue.understanding.reading import SWITCH_INTENT, Decision, decide
-from knowledge.answering import Answer, DocumentAnswerer
+from knowledge.answering import DocumentAnswerer
 from knowledge.index import IndexError_
 from knowledge.topic_fit import TopicFit, topic_fit
 from lotse.metrics import FALLBACKS
@@ -147,13 +147,7 @@ class MessageReader(GraphComponent, IntentClassifier):
         answerer, fit = router
         try:
             known = answerer.known_words(language)
-
-            def sure() -> Answer | None:
-                return answerer.answer(text, language, sure=True)
-
-            def found() -> Answer | None:
-                return answerer.answer(text, language)
-
+            sure, found = answerer.answers(text, language)  # one search, when first asked
             return fit.for_documents(text, language, intent, known, sure, found)
         except IndexError_ as error:  # the database is away: the topics answer as before
             log.warning("the document index failed (%s)", error)

@@ -153,6 +153,26 @@ def test_the_passage_holding_most_of_what_is_asked_wins() -> None:
     assert found is not None and "7.500 EUR" in found.text
 
 
+def test_both_readings_of_a_question_come_from_one_search_made_when_first_asked() -> None:
+    price = concept_token("price")
+    general = _hit("Ein Einsatz ohne Vertrag kostet 120 EUR.", {"vertrag", "kostet", price,
+                                                             "einsatz"}, 9.5)  # fmt: skip
+    searches: list[Sequence[str]] = []
+
+    class Counted(FakeIndex):
+        def search(self, tokens: Sequence[str], language: str, limit: int = 30) -> list[Hit]:
+            searches.append(tokens)
+            return super().search(tokens, language, limit)
+
+    answerer = DocumentAnswerer(Counted([general]), _matcher())
+    question = "Was kostet ein Einsatz ohne Vertrag?"
+    sure, loose = answerer.answers(question, "de")
+    assert searches == []  # nothing searched before a reading is asked for
+    assert loose() == answerer.answer(question, "de")
+    assert sure() == answerer.answer(question, "de", sure=True)
+    assert len(searches) == 3  # one for both readings, one for each answer() above
+
+
 def test_how_many_is_not_answered_without_a_figure() -> None:
     place = _hit("Servicestützpunkte in Linz und Eindhoven.", {"servicestutzpunkte", "linz",
                                                               "techniker"}, 5.0)  # fmt: skip
