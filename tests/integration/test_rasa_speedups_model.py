@@ -69,3 +69,32 @@ def test_diet_predicts_the_same_through_the_traced_function(agent, monkeypatch) 
         ours = rasa_speedups.rasa_predict(model, batch_in)
         assert ours.keys() == theirs.keys() and _same(ours, theirs)
     assert len(rasa_speedups._TRACED) >= 1  # the direct call was taken, not Rasa's
+
+
+def test_the_graph_run_without_dask_gives_rasas_results(agent, monkeypatch) -> None:
+    """Parsing and predicting the next action through `run_graph` give what Rasa's dask
+    runner gives for each message: the same parsed messages, the same predictions."""
+    import copy
+
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    runner = agent.processor.graph_runner
+    calls: list[tuple[object, object]] = []
+
+    def kept(self: DaskGraphRunner, inputs=None, targets=None) -> dict:
+        calls.append((copy.deepcopy(inputs), targets))
+        return rasa_speedups.RASA_GRAPH_RUN(self, inputs, targets)
+
+    monkeypatch.setattr(DaskGraphRunner, "run", kept)
+    for text in MESSAGES:
+        parsed = asyncio.run(agent.parse_message(text))
+        tracker = DialogueStateTracker.from_events("s", [], agent.domain.slots)
+        tracker.update(UserUttered(text, parsed["intent"], parsed["entities"]))
+        agent.processor._predict_next_with_tracker(tracker)
+    assert len(calls) == 2 * len(MESSAGES)  # a parse and a prediction each
+    for inputs, targets in calls:
+        theirs = rasa_speedups.RASA_GRAPH_RUN(runner, copy.deepcopy(inputs), targets)
+        ours = rasa_speedups.run_graph(runner, copy.deepcopy(inputs), targets)
+        assert list(ours) == list(theirs) and ours == theirs

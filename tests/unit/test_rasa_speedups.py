@@ -286,3 +286,38 @@ def test_apply_installs_the_past_states(monkeypatch: pytest.MonkeyPatch) -> None
     tracker = _read_back(_conversation_events())
     assert tracker.past_states(_domain()) == _rasas(tracker)
     assert Domain.states_for_tracker_history is rasa_speedups.states_for_tracker_history
+
+
+def test_apply_installs_the_graph_run_without_dask(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run)
+    assert rasa_speedups.apply() is True
+    assert DaskGraphRunner.run is rasa_speedups.run_graph
+
+
+def test_the_graph_runs_each_needed_node_once_after_what_it_needs() -> None:
+    """A node needed twice runs once; a node no target needs does not run; an input is
+    given as its name and value; an input naming a node is refused as Rasa refuses it."""
+    from types import SimpleNamespace
+
+    from rasa.engine.exceptions import GraphRunError
+
+    ran: list[str] = []
+
+    def node(name: str):  # noqa: ANN202 - a GraphNode's call: (name, output)
+        def call(*inputs: tuple[str, object]) -> tuple[str, object]:
+            ran.append(name)
+            return name, [value for _, value in inputs]
+
+        return call
+
+    needs = {"a": {"m": "__message__"}, "b": {"x": "a"}, "c": {"x": "a", "y": "b"}, "d": {}}
+    schema = SimpleNamespace(nodes={n: SimpleNamespace(needs=v) for n, v in needs.items()},
+                             target_names=["c"])  # fmt: skip
+    runner = SimpleNamespace(_graph_schema=schema, _instantiated_nodes={n: node(n) for n in needs})
+    result = rasa_speedups.run_graph(runner, {"__message__": "hallo"})  # type: ignore[arg-type]
+    assert ran == ["a", "b", "c"]
+    assert result == {"c": [["hallo"], [["hallo"]]]}
+    with pytest.raises(GraphRunError):
+        rasa_speedups.run_graph(runner, {"__message__": "a"}, ["c"])  # type: ignore[arg-type]
