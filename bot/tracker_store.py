@@ -18,11 +18,15 @@ that tracker back, once, when the stored text is still exactly that text (nobody
 erased or rewrote the conversation meanwhile) and the tracker has no event that was not
 saved; otherwise, and after a turn that failed before its save, it reads the text back
 as Rasa does. Only a tracker of one session is kept: Rasa would hand on only the last
-session of one that began a new session in its turn.
+session of one that began a new session in its turn. A conversation's text is Rasa's
+serialisation to the byte, but only the events a turn added are serialised anew; the
+JSON of those before is kept while the tracker still begins with those very events.
 """
 
 from __future__ import annotations
 
+import json
+import operator
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +35,7 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import (
     DialogueStateTracker,
     get_trackers_for_conversation_sessions,
@@ -46,7 +50,8 @@ HELD_CONVERSATIONS = 256  # trackers kept for their conversation's next turn
 @dataclass(frozen=True)
 class _Held:
     text: str  # what was written for the tracker
-    events: int  # how many events it had then
+    events: tuple[Event, ...]  # its events then
+    parts: tuple[str, ...]  # each one's JSON in the text
     tracker: DialogueStateTracker
 
 
@@ -65,6 +70,7 @@ class SQLiteTrackerStore(InMemoryTrackerStore):
         self.published: OrderedDict[str, tuple[int, float | None]] = OrderedDict()
         self.saving: dict[str, tuple[int, float | None]] = {}  # published, not yet written
         self.held: OrderedDict[str, _Held] = OrderedDict()
+        self.working: OrderedDict[str, _Held] = OrderedDict()  # handed on, not saved yet
 
     @property
     def domain(self) -> Domain:
@@ -75,20 +81,24 @@ class SQLiteTrackerStore(InMemoryTrackerStore):
         """Another model's domain: trackers made for the last one are not handed on."""
         self._domain = domain or Domain.empty()
         self.held = OrderedDict()
+        self.working = OrderedDict()
 
     def forget(self, sender_id: str) -> None:
         """Deletes the conversation and the tracker kept for its next turn."""
         self.held.pop(sender_id, None)
+        self.working.pop(sender_id, None)
         self.store.pop(sender_id, None)
 
     async def _retrieve(
         self, sender_id: str, fetch_all_sessions: bool
     ) -> DialogueStateTracker | None:
         held = self.held.pop(sender_id, None)
+        self.working.pop(sender_id, None)
         text = self.store.get(sender_id)
         if text is None:
             return None
-        if held is not None and held.text == text and len(held.tracker.events) == held.events:
+        if held is not None and held.text == text and _unchanged(held):
+            _bounded(self.working, sender_id, held)
             return held.tracker  # one session: the same for fetch_all_sessions
         tracker = self.deserialise_tracker(sender_id, text)
         if tracker is None or fetch_all_sessions:
@@ -120,9 +130,11 @@ class SQLiteTrackerStore(InMemoryTrackerStore):
         (the event log ignores what it has)."""
         sender = tracker.sender_id
         self.saving.pop(sender, None)
-        self.held.pop(sender, None)
+        before = self.working.pop(sender, None) or self.held.pop(sender, None)
         await self.stream_events(tracker)
-        text = self.serialise_tracker(tracker)
+        events = tuple(tracker.events)
+        parts = _parts(events, before if before and before.tracker is tracker else None)
+        text = _dialogue(sender, parts)
         self.store[sender] = text
         saved = self.saving.pop(sender, None)
         if saved is not None:
@@ -130,9 +142,36 @@ class SQLiteTrackerStore(InMemoryTrackerStore):
             while len(self.published) > PUBLISHED_REMEMBERED:
                 self.published.popitem(last=False)
         if _one_session(tracker):
-            self.held[sender] = _Held(text, len(tracker.events), tracker)
-            while len(self.held) > HELD_CONVERSATIONS:
-                self.held.popitem(last=False)
+            _bounded(self.held, sender, _Held(text, events, parts, tracker))
+
+
+def _bounded(kept: OrderedDict[str, _Held], sender_id: str, held: _Held) -> None:
+    kept[sender_id] = held
+    while len(kept) > HELD_CONVERSATIONS:
+        kept.popitem(last=False)
+
+
+def _unchanged(held: _Held) -> bool:
+    """The tracker has exactly the events it had when saved."""
+    now = held.tracker.events
+    return len(now) == len(held.events) and all(map(operator.is_, now, held.events))
+
+
+def _parts(events: tuple[Event, ...], before: _Held | None) -> tuple[str, ...]:
+    """Each event's JSON; those of the last save's events kept when the tracker still
+    begins with those very events (only what a turn added is serialised again)."""
+    kept: tuple[str, ...] = ()
+    if before is not None and len(events) >= len(before.events) and all(
+        map(operator.is_, events, before.events)
+    ):
+        kept = before.parts
+    return kept + tuple(json.dumps(event.as_dict()) for event in events[len(kept) :])
+
+
+def _dialogue(sender_id: str, parts: tuple[str, ...]) -> str:
+    """Rasa's serialised tracker (`json.dumps(tracker.as_dialogue().as_dict())`), to the
+    byte, from its events' JSON."""
+    return '{"events": [' + ", ".join(parts) + '], "name": ' + json.dumps(sender_id) + "}"
 
 
 def _one_session(tracker: DialogueStateTracker) -> bool:

@@ -281,3 +281,29 @@ def test_held_trackers_are_bounded_and_dropped_with_another_model(
     assert list(store.held) == ["v2", "v3", "v4"]
     store.domain = Domain.empty()
     assert store.held == {}
+
+
+def test_the_text_written_is_rasas_serialisation_to_the_byte(tmp_path: Path) -> None:
+    """Turn after turn (the tracker handed on, only the new events serialised), and for
+    a tracker read back, the stored text is Rasa's own `serialise_tracker`."""
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"))
+    written: list[bool] = []
+
+    async def scenario() -> None:
+        await store.save(conversation("v"))
+        for n in range(3):
+            tracker = await store.retrieve("v")
+            assert tracker is not None
+            tracker.update(UserUttered(f"Frage {n} – „Preis“?", {"name": "faq_press_price"}))
+            tracker.update(BotUttered(f"Antwort {n} 🙂", {"elements": None}))
+            await store.save(tracker)
+            written.append(store.store["v"] == SQLiteTrackerStore.serialise_tracker(tracker))
+        fresh = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "t.db"))
+        again = await fresh.retrieve("v")
+        assert again is not None
+        again.update(BotUttered("noch etwas?"))
+        await fresh.save(again)
+        written.append(fresh.store["v"] == SQLiteTrackerStore.serialise_tracker(again))
+
+    asyncio.run(scenario())
+    assert written == [True, True, True, True]
