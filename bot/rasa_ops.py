@@ -80,8 +80,10 @@ async def _warm(app: Any, _loop: Any) -> None:
     (`warm_readers`), the handoff desk every message passes (its routing model, office
     hours and holiday calendars: the ownership gate), the German words the tokenizer
     tells Swiss spellings by, and one parse through the NLU graph (the word lists its
-    rules load on first use)."""
+    rules load on first use). Then the memory freed by loading and warming up goes back
+    to the system (`bot.heap`)."""
     from bot.channels.ownership_gate import ownership_gate
+    from bot.heap import release_free_memory
     from bot.nlu.message_reader import warm_readers
     from dialogue.dialect import german_words
 
@@ -95,6 +97,7 @@ async def _warm(app: Any, _loop: Any) -> None:
                 await agent.parse_message(text)
     except Exception as error:  # noqa: BLE001 - the first message does it then
         log.warning("warming up failed (%s)", type(error).__name__)
+    release_free_memory()
 
 
 def install(token: str | None) -> None:
