@@ -45,12 +45,15 @@ every prediction through dask's scheduler: it first walks the schema for the nod
 targets need, builds a dask graph and lets dask order and run it (a tenth of the Rasa
 process's CPU under load went into that bookkeeping). `run_graph` calls the same nodes
 with the same inputs, each after the nodes it needs, in an order worked out once per
-set of targets. Pinned to the Rasa and TensorFlow versions they were written for.
+set of targets. The rule policy formats the states of each prediction for a debug
+line, logged or not; `format_tracker_states` does it only when the line is logged.
+Pinned to the Rasa and TensorFlow versions they were written for.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -58,16 +61,27 @@ from functools import lru_cache
 from typing import Any
 
 import rasa
+import structlog
+import structlog._native as structlog_native
 import tensorflow as tf
 from jsonschema import ValidationError, validators
 from keras.utils import tf_utils
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.constants import DIAGNOSTIC_DATA, DOCS_BASE_URL
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME
 from rasa.utils.tensorflow.models import RasaModel
@@ -250,6 +264,45 @@ def _copied(state: State) -> State:
     return {kind: dict(sub_state) for kind, sub_state in state.items()}
 
 
+@dataclass(frozen=True)
+class _Applied:
+    """A tracker's applied events when it had `count` events, the last being `last`."""
+
+    count: int
+    last: Event
+    events: list[Event]
+    loops: frozenset[str]  # the loops its events activated
+
+
+APPLIED = "_lotse_applied"  # the tracker's attribute keeping its last `_Applied`
+UNDOING = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted, ActiveLoop)
+
+
+def applied_events(tracker: DialogueStateTracker) -> list[Event]:
+    """Rasa's `tracker.applied_events()` (read only): its events without those undone.
+    Rasa walks all the events each time (several times a turn); this extends the last
+    result kept on the same tracker by the events since, when none of them undoes or
+    activates anything (a restart, a session, a reverted action or utterance, a loop
+    or a loop's action: then Rasa's walk)."""
+    raw = tracker.events
+    kept: _Applied | None = tracker.__dict__.get(APPLIED)
+    if kept is not None and len(raw) >= kept.count and raw[kept.count - 1] is kept.last:
+        new = list(itertools.islice(raw, kept.count, None))
+        if not any(isinstance(e, UNDOING) or _loops_action(e, kept.loops) for e in new):
+            events = kept.events + new
+            tracker.__dict__[APPLIED] = _Applied(len(raw), raw[-1], events, kept.loops)
+            return events
+    events = tracker.applied_events()
+    if raw:
+        loops = frozenset(e.name for e in raw if isinstance(e, ActiveLoop) and e.name)
+        tracker.__dict__[APPLIED] = _Applied(len(raw), raw[-1], events, loops)
+    return events
+
+
+def _loops_action(event: Event, loops: frozenset[str]) -> bool:
+    return isinstance(event, ActionExecuted) and event.action_name in loops
+
+
 class PastStates:
     """Rasa's `Domain.states_for_tracker_history`, replaying only the new events of a
     conversation it saw before (the last `size` conversations are kept)."""
@@ -261,7 +314,7 @@ class PastStates:
     def states(self, domain: Domain, tracker: DialogueStateTracker,
                omit_unset_slots: bool = False) -> list[State]:  # fmt: skip
         key = (tracker.sender_id, omit_unset_slots)
-        events = tracker.applied_events()
+        events = applied_events(tracker)
         replay = self._replays.pop(key, None)
         if replay is None or not self._continues(replay, domain, events):
             replay = _Replay(domain, tracker.init_copy())
@@ -394,6 +447,26 @@ def _run_order(runner: DaskGraphRunner, targets: tuple[str, ...]) -> list[str]:
     return orders[targets]
 
 
+RASA_FORMAT_TRACKER_STATES = Policy.format_tracker_states
+
+
+def format_tracker_states(states: list[dict]) -> str:
+    """Rasa 3.6's `Policy.format_tracker_states`, whose text only the rule policy's
+    debug line shows: made only when that line is logged (the rule policy formats the
+    states of every prediction for it, logged or not)."""
+    if _debug_dropped():
+        return ""
+    return RASA_FORMAT_TRACKER_STATES(states)
+
+
+def _debug_dropped() -> bool:
+    """Rasa's structlog configuration drops debug lines (its filtering logger's debug
+    does nothing)."""
+    wrapper = structlog.get_config().get("wrapper_class")
+    nothing = getattr(structlog_native, "_nop", None)
+    return nothing is not None and getattr(wrapper, "debug", None) is nothing
+
+
 def apply() -> bool:
     """Installs the speed-ups; does nothing (False) on a Rasa they were not written for."""
     if not rasa.__version__.startswith(WRITTEN_FOR):
@@ -406,4 +479,5 @@ def apply() -> bool:
     RulePolicy._get_possible_keys = possible_keys  # type: ignore[method-assign]
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
     DaskGraphRunner.run = run_graph  # type: ignore[method-assign]
+    Policy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[method-assign]
     return True

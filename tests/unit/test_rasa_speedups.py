@@ -321,3 +321,60 @@ def test_the_graph_runs_each_needed_node_once_after_what_it_needs() -> None:
     assert result == {"c": [["hallo"], [["hallo"]]]}
     with pytest.raises(GraphRunError):
         rasa_speedups.run_graph(runner, {"__message__": "a"}, ["c"])  # type: ignore[arg-type]
+
+
+def test_applied_events_extended_turn_by_turn_are_rasas() -> None:
+    """One tracker growing event by event (a loop, an utterance reverted, a loop's
+    action, a restart): each time the same events as Rasa's walk gives."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = _conversation_events()
+    tracker = DialogueStateTracker.from_events("v", [], _domain().slots)
+    assert rasa_speedups.applied_events(tracker) == []
+    for event in events:
+        tracker.update(event)
+        assert rasa_speedups.applied_events(tracker) == tracker.applied_events()
+        assert rasa_speedups.applied_events(tracker) == tracker.applied_events()
+    # A loop activated again: its earlier actions are walked anew, as Rasa does.
+    for event in (ActiveLoop("a_form"), ActionExecuted("a_form"), ActionExecuted("a_form"),
+                  UserUttered("x", {"name": "greet"}), ActionExecuted("a_form")):  # fmt: skip
+        tracker.update(event)
+        assert rasa_speedups.applied_events(tracker) == tracker.applied_events()
+
+
+def test_applied_events_of_another_history_are_walked_anew() -> None:
+    from rasa.shared.core.events import ActionExecuted
+
+    tracker = _read_back(_conversation_events()[:6])
+    first = rasa_speedups.applied_events(tracker)
+    tracker.events.pop()  # not appended: another history of the same length after a push
+    tracker.events.append(ActionExecuted("utter_y"))
+    assert rasa_speedups.applied_events(tracker) == tracker.applied_events() != first
+
+
+def test_the_rule_policys_states_are_formatted_only_for_a_logged_debug_line() -> None:
+    import logging
+
+    import structlog
+
+    states = [{"user": {"intent": "greet"}, "prev_action": {"action_name": "action_listen"}}]
+    saved = structlog.get_config()
+    try:
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+        assert rasa_speedups.format_tracker_states(states) == ""
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+        formatted = rasa_speedups.format_tracker_states(states)
+        assert formatted == rasa_speedups.RASA_FORMAT_TRACKER_STATES(states)
+        assert "user intent: greet" in formatted
+    finally:
+        structlog.configure(**saved)
+
+
+def test_apply_installs_the_formatting_when_logged(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.core.policies.policy import Policy
+
+    monkeypatch.setattr(Policy, "format_tracker_states",
+                        staticmethod(rasa_speedups.RASA_FORMAT_TRACKER_STATES))  # fmt: skip
+    assert rasa_speedups.apply() is True
+    assert Policy.format_tracker_states is rasa_speedups.format_tracker_states
