@@ -101,3 +101,17 @@ def test_tensorflow_runs_on_one_thread_unless_the_operator_says_otherwise(tmp_pa
     env = Stack(settings, tmp_path / "model.tar.gz", data_dir=tmp_path).environment()
     assert env["TF_INTRA_OP_PARALLELISM_THREADS"] == "1"
     assert env["TF_INTER_OP_PARALLELISM_THREADS"] == "4"
+
+
+def test_tensorflows_onednn_kernels_are_off_unless_the_operator_says_otherwise(
+    tmp_path, monkeypatch
+):
+    from lotse.settings import Settings
+    from ops.runner import Stack
+
+    settings = Settings(f"sqlite:///{tmp_path / 'x.db'}", 1, 2, 3, "127.0.0.1")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    stack = Stack(settings, tmp_path / "model.tar.gz", data_dir=tmp_path)
+    assert stack.environment()["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    assert stack.environment()["TF_ENABLE_ONEDNN_OPTS"] == "1"
