@@ -152,8 +152,9 @@ class DocumentAnswerer:
         asked = self._question(question, language)
         if not any(not self.matcher.is_subject(term) for term in asked.terms):
             return None
+        vocabulary = self._vocabulary(language)
         hits = self.index.search(self.matcher.tokens(asked.terms), language, CANDIDATES)
-        return _Searched(asked, hits, self._vocabulary(language), language)
+        return _Searched(asked, hits, vocabulary, language)
 
     def _best(self, searched: _Searched | None, sure: bool) -> Answer | None:
         if searched is None:
