@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from sqlalchemy import (
@@ -190,18 +191,29 @@ class _SqlIndex:
     def _search_params(self, words: list[str], language: str, limit: int) -> dict: ...
 
 
+PASSAGES_KEPT = 4096  # rows whose passage and term sets are kept
 _COLUMNS = ("p.id, p.document, p.position, p.language, p.kind, p.text, p.heading, p.title, "
             "p.row_label, p.column_label, p.page, p.terms, p.context")  # fmt: skip
 
 
 def _hit(row: object) -> Hit:
+    """The row's passage and term sets, made once per process for the same row (the
+    same passages come back search after search; the score is the search's own)."""
+    *columns, score = tuple(row)  # type: ignore[call-overload]
+    passage, terms, context = _passage(tuple(columns))
+    return Hit(passage, terms, context, float(score))
+
+
+@lru_cache(maxsize=PASSAGES_KEPT)
+def _passage(columns: tuple) -> tuple[Passage, frozenset[str], frozenset[str]]:
+    """`_COLUMNS` of a row, every one of them the key: a changed passage is made anew."""
+    (_, document, position, language, kind, text, heading, title, row_label, column_label,
+     page, terms, context) = columns  # fmt: skip
     passage = Passage(
-        document=row.document, language=row.language, kind=row.kind, text=row.text,
-        heading=row.heading, title=row.title, row=row.row_label, column=row.column_label,
-        page=row.page, position=row.position,
+        document=document, language=language, kind=kind, text=text, heading=heading,
+        title=title, row=row_label, column=column_label, page=page, position=position,
     )  # fmt: skip
-    return Hit(passage, frozenset(row.terms.split()), frozenset(row.context.split()),
-               float(row.score))
+    return passage, frozenset(terms.split()), frozenset(context.split())
 
 
 class SqliteFtsIndex(_SqlIndex):

@@ -394,3 +394,20 @@ def test_a_german_prepositional_phrase_ends_with_its_noun() -> None:
     assert focus_words(asked, "de") == "Kurs"
     assert focus_words("Ich suche eine Presse für Tiefziehteile", "de") == "Presse"
     assert focus_words("Which course do you offer for hydraulics engineers?", "en") == ""
+
+
+def test_a_rows_passage_is_made_once_and_anew_when_the_row_changed() -> None:
+    from collections import namedtuple
+
+    from knowledge.index import _hit
+
+    Row = namedtuple("Row", "id document position language kind text heading title row_label "
+                            "column_label page terms context score")  # fmt: skip
+    row = Row(7, "p400", 3, "de", "cell", "P400 – Gewicht: 38 t", "Technische Daten", "P400",
+              "P400", "Gewicht", None, "p400 gewicht", "technisch daten", 2.5)  # fmt: skip
+    first, again = _hit(row), _hit(row._replace(score=1.5))
+    assert first.passage is again.passage and again.score == 1.5
+    assert first.terms == frozenset({"p400", "gewicht"})
+    assert first.context == frozenset({"technisch", "daten"})
+    changed = _hit(row._replace(text="P400 – Gewicht: 39 t"))
+    assert changed.passage.text == "P400 – Gewicht: 39 t" and first.passage.text.endswith("38 t")
