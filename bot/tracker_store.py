@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import operator
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,16 +155,19 @@ def _bounded(kept: OrderedDict[str, _Held], sender_id: str, held: _Held) -> None
 def _unchanged(held: _Held) -> bool:
     """The tracker has exactly the events it had when saved."""
     now = held.tracker.events
-    return len(now) == len(held.events) and all(map(operator.is_, now, held.events))
+    return len(now) == len(held.events) and _begins_with(now, held.events)
+
+
+def _begins_with(events: Sequence[Event], before: Sequence[Event]) -> bool:
+    """The events begin with those very event objects."""
+    return len(events) >= len(before) and all(map(operator.is_, events, before))
 
 
 def _parts(events: tuple[Event, ...], before: _Held | None) -> tuple[str, ...]:
     """Each event's JSON; those of the last save's events kept when the tracker still
     begins with those very events (only what a turn added is serialised again)."""
     kept: tuple[str, ...] = ()
-    if before is not None and len(events) >= len(before.events) and all(
-        map(operator.is_, events, before.events)
-    ):
+    if before is not None and _begins_with(events, before.events):
         kept = before.parts
     return kept + tuple(json.dumps(event.as_dict()) for event in events[len(kept) :])
 

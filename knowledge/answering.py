@@ -37,6 +37,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from knowledge.figures import FigureKind, figure_words, figures_asked, says_figures
 from knowledge.focus import (
@@ -131,20 +132,9 @@ class DocumentAnswerer:
         """`answer(sure=True)` and `answer()` of one question, each made when first
         called, from one search: a message that asks whether a topic or the documents
         answer it reads both (`knowledge.topic_fit`)."""
-        searched: list[_Searched | None] = []
-        made: dict[bool, Answer | None] = {}
-
-        def reading(sure: bool) -> Callable[[], Answer | None]:
-            def answer() -> Answer | None:
-                if sure not in made:
-                    if not searched:
-                        searched.append(self._searched(question, language))
-                    made[sure] = self._best(searched[0], sure)
-                return made[sure]
-
-            return answer
-
-        return reading(True), reading(False)
+        searched = cache(lambda: self._searched(question, language))
+        return cache(lambda: self._best(searched(), True)), cache(
+            lambda: self._best(searched(), False))  # fmt: skip
 
     def _searched(self, question: str, language: str) -> _Searched | None:
         """What the question asks and the index's candidates for it (None: it asks only
